@@ -1,0 +1,70 @@
+using System.IO.Compression;
+using LayerDive.Core.Model;
+
+using SharpCompress.Compressors.BZip2;
+using SharpCompress.Compressors.Xz;
+using ZstdDecompressionStream = SharpCompress.Compressors.ZStandard.DecompressionStream;
+
+namespace LayerDive.Core.Layers;
+
+/// <summary>Tells compressions apart by their magic bytes and opens a decompressing stream.</summary>
+public static class Decompression
+{
+    /// <summary>The number of leading bytes <see cref="Sniff"/> looks at.</summary>
+    public const int MagicLength = 6;
+
+    public static Compression Sniff(ReadOnlySpan<byte> head)
+    {
+        if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b) return Compression.Gzip;
+        if (head.Length >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd) return Compression.Zstd;
+        // a zstd skippable frame (zstd:chunked may start with one)
+        if (head.Length >= 4 && (head[0] & 0xf0) == 0x50 && head[1] == 0x2a && head[2] == 0x4d && head[3] == 0x18) return Compression.Zstd;
+        if (head.Length >= 6 && head[0] == 0xfd && head[1] == (byte)'7' && head[2] == (byte)'z' && head[3] == (byte)'X' && head[4] == (byte)'Z' && head[5] == 0) return Compression.Xz;
+        if (head.Length >= 3 && head[0] == (byte)'B' && head[1] == (byte)'Z' && head[2] == (byte)'h') return Compression.Bzip2;
+        return Compression.None;
+    }
+
+    /// <summary>The compression a layer media type names, or null when it names none we know.</summary>
+    public static Compression? FromMediaType(string? mediaType)
+    {
+        if (string.IsNullOrEmpty(mediaType)) return null;
+        if (mediaType.EndsWith("+gzip", StringComparison.Ordinal) || mediaType.EndsWith(".gzip", StringComparison.Ordinal)
+            || mediaType == "application/vnd.docker.image.rootfs.diff.tar.gzip") return Compression.Gzip;
+        if (mediaType.EndsWith("+zstd", StringComparison.Ordinal) || mediaType.EndsWith(".zstd", StringComparison.Ordinal)) return Compression.Zstd;
+        if (mediaType.EndsWith(".tar", StringComparison.Ordinal) || mediaType.EndsWith("diff.tar", StringComparison.Ordinal)) return Compression.None;
+        return null;
+    }
+
+    /// <summary>Wraps <paramref name="compressed"/> in the decompressor for <paramref name="compression"/>; leaves it open.</summary>
+    public static Stream Open(Stream compressed, Compression compression) => compression switch
+    {
+        Compression.None => compressed,
+        Compression.Gzip => new GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true),
+        Compression.Zstd => new ZstdDecompressionStream(compressed, bufferSize: 1 << 17, checkEndOfStream: true, leaveOpen: true),
+        Compression.Xz => new XZStream(compressed),
+        Compression.Bzip2 => BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false),
+        _ => throw new ArgumentOutOfRangeException(nameof(compression)),
+    };
+
+    public static string Name(Compression c) => c switch
+    {
+        Compression.None => "uncompressed",
+        Compression.Gzip => "gzip",
+        Compression.Zstd => "zstd",
+        Compression.Xz => "xz",
+        Compression.Bzip2 => "bzip2",
+        _ => c.ToString(),
+    };
+
+    /// <summary>
+    /// Reads up to <see cref="MagicLength"/> bytes from <paramref name="stream"/>, tells the compression,
+    /// and returns a stream that yields those bytes again followed by the rest.
+    /// </summary>
+    public static Stream SniffAndRewind(Stream stream, out Compression compression)
+    {
+        var head = new byte[MagicLength];
+        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        compression = Sniff(head.AsSpan(0, n));
+        return new PrefixedStream(head.AsMemory(0, n), stream);
+    }
+}

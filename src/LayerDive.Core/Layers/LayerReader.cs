@@ -1,0 +1,260 @@
+using System.Buffers;
+using System.Formats.Tar;
+using System.IO.Hashing;
+using System.Security.Cryptography;
+using LayerDive.Core.Model;
+
+namespace LayerDive.Core.Layers;
+
+/// <summary>What to compute while a layer streams by.</summary>
+public sealed record LayerReadOptions
+{
+    /// <summary>Hash the blob and the uncompressed tar (sha256) so they can be verified.</summary>
+    public bool ComputeDigests { get; init; } = true;
+    /// <summary>Also take a SHA-256 of every regular file (for ground-truth listings; costs time).</summary>
+    public bool FileSha256 { get; init; }
+    /// <summary>The layer index, for the places named in problems and errors.</summary>
+    public int LayerIndex { get; init; }
+    /// <summary>Hash algorithm of the blob digest the manifest names ("sha256" or "sha512").</summary>
+    public string BlobDigestAlgorithm { get; init; } = "sha256";
+}
+
+/// <summary>
+/// Reads one layer blob in a single streaming pass: sniffs and decompresses it, hashes the blob and
+/// the tar as they pass, decodes the tar entries, normalises names, and hashes file contents
+/// (XxHash128) while the bytes go by. Nothing is buffered per file; nothing is written anywhere.
+/// </summary>
+public static class LayerReader
+{
+    private const int ChunkSize = 1 << 17;
+    private const string OpaqueMarker = ".wh..wh..opq";
+    private const string WhiteoutPrefix = ".wh.";
+    private const string AufsMetaPrefix = ".wh..wh.";
+
+    /// <summary>
+    /// Reads the layer. Throws <see cref="ImageException"/> for any bad input (truncated, corrupt,
+    /// unsafe names, unsupported entries); the caller owns and disposes <paramref name="blob"/>.
+    /// </summary>
+    public static LayerContents Read(Stream blob, LayerReadOptions options, CancellationToken cancellationToken = default)
+    {
+        var result = new LayerContents();
+        string? current = null;
+        var algorithm = options.BlobDigestAlgorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
+        using var blobHash = new HashingStream(blob, options.ComputeDigests ? algorithm : null);
+        try
+        {
+            var rewound = Decompression.SniffAndRewind(blobHash, out var compression);
+            result.Compression = compression;
+            using var decompressed = Decompression.Open(rewound, compression);
+            using var tarHash = new HashingStream(decompressed, options.ComputeDigests ? HashAlgorithmName.SHA256 : null);
+            ReadEntries(tarHash, options, result, ref current, cancellationToken);
+            current = null;
+            // Drain to the end: the diff id covers the padding after the end-of-archive blocks, and
+            // the gzip CRC and length are only checked when the decompressor reaches its end.
+            tarHash.Drain();
+            blobHash.Drain();
+            result.DiffId = tarHash.Digest();
+            result.UncompressedSize = tarHash.BytesRead;
+        }
+        catch (ImageException) { throw; }
+        catch (OperationCanceledException) { throw; }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw Translate(ex, result.Compression, current);
+        }
+        result.BlobDigest = blobHash.Digest(options.BlobDigestAlgorithm);
+        result.CompressedSize = blobHash.BytesRead;
+        DropEStargzMetadata(result);
+        return result;
+    }
+
+    private static void ReadEntries(HashingStream tar, LayerReadOptions options, LayerContents result, ref string? current, CancellationToken ct)
+    {
+        using var reader = new TarReader(tar, leaveOpen: true);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var xx = new XxHash128();
+        using var sha = options.FileSha256 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        try
+        {
+            while (NextEntry(reader, tar) is { } entry)
+            {
+                ct.ThrowIfCancellationRequested();
+                current = entry.Name;
+                if (entry.EntryType == TarEntryType.GlobalExtendedAttributes) continue;
+                result.EntryCount++;
+                result.HeaderSizeTotal = checked(result.HeaderSizeTotal + entry.Length);
+                Decode(entry, options, result, buffer, xx, sha);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// The next entry, or null at the end. Old layers may end right after the last entry's data without
+    /// the two zero blocks that mark the end of an archive (GNU tar accepts them): an end of stream
+    /// exactly at a header boundary is such an end; anywhere else it is a truncation.
+    /// </summary>
+    private static TarEntry? NextEntry(TarReader reader, HashingStream tar)
+    {
+        long before = tar.BytesRead;
+        try
+        {
+            return reader.GetNextEntry(copyData: false);
+        }
+        catch (EndOfStreamException) when (tar.BytesRead == before && before % 512 == 0)
+        {
+            return null;
+        }
+    }
+
+    private static void Decode(TarEntry entry, LayerReadOptions options, LayerContents result, byte[] buffer, XxHash128 xx, IncrementalHash? sha)
+    {
+        int layer = options.LayerIndex;
+        string name = entry.Name;
+        if (entry.EntryType == TarEntryType.SparseFile)
+            throw new ImageException("old GNU sparse entries are not supported", entryName: name);
+        if (entry is PaxTarEntry pax && pax.ExtendedAttributes.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)))
+            throw new ImageException("GNU sparse entries (PAX form) are not supported", entryName: name);
+
+        string? path = PathText.Normalize(name, out bool absolute);
+        if (path is null)
+            throw new ImageException(name.Contains('\0') ? "entry name holds a NUL byte"
+                : name.Length == 0 ? "entry name is empty" : "entry name climbs out of the root with '..'", entryName: name);
+        if (absolute && path.Length > 0)
+            result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, $"absolute entry name '{PathText.Escape(name)}' read as '{PathText.Escape(path)}'"));
+
+        string fileName = PathText.FileName(path);
+        if (IsUnderAufsMeta(path)) return; // .wh..wh.plnk, .wh..wh.aufs, ...: AUFS metadata, ignored
+        if (fileName == OpaqueMarker)
+        {
+            result.Entries.Add(new RawEntry(RawKind.Opaque, PathText.Parent(path), null, MarkerPath: path));
+            return;
+        }
+        if (fileName.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
+        {
+            string hidden = fileName[WhiteoutPrefix.Length..];
+            if (hidden.Length == 0 || hidden == "." || hidden == "..")
+                throw new ImageException("whiteout marker names no path", entryName: name);
+            result.Entries.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), null, MarkerPath: path));
+            return;
+        }
+
+        int mode = (int)entry.Mode & 0xFFF;
+        long mtime = entry.ModificationTime.ToUnixTimeSeconds();
+        switch (entry.EntryType)
+        {
+            case TarEntryType.Directory:
+                bool opaqueXattr = entry is PaxTarEntry p && p.ExtendedAttributes.TryGetValue("SCHILY.xattr.trusted.overlay.opaque", out var v) && v == "y";
+                if (opaqueXattr)
+                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, "overlay-native marker, not applied (xattr trusted.overlay.opaque=y)"));
+                Add(result, path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
+                break;
+            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                var (hash, digest, size) = HashContent(entry, buffer, xx, sha);
+                Add(result, path, new EntryAttributes
+                {
+                    Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
+                    Size = size, HeaderSize = entry.Length, ContentHash = hash, Sha256 = digest,
+                    Inode = ((long)(layer + 1) << 32) | (uint)result.Entries.Count,
+                });
+                break;
+            case TarEntryType.SymbolicLink:
+                Add(result, path, new EntryAttributes { Type = FileType.Symlink, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, LinkTarget = entry.LinkName });
+                break;
+            case TarEntryType.HardLink:
+                string? target = PathText.Normalize(entry.LinkName, out _);
+                if (target is null || target.Length == 0)
+                    throw new ImageException($"hardlink target '{PathText.Escape(entry.LinkName)}' is empty or climbs out of the root", entryName: name);
+                result.Entries.Add(new RawEntry(RawKind.Entry, path,
+                    new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
+                    HardlinkTarget: target));
+                break;
+            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
+                bool isChar = entry.EntryType == TarEntryType.CharacterDevice;
+                var posix = (PosixTarEntry)entry;
+                bool overlayWhiteout = isChar && posix.DeviceMajor == 0 && posix.DeviceMinor == 0;
+                if (overlayWhiteout)
+                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, "overlay-native marker, not applied (character device 0/0)"));
+                Add(result, path, new EntryAttributes
+                {
+                    Type = isChar ? FileType.CharDevice : FileType.BlockDevice, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
+                    DevMajor = posix.DeviceMajor, DevMinor = posix.DeviceMinor, OverlayNativeMarker = overlayWhiteout,
+                });
+                break;
+            case TarEntryType.Fifo:
+                Add(result, path, new EntryAttributes { Type = FileType.Fifo, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime });
+                break;
+            default:
+                result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, $"tar entry type {entry.EntryType} has no meaning in a root filesystem; skipped"));
+                break;
+        }
+    }
+
+    private static void Add(LayerContents result, string path, EntryAttributes attributes) =>
+        result.Entries.Add(new RawEntry(RawKind.Entry, path, attributes));
+
+    private static bool IsUnderAufsMeta(string path)
+    {
+        int start = 0;
+        while (true)
+        {
+            int idx = path.IndexOf(AufsMetaPrefix, start, StringComparison.Ordinal);
+            if (idx < 0) return false;
+            bool atSegmentStart = idx == 0 || path[idx - 1] == '/';
+            if (atSegmentStart)
+            {
+                int end = path.IndexOf('/', idx);
+                string seg = end < 0 ? path[idx..] : path[idx..end];
+                if (seg != OpaqueMarker) return true;
+            }
+            start = idx + 1;
+        }
+    }
+
+    private static (UInt128 Hash, byte[]? Sha256, long Size) HashContent(TarEntry entry, byte[] buffer, XxHash128 xx, IncrementalHash? sha)
+    {
+        xx.Reset();
+        long total = 0;
+        var data = entry.DataStream;
+        if (data is not null)
+        {
+            int n;
+            while ((n = data.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                xx.Append(buffer.AsSpan(0, n));
+                sha?.AppendData(buffer, 0, n);
+                total += n;
+            }
+        }
+        if (total != entry.Length)
+            throw new EndOfStreamException($"the entry declares {entry.Length} bytes but the layer holds only {total}");
+        return (xx.GetCurrentHashAsUInt128(), sha?.GetHashAndReset(), total);
+    }
+
+    /// <summary>eStargz appends a table of contents and landmark files: metadata, not files of the image.</summary>
+    private static void DropEStargzMetadata(LayerContents result)
+    {
+        if (result.Compression != Compression.Gzip || result.Entries.Count == 0) return;
+        if (result.Entries[^1] is not { Kind: RawKind.Entry, Path: "stargz.index.json" }) return;
+        result.EStargz = true;
+        result.Entries.RemoveAll(e => e.Kind == RawKind.Entry && e.Path is "stargz.index.json" or ".prefetch.landmark" or ".no.prefetch.landmark");
+    }
+
+    private static ImageException Translate(Exception ex, Compression compression, string? entry)
+    {
+        string what = Decompression.Name(compression);
+        string message = ex switch
+        {
+            EndOfStreamException => "truncated: the layer ends in the middle of " + (entry is null ? "its data" : "an entry") + (ex.Message.StartsWith("the entry", StringComparison.Ordinal) ? $" ({ex.Message})" : ""),
+            NotSupportedException => $"unsupported tar content: {ex.Message}",
+            InvalidDataException when compression != Compression.None && entry is null => $"corrupt {what} data: {ex.Message}",
+            InvalidDataException => $"corrupt tar or {what} data: {ex.Message}",
+            OverflowException => "a tar header holds a number too large to be real",
+            _ => $"cannot read the layer ({what}): {ex.Message}",
+        };
+        return new ImageException(message, entryName: entry, inner: ex);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
+
+namespace LayerDive.Core.Layers;
+
+/// <summary>A read-only, forward-only stream base: everything but Read is unsupported.</summary>
+public abstract class ReadOnlyForwardStream : Stream
+{
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public abstract override int Read(Span<byte> buffer);
+
+    public override int ReadByte()
+    {
+        Span<byte> one = stackalloc byte[1];
+        return Read(one) == 1 ? one[0] : -1;
+    }
+
+    /// <summary>Reads to the end, discarding; returns the number of bytes read.</summary>
+    public long Drain()
+    {
+        var buf = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            long total = 0;
+            int n;
+            while ((n = Read(buf)) > 0) total += n;
+            return total;
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(buf); }
+    }
+}
+
+/// <summary>Hashes (when asked) and counts every byte read through it, in the same pass.</summary>
+public sealed class HashingStream : ReadOnlyForwardStream
+{
+    private readonly Stream _inner;
+    private readonly IncrementalHash? _hash;
+
+    public HashingStream(Stream inner, HashAlgorithmName? algorithm)
+    {
+        _inner = inner;
+        _hash = algorithm is { } a ? IncrementalHash.CreateHash(a) : null;
+    }
+
+    public long BytesRead { get; private set; }
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n = _inner.Read(buffer);
+        if (n > 0)
+        {
+            _hash?.AppendData(buffer[..n]);
+            BytesRead += n;
+        }
+        return n;
+    }
+
+    /// <summary>"sha256:hex" of everything read, or null when hashing was off.</summary>
+    public string? Digest(string algorithm = "sha256") =>
+        _hash is null ? null : algorithm + ":" + Convert.ToHexStringLower(_hash.GetHashAndReset());
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _hash?.Dispose();
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Yields a few bytes already read, then the rest of the inner stream.</summary>
+public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : ReadOnlyForwardStream
+{
+    private ReadOnlyMemory<byte> _prefix = prefix;
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (_prefix.Length > 0)
+        {
+            int n = Math.Min(buffer.Length, _prefix.Length);
+            _prefix.Span[..n].CopyTo(buffer);
+            _prefix = _prefix[n..];
+            return n;
+        }
+        return inner.Read(buffer);
+    }
+}
+
+/// <summary>
+/// A window [offset, offset+length) of a file read with positional reads on a shared handle,
+/// so that several windows of one file can be read in parallel.
+/// </summary>
+public sealed class FileWindowStream(SafeFileHandle handle, long offset, long length) : ReadOnlyForwardStream
+{
+    private long _position;
+
+    public override long Length => length;
+
+    public override int Read(Span<byte> buffer)
+    {
+        long left = length - _position;
+        if (left <= 0) return 0;
+        if (buffer.Length > left) buffer = buffer[..(int)left];
+        int n = RandomAccess.Read(handle, buffer, offset + _position);
+        if (n == 0) throw new EndOfStreamException("the archive ends before the member's declared size");
+        _position += n;
+        return n;
+    }
+}

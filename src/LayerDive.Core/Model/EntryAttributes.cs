@@ -1,0 +1,107 @@
+namespace LayerDive.Core.Model;
+
+/// <summary>The type of a path in the merged root filesystem.</summary>
+public enum FileType : byte
+{
+    Directory,
+    File,
+    Symlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+}
+
+/// <summary>
+/// The attributes of one path as one layer wrote it: immutable once built, shared by every record
+/// that refers to it (a hardlink shares its target's content identity through <see cref="Inode"/>).
+/// </summary>
+public sealed class EntryAttributes
+{
+    public required FileType Type { get; init; }
+    /// <summary>Permission bits including setuid (04000), setgid (02000) and sticky (01000).</summary>
+    public required int Mode { get; init; }
+    public required int Uid { get; init; }
+    public required int Gid { get; init; }
+    /// <summary>Content size for regular files (also for hardlinks: the target's size); 0 otherwise.</summary>
+    public long Size { get; init; }
+    /// <summary>Modification time, Unix seconds (may be negative).</summary>
+    public long MTime { get; init; }
+    /// <summary>XxHash128 of the file's bytes (regular files and hardlinks).</summary>
+    public UInt128 ContentHash { get; init; }
+    /// <summary>SHA-256 of the file's bytes, only when the analysis was asked for it (ground-truth listings).</summary>
+    public byte[]? Sha256 { get; init; }
+    /// <summary>Symlink target.</summary>
+    public string? LinkTarget { get; init; }
+    public int DevMajor { get; init; }
+    public int DevMinor { get; init; }
+    /// <summary>Identity of the file's content object: equal for the paths of one hardlink group.</summary>
+    public long Inode { get; init; }
+    /// <summary>For a path written as a tar hardlink: the path it links to (normalised).</summary>
+    public string? HardlinkTarget { get; init; }
+    /// <summary>The size the tar header of this entry declared (dive counts these); 0 for hardlinks.</summary>
+    public long HeaderSize { get; init; }
+    /// <summary>An overlay-native whiteout or opaque marker left in the tar (kept as what it is).</summary>
+    public bool OverlayNativeMarker { get; init; }
+    /// <summary>A directory the merge created because an entry needed it as a parent.</summary>
+    public bool Implicit { get; init; }
+
+    public bool IsDirectory => Type == FileType.Directory;
+
+    /// <summary>Which attributes differ between two versions of a path (mtime excluded).</summary>
+    public AttributeChange Diff(EntryAttributes other)
+    {
+        var c = AttributeChange.None;
+        if (Type != other.Type) c |= AttributeChange.Type;
+        if (Mode != other.Mode) c |= AttributeChange.Mode;
+        if (Uid != other.Uid) c |= AttributeChange.Uid;
+        if (Gid != other.Gid) c |= AttributeChange.Gid;
+        if (Type != FileType.Directory)
+        {
+            if (Size != other.Size) c |= AttributeChange.Size;
+            if (ContentHash != other.ContentHash) c |= AttributeChange.Content;
+            if (!string.Equals(LinkTarget, other.LinkTarget, StringComparison.Ordinal)) c |= AttributeChange.LinkTarget;
+            if (DevMajor != other.DevMajor || DevMinor != other.DevMinor) c |= AttributeChange.Device;
+            if (MTime != other.MTime) c |= AttributeChange.MTime;
+        }
+        else if (MTime != other.MTime) c |= AttributeChange.MTime;
+        return c;
+    }
+
+    /// <summary>"drwxr-xr-x" / "-rwsr-xr-x" as ls prints it.</summary>
+    public string ModeString()
+    {
+        Span<char> s = stackalloc char[10];
+        s[0] = Type switch
+        {
+            FileType.Directory => 'd',
+            FileType.Symlink => 'l',
+            FileType.CharDevice => 'c',
+            FileType.BlockDevice => 'b',
+            FileType.Fifo => 'p',
+            _ => '-',
+        };
+        const string rwx = "rwxrwxrwx";
+        for (int i = 0; i < 9; i++)
+            s[i + 1] = (Mode & (1 << (8 - i))) != 0 ? rwx[i] : '-';
+        if ((Mode & 0x800) != 0) s[3] = s[3] == 'x' ? 's' : 'S';
+        if ((Mode & 0x400) != 0) s[6] = s[6] == 'x' ? 's' : 'S';
+        if ((Mode & 0x200) != 0) s[9] = s[9] == 'x' ? 't' : 'T';
+        return new string(s);
+    }
+}
+
+/// <summary>The attributes that differ between two versions of a path.</summary>
+[Flags]
+public enum AttributeChange
+{
+    None = 0,
+    Type = 1,
+    Mode = 2,
+    Uid = 4,
+    Gid = 8,
+    Size = 16,
+    Content = 32,
+    LinkTarget = 64,
+    Device = 128,
+    MTime = 256,
+}

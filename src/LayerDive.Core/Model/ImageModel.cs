@@ -1,0 +1,66 @@
+namespace LayerDive.Core.Model;
+
+/// <summary>
+/// The analysed image: its layers, its config and history, and the one shared tree whose nodes carry
+/// each path's per-layer history. Every front end (ls, CI, JSON, UI, explain) reads this.
+/// </summary>
+public sealed class ImageModel
+{
+    public required string Source { get; init; }
+    public required string SourceKind { get; init; }
+    /// <summary>The image's name: its tag or reference, or a short config digest when untagged.</summary>
+    public required string Name { get; init; }
+    public required ImageConfig Config { get; init; }
+    public required IReadOnlyList<LayerInfo> Layers { get; init; }
+    public required TreeNode Root { get; init; }
+    public required IReadOnlyList<Problem> Problems { get; init; }
+    /// <summary>Other images the archive or layout holds, which were not selected.</summary>
+    public IReadOnlyList<string> OtherImages { get; init; } = [];
+
+    public int TopLayer => Layers.Count - 1;
+
+    /// <summary>Sum of the layers' sizes (dive's image size).</summary>
+    public long SizeBytes => Layers.Sum(l => l.Size);
+
+    /// <summary>The node at a normalised path, visible or not, or null when no layer ever touched it.</summary>
+    public TreeNode? Find(string path)
+    {
+        var norm = PathText.Normalize(path, out _);
+        if (norm is null) return null;
+        var node = Root;
+        if (norm.Length == 0) return node;
+        foreach (var seg in norm.Split('/'))
+        {
+            node = node.Child(seg);
+            if (node is null) return null;
+        }
+        return node;
+    }
+
+    /// <summary>Every node visible after <paramref name="layer"/>, depth first, children sorted by name; the root first.</summary>
+    public IEnumerable<TreeNode> Walk(int layer)
+    {
+        var stack = new Stack<TreeNode>();
+        stack.Push(Root);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            yield return n;
+            var children = n.VisibleChildren(layer);
+            for (int i = children.Count - 1; i >= 0; i--) stack.Push(children[i]);
+        }
+    }
+
+    /// <summary>Every node that ever existed, in no particular order (the root first).</summary>
+    public IEnumerable<TreeNode> AllNodes()
+    {
+        var stack = new Stack<TreeNode>();
+        stack.Push(Root);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            yield return n;
+            foreach (var c in n.AllChildren) stack.Push(c);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+
+namespace LayerDive.Core.Model;
+
+/// <summary>
+/// A path of the one shared tree. Its history is a short list of change records ordered by layer;
+/// "the tree after layer N" and "the changes of layer N" are views over these histories, never copies.
+/// Immutable once the merge is done.
+/// </summary>
+public sealed class TreeNode
+{
+    private Dictionary<string, TreeNode>? _children;
+    private ChangeRecord[] _history;
+    private int _count;
+
+    internal TreeNode(string name, TreeNode? parent)
+    {
+        Name = name;
+        Parent = parent;
+        _history = [];
+    }
+
+    /// <summary>The last path segment ("" for the root).</summary>
+    public string Name { get; }
+    public TreeNode? Parent { get; }
+    public bool IsRoot => Parent is null;
+
+    /// <summary>The history, oldest first.</summary>
+    public ReadOnlySpan<ChangeRecord> History => _history.AsSpan(0, _count);
+
+    /// <summary>Every child this path ever had, visible or not, in no particular order.</summary>
+    public IEnumerable<TreeNode> AllChildren => _children?.Values ?? Enumerable.Empty<TreeNode>();
+
+    public int ChildCount => _children?.Count ?? 0;
+
+    /// <summary>The normalised path from the root ("" for the root).</summary>
+    public string Path
+    {
+        get
+        {
+            if (Parent is null) return "";
+            if (Parent.Parent is null) return Name;
+            var stack = new Stack<string>();
+            for (var n = this; n.Parent is not null; n = n.Parent) stack.Push(n.Name);
+            return string.Join('/', stack);
+        }
+    }
+
+    /// <summary>The record in force after layer <paramref name="layer"/>, or null when none is.</summary>
+    public ChangeRecord? StateAt(int layer)
+    {
+        for (int i = _count - 1; i >= 0; i--)
+            if (_history[i].Layer <= layer) return _history[i];
+        return null;
+    }
+
+    /// <summary>True when the path exists in the merged tree after layer <paramref name="layer"/>.</summary>
+    public bool IsVisibleAt(int layer) => StateAt(layer) is { IsPresent: true };
+
+    /// <summary>The record layer <paramref name="layer"/> wrote for this path, if it wrote one.</summary>
+    public ChangeRecord? RecordIn(int layer)
+    {
+        for (int i = _count - 1; i >= 0; i--)
+        {
+            if (_history[i].Layer == layer) return _history[i];
+            if (_history[i].Layer < layer) break;
+        }
+        return null;
+    }
+
+    public TreeNode? Child(string name) => _children is not null && _children.TryGetValue(name, out var c) ? c : null;
+
+    public TreeNode? Child(ReadOnlySpan<char> name) =>
+        _children is not null && _children.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var c) ? c : null;
+
+    /// <summary>The children visible after <paramref name="layer"/>, sorted by name (ordinal).</summary>
+    public List<TreeNode> VisibleChildren(int layer)
+    {
+        var list = new List<TreeNode>();
+        if (_children is null) return list;
+        foreach (var c in _children.Values)
+            if (c.IsVisibleAt(layer)) list.Add(c);
+        list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return list;
+    }
+
+    // ---- mutation, for the merge only ----
+
+    internal ChangeRecord? Last => _count == 0 ? null : _history[_count - 1];
+
+    internal bool IsVisibleNow => _count > 0 && _history[_count - 1].IsPresent;
+
+    internal TreeNode GetOrAddChild(string name)
+    {
+        _children ??= new Dictionary<string, TreeNode>(StringComparer.Ordinal);
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_children, name, out _);
+        return slot ??= new TreeNode(name, this);
+    }
+
+    internal void RemoveChild(TreeNode child) => _children?.Remove(child.Name);
+
+    internal void Push(ChangeRecord record)
+    {
+        if (_count == _history.Length)
+            Array.Resize(ref _history, _count == 0 ? 1 : _count * 2);
+        _history[_count++] = record;
+    }
+
+    internal void Pop() => _count--;
+
+    internal void TrimExcess()
+    {
+        if (_history.Length != _count) Array.Resize(ref _history, _count);
+        _children?.TrimExcess();
+    }
+}

@@ -1,0 +1,42 @@
+using LayerDive.Core.Model;
+
+namespace LayerDive.Core.Sources;
+
+/// <summary>A platform as an index names it: os/architecture[/variant].</summary>
+public sealed record PlatformInfo(string Os, string Architecture, string? Variant)
+{
+    public override string ToString() => Variant is null ? $"{Os}/{Architecture}" : $"{Os}/{Architecture}/{Variant}";
+
+    public static PlatformInfo Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0))
+            throw new ImageException($"platform '{text}' is not of the form os/arch[/variant]");
+        return new PlatformInfo(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);
+    }
+
+    public bool Matches(PlatformInfo wanted) =>
+        Os == wanted.Os && Architecture == wanted.Architecture && (wanted.Variant is null || wanted.Variant == Variant);
+}
+
+/// <summary>One layer as the manifest names it.</summary>
+public sealed record LayerRef(int Index, string BlobPath, string? MediaType, string? Digest, long? Size, string? DiffId, bool EStargzAnnotation = false);
+
+/// <summary>One image an archive or layout holds (one entry of manifest.json, or one manifest of an index).</summary>
+public sealed class ImageCandidate
+{
+    public required string Name { get; init; }
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    public string? ManifestDigest { get; init; }
+    public string? ConfigDigest { get; init; }
+    public PlatformInfo? Platform { get; init; }
+    /// <summary>An artifact (signature, SBOM, attestation): listed, never analysed.</summary>
+    public bool IsArtifact { get; init; }
+    public string? ArtifactType { get; init; }
+    public required Func<ResolvedImage> Resolve { get; init; }
+
+    public bool IsTagged => Tags.Count > 0;
+}
+
+/// <summary>The selected image: its config and its layers, not yet read.</summary>
+public sealed record ResolvedImage(string Name, ImageConfig Config, IReadOnlyList<LayerRef> Layers, string? ManifestDigest);

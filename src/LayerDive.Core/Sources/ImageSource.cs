@@ -1,0 +1,430 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using LayerDive.Core.Layers;
+using LayerDive.Core.Model;
+
+namespace LayerDive.Core.Sources;
+
+/// <summary>How to find the image in what the user named.</summary>
+public sealed record SourceOptions
+{
+    /// <summary>docker-archive, oci-archive or oci; null = detect from the content.</summary>
+    public string? Kind { get; init; }
+    /// <summary>Tag, reference or manifest/config digest prefix of the image to pick.</summary>
+    public string? Image { get; init; }
+    /// <summary>os/arch[/variant]; null = linux/amd64, else the first.</summary>
+    public string? Platform { get; init; }
+    /// <summary>Check manifest and config digests (layers are checked by the loader).</summary>
+    public bool Verify { get; init; } = true;
+}
+
+/// <summary>
+/// An opened image source: the store its files live in, the images it holds, and the one selected.
+/// Detects the kind from the content (magic bytes, member names), never from the file extension.
+/// </summary>
+public sealed class ImageSource : IDisposable
+{
+    public const string DockerArchive = "docker-archive";
+    public const string OciArchive = "oci-archive";
+    public const string OciLayout = "oci";
+    public static readonly string[] Kinds = [DockerArchive, OciArchive, OciLayout];
+
+    private static readonly string[] SchemePrefixes = ["docker-archive://", "docker-tar://", "oci-archive://", "oci://", "oci-dir://"];
+
+    private ImageSource(string path, string kind, BlobStore store, IReadOnlyList<ImageCandidate> candidates)
+    {
+        Path = path;
+        Kind = kind;
+        Store = store;
+        Candidates = candidates;
+    }
+
+    public string Path { get; }
+    public string Kind { get; }
+    public BlobStore Store { get; }
+    /// <summary>Every image and artifact the source holds, in its order.</summary>
+    public IReadOnlyList<ImageCandidate> Candidates { get; }
+
+    /// <summary>Strips dive's scheme prefixes (docker-archive://PATH) and says which kind they name.</summary>
+    public static string StripScheme(string reference, out string? kind)
+    {
+        kind = null;
+        foreach (var p in SchemePrefixes)
+        {
+            if (!reference.StartsWith(p, StringComparison.Ordinal)) continue;
+            kind = p switch
+            {
+                "oci-archive://" => OciArchive,
+                "oci://" or "oci-dir://" => OciLayout,
+                _ => DockerArchive,
+            };
+            return reference[p.Length..];
+        }
+        return reference;
+    }
+
+    public static ImageSource Open(string reference, SourceOptions options)
+    {
+        string path = StripScheme(reference, out var schemeKind);
+        string? kindHint = options.Kind ?? schemeKind;
+        if (kindHint is not null && !Kinds.Contains(kindHint))
+            throw new ImageException($"unknown source '{kindHint}' (expected one of: {string.Join(", ", Kinds)})");
+        var store = OpenStore(path);
+        try
+        {
+            string kind = kindHint ?? Detect(store, path);
+            if (kind == OciArchive && Directory.Exists(path)) kind = OciLayout;
+            if (kind == OciLayout && !Directory.Exists(path)) kind = OciArchive;
+            var candidates = kind == DockerArchive ? DockerCandidates(store, options.Verify) : OciCandidates(store, options.Verify);
+            return new ImageSource(path, kind, store, candidates);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    private static BlobStore OpenStore(string path)
+    {
+        if (Directory.Exists(path)) return new DirectoryBlobStore(path);
+        if (!File.Exists(path)) throw new ImageException("no such file or directory");
+        Compression outer;
+        using (var f = File.OpenRead(path))
+        {
+            var head = new byte[Decompression.MagicLength];
+            int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            if (n == 0) throw new ImageException("the file is empty");
+            outer = Decompression.Sniff(head.AsSpan(0, n));
+        }
+        try
+        {
+            return outer == Compression.None ? new TarFileBlobStore(path) : new CompressedTarBlobStore(path, outer);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or NotSupportedException or IOException)
+        {
+            string what = outer == Compression.None ? "a tar archive" : $"a {Decompression.Name(outer)}-compressed tar archive";
+            throw new ImageException($"not {what} of an image: {ex.Message}", inner: ex);
+        }
+    }
+
+    private static string Detect(BlobStore store, string path)
+    {
+        if (store.Exists("manifest.json") || store.Exists("repositories")) return DockerArchive;
+        if (store.Exists("index.json")) return Directory.Exists(path) ? OciLayout : OciArchive;
+        throw new ImageException("not a container image: found no manifest.json, index.json or repositories");
+    }
+
+    /// <summary>Picks the image to analyse (SPEC §1): --image, then --platform, then the first tagged one.</summary>
+    public ImageCandidate Select(SourceOptions options, out IReadOnlyList<string> others)
+    {
+        var images = Candidates.Where(c => !c.IsArtifact).ToList();
+        if (images.Count == 0)
+            throw new ImageException(Candidates.Count == 0 ? "the image index lists no images" : "the source holds only artifacts, no image");
+        if (options.Image is { } query)
+        {
+            var matched = images.Where(c => Matches(c, query)).ToList();
+            if (matched.Count == 0)
+                throw new ImageException($"no image matches '{query}'; the source holds: {string.Join(", ", images.Select(c => c.Name).Distinct())}");
+            images = matched;
+        }
+        var withPlatform = images.Where(c => c.Platform is not null).ToList();
+        ImageCandidate chosen;
+        if (options.Platform is { } wantedText)
+        {
+            var wanted = PlatformInfo.Parse(wantedText);
+            chosen = withPlatform.FirstOrDefault(c => c.Platform!.Matches(wanted))
+                ?? (withPlatform.Count == 0 && images.Count > 0 ? images[0]
+                    : throw new ImageException($"no image for platform {wanted}; the source has: {string.Join(", ", withPlatform.Select(c => c.Platform!.ToString()).Distinct())}"));
+        }
+        else
+        {
+            var preferred = images.Where(c => c.IsTagged).DefaultIfEmpty(images[0]).First();
+            var group = images.Where(c => c.Name == preferred.Name && c.Platform is not null).ToList();
+            var amd64 = new PlatformInfo("linux", "amd64", null);
+            chosen = group.FirstOrDefault(c => c.Platform!.Matches(amd64)) ?? preferred;
+        }
+        others = images.Where(c => c.Name != chosen.Name).Select(c => c.Name).Distinct().ToList();
+        return chosen;
+    }
+
+    private static bool Matches(ImageCandidate c, string query)
+    {
+        foreach (var t in c.Tags)
+            if (t == query || t == query + ":latest" || t.EndsWith("/" + query, StringComparison.Ordinal) || t.EndsWith("/" + query + ":latest", StringComparison.Ordinal))
+                return true;
+        if (c.Name == query) return true;
+        var hex = query.StartsWith("sha256:", StringComparison.Ordinal) ? query[7..] : query;
+        if (hex.Length >= 4 && hex.All(Uri.IsHexDigit))
+            return (c.ManifestDigest?[7..].StartsWith(hex, StringComparison.OrdinalIgnoreCase) ?? false)
+                || (c.ConfigDigest?[7..].StartsWith(hex, StringComparison.OrdinalIgnoreCase) ?? false);
+        return false;
+    }
+
+    public void Dispose() => Store.Dispose();
+
+    // ---------------- docker-archive ----------------
+
+    private static List<ImageCandidate> DockerCandidates(BlobStore store, bool verify)
+    {
+        if (!store.Exists("manifest.json"))
+        {
+            if (store.Exists("repositories")) return V1Candidates(store);
+            throw new ImageException("not a docker archive: no manifest.json or repositories");
+        }
+        using var doc = Json.Parse(store.ReadDocument("manifest.json"), "manifest.json");
+        if (doc.RootElement.ValueKind != JsonValueKind.Array)
+            throw new ImageException($"manifest.json is {Describe(doc.RootElement)}, not a list of images");
+        var list = new List<ImageCandidate>();
+        foreach (var item in doc.RootElement.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+                throw new ImageException($"manifest.json holds {Describe(item)} where an image entry should be");
+            var configPath = item.String("Config") ?? throw new ImageException("an entry of manifest.json names no Config");
+            var tags = item.Strings("RepoTags");
+            var layers = item.Strings("Layers");
+            // only blobs/<alg>/<hex> is a content address; "<hex>.json" names are not checked by docker either
+            var configDigest = BlobDigestFromPath(configPath);
+            string name = tags.Count > 0 ? tags[0] : configDigest is null ? configPath : ImageException.ShortDigest(configDigest);
+            list.Add(new ImageCandidate
+            {
+                Name = name,
+                Tags = tags,
+                ConfigDigest = configDigest,
+                Resolve = () =>
+                {
+                    var config = ReadConfig(store, configPath, configDigest, verify);
+                    var refs = layers.Select((p, i) => new LayerRef(i, p, null, BlobDigestFromPath(p), store.SizeOf(p), i < config.DiffIds.Count ? config.DiffIds[i] : null)).ToList();
+                    CheckLayerCount(refs.Count, config);
+                    return new ResolvedImage(name, config, refs, null);
+                },
+            });
+        }
+        if (list.Count == 0) throw new ImageException("manifest.json lists no images");
+        return list;
+    }
+
+    private static string Describe(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => e.ValueKind.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The v1 form: only "repositories" and &lt;id&gt;/json with parent links.</summary>
+    private static List<ImageCandidate> V1Candidates(BlobStore store)
+    {
+        using var doc = Json.Parse(store.ReadDocument("repositories"), "repositories");
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            throw new ImageException($"repositories is {Describe(doc.RootElement)}, not an object");
+        var list = new List<ImageCandidate>();
+        foreach (var repo in doc.RootElement.EnumerateObject())
+        {
+            if (repo.Value.ValueKind != JsonValueKind.Object) continue;
+            foreach (var tag in repo.Value.EnumerateObject())
+            {
+                if (tag.Value.ValueKind != JsonValueKind.String) continue;
+                string id = tag.Value.GetString()!;
+                string name = $"{repo.Name}:{tag.Name}";
+                list.Add(new ImageCandidate { Name = name, Tags = [name], Resolve = () => ResolveV1(store, name, id) });
+            }
+        }
+        if (list.Count == 0) throw new ImageException("repositories names no images");
+        return list;
+    }
+
+    private static ResolvedImage ResolveV1(BlobStore store, string name, string topId)
+    {
+        var chain = new List<(string Id, byte[] Json)>();
+        var seen = new HashSet<string>();
+        for (string? id = topId; id is not null; )
+        {
+            if (!seen.Add(id)) throw new ImageException($"the parent chain of {name} loops at layer {id}");
+            if (!store.Exists($"{id}/json")) throw new ImageException($"layer {id} has no json (named as a parent)");
+            var bytes = store.ReadDocument($"{id}/json");
+            using var d = Json.Parse(bytes, $"{id}/json");
+            chain.Add((id, bytes));
+            id = d.RootElement.String("parent");
+        }
+        chain.Reverse();
+        var history = new List<HistoryEntry>();
+        var refs = new List<LayerRef>();
+        for (int i = 0; i < chain.Count; i++)
+        {
+            using var d = Json.Parse(chain[i].Json, $"{chain[i].Id}/json");
+            var cmd = d.RootElement.Get("container_config") is { } cc ? cc.Strings("Cmd") : [];
+            history.Add(new HistoryEntry(i, d.RootElement.Time("created"), string.Join(' ', cmd), d.RootElement.String("comment"), d.RootElement.String("author"), false) { LayerIndex = i });
+            refs.Add(new LayerRef(i, $"{chain[i].Id}/layer.tar", null, null, store.SizeOf($"{chain[i].Id}/layer.tar"), null));
+        }
+        var top = ParseConfig(chain[^1].Json, null, $"{topId}/json") with { History = history, DiffIds = [] };
+        return new ResolvedImage(name, top, refs, null);
+    }
+
+    // ---------------- OCI layout ----------------
+
+    private const string OciIndexType = "application/vnd.oci.image.index.v1+json";
+    private const string DockerListType = "application/vnd.docker.distribution.manifest.list.v2+json";
+    private const string OciManifestType = "application/vnd.oci.image.manifest.v1+json";
+    private const string DockerManifestType = "application/vnd.docker.distribution.manifest.v2+json";
+    private static readonly HashSet<string> ImageConfigTypes = ["application/vnd.oci.image.config.v1+json", "application/vnd.docker.container.image.v1+json"];
+
+    private static List<ImageCandidate> OciCandidates(BlobStore store, bool verify)
+    {
+        if (!store.Exists("index.json")) throw new ImageException("not an OCI layout: no index.json");
+        using var doc = Json.Parse(store.ReadDocument("index.json"), "index.json");
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            throw new ImageException($"index.json is {Describe(doc.RootElement)}, not an image index");
+        var list = new List<ImageCandidate>();
+        WalkIndex(store, doc.RootElement, null, verify, list, depth: 0);
+        return list;
+    }
+
+    private static void WalkIndex(BlobStore store, JsonElement index, string? inheritedName, bool verify, List<ImageCandidate> list, int depth)
+    {
+        if (depth > 8) throw new ImageException("image indexes nest more than 8 deep");
+        foreach (var m in index.Array("manifests"))
+        {
+            var digest = m.String("digest") ?? throw new ImageException("an index entry has no digest");
+            var annotations = m.StringMap("annotations");
+            string? refName = annotations.GetValueOrDefault("io.containerd.image.name") is { } full && full.Length > 0 ? full
+                : annotations.GetValueOrDefault("org.opencontainers.image.ref.name") ?? inheritedName;
+            var mediaType = m.String("mediaType");
+            var path = BlobPath(digest);
+            if (!store.Exists(path))
+            {
+                // index entries may point at blobs a layout does not carry (other platforms, referrers)
+                list.Add(new ImageCandidate { Name = refName ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = "missing blob", Resolve = () => throw new ImageException($"manifest {digest} is not in the layout") });
+                continue;
+            }
+            var bytes = store.ReadDocument(path);
+            if (verify) VerifyDocument(bytes, digest, "manifest");
+            using var doc = Json.Parse(bytes, $"manifest {ImageException.ShortDigest(digest)}");
+            var root = doc.RootElement;
+            var innerType = root.String("mediaType") ?? mediaType;
+            if (innerType is OciIndexType or DockerListType || (innerType is null && root.Get("manifests") is not null))
+            {
+                WalkIndex(store, root, refName, verify, list, depth + 1);
+                continue;
+            }
+            var platform = m.Get("platform") is { ValueKind: JsonValueKind.Object } p && p.String("os") is { } os && p.String("architecture") is { } arch
+                ? new PlatformInfo(os, arch, p.String("variant")) : null;
+            var config = root.Get("config");
+            var configType = config?.String("mediaType");
+            var artifactType = root.String("artifactType");
+            bool isArtifact = artifactType is not null || configType is null || !ImageConfigTypes.Contains(configType);
+            string name = refName ?? ImageException.ShortDigest(digest);
+            var manifestCopy = root.Clone();
+            list.Add(new ImageCandidate
+            {
+                Name = name,
+                Tags = refName is null ? [] : [refName],
+                ManifestDigest = digest,
+                ConfigDigest = config?.String("digest"),
+                Platform = platform,
+                IsArtifact = isArtifact,
+                ArtifactType = isArtifact ? artifactType ?? configType ?? "unknown" : null,
+                Resolve = () => ResolveOci(store, manifestCopy, name, digest, verify),
+            });
+        }
+    }
+
+    private static ResolvedImage ResolveOci(BlobStore store, JsonElement manifest, string name, string manifestDigest, bool verify)
+    {
+        var configDigest = manifest.Get("config")?.String("digest") ?? throw new ImageException($"manifest {ImageException.ShortDigest(manifestDigest)} names no config");
+        var config = ReadConfig(store, BlobPath(configDigest), configDigest, verify);
+        var refs = new List<LayerRef>();
+        int i = 0;
+        foreach (var l in manifest.Array("layers"))
+        {
+            var digest = l.String("digest") ?? throw new ImageException($"layer {i} of the manifest has no digest");
+            var annotations = l.StringMap("annotations");
+            bool estargz = annotations.ContainsKey("containerd.io/snapshot/stargz/toc.digest");
+            refs.Add(new LayerRef(i, BlobPath(digest), l.String("mediaType"), digest, l.Long("size"), i < config.DiffIds.Count ? config.DiffIds[i] : null, estargz));
+            i++;
+        }
+        CheckLayerCount(refs.Count, config);
+        return new ResolvedImage(name, config, refs, manifestDigest);
+    }
+
+    private static string BlobPath(string digest)
+    {
+        int colon = digest.IndexOf(':');
+        if (colon <= 0 || colon == digest.Length - 1 || digest.AsSpan(colon + 1).ContainsAny("/\\.") )
+            throw new ImageException($"'{digest}' is not a digest");
+        return $"blobs/{digest[..colon]}/{digest[(colon + 1)..]}";
+    }
+
+    // ---------------- shared ----------------
+
+    /// <summary>"sha256:hex" when a docker-archive member is content-addressed (blobs/sha256/hex).</summary>
+    private static string? BlobDigestFromPath(string path)
+    {
+        var parts = path.Split('/');
+        return parts.Length == 3 && parts[0] == "blobs" && parts[1] is "sha256" or "sha512" && parts[2].All(Uri.IsHexDigit) ? $"{parts[1]}:{parts[2]}" : null;
+    }
+
+    private static void VerifyDocument(byte[] bytes, string digest, string what)
+    {
+        string? actual = digest.StartsWith("sha256:", StringComparison.Ordinal) ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes))
+            : digest.StartsWith("sha512:", StringComparison.Ordinal) ? "sha512:" + Convert.ToHexStringLower(SHA512.HashData(bytes)) : null;
+        if (actual is not null && !string.Equals(actual, digest, StringComparison.OrdinalIgnoreCase))
+            throw new ImageException($"{what} digest mismatch: expected {digest}, got {actual}");
+    }
+
+    private static ImageConfig ReadConfig(BlobStore store, string path, string? digest, bool verify)
+    {
+        if (!store.Exists(path)) throw new ImageException($"the config '{path}' is missing");
+        var bytes = store.ReadDocument(path);
+        if (verify && digest is not null) VerifyDocument(bytes, digest, "config");
+        return ParseConfig(bytes, digest, "config");
+    }
+
+    private static void CheckLayerCount(int layers, ImageConfig config)
+    {
+        if (config.DiffIds.Count > 0 && config.DiffIds.Count != layers)
+            throw new ImageException($"the manifest lists {layers} layers but the config's rootfs.diff_ids lists {config.DiffIds.Count}");
+    }
+
+    /// <summary>Parses an image config (OCI, Docker, or a v1 layer json).</summary>
+    public static ImageConfig ParseConfig(byte[] bytes, string? digest, string what)
+    {
+        using var doc = Json.Parse(bytes, what);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new ImageException($"{what} is {Describe(root)}, not an image config");
+        var rootfs = root.Get("rootfs");
+        var diffIds = rootfs?.Strings("diff_ids") ?? [];
+        var history = new List<HistoryEntry>();
+        int layer = 0, index = 0;
+        foreach (var h in root.Array("history"))
+        {
+            bool empty = h.Bool("empty_layer");
+            history.Add(new HistoryEntry(index++, h.Time("created"), h.String("created_by") ?? "", h.String("comment"), h.String("author"), empty)
+            {
+                LayerIndex = empty ? null : layer++,
+            });
+        }
+        var cfg = root.Get("config") is { ValueKind: JsonValueKind.Object } c ? c : default;
+        bool has = cfg.ValueKind == JsonValueKind.Object;
+        return new ImageConfig
+        {
+            Digest = digest ?? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)),
+            Os = root.String("os"),
+            Architecture = root.String("architecture"),
+            Variant = root.String("variant"),
+            Created = root.Time("created"),
+            DiffIds = diffIds,
+            History = history,
+            Env = has ? cfg.Strings("Env") : [],
+            Cmd = has ? cfg.Strings("Cmd") : [],
+            Entrypoint = has ? cfg.Strings("Entrypoint") : [],
+            WorkingDir = has ? cfg.String("WorkingDir") : null,
+            User = has ? cfg.String("User") : null,
+            Labels = has ? cfg.StringMap("Labels") : new Dictionary<string, string>(),
+            Raw = bytes,
+        };
+    }
+}

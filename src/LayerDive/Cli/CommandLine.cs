@@ -1,0 +1,110 @@
+using System.CommandLine;
+using LayerDive.Core;
+using LayerDive.Core.Analysis;
+using LayerDive.Core.Model;
+using LayerDive.Core.Sources;
+
+namespace LayerDive.Cli;
+
+/// <summary>The options every command shares (SPEC §5).</summary>
+internal sealed class SharedOptions
+{
+    public readonly Option<string?> Source = new("--source") { Description = "Kind of source: docker-archive, oci-archive or oci (default: detected from the content)", Recursive = true };
+    public readonly Option<string?> Image = new("--image") { Description = "The image to use when the source holds several (tag, reference or digest prefix)", Recursive = true };
+    public readonly Option<string?> Platform = new("--platform") { Description = "Platform of a multi-platform index: os/arch[/variant] (default linux/amd64, else the first)", Recursive = true };
+    public readonly Option<bool> NoVerify = new("--no-verify") { Description = "Do not check blob digests and diff ids", Recursive = true };
+    public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print no notes or warnings on stderr", Recursive = true };
+    public readonly Option<bool> NoColor = new("--no-color") { Description = "No colour in the output (also when NO_COLOR is set)", Recursive = true };
+
+    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Quiet, NoColor];
+
+    public LoadOptions LoadOptions(ParseResult p, bool fileSha256 = false) => new()
+    {
+        Source = new SourceOptions { Kind = p.GetValue(Source), Image = p.GetValue(Image), Platform = p.GetValue(Platform), Verify = !p.GetValue(NoVerify) },
+        Verify = !p.GetValue(NoVerify),
+        FileSha256 = fileSha256,
+    };
+}
+
+/// <summary>The <c>layerdive</c> command: verbs, exit codes, and the one-line errors of SPEC §5.</summary>
+public static class CommandLine
+{
+    public const int ExitOk = 0;
+    public const int ExitRuleFailed = 1;
+    public const int ExitBadInput = 2;
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var shared = new SharedOptions();
+        var root = new RootCommand("LayerDive: look inside Docker/OCI images layer by layer, with a correct OverlayFS merge.");
+        foreach (var o in shared.All) root.Options.Add(o);
+        var imageArg = new Argument<string?>("IMAGE") { Description = "Image archive (docker save, OCI archive, compressed or not) or OCI layout directory; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne };
+        root.Arguments.Add(imageArg);
+        root.SetAction(p => Guard(p.GetValue(imageArg) ?? Samples.DefaultImage(), stderr, image => OverviewCommand.Run(image, shared, p, stdout, stderr)));
+
+        root.Subcommands.Add(LsCommand.Create(shared, stdout, stderr));
+        root.Subcommands.Add(HistoryCommand.Create(shared, stdout, stderr));
+        root.Subcommands.Add(PlatformsCommand.Create(shared, stdout, stderr));
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
+        {
+            foreach (var e in parse.Errors) stderr.WriteLine($"layerdive: error: {e.Message}");
+            stderr.WriteLine("Run 'layerdive --help' for usage.");
+            return ExitBadInput;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>Runs a command body, turning every failure into one line on stderr and exit code 2.</summary>
+    internal static int Guard(string image, TextWriter stderr, Func<string, int> body)
+    {
+        try
+        {
+            return body(image);
+        }
+        catch (ImageException ex)
+        {
+            stderr.WriteLine($"layerdive: error: {image}: {ex.Describe()}");
+            return ExitBadInput;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"layerdive: error: {image}: {ex.Message}");
+            return ExitBadInput;
+        }
+        catch (Exception ex) when (Environment.GetEnvironmentVariable("LAYERDIVE_DEBUG") is null or "" or "0")
+        {
+            stderr.WriteLine($"layerdive: error: {image}: internal error ({ex.GetType().Name}): {ex.Message} (set LAYERDIVE_DEBUG=1 for details)");
+            return ExitBadInput;
+        }
+    }
+
+    /// <summary>Loads the image and prints the notes a user should see (other images, warnings).</summary>
+    internal static ImageModel Load(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false)
+    {
+        var model = ImageLoader.Load(image, shared.LoadOptions(p, fileSha256));
+        if (!p.GetValue(shared.Quiet))
+        {
+            if (model.OtherImages.Count > 0)
+                stderr.WriteLine($"layerdive: note: {image}: using {model.Name}; it also holds {string.Join(", ", model.OtherImages)} (pick one with --image)");
+            const int max = 20;
+            foreach (var problem in model.Problems.Take(max))
+                stderr.WriteLine($"layerdive: warning: {image}: {problem}");
+            if (model.Problems.Count > max)
+                stderr.WriteLine($"layerdive: warning: {image}: ... and {model.Problems.Count - max} more");
+        }
+        return model;
+    }
+
+    /// <summary>Checks a --layer value against the image; null = the top layer.</summary>
+    internal static int LayerIndex(ImageModel model, int? requested)
+    {
+        if (model.Layers.Count == 0)
+            throw new ImageException("the image has no layers");
+        int layer = requested ?? model.TopLayer;
+        if (layer < 0 || layer > model.TopLayer)
+            throw new ImageException($"there is no layer {layer}: the image has {model.Layers.Count} layers (0..{model.TopLayer})");
+        return layer;
+    }
+}

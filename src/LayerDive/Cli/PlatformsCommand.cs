@@ -1,0 +1,29 @@
+using System.CommandLine;
+using LayerDive.Core.Sources;
+
+namespace LayerDive.Cli;
+
+/// <summary><c>layerdive platforms IMAGE</c>: the images and platforms an archive or index holds.</summary>
+internal static class PlatformsCommand
+{
+    public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
+    {
+        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var cmd = new Command("platforms", "List the platforms (and images) of a multi-platform index or archive") { image };
+        cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
+        {
+            var options = shared.LoadOptions(p).Source;
+            using var source = ImageSource.Open(img, options);
+            var rows = new List<string[]> { new[] { "PLATFORM", "DIGEST", "NAME" } };
+            foreach (var c in source.Candidates)
+            {
+                string platform = c.IsArtifact ? $"(artifact: {c.ArtifactType})"
+                    : c.Platform?.ToString() ?? c.Resolve().Config.Platform;
+                rows.Add([platform, c.ManifestDigest ?? c.ConfigDigest ?? "-", c.Name]);
+            }
+            HistoryCommand.WriteTable(rows, stdout);
+            return CommandLine.ExitOk;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,3 @@
+using LayerDive.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);
