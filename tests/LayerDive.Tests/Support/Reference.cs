@@ -48,7 +48,7 @@ public static class Reference
         using var dir = new TempDir();
         var layout = dir.File("oci");
         image.WriteOciLayout(layout, "t", compression);
-        var model = ImageLoader.Load(layout, new LoadOptions { FileSha256 = true });
+        var model = Images.Load(layout, new LoadOptions { FileSha256 = true });
         var w = new StringWriter { NewLine = "\n" };
         RootfsListing.Write(model, model.TopLayer, w);
         return w.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -80,7 +80,7 @@ public static class Reference
         using var dir = new TempDir();
         var layout = dir.File("oci");
         image.WriteOciLayout(layout, "t", compression);
-        return ImageLoader.Load(layout, new LoadOptions { Verify = verify });
+        return Images.Load(layout, new LoadOptions { Verify = verify });
     }
 
     public static string Run(string file, params string[] args)

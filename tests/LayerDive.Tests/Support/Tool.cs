@@ -7,7 +7,7 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
     public string[] StderrLines => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }
 
-public static class Cli
+public static class Tool
 {
     public static CliResult Run(params string[] args)
     {
@@ -16,4 +16,11 @@ public static class Cli
         int code = LayerDive.Cli.CommandLine.Run(args, stdout, stderr);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
+}
+
+/// <summary>ImageLoader.Load with the test's cancellation token.</summary>
+public static class Images
+{
+    public static LayerDive.Core.Model.ImageModel Load(string path, LayerDive.Core.Analysis.LoadOptions? options = null) =>
+        LayerDive.Core.Analysis.ImageLoader.Load(path, options ?? new(), TestContext.Current.CancellationToken);
 }
