@@ -27,6 +27,15 @@ public sealed class ImageBuilder
     private readonly List<(LayerBuilder? Layer, string CreatedBy)> _steps = [];
 
     public string Architecture { get; set; } = "amd64";
+
+    /// <summary>Rewrites layer N's uncompressed tar before its diff id is taken (broken-input tests).</summary>
+    public Func<int, byte[], byte[]>? TamperTar { get; set; }
+
+    /// <summary>Rewrites layer N's stored blob before its digest is taken (broken-input tests).</summary>
+    public Func<int, byte[], byte[]>? TamperBlob { get; set; }
+
+    /// <summary>Edits the manifest before it is written (broken-input tests).</summary>
+    public Action<JsonObject>? TamperManifest { get; set; }
     public string Os { get; set; } = "linux";
 
     /// <summary>Adds a layer made by <paramref name="build"/>.</summary>
@@ -56,12 +65,16 @@ public sealed class ImageBuilder
     {
         var layers = new List<Blob>();
         var diffIds = new List<string>();
+        int n = 0;
         foreach (var l in Layers)
         {
             var tar = l.ToTar();
+            if (TamperTar is not null) tar = TamperTar(n, tar);
             diffIds.Add(Digest(tar));
             var (bytes, type) = Compress(tar, compression);
+            if (TamperBlob is not null) bytes = TamperBlob(n, bytes);
             layers.Add(new Blob(Digest(bytes), bytes, type));
+            n++;
         }
         var history = new JsonArray();
         int i = 0;
@@ -89,6 +102,7 @@ public sealed class ImageBuilder
             ["config"] = Descriptor(configBlob),
             ["layers"] = new JsonArray(layers.Select(l => (JsonNode)Descriptor(l)).ToArray()),
         };
+        TamperManifest?.Invoke(manifest);
         var manifestBytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
         return (layers, diffIds, configBlob, new Blob(Digest(manifestBytes), manifestBytes, "application/vnd.oci.image.manifest.v1+json"));
     }
@@ -145,7 +159,8 @@ public sealed class ImageBuilder
         return files;
     }
 
-    private static void WriteTar(string path, IEnumerable<(string Name, byte[] Bytes)> files)
+    /// <summary>A plain tar of the given files (for hand-made archives).</summary>
+    public static void WriteTar(string path, IEnumerable<(string Name, byte[] Bytes)> files)
     {
         using var fs = File.Create(path);
         using var w = new TarWriter(fs, TarEntryFormat.Gnu, leaveOpen: false);

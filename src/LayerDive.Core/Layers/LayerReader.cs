@@ -249,6 +249,7 @@ public static class LayerReader
         string message = ex switch
         {
             EndOfStreamException => "truncated: the layer ends in the middle of " + (entry is null ? "its data" : "an entry") + (ex.Message.StartsWith("the entry", StringComparison.Ordinal) ? $" ({ex.Message})" : ""),
+            NotSupportedException when ex.Message.Contains("Sparse", StringComparison.Ordinal) => "old GNU sparse entries are not supported",
             NotSupportedException => $"unsupported tar content: {ex.Message}",
             InvalidDataException when compression != Compression.None && entry is null => $"corrupt {what} data: {ex.Message}",
             InvalidDataException => $"corrupt tar or {what} data: {ex.Message}",

@@ -100,10 +100,8 @@ public static class CommandLine
     /// <summary>Checks a --layer value against the image; null = the top layer.</summary>
     internal static int LayerIndex(ImageModel model, int? requested)
     {
-        if (model.Layers.Count == 0)
-            throw new ImageException("the image has no layers");
-        int layer = requested ?? model.TopLayer;
-        if (layer < 0 || layer > model.TopLayer)
+        int layer = requested ?? model.TopLayer; // -1 for an image without layers: the empty root
+        if (requested is not null && (layer < 0 || layer > model.TopLayer))
             throw new ImageException($"there is no layer {layer}: the image has {model.Layers.Count} layers (0..{model.TopLayer})");
         return layer;
     }
