@@ -17,6 +17,17 @@ public sealed record LoadOptions
     public int? MaxParallelism { get; init; }
     /// <summary>Told after each layer is merged.</summary>
     public IProgress<LoadProgress>? Progress { get; init; }
+    /// <summary>Analyses that see each layer's entries right after it is merged (dive metrics, export file lists).</summary>
+    public IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
+}
+
+/// <summary>
+/// Sees each layer's decoded entries once, on the merge thread, right after the layer is merged:
+/// the way to compute per-layer figures in the same streaming pass without keeping the entries.
+/// </summary>
+public interface ILayerObserver
+{
+    void OnLayerMerged(LayerInfo layer, LayerContents contents);
 }
 
 /// <summary>How far loading has come.</summary>
@@ -64,6 +75,7 @@ public static class ImageLoader
             var layer = layers[i];
             Finish(layer, image.Layers[i], contents, options.Verify);
             merger.Apply(layer, contents);
+            foreach (var observer in options.Observers) observer.OnLayerMerged(layer, contents);
             bytesRead += contents.CompressedSize;
             options.Progress?.Report(new LoadProgress(i + 1, layers.Count, bytesRead, Math.Max(total, bytesRead)));
         }

@@ -79,8 +79,8 @@ public sealed class OverlayMerger
         if (node is not null && node.IsVisibleNow)
         {
             bool wasDir = node.Last!.Value.Attributes.IsDirectory;
-            var (paths, bytes) = RemoveSubtree(node, n, RemovalCause.Whiteout, RemovalCause.AncestorWhiteout);
-            layer.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, wasDir, paths, bytes, Orphan: false));
+            var (paths, bytes, headerBytes) = RemoveSubtree(node, n, RemovalCause.Whiteout, RemovalCause.AncestorWhiteout);
+            layer.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, wasDir, paths, bytes, Orphan: false, wasDir ? headerBytes : 0));
         }
         else
         {
@@ -202,11 +202,11 @@ public sealed class OverlayMerger
         return false;
     }
 
-    /// <summary>Removes a path and everything visible under it; returns how many paths and file bytes were hidden.</summary>
-    private static (int Paths, long Bytes) RemoveSubtree(TreeNode top, int n, RemovalCause self, RemovalCause descendants)
+    /// <summary>Removes a path and everything visible under it; returns how many paths, file bytes and header bytes were hidden.</summary>
+    private static (int Paths, long Bytes, long HeaderBytes) RemoveSubtree(TreeNode top, int n, RemovalCause self, RemovalCause descendants)
     {
         int paths = 0;
-        long bytes = 0;
+        long bytes = 0, headerBytes = 0;
         var stack = new Stack<(TreeNode Node, RemovalCause Cause)>();
         stack.Push((top, self));
         while (stack.Count > 0)
@@ -219,10 +219,11 @@ public sealed class OverlayMerger
             if (SetRemoved(node, n, cause))
             {
                 paths++;
+                headerBytes += attributes.HeaderSize;
                 if (attributes.Type == FileType.File) bytes += attributes.Size;
             }
         }
-        return (paths, bytes);
+        return (paths, bytes, headerBytes);
     }
 
     // ---- lookups ----

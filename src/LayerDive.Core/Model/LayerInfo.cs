@@ -10,8 +10,11 @@ public enum Compression : byte
     Bzip2,
 }
 
-/// <summary>A <c>.wh.NAME</c> marker of a layer and what it hid.</summary>
-public sealed record WhiteoutInfo(string MarkerPath, string HiddenPath, bool HidDirectory, int HiddenPaths, long HiddenBytes, bool Orphan);
+/// <summary>
+/// A <c>.wh.NAME</c> marker of a layer and what it hid: how many paths, their file bytes, and the sum
+/// of the tar header sizes of what it hid under a directory (what dive counts for a whiteout).
+/// </summary>
+public sealed record WhiteoutInfo(string MarkerPath, string HiddenPath, bool HidDirectory, int HiddenPaths, long HiddenBytes, bool Orphan, long HiddenHeaderBytes = 0);
 
 /// <summary>One layer: where its bytes came from, whether they verified, and what it changed.</summary>
 public sealed class LayerInfo

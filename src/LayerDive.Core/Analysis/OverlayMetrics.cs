@@ -1,0 +1,77 @@
+using LayerDive.Core.Model;
+
+namespace LayerDive.Core.Analysis;
+
+/// <summary>Why stored bytes are not in the final tree.</summary>
+public enum WasteReason
+{
+    /// <summary>A later layer wrote the path again with other content or metadata (a copy-up).</summary>
+    Replaced,
+    /// <summary>A later layer wrote the path again, identical.</summary>
+    RewrittenUnchanged,
+    /// <summary>A whiteout hid it (or its directory).</summary>
+    WhitedOut,
+    /// <summary>An opaque directory cut it off.</summary>
+    Opaque,
+    /// <summary>A directory above it was replaced by a non-directory.</summary>
+    ParentReplaced,
+}
+
+/// <summary>Bytes one layer stored that another layer made invisible.</summary>
+public sealed record RemovableItem(string Path, long Bytes, int StoredBy, int WastedBy, WasteReason Reason);
+
+/// <summary>The overlay metrics of SPEC §4: what a rebuild could really save under the merge of §2.</summary>
+public sealed record OverlayMetricsResult(long RemovableBytes, double OverlayEfficiency, double RemovablePercent, IReadOnlyList<RemovableItem> Items);
+
+public static class OverlayMetrics
+{
+    /// <summary>
+    /// Every file content stored in a layer and not visible after the top layer: earlier copies of
+    /// paths later replaced or rewritten, and everything hidden by whiteouts, opaque directories and
+    /// type changes. Content shared by hardlinks counts once, and not at all while any of its names
+    /// is still visible.
+    /// </summary>
+    public static OverlayMetricsResult Compute(ImageModel model)
+    {
+        int top = model.TopLayer;
+        var visibleInodes = new HashSet<long>();
+        foreach (var node in model.Walk(top))
+            if (node.StateAt(top) is { IsPresent: true, Attributes.Type: FileType.File } s)
+                visibleInodes.Add(s.Attributes.Inode);
+
+        var items = new List<RemovableItem>();
+        foreach (var node in model.AllNodes())
+        {
+            var h = node.History;
+            for (int i = 0; i < h.Length; i++)
+            {
+                var r = h[i];
+                var a = r.Attributes;
+                if (!r.IsPresent || a.Type != FileType.File || a.HardlinkTarget is not null || r.Layer < 0) continue;
+                if (visibleInodes.Contains(a.Inode) || i + 1 >= h.Length) continue;
+                var next = h[i + 1];
+                var reason = next.Kind switch
+                {
+                    ChangeKind.Unmodified => WasteReason.RewrittenUnchanged,
+                    ChangeKind.Removed => next.Cause switch
+                    {
+                        RemovalCause.Opaque => WasteReason.Opaque,
+                        RemovalCause.AncestorReplaced => WasteReason.ParentReplaced,
+                        _ => WasteReason.WhitedOut,
+                    },
+                    _ => WasteReason.Replaced,
+                };
+                items.Add(new RemovableItem(node.Path, a.Size, r.Layer, next.Layer, reason));
+            }
+        }
+        items.Sort(static (x, y) => y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes) : string.CompareOrdinal(x.Path, y.Path));
+        long removable = items.Sum(i => i.Bytes);
+        long size = model.SizeBytes;
+        long userSize = model.Layers.Skip(1).Sum(l => l.Size);
+        return new OverlayMetricsResult(
+            removable,
+            size == 0 ? 1.0 : 1.0 - (double)removable / size,
+            userSize == 0 ? 0 : (double)removable / userSize,
+            items);
+    }
+}
