@@ -112,4 +112,24 @@ public static class PathText
         }
         return a.Length.CompareTo(b.Length);
     }
+
+    /// <summary>
+    /// Tree order: paths compared segment by segment in UTF-8 byte order (a parent before its
+    /// children), the order of a depth-first walk with sorted names, as Go's sort.Strings gives it.
+    /// </summary>
+    public static int CompareTreeOrder(string a, string b)
+    {
+        int i = 0, j = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            int ea = a.IndexOf('/', i), eb = b.IndexOf('/', j);
+            if (ea < 0) ea = a.Length;
+            if (eb < 0) eb = b.Length;
+            int c = CompareUtf8(a[i..ea], b[j..eb]);
+            if (c != 0) return c;
+            i = ea + 1;
+            j = eb + 1;
+        }
+        return (a.Length - i).CompareTo(b.Length - j);
+    }
 }

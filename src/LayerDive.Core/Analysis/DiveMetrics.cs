@@ -80,7 +80,7 @@ public sealed class DiveMetrics : ILayerObserver
 
         // dive visits each layer child-first with names sorted: for leaves, the order of their segments
         var leaves = sizes.Keys.Where(p => !hasChild.Contains(p)).ToList();
-        leaves.Sort(CompareSegments);
+        leaves.Sort(PathText.CompareTreeOrder);
         foreach (var path in leaves)
         {
             long size = sizes[path];
@@ -113,22 +113,5 @@ public sealed class DiveMetrics : ILayerObserver
         long userSize = _layerSizes.Skip(1).Sum();
         long wasted = inefficiencies.Sum(i => i.CumulativeSize);
         return new DiveMetricsResult(efficiency, size, userSize, wasted, userSize == 0 ? 0 : (double)wasted / userSize, inefficiencies);
-    }
-
-    /// <summary>Go's sort.Strings applied level by level: compare path segments in byte order.</summary>
-    private static int CompareSegments(string a, string b)
-    {
-        int i = 0, j = 0;
-        while (i < a.Length && j < b.Length)
-        {
-            int ea = a.IndexOf('/', i), eb = b.IndexOf('/', j);
-            if (ea < 0) ea = a.Length;
-            if (eb < 0) eb = b.Length;
-            int c = PathText.CompareUtf8(a[i..ea], b[j..eb]);
-            if (c != 0) return c;
-            i = ea + 1;
-            j = eb + 1;
-        }
-        return (a.Length - i).CompareTo(b.Length - j);
     }
 }

@@ -26,6 +26,9 @@ internal sealed class SharedOptions
     };
 }
 
+/// <summary>Where a run reads and writes: its outputs, its environment, its working directory.</summary>
+public sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> GetEnvironment, string WorkingDirectory);
+
 /// <summary>The <c>layerdive</c> command: verbs, exit codes, and the one-line errors of SPEC §5.</summary>
 public static class CommandLine
 {
@@ -33,14 +36,33 @@ public static class CommandLine
     public const int ExitRuleFailed = 1;
     public const int ExitBadInput = 2;
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
+        Run(args, new CliContext(stdout, stderr, Environment.GetEnvironmentVariable, Environment.CurrentDirectory));
+
+    public static int Run(string[] args, CliContext context)
     {
+        var (stdout, stderr) = (context.Out, context.Error);
         var shared = new SharedOptions();
         var root = new RootCommand("LayerDive: look inside Docker/OCI images layer by layer, with a correct OverlayFS merge.");
         foreach (var o in shared.All) root.Options.Add(o);
         var imageArg = new Argument<string?>("IMAGE") { Description = "Image archive (docker save, OCI archive, compressed or not) or OCI layout directory; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne };
         root.Arguments.Add(imageArg);
-        root.SetAction(p => Guard(p.GetValue(imageArg) ?? Samples.DefaultImage(), stderr, image => OverviewCommand.Run(image, shared, p, stdout, stderr)));
+        var ci = new CiOptions();
+        foreach (var o in ci.All) root.Options.Add(o);
+        root.SetAction(p =>
+        {
+            var image = p.GetValue(imageArg) ?? Samples.DefaultImage();
+            if (ci.Enabled(p, context))
+                return CiCommand.Run(image, shared, ci, p, context);
+            return Guard(image, stderr, img =>
+            {
+                var json = p.GetValue(ci.Json);
+                if (json is null) return OverviewCommand.Run(img, shared, p, stdout, stderr);
+                var analysis = CiCommand.Analyse(img, shared, p, context, withFileLists: true);
+                CiCommand.WriteExport(json, analysis, context);
+                return OverviewCommand.Print(analysis.Model, stdout);
+            });
+        });
 
         root.Subcommands.Add(LsCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(HistoryCommand.Create(shared, stdout, stderr));
@@ -81,9 +103,9 @@ public static class CommandLine
     }
 
     /// <summary>Loads the image and prints the notes a user should see (other images, warnings).</summary>
-    internal static ImageModel Load(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false)
+    internal static ImageModel Load(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false, IReadOnlyList<ILayerObserver>? observers = null)
     {
-        var model = ImageLoader.Load(image, shared.LoadOptions(p, fileSha256));
+        var model = ImageLoader.Load(image, shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [] });
         if (!p.GetValue(shared.Quiet))
         {
             if (model.OtherImages.Count > 0)

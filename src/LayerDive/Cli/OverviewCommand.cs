@@ -14,6 +14,11 @@ internal static class OverviewCommand
     public static int Run(string image, SharedOptions shared, ParseResult p, TextWriter stdout, TextWriter stderr)
     {
         var model = CommandLine.Load(image, shared, p, stderr);
+        return Print(model, stdout);
+    }
+
+    public static int Print(ImageModel model, TextWriter stdout)
+    {
         stdout.WriteLine($"Image:    {model.Name} ({model.SourceKind}, {model.Config.Platform})");
         stdout.WriteLine($"Config:   {model.Config.Digest}");
         stdout.WriteLine($"Size:     {Units.HumanBytes(model.SizeBytes)} in {model.Layers.Count} layers, {model.Layers.Sum(l => l.CompressedSize)} bytes stored");

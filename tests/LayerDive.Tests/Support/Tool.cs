@@ -9,11 +9,17 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 
 public static class Tool
 {
-    public static CliResult Run(params string[] args)
+    /// <summary>Runs layerdive as a user's shell would, but with no CI variable: CI sets CI=true, which means CI mode.</summary>
+    public static CliResult Run(params string[] args) => RunWith(new Dictionary<string, string>(), null, args);
+
+    /// <summary>Runs layerdive with exactly <paramref name="environment"/> (and PATH/HOME from the process) in <paramref name="workingDirectory"/>.</summary>
+    public static CliResult RunWith(IReadOnlyDictionary<string, string> environment, string? workingDirectory, params string[] args)
     {
         var stdout = new StringWriter { NewLine = "\n" };
         var stderr = new StringWriter { NewLine = "\n" };
-        int code = LayerDive.Cli.CommandLine.Run(args, stdout, stderr);
+        string? Env(string name) => environment.TryGetValue(name, out var v) ? v : name is "PATH" or "HOME" ? Environment.GetEnvironmentVariable(name) : null;
+        var context = new LayerDive.Cli.CliContext(stdout, stderr, Env, workingDirectory ?? Environment.CurrentDirectory);
+        int code = LayerDive.Cli.CommandLine.Run(args, context);
         return new CliResult(code, stdout.ToString(), stderr.ToString());
     }
 }

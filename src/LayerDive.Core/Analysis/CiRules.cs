@@ -1,0 +1,202 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace LayerDive.Core.Analysis;
+
+/// <summary>A rule configuration that cannot be used: exit 2, naming the rule and the value.</summary>
+public sealed class RuleConfigException(string message) : Exception(message);
+
+/// <summary>The three dive CI rules.</summary>
+public enum RuleName
+{
+    HighestUserWastedPercent,
+    HighestWastedBytes,
+    LowestEfficiency,
+}
+
+/// <summary>Which figures the rules judge: dive's (the default, for parity) or the overlay merge's.</summary>
+public enum MetricSet
+{
+    Dive,
+    Overlay,
+}
+
+public enum RuleStatus
+{
+    Pass,
+    Fail,
+    Skip,
+}
+
+/// <summary>One rule as configured: its text, and the threshold it parses to (null when disabled).</summary>
+public sealed record RuleSetting(RuleName Name, string Text, double? Threshold)
+{
+    public bool Enabled => Threshold is not null;
+    public string Key => CiRules.Key(Name);
+}
+
+public sealed record RuleResult(RuleSetting Setting, RuleStatus Status, string Message);
+
+/// <summary>
+/// dive's CI rules (SPEC §5): defaults, then <c>.dive-ci</c> (camelCase or kebab-case keys), then the
+/// command-line flags. Values parse as dive parses them; comparisons are strict, so a figure equal to
+/// its threshold passes.
+/// </summary>
+public static class CiRules
+{
+    public static readonly IReadOnlyDictionary<RuleName, string> Defaults = new Dictionary<RuleName, string>
+    {
+        [RuleName.LowestEfficiency] = "0.9",
+        [RuleName.HighestWastedBytes] = "disabled",
+        [RuleName.HighestUserWastedPercent] = "0.1",
+    };
+
+    public static string Key(RuleName name) => name switch
+    {
+        RuleName.LowestEfficiency => "lowestEfficiency",
+        RuleName.HighestWastedBytes => "highestWastedBytes",
+        _ => "highestUserWastedPercent",
+    };
+
+    private static string Kebab(RuleName name) => name switch
+    {
+        RuleName.LowestEfficiency => "lowest-efficiency",
+        RuleName.HighestWastedBytes => "highest-wasted-bytes",
+        _ => "highest-user-wasted-percent",
+    };
+
+    /// <summary>
+    /// The rules in force: <paramref name="configYaml"/> (a .dive-ci file's text, or null) over the
+    /// defaults, then <paramref name="flags"/> over both. Throws <see cref="RuleConfigException"/> for
+    /// a value that does not parse or a ratio outside [0, 1].
+    /// </summary>
+    public static IReadOnlyList<RuleSetting> Resolve(string? configYaml, string? configName, IReadOnlyDictionary<RuleName, string?> flags)
+    {
+        var texts = new Dictionary<RuleName, string>(Defaults);
+        if (configYaml is not null)
+            foreach (var (name, value) in ReadConfig(configYaml, configName ?? ".dive-ci"))
+                texts[name] = value;
+        foreach (var (name, value) in flags)
+            if (value is not null) texts[name] = value;
+        return Enum.GetValues<RuleName>().Select(n => Parse(n, texts[n], configName)).ToList();
+    }
+
+    private static IEnumerable<(RuleName, string)> ReadConfig(string yaml, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            throw new RuleConfigException($"{source}: not valid YAML: {ex.Message}");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) yield break;
+        if (!root.Children.TryGetValue(new YamlScalarNode("rules"), out var rulesNode)) yield break;
+        if (rulesNode is not YamlMappingNode rules)
+        {
+            if (rulesNode is YamlScalarNode { Value: null or "" or "~" or "null" }) yield break;
+            throw new RuleConfigException($"{source}: 'rules' must be a mapping of rule names to values");
+        }
+        foreach (var (k, v) in rules.Children)
+        {
+            var key = (k as YamlScalarNode)?.Value ?? "";
+            var name = Enum.GetValues<RuleName>().FirstOrDefault(n => key == Key(n) || key == Kebab(n), (RuleName)(-1));
+            if ((int)name < 0) continue; // dive ignores keys it does not know
+            if (v is not YamlScalarNode scalar)
+                throw new RuleConfigException($"{source}: rule {Key(name)}: the value must be a number or a word, not a list or mapping");
+            yield return (name, scalar.Value ?? "");
+        }
+    }
+
+    /// <summary>Parses one rule value: disabled/off/false/empty, a ratio in [0, 1], or a byte size.</summary>
+    public static RuleSetting Parse(RuleName name, string text, string? source = null)
+    {
+        var t = text.Trim();
+        if (t.Length == 0 || t.Equals("disabled", StringComparison.OrdinalIgnoreCase) || t.Equals("off", StringComparison.OrdinalIgnoreCase) || t.Equals("false", StringComparison.OrdinalIgnoreCase))
+            return new RuleSetting(name, t.Length == 0 ? "disabled" : t, null);
+        string where = source is null ? "" : source + ": ";
+        if (name == RuleName.HighestWastedBytes)
+        {
+            var bytes = ParseBytes(t) ?? throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a byte size (like 20MB, 20MiB or 1000)");
+            return new RuleSetting(name, t, bytes);
+        }
+        if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) || double.IsNaN(ratio))
+            throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a number");
+        if (ratio < 0 || ratio > 1)
+            throw new RuleConfigException($"{where}rule {Key(name)}: {text} is outside the allowed range 0..1");
+        return new RuleSetting(name, t, ratio);
+    }
+
+    private static readonly Dictionary<string, double> ByteUnits = new(StringComparer.Ordinal)
+    {
+        [""] = 1, ["b"] = 1,
+        ["kib"] = 1L << 10, ["ki"] = 1L << 10, ["kb"] = 1e3, ["k"] = 1e3,
+        ["mib"] = 1L << 20, ["mi"] = 1L << 20, ["mb"] = 1e6, ["m"] = 1e6,
+        ["gib"] = 1L << 30, ["gi"] = 1L << 30, ["gb"] = 1e9, ["g"] = 1e9,
+        ["tib"] = 1L << 40, ["ti"] = 1L << 40, ["tb"] = 1e12, ["t"] = 1e12,
+        ["pib"] = 1L << 50, ["pi"] = 1L << 50, ["pb"] = 1e15, ["p"] = 1e15,
+        ["eib"] = 1L << 60, ["ei"] = 1L << 60, ["eb"] = 1e18, ["e"] = 1e18,
+    };
+
+    /// <summary>go-humanize ParseBytes: "20MB" = "20Mb" = 20,000,000; "20MiB" = 20 x 2^20; "1,000" = 1000.</summary>
+    public static double? ParseBytes(string s)
+    {
+        int last = 0;
+        while (last < s.Length && (char.IsAsciiDigit(s[last]) || s[last] is '.' or ',')) last++;
+        var number = s[..last].Replace(",", "");
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var f)) return null;
+        var unit = s[last..].Trim().ToLowerInvariant();
+        if (!ByteUnits.TryGetValue(unit, out var multiplier)) return null;
+        var value = Math.Floor(f * multiplier);
+        return value >= 1.8446744073709552E+19 ? null : value;
+    }
+
+    /// <summary>Judges the figures by the rules; strict comparisons: equal to the threshold passes.</summary>
+    public static List<RuleResult> Evaluate(IReadOnlyList<RuleSetting> rules, ImageFigures figures, MetricSet metrics)
+    {
+        var results = new List<RuleResult>();
+        foreach (var rule in rules.OrderBy(r => Key(r.Name), StringComparer.Ordinal))
+        {
+            if (rule.Threshold is not double t)
+            {
+                results.Add(new RuleResult(rule, RuleStatus.Skip, "disabled"));
+                continue;
+            }
+            string? failure = (rule.Name, metrics) switch
+            {
+                (RuleName.LowestEfficiency, MetricSet.Dive) when t > figures.Efficiency =>
+                    $"image efficiency is too low (efficiency={Go(figures.Efficiency)} < threshold={Go(t)})",
+                (RuleName.HighestWastedBytes, MetricSet.Dive) when figures.WastedBytes > t =>
+                    $"too many bytes wasted (wasted-bytes={figures.WastedBytes} > threshold={(ulong)t})",
+                (RuleName.HighestUserWastedPercent, MetricSet.Dive) when t < figures.UserWastedPercent =>
+                    $"too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes={Go(figures.UserWastedPercent)} > threshold={Go(t)})",
+                (RuleName.LowestEfficiency, MetricSet.Overlay) when t > figures.OverlayEfficiency =>
+                    $"image efficiency is too low (overlay-efficiency={Go(figures.OverlayEfficiency)} < threshold={Go(t)})",
+                (RuleName.HighestWastedBytes, MetricSet.Overlay) when figures.RemovableBytes > t =>
+                    $"too many removable bytes (removable-bytes={figures.RemovableBytes} > threshold={(ulong)t})",
+                (RuleName.HighestUserWastedPercent, MetricSet.Overlay) when t < figures.RemovablePercent =>
+                    $"too many removable bytes, relative to the user bytes added (removable-percent={Go(figures.RemovablePercent)} > threshold={Go(t)})",
+                _ => null,
+            };
+            results.Add(failure is null ? new RuleResult(rule, RuleStatus.Pass, rule.Text) : new RuleResult(rule, RuleStatus.Fail, failure));
+        }
+        return results;
+    }
+
+    /// <summary>A float as Go's %v prints it (shortest round-trip).</summary>
+    public static string Go(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}
+
+/// <summary>The figures the rules judge, both metric sets side by side.</summary>
+public sealed record ImageFigures(DiveMetricsResult Dive, OverlayMetricsResult Overlay)
+{
+    public double Efficiency => Dive.Efficiency;
+    public long WastedBytes => Dive.WastedBytes;
+    public double UserWastedPercent => Dive.UserWastedPercent;
+    public long RemovableBytes => Overlay.RemovableBytes;
+    public double OverlayEfficiency => Overlay.OverlayEfficiency;
+    public double RemovablePercent => Overlay.RemovablePercent;
+}

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using LayerDive.Core;
+using LayerDive.Core.Analysis;
+using LayerDive.Core.Model;
+using LayerDive.Core.Reports;
+
+namespace LayerDive.Cli;
+
+/// <summary>The options of CI mode, as dive spells them.</summary>
+internal sealed class CiOptions
+{
+    public readonly Option<bool> Ci = new("--ci") { Description = "Run non-interactively and judge the image by the CI rules (also when the environment variable CI is true)" };
+    public readonly Option<string?> CiConfig = new("--ci-config") { Description = "The rules file (default: .dive-ci in the working directory, when there is one)" };
+    public readonly Option<string?> LowestEfficiency = new("--lowestEfficiency", "--lowest-efficiency") { Description = "Fail below this efficiency (0..1, or disabled); overrides the rules file" };
+    public readonly Option<string?> HighestWastedBytes = new("--highestWastedBytes", "--highest-wasted-bytes") { Description = "Fail above this many wasted bytes (20MB, 20MiB, ... or disabled)" };
+    public readonly Option<string?> HighestUserWastedPercent = new("--highestUserWastedPercent", "--highest-user-wasted-percent") { Description = "Fail above this wasted share of the user layers (0..1, or disabled)" };
+    public readonly Option<string> Metrics = new("--metrics") { Description = "The figures the rules judge: dive (default, dive's numbers) or overlay (the real merge)", DefaultValueFactory = _ => "dive" };
+    public readonly Option<string?> Json = new("--json", "-j") { Description = "Write the analysis as JSON (dive's export schema plus a layerdive object) to this file" };
+    public readonly Option<string> CiFormat = new("--ci-format") { Description = "The CI report's format: text, json, junit or markdown", DefaultValueFactory = _ => "text" };
+    public readonly Option<string?> CiOutput = new("--ci-output") { Description = "Write the CI report (in --ci-format) to this file; the text report still goes to stdout" };
+
+    public CiOptions()
+    {
+        Metrics.AcceptOnlyFromAmong("dive", "overlay");
+        CiFormat.AcceptOnlyFromAmong(CiReports.Formats);
+    }
+
+    public IEnumerable<Option> All => [Ci, CiConfig, LowestEfficiency, HighestWastedBytes, HighestUserWastedPercent, Metrics, Json, CiFormat, CiOutput];
+
+    /// <summary>CI mode: --ci, or CI=true/1/yes in the environment (as dive reads it).</summary>
+    public bool Enabled(ParseResult p, CliContext context) =>
+        p.GetValue(Ci) || context.GetEnvironment("CI")?.Trim().ToLowerInvariant() is "true" or "1" or "yes";
+}
+
+/// <summary>CI mode (SPEC §4-5): a drop-in for <c>dive --ci</c>, with overlay metrics and reports.</summary>
+internal static class CiCommand
+{
+    internal sealed record Analysis(ImageModel Model, DiveMetricsResult Dive, OverlayMetricsResult Overlay, LayerFileLists? Files)
+    {
+        public ImageFigures Figures => new(Dive, Overlay);
+    }
+
+    public static int Run(string image, SharedOptions shared, CiOptions ci, ParseResult p, CliContext context)
+    {
+        IReadOnlyList<RuleSetting> rules;
+        try
+        {
+            rules = ResolveRules(ci, p, context);
+        }
+        catch (RuleConfigException ex)
+        {
+            context.Error.WriteLine($"layerdive: error: {ex.Message}");
+            return CommandLine.ExitBadInput;
+        }
+        catch (IOException ex)
+        {
+            context.Error.WriteLine($"layerdive: error: {ex.Message}");
+            return CommandLine.ExitBadInput;
+        }
+
+        return CommandLine.Guard(image, context.Error, img =>
+        {
+            var json = p.GetValue(ci.Json);
+            var analysis = Analyse(img, shared, p, context, withFileLists: json is not null);
+            var metrics = p.GetValue(ci.Metrics) == "overlay" ? MetricSet.Overlay : MetricSet.Dive;
+            var outcome = new CiOutcome(analysis.Model.Name, analysis.Figures, metrics, CiRules.Evaluate(rules, analysis.Figures, metrics));
+
+            var format = p.GetValue(ci.CiFormat) ?? "text";
+            var output = p.GetValue(ci.CiOutput);
+            if (output is not null)
+            {
+                context.Out.Write(CiReports.Text(outcome));
+                WriteFile(output, CiReports.Render(outcome, format), context);
+            }
+            else
+            {
+                context.Out.Write(CiReports.Render(outcome, format));
+            }
+            if (json is not null) WriteExport(json, analysis, context);
+            return outcome.Pass ? CommandLine.ExitOk : CommandLine.ExitRuleFailed;
+        });
+    }
+
+    private static IReadOnlyList<RuleSetting> ResolveRules(CiOptions ci, ParseResult p, CliContext context)
+    {
+        string? yaml = null, source = null;
+        if (p.GetValue(ci.CiConfig) is { } configPath)
+        {
+            var full = Path.GetFullPath(configPath, context.WorkingDirectory);
+            if (!File.Exists(full)) throw new RuleConfigException($"{configPath}: the CI rules file does not exist");
+            yaml = File.ReadAllText(full);
+            source = configPath;
+        }
+        else
+        {
+            var defaultFile = Path.Combine(context.WorkingDirectory, ".dive-ci");
+            if (File.Exists(defaultFile))
+            {
+                yaml = File.ReadAllText(defaultFile);
+                source = ".dive-ci";
+            }
+        }
+        var flags = new Dictionary<RuleName, string?>
+        {
+            [RuleName.LowestEfficiency] = p.GetValue(ci.LowestEfficiency),
+            [RuleName.HighestWastedBytes] = p.GetValue(ci.HighestWastedBytes),
+            [RuleName.HighestUserWastedPercent] = p.GetValue(ci.HighestUserWastedPercent),
+        };
+        return CiRules.Resolve(yaml, source, flags);
+    }
+
+    /// <summary>Loads the image with dive's metrics taken in the same pass, then the overlay metrics.</summary>
+    public static Analysis Analyse(string image, SharedOptions shared, ParseResult p, CliContext context, bool withFileLists)
+    {
+        var dive = new DiveMetrics();
+        var files = withFileLists ? new LayerFileLists() : null;
+        var observers = files is null ? new ILayerObserver[] { dive } : [dive, files];
+        var model = CommandLine.Load(image, shared, p, context.Error, observers: observers);
+        return new Analysis(model, dive.Result(), OverlayMetrics.Compute(model), files);
+    }
+
+    public static void WriteExport(string path, Analysis analysis, CliContext context) =>
+        WriteFile(path, stream => DiveExport.Write(stream, analysis.Model, analysis.Dive, analysis.Overlay, analysis.Files!), context);
+
+    private static void WriteFile(string path, string text, CliContext context) =>
+        WriteFile(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), context);
+
+    /// <summary>Replaces the file whole (written beside it, then moved over it): never patched, never half-written.</summary>
+    private static void WriteFile(string path, Action<Stream> write, CliContext context)
+    {
+        var full = Path.GetFullPath(path, context.WorkingDirectory);
+        var temp = full + ".layerdive-tmp";
+        try
+        {
+            using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+                write(fs);
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            throw;
+        }
+    }
+}

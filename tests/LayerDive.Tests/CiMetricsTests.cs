@@ -1,0 +1,147 @@
+using LayerDive.Core.Analysis;
+using LayerDive.Samples;
+
+namespace LayerDive.Tests;
+
+/// <summary>
+/// SPEC §4 on small images worked out by hand. Each layer's dive size is the sum of its tar header
+/// sizes (directories, links and whiteout markers are 0). The base layer is etc/base, 10 bytes.
+/// </summary>
+public sealed class CiMetricsTests
+{
+    private const long Base = 10;
+    private static readonly string K1 = new('k', 1000), K05 = new('h', 500);
+
+    private static ImageBuilder WithBase() => new ImageBuilder().Layer("base", l => l.Dir("etc").File("etc/base", new string('b', (int)Base)));
+
+    private static (DiveMetricsResult Dive, OverlayMetricsResult Overlay) Figures(ImageBuilder image)
+    {
+        using var dir = new TempDir();
+        image.WriteOciLayout(dir.File("img"));
+        var dive = new DiveMetrics();
+        var model = Images.Load(dir.File("img"), new LoadOptions { Observers = [dive] });
+        return (dive.Result(), OverlayMetrics.Compute(model));
+    }
+
+    [Fact]
+    public void A_file_written_twice_unchanged_is_waste_twice_for_dive_once_for_the_overlay()
+    {
+        var (d, o) = Figures(WithBase()
+            .Layer("COPY x", l => l.Dir("app").File("app/x", K1))
+            .Layer("COPY x again", l => l.Dir("app").File("app/x", K1)));
+        // discoveries: /etc/base 10; /app/x 1000 and 1000
+        Assert.Equal((double)(Base + 1000) / (Base + 2000), d.Efficiency);
+        Assert.Equal(2000, d.WastedBytes); // every copy, the surviving one included (dive #684)
+        Assert.Equal(Base + 2000, d.SizeBytes);
+        Assert.Equal(2000, d.UserSizeBytes);
+        Assert.Equal(1.0, d.UserWastedPercent);
+        Assert.Equal(("/app/x", 2, 2000L), (d.Inefficiencies[0].Path, d.Inefficiencies[0].Count, d.Inefficiencies[0].CumulativeSize));
+        var item = Assert.Single(o.Items);
+        Assert.Equal(("app/x", 1000L, 1, 2, WasteReason.RewrittenUnchanged), (item.Path, item.Bytes, item.StoredBy, item.WastedBy, item.Reason));
+        Assert.Equal(1000, o.RemovableBytes);
+        Assert.Equal(0.5, o.RemovablePercent);
+        Assert.Equal(1 - 1000.0 / (Base + 2000), o.OverlayEfficiency);
+    }
+
+    [Fact]
+    public void A_file_copied_to_two_paths_is_not_waste()
+    {
+        var (d, o) = Figures(WithBase().Layer("cp", l => l.Dir("app").File("app/x", K1)).Layer("cp x y", l => l.Dir("app").File("app/y", K1)));
+        Assert.Equal(1.0, d.Efficiency);
+        Assert.Equal(0, d.WastedBytes);
+        Assert.Empty(d.Inefficiencies);
+        Assert.Equal(0, o.RemovableBytes);
+    }
+
+    [Fact]
+    public void A_chmod_only_copy_up_stores_the_bytes_again()
+    {
+        var (d, o) = Figures(WithBase()
+            .Layer("COPY x", l => l.Dir("app").File("app/x", K1, mode: 0x1A4))
+            .Layer("chmod +x", l => l.Dir("app").File("app/x", K1, mode: 0x1ED)));
+        Assert.Equal(2000, d.WastedBytes);
+        Assert.Equal(WasteReason.Replaced, Assert.Single(o.Items).Reason);
+        Assert.Equal(1000, o.RemovableBytes);
+    }
+
+    [Fact]
+    public void A_file_whiteout_is_a_zero_sized_discovery_of_the_path()
+    {
+        var (d, o) = Figures(WithBase().Layer("COPY x", l => l.Dir("app").File("app/x", K1)).Layer("rm x", l => l.Dir("app").Whiteout("app/x")));
+        // /app/x: 1000 then 0 (a whiteout of a file weighs nothing): cumulative 1000, minimum 0
+        Assert.Equal((double)Base / (Base + 1000), d.Efficiency);
+        Assert.Equal(1000, d.WastedBytes);
+        Assert.Equal(1000, d.UserSizeBytes); // the whiteout layer's headers weigh 0
+        Assert.Equal(1.0, d.UserWastedPercent);
+        Assert.Equal(WasteReason.WhitedOut, Assert.Single(o.Items).Reason);
+        Assert.Equal(1000, o.RemovableBytes);
+    }
+
+    [Fact]
+    public void A_directory_whiteout_is_not_waste_for_dive_but_is_for_the_overlay()
+    {
+        var (d, o) = Figures(WithBase()
+            .Layer("COPY app", l => l.Dir("app").File("app/x", K1).File("app/y", K05))
+            .Layer("rm -rf /app", l => l.Whiteout("app")));
+        // /app is discovered once (by the whiteout, sized 1500); /app/x and /app/y once each
+        Assert.Equal(1.0, d.Efficiency);
+        Assert.Equal(0, d.WastedBytes);
+        Assert.Empty(d.Inefficiencies);
+        Assert.Equal(1500, o.RemovableBytes);
+        Assert.All(o.Items, i => Assert.Equal((1, 2, WasteReason.WhitedOut), (i.StoredBy, i.WastedBy, i.Reason)));
+    }
+
+    [Fact]
+    public void An_opaque_directory_is_ignored_by_dive_and_counted_by_the_overlay()
+    {
+        var (d, o) = Figures(WithBase()
+            .Layer("COPY app", l => l.Dir("app").File("app/x", K1))
+            .Layer("rm -rf /app && mkdir /app && touch /app/new", l => l.Dir("app").Opaque("app").File("app/new", "0123456789")));
+        Assert.Equal(1.0, d.Efficiency);
+        Assert.Equal(0, d.WastedBytes);
+        var item = Assert.Single(o.Items);
+        Assert.Equal(("app/x", 1000L, WasteReason.Opaque), (item.Path, item.Bytes, item.Reason));
+    }
+
+    [Fact]
+    public void Hardlinked_content_counts_once_and_not_while_a_name_remains()
+    {
+        var (d, o) = Figures(WithBase()
+            .Layer("COPY x; ln x y", l => l.Dir("app").File("app/x", K1).Hardlink("app/y", "app/x"))
+            .Layer("rm x", l => l.Dir("app").Whiteout("app/x")));
+        // dive: /app/x 1000 then 0 -> waste 1000; /app/y (a 0-byte header) once
+        Assert.Equal(1000, d.WastedBytes);
+        Assert.Equal((double)Base / (Base + 1000), d.Efficiency);
+        // overlay: the bytes are still there under app/y
+        Assert.Equal(0, o.RemovableBytes);
+        Assert.Empty(o.Items);
+    }
+
+    [Fact]
+    public void Hardlinked_content_gone_under_every_name_counts_once()
+    {
+        var (_, o) = Figures(WithBase()
+            .Layer("COPY x; ln x y", l => l.Dir("app").File("app/x", K1).Hardlink("app/y", "app/x"))
+            .Layer("rm -rf /app", l => l.Whiteout("app")));
+        Assert.Equal(1000, o.RemovableBytes);
+    }
+
+    [Fact]
+    public void A_single_layer_image_has_no_user_waste_and_passes()
+    {
+        var (d, _) = Figures(new ImageBuilder().Layer("only", l => l.File("a", K1).File("a", K05)));
+        Assert.Equal(0, d.UserSizeBytes);
+        Assert.Equal(0, d.UserWastedPercent);
+        var rules = CiRules.Resolve(null, null, new Dictionary<RuleName, string?>());
+        var results = CiRules.Evaluate(rules, new ImageFigures(d, OverlayMetrics.Compute(Reference.Load(new ImageBuilder().Layer("only", l => l.File("a", K1))))), MetricSet.Dive);
+        Assert.DoesNotContain(results, r => r.Status == RuleStatus.Fail);
+    }
+
+    [Fact]
+    public void An_empty_image_is_perfectly_efficient()
+    {
+        var (d, o) = Figures(new ImageBuilder().Empty("CMD sh"));
+        Assert.Equal((1.0, 0L, 0L, 0.0), (d.Efficiency, d.SizeBytes, d.WastedBytes, d.UserWastedPercent));
+        Assert.Equal((0L, 1.0, 0.0), (o.RemovableBytes, o.OverlayEfficiency, o.RemovablePercent));
+    }
+}
