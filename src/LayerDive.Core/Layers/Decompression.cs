@@ -35,16 +35,35 @@ public static class Decompression
         return null;
     }
 
-    /// <summary>Wraps <paramref name="compressed"/> in the decompressor for <paramref name="compression"/>; leaves it open.</summary>
-    public static Stream Open(Stream compressed, Compression compression) => compression switch
+    /// <summary>
+    /// Wraps <paramref name="compressed"/> in the decompressor for <paramref name="compression"/>; leaves it open.
+    /// <paramref name="contentVerifiedElsewhere"/>: the output is hashed against a diff id, so zstd's own
+    /// frame checksum (an XXH64 over every byte, ~5% of the decoding time) need not be checked too.
+    /// </summary>
+    public static Stream Open(Stream compressed, Compression compression, bool contentVerifiedElsewhere = false) => compression switch
     {
         Compression.None => compressed,
         Compression.Gzip => new GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true),
-        Compression.Zstd => new ZstdDecompressionStream(compressed, bufferSize: 1 << 17, checkEndOfStream: true, leaveOpen: true),
+        Compression.Zstd => OpenZstd(compressed, contentVerifiedElsewhere),
         Compression.Xz => new XZStream(compressed),
         Compression.Bzip2 => BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false),
         _ => throw new ArgumentOutOfRangeException(nameof(compression)),
     };
+
+    /// <summary>True when zstd is decoded by the system's libzstd rather than the managed port.</summary>
+    public static bool NativeZstdAvailable => NativeZstd.Available;
+
+    private static Stream OpenZstd(Stream compressed, bool ignoreChecksum) =>
+        NativeZstd.Available ? new NativeZstd.DecompressionStream(compressed, ignoreChecksum) : OpenManagedZstd(compressed, ignoreChecksum);
+
+    /// <summary>The managed zstd decoder (SharpCompress), used where libzstd cannot be loaded.</summary>
+    public static Stream OpenManagedZstd(Stream compressed, bool ignoreChecksum)
+    {
+        var decompressor = new SharpCompress.Compressors.ZStandard.Decompressor();
+        if (ignoreChecksum) // ZSTD_d_forceIgnoreChecksum
+            decompressor.SetParameter(SharpCompress.Compressors.ZStandard.Unsafe.ZSTD_dParameter.ZSTD_d_experimentalParam3, 1);
+        return new ZstdDecompressionStream(compressed, decompressor, bufferSize: 1 << 17, checkEndOfStream: true, preserveDecompressor: false, leaveOpen: true);
+    }
 
     public static string Name(Compression c) => c switch
     {

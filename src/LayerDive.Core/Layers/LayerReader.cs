@@ -39,21 +39,24 @@ public static class LayerReader
     {
         var result = new LayerContents();
         string? current = null;
+        bool sameBytes = false;
         var algorithm = options.BlobDigestAlgorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
         using var blobHash = new HashingStream(blob, options.ComputeDigests ? algorithm : null);
         try
         {
             var rewound = Decompression.SniffAndRewind(blobHash, out var compression);
             result.Compression = compression;
-            using var decompressed = Decompression.Open(rewound, compression);
-            using var tarHash = new HashingStream(decompressed, options.ComputeDigests ? HashAlgorithmName.SHA256 : null);
+            using var decompressed = Decompression.Open(rewound, compression, contentVerifiedElsewhere: options.ComputeDigests);
+            // an uncompressed blob is its own tar: one sha256 serves as blob digest and diff id
+            sameBytes = compression == Compression.None && algorithm == HashAlgorithmName.SHA256;
+            using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null);
             ReadEntries(tarHash, options, result, ref current, cancellationToken);
             current = null;
             // Drain to the end: the diff id covers the padding after the end-of-archive blocks, and
             // the gzip CRC and length are only checked when the decompressor reaches its end.
             tarHash.Drain();
             blobHash.Drain();
-            result.DiffId = tarHash.Digest();
+            result.DiffId = sameBytes ? null : tarHash.Digest();
             result.UncompressedSize = tarHash.BytesRead;
         }
         catch (ImageException) { throw; }
@@ -63,6 +66,7 @@ public static class LayerReader
             throw Translate(ex, result.Compression, current);
         }
         result.BlobDigest = blobHash.Digest(options.BlobDigestAlgorithm);
+        if (sameBytes) result.DiffId = result.BlobDigest;
         result.CompressedSize = blobHash.BytesRead;
         DropEStargzMetadata(result);
         return result;
