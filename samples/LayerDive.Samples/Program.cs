@@ -1,7 +1,16 @@
 using LayerDive.Samples;
 
-// Regenerates the bundled sample image: dotnet run --project samples/LayerDive.Samples [-- OUTPUT_DIR]
-var dir = args.Length > 0 ? args[0] : Path.Combine(FindSamplesDir(), ".");
+// dotnet run --project samples/LayerDive.Samples                     regenerates samples/sample.oci.tar
+// dotnet run --project samples/LayerDive.Samples -- OUTPUT_DIR        writes it into OUTPUT_DIR
+// dotnet run --project samples/LayerDive.Samples -- synthetic DIR ENTRIES LAYERS
+//                                                                    a large OCI layout for the scaling benchmark
+if (args is ["synthetic", var target, var entries, var layers])
+{
+    SyntheticImage.WriteOciLayout(target, int.Parse(entries), int.Parse(layers));
+    Console.WriteLine($"{target}: {entries} entries in {layers} layers");
+    return 0;
+}
+var dir = args.Length > 0 ? args[0] : FindSamplesDir();
 var path = Path.GetFullPath(Path.Combine(dir, "sample.oci.tar"));
 SampleImage.Create().WriteOciArchive(path, SampleImage.Tag);
 Console.WriteLine($"{path}: {new FileInfo(path).Length} bytes");

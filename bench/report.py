@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Summarises bench/run.sh results: min/median wall time, peak RSS, and ratios to the limits."""
+import csv, statistics, sys
+from collections import defaultdict
+
+rows = defaultdict(list)
+entries = {}
+with open(sys.argv[1]) as f:
+    for r in csv.DictReader(f, delimiter='\t'):
+        rows[(r['group'], r['name'])].append((float(r['wall_s']), int(r['maxrss_kb'])))
+        entries[(r['group'], r['name'])] = int(r['entries'])
+
+def med(key): return statistics.median(w for w, _ in rows[key]) if key in rows else None
+
+limits = {
+    'gzip': ('pigz -dc', 1.0, 'target <= 1.0 x pigz -dc'),
+    'zstd': ('zstd -dc', 2.0, 'target <= 2.0 x zstd -dc'),
+}
+gzip_ls = med(('gzip', 'layerdive ls'))
+base_rss = max((m for _, m in rows.get(('baseline', 'layerdive ls sample'), [(0, 0)])), default=0) / 1024
+
+print(f"| form | command | min s | median s | peak RSS MiB | ratio | target |")
+print(f"|---|---|---|---|---|---|---|")
+for (group, name), runs in rows.items():
+    walls = [w for w, _ in runs]
+    rss = max(m for _, m in runs) / 1024
+    ratio, target = '', ''
+    if group in limits and name.startswith('layerdive'):
+        limit, bound, target = limits[group]
+        ratio = f"{statistics.median(walls) / med((group, limit)):.2f} x {limit}"
+    elif group == 'uncompressed' and name.startswith('layerdive') and gzip_ls:
+        ratio = f"{statistics.median(walls) / gzip_ls:.2f} x gzip form"
+        target = 'target <= 0.6 x gzip form'
+    if name.startswith('layerdive') or group == 'scaling':
+        n = entries[(group, name)]
+        budget = 64 + 400 * n / 2**20
+        target = (target + '; ' if target else '') + f"RSS <= {budget:.0f} MiB ({'met' if rss <= budget else 'over'})"
+        if group == 'scaling':
+            ratio = f"{(rss - base_rss) * 2**20 / n:.0f} B/entry over the sample's {base_rss:.0f} MiB"
+    print(f"| {group} | {name} | {min(walls):.2f} | {statistics.median(walls):.2f} | {rss:.0f} | {ratio} | {target} |")

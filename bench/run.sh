@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# LayerDive benchmark: one command, everything measured in the same run.
+#
+#   bash bench/run.sh            # 3 rounds each; ROUNDS=5 bash bench/run.sh for more
+#
+# Uses (or builds, as root, with ../shared/tools/make-corpus.sh) the 1 GB "big" image, times the
+# decompression limits (gzip -dc, pigz -dc, zstd -dc, cat) and layerdive (ls, --ci) on its gzip, zstd
+# and uncompressed forms, then a synthetic scaling series (1e4, 1e5, 1e6 entries; 1 and 50 layers).
+# Prints a table of min/median wall time, peak RSS and ratios to the limit (bench/report.py).
+# Results stay in $OUT (default $TMPDIR/layerdive-bench); nothing is cached between runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+GEN=${GEN:-${TMPDIR:-/tmp}/layerdive-corpus}
+OUT=${OUT:-${TMPDIR:-/tmp}/layerdive-bench}
+SCALES=${SCALES:-"10000 100000 1000000"}
+mkdir -p "$OUT"
+
+need=()
+for pair in pigz:pigz zstd:zstd /usr/bin/time:time python3:python3; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x ${pair%%:*} ]] || need+=("${pair#*:}")
+done
+if ((${#need[@]})); then
+  [[ $(id -u) == 0 ]] || { echo "bench: needs ${need[*]} (apt-get install)" >&2; exit 2; }
+  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+fi
+if [[ ! -f $GEN/big.rootfs.tsv ]]; then
+  echo "bench: building the big image with ../shared/tools/make-corpus.sh (about 5 minutes, as root)" >&2
+  GEN=$GEN bash ../shared/tools/make-corpus.sh >&2
+fi
+
+echo "bench: building layerdive (Release)" >&2
+dotnet publish src/LayerDive -c Release -o "$OUT/bin" >/dev/null
+LD=$OUT/bin/layerdive
+
+blobs() { # the layer blobs of the first image of an OCI layout, in order
+  python3 - "$1" <<'PY'
+import json, sys
+d = sys.argv[1]; idx = json.load(open(d + "/index.json"))
+m = json.load(open(d + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
+print("\n".join(d + "/blobs/sha256/" + l["digest"][7:] for l in m["layers"]))
+PY
+}
+mapfile -t GZ < <(blobs "$GEN/big/oci")
+mapfile -t ZS < <(blobs "$GEN/big/oci-zstd")
+mapfile -t UN < <(blobs "$GEN/big/oci-uncompressed")
+
+RESULTS=$OUT/results.tsv
+printf 'group\tname\tround\twall_s\tmaxrss_kb\tentries\n' > "$RESULTS"
+measure() { # measure GROUP NAME ENTRIES CMD... (exit status 1 is a CI verdict, not a failure)
+  local group=$1 name=$2 entries=$3; shift 3
+  local r
+  for ((r = 1; r <= ROUNDS; r++)); do
+    /usr/bin/time -f '%e\t%M' -o "$OUT/time.txt" env -u CI "$@" >/dev/null 2>"$OUT/stderr.txt" || {
+      status=$?; [[ $status == 1 ]] || { echo "bench: $name failed ($status): $(tail -1 "$OUT/stderr.txt")" >&2; return; }; }
+    printf '%s\t%s\t%d\t%s\t%s\n' "$group" "$name" "$r" "$(tail -1 "$OUT/time.txt")" "$entries" >> "$RESULTS"
+  done
+}
+warm() { cat "$@" > /dev/null; }
+ENTRIES=$(awk -F'\t' '/^#total/ {print $6}' "$GEN/big.layers.tsv")
+
+echo "bench: big, gzip form" >&2
+warm "${GZ[@]}"
+measure gzip "gzip -dc" "$ENTRIES" sh -c 'for f; do gzip -dc "$f"; done' sh "${GZ[@]}"
+measure gzip "pigz -dc" "$ENTRIES" sh -c 'for f; do pigz -dc "$f"; done' sh "${GZ[@]}"
+measure gzip "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci" --quiet
+measure gzip "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
+
+echo "bench: big, zstd form" >&2
+warm "${ZS[@]}"
+measure zstd "zstd -dc" "$ENTRIES" sh -c 'for f; do zstd -qdc "$f"; done' sh "${ZS[@]}"
+measure zstd "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci-zstd" --quiet
+measure zstd "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-zstd" --ci --quiet
+
+echo "bench: big, uncompressed form" >&2
+warm "${UN[@]}"
+measure uncompressed "cat" "$ENTRIES" sh -c 'cat "$@" > /dev/null' sh "${UN[@]}"
+measure uncompressed "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci-uncompressed" --quiet
+measure uncompressed "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-uncompressed" --ci --quiet
+measure uncompressed "layerdive ls (docker-archive)" "$ENTRIES" "$LD" ls "$GEN/big/big.docker-archive.tar" --quiet
+
+echo "bench: baseline (the bundled sample)" >&2
+measure baseline "layerdive ls sample" 30 "$LD" ls samples/sample.oci.tar --quiet
+
+for n in $SCALES; do
+  for layers in 1 50; do
+    dir=$OUT/synthetic-$n-$layers
+    if [[ ! -f $dir/index.json ]]; then
+      echo "bench: generating $n entries in $layers layers" >&2
+      rm -rf "$dir"; dotnet run -c Release --project samples/LayerDive.Samples -- synthetic "$dir" "$n" "$layers" >/dev/null
+    fi
+    total=$(( n + n / 100 + (layers > 1 ? n / 10 : 0) ))  # files, directories, rewrites
+    warm "$dir"/blobs/sha256/*
+    measure scaling "ls $n entries, $layers layers" "$total" "$LD" ls "$dir" --quiet
+  done
+done
+
+python3 bench/report.py "$RESULTS"
