@@ -111,9 +111,9 @@ public sealed class OverlayMerger
             return;
         }
 
-        var parent = EnsureDirectory(n, PathText.Parent(e.Path));
-        var name = Intern(PathText.FileName(e.Path));
-        var node = parent.GetOrAddChild(name);
+        int slash = e.Path.LastIndexOf('/');
+        var parent = EnsureDirectory(n, slash < 0 ? [] : e.Path.AsSpan(0, slash));
+        var node = parent.GetOrAddChild(Intern(e.Path.AsSpan(slash + 1)));
 
         if (e.HardlinkTarget is not null)
         {
@@ -143,16 +143,16 @@ public sealed class OverlayMerger
     }
 
     /// <summary>Walks to the directory at <paramref name="path"/>, creating (implicitly) what is missing.</summary>
-    private TreeNode EnsureDirectory(int n, string path)
+    private TreeNode EnsureDirectory(int n, ReadOnlySpan<char> path)
     {
         var node = Root;
         if (path.Length == 0) return node;
         int start = 0;
         while (start < path.Length)
         {
-            int slash = path.IndexOf('/', start);
-            if (slash < 0) slash = path.Length;
-            var seg = path.AsSpan(start, slash - start);
+            int slash = path[start..].IndexOf('/');
+            slash = slash < 0 ? path.Length : start + slash;
+            var seg = path[start..slash];
             start = slash + 1;
             var child = node.Child(seg);
             if (child is not null && child.IsVisibleNow && child.Last!.Value.Attributes.IsDirectory)
@@ -251,10 +251,4 @@ public sealed class OverlayMerger
         return s;
     }
 
-    private string Intern(string name)
-    {
-        if (_names.TryGetValue(name, out var s)) return s;
-        _names.Add(name, name);
-        return name;
-    }
 }
