@@ -27,7 +27,7 @@ internal sealed class SharedOptions
 }
 
 /// <summary>Where a run reads and writes: its outputs, its environment, its working directory.</summary>
-public sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> GetEnvironment, string WorkingDirectory);
+public sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> GetEnvironment, string WorkingDirectory, bool IsTerminal = false);
 
 /// <summary>The <c>layerdive</c> command: verbs, exit codes, and the one-line errors of SPEC §5.</summary>
 public static class CommandLine
@@ -37,7 +37,8 @@ public static class CommandLine
     public const int ExitBadInput = 2;
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
-        Run(args, new CliContext(stdout, stderr, Environment.GetEnvironmentVariable, Environment.CurrentDirectory));
+        Run(args, new CliContext(stdout, stderr, Environment.GetEnvironmentVariable, Environment.CurrentDirectory,
+            IsTerminal: !Console.IsOutputRedirected && !Console.IsInputRedirected));
 
     public static int Run(string[] args, CliContext context)
     {
@@ -57,7 +58,14 @@ public static class CommandLine
             return Guard(image, stderr, img =>
             {
                 var json = p.GetValue(ci.Json);
-                if (json is null) return OverviewCommand.Run(img, shared, p, stdout, stderr);
+                if (json is null && context.IsTerminal)
+                    return ExplorerCommand.Run(img, shared, p, context);
+                if (json is null)
+                {
+                    if (!p.GetValue(shared.Quiet))
+                        stderr.WriteLine("layerdive: note: stdout is not a terminal, so no explorer: here is a summary (for scripts: ls, --ci, --json)");
+                    return OverviewCommand.Run(img, shared, p, stdout, stderr);
+                }
                 var analysis = CiCommand.Analyse(img, shared, p, context, withFileLists: true);
                 CiCommand.WriteExport(json, analysis, context);
                 return OverviewCommand.Print(analysis.Model, stdout);

@@ -1,0 +1,68 @@
+using LayerDive.Core.Analysis;
+using LayerDive.Core.Model;
+using LayerDive.Core.Reports;
+using Terminal.Gui.App;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+
+namespace LayerDive.Ui;
+
+/// <summary>Runs the explorer in the terminal: a progress screen at once, the panes when the image is read.</summary>
+public static class Explorer
+{
+    /// <summary>The lines of the Image Details pane.</summary>
+    public static List<string> ImageLines(ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay)
+    {
+        var lines = new List<string>
+        {
+            $"Image:      {model.Name} ({model.Config.Platform})",
+            $"Total size: {Units.HumanBytes(dive.SizeBytes)} in {model.Layers.Count} layers",
+            $"Efficiency: {dive.Efficiency * 100:0.00} % (dive), wasted {Units.HumanBytes(dive.WastedBytes)}",
+            $"Removable:  {Units.HumanBytes(overlay.RemovableBytes)} under the overlay merge ({overlay.RemovablePercent * 100:0.0} % of the user layers)",
+            "",
+            "Count  Wasted Space  File Path",
+        };
+        lines.AddRange(dive.Inefficiencies.Select(i => $"{i.Count,-5}  {Units.HumanBytes(i.CumulativeSize),-12}  {i.Path}"));
+        if (dive.Inefficiencies.Count == 0) lines.Add("None");
+        return lines;
+    }
+
+    /// <summary>Analyses <paramref name="load"/>'s image while a progress screen shows, then opens the explorer.</summary>
+    public static int Run(Func<IProgress<LoadProgress>, (ImageModel Model, List<string> ImageLines)> load, string image, bool color)
+    {
+        using var app = Application.Create();
+        app.Init();
+        var loading = new Window { Title = $"LayerDive: {image}" };
+        var label = new Label { X = 2, Y = 1, Text = "Reading the image..." };
+        loading.Add(label);
+        (ImageModel Model, List<string> Lines)? result = null;
+        Exception? failure = null;
+        var progress = new Progress(p => app.Invoke(() =>
+        {
+            label.Text = $"Reading layers: {p.LayersMerged} of {p.LayerCount} merged, {Units.HumanBytes(p.BytesRead)} of {Units.HumanBytes(p.BytesTotal)} read";
+        }));
+        var work = Task.Run(() =>
+        {
+            try { result = load(progress); }
+            catch (Exception ex) { failure = ex; }
+            finally { app.Invoke(() => app.RequestStop(loading)); }
+        });
+        app.Run(loading);
+        loading.Dispose();
+        work.Wait();
+        if (failure is not null)
+        {
+            app.Dispose();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+        if (result is null) return 0; // quit while loading
+        using var window = new ExplorerWindow(result.Value.Model, result.Value.Lines, color);
+        app.Run(window);
+        return 0;
+    }
+
+    private sealed class Progress(Action<LoadProgress> report) : IProgress<LoadProgress>
+    {
+        public void Report(LoadProgress value) => report(value);
+    }
+}

@@ -1,0 +1,269 @@
+using System.Text.RegularExpressions;
+using LayerDive.Core;
+using LayerDive.Core.Model;
+using LayerDive.Core.Reports;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Attr = Terminal.Gui.Drawing.Attribute;
+
+namespace LayerDive.Ui;
+
+/// <summary>Colours by change status; none at all under NO_COLOR (the cursor is then shown reversed).</summary>
+public sealed class Palette(bool color)
+{
+    public bool Color { get; } = color;
+
+    public Attr For(RowStatus status, Attr normal) => !Color ? normal : status switch
+    {
+        RowStatus.Added => new Attr(Terminal.Gui.Drawing.Color.Green, normal.Background),
+        RowStatus.Modified => new Attr(Terminal.Gui.Drawing.Color.Yellow, normal.Background),
+        RowStatus.Removed => new Attr(Terminal.Gui.Drawing.Color.Red, normal.Background),
+        _ => normal,
+    };
+
+    public Attr Cursor(Attr a) => new(a.Background, a.Foreground);
+
+    public Attr Dim(Attr normal) => Color ? new Attr(Terminal.Gui.Drawing.Color.DarkGray, normal.Background) : normal;
+}
+
+/// <summary>The explorer: layers and details on the left, the merged file tree on the right (SPEC §6).</summary>
+public sealed class ExplorerWindow : Window
+{
+    private readonly ImageModel _model;
+    private readonly Palette _palette;
+    private readonly LayersView _layers;
+    private readonly FileTreeView _tree;
+    private readonly TextLinesView _layerDetails;
+    private readonly FrameView _layersFrame, _treeFrame, _layerDetailsFrame, _imageFrame;
+    private readonly TextLinesView _imageDetails;
+    private readonly StatusLine _status;
+    private readonly TextField _filter;
+    private readonly FrameView _help;
+
+    public ExplorerWindow(ImageModel model, IReadOnlyList<string> imageLines, bool color)
+    {
+        _model = model;
+        _palette = new Palette(color);
+        Title = $"LayerDive: {model.Name}";
+        BorderStyle = LineStyle.None;
+
+        int leftWidth = 50;
+        _layersFrame = new FrameView { Title = "Layers", X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
+        _layers = new LayersView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        _layersFrame.Add(_layers);
+        _layerDetailsFrame = new FrameView { Title = "Layer Details", X = 0, Y = Pos.Bottom(_layersFrame), Width = Dim.Percent(40), Height = Dim.Percent(30), CanFocus = false };
+        _layerDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
+        _layerDetailsFrame.Add(_layerDetails);
+        _imageFrame = new FrameView { Title = "Image Details", X = 0, Y = Pos.Bottom(_layerDetailsFrame), Width = Dim.Percent(40), Height = Dim.Fill(1), CanFocus = false };
+        _imageDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = imageLines };
+        _imageFrame.Add(_imageDetails);
+        _treeFrame = new FrameView { Title = "Current Layer Contents", X = Pos.Right(_layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
+        _tree = new FileTreeView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        _treeFrame.Add(_tree);
+        _status = new StatusLine { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
+        _filter = new TextField { X = 9, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
+        _help = new FrameView { Title = "Keys (? or Esc closes)", X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(80), Height = KeyMap.All.Count + 2, Visible = false, CanFocus = false };
+        _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = KeyMap.All.Select(k => $"{k.Keys,-16} {k.Action}{(k.Pane == Pane.Any ? "" : $"  ({k.Pane.ToString().ToLowerInvariant()} pane)")}").ToList() });
+        _ = leftWidth;
+        Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help);
+
+        _layers.SelectionChanged += ShowLayer;
+        _filter.TextChanged += (_, _) => ApplyFilter(_filter.Text);
+        _tree.Changed += UpdateStatus;
+        ShowLayer(_layers.SelectedLayer);
+        _layers.SetFocus();
+        UpdateStatus();
+    }
+
+    public FileTreeView Tree => _tree;
+    public LayersView Layers => _layers;
+    public bool HelpVisible => _help.Visible;
+
+    private void ShowLayer(int layer)
+    {
+        _tree.Rows.Layer = layer;
+        _tree.Rebuild();
+        _treeFrame.Title = _tree.Rows.Aggregate ? $"Aggregated Layer Contents (layers 1..{layer} over 0)" : $"Current Layer Contents (layer {layer})";
+        if (layer >= 0 && layer < _model.Layers.Count)
+        {
+            var l = _model.Layers[layer];
+            _layerDetails.Lines =
+            [
+                $"Digest:   {l.Digest ?? "-"}",
+                $"DiffID:   {l.DiffId ?? "-"}",
+                $"Stored:   {Units.HumanBytes(l.CompressedSize)} {Core.Layers.Decompression.Name(l.Compression)}, tar {Units.HumanBytes(l.UncompressedSize)}, files {Units.HumanBytes(l.Size)}",
+                $"Changes:  {l.Added} added, {l.Modified} modified, {l.Removed} removed, {l.Unmodified} unmodified",
+                $"Markers:  {l.Whiteouts.Count} whiteouts, {l.OpaqueDirectories.Count} opaque directories{(l.Verified ? ", digests verified" : "")}",
+                "Command:",
+                .. Wrap(l.CreatedBy.Length == 0 ? "(no history)" : l.CreatedBy, 200),
+            ];
+        }
+        UpdateStatus();
+    }
+
+    private static IEnumerable<string> Wrap(string s, int max) => s.ReplaceLineEndings(" ").Chunk(max).Select(c => "  " + new string(c));
+
+    private void ApplyFilter(string text)
+    {
+        try
+        {
+            _tree.Rows.Filter = string.IsNullOrEmpty(text) ? null : new Regex(text, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(200));
+        }
+        catch (ArgumentException)
+        {
+            return; // an incomplete regex: keep the last good one while the user types
+        }
+        _tree.Rebuild();
+        UpdateStatus();
+    }
+
+    private void UpdateStatus()
+    {
+        if (_filter.Visible)
+        {
+            _status.Set([("Filter:", false)]);
+            return;
+        }
+        bool treeFocused = _tree.HasFocus;
+        var items = new List<(string, bool)>();
+        var pane = treeFocused ? Pane.Tree : Pane.Layers;
+        foreach (var k in KeyMap.All.Where(k => k.Pane == pane).Concat(KeyMap.All.Where(k => k.Pane == Pane.Any)))
+        {
+            if (k.Short is null) continue; // movement keys need no reminder
+            bool active = k.Toggle switch
+            {
+                "layer" => !_tree.Rows.Aggregate,
+                "aggregate" => _tree.Rows.Aggregate,
+                "added" => !_tree.Rows.Hidden.Contains(RowStatus.Added),
+                "removed" => !_tree.Rows.Hidden.Contains(RowStatus.Removed),
+                "modified" => !_tree.Rows.Hidden.Contains(RowStatus.Modified),
+                "unmodified" => !_tree.Rows.Hidden.Contains(RowStatus.Unmodified),
+                "attributes" => _tree.ShowAttributes,
+                "size" => _tree.Rows.SortBySize,
+                _ => false,
+            };
+            items.Add(($"{k.Keys.Split(',')[0].Replace("Ctrl+", "^")} {k.Short}", active));
+        }
+        _status.Set(items);
+    }
+
+
+    protected override bool OnKeyDown(Key key)
+    {
+        if (_filter.Visible)
+        {
+            if (key == Key.Esc || key == Key.Enter)
+            {
+                _filter.Visible = false;
+                if (key == Key.Esc) { _filter.Text = ""; ApplyFilter(""); }
+                _tree.SetFocus();
+                UpdateStatus();
+                return true;
+            }
+            return false;
+        }
+        if (_help.Visible)
+        {
+            if (key == Key.Esc || key.AsRune.Value == '?' || key == Key.Q) { _help.Visible = false; SetNeedsDraw(); }
+            return true;
+        }
+        if (key == Key.C.WithCtrl || key == Key.Q)
+        {
+            App?.RequestStop();
+            return true;
+        }
+        if (key == Key.Esc) return true; // Esc closes overlays; it never quits
+        if (key.AsRune.Value == '?')
+        {
+            _help.Visible = true;
+            SetNeedsDraw();
+            return true;
+        }
+        if (key == Key.Tab || key == Key.Tab.WithShift)
+        {
+            (_tree.HasFocus ? (View)_layers : _tree).SetFocus();
+            UpdateStatus();
+            return true;
+        }
+        if (key == Key.F.WithCtrl || key == new Key('/').WithCtrl)
+        {
+            _filter.Visible = true;
+            _filter.SetFocus();
+            UpdateStatus();
+            return true;
+        }
+        if (_layers.HasFocus && (key == Key.L.WithCtrl || key == Key.A.WithCtrl))
+        {
+            _tree.Rows.Aggregate = key == Key.A.WithCtrl;
+            ShowLayer(_layers.SelectedLayer);
+            return true;
+        }
+        return base.OnKeyDown(key);
+    }
+}
+
+/// <summary>A few lines of text, clipped to the pane.</summary>
+public sealed class TextLinesView : View
+{
+    private IReadOnlyList<string> _lines = [];
+
+    public IReadOnlyList<string> Lines
+    {
+        get => _lines;
+        set { _lines = value; SetNeedsDraw(); }
+    }
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        var normal = GetAttributeForRole(VisualRole.Normal);
+        SetAttribute(normal);
+        for (int i = 0; i < Viewport.Height; i++)
+        {
+            Move(0, i);
+            AddStr(Clip(i < _lines.Count ? _lines[i] : "", Viewport.Width));
+        }
+        return true;
+    }
+
+    internal static string Clip(string s, int width)
+    {
+        s = PathText.Escape(s);
+        return s.Length > width ? s[..Math.Max(0, width)] : s.PadRight(width);
+    }
+}
+
+/// <summary>The bottom line: the focused pane's keys, active toggles highlighted.</summary>
+public sealed class StatusLine : View
+{
+    private IReadOnlyList<(string Text, bool Active)> _items = [];
+
+    public void Set(IReadOnlyList<(string, bool)> items)
+    {
+        _items = items;
+        SetNeedsDraw();
+    }
+
+    public string Hints => string.Join(" ", _items.Select(i => i.Text));
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        var normal = GetAttributeForRole(VisualRole.Normal);
+        var active = new Attr(normal.Background, normal.Foreground);
+        Move(0, 0);
+        int used = 0;
+        foreach (var (text, on) in _items)
+        {
+            if (used + text.Length + 1 > Viewport.Width) break;
+            SetAttribute(on ? active : normal);
+            AddStr(text);
+            SetAttribute(normal);
+            AddStr(" ");
+            used += text.Length + 1;
+        }
+        SetAttribute(normal);
+        AddStr(new string(' ', Math.Max(0, Viewport.Width - used)));
+        return true;
+    }
+}

@@ -1,0 +1,156 @@
+using LayerDive.Core;
+using LayerDive.Core.Model;
+using LayerDive.Core.Reports;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+
+namespace LayerDive.Ui;
+
+/// <summary>
+/// The file tree pane: dive's columns (permission, uid:gid, size) and tree glyphs, coloured by change,
+/// <c>→ target</c> for links, removed paths in red, opaque directories marked. Only the rows in view
+/// are drawn; the row list is rebuilt when the layer, a filter or a toggle changes.
+/// </summary>
+public sealed class FileTreeView : View
+{
+    private readonly Palette _palette;
+    private List<TreeRow> _rows = [];
+    private int _cursor, _top;
+
+    public FileTreeView(ImageModel model, Palette palette)
+    {
+        _palette = palette;
+        Rows = new TreeRows(model) { Layer = model.TopLayer };
+    }
+
+    public TreeRows Rows { get; }
+    public bool ShowAttributes { get; private set; } = true;
+    public IReadOnlyList<TreeRow> VisibleRows => _rows;
+    public TreeRow? Current => _cursor < _rows.Count ? _rows[_cursor] : null;
+
+    public event Action? Changed;
+
+    public const string AttributesHeader = "Permission     UID:GID       Size  Filetree";
+
+    public void Rebuild()
+    {
+        var keep = Current?.Node;
+        _rows = Rows.Build();
+        int at = keep is null ? -1 : _rows.FindIndex(r => r.Node == keep);
+        _cursor = at >= 0 ? at : Math.Min(_cursor, Math.Max(0, _rows.Count - 1));
+        SetNeedsDraw();
+        Changed?.Invoke();
+    }
+
+    /// <summary>The text of one row, as drawn (without colour).</summary>
+    public string RowText(TreeRow r, bool attributes)
+    {
+        var a = r.Attributes;
+        string glyph = r.IsLast ? "└── " : "├── ";
+        string collapsed = r.Collapsed ? "⊕ " : "";
+        string link = a.Type == FileType.Symlink ? " → " + a.LinkTarget : a.HardlinkTarget is not null ? " → " + a.HardlinkTarget : "";
+        string opaque = r.Opaque ? "  [opaque]" : "";
+        string name = PathText.Escape(r.Node.Name);
+        if (!attributes) return $"{r.Prefix}{glyph}{collapsed}{name}{PathText.Escape(link)}{opaque}";
+        string size = Units.HumanBytes(r.Size);
+        return $"{a.ModeString()} {a.Uid + ":" + a.Gid,11} {size,10}  {r.Prefix}{glyph}{collapsed}{name}{PathText.Escape(link)}{opaque}";
+    }
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        var normal = GetAttributeForRole(VisualRole.Normal);
+        int height = Viewport.Height - 1;
+        if (_cursor < _top) _top = _cursor;
+        if (_cursor >= _top + height) _top = _cursor - height + 1;
+        _top = Math.Max(0, _top);
+        SetAttribute(normal);
+        Move(0, 0);
+        AddStr(TextLinesView.Clip(ShowAttributes ? AttributesHeader : "Filetree", Viewport.Width));
+        for (int row = 0; row < height; row++)
+        {
+            int i = _top + row;
+            Move(0, row + 1);
+            if (i >= _rows.Count) { SetAttribute(normal); AddStr(new string(' ', Viewport.Width)); continue; }
+            var r = _rows[i];
+            var attr = _palette.For(r.Status, normal);
+            if (i == _cursor && HasFocus) attr = _palette.Cursor(attr);
+            SetAttribute(attr);
+            var text = RowText(r, ShowAttributes);
+            AddStr(text.Length > Viewport.Width ? text[..Viewport.Width] : text.PadRight(Viewport.Width));
+        }
+        return true;
+    }
+
+    private void MoveTo(int index)
+    {
+        _cursor = Math.Clamp(index, 0, Math.Max(0, _rows.Count - 1));
+        SetNeedsDraw();
+        Changed?.Invoke();
+    }
+
+    private void ToggleHidden(RowStatus s)
+    {
+        if (!Rows.Hidden.Remove(s)) Rows.Hidden.Add(s);
+        Rebuild();
+    }
+
+    protected override bool OnKeyDown(Key key)
+    {
+        int page = Math.Max(1, Viewport.Height - 2);
+        var cur = Current;
+        if (key == Key.CursorUp || key == Key.K) MoveTo(_cursor - 1);
+        else if (key == Key.CursorDown || key == Key.J) MoveTo(_cursor + 1);
+        else if (key == Key.PageUp || key == Key.U) MoveTo(_cursor - page);
+        else if (key == Key.PageDown || key == Key.D) MoveTo(_cursor + page);
+        else if (key == Key.CursorLeft || key == Key.H)
+        {
+            if (cur is { HasChildren: true, Collapsed: false }) { Rows.Toggle(cur.Node); Rebuild(); }
+            else if (cur?.Node.Parent is { IsRoot: false } parent) MoveTo(_rows.FindIndex(r => r.Node == parent));
+        }
+        else if (key == Key.CursorRight || key == Key.L)
+        {
+            if (cur is { Collapsed: true }) { Rows.Toggle(cur.Node); Rebuild(); }
+        }
+        else if (key == Key.Space)
+        {
+            if (cur is { HasChildren: true }) { Rows.Toggle(cur.Node); Rebuild(); }
+        }
+        else if (key == Key.Space.WithCtrl)
+        {
+            bool anyOpen = _rows.Any(r => r.HasChildren && !r.Collapsed);
+            Rows.SetAllCollapsed(anyOpen);
+            Rebuild();
+        }
+        else if (key == Key.A.WithCtrl) ToggleHidden(RowStatus.Added);
+        else if (key == Key.R.WithCtrl) ToggleHidden(RowStatus.Removed);
+        else if (key == Key.M.WithCtrl) ToggleHidden(RowStatus.Modified);
+        else if (key == Key.U.WithCtrl) ToggleHidden(RowStatus.Unmodified);
+        else if (key == Key.B.WithCtrl) { ShowAttributes = !ShowAttributes; SetNeedsDraw(); Changed?.Invoke(); }
+        else if (key == Key.O.WithCtrl) { Rows.SortBySize = !Rows.SortBySize; Rebuild(); }
+        else return false;
+        return true;
+    }
+
+    protected override bool OnMouseEvent(Mouse mouse)
+    {
+        if (mouse.IsSingleClicked && mouse.Position is { } p && p.Y >= 1)
+        {
+            SetFocus();
+            MoveTo(_top + p.Y - 1);
+            return true;
+        }
+        if (mouse.IsDoubleClicked && Current is { HasChildren: true } c)
+        {
+            Rows.Toggle(c.Node);
+            Rebuild();
+            return true;
+        }
+        if (mouse.IsWheel)
+        {
+            MoveTo(_cursor + (mouse.Flags.HasFlag(MouseFlags.WheeledDown) ? 3 : -3));
+            return true;
+        }
+        return false;
+    }
+}

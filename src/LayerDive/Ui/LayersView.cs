@@ -1,0 +1,112 @@
+using LayerDive.Core.Model;
+using LayerDive.Core.Reports;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+
+namespace LayerDive.Ui;
+
+/// <summary>
+/// The layers pane: index, size, stored size, a bar of the layer's share, and the command; history
+/// entries that made no layer (ENV, LABEL, CMD) are listed dimmed between the layers they sit between.
+/// </summary>
+public sealed class LayersView : View
+{
+    private readonly ImageModel _model;
+    private readonly Palette _palette;
+    private readonly List<(int? Layer, string Text)> _lines = [];
+    private int _top;
+
+    public LayersView(ImageModel model, Palette palette)
+    {
+        _model = model;
+        _palette = palette;
+        long total = Math.Max(1, model.SizeBytes);
+        var history = model.Config.History.Count > 0 ? model.Config.History
+            : model.Layers.Select(l => new HistoryEntry(l.Index, null, "", null, null, false) { LayerIndex = l.Index }).ToList();
+        foreach (var h in history)
+        {
+            if (h.LayerIndex is int i && i < model.Layers.Count)
+            {
+                var l = model.Layers[i];
+                int bar = (int)Math.Round(5.0 * l.Size / total);
+                _lines.Add((i, $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {new string('█', bar) + new string('·', 5 - bar)} {OneLine(l.CreatedBy)}"));
+            }
+            else if (h.LayerIndex is null)
+            {
+                _lines.Add((null, $"    {"",8} {"",8}       {OneLine(h.CreatedBy)}"));
+            }
+        }
+        for (int i = 0; i < model.Layers.Count; i++)
+            if (!_lines.Any(x => x.Layer == i)) _lines.Add((i, $"{i,3} {Units.HumanBytes(model.Layers[i].Size),8} {Units.HumanBytes(model.Layers[i].CompressedSize),8}       "));
+        SelectedLayer = model.Layers.Count > 0 ? 0 : -1;
+    }
+
+    public const string Header = "  #     Size   Stored Share Command";
+
+    public int SelectedLayer { get; private set; }
+
+    public event Action<int>? SelectionChanged;
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Replace("/bin/sh -c #(nop) ", "").Replace("/bin/sh -c ", "RUN ");
+
+    public void Select(int layer)
+    {
+        if (layer < 0 || layer >= _model.Layers.Count || layer == SelectedLayer) return;
+        SelectedLayer = layer;
+        SetNeedsDraw();
+        SelectionChanged?.Invoke(layer);
+    }
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        var normal = GetAttributeForRole(VisualRole.Normal);
+        int height = Viewport.Height - 1;
+        int cursor = _lines.FindIndex(x => x.Layer == SelectedLayer);
+        if (cursor < _top) _top = cursor;
+        if (cursor >= _top + height) _top = cursor - height + 1;
+        _top = Math.Max(0, _top);
+        SetAttribute(normal);
+        Move(0, 0);
+        AddStr(TextLinesView.Clip(Header, Viewport.Width));
+        for (int row = 0; row < height; row++)
+        {
+            int i = _top + row;
+            Move(0, row + 1);
+            if (i >= _lines.Count) { SetAttribute(normal); AddStr(new string(' ', Viewport.Width)); continue; }
+            var (layer, text) = _lines[i];
+            var attr = layer is null ? _palette.Dim(normal) : normal;
+            if (layer == SelectedLayer) attr = HasFocus || !_palette.Color ? _palette.Cursor(normal) : new Terminal.Gui.Drawing.Attribute(Color.Black, Color.Gray);
+            SetAttribute(attr);
+            AddStr(TextLinesView.Clip(text, Viewport.Width));
+        }
+        return true;
+    }
+
+    protected override bool OnKeyDown(Key key)
+    {
+        int page = Math.Max(1, Viewport.Height - 2);
+        if (key == Key.CursorUp || key == Key.K) Select(SelectedLayer - 1);
+        else if (key == Key.CursorDown || key == Key.J) Select(SelectedLayer + 1);
+        else if (key == Key.PageUp || key == Key.U) Select(Math.Max(0, SelectedLayer - page));
+        else if (key == Key.PageDown || key == Key.D) Select(Math.Min(_model.Layers.Count - 1, SelectedLayer + page));
+        else return false;
+        return true;
+    }
+
+    protected override bool OnMouseEvent(Mouse mouse)
+    {
+        if (mouse.IsSingleClicked && mouse.Position is { } p && p.Y >= 1 && _top + p.Y - 1 < _lines.Count)
+        {
+            SetFocus();
+            if (_lines[_top + p.Y - 1].Layer is int layer) Select(layer);
+            return true;
+        }
+        if (mouse.IsWheel)
+        {
+            Select(SelectedLayer + (mouse.Flags.HasFlag(MouseFlags.WheeledDown) ? 1 : -1));
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,139 @@
+using System.Text.RegularExpressions;
+using LayerDive.Core.Model;
+
+namespace LayerDive.Ui;
+
+/// <summary>The status a tree row shows: what the selected layer (or layers 1..N) did to the path.</summary>
+public enum RowStatus
+{
+    Unchanged,
+    Added,
+    Modified,
+    Removed,
+    Unmodified,
+}
+
+/// <summary>One line of the file tree pane.</summary>
+public sealed record TreeRow(TreeNode Node, int Depth, RowStatus Status, EntryAttributes Attributes, bool IsLast, bool HasChildren, bool Collapsed, string Prefix, long Size, bool Opaque);
+
+/// <summary>
+/// The file tree pane's view-model: the merged tree after the selected layer, annotated with that
+/// layer's changes (or layers 1..N against layer 0), flattened into rows over the expanded
+/// directories only. UI state (collapsed, filters, sort) lives here, keyed by node; the model is
+/// never copied or changed.
+/// </summary>
+public sealed class TreeRows(ImageModel model)
+{
+    private readonly HashSet<TreeNode> _collapsed = [];
+
+    public int Layer { get; set; }
+    public bool Aggregate { get; set; }
+    public bool SortBySize { get; set; }
+    public HashSet<RowStatus> Hidden { get; } = [];
+    public Regex? Filter { get; set; }
+
+    public bool IsCollapsed(TreeNode node) => _collapsed.Contains(node);
+
+    public void Toggle(TreeNode node)
+    {
+        if (!_collapsed.Remove(node)) _collapsed.Add(node);
+    }
+
+    public void SetAllCollapsed(bool collapsed)
+    {
+        _collapsed.Clear();
+        if (!collapsed) return;
+        foreach (var n in model.AllNodes())
+            if (!n.IsRoot && n.ChildCount > 0) _collapsed.Add(n);
+    }
+
+    /// <summary>What the selected view says of a node (null: not shown at all after this layer).</summary>
+    public (RowStatus Status, EntryAttributes Attributes)? StatusOf(TreeNode node)
+    {
+        var now = node.StateAt(Layer);
+        if (Aggregate)
+        {
+            var before = node.StateAt(0);
+            bool was = before is { IsPresent: true }, isNow = now is { IsPresent: true };
+            if (!isNow) return was && Layer > 0 && now is { } r && r.Layer >= 1 ? (RowStatus.Removed, before!.Value.Attributes) : null;
+            if (!was) return Layer > 0 ? (RowStatus.Added, now!.Value.Attributes) : (RowStatus.Unchanged, now!.Value.Attributes);
+            bool touched = false;
+            foreach (var h in node.History) if (h.Layer >= 1 && h.Layer <= Layer) { touched = true; break; }
+            if (!touched) return (RowStatus.Unchanged, now!.Value.Attributes);
+            return before!.Value.Attributes.Diff(now!.Value.Attributes) == AttributeChange.None
+                ? (RowStatus.Unmodified, now.Value.Attributes) : (RowStatus.Modified, now.Value.Attributes);
+        }
+        if (now is not { } state) return null;
+        if (state.Layer == Layer)
+        {
+            return state.Kind switch
+            {
+                ChangeKind.Added => (RowStatus.Added, state.Attributes),
+                ChangeKind.Modified => (RowStatus.Modified, state.Attributes),
+                ChangeKind.Removed => (RowStatus.Removed, state.Attributes),
+                _ => (RowStatus.Unmodified, state.Attributes),
+            };
+        }
+        return state.IsPresent ? (RowStatus.Unchanged, state.Attributes) : null;
+    }
+
+    /// <summary>The rows, depth first; a directory shows Modified when something beneath it changed (as dive does).</summary>
+    public List<TreeRow> Build()
+    {
+        var rows = new List<TreeRow>();
+        Append(model.Root, 0, "", rows);
+        return rows;
+    }
+
+    /// <summary>Adds the rows of <paramref name="dir"/>'s children; returns whether any was kept and the bytes beneath.</summary>
+    private (bool Kept, bool Changed, long Size) Append(TreeNode dir, int depth, string prefix, List<TreeRow> rows)
+    {
+        var children = new List<(TreeNode Node, RowStatus Status, EntryAttributes Attributes)>();
+        foreach (var c in dir.AllChildren)
+            if (StatusOf(c) is { } s) children.Add((c, s.Status, s.Attributes));
+        children.Sort((a, b) => string.CompareOrdinal(a.Node.Name, b.Node.Name));
+
+        // build each child's subtree first (its size and whether a change lies beneath), then filter
+        var built = new List<(TreeRow Row, List<TreeRow> Below)>();
+        bool anyChanged = false;
+        long total = 0;
+        foreach (var (node, status, attributes) in children)
+        {
+            var below = new List<TreeRow>();
+            bool isDir = attributes.IsDirectory;
+            // a directory replaced by a file still shows the children that layer removed, in red
+            var (keptBelow, changedBelow, sizeBelow) = isDir || node.ChildCount > 0 ? Append(node, depth + 1, "", below) : (false, false, 0L);
+            var shown = status;
+            if (isDir && status is RowStatus.Unchanged or RowStatus.Unmodified && changedBelow) shown = RowStatus.Modified;
+            // a hardlink's bytes are its target's: counted once, as dive counts its 0-byte header
+            long size = isDir ? sizeBelow : attributes.Type == FileType.File && attributes.HardlinkTarget is null ? attributes.Size : 0;
+            if (status != RowStatus.Removed) total += size;
+            anyChanged |= status is not RowStatus.Unchanged || changedBelow;
+            bool matches = Filter is null || Filter.IsMatch(node.Path) || keptBelow;
+            bool visible = !Hidden.Contains(shown) || keptBelow;
+            if (!matches || !visible) continue;
+            bool opaque = node.History.Length > 0 && IsOpaqueIn(node);
+            built.Add((new TreeRow(node, depth, shown, attributes, false, below.Count > 0, _collapsed.Contains(node), "", size, opaque), below));
+        }
+        if (SortBySize) built.Sort((a, b) => b.Row.Size != a.Row.Size ? b.Row.Size.CompareTo(a.Row.Size) : string.CompareOrdinal(a.Row.Node.Name, b.Row.Node.Name));
+
+        for (int i = 0; i < built.Count; i++)
+        {
+            var (row, below) = built[i];
+            bool last = i == built.Count - 1;
+            rows.Add(row with { IsLast = last, Prefix = prefix });
+            if (row.Collapsed) continue;
+            string childPrefix = prefix + (last ? "    " : "│   ");
+            foreach (var r in below) rows.Add(r with { Prefix = childPrefix + r.Prefix });
+        }
+        return (built.Count > 0, anyChanged, total);
+    }
+
+    private bool IsOpaqueIn(TreeNode node)
+    {
+        int layer = Layer;
+        if (layer < 0 || layer >= model.Layers.Count) return false;
+        var path = node.Path;
+        return model.Layers[layer].OpaqueDirectories.Contains(path);
+    }
+}

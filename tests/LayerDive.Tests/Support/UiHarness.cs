@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+using LayerDive.Core.Analysis;
+using LayerDive.Ui;
+using Terminal.Gui.App;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Drivers;
+using Terminal.Gui.Input;
+using Terminal.Gui.Testing;
+
+namespace LayerDive.Tests.Support;
+
+internal static class HeadlessDriver
+{
+    /// <summary>Keeps Terminal.Gui's ANSI driver from writing escape sequences to the real terminal.</summary>
+    [ModuleInitializer]
+    internal static void DisableRealDriverIO() => Environment.SetEnvironmentVariable("DisableRealDriverIO", "1");
+}
+
+/// <summary>The real explorer window, driven headless: keys in, screen text and colours out.</summary>
+public sealed class UiHarness : IDisposable
+{
+    private readonly IApplication _app;
+    private readonly SessionToken? _token;
+
+    public UiHarness(string image, int width = 120, int height = 60, bool color = true)
+    {
+        var dive = new DiveMetrics();
+        var model = Images.Load(image, new LoadOptions { Observers = [dive] });
+        Window = new ExplorerWindow(model, Explorer.ImageLines(model, dive.Result(), OverlayMetrics.Compute(model)), color);
+        _app = Application.Create();
+        _app.Init(DriverRegistry.Names.ANSI);
+        _app.Driver!.SetScreenSize(width, height);
+        _token = _app.Begin(Window);
+        _app.LayoutAndDraw(true);
+    }
+
+    public ExplorerWindow Window { get; }
+
+    public UiHarness Press(params Key[] keys)
+    {
+        foreach (var k in keys) _app.InjectKey(k);
+        _app.LayoutAndDraw(false);
+        return this;
+    }
+
+    public UiHarness Type(string text) => Press(text.Select(c => new Key(c)).ToArray());
+
+    public string[] Lines => _app.Driver!.ToString()!.TrimEnd('\n').Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+
+    public string Screen => string.Join('\n', Lines);
+
+    /// <summary>The first line of the screen containing <paramref name="text"/>, and where.</summary>
+    public (int Row, int Col) Find(string text)
+    {
+        var lines = Lines;
+        for (int r = 0; r < lines.Length; r++)
+        {
+            int c = lines[r].IndexOf(text, StringComparison.Ordinal);
+            if (c >= 0) return (r, c);
+        }
+        throw new Xunit.Sdk.XunitException($"'{text}' is not on the screen:\n{Screen}");
+    }
+
+    /// <summary>The foreground colour of the cell where <paramref name="text"/> starts.</summary>
+    public Color ColorOf(string text)
+    {
+        var (r, c) = Find(text);
+        // Contents is indexed by screen column; a line's text index equals its column for the ASCII and box-drawing cells used here
+        return _app.Driver!.Contents![r, c].Attribute!.Value.Foreground;
+    }
+
+    public bool Stopped { get; private set; }
+
+    public void Dispose()
+    {
+        if (_token is not null) _app.End(_token);
+        Window.Dispose();
+        _app.Dispose();
+    }
+}

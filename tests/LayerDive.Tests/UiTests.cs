@@ -1,0 +1,150 @@
+using LayerDive.Ui;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+
+namespace LayerDive.Tests;
+
+/// <summary>
+/// The explorer as a user sees it (SPEC §6), driven headless through Terminal.Gui's ANSI driver: keys
+/// are injected into the real window and the screen buffer is read back as text and colours.
+/// Expectations come from samples/LayerDive.Samples/SampleImage.cs and dive's test image.
+/// </summary>
+public sealed class UiTests
+{
+    private static readonly string DiveImage = Paths.Public("dive__.data_test-docker-image.tar");
+
+    [Fact]
+    public void Layers_pane_lists_every_layer_with_its_command_and_steps_without_a_layer_dimmed()
+    {
+        using var ui = new UiHarness(DiveImage);
+        Assert.Contains("  #     Size   Stored Share Command", ui.Screen);
+        Assert.Matches(@"  3   6\.4 kB   9\.2 kB .{5} RUN cp /somefile", ui.Lines[ui.Find("  3   6.4 kB").Row]);
+        Assert.Contains(@"CMD [""sh""]", ui.Screen); // the step that made no layer
+        Assert.Equal(Color.DarkGray, ui.ColorOf(@"CMD [""sh""]"));
+        Assert.Contains("Efficiency: 98.44 % (dive), wasted 32 kB", ui.Screen);
+    }
+
+    [Fact]
+    public void File_names_are_coloured_by_what_the_layer_did()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown); // layer 6
+        Assert.Contains("Current Layer Contents (layer 6)", ui.Screen);
+        Assert.Equal(Color.Green, ui.ColorOf("libapp.so.1 → usr/lib/a"));                   // added (a hardlink)
+        Assert.Equal(Color.Red, ui.ColorOf("daemon.pid"));                                    // removed with its directory
+        Assert.Equal(Color.Yellow, ui.ColorOf("── run"));                                     // var/run: dir -> file, modified
+        Assert.Equal(Color.Red, ui.ColorOf("── daemon.pid"));                                  // still listed under it, removed
+        Assert.Equal(Color.Yellow, ui.ColorOf("── var"));                                     // a directory with changes beneath
+    }
+
+    [Fact]
+    public void A_layer_shows_its_removed_paths_and_an_opaque_directory_marked()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.CursorDown, Key.CursorDown, Key.CursorDown); // layer 3: rm -rf /etc/app && mkdir /etc/app
+        Assert.Contains("app  [opaque]", ui.Screen);
+        Assert.Equal(Color.Red, ui.ColorOf("defaults.json"));
+        Assert.Equal(Color.Green, ui.ColorOf("site.json"));
+    }
+
+    [Fact]
+    public void Space_collapses_a_directory()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.Tab); // to the tree
+        Assert.Contains("os-release", ui.Screen);
+        while (!ui.Window.Tree.Current!.Node.Path.Equals("etc", StringComparison.Ordinal)) ui.Press(Key.CursorDown);
+        ui.Press(Key.Space);
+        Assert.Contains("└── ⊕ etc", ui.Screen.Replace("├── ⊕ etc", "└── ⊕ etc"));
+        Assert.DoesNotContain("os-release", ui.Screen);
+        ui.Press(Key.Space);
+        Assert.Contains("os-release", ui.Screen);
+    }
+
+    [Fact]
+    public void The_filter_keeps_matches_and_their_parents()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.F.WithCtrl).Type("motd");
+        var rows = ui.Window.Tree.VisibleRows.Select(r => r.Node.Path).ToList();
+        Assert.Equal(["etc", "etc/motd"], rows);
+        Assert.Contains("Filter:", ui.Screen);
+        ui.Press(Key.Esc);
+        Assert.True(ui.Window.Tree.VisibleRows.Count > 10);
+    }
+
+    [Fact]
+    public void Attributes_can_be_hidden_and_changes_filtered_by_kind()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.Tab);
+        Assert.Contains(FileTreeView.AttributesHeader, ui.Screen);
+        ui.Press(Key.B.WithCtrl);
+        Assert.DoesNotContain(FileTreeView.AttributesHeader, ui.Screen);
+        Assert.DoesNotContain("drwxr-xr-x", ui.Screen);
+        // layer 6, hide unmodified and unchanged? dive hides per kind: hide added, the hardlink goes
+        ui.Press(Key.Tab);
+        for (int i = 0; i < 6; i++) ui.Press(Key.CursorDown);
+        ui.Press(Key.Tab, Key.A.WithCtrl);
+        Assert.DoesNotContain("libapp.so.1", ui.Screen);
+        ui.Press(Key.A.WithCtrl);
+        Assert.Contains("libapp.so.1", ui.Screen);
+    }
+
+    [Fact]
+    public void Sort_by_size_puts_the_biggest_first()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.CursorDown); // layer 1: usr/lib/app/libapp.so (12 kB) and the 20 kB .deb
+        ui.Press(Key.Tab, Key.O.WithCtrl);
+        var top = ui.Window.Tree.VisibleRows.Where(r => r.Depth == 0).Select(r => r.Node.Name).ToList();
+        Assert.Equal("var", top[0]); // var holds the 20 kB .deb and the 8 kB cache: the biggest directory
+        Assert.Contains("^O By size", ui.Lines[^1]);
+    }
+
+    [Fact]
+    public void Aggregated_changes_compare_with_layer_zero()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.A.WithCtrl); // in the layers pane
+        Assert.Contains("Aggregated Layer Contents (layers 1..0 over 0)", ui.Screen);
+        ui.Press(Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown);
+        Assert.Equal(Color.Green, ui.ColorOf("site.json"));
+        Assert.DoesNotContain("defaults.json", ui.Screen); // added in 1, gone by 3: not a change against layer 0
+        ui.Press(Key.L.WithCtrl);
+        Assert.Contains("Current Layer Contents (layer 6)", ui.Screen);
+    }
+
+    [Fact]
+    public void Help_overlay_lists_every_key_and_the_status_bar_follows_the_focused_pane()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        Assert.StartsWith("^L This layer ^A Aggregated", ui.Lines[^1]);
+        ui.Press(Key.Tab);
+        Assert.StartsWith("Space Fold ^Space Fold all ^A Added ^R Removed", ui.Lines[^1]);
+        ui.Press(new Key('?'));
+        Assert.True(ui.Window.HelpVisible);
+        foreach (var k in KeyMap.All) Assert.Contains(k.Action, ui.Screen);
+        ui.Press(Key.Esc);
+        Assert.False(ui.Window.HelpVisible);
+    }
+
+    [Fact]
+    public void Without_colour_nothing_is_coloured()
+    {
+        using var ui = new UiHarness(Paths.Sample, color: false);
+        ui.Press(Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown, Key.CursorDown);
+        Assert.NotEqual(Color.Green, ui.ColorOf("libapp.so.1"));
+        Assert.NotEqual(Color.Red, ui.ColorOf("daemon.pid"));
+    }
+
+    [Fact]
+    public void At_80_by_24_the_panes_still_fit()
+    {
+        using var ui = new UiHarness(DiveImage, 80, 24);
+        Assert.Equal(24, ui.Lines.Length);
+        Assert.All(ui.Lines, l => Assert.True(l.Length <= 80));
+        Assert.Contains("Layers", ui.Lines[0]);
+        Assert.Contains("bin", ui.Screen);
+    }
+}
