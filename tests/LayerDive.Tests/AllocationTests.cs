@@ -5,10 +5,15 @@ using LayerDive.Core.Model;
 
 namespace LayerDive.Tests;
 
+/// <summary>Tests that measure the whole process (its heap) and so run alone, after the parallel ones.</summary>
+[CollectionDefinition(nameof(SerialCollection), DisableParallelization = true)]
+public sealed class SerialCollection;
+
 /// <summary>
 /// Allocation regression tests (counts, never timings): what merging and keeping a layer costs per
 /// entry. SPEC §8 allows 400 bytes of peak memory per tar entry over a fixed 64 MB.
 /// </summary>
+[Collection(nameof(SerialCollection))]
 public sealed class AllocationTests
 {
     private const int Entries = 100_000;

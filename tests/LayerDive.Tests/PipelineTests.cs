@@ -1,27 +1,22 @@
-using System.Diagnostics;
-
 namespace LayerDive.Tests;
 
-/// <summary>The built command run by a shell script, as a CI job runs it (tests/pipeline/ci-mode.sh).</summary>
+/// <summary>The built command run by shell scripts: a CI pipeline, and a user at a terminal (tmux).</summary>
 public sealed class PipelineTests
 {
     [Fact]
     public async Task Ci_mode_in_a_shell_pipeline()
     {
-        var script = Path.Combine(Paths.RepoRoot, "tests", "pipeline", "ci-mode.sh");
-        var dll = Path.Combine(AppContext.BaseDirectory, "layerdive.dll");
-        Assert.True(File.Exists(dll), dll);
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(script);
-        psi.ArgumentList.Add($"dotnet {dll}");
-        psi.ArgumentList.Add(Paths.PublicCorpus);
-        using var p = Process.Start(psi)!;
-        var ct = TestContext.Current.CancellationToken;
-        var output = p.StandardOutput.ReadToEndAsync(ct);
-        var errors = await p.StandardError.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct);
-        var text = await output;
-        Assert.True(p.ExitCode == 0, text + errors);
-        Assert.Contains("ci-mode.sh: 0 failed", text);
+        var (code, output) = await Scripts.Run("tests/pipeline/ci-mode.sh", Scripts.Layerdive, Paths.PublicCorpus);
+        Assert.True(code == 0, output);
+        Assert.Contains("ci-mode.sh: 0 failed", output);
+    }
+
+    [Fact]
+    public async Task The_explorer_in_a_real_terminal()
+    {
+        if (!Scripts.OnPath("tmux")) Assert.Skip("tmux is not installed (apt-get install tmux); .ci/run installs it");
+        var (code, output) = await Scripts.Run("tests/ui/tmux.sh", Scripts.Layerdive, Paths.Sample, Paths.Public("dive__.data_test-docker-image.tar"));
+        Assert.True(code == 0, output);
+        Assert.Contains("tmux.sh: 0 failed", output);
     }
 }

@@ -16,8 +16,8 @@ public static class Reference
     {
         if (!OperatingSystem.IsLinux()) return "umoci needs Linux";
         if (Environment.UserName != "root") return "umoci unpack needs root to keep owners and device nodes";
-        if (!OnPath("umoci")) return "umoci is not installed (apt-get install umoci)";
-        if (!OnPath("python3")) return "python3 is not installed";
+        if (!Scripts.OnPath("umoci")) return "umoci is not installed (apt-get install umoci)";
+        if (!Scripts.OnPath("python3")) return "python3 is not installed";
         if (!File.Exists(Paths.CorpusTools)) return $"{Paths.CorpusTools} is missing";
         return null;
     });
@@ -95,6 +95,4 @@ public static class Reference
         return stdout.Result;
     }
 
-    private static bool OnPath(string tool) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 }

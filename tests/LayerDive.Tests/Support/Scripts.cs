@@ -1,0 +1,25 @@
+using System.Diagnostics;
+
+namespace LayerDive.Tests.Support;
+
+/// <summary>Runs a shell script of tests/ with the built layerdive, as a user's terminal or CI job would.</summary>
+public static class Scripts
+{
+    public static string Layerdive => $"dotnet {Path.Combine(AppContext.BaseDirectory, "layerdive.dll")}";
+
+    public static async Task<(int ExitCode, string Output)> Run(string script, params string[] args)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(Paths.RepoRoot, script));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var ct = TestContext.Current.CancellationToken;
+        var output = p.StandardOutput.ReadToEndAsync(ct);
+        var errors = await p.StandardError.ReadToEndAsync(ct);
+        await p.WaitForExitAsync(ct);
+        return (p.ExitCode, await output + errors);
+    }
+
+    public static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Drives the built layerdive in a real terminal (tmux): starts it on an image, sends keys,
+# captures the pane and checks what a user would see.
+#   tmux.sh "dotnet path/to/layerdive.dll" SAMPLE_IMAGE DIVE_TEST_IMAGE
+set -u
+layerdive=$1
+sample=$2
+dive=$3
+session=layerdive-ui-$$
+failures=0
+check() { if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi; }
+screen() { tmux capture-pane -t "$session" -p; }
+wait_for() { # wait_for TEXT: up to 20 s for TEXT to appear on the screen
+  local i
+  for ((i = 0; i < 100; i++)); do screen | grep -qF -- "$1" && return 0; sleep 0.2; done
+  echo "---- screen ----"; screen; echo "----------------"; return 1
+}
+start() { # start IMAGE: a fresh 120x40 terminal running layerdive (never in CI mode)
+  tmux kill-session -t "$session" 2>/dev/null
+  tmux new-session -d -s "$session" -x 120 -y 40 "env -u CI TERM=xterm-256color $layerdive $1; sleep 5"
+}
+trap 'tmux kill-session -t "$session" 2>/dev/null' EXIT
+
+start "$sample"
+check "the sample opens with its layers" wait_for "RUN apt-get instal"
+check "the tree shows layer 0" wait_for "Current Layer Contents (layer 0)"
+tmux send-keys -t "$session" Down Down Down Down Down Down
+check "Down moves to layer 6" wait_for "Current Layer Contents (layer 6)"
+check "the hardlink is listed with its target" wait_for "libapp.so.1 → usr/lib/a"
+check "the removed file under var/run is listed" wait_for "daemon.pid"
+tmux send-keys -t "$session" Tab
+check "Tab moves to the tree (its keys in the status bar)" wait_for "Space Fold ^Space Fold all"
+tmux send-keys -t "$session" C-f
+sleep 0.3
+tmux send-keys -t "$session" -l "motd"
+check "the filter is applied live" wait_for "motd"
+sleep 0.5
+check "the filter hides other files" bash -c "! tmux capture-pane -t $session -p | grep -qF os-release"
+tmux send-keys -t "$session" Escape
+check "Esc closes the filter" wait_for "os-release"
+tmux send-keys -t "$session" '?'
+check "? shows every key" wait_for "Keys (? or Esc closes)"
+tmux send-keys -t "$session" Escape
+sleep 0.5
+tmux send-keys -t "$session" q
+sleep 1
+check "q quits" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Current Layer Contents'"
+
+start "$dive"
+check "dive's test image opens" wait_for "Efficiency: 98.44 % (dive), wasted 32 kB"
+check "its steps without a layer are listed" wait_for 'CMD ["sh"]'
+tmux send-keys -t "$session" C-c
+sleep 1
+check "Ctrl+C quits" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Image Details'"
+
+echo "tmux.sh: $failures failed"
+exit $((failures > 0))
