@@ -17,7 +17,7 @@ wait_for() { # wait_for TEXT: up to 20 s for TEXT to appear on the screen
 }
 start() { # start IMAGE: a fresh 120x40 terminal running layerdive (never in CI mode)
   tmux kill-session -t "$session" 2>/dev/null
-  tmux new-session -d -s "$session" -x 120 -y 40 "env -u CI TERM=xterm-256color $layerdive $1; sleep 5"
+  tmux new-session -d -s "$session" -x 120 -y 40 "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $1; sleep 5"
 }
 trap 'tmux kill-session -t "$session" 2>/dev/null' EXIT
 

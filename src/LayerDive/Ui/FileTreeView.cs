@@ -47,14 +47,14 @@ public sealed class FileTreeView : View
     public string RowText(TreeRow r, bool attributes)
     {
         var a = r.Attributes;
-        string glyph = r.IsLast ? "└── " : "├── ";
+        string glyph = r.Prefix();
         string collapsed = r.Collapsed ? "⊕ " : "";
         string link = a.Type == FileType.Symlink ? " → " + a.LinkTarget : a.HardlinkTarget is not null ? " → " + a.HardlinkTarget : "";
         string opaque = r.Opaque ? "  [opaque]" : "";
         string name = PathText.Escape(r.Node.Name);
-        if (!attributes) return $"{r.Prefix}{glyph}{collapsed}{name}{PathText.Escape(link)}{opaque}";
+        if (!attributes) return $"{glyph}{collapsed}{name}{PathText.Escape(link)}{opaque}";
         string size = Units.HumanBytes(r.Size);
-        return $"{a.ModeString()} {a.Uid + ":" + a.Gid,11} {size,10}  {r.Prefix}{glyph}{collapsed}{name}{PathText.Escape(link)}{opaque}";
+        return $"{a.ModeString()} {a.Uid + ":" + a.Gid,11} {size,10}  {glyph}{collapsed}{name}{PathText.Escape(link)}{opaque}";
     }
 
     protected override bool OnDrawingContent(DrawContext? context)

@@ -13,8 +13,31 @@ public enum RowStatus
     Unmodified,
 }
 
-/// <summary>One line of the file tree pane.</summary>
-public sealed record TreeRow(TreeNode Node, int Depth, RowStatus Status, EntryAttributes Attributes, bool IsLast, bool HasChildren, bool Collapsed, string Prefix, long Size, bool Opaque);
+/// <summary>One line of the file tree pane; its tree glyphs come from its parent rows when drawn.</summary>
+public sealed class TreeRow(TreeNode node, int depth, RowStatus status, EntryAttributes attributes, TreeRow? parent, bool collapsed, long size, bool opaque)
+{
+    public TreeNode Node { get; } = node;
+    public int Depth { get; } = depth;
+    public RowStatus Status { get; internal set; } = status;
+    public EntryAttributes Attributes { get; } = attributes;
+    public TreeRow? Parent { get; } = parent;
+    public bool Collapsed { get; } = collapsed;
+    public long Size { get; internal set; } = size;
+    public bool Opaque { get; } = opaque;
+    /// <summary>The last shown child of its parent ("└──" rather than "├──").</summary>
+    public bool IsLast { get; internal set; }
+    public bool HasChildren { get; internal set; }
+
+    /// <summary>The tree glyphs before the name: "│   " or "    " per ancestor, then "├── " or "└── ".</summary>
+    public string Prefix()
+    {
+        var parts = new string[Depth + 1];
+        parts[Depth] = IsLast ? "└── " : "├── ";
+        int i = Depth - 1;
+        for (var a = Parent; a is not null && i >= 0; a = a.Parent, i--) parts[i] = a.IsLast ? "    " : "│   ";
+        return string.Concat(parts);
+    }
+}
 
 /// <summary>
 /// The file tree pane's view-model: the merged tree after the selected layer, annotated with that
@@ -80,13 +103,19 @@ public sealed class TreeRows(ImageModel model)
     /// <summary>The rows, depth first; a directory shows Modified when something beneath it changed (as dive does).</summary>
     public List<TreeRow> Build()
     {
+        _opaque.Clear();
+        if (Layer >= 0 && Layer < model.Layers.Count)
+            foreach (var d in model.Layers[Layer].OpaqueDirectories)
+                if (model.Find(d) is { } n) _opaque.Add(n);
         var rows = new List<TreeRow>();
-        Append(model.Root, 0, "", rows);
+        Append(model.Root, null, 0, rows);
         return rows;
     }
 
+    private readonly HashSet<TreeNode> _opaque = [];
+
     /// <summary>Adds the rows of <paramref name="dir"/>'s children; returns whether any was kept and the bytes beneath.</summary>
-    private (bool Kept, bool Changed, long Size) Append(TreeNode dir, int depth, string prefix, List<TreeRow> rows)
+    private (bool Kept, bool Changed, long Size) Append(TreeNode dir, TreeRow? parentRow, int depth, List<TreeRow> rows)
     {
         var children = new List<(TreeNode Node, RowStatus Status, EntryAttributes Attributes)>();
         foreach (var c in dir.AllChildren)
@@ -99,41 +128,35 @@ public sealed class TreeRows(ImageModel model)
         long total = 0;
         foreach (var (node, status, attributes) in children)
         {
-            var below = new List<TreeRow>();
             bool isDir = attributes.IsDirectory;
+            var below = new List<TreeRow>();
+            // the row exists before its children so that they can point at it; it is dropped if filtered out
+            var row = new TreeRow(node, depth, status, attributes, parentRow, _collapsed.Contains(node), 0, _opaque.Contains(node));
             // a directory replaced by a file still shows the children that layer removed, in red
-            var (keptBelow, changedBelow, sizeBelow) = isDir || node.ChildCount > 0 ? Append(node, depth + 1, "", below) : (false, false, 0L);
+            var (keptBelow, changedBelow, sizeBelow) = isDir || node.ChildCount > 0 ? Append(node, row, depth + 1, below) : (false, false, 0L);
             var shown = status;
             if (isDir && status is RowStatus.Unchanged or RowStatus.Unmodified && changedBelow) shown = RowStatus.Modified;
             // a hardlink's bytes are its target's: counted once, as dive counts its 0-byte header
             long size = isDir ? sizeBelow : attributes.Type == FileType.File && attributes.HardlinkTarget is null ? attributes.Size : 0;
             if (status != RowStatus.Removed) total += size;
             anyChanged |= status is not RowStatus.Unchanged || changedBelow;
-            bool matches = Filter is null || Filter.IsMatch(node.Path) || keptBelow;
+            bool matches = Filter is null || keptBelow || Filter.IsMatch(node.Path);
             bool visible = !Hidden.Contains(shown) || keptBelow;
             if (!matches || !visible) continue;
-            bool opaque = node.History.Length > 0 && IsOpaqueIn(node);
-            built.Add((new TreeRow(node, depth, shown, attributes, false, below.Count > 0, _collapsed.Contains(node), "", size, opaque), below));
+            row.Status = shown;
+            row.Size = size;
+            row.HasChildren = below.Count > 0;
+            built.Add((row, below));
         }
         if (SortBySize) built.Sort((a, b) => b.Row.Size != a.Row.Size ? b.Row.Size.CompareTo(a.Row.Size) : string.CompareOrdinal(a.Row.Node.Name, b.Row.Node.Name));
 
         for (int i = 0; i < built.Count; i++)
         {
             var (row, below) = built[i];
-            bool last = i == built.Count - 1;
-            rows.Add(row with { IsLast = last, Prefix = prefix });
-            if (row.Collapsed) continue;
-            string childPrefix = prefix + (last ? "    " : "│   ");
-            foreach (var r in below) rows.Add(r with { Prefix = childPrefix + r.Prefix });
+            row.IsLast = i == built.Count - 1;
+            rows.Add(row);
+            if (!row.Collapsed) rows.AddRange(below);
         }
         return (built.Count > 0, anyChanged, total);
-    }
-
-    private bool IsOpaqueIn(TreeNode node)
-    {
-        int layer = Layer;
-        if (layer < 0 || layer >= model.Layers.Count) return false;
-        var path = node.Path;
-        return model.Layers[layer].OpaqueDirectories.Contains(path);
     }
 }

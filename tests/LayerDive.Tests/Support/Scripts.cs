@@ -12,6 +12,7 @@ public static class Scripts
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(Paths.RepoRoot, script));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("DisableRealDriverIO"); // set for the headless tests; a real terminal needs real output
         using var p = Process.Start(psi)!;
         var ct = TestContext.Current.CancellationToken;
         var output = p.StandardOutput.ReadToEndAsync(ct);
