@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using LayerDive.Core;
+using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
 using Terminal.Gui.Drawing;
@@ -41,6 +42,8 @@ public sealed class ExplorerWindow : Window
     private readonly StatusLine _status;
     private readonly TextField _filter;
     private readonly FrameView _help;
+    private readonly FrameView _explain;
+    private readonly TextLinesView _explainText;
 
     public ExplorerWindow(ImageModel model, IReadOnlyList<string> imageLines, bool color)
     {
@@ -67,7 +70,10 @@ public sealed class ExplorerWindow : Window
         _help = new FrameView { Title = "Keys (? or Esc closes)", X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(80), Height = KeyMap.All.Count + 2, Visible = false, CanFocus = false };
         _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = KeyMap.All.Select(k => $"{k.Keys,-16} {k.Action}{(k.Pane == Pane.Any ? "" : $"  ({k.Pane.ToString().ToLowerInvariant()} pane)")}").ToList() });
         _ = leftWidth;
-        Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help);
+        _explainText = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
+        _explain = new FrameView { Title = "Explain (Esc closes)", X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(90), Height = Dim.Percent(70), Visible = false, CanFocus = false };
+        _explain.Add(_explainText);
+        Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help, _explain);
 
         _layers.SelectionChanged += ShowLayer;
         _filter.TextChanged += (_, _) => ApplyFilter(_filter.Text);
@@ -80,6 +86,7 @@ public sealed class ExplorerWindow : Window
     public FileTreeView Tree => _tree;
     public LayersView Layers => _layers;
     public bool HelpVisible => _help.Visible;
+    public bool ExplainVisible => _explain.Visible;
 
     private void ShowLayer(int layer)
     {
@@ -164,6 +171,11 @@ public sealed class ExplorerWindow : Window
             }
             return false;
         }
+        if (_explain.Visible)
+        {
+            if (key == Key.Esc || key == Key.E || key == Key.Q) { _explain.Visible = false; SetNeedsDraw(); }
+            return true;
+        }
         if (_help.Visible)
         {
             if (key == Key.Esc || key.AsRune.Value == '?' || key == Key.Q) { _help.Visible = false; SetNeedsDraw(); }
@@ -175,6 +187,15 @@ public sealed class ExplorerWindow : Window
             return true;
         }
         if (key == Key.Esc) return true; // Esc closes overlays; it never quits
+        if (key == Key.E && _tree.HasFocus && _tree.Current is { } row)
+        {
+            var explanation = Explainer.Explain(_model, row.Node.Path);
+            _explainText.Lines = explanation is null ? ["No layer wrote this path."] : Explainer.Describe(explanation);
+            _explain.Title = $"Explain /{row.Node.Path} (Esc closes)";
+            _explain.Visible = true;
+            SetNeedsDraw();
+            return true;
+        }
         if (key.AsRune.Value == '?')
         {
             _help.Visible = true;

@@ -20,6 +20,7 @@ public static class KeyMap
         new("Tab", "switch between the layers and the file tree", Pane.Any, Short: "Switch"),
         new("Ctrl+F, Ctrl+/", "filter paths (a regex, live); Esc closes it", Pane.Any, Short: "Filter"),
         new("?", "this help", Pane.Any, Short: "Help"),
+        new("e", "explain the selected path: every layer that touched it, and how", Pane.Tree, Short: "Explain"),
         new("Up/k, Down/j", "move", Pane.Any),
         new("PgUp/u, PgDn/d", "page", Pane.Any),
         new("Ctrl+L", "show this layer's changes", Pane.Layers, "layer", "This layer"),

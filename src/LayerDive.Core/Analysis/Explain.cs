@@ -1,0 +1,160 @@
+using System.Globalization;
+using LayerDive.Core.Model;
+
+namespace LayerDive.Core.Analysis;
+
+/// <summary>What one layer did to the path.</summary>
+public enum StepKind
+{
+    Added,
+    ReAdded,
+    Modified,
+    CopiedUp,
+    WhitedOut,
+    AncestorWhitedOut,
+    CutOffByOpaque,
+    AncestorReplaced,
+}
+
+/// <summary>One layer's effect on the path: what, the attributes after, what changed, and the marker or ancestor responsible.</summary>
+public sealed record ExplainStep(int Layer, StepKind Kind, EntryAttributes Attributes, EntryAttributes? Before, AttributeChange Changed, string? Marker, string CreatedBy);
+
+/// <summary>Why a path is visible, hidden or replaced (SPEC §7).</summary>
+public sealed record Explanation(string Path, IReadOnlyList<ExplainStep> Steps, bool Visible, int SinceLayer, long StoredBytes, long VisibleBytes)
+{
+    public long RemovableBytes => StoredBytes - VisibleBytes;
+}
+
+public static class Explainer
+{
+    /// <summary>The path's story across the layers, or null when no layer ever touched it.</summary>
+    public static Explanation? Explain(ImageModel model, string path)
+    {
+        var node = model.Find(path);
+        if (node is null || node.IsRoot) return null;
+        var steps = new List<ExplainStep>();
+        ChangeRecord? previous = null;
+        bool everRemoved = false;
+        long stored = 0;
+        foreach (var r in node.History)
+        {
+            string createdBy = r.Layer >= 0 && r.Layer < model.Layers.Count ? model.Layers[r.Layer].CreatedBy : "";
+            var before = previous is { IsPresent: true } p ? p.Attributes : null;
+            switch (r.Kind)
+            {
+                case ChangeKind.Added:
+                    steps.Add(new ExplainStep(r.Layer, everRemoved ? StepKind.ReAdded : StepKind.Added, r.Attributes, null, AttributeChange.None, null, createdBy));
+                    break;
+                case ChangeKind.Modified:
+                    steps.Add(new ExplainStep(r.Layer, StepKind.Modified, r.Attributes, before, r.Changed, null, createdBy));
+                    break;
+                case ChangeKind.Unmodified:
+                    steps.Add(new ExplainStep(r.Layer, StepKind.CopiedUp, r.Attributes, before, AttributeChange.None, null, createdBy));
+                    break;
+                case ChangeKind.Removed:
+                    everRemoved = true;
+                    var (kind, marker) = Removal(model, node, r);
+                    steps.Add(new ExplainStep(r.Layer, kind, r.Attributes, null, AttributeChange.None, marker, createdBy));
+                    break;
+            }
+            if (r.IsPresent && r.Attributes.Type == FileType.File && r.Attributes.HardlinkTarget is null) stored += r.Attributes.Size;
+            previous = r;
+        }
+        var last = node.History[^1];
+        int since = last.Layer;
+        if (last.IsPresent)
+            for (int i = node.History.Length - 1; i >= 0 && node.History[i].IsPresent; i--) since = node.History[i].Layer;
+        long visible = last.IsPresent && last.Attributes.Type == FileType.File && last.Attributes.HardlinkTarget is null ? last.Attributes.Size : 0;
+        return new Explanation(node.Path, steps, last.IsPresent, since, stored, visible);
+    }
+
+    /// <summary>Which marker or ancestor removed the path in that record's layer.</summary>
+    private static (StepKind, string?) Removal(ImageModel model, TreeNode node, ChangeRecord r)
+    {
+        var layer = r.Layer >= 0 && r.Layer < model.Layers.Count ? model.Layers[r.Layer] : null;
+        switch (r.Cause)
+        {
+            case RemovalCause.Whiteout:
+                return (StepKind.WhitedOut, layer?.Whiteouts.FirstOrDefault(w => w.HiddenPath == node.Path)?.MarkerPath);
+            case RemovalCause.AncestorWhiteout:
+                for (var a = node.Parent; a is { IsRoot: false }; a = a.Parent)
+                    if (a.RecordIn(r.Layer) is { Kind: ChangeKind.Removed, Cause: RemovalCause.Whiteout })
+                        return (StepKind.AncestorWhitedOut, layer?.Whiteouts.FirstOrDefault(w => w.HiddenPath == a.Path)?.MarkerPath ?? a.Path);
+                return (StepKind.AncestorWhitedOut, null);
+            case RemovalCause.Opaque:
+                for (var a = node.Parent; a is not null; a = a.Parent)
+                    if (layer?.OpaqueDirectories.Contains(a.Path) == true)
+                        return (StepKind.CutOffByOpaque, PathText.Join(a.Path, ".wh..wh..opq"));
+                return (StepKind.CutOffByOpaque, null);
+            default:
+                for (var a = node.Parent; a is { IsRoot: false }; a = a.Parent)
+                    if (a.RecordIn(r.Layer) is { IsPresent: true } ar && !ar.Attributes.IsDirectory)
+                        return (StepKind.AncestorReplaced, a.Path);
+                return (StepKind.AncestorReplaced, null);
+        }
+    }
+
+    /// <summary>The explanation as lines of English text.</summary>
+    public static List<string> Describe(Explanation e)
+    {
+        var lines = new List<string> { "/" + PathText.Escape(e.Path), "" };
+        foreach (var s in e.Steps)
+            lines.Add($"  layer {s.Layer,-3} {Verb(s.Kind),-22} {Detail(s)}");
+        lines.Add("");
+        var verdictLayer = e.Steps.LastOrDefault();
+        lines.Add(e.Visible
+            ? $"Visible since layer {e.SinceLayer}: {Attributes(e.Steps[^1].Attributes)}."
+            : $"Hidden since layer {e.SinceLayer}: {Verb(verdictLayer!.Kind)}{(verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")")}.");
+        lines.Add($"History cost: {Reports.Units.HumanBytes(e.StoredBytes)} stored in layers, {Reports.Units.HumanBytes(e.VisibleBytes)} visible, {Reports.Units.HumanBytes(e.RemovableBytes)} removable.");
+        return lines;
+    }
+
+    public static string Verb(StepKind k) => k switch
+    {
+        StepKind.Added => "added",
+        StepKind.ReAdded => "added again",
+        StepKind.Modified => "modified",
+        StepKind.CopiedUp => "copied up, unchanged",
+        StepKind.WhitedOut => "hidden by a whiteout",
+        StepKind.AncestorWhitedOut => "hidden with its parent",
+        StepKind.CutOffByOpaque => "cut off by opaque dir",
+        _ => "dropped: parent is a file",
+    };
+
+    private static string Detail(ExplainStep s) => s.Kind switch
+    {
+        StepKind.Added or StepKind.ReAdded or StepKind.CopiedUp => Attributes(s.Attributes),
+        StepKind.Modified => Changes(s.Before, s.Attributes, s.Changed),
+        _ => s.Marker is null ? "" : "/" + PathText.Escape(s.Marker),
+    };
+
+    private static string Attributes(EntryAttributes a)
+    {
+        string what = a.Type switch
+        {
+            FileType.File => $"{Reports.Units.HumanBytes(a.Size)}, xxh128 {a.ContentHash.ToString("x32", CultureInfo.InvariantCulture)[..12]}",
+            FileType.Symlink => $"→ {a.LinkTarget}",
+            FileType.CharDevice or FileType.BlockDevice => $"device {a.DevMajor},{a.DevMinor}",
+            _ => "",
+        };
+        string link = a.HardlinkTarget is null ? "" : $", hardlink to /{a.HardlinkTarget}";
+        return $"{a.ModeString()} {a.Uid}:{a.Gid}{(what.Length > 0 ? ", " + what : "")}{link}";
+    }
+
+    private static string Changes(EntryAttributes? before, EntryAttributes after, AttributeChange c)
+    {
+        if (before is null) return Attributes(after);
+        var parts = new List<string>();
+        if (c.HasFlag(AttributeChange.Type)) parts.Add($"type {Reports.RootfsListing.TypeName(before.Type)} -> {Reports.RootfsListing.TypeName(after.Type)}");
+        if (c.HasFlag(AttributeChange.Mode)) parts.Add($"mode {Convert.ToString(before.Mode, 8).PadLeft(4, '0')} -> {Convert.ToString(after.Mode, 8).PadLeft(4, '0')}");
+        if (c.HasFlag(AttributeChange.Uid)) parts.Add($"uid {before.Uid} -> {after.Uid}");
+        if (c.HasFlag(AttributeChange.Gid)) parts.Add($"gid {before.Gid} -> {after.Gid}");
+        if (c.HasFlag(AttributeChange.Size)) parts.Add($"size {before.Size} -> {after.Size}");
+        if (c.HasFlag(AttributeChange.Content)) parts.Add("content changed");
+        if (c.HasFlag(AttributeChange.LinkTarget)) parts.Add($"target {before.LinkTarget} -> {after.LinkTarget}");
+        if (c.HasFlag(AttributeChange.Device)) parts.Add($"device {before.DevMajor},{before.DevMinor} -> {after.DevMajor},{after.DevMinor}");
+        if (c.HasFlag(AttributeChange.MTime))
+            parts.Add(c == AttributeChange.MTime ? "mtime only" : "mtime");
+        return string.Join(", ", parts);
+    }
+}

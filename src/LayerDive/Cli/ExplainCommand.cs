@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Text.Json;
+using LayerDive.Core.Analysis;
+using LayerDive.Core.Model;
+using LayerDive.Core.Reports;
+
+namespace LayerDive.Cli;
+
+/// <summary><c>layerdive explain IMAGE PATH</c>: why PATH is visible, hidden or replaced, layer by layer.</summary>
+internal static class ExplainCommand
+{
+    public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
+    {
+        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var path = new Argument<string>("PATH") { Description = "A path in the image, as /etc/passwd or etc/passwd (it may no longer exist)" };
+        var format = new Option<string>("--format", "-f") { Description = "text or json", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "json");
+        var cmd = new Command("explain", "Why a path is visible, hidden or replaced: every layer that touched it, and how") { image, path, format };
+        cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
+        {
+            var model = CommandLine.Load(img, shared, p, stderr);
+            var e = Explainer.Explain(model, p.GetValue(path)!);
+            if (e is null)
+            {
+                stderr.WriteLine($"layerdive: {img}: no layer of {model.Name} ever wrote {p.GetValue(path)}");
+                return CommandLine.ExitRuleFailed;
+            }
+            if (p.GetValue(format) == "json") WriteJson(e, stdout);
+            else foreach (var line in Explainer.Describe(e)) stdout.WriteLine(line);
+            return CommandLine.ExitOk;
+        }));
+        return cmd;
+    }
+
+    private static void WriteJson(Explanation e, TextWriter output)
+    {
+        var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("path", "/" + e.Path);
+            w.WriteBoolean("visible", e.Visible);
+            w.WriteNumber("sinceLayer", e.SinceLayer);
+            w.WriteNumber("storedBytes", e.StoredBytes);
+            w.WriteNumber("visibleBytes", e.VisibleBytes);
+            w.WriteNumber("removableBytes", e.RemovableBytes);
+            w.WriteStartArray("steps");
+            foreach (var s in e.Steps)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("layer", s.Layer);
+                w.WriteString("kind", s.Kind.ToString());
+                w.WriteString("what", Explainer.Verb(s.Kind));
+                if (s.Marker is not null) w.WriteString("marker", "/" + s.Marker);
+                if (s.Kind == StepKind.Modified) w.WriteString("changed", LsCommand.Describe(s.Changed));
+                w.WriteStartObject("attributes");
+                w.WriteString("type", RootfsListing.TypeName(s.Attributes.Type));
+                w.WriteString("mode", Convert.ToString(s.Attributes.Mode, 8).PadLeft(4, '0'));
+                w.WriteNumber("uid", s.Attributes.Uid);
+                w.WriteNumber("gid", s.Attributes.Gid);
+                w.WriteNumber("size", s.Attributes.Size);
+                if (s.Attributes.LinkTarget is not null) w.WriteString("linkTarget", s.Attributes.LinkTarget);
+                if (s.Attributes.HardlinkTarget is not null) w.WriteString("hardlinkTarget", "/" + s.Attributes.HardlinkTarget);
+                w.WriteEndObject();
+                w.WriteString("createdBy", s.CreatedBy);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
+    }
+}
