@@ -148,3 +148,44 @@ public sealed class UiTests
         Assert.Contains("bin", ui.Screen);
     }
 }
+
+public sealed class UiNavigationTests
+{
+    [Fact]
+    public void Slash_searches_and_n_goes_to_the_next_match()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        for (int i = 0; i < 6; i++) ui.Press(Key.CursorDown); // layer 6: etc/app holds config.json and site.json
+        ui.Press(Key.Tab, new Key('/')).Type("json");
+        Assert.Contains("Search:", ui.Lines[^1]);
+        Assert.Equal("etc/app/config.json", ui.Window.Tree.Current!.Node.Path); // the first match below the cursor
+        ui.Press(Key.Enter, Key.N);
+        Assert.Equal("etc/app/site.json", ui.Window.Tree.Current!.Node.Path);
+        ui.Press(Key.N.WithShift);
+        Assert.Equal("etc/app/config.json", ui.Window.Tree.Current!.Node.Path);
+        ui.Press(new Key('/')).Type("no-such-name").Press(Key.Enter, Key.N);
+        Assert.Contains("no path matches 'no-such-name'", ui.Lines[^1]);
+    }
+
+    [Fact]
+    public void W_jumps_to_the_layer_that_stored_the_wasted_bytes()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        for (int i = 0; i < 5; i++) ui.Press(Key.CursorDown); // layer 5: chmod 4755 /usr/bin/tool
+        ui.Press(Key.Tab);
+        while (ui.Window.Tree.Current!.Node.Path != "usr/bin/tool") ui.Press(Key.CursorDown);
+        ui.Press(Key.W);
+        Assert.Equal(0, ui.Window.Layers.SelectedLayer); // layer 0 stored the 3 kB that layer 5 replaced
+        Assert.Contains("layer 0 stored 3.0 kB of /usr/bin/tool that layer 5 replaced", ui.Lines[^1]);
+    }
+
+    [Fact]
+    public void A_narrow_tree_pane_drops_the_attribute_columns()
+    {
+        using var ui = new UiHarness(Paths.Sample, 80, 24);
+        Assert.DoesNotContain(LayerDive.Ui.FileTreeView.AttributesHeader, ui.Screen);
+        Assert.Contains("Filetree", ui.Screen);
+        using var wide = new UiHarness(Paths.Sample, 160, 40);
+        Assert.Contains(LayerDive.Ui.FileTreeView.AttributesHeader, wide.Screen);
+    }
+}

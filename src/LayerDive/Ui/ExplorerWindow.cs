@@ -43,11 +43,15 @@ public sealed class ExplorerWindow : Window
     private readonly TextField _filter;
     private readonly FrameView _help;
     private readonly FrameView _explain;
+    private bool _searching;
+    private string _search = "";
+    private readonly IReadOnlyList<RemovableItem> _removable;
     private readonly TextLinesView _explainText;
 
     public ExplorerWindow(ImageModel model, IReadOnlyList<string> imageLines, bool color)
     {
         _model = model;
+        _removable = OverlayMetrics.Compute(model).Items;
         _palette = new Palette(color);
         Title = $"LayerDive: {model.Name}";
         BorderStyle = LineStyle.None;
@@ -76,7 +80,11 @@ public sealed class ExplorerWindow : Window
         Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help, _explain);
 
         _layers.SelectionChanged += ShowLayer;
-        _filter.TextChanged += (_, _) => ApplyFilter(_filter.Text);
+        _filter.TextChanged += (_, _) =>
+        {
+            if (_searching) { _search = _filter.Text; _tree.Find(_search, includeCurrent: true); }
+            else ApplyFilter(_filter.Text);
+        };
         _tree.Changed += UpdateStatus;
         ShowLayer(_layers.SelectedLayer);
         _layers.SetFocus();
@@ -87,6 +95,14 @@ public sealed class ExplorerWindow : Window
     public LayersView Layers => _layers;
     public bool HelpVisible => _help.Visible;
     public bool ExplainVisible => _explain.Visible;
+    private string? _message;
+
+    /// <summary>Says something on the status line until the next key.</summary>
+    private void Say(string message)
+    {
+        _message = message;
+        UpdateStatus();
+    }
 
     private void ShowLayer(int layer)
     {
@@ -130,7 +146,13 @@ public sealed class ExplorerWindow : Window
     {
         if (_filter.Visible)
         {
-            _status.Set([("Filter:", false)]);
+            _status.Set([(_searching ? "Search:" : "Filter:", false)]);
+            return;
+        }
+        if (_message is not null)
+        {
+            _status.Set([(_message, true)]);
+            _message = null;
             return;
         }
         bool treeFocused = _tree.HasFocus;
@@ -164,7 +186,8 @@ public sealed class ExplorerWindow : Window
             if (key == Key.Esc || key == Key.Enter)
             {
                 _filter.Visible = false;
-                if (key == Key.Esc) { _filter.Text = ""; ApplyFilter(""); }
+                if (_searching) { _searching = false; _filter.Text = ""; }
+                else if (key == Key.Esc) { _filter.Text = ""; ApplyFilter(""); }
                 _tree.SetFocus();
                 UpdateStatus();
                 return true;
@@ -194,6 +217,37 @@ public sealed class ExplorerWindow : Window
             _explain.Title = $"Explain /{row.Node.Path} (Esc closes)";
             _explain.Visible = true;
             SetNeedsDraw();
+            return true;
+        }
+        if (_tree.HasFocus && key.AsRune.Value == '/')
+        {
+            _searching = true;
+            _filter.Text = "";
+            _filter.Visible = true;
+            _filter.SetFocus();
+            UpdateStatus();
+            return true;
+        }
+        if (_tree.HasFocus && (key == Key.N || key == Key.N.WithShift))
+        {
+            if (!_tree.Find(_search, forward: key == Key.N)) Say($"no path matches '{_search}'");
+            return true;
+        }
+        if (_tree.HasFocus && key == Key.W && _tree.Current is { } wasted)
+        {
+            var item = _removable.FirstOrDefault(i => i.Path == wasted.Node.Path);
+            if (item is null) { Say($"/{wasted.Node.Path} wastes nothing"); return true; }
+            _layers.Select(item.StoredBy);
+            _layers.SetFocus();
+            string verb = item.Reason switch
+            {
+                WasteReason.Replaced => "replaced",
+                WasteReason.RewrittenUnchanged => "wrote again unchanged",
+                WasteReason.WhitedOut => "whited out",
+                WasteReason.Opaque => "cut off with an opaque directory",
+                _ => "dropped with its parent",
+            };
+            Say($"layer {item.StoredBy} stored {Units.HumanBytes(item.Bytes)} of /{item.Path} that layer {item.WastedBy} {verb}");
             return true;
         }
         if (key.AsRune.Value == '?')

@@ -31,6 +31,25 @@ public sealed class FileTreeView : View
 
     public event Action? Changed;
 
+    /// <summary>Moves the cursor to the next (or previous) row whose path contains <paramref name="text"/>; false when none does.</summary>
+    public bool Find(string text, bool forward = true, bool includeCurrent = false)
+    {
+        if (string.IsNullOrEmpty(text) || _rows.Count == 0) return false;
+        for (int step = includeCurrent ? 0 : 1; step <= _rows.Count; step++)
+        {
+            int i = ((forward ? _cursor + step : _cursor - step) % _rows.Count + _rows.Count) % _rows.Count;
+            if (_rows[i].Node.Path.Contains(text, StringComparison.OrdinalIgnoreCase))
+            {
+                MoveTo(i);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Attribute columns are shown when asked for and when the pane is wide enough (as dive drops them).</summary>
+    private bool AttributesShown => ShowAttributes && Viewport.Width >= 70;
+
     public const string AttributesHeader = "Permission     UID:GID       Size  Filetree";
 
     public void Rebuild()
@@ -66,7 +85,7 @@ public sealed class FileTreeView : View
         _top = Math.Max(0, _top);
         SetAttribute(normal);
         Move(0, 0);
-        AddStr(TextLinesView.Clip(ShowAttributes ? AttributesHeader : "Filetree", Viewport.Width));
+        AddStr(TextLinesView.Clip(AttributesShown ? AttributesHeader : "Filetree", Viewport.Width));
         for (int row = 0; row < height; row++)
         {
             int i = _top + row;
@@ -76,7 +95,7 @@ public sealed class FileTreeView : View
             var attr = _palette.For(r.Status, normal);
             if (i == _cursor && HasFocus) attr = _palette.Cursor(attr);
             SetAttribute(attr);
-            var text = RowText(r, ShowAttributes);
+            var text = RowText(r, AttributesShown);
             AddStr(text.Length > Viewport.Width ? text[..Viewport.Width] : text.PadRight(Viewport.Width));
         }
         return true;

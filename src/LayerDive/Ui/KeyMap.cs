@@ -20,7 +20,6 @@ public static class KeyMap
         new("Tab", "switch between the layers and the file tree", Pane.Any, Short: "Switch"),
         new("Ctrl+F, Ctrl+/", "filter paths (a regex, live); Esc closes it", Pane.Any, Short: "Filter"),
         new("?", "this help", Pane.Any, Short: "Help"),
-        new("e", "explain the selected path: every layer that touched it, and how", Pane.Tree, Short: "Explain"),
         new("Up/k, Down/j", "move", Pane.Any),
         new("PgUp/u, PgDn/d", "page", Pane.Any),
         new("Ctrl+L", "show this layer's changes", Pane.Layers, "layer", "This layer"),
@@ -35,5 +34,8 @@ public static class KeyMap
         new("Ctrl+U", "show/hide unmodified", Pane.Tree, "unmodified", "Unmod"),
         new("Ctrl+B", "show/hide attributes", Pane.Tree, "attributes", "Attrs"),
         new("Ctrl+O", "sort by name / by size", Pane.Tree, "size", "By size"),
+        new("e", "explain the selected path: every layer that touched it, and how", Pane.Tree, Short: "Explain"),
+        new("/, n, N", "search paths (incremental); next, previous match", Pane.Tree, Short: "Search"),
+        new("w", "jump to the layer that stored the selected file's wasted bytes", Pane.Tree, Short: "Waste"),
     ];
 }
