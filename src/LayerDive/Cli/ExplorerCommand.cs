@@ -11,7 +11,12 @@ internal static class ExplorerCommand
     {
         bool color = !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
         var problems = new List<string>();
-        int code = Explorer.Run(progress =>
+        string Extract(string path, int layer, string folder, Core.Model.ImageModel model)
+        {
+            var r = Extractor.Extract(image, shared.LoadOptions(p), model, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
+            return $"extracted /{path}: {r.Files} files, {r.Directories} directories, {r.Symlinks} links to {folder}" + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
+        }
+        int code = Explorer.Run(Extract, progress =>
         {
             var dive = new DiveMetrics();
             var model = ImageLoader.Load(image, shared.LoadOptions(p) with { Observers = [dive], Progress = progress });

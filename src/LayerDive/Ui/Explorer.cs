@@ -28,7 +28,7 @@ public static class Explorer
     }
 
     /// <summary>Analyses <paramref name="load"/>'s image while a progress screen shows, then opens the explorer.</summary>
-    public static int Run(Func<IProgress<LoadProgress>, (ImageModel Model, List<string> ImageLines)> load, string image, bool color)
+    public static int Run(Func<string, int, string, ImageModel, string> extract, Func<IProgress<LoadProgress>, (ImageModel Model, List<string> ImageLines)> load, string image, bool color)
     {
         using var app = Application.Create();
         app.Init();
@@ -56,7 +56,8 @@ public static class Explorer
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
         if (result is null) return 0; // quit while loading
-        using var window = new ExplorerWindow(result.Value.Model, result.Value.Lines, color);
+        var model = result.Value.Model;
+        using var window = new ExplorerWindow(model, result.Value.Lines, color) { Extract = (path, layer, folder) => extract(path, layer, folder, model) };
         app.Run(window);
         return 0;
     }

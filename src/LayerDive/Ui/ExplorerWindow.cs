@@ -48,6 +48,11 @@ public sealed class ExplorerWindow : Window
     private readonly IReadOnlyList<RemovableItem> _removable;
     private readonly TextLinesView _explainText;
 
+    /// <summary>Writes a path of the tree after a layer into a folder; returns what to tell the user.</summary>
+    public Func<string, int, string, string>? Extract { get; init; }
+
+    private bool _extracting;
+
     public ExplorerWindow(ImageModel model, IReadOnlyList<string> imageLines, bool color)
     {
         _model = model;
@@ -82,6 +87,7 @@ public sealed class ExplorerWindow : Window
         _layers.SelectionChanged += ShowLayer;
         _filter.TextChanged += (_, _) =>
         {
+            if (_extracting) return;
             if (_searching) { _search = _filter.Text; _tree.Find(_search, includeCurrent: true); }
             else ApplyFilter(_filter.Text);
         };
@@ -146,7 +152,7 @@ public sealed class ExplorerWindow : Window
     {
         if (_filter.Visible)
         {
-            _status.Set([(_searching ? "Search:" : "Filter:", false)]);
+            _status.Set([(_searching ? "Search:" : _extracting ? "Extract to:" : "Filter:", false)]);
             return;
         }
         if (_message is not null)
@@ -186,6 +192,22 @@ public sealed class ExplorerWindow : Window
             if (key == Key.Esc || key == Key.Enter)
             {
                 _filter.Visible = false;
+                if (_extracting)
+                {
+                    _extracting = false;
+                    string folder = _filter.Text;
+                    _filter.Text = "";
+                    _tree.SetFocus();
+                    if (key == Key.Enter && folder.Length > 0 && _tree.Current is { } selected && Extract is not null)
+                    {
+                        string said;
+                        try { said = Extract(selected.Node.Path, _tree.Rows.Layer, folder); }
+                        catch (Exception ex) when (ex is ImageException or IOException or UnauthorizedAccessException) { said = "not extracted: " + ex.Message; }
+                        Say(said);
+                    }
+                    else UpdateStatus();
+                    return true;
+                }
                 if (_searching) { _searching = false; _filter.Text = ""; }
                 else if (key == Key.Esc) { _filter.Text = ""; ApplyFilter(""); }
                 _tree.SetFocus();
@@ -219,10 +241,21 @@ public sealed class ExplorerWindow : Window
             SetNeedsDraw();
             return true;
         }
+        if (_tree.HasFocus && key == Key.E.WithCtrl && Extract is not null)
+        {
+            _extracting = true;
+            _filter.Text = "";
+            _filter.X = 12;
+            _filter.Visible = true;
+            _filter.SetFocus();
+            UpdateStatus();
+            return true;
+        }
         if (_tree.HasFocus && key.AsRune.Value == '/')
         {
             _searching = true;
             _filter.Text = "";
+            _filter.X = 9;
             _filter.Visible = true;
             _filter.SetFocus();
             UpdateStatus();
@@ -264,6 +297,7 @@ public sealed class ExplorerWindow : Window
         }
         if (key == Key.F.WithCtrl || key == new Key('/').WithCtrl)
         {
+            _filter.X = 9;
             _filter.Visible = true;
             _filter.SetFocus();
             UpdateStatus();

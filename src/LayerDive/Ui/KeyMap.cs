@@ -37,5 +37,6 @@ public static class KeyMap
         new("e", "explain the selected path: every layer that touched it, and how", Pane.Tree, Short: "Explain"),
         new("/, n, N", "search paths (incremental); next, previous match", Pane.Tree, Short: "Search"),
         new("w", "jump to the layer that stored the selected file's wasted bytes", Pane.Tree, Short: "Waste"),
+        new("Ctrl+E", "extract the selected path into a folder (nothing is written outside it)", Pane.Tree, Short: "Extract"),
     ];
 }

@@ -22,11 +22,18 @@ public sealed class UiHarness : IDisposable
     private readonly IApplication _app;
     private readonly SessionToken? _token;
 
-    public UiHarness(string image, int width = 120, int height = 60, bool color = true)
+    public UiHarness(string image, int width = 120, int height = 60, bool color = true, bool extract = false)
     {
         var dive = new DiveMetrics();
         var model = Images.Load(image, new LoadOptions { Observers = [dive] });
-        Window = new ExplorerWindow(model, Explorer.ImageLines(model, dive.Result(), OverlayMetrics.Compute(model)), color);
+        Window = new ExplorerWindow(model, Explorer.ImageLines(model, dive.Result(), OverlayMetrics.Compute(model)), color)
+        {
+            Extract = !extract ? null : (path, layer, folder) =>
+            {
+                var r = Extractor.Extract(image, new LoadOptions(), model, path, layer, folder);
+                return $"extracted /{path}: {r.Files} files, {r.Directories} directories, {r.Symlinks} links to {folder}";
+            },
+        };
         _app = Application.Create();
         _app.Init(DriverRegistry.Names.ANSI);
         _app.Driver!.SetScreenSize(width, height);

@@ -1,0 +1,128 @@
+using System.Formats.Tar;
+using LayerDive.Core.Layers;
+using LayerDive.Core.Model;
+using LayerDive.Core.Sources;
+
+namespace LayerDive.Core.Analysis;
+
+/// <summary>What an extraction wrote and what it left out.</summary>
+public sealed record ExtractResult(int Files, int Directories, int Symlinks, long Bytes, IReadOnlyList<string> Skipped);
+
+/// <summary>
+/// Writes a path of the merged tree after a layer (a file, or a directory and everything visible under
+/// it) into a folder. File contents are read again from the layers that last wrote them, streaming;
+/// everything lands under the folder: names are normalised, no component on the way may be a symbolic
+/// link, and the image's own links are created last so that nothing is written through them.
+/// </summary>
+public static class Extractor
+{
+    public static ExtractResult Extract(string image, LoadOptions options, ImageModel model, string path, int layer, string destination, CancellationToken ct = default)
+    {
+        var top = model.Find(path) ?? throw new ImageException($"no layer ever wrote {path}");
+        if (!top.IsVisibleAt(layer)) throw new ImageException($"/{top.Path} does not exist after layer {layer}");
+        var root = Path.GetFullPath(destination);
+        Directory.CreateDirectory(root);
+
+        // what to write: every visible path under the selected one, relative to its parent
+        string baseDir = top.IsRoot ? "" : PathText.Parent(top.Path);
+        var items = new List<(string Relative, TreeNode Node, EntryAttributes Attributes, int FromLayer)>();
+        var stack = new Stack<TreeNode>();
+        stack.Push(top);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            var state = n.StateAt(layer)!.Value;
+            string relative = baseDir.Length == 0 ? n.Path : n.Path[(baseDir.Length + 1)..];
+            items.Add((relative, n, state.Attributes, state.Layer));
+            if (state.Attributes.IsDirectory)
+                foreach (var c in n.VisibleChildren(layer)) stack.Push(c);
+        }
+
+        var skipped = new List<string>();
+        int dirs = 0, files = 0, links = 0;
+        long bytes = 0;
+        foreach (var d in items.Where(i => i.Attributes.IsDirectory && i.Relative.Length > 0))
+        {
+            Directory.CreateDirectory(Safe(root, d.Relative));
+            dirs++;
+        }
+
+        // file contents by the layer that wrote them; a hardlink takes its target's bytes
+        var wanted = new Dictionary<int, Dictionary<string, List<string>>>();
+        foreach (var f in items.Where(i => i.Attributes.Type == FileType.File))
+        {
+            var source = f.Attributes.HardlinkTarget ?? f.Node.Path;
+            int from = f.Attributes.HardlinkTarget is null ? f.FromLayer : SourceLayer(model, source, f.FromLayer);
+            var byPath = wanted.TryGetValue(from, out var m) ? m : wanted[from] = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            (byPath.TryGetValue(source, out var targets) ? targets : byPath[source] = []).Add(Safe(root, f.Relative));
+        }
+        if (wanted.Count > 0)
+        {
+            using var src = ImageSource.Open(image, options.Source);
+            var resolved = src.Select(options.Source, out _).Resolve();
+            foreach (var (fromLayer, byPath) in wanted.OrderBy(w => w.Key))
+            {
+                ct.ThrowIfCancellationRequested();
+                var r = resolved.Layers[fromLayer];
+                using var blob = src.Store.IsSequential ? null : src.Store.Open(r.BlobPath);
+                void Copy(Stream s)
+                {
+                    var decompressed = Decompression.Open(Decompression.SniffAndRewind(s, out var c), c);
+                    using var tar = new TarReader(decompressed);
+                    TarEntry? e;
+                    while ((e = tar.GetNextEntry()) is not null)
+                    {
+                        var name = PathText.Normalize(e.Name, out _);
+                        if (name is null || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)
+                            || !byPath.TryGetValue(name, out var targets)) continue;
+                        using (var output = new FileStream(targets[0], FileMode.Create, FileAccess.Write))
+                            e.DataStream?.CopyTo(output);
+                        foreach (var other in targets.Skip(1)) File.Copy(targets[0], other, overwrite: true);
+                    }
+                }
+                if (blob is not null) Copy(blob);
+                else src.Store.ReadInArchiveOrder([src.Store.Resolve(r.BlobPath)!], (_, s) => Copy(s), ct);
+            }
+        }
+        foreach (var f in items.Where(i => i.Attributes.Type == FileType.File))
+        {
+            var target = Safe(root, f.Relative);
+            if (!File.Exists(target)) { skipped.Add("/" + f.Node.Path + " (its bytes were not found in its layer)"); continue; }
+            files++;
+            bytes += new FileInfo(target).Length;
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(target, (UnixFileMode)(f.Attributes.Mode & 0x1FF));
+        }
+        foreach (var s in items.Where(i => i.Attributes.Type == FileType.Symlink))
+        {
+            File.CreateSymbolicLink(Safe(root, s.Relative), s.Attributes.LinkTarget ?? "");
+            links++;
+        }
+        foreach (var o in items.Where(i => i.Attributes.Type is FileType.CharDevice or FileType.BlockDevice or FileType.Fifo))
+            skipped.Add($"/{o.Node.Path} ({Reports.RootfsListing.TypeName(o.Attributes.Type)}: not created)");
+        return new ExtractResult(files, dirs, links, bytes, skipped);
+    }
+
+    /// <summary>The layer whose entry holds a hardlink target's bytes, as it stood in <paramref name="layer"/>.</summary>
+    private static int SourceLayer(ImageModel model, string target, int layer) =>
+        model.Find(target)?.StateAt(layer) is { IsPresent: true } s ? s.Layer : layer;
+
+    /// <summary>The full path of <paramref name="relative"/> under <paramref name="root"/>, refusing anything that would leave it.</summary>
+    public static string Safe(string root, string relative)
+    {
+        var norm = PathText.Normalize(relative, out _) ?? throw new ImageException($"'{relative}' would be written outside {root}");
+        var full = Path.GetFullPath(Path.Combine(root, norm));
+        if (full != root && !full.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
+            throw new ImageException($"'{relative}' would be written outside {root}");
+        // no existing component on the way may be a link (which could lead out of the folder)
+        var check = root;
+        foreach (var seg in norm.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            check = Path.Combine(check, seg);
+            var info = new FileInfo(check);
+            if (info.Exists || Directory.Exists(check))
+                if ((File.GetAttributes(check) & System.IO.FileAttributes.ReparsePoint) != 0)
+                    throw new ImageException($"'{relative}' would be written through the link {check}; refused");
+        }
+        return full;
+    }
+}

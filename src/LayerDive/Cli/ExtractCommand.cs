@@ -1,0 +1,29 @@
+using System.CommandLine;
+using LayerDive.Core.Analysis;
+using LayerDive.Core.Reports;
+
+namespace LayerDive.Cli;
+
+/// <summary><c>layerdive extract IMAGE PATH --output DIR [--layer N]</c>: a path of the merged tree, written under DIR only.</summary>
+internal static class ExtractCommand
+{
+    public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
+    {
+        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var path = new Argument<string>("PATH") { Description = "A file or directory of the merged tree" };
+        var output = new Option<string>("--output", "-o") { Description = "The folder to write into (created if missing); nothing is written outside it", Required = true };
+        var layer = new Option<int?>("--layer", "-l") { Description = "The tree after this layer (default: the top layer)" };
+        var cmd = new Command("extract", "Write a file or directory of the merged tree into a folder") { image, path, output, layer };
+        cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
+        {
+            var options = shared.LoadOptions(p);
+            var model = CommandLine.Load(img, shared, p, stderr);
+            int n = CommandLine.LayerIndex(model, p.GetValue(layer));
+            var result = Extractor.Extract(img, options, model, p.GetValue(path)!, n, p.GetValue(output)!);
+            stdout.WriteLine($"extracted {result.Files} files ({Units.HumanBytes(result.Bytes)}), {result.Directories} directories, {result.Symlinks} symlinks to {p.GetValue(output)}");
+            foreach (var s in result.Skipped) stderr.WriteLine($"layerdive: note: skipped {s}");
+            return CommandLine.ExitOk;
+        }));
+        return cmd;
+    }
+}
