@@ -77,6 +77,7 @@ public static class CommandLine
         root.Subcommands.Add(PlatformsCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExplainCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExtractCommand.Create(shared, stdout, stderr));
+        root.Subcommands.Add(OverlayCommand.Create(shared, stdout, stderr));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
