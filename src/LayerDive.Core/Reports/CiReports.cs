@@ -126,8 +126,15 @@ public static class CiReports
         w.WriteNumber("userSizeBytes", d.UserSizeBytes);
         w.WriteNumber("wastedBytes", d.WastedBytes);
         w.WriteNumber("userWastedPercent", d.UserWastedPercent);
-        w.WriteStartArray("inefficientFiles");
-        foreach (var i in d.Inefficiencies)
+        WriteFileReferences(w, "inefficientFiles", d.Inefficiencies);
+        w.WriteEndObject();
+    }
+
+    /// <summary>dive's file references: count, sizeBytes (every copy), file.</summary>
+    internal static void WriteFileReferences(Utf8JsonWriter w, string property, IEnumerable<Inefficiency> inefficiencies)
+    {
+        w.WriteStartArray(property);
+        foreach (var i in inefficiencies)
         {
             w.WriteStartObject();
             w.WriteNumber("count", i.Count);
@@ -136,7 +143,6 @@ public static class CiReports
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteEndObject();
     }
 
     internal static void WriteOverlay(Utf8JsonWriter w, OverlayMetricsResult m)

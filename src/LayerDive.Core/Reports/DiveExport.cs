@@ -48,16 +48,7 @@ public static class DiveExport
         w.WriteNumber("sizeBytes", dive.SizeBytes);
         w.WriteNumber("inefficientBytes", dive.WastedBytes);
         w.WriteNumber("efficiencyScore", dive.Efficiency);
-        w.WriteStartArray("fileReference");
-        foreach (var i in dive.Inefficiencies)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("count", i.Count);
-            w.WriteNumber("sizeBytes", i.CumulativeSize);
-            w.WriteString("file", i.Path);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        CiReports.WriteFileReferences(w, "fileReference", dive.Inefficiencies);
         w.WriteEndObject();
 
         w.WriteStartObject("layerdive");
