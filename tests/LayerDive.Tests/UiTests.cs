@@ -92,6 +92,21 @@ public sealed class UiTests
     }
 
     [Fact]
+    public void Hiding_unmodified_leaves_only_what_the_layer_changed()
+    {
+        using var ui = new UiHarness(Paths.Sample);
+        ui.Press(Key.CursorDown, Key.CursorDown); // layer 2: rm -rf /var/cache/apt/archives /var/log/apt/history.log
+        ui.Press(Key.Tab, Key.U.WithCtrl);
+        var rows = ui.Window.Tree.VisibleRows.Select(r => (r.Node.Path, r.Status)).ToList();
+        Assert.Equal(
+        [
+            ("var", RowStatus.Modified), ("var/cache", RowStatus.Modified), ("var/cache/apt", RowStatus.Modified),
+            ("var/cache/apt/archives", RowStatus.Removed), ("var/cache/apt/archives/app_1.0_amd64.deb", RowStatus.Removed),
+            ("var/log", RowStatus.Modified), ("var/log/apt", RowStatus.Modified), ("var/log/apt/history.log", RowStatus.Removed),
+        ], rows);
+    }
+
+    [Fact]
     public void Sort_by_size_puts_the_biggest_first()
     {
         using var ui = new UiHarness(Paths.Sample);

@@ -141,7 +141,9 @@ public sealed class TreeRows(ImageModel model)
             if (status != RowStatus.Removed) total += size;
             anyChanged |= status is not RowStatus.Unchanged || changedBelow;
             bool matches = Filter is null || keptBelow || Filter.IsMatch(node.Path);
-            bool visible = !Hidden.Contains(shown) || keptBelow;
+            // hiding "unmodified" hides what the layer did not change as well, leaving only its changes (as dive does)
+            bool hidden = Hidden.Contains(shown) || shown == RowStatus.Unchanged && Hidden.Contains(RowStatus.Unmodified);
+            bool visible = !hidden || keptBelow;
             if (!matches || !visible) continue;
             row.Status = shown;
             row.Size = size;
