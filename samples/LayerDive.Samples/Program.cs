@@ -1,6 +1,6 @@
 using LayerDive.Samples;
 
-// dotnet run --project samples/LayerDive.Samples                     regenerates samples/sample.oci.tar
+// dotnet run --project samples/LayerDive.Samples                     regenerates samples/sample.oci.tar and samples/lessons/
 // dotnet run --project samples/LayerDive.Samples -- OUTPUT_DIR        writes it into OUTPUT_DIR
 // dotnet run --project samples/LayerDive.Samples -- synthetic DIR ENTRIES LAYERS
 //                                                                    a large OCI layout for the scaling benchmark
@@ -14,6 +14,8 @@ var dir = args.Length > 0 ? args[0] : FindSamplesDir();
 var path = Path.GetFullPath(Path.Combine(dir, "sample.oci.tar"));
 SampleImage.Create().WriteOciArchive(path, SampleImage.Tag);
 Console.WriteLine($"{path}: {new FileInfo(path).Length} bytes");
+Lessons.WriteAll(Path.Combine(dir, "lessons"));
+Console.WriteLine($"{Path.Combine(dir, "lessons")}: {Lessons.All.Count} lessons");
 return 0;
 
 static string FindSamplesDir()

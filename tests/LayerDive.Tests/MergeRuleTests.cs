@@ -141,6 +141,18 @@ public sealed class MergeRuleTests
     }
 
     [Fact]
+    public void A_hardlink_to_a_file_its_own_layer_whites_out_keeps_the_content()
+    {
+        // tar order: the link is made while the lower file exists, then the whiteout removes the old name
+        var image = Base().Layer("ln /etc/keep /etc/kept && rm /etc/keep", l => l.Dir("etc").Hardlink("etc/kept", "etc/keep").Whiteout("etc/keep"));
+        var m = Reference.Load(image);
+        Assert.False(m.Visible("etc/keep"));
+        Assert.Equal(5, m.Attrs("etc/kept").Size);
+        Assert.Empty(m.Problems);
+        Reference.AssertSameAsUmoci(image);
+    }
+
+    [Fact]
     public void Hardlink_to_a_missing_path_is_reported_not_fatal()
     {
         var image = Base().Layer("bad ln", l => l.Hardlink("etc/link", "nowhere/at/all"));

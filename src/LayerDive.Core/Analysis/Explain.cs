@@ -64,7 +64,12 @@ public static class Explainer
         int since = last.Layer;
         if (last.IsPresent)
             for (int i = node.History.Length - 1; i >= 0 && node.History[i].IsPresent; i--) since = node.History[i].Layer;
-        long visible = last.IsPresent && last.Attributes.Type == FileType.File && last.Attributes.HardlinkTarget is null ? last.Attributes.Size : 0;
+        // stored content stays visible while any name of it does (a hardlink elsewhere keeps it), as the overlay metrics count it
+        var visibleInodes = OverlayMetrics.VisibleInodes(model);
+        long visible = 0;
+        foreach (var r in node.History)
+            if (r.IsPresent && r.Attributes.Type == FileType.File && r.Attributes.HardlinkTarget is null && visibleInodes.Contains(r.Attributes.Inode))
+                visible += r.Attributes.Size;
         return new Explanation(node.Path, steps, last.IsPresent, since, stored, visible);
     }
 
@@ -78,8 +83,8 @@ public static class Explainer
                 return (StepKind.WhitedOut, layer?.Whiteouts.FirstOrDefault(w => w.HiddenPath == node.Path)?.MarkerPath);
             case RemovalCause.AncestorWhiteout:
                 for (var a = node.Parent; a is { IsRoot: false }; a = a.Parent)
-                    if (a.RecordIn(r.Layer) is { Kind: ChangeKind.Removed, Cause: RemovalCause.Whiteout })
-                        return (StepKind.AncestorWhitedOut, layer?.Whiteouts.FirstOrDefault(w => w.HiddenPath == a.Path)?.MarkerPath ?? a.Path);
+                    if (layer?.Whiteouts.FirstOrDefault(w => w.HiddenPath == a.Path && !w.Orphan) is { } w)
+                        return (StepKind.AncestorWhitedOut, w.MarkerPath);
                 return (StepKind.AncestorWhitedOut, null);
             case RemovalCause.Opaque:
                 for (var a = node.Parent; a is not null; a = a.Parent)
@@ -105,7 +110,8 @@ public static class Explainer
         lines.Add(e.Visible
             ? $"Visible since layer {e.SinceLayer}: {Attributes(e.Steps[^1].Attributes)}."
             : $"Hidden since layer {e.SinceLayer}: {Verb(verdictLayer!.Kind)}{(verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")")}.");
-        lines.Add($"History cost: {Reports.Units.HumanBytes(e.StoredBytes)} stored in layers, {Reports.Units.HumanBytes(e.VisibleBytes)} visible, {Reports.Units.HumanBytes(e.RemovableBytes)} removable.");
+        string visible = !e.Visible && e.VisibleBytes > 0 ? "still visible under another name (a hardlink)" : "visible";
+        lines.Add($"History cost: {Reports.Units.HumanBytes(e.StoredBytes)} stored in layers, {Reports.Units.HumanBytes(e.VisibleBytes)} {visible}, {Reports.Units.HumanBytes(e.RemovableBytes)} removable.");
         return lines;
     }
 

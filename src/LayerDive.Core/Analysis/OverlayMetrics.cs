@@ -31,13 +31,20 @@ public static class OverlayMetrics
     /// type changes. Content shared by hardlinks counts once, and not at all while any of its names
     /// is still visible.
     /// </summary>
-    public static OverlayMetricsResult Compute(ImageModel model)
+    /// <summary>The content identities (inodes) visible after the top layer, under any name.</summary>
+    public static HashSet<long> VisibleInodes(ImageModel model)
     {
         int top = model.TopLayer;
-        var visibleInodes = new HashSet<long>();
+        var inodes = new HashSet<long>();
         foreach (var node in model.Walk(top))
             if (node.StateAt(top) is { IsPresent: true, Attributes.Type: FileType.File } s)
-                visibleInodes.Add(s.Attributes.Inode);
+                inodes.Add(s.Attributes.Inode);
+        return inodes;
+    }
+
+    public static OverlayMetricsResult Compute(ImageModel model)
+    {
+        var visibleInodes = VisibleInodes(model);
 
         var items = new List<RemovableItem>();
         foreach (var node in model.AllNodes())

@@ -118,13 +118,16 @@ public sealed class OverlayMerger
         if (e.HardlinkTarget is not null)
         {
             var target = Find(e.HardlinkTarget);
-            if (target is null || target == node || !target.IsVisibleNow || target.Last!.Value.Attributes.IsDirectory)
+            // a target this layer's own whiteout hides is linked as the layer below has it (tar order: the link came first)
+            var linked = target?.Last is { IsPresent: true } now ? now
+                : target?.Last is { Kind: ChangeKind.Removed } gone && gone.Layer == n ? target.StateAt(n - 1) : null;
+            if (target is null || target == node || linked is not { IsPresent: true } || linked.Value.Attributes.IsDirectory)
             {
                 _problems.Add(new Problem(ProblemKind.HardlinkTargetMissing, n, e.Path, $"hardlink to '{PathText.Escape(e.HardlinkTarget)}', which does not exist at this point; skipped"));
                 if (node.History.Length == 0) parent.RemoveChild(node);
                 return;
             }
-            var t = target.Last!.Value.Attributes;
+            var t = linked.Value.Attributes;
             attributes = new EntryAttributes
             {
                 Type = t.Type, Mode = t.Mode, Uid = t.Uid, Gid = t.Gid, Size = t.Size, MTime = t.MTime,
