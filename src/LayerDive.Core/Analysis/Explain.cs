@@ -103,29 +103,20 @@ public static class Explainer
     public static List<string> Describe(Explanation e)
     {
         var lines = new List<string> { "/" + PathText.Escape(e.Path), "" };
+        int width = e.Steps.Max(s => Verb(s.Kind).Length);
         foreach (var s in e.Steps)
-            lines.Add($"  layer {s.Layer,-3} {Verb(s.Kind),-22} {Detail(s)}");
+            lines.Add($"  {Text.Get("Explain.Layer")} {s.Layer,-3} {Verb(s.Kind).PadRight(width)} {Detail(s)}");
         lines.Add("");
         var verdictLayer = e.Steps.LastOrDefault();
         lines.Add(e.Visible
-            ? $"Visible since layer {e.SinceLayer}: {Attributes(e.Steps[^1].Attributes)}."
-            : $"Hidden since layer {e.SinceLayer}: {Verb(verdictLayer!.Kind)}{(verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")")}.");
-        string visible = !e.Visible && e.VisibleBytes > 0 ? "still visible under another name (a hardlink)" : "visible";
-        lines.Add($"History cost: {Reports.Units.HumanBytes(e.StoredBytes)} stored in layers, {Reports.Units.HumanBytes(e.VisibleBytes)} {visible}, {Reports.Units.HumanBytes(e.RemovableBytes)} removable.");
+            ? Text.Format("Explain.VisibleSince", e.SinceLayer, Attributes(e.Steps[^1].Attributes))
+            : Text.Format("Explain.HiddenSince", e.SinceLayer, Verb(verdictLayer!.Kind), verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")"));
+        string visible = Text.Get(!e.Visible && e.VisibleBytes > 0 ? "Explain.VisibleElsewhere" : "Explain.Visible");
+        lines.Add(Text.Format("Explain.Cost", Reports.Units.HumanBytes(e.StoredBytes), Reports.Units.HumanBytes(e.VisibleBytes), visible, Reports.Units.HumanBytes(e.RemovableBytes)));
         return lines;
     }
 
-    public static string Verb(StepKind k) => k switch
-    {
-        StepKind.Added => "added",
-        StepKind.ReAdded => "added again",
-        StepKind.Modified => "modified",
-        StepKind.CopiedUp => "copied up, unchanged",
-        StepKind.WhitedOut => "hidden by a whiteout",
-        StepKind.AncestorWhitedOut => "hidden with its parent",
-        StepKind.CutOffByOpaque => "cut off by opaque dir",
-        _ => "dropped: parent is a file",
-    };
+    public static string Verb(StepKind k) => Text.Get("Verb." + k);
 
     private static string Detail(ExplainStep s) => s.Kind switch
     {
@@ -143,7 +134,7 @@ public static class Explainer
             FileType.CharDevice or FileType.BlockDevice => $"device {a.DevMajor},{a.DevMinor}",
             _ => "",
         };
-        string link = a.HardlinkTarget is null ? "" : $", hardlink to /{a.HardlinkTarget}";
+        string link = a.HardlinkTarget is null ? "" : ", " + Text.Format("Explain.HardlinkTo", "/" + a.HardlinkTarget);
         return $"{a.ModeString()} {a.Uid}:{a.Gid}{(what.Length > 0 ? ", " + what : "")}{link}";
     }
 
@@ -156,11 +147,11 @@ public static class Explainer
         if (c.HasFlag(AttributeChange.Uid)) parts.Add($"uid {before.Uid} -> {after.Uid}");
         if (c.HasFlag(AttributeChange.Gid)) parts.Add($"gid {before.Gid} -> {after.Gid}");
         if (c.HasFlag(AttributeChange.Size)) parts.Add($"size {before.Size} -> {after.Size}");
-        if (c.HasFlag(AttributeChange.Content)) parts.Add("content changed");
+        if (c.HasFlag(AttributeChange.Content)) parts.Add(Text.Get("Explain.ContentChanged"));
         if (c.HasFlag(AttributeChange.LinkTarget)) parts.Add($"target {before.LinkTarget} -> {after.LinkTarget}");
         if (c.HasFlag(AttributeChange.Device)) parts.Add($"device {before.DevMajor},{before.DevMinor} -> {after.DevMajor},{after.DevMinor}");
         if (c.HasFlag(AttributeChange.MTime))
-            parts.Add(c == AttributeChange.MTime ? "mtime only" : "mtime");
+            parts.Add(c == AttributeChange.MTime ? Text.Get("Explain.MtimeOnly") : "mtime");
         return string.Join(", ", parts);
     }
 }

@@ -15,8 +15,11 @@ internal sealed class SharedOptions
     public readonly Option<bool> NoVerify = new("--no-verify") { Description = "Do not check blob digests and diff ids", Recursive = true };
     public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print no notes or warnings on stderr", Recursive = true };
     public readonly Option<bool> NoColor = new("--no-color") { Description = "No colour in the output (also when NO_COLOR is set)", Recursive = true };
+    public readonly Option<string?> Lang = new("--lang") { Description = "Language of explanations and the explorer: en or ru (default: from LANG)", Recursive = true };
 
-    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Quiet, NoColor];
+    public SharedOptions() => Lang.AcceptOnlyFromAmong(Text.Languages);
+
+    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Quiet, NoColor, Lang];
 
     public LoadOptions LoadOptions(ParseResult p, bool fileSha256 = false) => new()
     {
@@ -80,6 +83,21 @@ public static class CommandLine
         root.Subcommands.Add(OverlayCommand.Create(shared, stdout, stderr));
 
         var parse = root.Parse(args);
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        Text.Use(Text.Choose(parse.Errors.Count == 0 ? parse.GetValue(shared.Lang) : null, context.GetEnvironment));
+        try
+        {
+            return Invoke(parse, args, context);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture; // an in-process run leaves its caller's language alone
+        }
+    }
+
+    private static int Invoke(ParseResult parse, string[] args, CliContext context)
+    {
+        var (stdout, stderr) = (context.Out, context.Error);
         if (parse.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
         {
             foreach (var e in parse.Errors) stderr.WriteLine($"layerdive: error: {e.Message}");

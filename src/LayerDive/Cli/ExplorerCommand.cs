@@ -14,7 +14,7 @@ internal static class ExplorerCommand
         string Extract(string path, int layer, string folder, Core.Model.ImageModel model)
         {
             var r = Extractor.Extract(image, shared.LoadOptions(p), model, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
-            return $"extracted /{path}: {r.Files} files, {r.Directories} directories, {r.Symlinks} links to {folder}" + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
+            return LayerDive.Core.Text.Format("Ui.Extracted", "/" + path, r.Files, r.Directories, r.Symlinks, folder) + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
         }
         int code = Explorer.Run(Extract, progress =>
         {

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
@@ -15,15 +16,15 @@ public static class Explorer
     {
         var lines = new List<string>
         {
-            $"Image:      {model.Name} ({model.Config.Platform})",
-            $"Total size: {Units.HumanBytes(dive.SizeBytes)} in {model.Layers.Count} layers",
-            $"Efficiency: {dive.Efficiency * 100:0.00} % (dive), wasted {Units.HumanBytes(dive.WastedBytes)}",
-            $"Removable:  {Units.HumanBytes(overlay.RemovableBytes)} under the overlay merge ({overlay.RemovablePercent * 100:0.0} % of the user layers)",
+            Text.Format("Ui.Image", model.Name, model.Config.Platform),
+            Text.Format("Ui.TotalSize", Units.HumanBytes(dive.SizeBytes), model.Layers.Count),
+            Text.Format("Ui.Efficiency", (dive.Efficiency * 100).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture), Units.HumanBytes(dive.WastedBytes)),
+            Text.Format("Ui.Removable", Units.HumanBytes(overlay.RemovableBytes), (overlay.RemovablePercent * 100).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)),
             "",
-            "Count  Wasted Space  File Path",
+            Text.Get("Ui.InefficientHeader"),
         };
         lines.AddRange(dive.Inefficiencies.Select(i => $"{i.Count,-5}  {Units.HumanBytes(i.CumulativeSize),-12}  {i.Path}"));
-        if (dive.Inefficiencies.Count == 0) lines.Add("None");
+        if (dive.Inefficiencies.Count == 0) lines.Add(Text.Get("Ui.None"));
         return lines;
     }
 
@@ -33,13 +34,13 @@ public static class Explorer
         using var app = Application.Create();
         app.Init();
         var loading = new Window { Title = $"LayerDive: {image}" };
-        var label = new Label { X = 2, Y = 1, Text = "Reading the image..." };
+        var label = new Label { X = 2, Y = 1, Text = LayerDive.Core.Text.Get("Ui.Reading") };
         loading.Add(label);
         (ImageModel Model, List<string> Lines)? result = null;
         Exception? failure = null;
         var progress = new Progress(p => app.Invoke(() =>
         {
-            label.Text = $"Reading layers: {p.LayersMerged} of {p.LayerCount} merged, {Units.HumanBytes(p.BytesRead)} of {Units.HumanBytes(p.BytesTotal)} read";
+            label.Text = LayerDive.Core.Text.Format("Ui.Progress", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(p.BytesTotal));
         }));
         var work = Task.Run(() =>
         {

@@ -8,6 +8,7 @@ using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Attr = Terminal.Gui.Drawing.Attribute;
+using Texts = LayerDive.Core.Text;
 
 namespace LayerDive.Ui;
 
@@ -62,25 +63,25 @@ public sealed class ExplorerWindow : Window
         BorderStyle = LineStyle.None;
 
         int leftWidth = 50;
-        _layersFrame = new FrameView { Title = "Layers", X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
+        _layersFrame = new FrameView { Title = Texts.Get("Ui.Layers"), X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
         _layers = new LayersView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         _layersFrame.Add(_layers);
-        _layerDetailsFrame = new FrameView { Title = "Layer Details", X = 0, Y = Pos.Bottom(_layersFrame), Width = Dim.Percent(40), Height = Dim.Percent(30), CanFocus = false };
+        _layerDetailsFrame = new FrameView { Title = Texts.Get("Ui.LayerDetails"), X = 0, Y = Pos.Bottom(_layersFrame), Width = Dim.Percent(40), Height = Dim.Percent(30), CanFocus = false };
         _layerDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         _layerDetailsFrame.Add(_layerDetails);
-        _imageFrame = new FrameView { Title = "Image Details", X = 0, Y = Pos.Bottom(_layerDetailsFrame), Width = Dim.Percent(40), Height = Dim.Fill(1), CanFocus = false };
+        _imageFrame = new FrameView { Title = Texts.Get("Ui.ImageDetails"), X = 0, Y = Pos.Bottom(_layerDetailsFrame), Width = Dim.Percent(40), Height = Dim.Fill(1), CanFocus = false };
         _imageDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = imageLines };
         _imageFrame.Add(_imageDetails);
-        _treeFrame = new FrameView { Title = "Current Layer Contents", X = Pos.Right(_layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
+        _treeFrame = new FrameView { Title = Texts.Format("Ui.CurrentLayer", 0), X = Pos.Right(_layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
         _tree = new FileTreeView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         _treeFrame.Add(_tree);
         _status = new StatusLine { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
         _filter = new TextField { X = 9, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
-        _help = new FrameView { Title = "Keys (? or Esc closes)", X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(80), Height = KeyMap.All.Count + 2, Visible = false, CanFocus = false };
-        _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = KeyMap.All.Select(k => $"{k.Keys,-16} {k.Action}{(k.Pane == Pane.Any ? "" : $"  ({k.Pane.ToString().ToLowerInvariant()} pane)")}").ToList() });
+        _help = new FrameView { Title = Texts.Get("Ui.HelpTitle"), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(80), Height = KeyMap.All.Count + 2, Visible = false, CanFocus = false };
+        _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = KeyMap.All.Select(k => $"{k.Keys,-16} {k.Action}{(k.Pane == Pane.Any ? "" : "  (" + Texts.Format("Ui.Pane", Texts.Get("Ui.Pane." + k.Pane)) + ")")}").ToList() });
         _ = leftWidth;
         _explainText = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
-        _explain = new FrameView { Title = "Explain (Esc closes)", X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(90), Height = Dim.Percent(70), Visible = false, CanFocus = false };
+        _explain = new FrameView { Title = Texts.Format("Ui.ExplainTitle", ""), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(90), Height = Dim.Percent(70), Visible = false, CanFocus = false };
         _explain.Add(_explainText);
         Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help, _explain);
 
@@ -114,19 +115,19 @@ public sealed class ExplorerWindow : Window
     {
         _tree.Rows.Layer = layer;
         _tree.Rebuild();
-        _treeFrame.Title = _tree.Rows.Aggregate ? $"Aggregated Layer Contents (layers 1..{layer} over 0)" : $"Current Layer Contents (layer {layer})";
+        _treeFrame.Title = _tree.Rows.Aggregate ? Texts.Format("Ui.Aggregated", layer) : Texts.Format("Ui.CurrentLayer", layer);
         if (layer >= 0 && layer < _model.Layers.Count)
         {
             var l = _model.Layers[layer];
             _layerDetails.Lines =
             [
-                $"Digest:   {l.Digest ?? "-"}",
-                $"DiffID:   {l.DiffId ?? "-"}",
-                $"Stored:   {Units.HumanBytes(l.CompressedSize)} {Core.Layers.Decompression.Name(l.Compression)}, tar {Units.HumanBytes(l.UncompressedSize)}, files {Units.HumanBytes(l.Size)}",
-                $"Changes:  {l.Added} added, {l.Modified} modified, {l.Removed} removed, {l.Unmodified} unmodified",
-                $"Markers:  {l.Whiteouts.Count} whiteouts, {l.OpaqueDirectories.Count} opaque directories{(l.Verified ? ", digests verified" : "")}",
-                "Command:",
-                .. Wrap(l.CreatedBy.Length == 0 ? "(no history)" : l.CreatedBy, 200),
+                Texts.Format("Ui.Digest", l.Digest ?? "-"),
+                Texts.Format("Ui.DiffId", l.DiffId ?? "-"),
+                Texts.Format("Ui.Stored", Units.HumanBytes(l.CompressedSize), Core.Layers.Decompression.Name(l.Compression), Units.HumanBytes(l.UncompressedSize), Units.HumanBytes(l.Size)),
+                Texts.Format("Ui.Changes", l.Added, l.Modified, l.Removed, l.Unmodified),
+                Texts.Format("Ui.Markers", l.Whiteouts.Count, l.OpaqueDirectories.Count, l.Verified ? Texts.Get("Ui.Verified") : ""),
+                Texts.Get("Ui.Command"),
+                .. Wrap(l.CreatedBy.Length == 0 ? Texts.Get("Ui.NoHistory") : l.CreatedBy, 200),
             ];
         }
         UpdateStatus();
@@ -152,7 +153,7 @@ public sealed class ExplorerWindow : Window
     {
         if (_filter.Visible)
         {
-            _status.Set([(_searching ? "Search:" : _extracting ? "Extract to:" : "Filter:", false)]);
+            _status.Set([(Texts.Get(_searching ? "Ui.Search" : _extracting ? "Ui.ExtractTo" : "Ui.Filter"), false)]);
             return;
         }
         if (_message is not null)
@@ -202,7 +203,7 @@ public sealed class ExplorerWindow : Window
                     {
                         string said;
                         try { said = Extract(selected.Node.Path, _tree.Rows.Layer, folder); }
-                        catch (Exception ex) when (ex is ImageException or IOException or UnauthorizedAccessException) { said = "not extracted: " + ex.Message; }
+                        catch (Exception ex) when (ex is ImageException or IOException or UnauthorizedAccessException) { said = Texts.Format("Ui.NotExtracted", ex.Message); }
                         Say(said);
                     }
                     else UpdateStatus();
@@ -235,8 +236,8 @@ public sealed class ExplorerWindow : Window
         if (key == Key.E && _tree.HasFocus && _tree.Current is { } row)
         {
             var explanation = Explainer.Explain(_model, row.Node.Path);
-            _explainText.Lines = explanation is null ? ["No layer wrote this path."] : Explainer.Describe(explanation);
-            _explain.Title = $"Explain /{row.Node.Path} (Esc closes)";
+            _explainText.Lines = explanation is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(explanation);
+            _explain.Title = Texts.Format("Ui.ExplainTitle", "/" + row.Node.Path);
             _explain.Visible = true;
             SetNeedsDraw();
             return true;
@@ -263,24 +264,17 @@ public sealed class ExplorerWindow : Window
         }
         if (_tree.HasFocus && (key == Key.N || key == Key.N.WithShift))
         {
-            if (!_tree.Find(_search, forward: key == Key.N)) Say($"no path matches '{_search}'");
+            if (!_tree.Find(_search, forward: key == Key.N)) Say(Texts.Format("Ui.NoMatch", _search));
             return true;
         }
         if (_tree.HasFocus && key == Key.W && _tree.Current is { } wasted)
         {
             var item = _removable.FirstOrDefault(i => i.Path == wasted.Node.Path);
-            if (item is null) { Say($"/{wasted.Node.Path} wastes nothing"); return true; }
+            if (item is null) { Say(Texts.Format("Ui.NoWaste", "/" + wasted.Node.Path)); return true; }
             _layers.Select(item.StoredBy);
             _layers.SetFocus();
-            string verb = item.Reason switch
-            {
-                WasteReason.Replaced => "replaced",
-                WasteReason.RewrittenUnchanged => "wrote again unchanged",
-                WasteReason.WhitedOut => "whited out",
-                WasteReason.Opaque => "cut off with an opaque directory",
-                _ => "dropped with its parent",
-            };
-            Say($"layer {item.StoredBy} stored {Units.HumanBytes(item.Bytes)} of /{item.Path} that layer {item.WastedBy} {verb}");
+            string verb = Texts.Get("Ui.Waste." + item.Reason);
+            Say(Texts.Format("Ui.Waste", item.StoredBy, Units.HumanBytes(item.Bytes), "/" + item.Path, item.WastedBy, verb));
             return true;
         }
         if (key.AsRune.Value == '?')

@@ -42,7 +42,7 @@ public sealed class LayersView : View
         SelectedLayer = model.Layers.Count > 0 ? 0 : -1;
     }
 
-    public const string Header = "  #     Size   Stored Share Command";
+    public static string Header => LayerDive.Core.Text.Get("Ui.LayersHeader");
 
     public int SelectedLayer { get; private set; }
 

@@ -1,0 +1,33 @@
+using System.Globalization;
+using System.Resources;
+
+namespace LayerDive.Core;
+
+/// <summary>
+/// The texts people read (explanations, the explorer), from Resources/Strings*.resx in the current UI
+/// culture: English, or Russian (the course LayerDive teaches in), chosen by --lang or LANG.
+/// </summary>
+public static class Text
+{
+    private static readonly ResourceManager Strings = new("LayerDive.Core.Resources.Strings", typeof(Text).Assembly);
+
+    public static readonly string[] Languages = ["en", "ru"];
+
+    public static string Get(string key) => Strings.GetString(key, CultureInfo.CurrentUICulture) ?? key;
+
+    public static string Format(string key, params object?[] args) => string.Format(CultureInfo.InvariantCulture, Get(key), args);
+
+    /// <summary>The language asked for: --lang first, else LANG/LC_ALL/LC_MESSAGES ("ru_RU.UTF-8" is Russian), else English.</summary>
+    public static string Choose(string? option, Func<string, string?> environment)
+    {
+        if (!string.IsNullOrEmpty(option)) return option;
+        foreach (var name in new[] { "LC_ALL", "LC_MESSAGES", "LANG" })
+            if (environment(name) is { Length: >= 2 } value)
+                return value.StartsWith("ru", StringComparison.OrdinalIgnoreCase) ? "ru" : "en";
+        return "en";
+    }
+
+    /// <summary>Makes <paramref name="language"/> the culture of the texts on this thread and the work it starts.</summary>
+    public static void Use(string language) =>
+        CultureInfo.CurrentUICulture = language == "ru" ? new CultureInfo("ru") : CultureInfo.InvariantCulture;
+}
