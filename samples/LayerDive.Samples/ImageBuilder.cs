@@ -163,10 +163,10 @@ public sealed class ImageBuilder
     public static void WriteTar(string path, IEnumerable<(string Name, byte[] Bytes)> files)
     {
         using var fs = File.Create(path);
-        using var w = new TarWriter(fs, TarEntryFormat.Gnu, leaveOpen: false);
+        using var w = new TarWriter(fs, TarEntryFormat.Ustar, leaveOpen: false);
         foreach (var (name, bytes) in files)
         {
-            var e = new GnuTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes), ModificationTime = Epoch, AccessTime = Epoch, ChangeTime = Epoch, Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead };
+            var e = new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(bytes), ModificationTime = Epoch, Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead };
             w.WriteEntry(e);
         }
     }
@@ -268,20 +268,27 @@ public sealed class LayerBuilder
         return this;
     }
 
-    private static GnuTarEntry Entry(TarEntryType type, string name, int mode, int uid, int gid, DateTimeOffset? mtime = null) => new(type, name)
+    /// <summary>
+    /// A ustar entry when the name fits (every tar reader agrees on those), else GNU with a long-name
+    /// record. Neither carries a process id or the current time, so the bytes are reproducible.
+    /// </summary>
+    private static PosixTarEntry Entry(TarEntryType type, string name, int mode, int uid, int gid, DateTimeOffset? mtime = null)
     {
-        Mode = (UnixFileMode)mode,
-        Uid = uid,
-        Gid = gid,
-        ModificationTime = mtime ?? ImageBuilder.Epoch,
-        AccessTime = mtime ?? ImageBuilder.Epoch,
-        ChangeTime = mtime ?? ImageBuilder.Epoch,
-    };
+        var time = mtime ?? ImageBuilder.Epoch;
+        PosixTarEntry e = System.Text.Encoding.UTF8.GetByteCount(name) <= 100
+            ? new UstarTarEntry(type, name)
+            : new GnuTarEntry(type, name) { AccessTime = time, ChangeTime = time };
+        e.Mode = (UnixFileMode)mode;
+        e.Uid = uid;
+        e.Gid = gid;
+        e.ModificationTime = time;
+        return e;
+    }
 
     public byte[] ToTar()
     {
         var ms = new MemoryStream();
-        using (var w = new TarWriter(ms, TarEntryFormat.Gnu, leaveOpen: true))
+        using (var w = new TarWriter(ms, TarEntryFormat.Ustar, leaveOpen: true))
             foreach (var e in _entries) w.WriteEntry(e());
         return ms.ToArray();
     }
