@@ -204,3 +204,24 @@ public sealed class UiNavigationTests
         Assert.Contains(LayerDive.Ui.FileTreeView.AttributesHeader, wide.Screen);
     }
 }
+
+public sealed class UiWrapTests
+{
+    [Fact]
+    public void Ctrl_P_wraps_long_rows_instead_of_cutting_them()
+    {
+        using var ui = new UiHarness(Paths.Sample, 80, 40);
+        for (int i = 0; i < 6; i++) ui.Press(Key.CursorDown); // layer 6: usr/lib/libapp.so.1 → usr/lib/app/libapp.so
+        ui.Press(Key.Tab);
+        var cut = ui.Lines.Single(l => l.Contains("libapp.so.1"));
+        Assert.DoesNotContain("usr/lib/app/libapp.so", cut);
+        ui.Press(Key.P.WithCtrl);
+        var (row, col) = ui.Find("libapp.so.1");
+        int paneStart = ui.Lines[row].IndexOf('│', 1) + 2; // the tree pane's first column
+        string joined = ui.Lines[row][col..].TrimEnd('│', ' ') + ui.Lines[row + 1][paneStart..].TrimEnd('│', ' ');
+        Assert.Contains("libapp.so.1 → usr/lib/app/libapp.so", joined.Replace("│", ""));
+        Assert.True(ui.Window.Tree.Wrap);
+        ui.Press(Key.P.WithCtrl);
+        Assert.DoesNotContain("usr/lib/app/libapp.so", ui.Lines.Single(l => l.Contains("libapp.so.1")));
+    }
+}

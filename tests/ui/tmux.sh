@@ -53,5 +53,26 @@ tmux send-keys -t "$session" C-c
 sleep 1
 check "Ctrl+C quits" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Image Details'"
 
+# the terminal shrinks: the panes follow
+start "$sample"
+check "opens before the resize" wait_for "Current Layer Contents (layer 0)"
+tmux resize-window -t "$session" -x 90 -y 30 2>/dev/null || tmux resize-pane -t "$session" -x 90 -y 30
+sleep 1
+check "after a resize the panes fit 90 columns" bash -c "tmux capture-pane -t $session -p | python3 -c 'import sys; sys.exit(any(len(l.rstrip(chr(10))) > 90 for l in sys.stdin))'"
+check "and the panes were redrawn to the new width" bash -c "tmux capture-pane -t $session -p | head -1 | python3 -c 'import sys; sys.exit(len(sys.stdin.read().rstrip()) != 90)'"
+check "and still show the layers" wait_for "  1    40 kB    41 kB"
+tmux send-keys -t "$session" q
+
+# Ctrl+Z suspends to the shell, fg comes back
+tmux kill-session -t "$session" 2>/dev/null
+tmux new-session -d -s "$session" -x 120 -y 40 "bash --norc --noprofile"
+tmux send-keys -t "$session" "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $sample" Enter
+check "opens from a shell" wait_for "Current Layer Contents (layer 0)"
+tmux send-keys -t "$session" C-z
+check "Ctrl+Z suspends to the shell" wait_for "Stopped"
+tmux send-keys -t "$session" "fg" Enter
+check "fg redraws the explorer" wait_for "Current Layer Contents (layer 0)"
+tmux send-keys -t "$session" q
+
 echo "tmux.sh: $failures failed"
 exit $((failures > 0))

@@ -178,6 +178,7 @@ public sealed class ExplorerWindow : Window
                 "unmodified" => !_tree.Rows.Hidden.Contains(RowStatus.Unmodified),
                 "attributes" => _tree.ShowAttributes,
                 "size" => _tree.Rows.SortBySize,
+                "wrap" => _tree.Wrap,
                 _ => false,
             };
             items.Add(($"{k.Keys.Split(',')[0].Replace("Ctrl+", "^")} {k.Short}", active));

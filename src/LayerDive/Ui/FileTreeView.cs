@@ -26,6 +26,8 @@ public sealed class FileTreeView : View
 
     public TreeRows Rows { get; }
     public bool ShowAttributes { get; private set; } = true;
+    /// <summary>Long rows continue on the next lines instead of being cut at the pane's edge.</summary>
+    public bool Wrap { get; private set; }
     public IReadOnlyList<TreeRow> VisibleRows => _rows;
     public TreeRow? Current => _cursor < _rows.Count ? _rows[_cursor] : null;
 
@@ -86,17 +88,32 @@ public sealed class FileTreeView : View
         SetAttribute(normal);
         Move(0, 0);
         AddStr(TextLinesView.Clip(AttributesShown ? AttributesHeader : "Filetree", Viewport.Width));
-        for (int row = 0; row < height; row++)
+        // with wrapping, a row may take several lines: keep the cursor's row (all of it) in view
+        int width = Math.Max(1, Viewport.Width);
+        int Lines(int i) => Wrap ? Math.Max(1, (RowText(_rows[i], AttributesShown).Length + width - 1) / width) : 1;
+        while (Wrap && _top < _cursor && Enumerable.Range(_top, _cursor - _top + 1).Sum(Lines) > height) _top++;
+        int line = 0;
+        for (int i = _top; line < height; i++)
         {
-            int i = _top + row;
-            Move(0, row + 1);
-            if (i >= _rows.Count) { SetAttribute(normal); AddStr(new string(' ', Viewport.Width)); continue; }
+            if (i >= _rows.Count)
+            {
+                Move(0, ++line);
+                SetAttribute(normal);
+                AddStr(new string(' ', width));
+                continue;
+            }
             var r = _rows[i];
             var attr = _palette.For(r.Status, normal);
             if (i == _cursor && HasFocus) attr = _palette.Cursor(attr);
-            SetAttribute(attr);
             var text = RowText(r, AttributesShown);
-            AddStr(text.Length > Viewport.Width ? text[..Viewport.Width] : text.PadRight(Viewport.Width));
+            int pieces = Wrap ? Lines(i) : 1;
+            for (int p = 0; p < pieces && line < height; p++)
+            {
+                Move(0, ++line);
+                SetAttribute(attr);
+                var piece = Wrap ? text.Substring(p * width, Math.Min(width, text.Length - p * width)) : text;
+                AddStr(piece.Length > width ? piece[..width] : piece.PadRight(width));
+            }
         }
         return true;
     }
@@ -147,6 +164,7 @@ public sealed class FileTreeView : View
         else if (key == Key.U.WithCtrl) ToggleHidden(RowStatus.Unmodified);
         else if (key == Key.B.WithCtrl) { ShowAttributes = !ShowAttributes; SetNeedsDraw(); Changed?.Invoke(); }
         else if (key == Key.O.WithCtrl) { Rows.SortBySize = !Rows.SortBySize; Rebuild(); }
+        else if (key == Key.P.WithCtrl) { Wrap = !Wrap; SetNeedsDraw(); Changed?.Invoke(); }
         else return false;
         return true;
     }
