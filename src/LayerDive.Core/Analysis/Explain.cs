@@ -108,8 +108,11 @@ public static class Explainer
             lines.Add($"  {Text.Get("Explain.Layer")} {s.Layer,-3} {Verb(s.Kind).PadRight(width)} {Detail(s)}");
         lines.Add("");
         var verdictLayer = e.Steps.LastOrDefault();
+        var now = e.Steps.LastOrDefault(s => s.Kind != StepKind.CopiedUp) ?? e.Steps[^1];
         lines.Add(e.Visible
-            ? Text.Format("Explain.VisibleSince", e.SinceLayer, Attributes(e.Steps[^1].Attributes))
+            ? now.Layer > e.SinceLayer
+                ? Text.Format("Explain.VisibleSinceAsNow", e.SinceLayer, now.Layer, Attributes(e.Steps[^1].Attributes))
+                : Text.Format("Explain.VisibleSince", e.SinceLayer, Attributes(e.Steps[^1].Attributes))
             : Text.Format("Explain.HiddenSince", e.SinceLayer, Verb(verdictLayer!.Kind), verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")"));
         string visible = Text.Get(!e.Visible && e.VisibleBytes > 0 ? "Explain.VisibleElsewhere" : "Explain.Visible");
         lines.Add(Text.Format("Explain.Cost", Reports.Units.HumanBytes(e.StoredBytes), Reports.Units.HumanBytes(e.VisibleBytes), visible, Reports.Units.HumanBytes(e.RemovableBytes)));
@@ -142,7 +145,12 @@ public static class Explainer
     {
         if (before is null) return Attributes(after);
         var parts = new List<string>();
-        if (c.HasFlag(AttributeChange.Type)) parts.Add($"type {Reports.RootfsListing.TypeName(before.Type)} -> {Reports.RootfsListing.TypeName(after.Type)}");
+        if (c.HasFlag(AttributeChange.Type))
+        {
+            // a new type: its size, content and times say nothing more
+            parts.Add($"type {Reports.RootfsListing.TypeName(before.Type)} -> {Reports.RootfsListing.TypeName(after.Type)}");
+            c &= AttributeChange.Mode | AttributeChange.Uid | AttributeChange.Gid;
+        }
         if (c.HasFlag(AttributeChange.Mode)) parts.Add($"mode {Convert.ToString(before.Mode, 8).PadLeft(4, '0')} -> {Convert.ToString(after.Mode, 8).PadLeft(4, '0')}");
         if (c.HasFlag(AttributeChange.Uid)) parts.Add($"uid {before.Uid} -> {after.Uid}");
         if (c.HasFlag(AttributeChange.Gid)) parts.Add($"gid {before.Gid} -> {after.Gid}");
