@@ -15,17 +15,7 @@ public sealed class CliTests
     {
         var path = Paths.Public("dive__.data_test-docker-image.tar");
         // read the config independently: manifest.json -> Config member -> history[]
-        var members = new Dictionary<string, byte[]>();
-        using (var r = new TarReader(File.OpenRead(path)))
-            for (var e = r.GetNextEntry(); e is not null; e = r.GetNextEntry())
-                if (e.DataStream is not null && (e.Name.EndsWith(".json", StringComparison.Ordinal)))
-                {
-                    var ms = new MemoryStream();
-                    e.DataStream.CopyTo(ms);
-                    members[e.Name] = ms.ToArray();
-                }
-        var configName = JsonDocument.Parse(members["manifest.json"]).RootElement[0].GetProperty("Config").GetString()!;
-        var config = JsonDocument.Parse(members[configName]).RootElement;
+        var (config, configBytes) = DockerArchive.Config(path);
         var createdBy = config.GetProperty("history").EnumerateArray().Select(h => h.GetProperty("created_by").GetString()!).Reverse().ToList();
 
         var result = Tool.Run("history", path);
@@ -35,7 +25,7 @@ public sealed class CliTests
         Assert.Equal(config.GetProperty("rootfs").GetProperty("diff_ids").GetArrayLength(), layersMade); // 14 layers, 15 steps (CMD made none)
         Assert.Equal(createdBy.Count + 1, lines.Length);
         Assert.Matches(@"^IMAGE\s{3,}CREATED\s{3,}CREATED BY\s{3,}SIZE\s{3,}COMMENT$", lines[0]);
-        Assert.StartsWith("sha256:" + Convert.ToHexStringLower(SHA256.HashData(members[configName])) + "   ", lines[1]);
+        Assert.StartsWith("sha256:" + Convert.ToHexStringLower(SHA256.HashData(configBytes)) + "   ", lines[1]);
         Assert.All(lines.Skip(2), l => Assert.StartsWith("<missing>", l));
         for (int i = 0; i < createdBy.Count; i++)
             Assert.Contains(createdBy[i], lines[i + 1]);

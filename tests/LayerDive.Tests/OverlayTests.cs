@@ -13,16 +13,7 @@ public sealed class OverlayTests
     {
         var path = Paths.Public("dive__.data_test-docker-image.tar");
         // the diff ids, read from the archive's config independently
-        var docs = new Dictionary<string, byte[]>();
-        using (var r = new TarReader(File.OpenRead(path)))
-            for (var e = r.GetNextEntry(); e is not null; e = r.GetNextEntry())
-                if (e.Name.EndsWith(".json", StringComparison.Ordinal) && e.DataStream is not null)
-                {
-                    var ms = new MemoryStream();
-                    e.DataStream.CopyTo(ms);
-                    docs[e.Name] = ms.ToArray();
-                }
-        var config = JsonDocument.Parse(docs[JsonDocument.Parse(docs["manifest.json"]).RootElement[0].GetProperty("Config").GetString()!]).RootElement;
+        var (config, _) = DockerArchive.Config(path);
         var diffIds = config.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()!).ToList();
         // Docker's image spec: ChainID(L0) = DiffID(L0); ChainID(Ln) = SHA256(ChainID(Ln-1) + " " + DiffID(Ln))
         var chains = new List<string> { diffIds[0] };
