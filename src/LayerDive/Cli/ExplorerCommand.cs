@@ -21,7 +21,7 @@ internal static class ExplorerCommand
             var dive = new DiveMetrics();
             var model = ImageLoader.Load(image, shared.LoadOptions(p) with { Observers = [dive], Progress = progress });
             problems.AddRange(model.Problems.Take(20).Select(x => $"layerdive: warning: {image}: {x}"));
-            return (model, Explorer.ImageLines(model, dive.Result(), OverlayMetrics.Compute(model)));
+            return (model, dive.Result());
         }, image, color);
         if (!p.GetValue(shared.Quiet))
             foreach (var line in problems) context.Error.WriteLine(line);

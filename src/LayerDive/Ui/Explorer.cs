@@ -29,14 +29,14 @@ public static class Explorer
     }
 
     /// <summary>Analyses <paramref name="load"/>'s image while a progress screen shows, then opens the explorer.</summary>
-    public static int Run(Func<string, int, string, ImageModel, string> extract, Func<IProgress<LoadProgress>, (ImageModel Model, List<string> ImageLines)> load, string image, bool color)
+    public static int Run(Func<string, int, string, ImageModel, string> extract, Func<IProgress<LoadProgress>, (ImageModel Model, DiveMetricsResult Dive)> load, string image, bool color)
     {
         using var app = Application.Create();
         app.Init();
         var loading = new Window { Title = $"LayerDive: {image}" };
         var label = new Label { X = 2, Y = 1, Text = LayerDive.Core.Text.Get("Ui.Reading") };
         loading.Add(label);
-        (ImageModel Model, List<string> Lines)? result = null;
+        (ImageModel Model, DiveMetricsResult Dive)? result = null;
         Exception? failure = null;
         var progress = new Progress(p => app.Invoke(() =>
         {
@@ -58,7 +58,7 @@ public static class Explorer
         }
         if (result is null) return 0; // quit while loading
         var model = result.Value.Model;
-        using var window = new ExplorerWindow(model, result.Value.Lines, color) { Extract = (path, layer, folder) => extract(path, layer, folder, model) };
+        using var window = new ExplorerWindow(model, result.Value.Dive, color) { Extract = (path, layer, folder) => extract(path, layer, folder, model) };
         app.Run(window);
         return 0;
     }

@@ -54,10 +54,12 @@ public sealed class ExplorerWindow : Window
 
     private bool _extracting;
 
-    public ExplorerWindow(ImageModel model, IReadOnlyList<string> imageLines, bool color)
+    public ExplorerWindow(ImageModel model, DiveMetricsResult dive, bool color)
     {
         _model = model;
-        _removable = OverlayMetrics.Compute(model).Items;
+        var overlay = OverlayMetrics.Compute(model);
+        _removable = overlay.Items;
+        var imageLines = Explorer.ImageLines(model, dive, overlay);
         _palette = new Palette(color);
         Title = $"LayerDive: {model.Name}";
         BorderStyle = LineStyle.None;

@@ -26,7 +26,7 @@ public sealed class UiHarness : IDisposable
     {
         var dive = new DiveMetrics();
         var model = Images.Load(image, new LoadOptions { Observers = [dive] });
-        Window = new ExplorerWindow(model, Explorer.ImageLines(model, dive.Result(), OverlayMetrics.Compute(model)), color)
+        Window = new ExplorerWindow(model, dive.Result(), color)
         {
             Extract = !extract ? null : (path, layer, folder) =>
             {
