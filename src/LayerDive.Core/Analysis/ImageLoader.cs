@@ -119,49 +119,53 @@ public static class ImageLoader
         }
     }
 
-    /// <summary>Random-access stores: read layers in parallel, merge in order as they become ready.</summary>
+    /// <summary>
+    /// Random-access stores: read layers in parallel, one per core, started in layer order (so the
+    /// lowest unmerged layer is always among those being read), and merge each as soon as it and all
+    /// below it are read.
+    /// </summary>
     private static void ReadParallel(BlobStore store, ResolvedImage image, string[] resolved, LoadOptions options, Action<int, LayerContents> merge, CancellationToken ct)
     {
         int parallelism = Math.Max(1, options.MaxParallelism ?? Environment.ProcessorCount);
         using var gate = new SemaphoreSlim(parallelism);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var tasks = new Task<LayerContents>[image.Layers.Count];
-        for (int i = 0; i < tasks.Length; i++)
+        var results = new TaskCompletionSource<LayerContents>[image.Layers.Count];
+        for (int i = 0; i < results.Length; i++) results[i] = new TaskCompletionSource<LayerContents>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dispatcher = Task.Run(async () =>
         {
-            var r = image.Layers[i];
-            var path = resolved[i];
-            tasks[i] = Task.Run(async () =>
+            for (int i = 0; i < results.Length; i++)
             {
-                await gate.WaitAsync(cts.Token).ConfigureAwait(false);
-                try
+                try { await gate.WaitAsync(cts.Token).ConfigureAwait(false); }
+                catch (OperationCanceledException) { for (int j = i; j < results.Length; j++) results[j].TrySetCanceled(); return; }
+                var (r, path, done) = (image.Layers[i], resolved[i], results[i]);
+                _ = Task.Run(() =>
                 {
-                    using var blob = store.Open(path);
-                    return ReadOne(blob, r, options, cts.Token);
-                }
-                finally { gate.Release(); }
-            }, cts.Token);
-        }
+                    try
+                    {
+                        using var blob = store.Open(path);
+                        done.TrySetResult(ReadOne(blob, r, options, cts.Token));
+                    }
+                    catch (Exception ex) { done.TrySetException(ex); }
+                    finally { gate.Release(); }
+                });
+            }
+        });
         try
         {
-            for (int i = 0; i < tasks.Length; i++)
+            for (int i = 0; i < results.Length; i++)
             {
-                LayerContents contents;
-                try { contents = tasks[i].GetAwaiter().GetResult(); }
-                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-                {
-                    // a lower layer failed first and cancelled the rest; its error is the one to report
-                    throw tasks.Take(i).Select(t => t.Exception?.InnerException).OfType<Exception>().FirstOrDefault() ?? new OperationCanceledException();
-                }
-                tasks[i] = null!; // let the entries go once merged
+                var contents = results[i].Task.GetAwaiter().GetResult();
+                results[i] = null!; // let the entries go once merged
                 merge(i, contents);
             }
         }
         catch
         {
             cts.Cancel();
-            try { Task.WaitAll(tasks.Where(t => t is not null).ToArray()); } catch { /* the first error is the one reported */ }
+            try { dispatcher.Wait(); } catch (AggregateException) { /* the first error is the one reported */ }
             throw;
         }
+        dispatcher.GetAwaiter().GetResult();
     }
 
     /// <summary>Compressed whole archives: read layers in the archive's order, merge in layer order.</summary>

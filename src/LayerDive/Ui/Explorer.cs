@@ -28,37 +28,37 @@ public static class Explorer
         return lines;
     }
 
-    /// <summary>Analyses <paramref name="load"/>'s image while a progress screen shows, then opens the explorer.</summary>
+    /// <summary>
+    /// Reads the image (<paramref name="load"/>) while a progress screen shows, then opens the explorer.
+    /// The read starts once the progress screen is up: started earlier, it slows the first frame (on
+    /// two cores the UI's start-up and the decompressors compete) more than it speeds the rest.
+    /// </summary>
     public static int Run(Func<string, int, string, ImageModel, string> extract, Func<IProgress<LoadProgress>, (ImageModel Model, DiveMetricsResult Dive)> load, string image, bool color)
     {
+        LoadProgress? latest = null;
+        var progress = new Progress(p => Volatile.Write(ref latest, p));
+        Task<(ImageModel Model, DiveMetricsResult Dive)>? work = null;
+
         using var app = Application.Create();
         app.Init();
         var loading = new Window { Title = $"LayerDive: {image}" };
         var label = new Label { X = 2, Y = 1, Text = LayerDive.Core.Text.Get("Ui.Reading") };
         loading.Add(label);
-        (ImageModel Model, DiveMetricsResult Dive)? result = null;
-        Exception? failure = null;
-        var progress = new Progress(p => app.Invoke(() =>
+        // the loader reports from its own threads; a timer on the UI loop shows the latest report and notices the end
+        app.AddTimeout(TimeSpan.FromMilliseconds(100), () =>
         {
-            label.Text = LayerDive.Core.Text.Format("Ui.Progress", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(p.BytesTotal));
-        }));
-        var work = Task.Run(() =>
-        {
-            try { result = load(progress); }
-            catch (Exception ex) { failure = ex; }
-            finally { app.Invoke(() => app.RequestStop(loading)); }
+            work ??= Task.Run(() => load(progress));
+            if (Volatile.Read(ref latest) is { } p)
+                label.Text = LayerDive.Core.Text.Format("Ui.Progress", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(p.BytesTotal));
+            if (!work.IsCompleted) return true;
+            app.RequestStop(loading);
+            return false;
         });
         app.Run(loading);
         loading.Dispose();
-        work.Wait();
-        if (failure is not null)
-        {
-            app.Dispose();
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
-        }
-        if (result is null) return 0; // quit while loading
-        var model = result.Value.Model;
-        using var window = new ExplorerWindow(model, result.Value.Dive, color) { Extract = (path, layer, folder) => extract(path, layer, folder, model) };
+        if (work is not { IsCompleted: true }) return 0; // the user quit while the image was being read
+        var (model, dive) = work.GetAwaiter().GetResult(); // a bad image: its error, as the other commands give it
+        using var window = new ExplorerWindow(model, dive, color) { Extract = (path, layer, folder) => extract(path, layer, folder, model) };
         app.Run(window);
         return 0;
     }
