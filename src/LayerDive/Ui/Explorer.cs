@@ -45,6 +45,8 @@ public static class Explorer
         var label = new Label { X = 2, Y = 1, Text = LayerDive.Core.Text.Get("Ui.Reading") };
         loading.Add(label);
         // the loader reports from its own threads; a timer on the UI loop shows the latest report and notices the end
+        void Start(object? sender, EventArgs e) => work ??= Task.Run(() => load(progress));
+        app.Iteration += Start; // the first iteration comes right after the first frame
         app.AddTimeout(TimeSpan.FromMilliseconds(100), () =>
         {
             work ??= Task.Run(() => load(progress));
@@ -55,6 +57,7 @@ public static class Explorer
             return false;
         });
         app.Run(loading);
+        app.Iteration -= Start;
         loading.Dispose();
         if (work is not { IsCompleted: true }) return 0; // the user quit while the image was being read
         var (model, dive) = work.GetAwaiter().GetResult(); // a bad image: its error, as the other commands give it
