@@ -17,8 +17,6 @@ public enum ProblemKind
     ParentNotDirectory,
     /// <summary>A tar entry type that has no meaning in a root filesystem (tape volume, multi-volume).</summary>
     UnsupportedEntryType,
-    /// <summary>The digest of a blob could not be checked (no digest known for it).</summary>
-    Unverified,
     /// <summary>Anything else worth telling.</summary>
     Other,
 }

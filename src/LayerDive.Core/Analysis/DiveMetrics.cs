@@ -41,50 +41,24 @@ public sealed class DiveMetrics : ILayerObserver
     {
         _layerSizes.Add(layer.Size);
 
-        // The layer's own tree: node path -> header size of its payload (0 for implicit parents),
-        // whiteout markers under their own name, as dive keeps them.
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-        var whiteoutOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        var hasChild = new HashSet<string>(StringComparer.Ordinal);
+        var tree = DiveLayerTree.Build(contents);
         var whiteoutSizes = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var w in layer.Whiteouts) whiteoutSizes[w.MarkerPath] = w.HiddenHeaderBytes;
 
-        void AddNode(string path, long size, bool payload)
-        {
-            if (path.Length == 0) return; // the root is never visited
-            if (payload || !sizes.ContainsKey(path)) sizes[path] = payload ? size : 0;
-            for (var parent = PathText.Parent(path); parent.Length > 0; parent = PathText.Parent(parent))
-            {
-                if (!sizes.ContainsKey(parent)) sizes[parent] = 0;
-                if (!hasChild.Add(parent)) break;
-            }
-        }
-
-        foreach (var e in contents.Entries)
-        {
-            switch (e.Kind)
-            {
-                case RawKind.Entry:
-                    AddNode(e.Path, e.Attributes!.HeaderSize, payload: true);
-                    break;
-                case RawKind.Whiteout:
-                    AddNode(e.MarkerPath!, whiteoutSizes.GetValueOrDefault(e.MarkerPath!), payload: true);
-                    whiteoutOf[e.MarkerPath!] = e.Path;
-                    break;
-                case RawKind.Opaque:
-                    // dive refuses the marker after creating its parents: the directory exists, childless unless other entries say otherwise
-                    AddNode(e.Path, 0, payload: false);
-                    break;
-            }
-        }
-
         // dive visits each layer child-first with names sorted: for leaves, the order of their segments
-        var leaves = sizes.Keys.Where(p => !hasChild.Contains(p)).ToList();
+        var leaves = tree.Where(n => !n.Value.HasChildren).Select(n => n.Key).ToList();
         leaves.Sort(PathText.CompareTreeOrder);
         foreach (var path in leaves)
         {
-            long size = sizes[path];
-            string key = "/" + (whiteoutOf.TryGetValue(path, out var hidden) ? hidden : path);
+            var entry = tree[path].Entry;
+            // a whiteout weighs what it hid under a directory below; an implicit parent weighs nothing
+            long size = entry switch
+            {
+                { Kind: RawKind.Whiteout } w => whiteoutSizes.GetValueOrDefault(w.MarkerPath!),
+                { } e => e.Attributes!.HeaderSize,
+                null => 0,
+            };
+            string key = "/" + (entry is { Kind: RawKind.Whiteout } wh ? wh.Path : path);
             ref var data = ref CollectionsMarshal.GetValueRefOrAddDefault(_paths, key, out bool existed);
             if (!existed) data.Minimum = -1;
             data.Cumulative += size;

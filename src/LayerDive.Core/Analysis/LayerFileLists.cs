@@ -18,29 +18,13 @@ public sealed class LayerFileLists : ILayerObserver
 
     public void OnLayerMerged(LayerInfo layer, LayerContents contents)
     {
-        var nodes = new Dictionary<string, DiveFileInfo>(StringComparer.Ordinal);
-        void Ensure(string path)
+        var implicitParent = new DiveFileInfo("", 0, "", 0, 0, 0, 0, false); // no payload in dive
+        var nodes = DiveLayerTree.Build(contents).ToDictionary(n => n.Key, n => n.Value.Entry switch
         {
-            for (var p = PathText.Parent(path); p.Length > 0 && !nodes.ContainsKey(p); p = PathText.Parent(p))
-                nodes[p] = new DiveFileInfo("", 0, "", 0, 0, 0, 0, false); // an implicit parent has no payload in dive
-        }
-        foreach (var e in contents.Entries)
-        {
-            switch (e.Kind)
-            {
-                case RawKind.Entry when e.Path.Length > 0:
-                    Ensure(e.Path);
-                    nodes[e.Path] = FromAttributes(e.Path, e.Attributes!, e.HardlinkTarget);
-                    break;
-                case RawKind.Whiteout:
-                    Ensure(e.MarkerPath!);
-                    nodes[e.MarkerPath!] = new DiveFileInfo(e.MarkerPath!, '0', "", 0, 0, 0, 0, false);
-                    break;
-                case RawKind.Opaque when e.Path.Length > 0:
-                    if (!nodes.ContainsKey(e.Path)) { Ensure(e.Path); nodes[e.Path] = new DiveFileInfo("", 0, "", 0, 0, 0, 0, false); }
-                    break;
-            }
-        }
+            null => implicitParent,
+            { Kind: RawKind.Whiteout } w => new DiveFileInfo(w.MarkerPath!, '0', "", 0, 0, 0, 0, false),
+            { } e => FromAttributes(e.Path, e.Attributes!, e.HardlinkTarget),
+        }, StringComparer.Ordinal);
         var order = nodes.Keys.ToList();
         order.Sort(ChildFirst);
         _layers.Add(order.Select(p => nodes[p]).ToList());

@@ -64,7 +64,6 @@ public sealed class ExplorerWindow : Window
         Title = $"LayerDive: {model.Name}";
         BorderStyle = LineStyle.None;
 
-        int leftWidth = 50;
         _layersFrame = new FrameView { Title = Texts.Get("Ui.Layers"), X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
         _layers = new LayersView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         _layersFrame.Add(_layers);
@@ -81,7 +80,6 @@ public sealed class ExplorerWindow : Window
         _filter = new TextField { X = 9, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
         _help = new FrameView { Title = Texts.Get("Ui.HelpTitle"), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(80), Height = KeyMap.All.Count + 2, Visible = false, CanFocus = false };
         _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = KeyMap.All.Select(k => $"{k.Keys,-16} {k.Action}{(k.Pane == Pane.Any ? "" : "  (" + Texts.Format("Ui.Pane", Texts.Get("Ui.Pane." + k.Pane)) + ")")}").ToList() });
-        _ = leftWidth;
         _explainText = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         _explain = new FrameView { Title = Texts.Format("Ui.ExplainTitle", ""), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(90), Height = Dim.Percent(70), Visible = false, CanFocus = false };
         _explain.Add(_explainText);
