@@ -302,7 +302,7 @@ public sealed class BadInputTests
         var merger = new LayerDive.Core.Merge.OverlayMerger();
         var layer = new LayerInfo { Index = 0, BlobPath = "-" };
         merger.Apply(layer, contents);
-        merger.Complete([layer]);
+        merger.Complete();
         Assert.Equal(count + 1, layer.Added);
         var d = merger.Root.Child("d")!;
         Assert.Equal(count, d.ChildCount);

@@ -6,9 +6,13 @@ namespace LayerDive.Core.Merge;
 /// <summary>
 /// Applies layers bottom to top under the OverlayFS rules of the OCI image spec (SPEC §2), writing
 /// each path's history into the one shared tree and classifying every change (SPEC §3).
-/// A layer is applied in two phases: first its whiteouts and opaque markers, which only ever hide
-/// what the layers below left; then its entries in tar order. That makes the result independent of
-/// where the markers stand in the tar, and a layer may delete a path and write it again.
+/// Entries are applied one by one as the layer's tar streams by (<see cref="BeginLayer"/>,
+/// <see cref="Add"/>, <see cref="EndLayer"/>), and the result is the one the spec defines whatever the
+/// order of the tar: a layer's whiteouts and opaque markers hide only what the layers below left,
+/// never what the layer itself writes, so a marker that comes after entries of its own layer hides the
+/// lower paths and leaves the layer's own (a directory the layer still writes under stays, as the
+/// directory the layer implies). Markers take effect as if they all came first, whiteouts before
+/// opaque markers; a layer may delete a path and write it again.
 /// </summary>
 public sealed class OverlayMerger
 {
@@ -17,7 +21,13 @@ public sealed class OverlayMerger
 
     private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
     private readonly List<Problem> _problems = [];
-    private int _nextLayer;
+    private readonly List<TreeNode> _touched = [];
+    private readonly List<HideFrame> _frames = [];
+    // the current layer's paths its markers hid, with the cause (what its entries wrote is TreeNode.WrittenIn)
+    private readonly Dictionary<TreeNode, RemovalCause> _markerHidden = [];
+    private LayerInfo? _layer;
+    private int _n = -1;
+    private int _layerProblemsStart;
 
     public OverlayMerger()
     {
@@ -28,25 +38,65 @@ public sealed class OverlayMerger
     public TreeNode Root { get; }
     public IReadOnlyList<Problem> Problems => _problems;
 
-    /// <summary>Applies the next layer; layers must come in order, bottom first.</summary>
+    /// <summary>Applies a whole layer; layers must come in order, bottom first.</summary>
     public void Apply(LayerInfo layer, LayerContents contents)
     {
-        if (layer.Index != _nextLayer)
-            throw new InvalidOperationException($"layer {layer.Index} applied out of order (expected {_nextLayer})");
-        _nextLayer++;
-        int n = layer.Index;
-        _problems.AddRange(contents.Problems);
-
-        foreach (var e in contents.Entries)
-            if (e.Kind == RawKind.Whiteout) ApplyWhiteout(layer, e);
-        foreach (var e in contents.Entries)
-            if (e.Kind == RawKind.Opaque) ApplyOpaque(layer, e);
-        foreach (var e in contents.Entries)
-            if (e.Kind == RawKind.Entry) ApplyEntry(n, e);
+        BeginLayer(layer);
+        foreach (var e in contents.Entries) Add(e);
+        EndLayer(contents.Problems);
     }
 
-    /// <summary>Counts each layer's changes and trims the tree's spare capacity.</summary>
-    public void Complete(IReadOnlyList<LayerInfo> layers)
+    /// <summary>Starts the next layer; layers must come in order, bottom first.</summary>
+    public void BeginLayer(LayerInfo layer)
+    {
+        if (_layer is not null) throw new InvalidOperationException($"layer {_layer.Index} is still being applied");
+        if (layer.Index != _n + 1)
+            throw new InvalidOperationException($"layer {layer.Index} applied out of order (expected {_n + 1})");
+        _layer = layer;
+        _n = layer.Index;
+        _layerProblemsStart = _problems.Count;
+    }
+
+    /// <summary>
+    /// Applies one entry of the current layer, in tar order. Returns the node it is about: the path an
+    /// entry wrote, the path a whiteout hid, the directory an opaque marker emptied; null when there is
+    /// none (a skipped hardlink, a marker for a path that never existed).
+    /// </summary>
+    public TreeNode? Add(in RawEntry e)
+    {
+        if (_layer is null) throw new InvalidOperationException("no layer begun");
+        return e.Kind switch
+        {
+            RawKind.Whiteout => ApplyWhiteout(e),
+            RawKind.Opaque => ApplyOpaque(e),
+            _ => ApplyEntry(e),
+        };
+    }
+
+    /// <summary>Ends the current layer: counts its changes and files the reader's problems before the merge's.</summary>
+    public void EndLayer(IEnumerable<Problem> readerProblems)
+    {
+        var layer = _layer ?? throw new InvalidOperationException("no layer begun");
+        _problems.InsertRange(_layerProblemsStart, readerProblems);
+        foreach (var node in _touched)
+        {
+            switch (node.RecordIn(_n)?.Kind)
+            {
+                case ChangeKind.Added: layer.Added++; break;
+                case ChangeKind.Modified: layer.Modified++; break;
+                case ChangeKind.Unmodified: layer.Unmodified++; break;
+                case ChangeKind.Removed: layer.Removed++; break;
+            }
+        }
+        _touched.Clear();
+        _touched.TrimExcess();
+        _markerHidden.Clear();
+        _markerHidden.TrimExcess();
+        _layer = null;
+    }
+
+    /// <summary>Trims the tree's spare capacity once every layer is applied.</summary>
+    public void Complete()
     {
         var stack = new Stack<TreeNode>();
         stack.Push(Root);
@@ -54,61 +104,157 @@ public sealed class OverlayMerger
         {
             var node = stack.Pop();
             node.TrimExcess();
-            foreach (var r in node.History)
-            {
-                if (r.Layer < 0 || r.Layer >= layers.Count || node.IsRoot) continue;
-                var l = layers[r.Layer];
-                switch (r.Kind)
-                {
-                    case ChangeKind.Added: l.Added++; break;
-                    case ChangeKind.Modified: l.Modified++; break;
-                    case ChangeKind.Unmodified: l.Unmodified++; break;
-                    case ChangeKind.Removed: l.Removed++; break;
-                }
-            }
             foreach (var c in node.AllChildren) stack.Push(c);
         }
+        _names.Clear();
+        _names.TrimExcess();
     }
 
-    // ---- phase A: markers ----
+    // ---- markers ----
 
-    private void ApplyWhiteout(LayerInfo layer, RawEntry e)
+    private TreeNode? ApplyWhiteout(in RawEntry e)
     {
-        int n = layer.Index;
+        int n = _n;
         var node = Find(e.Path);
-        if (node is not null && node.IsVisibleNow)
+        if (node is not null && VisibleToMarkers(node, n, whiteout: true))
         {
-            bool wasDir = node.Last!.Value.Attributes.IsDirectory;
-            var (paths, bytes, headerBytes) = RemoveSubtree(node, n, RemovalCause.Whiteout, RemovalCause.AncestorWhiteout);
-            layer.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, wasDir, paths, bytes, Orphan: false, wasDir ? headerBytes : 0));
+            bool wasDir = node.StateAt(n - 1)!.Value.Attributes.IsDirectory;
+            var (paths, bytes, headerBytes) = Hide(node, RemovalCause.Whiteout, RemovalCause.AncestorWhiteout, whiteout: true);
+            _layer!.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, wasDir, paths, bytes, Orphan: false, wasDir ? headerBytes : 0));
         }
         else
         {
-            layer.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, false, 0, 0, Orphan: true));
+            _layer!.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, false, 0, 0, Orphan: true));
             _problems.Add(new Problem(ProblemKind.OrphanWhiteout, n, e.Path, $"whiteout {PathText.Escape(PathText.FileName(e.MarkerPath!))} hides nothing: the path does not exist below"));
         }
+        return node;
     }
 
-    private void ApplyOpaque(LayerInfo layer, RawEntry e)
+    private TreeNode? ApplyOpaque(in RawEntry e)
     {
-        int n = layer.Index;
-        layer.OpaqueDirectories.Add(e.Path);
+        int n = _n;
+        _layer!.OpaqueDirectories.Add(e.Path);
         var dir = Find(e.Path);
-        if (dir is null || !dir.IsVisibleNow || !dir.Last!.Value.Attributes.IsDirectory) return;
+        if (dir is null || !VisibleToMarkers(dir, n, whiteout: false) || !dir.StateAt(n - 1)!.Value.Attributes.IsDirectory) return dir;
         foreach (var child in dir.AllChildren.ToArray())
-            if (child.IsVisibleNow) RemoveSubtree(child, n, RemovalCause.Opaque, RemovalCause.Opaque);
+            Hide(child, RemovalCause.Opaque, RemovalCause.Opaque, whiteout: false);
+        return dir;
     }
 
-    // ---- phase B: entries ----
+    /// <summary>
+    /// True when the path is there for a marker of layer n to hide: the layers below left it, and no
+    /// marker of this layer hid it already (whiteouts act before opaque markers).
+    /// </summary>
+    private bool VisibleToMarkers(TreeNode node, int n, bool whiteout) =>
+        node.StateAt(n - 1) is { IsPresent: true } && !(_markerHidden.TryGetValue(node, out var cause) && HiddenByMarker(cause, whiteout));
 
-    private void ApplyEntry(int n, RawEntry e)
+    /// <summary>A removal a marker made, which a later marker of the same layer leaves as it is.</summary>
+    private static bool HiddenByMarker(RemovalCause cause, bool whiteout) =>
+        cause is RemovalCause.Whiteout or RemovalCause.AncestorWhiteout || (cause == RemovalCause.Opaque && !whiteout);
+
+    private struct HideFrame
     {
+        public TreeNode Node;
+        public RemovalCause Cause;
+        public int Parent;
+        public bool Expanded;
+        public bool KeepsChild;
+    }
+
+    /// <summary>
+    /// Hides <paramref name="top"/> and what lies under it as the layers below left them, as if the
+    /// marker came before the layer's entries: what the entries wrote stays as they left it, a directory
+    /// above a path they wrote stays as the directory they imply, and a lower path an entry's change
+    /// removed takes the marker's cause. Returns how many lower paths were hidden, their file bytes
+    /// and their header bytes.
+    /// </summary>
+    private (int Paths, long Bytes, long HeaderBytes) Hide(TreeNode top, RemovalCause self, RemovalCause descendants, bool whiteout)
+    {
+        int n = _n, paths = 0;
+        long bytes = 0, headerBytes = 0;
+        var frames = _frames;
+        frames.Clear();
+        frames.Add(new HideFrame { Node = top, Cause = self, Parent = -1 });
+        while (frames.Count > 0)
+        {
+            int i = frames.Count - 1;
+            var f = frames[i];
+            var node = f.Node;
+            if (!f.Expanded)
+            {
+                var lower = node.StateAt(n - 1);
+                if (lower is not { IsPresent: true })
+                {
+                    // only this layer made it: it stays, and so does its parent
+                    frames.RemoveAt(i);
+                    if (node.RecordIn(n) is { IsPresent: true } && f.Parent >= 0) SetKeeps(frames, f.Parent);
+                    continue;
+                }
+                if (_markerHidden.TryGetValue(node, out var earlier) && HiddenByMarker(earlier, whiteout))
+                {
+                    frames.RemoveAt(i);
+                    continue;
+                }
+                _markerHidden[node] = f.Cause;
+                paths++;
+                var a = lower.Value.Attributes;
+                headerBytes += a.HeaderSize;
+                if (a.Type == FileType.File) bytes += a.Size;
+                f.Expanded = true;
+                frames[i] = f;
+                foreach (var c in node.AllChildren)
+                    frames.Add(new HideFrame { Node = c, Cause = descendants, Parent = i });
+                continue;
+            }
+            frames.RemoveAt(i);
+            if (node.WrittenIn == n)
+            {
+                // the layer's entries wrote or went through it after the marker hid the lower one: it is as
+                // they left it, or the directory they imply
+                var own = node.RecordIn(n);
+                if (own is null)
+                {
+                    SetPresent(node, ImplicitDirectory);
+                    if (f.Parent >= 0) SetKeeps(frames, f.Parent);
+                }
+                else if (own is { IsPresent: true } written)
+                {
+                    if (written.Attributes.Implicit && !node.StateAt(n - 1)!.Value.Attributes.IsDirectory)
+                        _problems.RemoveAll(p => p.Kind == ProblemKind.ParentNotDirectory && p.LayerIndex == n && p.Path == node.Path);
+                    if (f.Parent >= 0) SetKeeps(frames, f.Parent);
+                }
+            }
+            else if (f.KeepsChild)
+            {
+                SetPresent(node, ImplicitDirectory);
+                if (f.Parent >= 0) SetKeeps(frames, f.Parent);
+            }
+            else
+            {
+                SetRemoved(node, f.Cause);
+            }
+        }
+        return (paths, bytes, headerBytes);
+    }
+
+    private static void SetKeeps(List<HideFrame> frames, int index)
+    {
+        var p = frames[index];
+        p.KeepsChild = true;
+        frames[index] = p;
+    }
+
+    // ---- entries ----
+
+    private TreeNode? ApplyEntry(in RawEntry e)
+    {
+        int n = _n;
         var attributes = e.Attributes!;
         if (e.Path.Length == 0)
         {
-            if (attributes.IsDirectory) SetPresent(Root, n, attributes);
+            if (attributes.IsDirectory) SetPresent(Root, attributes);
             else _problems.Add(new Problem(ProblemKind.Other, n, "", "a non-directory entry for the root itself; ignored"));
-            return;
+            return Root;
         }
 
         int slash = e.Path.LastIndexOf('/');
@@ -125,7 +271,7 @@ public sealed class OverlayMerger
             {
                 _problems.Add(new Problem(ProblemKind.HardlinkTargetMissing, n, e.Path, $"hardlink to '{PathText.Escape(e.HardlinkTarget)}', which does not exist at this point; skipped"));
                 if (node.History.Length == 0) parent.RemoveChild(node);
-                return;
+                return null;
             }
             var t = linked.Value.Attributes;
             attributes = new EntryAttributes
@@ -140,9 +286,10 @@ public sealed class OverlayMerger
         // A non-directory over a directory: the directory's whole subtree is gone.
         if (!attributes.IsDirectory && node.IsVisibleNow && node.Last!.Value.Attributes.IsDirectory)
             foreach (var child in node.AllChildren.ToArray())
-                if (child.IsVisibleNow) RemoveSubtree(child, n, RemovalCause.AncestorReplaced, RemovalCause.AncestorReplaced);
+                if (child.IsVisibleNow) RemoveSubtree(child, RemovalCause.AncestorReplaced);
 
-        SetPresent(node, n, attributes);
+        SetPresent(node, attributes);
+        return node;
     }
 
     /// <summary>Walks to the directory at <paramref name="path"/>, creating (implicitly) what is missing.</summary>
@@ -160,6 +307,7 @@ public sealed class OverlayMerger
             var child = node.Child(seg);
             if (child is not null && child.IsVisibleNow && child.Last!.Value.Attributes.IsDirectory)
             {
+                child.WrittenIn = _n; // the layer needs it: a marker of the layer coming later leaves it
                 node = child;
                 continue;
             }
@@ -168,7 +316,7 @@ public sealed class OverlayMerger
             {
                 _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, "an entry of this layer lies under this path, which is not a directory; it was replaced by a directory"));
             }
-            SetPresent(child, n, ImplicitDirectory);
+            SetPresent(child, ImplicitDirectory);
             node = child;
         }
         return node;
@@ -176,9 +324,10 @@ public sealed class OverlayMerger
 
     // ---- history edits ----
 
-    /// <summary>Records that layer <paramref name="n"/> makes the path <paramref name="attributes"/>; the later entry of one layer wins.</summary>
-    private static void SetPresent(TreeNode node, int n, EntryAttributes attributes)
+    /// <summary>Records that the current layer makes the path <paramref name="attributes"/>; the later entry of one layer wins.</summary>
+    private void SetPresent(TreeNode node, EntryAttributes attributes)
     {
+        int n = _n;
         if (node.Last is { } last && last.Layer == n) node.Pop();
         var below = node.Last;
         if (below is { IsPresent: true } prev)
@@ -190,43 +339,46 @@ public sealed class OverlayMerger
         {
             node.Push(new ChangeRecord(n, ChangeKind.Added, attributes));
         }
+        Touch(node);
+        node.WrittenIn = n;
     }
 
-    /// <summary>Records that layer <paramref name="n"/> removes the path; returns false when it did not exist below.</summary>
-    private static bool SetRemoved(TreeNode node, int n, RemovalCause cause)
+    /// <summary>Records that the current layer removes the path; returns false when it did not exist below.</summary>
+    private bool SetRemoved(TreeNode node, RemovalCause cause)
     {
+        int n = _n;
         if (node.Last is { } last && last.Layer == n) node.Pop();
         if (node.Last is { IsPresent: true } below)
         {
             node.Push(new ChangeRecord(n, ChangeKind.Removed, below.Attributes, cause));
+            Touch(node);
             return true;
         }
         if (node.History.Length == 0) node.Parent?.RemoveChild(node);
         return false;
     }
 
-    /// <summary>Removes a path and everything visible under it; returns how many paths, file bytes and header bytes were hidden.</summary>
-    private static (int Paths, long Bytes, long HeaderBytes) RemoveSubtree(TreeNode top, int n, RemovalCause self, RemovalCause descendants)
+    /// <summary>Notes a node the current layer gave a record, once, for the layer's counts.</summary>
+    private void Touch(TreeNode node)
     {
-        int paths = 0;
-        long bytes = 0, headerBytes = 0;
-        var stack = new Stack<(TreeNode Node, RemovalCause Cause)>();
-        stack.Push((top, self));
+        if (node.Mark == _n || node.IsRoot) return;
+        node.Mark = _n;
+        _touched.Add(node);
+    }
+
+    /// <summary>Removes a path and everything visible under it (a non-directory replaced their directory).</summary>
+    private void RemoveSubtree(TreeNode top, RemovalCause cause)
+    {
+        var stack = new Stack<TreeNode>();
+        stack.Push(top);
         while (stack.Count > 0)
         {
-            var (node, cause) = stack.Pop();
+            var node = stack.Pop();
             if (!node.IsVisibleNow) continue;
-            var attributes = node.Last!.Value.Attributes;
-            if (attributes.IsDirectory)
-                foreach (var c in node.AllChildren.ToArray()) stack.Push((c, descendants));
-            if (SetRemoved(node, n, cause))
-            {
-                paths++;
-                headerBytes += attributes.HeaderSize;
-                if (attributes.Type == FileType.File) bytes += attributes.Size;
-            }
+            if (node.Last!.Value.Attributes.IsDirectory)
+                foreach (var c in node.AllChildren.ToArray()) stack.Push(c);
+            SetRemoved(node, cause);
         }
-        return (paths, bytes, headerBytes);
     }
 
     // ---- lookups ----

@@ -86,6 +86,12 @@ public sealed class TreeNode
 
     // ---- mutation, for the merge only ----
 
+    /// <summary>The last layer the merge counted this node for (the merge's bookkeeping).</summary>
+    internal int Mark = int.MinValue;
+
+    /// <summary>The last layer whose entries wrote this node or went through it (the merge's bookkeeping).</summary>
+    internal int WrittenIn = int.MinValue;
+
     internal ChangeRecord? Last => _count == 0 ? null : _history[_count - 1];
 
     internal bool IsVisibleNow => _count > 0 && _history[_count - 1].IsPresent;
