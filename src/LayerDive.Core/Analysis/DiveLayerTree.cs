@@ -6,13 +6,13 @@ namespace LayerDive.Core.Analysis;
 internal readonly record struct DiveLayerNode(RawEntry? Entry, bool HasChildren);
 
 /// <summary>
-/// dive's view of one layer, shared by its metrics and its export: the tree of that layer's own
+/// dive's view of one layer, as its export lists it: the tree of that layer's own
 /// entries, missing parents created implicitly, a whiteout marker kept under its own name, an opaque
 /// marker refused after its directory was made, the root never a node, the later entry of a path winning.
 /// </summary>
 internal static class DiveLayerTree
 {
-    public static Dictionary<string, DiveLayerNode> Build(LayerContents contents)
+    public static Dictionary<string, DiveLayerNode> Build(IEnumerable<RawEntry> entries)
     {
         var nodes = new Dictionary<string, RawEntry?>(StringComparer.Ordinal);
         var hasChildren = new HashSet<string>(StringComparer.Ordinal);
@@ -26,7 +26,7 @@ internal static class DiveLayerTree
                 if (!hasChildren.Add(parent)) break; // its ancestors are in already
             }
         }
-        foreach (var e in contents.Entries)
+        foreach (var e in entries)
         {
             switch (e.Kind)
             {

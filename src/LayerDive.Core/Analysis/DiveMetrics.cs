@@ -17,12 +17,13 @@ public sealed record DiveMetricsResult(
     IReadOnlyList<Inefficiency> Inefficiencies);
 
 /// <summary>
-/// Reproduces dive's efficiency computation, bugs included, in the loading pass. Per layer, dive builds
-/// a tree of that layer's own entries (missing parents created implicitly, <c>.wh..wh.*</c> names
-/// refused) and visits its leaves: files, links, devices, whiteout markers (path = the hidden path)
-/// and directories without children in that layer. Each leaf is a discovery of its path, sized by its
-/// tar header; a whiteout is sized by the header sizes of everything under the directory it hid in
-/// the merged view below (0 when it hid a file).
+/// Reproduces dive's efficiency computation, bugs included, while the layers stream by. Per layer, dive
+/// builds a tree of that layer's own entries (missing parents created implicitly, a whiteout marker
+/// kept under its own name, an opaque marker's directory made) and visits its leaves: files, links,
+/// devices, whiteout markers (path = the hidden path) and directories without children in that layer.
+/// Each leaf is a discovery of its path, sized by its tar header; a whiteout is sized by the header
+/// sizes of everything under the directory it hid in the merged view below (0 when it hid a file).
+/// Paths are keyed by their node of the merged tree, so no path string is kept per entry.
 /// </summary>
 public sealed class DiveMetrics : ILayerObserver
 {
@@ -33,40 +34,83 @@ public sealed class DiveMetrics : ILayerObserver
         public int Count;
     }
 
-    private readonly Dictionary<string, PathData> _paths = new(StringComparer.Ordinal);
-    private readonly List<string> _inefficient = [];
-    private readonly List<long> _layerSizes = [];
+    /// <summary>A node of dive's tree of the current layer: the path it counts for, and its size.</summary>
+    private readonly record struct Item(object Key, long Size);
 
-    public void OnLayerMerged(LayerInfo layer, LayerContents contents)
+    // keys: the merged tree's node for a path, or the path itself where the tree has no node (orphan whiteouts)
+    private readonly Dictionary<object, PathData> _paths = [];
+    private readonly List<object> _inefficient = [];
+    private readonly List<long> _layerSizes = [];
+    // the current layer's tree: its nodes by identity (a node, or a marker's path), and the nodes that have children
+    private readonly Dictionary<object, Item> _items = [];
+    private readonly HashSet<TreeNode> _parents = [];
+    private readonly HashSet<string> _parentPaths = new(StringComparer.Ordinal);
+
+    public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
+    {
+        switch (entry.Kind)
+        {
+            case RawKind.Entry:
+                if (node is { IsRoot: true }) return; // the root is never a node of dive's tree
+                _items[(object?)node ?? entry.Path] = new Item((object?)node ?? entry.Path, entry.Attributes!.HeaderSize);
+                MarkParents(node?.Parent, entry.Path);
+                break;
+            case RawKind.Whiteout:
+                // sized once the layer is merged (what it hid is known by then)
+                _items[entry.MarkerPath!] = new Item((object?)node ?? entry.Path, 0);
+                MarkParents(node?.Parent, entry.MarkerPath!);
+                break;
+            case RawKind.Opaque:
+                if (entry.Path.Length == 0) return;
+                object id = (object?)node ?? entry.Path;
+                if (!_items.ContainsKey(id)) _items[id] = new Item(id, 0);
+                MarkParents(node?.Parent, entry.Path);
+                break;
+        }
+    }
+
+    /// <summary>Notes that the parents of a node of dive's tree have children (by node, or by path where the tree has none).</summary>
+    private void MarkParents(TreeNode? parent, string path)
+    {
+        if (parent is null)
+        {
+            for (var p = PathText.Parent(path); p.Length > 0; p = PathText.Parent(p))
+                if (!_parentPaths.Add(p)) break;
+            return;
+        }
+        for (var p = parent; p is { IsRoot: false }; p = p.Parent)
+            if (!_parents.Add(p)) break;
+    }
+
+    public void OnLayerMerged(LayerInfo layer)
     {
         _layerSizes.Add(layer.Size);
-
-        var tree = DiveLayerTree.Build(contents);
         var whiteoutSizes = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var w in layer.Whiteouts) whiteoutSizes[w.MarkerPath] = w.HiddenHeaderBytes;
 
-        // dive visits each layer child-first with names sorted: for leaves, the order of their segments
-        var leaves = tree.Where(n => !n.Value.HasChildren).Select(n => n.Key).ToList();
-        leaves.Sort(PathText.CompareTreeOrder);
-        foreach (var path in leaves)
+        var newlyInefficient = new List<(string Path, object Key)>();
+        foreach (var (id, item) in _items)
         {
-            var entry = tree[path].Entry;
-            // a whiteout weighs what it hid under a directory below; an implicit parent weighs nothing
-            long size = entry switch
-            {
-                { Kind: RawKind.Whiteout } w => whiteoutSizes.GetValueOrDefault(w.MarkerPath!),
-                { } e => e.Attributes!.HeaderSize,
-                null => 0,
-            };
-            string key = "/" + (entry is { Kind: RawKind.Whiteout } wh ? wh.Path : path);
-            ref var data = ref CollectionsMarshal.GetValueRefOrAddDefault(_paths, key, out bool existed);
+            if (id is TreeNode t && _parents.Contains(t)) continue;
+            if (_parentPaths.Count > 0 && _parentPaths.Contains(id as string ?? ((TreeNode)id).Path)) continue;
+            // a whiteout weighs what it hid under a directory below
+            long size = id is string marker && whiteoutSizes.TryGetValue(marker, out var hidden) ? hidden : item.Size;
+            ref var data = ref CollectionsMarshal.GetValueRefOrAddDefault(_paths, item.Key, out bool existed);
             if (!existed) data.Minimum = -1;
             data.Cumulative += size;
             if (data.Minimum < 0 || size < data.Minimum) data.Minimum = size;
             data.Count++;
-            if (data.Count == 2) _inefficient.Add(key);
+            if (data.Count == 2) newlyInefficient.Add((id as string ?? ((TreeNode)id).Path, item.Key));
         }
+        // dive visits each layer child-first with names sorted: for leaves, the order of their segments
+        newlyInefficient.Sort((a, b) => PathText.CompareTreeOrder(a.Path, b.Path));
+        _inefficient.AddRange(newlyInefficient.Select(x => x.Key));
+        _items.Clear();
+        _parents.Clear();
+        _parentPaths.Clear();
     }
+
+    private static string PathOf(object key) => "/" + (key as string ?? ((TreeNode)key).Path);
 
     public DiveMetricsResult Result()
     {
@@ -79,7 +123,7 @@ public sealed class DiveMetrics : ILayerObserver
         double efficiency = discovered == 0 ? 1.0 : (double)minimum / discovered;
         // dive sorts ascending by size in discovery order (stable for short lists) and reports in reverse
         var inefficiencies = _inefficient
-            .Select(p => new Inefficiency(p, _paths[p].Count, _paths[p].Cumulative))
+            .Select(k => new Inefficiency(PathOf(k), _paths[k].Count, _paths[k].Cumulative))
             .OrderBy(i => i.CumulativeSize)
             .Reverse()
             .ToList();

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
@@ -22,32 +23,77 @@ public sealed record LoadOptions
 }
 
 /// <summary>
-/// Sees each layer's decoded entries once, on the merge thread, right after the layer is merged:
-/// the way to compute per-layer figures in the same streaming pass without keeping the entries.
+/// Sees each layer's entries on the merge's side of the load, right after each is merged, and each
+/// layer's end: the way to compute per-layer figures in the same streaming pass without keeping the
+/// entries. Calls come from the load's threads one at a time, in layer order and tar order.
 /// </summary>
 public interface ILayerObserver
 {
-    void OnLayerMerged(LayerInfo layer, LayerContents contents);
+    /// <summary>An entry of <paramref name="layer"/>, just merged; <paramref name="node"/> is what the merge says it is about (<see cref="OverlayMerger.Add"/>).</summary>
+    void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node);
+
+    /// <summary>The layer is merged and its figures (counts, whiteouts, sizes) are final.</summary>
+    void OnLayerMerged(LayerInfo layer);
 }
 
 /// <summary>How far loading has come.</summary>
 public sealed record LoadProgress(int LayersMerged, int LayerCount, long BytesRead, long BytesTotal);
 
+/// <summary>A load under way: its model fills in layer by layer (see <see cref="ImageModel.Sync"/>).</summary>
+public sealed class ImageLoad
+{
+    internal ImageLoad(ImageModel model, Task completion)
+    {
+        Model = model;
+        Completion = completion;
+    }
+
+    public ImageModel Model { get; }
+
+    /// <summary>Ends when every layer is merged, or with the first error.</summary>
+    public Task Completion { get; }
+
+    /// <summary>Waits for the end of the load; throws its first error.</summary>
+    public ImageModel Wait()
+    {
+        Completion.GetAwaiter().GetResult();
+        return Model;
+    }
+}
+
 /// <summary>
-/// Opens an image and builds its model: layers are read (decompressed, hashed, decoded) in parallel,
-/// one per core, and merged in order as soon as each one and all below it are read.
+/// Opens an image and builds its model. Layers are read (decompressed, hashed, decoded) in parallel,
+/// one per core, started in layer order. The lowest layer not yet merged streams its entries straight
+/// into the merge as they are decoded; a layer above it holds its entries until every layer below is
+/// merged (up to a bound, then its reader waits), and then streams too. No layer's entries are kept
+/// once merged, so memory follows the tree, not the size of a layer.
 /// </summary>
 public static class ImageLoader
 {
-    public static ImageModel Load(string reference, LoadOptions options, CancellationToken ct = default)
+    public static ImageModel Load(string reference, LoadOptions options, CancellationToken ct = default) =>
+        Start(reference, options, ct).Wait();
+
+    public static ImageModel Load(ImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, CancellationToken ct = default) =>
+        Start(source, image, others, options, ownsSource: false, ct).Wait();
+
+    /// <summary>Opens the image and starts reading it; the model is there at once and fills in as layers are merged.</summary>
+    public static ImageLoad Start(string reference, LoadOptions options, CancellationToken ct = default)
     {
-        using var source = ImageSource.Open(reference, options.Source with { Verify = options.Verify });
-        var candidate = source.Select(options.Source, out var others);
-        var image = candidate.Resolve();
-        return Load(source, image, others, options, ct);
+        var source = ImageSource.Open(reference, options.Source with { Verify = options.Verify });
+        try
+        {
+            var candidate = source.Select(options.Source, out var others);
+            var image = candidate.Resolve();
+            return Start(source, image, others, options, ownsSource: true, ct);
+        }
+        catch
+        {
+            source.Dispose();
+            throw;
+        }
     }
 
-    public static ImageModel Load(ImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, CancellationToken ct = default)
+    private static ImageLoad Start(ImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, bool ownsSource, CancellationToken ct)
     {
         var store = source.Store;
         var layers = new List<LayerInfo>(image.Layers.Count);
@@ -65,28 +111,8 @@ public static class ImageLoader
                 CompressedSize = r.Size ?? 0,
             });
         }
-
-        long total = image.Layers.Sum(l => l.Size ?? 0);
         var merger = new OverlayMerger();
-        long bytesRead = 0;
-
-        void Merge(int i, LayerContents contents)
-        {
-            var layer = layers[i];
-            Finish(layer, image.Layers[i], contents, options.Verify);
-            merger.Apply(layer, contents);
-            foreach (var observer in options.Observers) observer.OnLayerMerged(layer, contents);
-            bytesRead += contents.CompressedSize;
-            options.Progress?.Report(new LoadProgress(i + 1, layers.Count, bytesRead, Math.Max(total, bytesRead)));
-        }
-
-        if (store.IsSequential)
-            ReadSequential(store, image, resolved, options, Merge, ct);
-        else
-            ReadParallel(store, image, resolved, options, Merge, ct);
-
-        merger.Complete(layers);
-        return new ImageModel
+        var model = new ImageModel
         {
             Source = source.Path,
             SourceKind = source.Kind,
@@ -97,6 +123,10 @@ public static class ImageLoader
             Problems = merger.Problems,
             OtherImages = others,
         };
+        var run = new LoadRun(model, merger, image, options, store.IsSequential, ct);
+        var completion = run.RunAsync(store, resolved);
+        if (ownsSource) completion = completion.ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap();
+        return new ImageLoad(model, completion);
     }
 
     private static LayerReadOptions ReadOptions(LayerRef r, LoadOptions options) => new()
@@ -107,11 +137,11 @@ public static class ImageLoader
         BlobDigestAlgorithm = r.Digest?.StartsWith("sha512:", StringComparison.Ordinal) == true ? "sha512" : "sha256",
     };
 
-    private static LayerContents ReadOne(Stream blob, LayerRef r, LoadOptions options, CancellationToken ct)
+    private static LayerContents ReadOne(Stream blob, LayerRef r, LoadOptions options, IEntrySink sink, CancellationToken ct)
     {
         try
         {
-            return LayerReader.Read(blob, ReadOptions(r, options), ct);
+            return LayerReader.Read(blob, ReadOptions(r, options), sink, ct);
         }
         catch (ImageException ex)
         {
@@ -119,76 +149,271 @@ public static class ImageLoader
         }
     }
 
-    /// <summary>
-    /// Random-access stores: read layers in parallel, one per core, started in layer order (so the
-    /// lowest unmerged layer is always among those being read), and merge each as soon as it and all
-    /// below it are read.
-    /// </summary>
-    private static void ReadParallel(BlobStore store, ResolvedImage image, string[] resolved, LoadOptions options, Action<int, LayerContents> merge, CancellationToken ct)
+    /// <summary>One load: the merge, the layers' feeds into it, and the first error.</summary>
+    private sealed class LoadRun
     {
-        int parallelism = Math.Max(1, options.MaxParallelism ?? Environment.ProcessorCount);
-        using var gate = new SemaphoreSlim(parallelism);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var results = new TaskCompletionSource<LayerContents>[image.Layers.Count];
-        for (int i = 0; i < results.Length; i++) results[i] = new TaskCompletionSource<LayerContents>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var dispatcher = Task.Run(async () =>
+        private readonly ImageModel _model;
+        private readonly OverlayMerger _merger;
+        private readonly ResolvedImage _image;
+        private readonly LoadOptions _options;
+        private readonly LayerFeed[] _feeds;
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CancellationTokenSource _cts;
+        private readonly long _total;
+        private long _bytesRead;
+
+        public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options, bool sequential, CancellationToken ct)
         {
-            for (int i = 0; i < results.Length; i++)
+            (_model, _merger, _image, _options) = (model, merger, image, options);
+            _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _total = image.Layers.Sum(l => l.Size ?? 0);
+            // a sequential archive reads every layer on one thread: a layer above must never wait for one below
+            _feeds = new LayerFeed[image.Layers.Count];
+            for (int i = 0; i < _feeds.Length; i++) _feeds[i] = new LayerFeed(this, i, bounded: !sequential);
+        }
+
+        public CancellationToken Token => _cts.Token;
+
+        public async Task RunAsync(BlobStore store, string[] resolved)
+        {
+            if (_feeds.Length == 0)
             {
-                try { await gate.WaitAsync(cts.Token).ConfigureAwait(false); }
-                catch (OperationCanceledException) { for (int j = i; j < results.Length; j++) results[j].TrySetCanceled(); return; }
-                var (r, path, done) = (image.Layers[i], resolved[i], results[i]);
-                _ = Task.Run(() =>
+                Complete();
+                return;
+            }
+            lock (_model.Sync) _merger.BeginLayer(_model.Layers[0]);
+            _feeds[0].GoLive(out _);
+            Task reading = store.IsSequential
+                ? Task.Factory.StartNew(() => Guarded(() => ReadSequential(store, resolved)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                : ReadParallel(store, resolved);
+            try
+            {
+                await _done.Task.ConfigureAwait(false);
+            }
+            finally
+            {
+                _cts.Cancel(); // nothing is left to read; after an error, the other readers stop
+                await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _cts.Dispose();
+            }
+        }
+
+        private void Guarded(Action action)
+        {
+            try { action(); }
+            catch (Exception ex) { Fail(ex); }
+        }
+
+        /// <summary>The first error ends the load (the readers still running are cancelled); later ones are its echoes.</summary>
+        private void Fail(Exception ex)
+        {
+            if (_done.TrySetException(ex)) _cts.Cancel();
+        }
+
+        /// <summary>Random-access stores: one reader per core, started in layer order, so the lowest unmerged layer is always being read.</summary>
+        private async Task ReadParallel(BlobStore store, string[] resolved)
+        {
+            int parallelism = Math.Max(1, _options.MaxParallelism ?? Environment.ProcessorCount);
+            using var gate = new SemaphoreSlim(parallelism);
+            var readers = new List<Task>(resolved.Length);
+            try
+            {
+                for (int i = 0; i < resolved.Length; i++)
                 {
-                    try
+                    await gate.WaitAsync(Token).ConfigureAwait(false);
+                    var (r, path, feed) = (_image.Layers[i], resolved[i], _feeds[i]);
+                    // a thread of its own: a reader is long, busy work, and a host (a UI) may keep pool threads blocked
+                    readers.Add(Task.Factory.StartNew(() =>
                     {
-                        using var blob = store.Open(path);
-                        done.TrySetResult(ReadOne(blob, r, options, cts.Token));
-                    }
-                    catch (Exception ex) { done.TrySetException(ex); }
-                    finally { gate.Release(); }
-                });
+                        bool released = false;
+                        try
+                        {
+                            LayerContents contents;
+                            using (var blob = store.Open(path)) contents = ReadOne(blob, r, _options, feed, Token);
+                            gate.Release(); // the next layer's read may start while this one finishes merging
+                            released = true;
+                            feed.ReaderDone(contents);
+                        }
+                        catch (Exception ex) { Fail(ex); }
+                        finally { if (!released) gate.Release(); }
+                    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+                }
             }
-        });
-        try
+            catch (OperationCanceledException) { /* an error stopped the load; it is reported already */ }
+            await Task.WhenAll(readers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        /// <summary>Compressed whole archives: layers are read in the archive's order, on this thread.</summary>
+        private void ReadSequential(BlobStore store, string[] resolved)
         {
-            for (int i = 0; i < results.Length; i++)
+            var byPath = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (int i = 0; i < resolved.Length; i++)
+                (byPath.TryGetValue(resolved[i], out var l) ? l : byPath[resolved[i]] = []).Add(i);
+            store.ReadInArchiveOrder(byPath.Keys, (path, stream) =>
             {
-                var contents = results[i].Task.GetAwaiter().GetResult();
-                results[i] = null!; // let the entries go once merged
-                merge(i, contents);
+                var indices = byPath[path];
+                IEntrySink sink = indices.Count == 1 ? _feeds[indices[0]] : new TeeSink(indices.Select(i => (IEntrySink)_feeds[i]).ToArray());
+                var contents = ReadOne(stream, _image.Layers[indices[0]], _options, sink, Token);
+                foreach (var i in indices) _feeds[i].ReaderDone(contents);
+            }, Token);
+        }
+
+        /// <summary>Merges a run of entries of the live layer.</summary>
+        public void Apply(int index, ReadOnlySpan<RawEntry> entries)
+        {
+            var layer = _model.Layers[index];
+            var observers = _options.Observers;
+            lock (_model.Sync)
+            {
+                foreach (ref readonly var e in entries)
+                {
+                    var node = _merger.Add(e);
+                    foreach (var observer in observers) observer.OnEntry(layer, e, node);
+                }
             }
         }
-        catch
+
+        /// <summary>
+        /// The live layer <paramref name="index"/> is read and merged: finishes it, then makes the layers
+        /// above live in turn, finishing each that its reader completed already.
+        /// </summary>
+        public void Advance(int index, LayerContents contents)
         {
-            cts.Cancel();
-            try { dispatcher.Wait(); } catch (AggregateException) { /* the first error is the one reported */ }
-            throw;
+            while (true)
+            {
+                var layer = _model.Layers[index];
+                Finish(layer, _image.Layers[index], contents, _options.Verify);
+                lock (_model.Sync)
+                {
+                    _merger.EndLayer(contents.Problems);
+                    foreach (var observer in _options.Observers) observer.OnLayerMerged(layer);
+                    if (index + 1 < _feeds.Length)
+                    {
+                        _merger.BeginLayer(_model.Layers[index + 1]);
+                        _model.SetLayersMerged(index + 1);
+                    }
+                }
+                long read = Interlocked.Add(ref _bytesRead, contents.CompressedSize);
+                if (++index == _feeds.Length)
+                {
+                    Complete();
+                    return;
+                }
+                _options.Progress?.Report(new LoadProgress(index, _feeds.Length, read, Math.Max(_total, read)));
+                if (!_feeds[index].GoLive(out var next)) return;
+                contents = next!;
+            }
         }
-        dispatcher.GetAwaiter().GetResult();
+
+        private void Complete()
+        {
+            lock (_model.Sync)
+            {
+                _merger.Complete();
+                _model.SetLayersMerged(_feeds.Length);
+            }
+            long read = Interlocked.Read(ref _bytesRead);
+            _options.Progress?.Report(new LoadProgress(_feeds.Length, _feeds.Length, read, Math.Max(_total, read)));
+            _done.TrySetResult();
+        }
     }
 
-    /// <summary>Compressed whole archives: read layers in the archive's order, merge in layer order.</summary>
-    private static void ReadSequential(BlobStore store, ResolvedImage image, string[] resolved, LoadOptions options, Action<int, LayerContents> merge, CancellationToken ct)
+    /// <summary>
+    /// Takes one layer's entries from its reader: straight into the merge while the layer is the lowest
+    /// unmerged one (in runs, under the model's lock), held until then otherwise.
+    /// </summary>
+    private sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySink
     {
-        var byPath = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        for (int i = 0; i < resolved.Length; i++)
-            (byPath.TryGetValue(resolved[i], out var l) ? l : byPath[resolved[i]] = []).Add(i);
-        var ready = new LayerContents?[resolved.Length];
-        int next = 0;
-        store.ReadInArchiveOrder(byPath.Keys, (path, stream) =>
+        private const int RunLength = 256;
+        /// <summary>Entries a layer above may hold before its reader waits for the layers below.</summary>
+        private const int MaxHeld = 1 << 15;
+
+        private readonly object _gate = new();
+        private readonly ManualResetEventSlim _wentLive = new(false);
+        private readonly List<RawEntry> _run = new(RunLength);
+        private List<RawEntry>? _held = [];
+        private volatile bool _live;
+        private LayerContents? _read;
+
+        public void Add(in RawEntry entry)
         {
-            var indices = byPath[path];
-            var first = image.Layers[indices[0]];
-            var contents = ReadOne(stream, first, options, ct);
-            foreach (var i in indices) ready[i] = contents;
-            while (next < ready.Length && ready[next] is { } c)
+            if (!_live && Hold(entry)) return;
+            _run.Add(entry);
+            if (_run.Count == RunLength) Flush();
+        }
+
+        private bool Hold(in RawEntry entry)
+        {
+            bool full;
+            lock (_gate)
             {
-                ready[next] = null;
-                merge(next, c);
-                next++;
+                if (_live) return false;
+                _held!.Add(entry);
+                full = bounded && _held.Count >= MaxHeld;
             }
-        }, ct);
+            if (full) _wentLive.Wait(run.Token); // bounded memory: the layers below catch up first
+            return true;
+        }
+
+        private void Flush()
+        {
+            run.Apply(index, CollectionsMarshal.AsSpan(_run));
+            _run.Clear();
+        }
+
+        /// <summary>The reader read the whole layer: it finishes the layer itself if live, else leaves that to whoever makes it live.</summary>
+        public void ReaderDone(LayerContents contents)
+        {
+            if (!_live)
+            {
+                lock (_gate)
+                {
+                    if (!_live)
+                    {
+                        _read = contents;
+                        return;
+                    }
+                }
+            }
+            Flush();
+            run.Advance(index, contents);
+        }
+
+        /// <summary>
+        /// Makes the layer live: merges what it holds, then lets its reader merge the rest itself.
+        /// Returns true, with the layer's contents, when the reader was done already (the caller finishes the layer).
+        /// </summary>
+        public bool GoLive(out LayerContents? read)
+        {
+            while (true)
+            {
+                List<RawEntry> held;
+                lock (_gate)
+                {
+                    if (_held!.Count == 0)
+                    {
+                        _held = null;
+                        _live = true;
+                        read = _read;
+                        _read = null;
+                        break;
+                    }
+                    held = _held;
+                    _held = [];
+                }
+                run.Apply(index, CollectionsMarshal.AsSpan(held));
+            }
+            _wentLive.Set();
+            return read is not null;
+        }
+    }
+
+    private sealed class TeeSink(IEntrySink[] sinks) : IEntrySink
+    {
+        public void Add(in RawEntry entry)
+        {
+            foreach (var s in sinks) s.Add(entry);
+        }
     }
 
     private static void Finish(LayerInfo layer, LayerRef r, LayerContents contents, bool verify)

@@ -13,13 +13,16 @@ public sealed record DiveFileInfo(string Path, int TypeFlag, string LinkName, lo
 public sealed class LayerFileLists : ILayerObserver
 {
     private readonly List<List<DiveFileInfo>> _layers = [];
+    private readonly List<RawEntry> _entries = [];
 
     public IReadOnlyList<IReadOnlyList<DiveFileInfo>> Layers => _layers;
 
-    public void OnLayerMerged(LayerInfo layer, LayerContents contents)
+    public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node) => _entries.Add(entry);
+
+    public void OnLayerMerged(LayerInfo layer)
     {
         var implicitParent = new DiveFileInfo("", 0, "", 0, 0, 0, 0, false); // no payload in dive
-        var nodes = DiveLayerTree.Build(contents).ToDictionary(n => n.Key, n => n.Value.Entry switch
+        var nodes = DiveLayerTree.Build(_entries).ToDictionary(n => n.Key, n => n.Value.Entry switch
         {
             null => implicitParent,
             { Kind: RawKind.Whiteout } w => new DiveFileInfo(w.MarkerPath!, '0', "", 0, 0, 0, 0, false),
@@ -28,6 +31,7 @@ public sealed class LayerFileLists : ILayerObserver
         var order = nodes.Keys.ToList();
         order.Sort(ChildFirst);
         _layers.Add(order.Select(p => nodes[p]).ToList());
+        _entries.Clear();
     }
 
     private static DiveFileInfo FromAttributes(string path, EntryAttributes a, string? hardlink)

@@ -22,7 +22,8 @@ public sealed record LayerReadOptions
 /// <summary>
 /// Reads one layer blob in a single streaming pass: sniffs and decompresses it, hashes the blob and
 /// the tar as they pass, decodes the tar entries, normalises names, and hashes file contents
-/// (XxHash128) while the bytes go by. Nothing is buffered per file; nothing is written anywhere.
+/// (XxHash128) while the bytes go by, handing each decoded entry to a sink as soon as it is read.
+/// Nothing is buffered per file; nothing is written anywhere.
 /// </summary>
 public static class LayerReader
 {
@@ -35,9 +36,18 @@ public static class LayerReader
     /// Reads the layer. Throws <see cref="ImageException"/> for any bad input (truncated, corrupt,
     /// unsafe names, unsupported entries); the caller owns and disposes <paramref name="blob"/>.
     /// </summary>
-    public static LayerContents Read(Stream blob, LayerReadOptions options, CancellationToken cancellationToken = default)
+    public static LayerContents Read(Stream blob, LayerReadOptions options, CancellationToken cancellationToken = default) =>
+        Read(blob, options, sink: null, cancellationToken);
+
+    /// <summary>
+    /// Reads the layer, handing its entries to <paramref name="sink"/> in tar order as they are read
+    /// (to <see cref="LayerContents.Entries"/> when null). eStargz metadata files are held back to the
+    /// end of the layer, where the layer tells whether it is eStargz, and dropped if it is.
+    /// </summary>
+    public static LayerContents Read(Stream blob, LayerReadOptions options, IEntrySink? sink, CancellationToken cancellationToken = default)
     {
         var result = new LayerContents();
+        var output = new EntryOutput(sink ?? new ListSink(result.Entries));
         string? current = null;
         bool sameBytes = false;
         var algorithm = options.BlobDigestAlgorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
@@ -50,7 +60,7 @@ public static class LayerReader
             // an uncompressed blob is its own tar: one sha256 serves as blob digest and diff id
             sameBytes = compression == Compression.None && algorithm == HashAlgorithmName.SHA256;
             using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null);
-            ReadEntries(tarHash, options, result, ref current, cancellationToken);
+            ReadEntries(tarHash, options, result, output, ref current, cancellationToken);
             current = null;
             // Drain to the end: the diff id covers the padding after the end-of-archive blocks, and
             // the gzip CRC and length are only checked when the decompressor reaches its end.
@@ -68,11 +78,11 @@ public static class LayerReader
         result.BlobDigest = blobHash.Digest(options.BlobDigestAlgorithm);
         if (sameBytes) result.DiffId = result.BlobDigest;
         result.CompressedSize = blobHash.BytesRead;
-        DropEStargzMetadata(result);
+        result.EStargz = output.Finish(result.Compression);
         return result;
     }
 
-    private static void ReadEntries(HashingStream tar, LayerReadOptions options, LayerContents result, ref string? current, CancellationToken ct)
+    private static void ReadEntries(HashingStream tar, LayerReadOptions options, LayerContents result, EntryOutput output, ref string? current, CancellationToken ct)
     {
         using var reader = new TarReader(tar, leaveOpen: true);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
@@ -87,7 +97,7 @@ public static class LayerReader
                 if (entry.EntryType == TarEntryType.GlobalExtendedAttributes) continue;
                 result.EntryCount++;
                 result.HeaderSizeTotal = checked(result.HeaderSizeTotal + entry.Length);
-                Decode(entry, options, result, buffer, xx, sha);
+                Decode(entry, options, result, output, buffer, xx, sha);
             }
         }
         finally
@@ -114,7 +124,7 @@ public static class LayerReader
         }
     }
 
-    private static void Decode(TarEntry entry, LayerReadOptions options, LayerContents result, byte[] buffer, XxHash128 xx, IncrementalHash? sha)
+    private static void Decode(TarEntry entry, LayerReadOptions options, LayerContents result, EntryOutput output, byte[] buffer, XxHash128 xx, IncrementalHash? sha)
     {
         int layer = options.LayerIndex;
         string name = entry.Name;
@@ -134,7 +144,7 @@ public static class LayerReader
         if (IsUnderAufsMeta(path)) return; // .wh..wh.plnk, .wh..wh.aufs, ...: AUFS metadata, ignored
         if (fileName == OpaqueMarker)
         {
-            result.Entries.Add(new RawEntry(RawKind.Opaque, PathText.Parent(path), null, MarkerPath: path));
+            output.Add(new RawEntry(RawKind.Opaque, PathText.Parent(path), null, MarkerPath: path));
             return;
         }
         if (fileName.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
@@ -142,7 +152,7 @@ public static class LayerReader
             string hidden = fileName[WhiteoutPrefix.Length..];
             if (hidden.Length == 0 || hidden == "." || hidden == "..")
                 throw new ImageException("whiteout marker names no path", entryName: name);
-            result.Entries.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), null, MarkerPath: path));
+            output.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), null, MarkerPath: path));
             return;
         }
 
@@ -154,25 +164,25 @@ public static class LayerReader
                 bool opaqueXattr = entry is PaxTarEntry p && p.ExtendedAttributes.TryGetValue("SCHILY.xattr.trusted.overlay.opaque", out var v) && v == "y";
                 if (opaqueXattr)
                     result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, "overlay-native marker, not applied (xattr trusted.overlay.opaque=y)"));
-                Add(result, path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
+                output.Add(path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                 var (hash, digest, size) = HashContent(entry, buffer, xx, sha);
-                Add(result, path, new EntryAttributes
+                output.Add(path, new EntryAttributes
                 {
                     Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
                     Size = size, HeaderSize = entry.Length, ContentHash = hash, Sha256 = digest,
-                    Inode = ((long)(layer + 1) << 32) | (uint)result.Entries.Count,
+                    Inode = ((long)(layer + 1) << 32) | (uint)result.EntryCount,
                 });
                 break;
             case TarEntryType.SymbolicLink:
-                Add(result, path, new EntryAttributes { Type = FileType.Symlink, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, LinkTarget = entry.LinkName });
+                output.Add(path, new EntryAttributes { Type = FileType.Symlink, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, LinkTarget = entry.LinkName });
                 break;
             case TarEntryType.HardLink:
                 string? target = PathText.Normalize(entry.LinkName, out _);
                 if (target is null || target.Length == 0)
                     throw new ImageException($"hardlink target '{PathText.Escape(entry.LinkName)}' is empty or climbs out of the root", entryName: name);
-                result.Entries.Add(new RawEntry(RawKind.Entry, path,
+                output.Add(new RawEntry(RawKind.Entry, path,
                     new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
                     HardlinkTarget: target));
                 break;
@@ -182,14 +192,14 @@ public static class LayerReader
                 bool overlayWhiteout = isChar && posix.DeviceMajor == 0 && posix.DeviceMinor == 0;
                 if (overlayWhiteout)
                     result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, "overlay-native marker, not applied (character device 0/0)"));
-                Add(result, path, new EntryAttributes
+                output.Add(path, new EntryAttributes
                 {
                     Type = isChar ? FileType.CharDevice : FileType.BlockDevice, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
                     DevMajor = posix.DeviceMajor, DevMinor = posix.DeviceMinor, OverlayNativeMarker = overlayWhiteout,
                 });
                 break;
             case TarEntryType.Fifo:
-                Add(result, path, new EntryAttributes { Type = FileType.Fifo, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime });
+                output.Add(path, new EntryAttributes { Type = FileType.Fifo, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime });
                 break;
             default:
                 result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, $"tar entry type {entry.EntryType} has no meaning in a root filesystem; skipped"));
@@ -197,8 +207,6 @@ public static class LayerReader
         }
     }
 
-    private static void Add(LayerContents result, string path, EntryAttributes attributes) =>
-        result.Entries.Add(new RawEntry(RawKind.Entry, path, attributes));
 
     private static bool IsUnderAufsMeta(string path)
     {
@@ -238,13 +246,41 @@ public static class LayerReader
         return (xx.GetCurrentHashAsUInt128(), sha?.GetHashAndReset(), total);
     }
 
-    /// <summary>eStargz appends a table of contents and landmark files: metadata, not files of the image.</summary>
-    private static void DropEStargzMetadata(LayerContents result)
+    /// <summary>
+    /// Hands entries on to the sink, holding back the root files eStargz adds (a table of contents last,
+    /// landmark files) until the layer's end tells whether it is eStargz: metadata then, files otherwise.
+    /// Holding entries back never changes the merge: a layer's markers act before its entries wherever they stand.
+    /// </summary>
+    private sealed class EntryOutput(IEntrySink sink)
     {
-        if (result.Compression != Compression.Gzip || result.Entries.Count == 0) return;
-        if (result.Entries[^1] is not { Kind: RawKind.Entry, Path: "stargz.index.json" }) return;
-        result.EStargz = true;
-        result.Entries.RemoveAll(e => e.Kind == RawKind.Entry && e.Path is "stargz.index.json" or ".prefetch.landmark" or ".no.prefetch.landmark");
+        private List<RawEntry>? _held;
+        private string? _lastPath;
+
+        public void Add(string path, EntryAttributes attributes) => Add(new RawEntry(RawKind.Entry, path, attributes));
+
+        public void Add(in RawEntry entry)
+        {
+            _lastPath = entry.Kind == RawKind.Entry ? entry.Path : null;
+            if (entry.Kind == RawKind.Entry && entry.Path is "stargz.index.json" or ".prefetch.landmark" or ".no.prefetch.landmark")
+                (_held ??= []).Add(entry);
+            else
+                sink.Add(entry);
+        }
+
+        /// <summary>Ends the layer; returns true when it is eStargz (its held files dropped).</summary>
+        public bool Finish(Compression compression)
+        {
+            bool estargz = compression == Compression.Gzip && _lastPath == "stargz.index.json";
+            if (!estargz && _held is not null)
+                foreach (var e in _held) sink.Add(e);
+            _held = null;
+            return estargz;
+        }
+    }
+
+    private sealed class ListSink(List<RawEntry> list) : IEntrySink
+    {
+        public void Add(in RawEntry entry) => list.Add(entry);
     }
 
     private static ImageException Translate(Exception ex, Compression compression, string? entry)

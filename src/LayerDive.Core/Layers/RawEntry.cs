@@ -20,7 +20,13 @@ public enum RawKind : byte
 /// </summary>
 public readonly record struct RawEntry(RawKind Kind, string Path, EntryAttributes? Attributes, string? HardlinkTarget = null, string? MarkerPath = null);
 
-/// <summary>Everything one pass over a layer blob produced.</summary>
+/// <summary>Takes a layer's decoded entries, in tar order, as the reader decodes them.</summary>
+public interface IEntrySink
+{
+    void Add(in RawEntry entry);
+}
+
+/// <summary>Everything one pass over a layer blob produced (its entries only when no sink took them).</summary>
 public sealed class LayerContents
 {
     public List<RawEntry> Entries { get; } = [];

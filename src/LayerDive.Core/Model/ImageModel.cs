@@ -17,6 +17,22 @@ public sealed class ImageModel
     /// <summary>Other images the archive or layout holds, which were not selected.</summary>
     public IReadOnlyList<string> OtherImages { get; init; } = [];
 
+    private int _layersMerged;
+
+    /// <summary>
+    /// Held by the load while it writes the tree, the layers' figures and the problems. A reader of a
+    /// model still loading (<see cref="IsComplete"/> false) takes it too, and looks only at the layers
+    /// merged so far; once the load is done the model no longer changes.
+    /// </summary>
+    public object Sync { get; } = new();
+
+    /// <summary>The layers merged so far, bottom first: all of them once the load is done.</summary>
+    public int LayersMerged => Volatile.Read(ref _layersMerged);
+
+    public bool IsComplete => LayersMerged == Layers.Count;
+
+    internal void SetLayersMerged(int count) => Volatile.Write(ref _layersMerged, count);
+
     public int TopLayer => Layers.Count - 1;
 
     /// <summary>Sum of the layers' sizes (dive's image size).</summary>
