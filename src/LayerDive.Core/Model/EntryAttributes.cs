@@ -71,6 +71,13 @@ public sealed class EntryAttributes
     public string ModeString()
     {
         Span<char> s = stackalloc char[10];
+        FormatMode(s);
+        return new string(s);
+    }
+
+    /// <summary>Writes the ten characters of <see cref="ModeString"/> into <paramref name="s"/>.</summary>
+    public void FormatMode(Span<char> s)
+    {
         s[0] = Type switch
         {
             FileType.Directory => 'd',
@@ -86,7 +93,6 @@ public sealed class EntryAttributes
         if ((Mode & 0x800) != 0) s[3] = s[3] == 'x' ? 's' : 'S';
         if ((Mode & 0x400) != 0) s[6] = s[6] == 'x' ? 's' : 'S';
         if ((Mode & 0x200) != 0) s[9] = s[9] == 'x' ? 't' : 'T';
-        return new string(s);
     }
 }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
@@ -35,13 +36,32 @@ internal static class LsCommand
         return cmd;
     }
 
+    /// <summary>The tree after the layer, depth first, one row a path, written as it is walked (no string per row).</summary>
     private static void WriteTree(ImageModel model, int layer, TextWriter output)
     {
-        foreach (var node in model.Walk(layer))
+        var row = new StringBuilder(256);
+        var names = new List<string>();
+        var stack = new Stack<(TreeNode Node, int Depth)>();
+        Push(model.Root, 0);
+        while (stack.Count > 0)
         {
-            if (node.IsRoot) continue;
+            var (node, depth) = stack.Pop();
+            names.RemoveRange(depth, names.Count - depth);
+            names.Add(node.Name);
             var a = node.StateAt(layer)!.Value.Attributes;
-            output.WriteLine(Row(a, node.Path));
+            row.Clear();
+            AppendColumns(row, a);
+            for (int i = 0; i < names.Count; i++)
+                (i == 0 ? row : row.Append('/')).Append(PathText.Escape(names[i]));
+            AppendLink(row, a);
+            output.WriteLine(row);
+            if (a.IsDirectory) Push(node, depth + 1);
+        }
+
+        void Push(TreeNode dir, int depth)
+        {
+            var children = dir.VisibleChildren(layer);
+            for (int i = children.Count - 1; i >= 0; i--) stack.Push((children[i], depth));
         }
     }
 
@@ -70,10 +90,34 @@ internal static class LsCommand
 
     internal static string Row(EntryAttributes a, string path)
     {
-        string size = a.Type == FileType.Directory ? "-" : Units.HumanBytes(a.Size);
-        string link = a.Type == FileType.Symlink ? " → " + PathText.Escape(a.LinkTarget ?? "")
-            : a.HardlinkTarget is not null ? " ⇒ " + PathText.Escape(a.HardlinkTarget) : "";
-        return $"{a.ModeString()} {a.Uid + ":" + a.Gid,11} {size,9}  {PathText.Escape(path)}{link}";
+        var row = new StringBuilder(128);
+        AppendColumns(row, a);
+        row.Append(PathText.Escape(path));
+        AppendLink(row, a);
+        return row.ToString();
+    }
+
+    /// <summary>Mode, "uid:gid" in 11 columns, size in 9, two spaces: the columns before the path.</summary>
+    private static void AppendColumns(StringBuilder row, EntryAttributes a)
+    {
+        Span<char> mode = stackalloc char[10];
+        a.FormatMode(mode);
+        row.Append(mode).Append(' ');
+        int start = row.Length;
+        row.Append(a.Uid).Append(':').Append(a.Gid);
+        if (row.Length - start < 11) row.Insert(start, " ", 11 - (row.Length - start));
+        row.Append(' ');
+        start = row.Length;
+        if (a.Type == FileType.Directory) row.Append('-');
+        else row.Append(Units.HumanBytes(a.Size));
+        if (row.Length - start < 9) row.Insert(start, " ", 9 - (row.Length - start));
+        row.Append("  ");
+    }
+
+    private static void AppendLink(StringBuilder row, EntryAttributes a)
+    {
+        if (a.Type == FileType.Symlink) row.Append(" → ").Append(PathText.Escape(a.LinkTarget ?? ""));
+        else if (a.HardlinkTarget is not null) row.Append(" ⇒ ").Append(PathText.Escape(a.HardlinkTarget));
     }
 
     internal static string Status(ChangeKind k) => k switch
