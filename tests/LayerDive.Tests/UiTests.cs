@@ -1,3 +1,4 @@
+using LayerDive.Core.Analysis;
 using LayerDive.Ui;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
@@ -22,6 +23,56 @@ public sealed class UiTests
         Assert.Contains(@"CMD [""sh""]", ui.Screen); // the step that made no layer
         Assert.Equal(Color.DarkGray, ui.ColorOf(@"CMD [""sh""]"));
         Assert.Contains("Efficiency: 98.44 % (dive), wasted 32 kB", ui.Screen);
+    }
+
+    [Fact]
+    public void Layers_are_browsable_as_they_are_merged_while_the_rest_is_still_read()
+    {
+        // the load is held after its bottom layer: the reporting thread waits until the test lets it go on
+        using var release = new ManualResetEventSlim();
+        var progress = new HeldProgress(release, holdAt: 1);
+        var dive = new DiveMetrics();
+        var load = ImageLoader.Start(Paths.Sample, new LoadOptions { Observers = [dive], Progress = progress }, TestContext.Current.CancellationToken);
+        Assert.True(progress.Held.Wait(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        var model = load.Model;
+        Assert.Equal(1, model.LayersMerged);
+        int layers = model.Layers.Count;
+
+        using var ui = new UiHarness(new ExplorerWindow(model, null, color: true));
+        ui.Window.Refresh(progress.Last); // as the explorer's ticker does
+        ui.Redraw();
+        Assert.Matches(@"  0 +\d", ui.Lines[ui.Find("  0 ").Row]);           // the merged layer, with its size
+        Assert.Matches(@"  1 +… +…", ui.Lines[ui.Find("  1 ").Row]);          // the others still being read
+        Assert.Contains("Reading layers: 1 of " + layers + " merged", ui.Screen);
+        Assert.Contains("Current Layer Contents (layer 0)", ui.Screen);
+        Assert.Contains("── etc", ui.Screen);                                  // the bottom layer's tree is there to browse
+        ui.Press(Key.CursorDown);
+        Assert.Contains("Current Layer Contents (layer 0)", ui.Screen);        // a layer not yet merged cannot be chosen
+        ui.Press(Key.Tab, Key.E);
+        Assert.Contains("Still reading the image", ui.Screen);                 // explain needs every layer
+
+        release.Set();
+        load.Wait();
+        ui.Window.Completed(dive.Result());
+        ui.Redraw().Press(Key.Tab, Key.CursorDown);
+        Assert.Contains("Current Layer Contents (layer 1)", ui.Screen);
+        Assert.DoesNotContain("…", ui.Screen);
+        Assert.Contains("Efficiency:", ui.Screen);
+    }
+
+    /// <summary>Holds the loader's reporting thread at a number of merged layers until released.</summary>
+    private sealed class HeldProgress(ManualResetEventSlim release, int holdAt) : IProgress<LoadProgress>
+    {
+        public ManualResetEventSlim Held { get; } = new();
+        public LoadProgress? Last { get; private set; }
+
+        public void Report(LoadProgress value)
+        {
+            Last = value;
+            if (value.LayersMerged != holdAt) return;
+            Held.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+        }
     }
 
     [Fact]

@@ -16,13 +16,15 @@ internal static class ExplorerCommand
             var r = Extractor.Extract(image, shared.LoadOptions(p), model, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
             return LayerDive.Core.Text.Format("Ui.Extracted", "/" + path, r.Files, r.Directories, r.Symlinks, folder) + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
         }
-        int code = Explorer.Run(Extract, progress =>
+        ImageLoad? started = null;
+        int code = Explorer.Run(Extract, (progress, ct) =>
         {
             var dive = new DiveMetrics();
-            var model = ImageLoader.Load(image, shared.LoadOptions(p) with { Observers = [dive], Progress = progress });
-            problems.AddRange(model.Problems.Take(20).Select(x => $"layerdive: warning: {image}: {x}"));
-            return (model, dive.Result());
+            started = ImageLoader.Start(image, shared.LoadOptions(p) with { Observers = [dive], Progress = progress }, ct);
+            return (started, dive.Result);
         }, image, color);
+        if (started is { Completion.IsCompletedSuccessfully: true } done)
+            problems.AddRange(done.Model.Problems.Take(20).Select(x => $"layerdive: warning: {image}: {x}"));
         if (!p.GetValue(shared.Quiet))
             foreach (var line in problems) context.Error.WriteLine(line);
         return code;

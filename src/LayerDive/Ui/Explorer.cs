@@ -29,41 +29,103 @@ public static class Explorer
     }
 
     /// <summary>
-    /// Reads the image (<paramref name="load"/>) while a progress screen shows, then opens the explorer.
-    /// The read starts once the progress screen is up: started earlier, it slows the first frame (on
-    /// two cores the UI's start-up and the decompressors compete) more than it speeds the rest.
+    /// Opens the explorer while the image is read: a progress screen at once, then the panes as soon as
+    /// the bottom layer is merged; each layer above becomes browsable as it is merged, and the image's
+    /// figures come in at the end. <paramref name="start"/> starts the load (on the UI loop's first
+    /// iteration, right after the first frame: started earlier, the read slows the first frame, as on two
+    /// cores the UI's start-up and the decompressors compete) and gives the dive metrics at its end.
+    /// A bad image ends the explorer with its error, as the other commands give it.
     /// </summary>
-    public static int Run(Func<string, int, string, ImageModel, string> extract, Func<IProgress<LoadProgress>, (ImageModel Model, DiveMetricsResult Dive)> load, string image, bool color)
+    public static int Run(Func<string, int, string, ImageModel, string> extract,
+        Func<IProgress<LoadProgress>, CancellationToken, (ImageLoad Load, Func<DiveMetricsResult> Dive)> start, string image, bool color)
     {
         LoadProgress? latest = null;
         var progress = new Progress(p => Volatile.Write(ref latest, p));
-        Task<(ImageModel Model, DiveMetricsResult Dive)>? work = null;
+        using var cancel = new CancellationTokenSource();
+        Task<(ImageLoad Load, Func<DiveMetricsResult> Dive)>? opening = null;
 
         using var app = Application.Create();
         app.Init();
         var loading = new Window { Title = $"LayerDive: {image}" };
         var label = new Label { X = 2, Y = 1, Text = LayerDive.Core.Text.Get("Ui.Reading") };
         loading.Add(label);
-        // the loader reports from its own threads; a timer on the UI loop shows the latest report and notices the end
-        void Start(object? sender, EventArgs e) => work ??= Task.Run(() => load(progress));
+        void Start(object? sender, EventArgs e) => opening ??= Task.Run(() => start(progress, cancel.Token));
         app.Iteration += Start; // the first iteration comes right after the first frame
-        app.AddTimeout(TimeSpan.FromMilliseconds(100), () =>
+        // The loader reports from its own threads; a ticker posts to the UI loop to show the latest report
+        // and notice the changes. (A timeout on the UI loop itself would keep Terminal.Gui 2.5's loop
+        // spinning on one of the two cores until it is due: issue gui-cs/Terminal.Gui#3812.)
+        using (Tick(app, () =>
         {
-            work ??= Task.Run(() => load(progress));
-            if (Volatile.Read(ref latest) is { } p)
-                label.Text = LayerDive.Core.Text.Format("Ui.Progress", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(p.BytesTotal));
-            if (!work.IsCompleted) return true;
+            opening ??= Task.Run(() => start(progress, cancel.Token));
+            // only a change is drawn: a redraw costs the loop, and the two cores are the decompressors'
+            if (Volatile.Read(ref latest) is { } p && LayerDive.Core.Text.Format("Ui.Progress", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(p.BytesTotal)) is var text && text != label.Text)
+                label.Text = text;
+            bool browsable = opening is { IsCompletedSuccessfully: true } o && (o.Result.Load.Model.LayersMerged > 0 || o.Result.Load.Completion.IsCompleted);
+            if (!browsable && opening?.IsFaulted != true) return true;
             app.RequestStop(loading);
             return false;
-        });
-        app.Run(loading);
+        }))
+            app.Run(loading);
         app.Iteration -= Start;
         loading.Dispose();
-        if (work is not { IsCompleted: true }) return 0; // the user quit while the image was being read
-        var (model, dive) = work.GetAwaiter().GetResult(); // a bad image: its error, as the other commands give it
-        using var window = new ExplorerWindow(model, dive, color) { Extract = (path, layer, folder) => extract(path, layer, folder, model) };
-        app.Run(window);
+        if (opening is not { IsCompleted: true })
+        {
+            cancel.Cancel(); // the user quit while the image was being opened
+            return 0;
+        }
+        var (load, dive) = opening.GetAwaiter().GetResult(); // an image that does not open: its error
+        if (load.Completion.IsFaulted) load.Wait(); // nor one whose bottom layer is bad
+        var model = load.Model;
+        using var window = new ExplorerWindow(model, load.Completion.IsCompleted ? dive() : null, color)
+        {
+            Extract = (path, layer, folder) => extract(path, layer, folder, model),
+        };
+        using (Tick(app, () =>
+        {
+            if (window.IsComplete) return false;
+            if (load.Completion.IsFaulted)
+            {
+                app.RequestStop(window); // a bad layer further up: the explorer ends with its error
+                return false;
+            }
+            if (load.Completion.IsCompleted)
+            {
+                window.Completed(dive());
+                return false;
+            }
+            window.Refresh(Volatile.Read(ref latest));
+            return true;
+        }))
+            app.Run(window);
+        if (!load.Completion.IsCompleted)
+        {
+            cancel.Cancel(); // the user quit while layers were still being read
+            load.Completion.ContinueWith(_ => { }, TaskScheduler.Default).Wait();
+            return 0;
+        }
+        load.Wait(); // throws the error of a bad layer
         return 0;
+    }
+
+    /// <summary>Runs <paramref name="tick"/> on the UI loop every 100 ms until it returns false or the ticker is disposed.</summary>
+    private static Ticker Tick(IApplication app, Func<bool> tick) => new(app, tick);
+
+    private sealed class Ticker : IDisposable
+    {
+        private readonly Timer _timer;
+        private volatile bool _running = true;
+
+        public Ticker(IApplication app, Func<bool> tick) =>
+            _timer = new Timer(_ =>
+            {
+                if (_running) app.Invoke(() => { if (_running) _running = tick(); });
+            }, null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+
+        public void Dispose()
+        {
+            _running = false;
+            _timer.Dispose();
+        }
     }
 
     private sealed class Progress(Action<LoadProgress> report) : IProgress<LoadProgress>

@@ -46,7 +46,9 @@ public sealed class ExplorerWindow : Window
     private readonly FrameView _explain;
     private bool _searching;
     private string _search = "";
-    private readonly IReadOnlyList<RemovableItem> _removable;
+    private IReadOnlyList<RemovableItem> _removable = [];
+    private int _merged;
+    private LoadProgress? _progress;
     private readonly TextLinesView _explainText;
 
     /// <summary>Writes a path of the tree after a layer into a folder; returns what to tell the user.</summary>
@@ -54,12 +56,14 @@ public sealed class ExplorerWindow : Window
 
     private bool _extracting;
 
-    public ExplorerWindow(ImageModel model, DiveMetricsResult dive, bool color)
+    /// <summary>
+    /// The explorer over <paramref name="model"/>, which may still be loading: then <paramref name="dive"/>
+    /// is null, only the merged layers can be selected, and <see cref="Refresh"/> and <see cref="Completed"/>
+    /// bring in the rest as the load goes on.
+    /// </summary>
+    public ExplorerWindow(ImageModel model, DiveMetricsResult? dive, bool color)
     {
         _model = model;
-        var overlay = OverlayMetrics.Compute(model);
-        _removable = overlay.Items;
-        var imageLines = Explorer.ImageLines(model, dive, overlay);
         _palette = new Palette(color);
         Title = $"LayerDive: {model.Name}";
         BorderStyle = LineStyle.None;
@@ -71,7 +75,7 @@ public sealed class ExplorerWindow : Window
         _layerDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         _layerDetailsFrame.Add(_layerDetails);
         _imageFrame = new FrameView { Title = Texts.Get("Ui.ImageDetails"), X = 0, Y = Pos.Bottom(_layerDetailsFrame), Width = Dim.Percent(40), Height = Dim.Fill(1), CanFocus = false };
-        _imageDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = imageLines };
+        _imageDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         _imageFrame.Add(_imageDetails);
         _treeFrame = new FrameView { Title = Texts.Format("Ui.CurrentLayer", 0), X = Pos.Right(_layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
         _tree = new FileTreeView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
@@ -93,8 +97,44 @@ public sealed class ExplorerWindow : Window
             else ApplyFilter(_filter.Text);
         };
         _tree.Changed += UpdateStatus;
+        _merged = model.LayersMerged;
+        if (dive is not null) Completed(dive);
+        else Refresh(null);
         ShowLayer(_layers.SelectedLayer);
         _layers.SetFocus();
+        UpdateStatus();
+    }
+
+    /// <summary>True once every layer is merged and the image's figures are in.</summary>
+    public bool IsComplete { get; private set; }
+
+    /// <summary>While the image is read: shows the layers merged since, and how far the read has come.</summary>
+    public void Refresh(LoadProgress? progress)
+    {
+        if (IsComplete || (progress is not null && progress == _progress)) return;
+        _progress = progress;
+        _imageDetails.Lines =
+        [
+            Texts.Format("Ui.Image", _model.Name, _model.Config.Platform),
+            "",
+            progress is null ? Texts.Get("Ui.Reading")
+                : Texts.Format("Ui.Progress", progress.LayersMerged, progress.LayerCount, Units.HumanBytes(progress.BytesRead), Units.HumanBytes(progress.BytesTotal)),
+        ];
+        int merged = _model.LayersMerged;
+        if (merged == _merged) return;
+        _merged = merged;
+        _layers.SetNeedsDraw();
+    }
+
+    /// <summary>The image is read: its efficiency, what the overlay merge makes removable, and what needs every layer.</summary>
+    public void Completed(DiveMetricsResult dive)
+    {
+        var overlay = OverlayMetrics.Compute(_model);
+        _removable = overlay.Items;
+        _imageDetails.Lines = Explorer.ImageLines(_model, dive, overlay);
+        _merged = _model.LayersMerged;
+        IsComplete = true;
+        _layers.SetNeedsDraw();
         UpdateStatus();
     }
 
@@ -234,6 +274,11 @@ public sealed class ExplorerWindow : Window
             return true;
         }
         if (key == Key.Esc) return true; // Esc closes overlays; it never quits
+        if (!IsComplete && _tree.HasFocus && (key == Key.E || key == Key.W || key == Key.E.WithCtrl))
+        {
+            Say(Texts.Get("Ui.StillReading"));
+            return true;
+        }
         if (key == Key.E && _tree.HasFocus && _tree.Current is { } row)
         {
             var explanation = Explainer.Explain(_model, row.Node.Path);

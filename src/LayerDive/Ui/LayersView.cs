@@ -14,32 +14,35 @@ public sealed class LayersView : View
 {
     private readonly ImageModel _model;
     private readonly Palette _palette;
-    private readonly List<(int? Layer, string Text)> _lines = [];
+    private readonly List<(int? Layer, string Command)> _lines = [];
     private int _top;
 
     public LayersView(ImageModel model, Palette palette)
     {
         _model = model;
         _palette = palette;
-        long total = Math.Max(1, model.SizeBytes);
         var history = model.Config.History.Count > 0 ? model.Config.History
             : model.Layers.Select(l => new HistoryEntry(l.Index, null, "", null, null, false) { LayerIndex = l.Index }).ToList();
         foreach (var h in history)
         {
-            if (h.LayerIndex is int i && i < model.Layers.Count)
-            {
-                var l = model.Layers[i];
-                int bar = (int)Math.Round(5.0 * l.Size / total);
-                _lines.Add((i, $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {new string('█', bar) + new string('·', 5 - bar)} {OneLine(l.CreatedBy)}"));
-            }
-            else if (h.LayerIndex is null)
-            {
-                _lines.Add((null, $"    {"",8} {"",8}       {OneLine(h.CreatedBy)}"));
-            }
+            if (h.LayerIndex is int i && i < model.Layers.Count) _lines.Add((i, OneLine(model.Layers[i].CreatedBy)));
+            else if (h.LayerIndex is null) _lines.Add((null, OneLine(h.CreatedBy)));
         }
         for (int i = 0; i < model.Layers.Count; i++)
-            if (!_lines.Any(x => x.Layer == i)) _lines.Add((i, $"{i,3} {Units.HumanBytes(model.Layers[i].Size),8} {Units.HumanBytes(model.Layers[i].CompressedSize),8}       "));
+            if (!_lines.Any(x => x.Layer == i)) _lines.Add((i, ""));
         SelectedLayer = model.Layers.Count > 0 ? 0 : -1;
+    }
+
+    /// <summary>A line of the pane: a layer's figures (once it is merged) and command, or a step that made no layer.</summary>
+    private string LineText(int? layer, string command)
+    {
+        if (layer is not int i) return $"    {"",8} {"",8}       {command}";
+        if (i >= _model.LayersMerged) return $"{i,3} {"…",8} {"…",8}       {command}";
+        var l = _model.Layers[i];
+        long total = Math.Max(1, _model.IsComplete ? _model.SizeBytes : _model.Layers.Take(_model.LayersMerged).Sum(x => x.Size));
+        int bar = _model.IsComplete ? (int)Math.Round(5.0 * l.Size / total) : 0;
+        string share = _model.IsComplete ? new string('█', bar) + new string('·', 5 - bar) : "     ";
+        return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {command}";
     }
 
     public static string Header => LayerDive.Core.Text.Get("Ui.LayersHeader");
@@ -50,9 +53,10 @@ public sealed class LayersView : View
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Replace("/bin/sh -c #(nop) ", "").Replace("/bin/sh -c ", "RUN ");
 
+    /// <summary>Selects a layer; only a merged one can be (the image may still be being read).</summary>
     public void Select(int layer)
     {
-        if (layer < 0 || layer >= _model.Layers.Count || layer == SelectedLayer) return;
+        if (layer < 0 || layer >= _model.LayersMerged || layer == SelectedLayer) return;
         SelectedLayer = layer;
         SetNeedsDraw();
         SelectionChanged?.Invoke(layer);
@@ -74,8 +78,9 @@ public sealed class LayersView : View
             int i = _top + row;
             Move(0, row + 1);
             if (i >= _lines.Count) { SetAttribute(normal); AddStr(new string(' ', Viewport.Width)); continue; }
-            var (layer, text) = _lines[i];
-            var attr = layer is null ? _palette.Dim(normal) : normal;
+            var (layer, command) = _lines[i];
+            string text = LineText(layer, command);
+            var attr = layer is null || layer >= _model.LayersMerged ? _palette.Dim(normal) : normal;
             if (layer == SelectedLayer) attr = HasFocus || !_palette.Color ? _palette.Cursor(normal) : new Terminal.Gui.Drawing.Attribute(Color.Black, Color.Gray);
             SetAttribute(attr);
             AddStr(TextLinesView.Clip(text, Viewport.Width));
@@ -89,7 +94,7 @@ public sealed class LayersView : View
         if (key == Key.CursorUp || key == Key.K) Select(SelectedLayer - 1);
         else if (key == Key.CursorDown || key == Key.J) Select(SelectedLayer + 1);
         else if (key == Key.PageUp || key == Key.U) Select(Math.Max(0, SelectedLayer - page));
-        else if (key == Key.PageDown || key == Key.D) Select(Math.Min(_model.Layers.Count - 1, SelectedLayer + page));
+        else if (key == Key.PageDown || key == Key.D) Select(Math.Min(_model.LayersMerged - 1, SelectedLayer + page));
         else return false;
         return true;
     }

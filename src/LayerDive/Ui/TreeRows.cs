@@ -66,8 +66,9 @@ public sealed class TreeRows(ImageModel model)
     {
         _collapsed.Clear();
         if (!collapsed) return;
-        foreach (var n in model.AllNodes())
-            if (!n.IsRoot && n.ChildCount > 0) _collapsed.Add(n);
+        lock (model.Sync) // the image may still be being read
+            foreach (var n in model.AllNodes())
+                if (!n.IsRoot && n.ChildCount > 0) _collapsed.Add(n);
     }
 
     /// <summary>What the selected view says of a node (null: not shown at all after this layer).</summary>
@@ -100,8 +101,17 @@ public sealed class TreeRows(ImageModel model)
         return state.IsPresent ? (RowStatus.Unchanged, state.Attributes) : null;
     }
 
-    /// <summary>The rows, depth first; a directory shows Modified when something beneath it changed (as dive does).</summary>
+    /// <summary>
+    /// The rows, depth first; a directory shows Modified when something beneath it changed (as dive does).
+    /// Built under the model's lock, as the layers above may still be being merged; the rows keep what
+    /// they show (attributes never change once written), so drawing them needs no lock.
+    /// </summary>
     public List<TreeRow> Build()
+    {
+        lock (model.Sync) return BuildRows();
+    }
+
+    private List<TreeRow> BuildRows()
     {
         _opaque.Clear();
         if (Layer >= 0 && Layer < model.Layers.Count)

@@ -23,17 +23,14 @@ public sealed class UiHarness : IDisposable
     private readonly SessionToken? _token;
 
     public UiHarness(string image, int width = 120, int height = 60, bool color = true, bool extract = false)
+        : this(Open(image, color, extract), width, height)
     {
-        var dive = new DiveMetrics();
-        var model = Images.Load(image, new LoadOptions { Observers = [dive] });
-        Window = new ExplorerWindow(model, dive.Result(), color)
-        {
-            Extract = !extract ? null : (path, layer, folder) =>
-            {
-                var r = Extractor.Extract(image, new LoadOptions(), model, path, layer, folder);
-                return $"extracted /{path}: {r.Files} files, {r.Directories} directories, {r.Symlinks} links to {folder}";
-            },
-        };
+    }
+
+    /// <summary>Drives a window made by the test (a model still loading, say).</summary>
+    public UiHarness(ExplorerWindow window, int width = 120, int height = 60)
+    {
+        Window = window;
         _app = Application.Create();
         _app.Init(DriverRegistry.Names.ANSI);
         _app.Driver!.SetScreenSize(width, height);
@@ -42,6 +39,27 @@ public sealed class UiHarness : IDisposable
     }
 
     public ExplorerWindow Window { get; }
+
+    private static ExplorerWindow Open(string image, bool color, bool extract)
+    {
+        var dive = new DiveMetrics();
+        var model = Images.Load(image, new LoadOptions { Observers = [dive] });
+        return new ExplorerWindow(model, dive.Result(), color)
+        {
+            Extract = !extract ? null : (path, layer, folder) =>
+            {
+                var r = Extractor.Extract(image, new LoadOptions(), model, path, layer, folder);
+                return $"extracted /{path}: {r.Files} files, {r.Directories} directories, {r.Symlinks} links to {folder}";
+            },
+        };
+    }
+
+    /// <summary>Draws again (after the test changed the window from outside, as the explorer's ticker does).</summary>
+    public UiHarness Redraw()
+    {
+        _app.LayoutAndDraw(false);
+        return this;
+    }
 
     public UiHarness Press(params Key[] keys)
     {
