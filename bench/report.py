@@ -25,7 +25,13 @@ for (group, name), runs in rows.items():
     walls = [w for w, _ in runs]
     rss = max(m for _, m in runs) / 1024
     ratio, target = '', ''
-    if group in limits and name.startswith('layerdive'):
+    if name.startswith('ui '):
+        rss = rss if name == 'ui explorer complete' else None
+        if name == 'ui first frame':
+            target = f"target < 1 s ({'met' if statistics.median(walls) < 1 else 'over'})"
+        elif name == 'ui explorer complete' and med((group, 'layerdive ls')):
+            ratio = f"{statistics.median(walls) / med((group, 'layerdive ls')):.2f} x layerdive ls"
+    elif group in limits and name.startswith('layerdive'):
         limit, bound, target = limits[group]
         ratio = f"{statistics.median(walls) / med((group, limit)):.2f} x {limit}"
     elif group == 'uncompressed' and name.startswith('layerdive') and gzip_ls:
@@ -37,4 +43,5 @@ for (group, name), runs in rows.items():
         target = (target + '; ' if target else '') + f"RSS <= {budget:.0f} MiB ({'met' if rss <= budget else 'over'})"
         if group == 'scaling':
             ratio = f"{(rss - base_rss) * 2**20 / n:.0f} B/entry over the sample's {base_rss:.0f} MiB"
-    print(f"| {group} | {name} | {min(walls):.2f} | {statistics.median(walls):.2f} | {rss:.0f} | {ratio} | {target} |")
+    shown = '' if rss is None else f"{rss:.0f}"
+    print(f"| {group} | {name} | {min(walls):.2f} | {statistics.median(walls):.2f} | {shown} | {ratio} | {target} |")

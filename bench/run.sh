@@ -5,7 +5,7 @@
 #
 # Uses (or builds, as root, with ../shared/tools/make-corpus.sh) the 1 GB "big" image, times the
 # decompression limits (gzip -dc, pigz -dc, zstd -dc, cat) and layerdive (ls, --ci) on its gzip, zstd
-# and uncompressed forms, then a synthetic scaling series (1e4, 1e5, 1e6 entries; 1 and 50 layers).
+# and uncompressed forms, the explorer's first frame, panes and end of read in tmux, then a synthetic scaling series (1e4, 1e5, 1e6 entries; 1 and 50 layers).
 # Prints a table of min/median wall time, peak RSS and ratios to the limit (bench/report.py).
 # Results stay in $OUT (default $TMPDIR/layerdive-bench); nothing is cached between runs.
 set -euo pipefail
@@ -17,7 +17,7 @@ SCALES=${SCALES:-"10000 100000 1000000"}
 mkdir -p "$OUT"
 
 need=()
-for pair in pigz:pigz zstd:zstd /usr/bin/time:time python3:python3; do
+for pair in pigz:pigz zstd:zstd /usr/bin/time:time python3:python3 tmux:tmux; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x ${pair%%:*} ]] || need+=("${pair#*:}")
 done
 if ((${#need[@]})); then
@@ -57,6 +57,32 @@ measure() { # measure GROUP NAME ENTRIES CMD... (exit status 1 is a CI verdict, 
   done
 }
 warm() { cat "$@" > /dev/null; }
+ui() { # ui GROUP IMAGE: the explorer in a 120x36 tmux pane; times its first frame, its panes, the end of the read
+  local group=$1 image=$2 r start now screen first open done
+  for ((r = 1; r <= ROUNDS; r++)); do
+    tmux kill-session -t ldbench 2>/dev/null || true
+    start=$(date +%s%N); first=""; open=""; done=""
+    rm -f "$OUT/ui-rss.txt"
+    tmux new-session -d -s ldbench -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/ui-rss.txt' $LD '$image'; sleep 60"
+    while :; do
+      now=$(( $(date +%s%N) - start ))
+      screen=$(tmux capture-pane -p -t ldbench 2>/dev/null || true)
+      [[ -z $first && $screen == *LayerDive* ]] && first=$now
+      [[ -z $open && $screen == *Layers* ]] && open=$now
+      [[ -n $open && $screen == *Efficiency:* ]] && { done=$now; break; }
+      (( now > 60000000000 )) && break
+      sleep 0.01
+    done
+    tmux send-keys -t ldbench q 2>/dev/null || true # quit, so that the peak RSS is written
+    for _ in $(seq 50); do [[ -s $OUT/ui-rss.txt ]] && break; sleep 0.1; done
+    tmux kill-session -t ldbench 2>/dev/null || true
+    for pair in "first frame:$first" "explorer open:$open" "explorer complete:$done"; do
+      local rss=0
+      [[ ${pair%%:*} == "explorer complete" && -s $OUT/ui-rss.txt ]] && rss=$(tail -1 "$OUT/ui-rss.txt")
+      [[ -n ${pair#*:} ]] && printf '%s\tui %s\t%d\t%s\t%s\t%s\n' "$group" "${pair%%:*}" "$r" "$(awk "BEGIN {print ${pair#*:} / 1e9}")" "$rss" "$ENTRIES" >> "$RESULTS"
+    done
+  done
+}
 ENTRIES=$(awk -F'\t' '/^#total/ {print $6}' "$GEN/big.layers.tsv")
 
 echo "bench: big, gzip form" >&2
@@ -65,18 +91,21 @@ measure gzip "gzip -dc" "$ENTRIES" sh -c 'for f; do gzip -dc "$f"; done' sh "${G
 measure gzip "pigz -dc" "$ENTRIES" sh -c 'for f; do pigz -dc "$f"; done' sh "${GZ[@]}"
 measure gzip "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci" --quiet
 measure gzip "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
+ui gzip "$GEN/big/oci"
 
 echo "bench: big, zstd form" >&2
 warm "${ZS[@]}"
 measure zstd "zstd -dc" "$ENTRIES" sh -c 'for f; do zstd -qdc "$f"; done' sh "${ZS[@]}"
 measure zstd "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci-zstd" --quiet
 measure zstd "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-zstd" --ci --quiet
+ui zstd "$GEN/big/oci-zstd"
 
 echo "bench: big, uncompressed form" >&2
 warm "${UN[@]}"
 measure uncompressed "cat" "$ENTRIES" sh -c 'cat "$@" > /dev/null' sh "${UN[@]}"
 measure uncompressed "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci-uncompressed" --quiet
 measure uncompressed "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-uncompressed" --ci --quiet
+ui uncompressed "$GEN/big/oci-uncompressed"
 measure uncompressed "layerdive ls (docker-archive)" "$ENTRIES" "$LD" ls "$GEN/big/big.docker-archive.tar" --quiet
 
 echo "bench: baseline (the bundled sample)" >&2

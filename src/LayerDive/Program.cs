@@ -7,11 +7,10 @@ if (Environment.GetEnvironmentVariable("LAYERDIVE_STATS") is "1")
 {
     // one line of figures for the benchmark and for profiling sessions
     var gc = GC.GetGCMemoryInfo();
-    long live = GC.GetTotalMemory(forceFullCollection: true);
     using var self = Process.GetCurrentProcess();
     Console.Error.WriteLine(
         $"layerdive: stats: wall {clock.Elapsed.TotalSeconds:0.000} s, cpu {self.TotalProcessorTime.TotalSeconds:0.000} s, " +
         $"peak rss {self.PeakWorkingSet64 >> 20} MiB, gc heap {gc.HeapSizeBytes >> 20} MiB (peak committed {gc.TotalCommittedBytes >> 20} MiB), " +
-        $"allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, gc {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, live at exit {live >> 20} MiB");
+        $"allocated {GC.GetTotalAllocatedBytes() >> 20} MiB, gc {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
 }
 return code;
