@@ -36,8 +36,12 @@ public interface ILayerObserver
     void OnLayerMerged(LayerInfo layer);
 }
 
-/// <summary>How far loading has come.</summary>
-public sealed record LoadProgress(int LayersMerged, int LayerCount, long BytesRead, long BytesTotal);
+/// <summary>How far loading has come, and how long it took so far.</summary>
+public sealed record LoadProgress(int LayersMerged, int LayerCount, long BytesRead, long BytesTotal, TimeSpan Elapsed = default)
+{
+    /// <summary>The time left if the rest reads at the pace so far (null before anything is read).</summary>
+    public TimeSpan? Remaining => BytesRead <= 0 ? null : Elapsed * ((double)Math.Max(0, BytesTotal - BytesRead) / BytesRead);
+}
 
 /// <summary>A load under way: its model fills in layer by layer (see <see cref="ImageModel.Sync"/>).</summary>
 public sealed class ImageLoad
@@ -160,6 +164,7 @@ public static class ImageLoader
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CancellationTokenSource _cts;
         private readonly long _total;
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
         private long _bytesRead;
 
         public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options, bool sequential, CancellationToken ct)
@@ -299,7 +304,7 @@ public static class ImageLoader
                     Complete();
                     return;
                 }
-                _options.Progress?.Report(new LoadProgress(index, _feeds.Length, read, Math.Max(_total, read)));
+                _options.Progress?.Report(new LoadProgress(index, _feeds.Length, read, Math.Max(_total, read), _clock.Elapsed));
                 if (!_feeds[index].GoLive(out var next)) return;
                 contents = next!;
             }
@@ -313,7 +318,7 @@ public static class ImageLoader
                 _model.SetLayersMerged(_feeds.Length);
             }
             long read = Interlocked.Read(ref _bytesRead);
-            _options.Progress?.Report(new LoadProgress(_feeds.Length, _feeds.Length, read, Math.Max(_total, read)));
+            _options.Progress?.Report(new LoadProgress(_feeds.Length, _feeds.Length, read, Math.Max(_total, read), _clock.Elapsed));
             _done.TrySetResult();
         }
     }

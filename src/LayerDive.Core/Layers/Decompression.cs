@@ -45,18 +45,28 @@ public static class Decompression
         Compression.None => compressed,
         Compression.Gzip => new GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true),
         Compression.Zstd => OpenZstd(compressed, contentVerifiedElsewhere),
-        Compression.Xz => new XZStream(compressed),
-        Compression.Bzip2 => BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false),
+        Compression.Xz => OpenXz(compressed),
+        Compression.Bzip2 => OpenBzip2(compressed),
         _ => throw new ArgumentOutOfRangeException(nameof(compression)),
     };
+
+    // SharpCompress is loaded only when one of these runs (a method that names its types loads it when compiled)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Stream OpenXz(Stream compressed) => new XZStream(compressed);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Stream OpenBzip2(Stream compressed) =>
+        BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false);
 
     /// <summary>True when zstd is decoded by the system's libzstd rather than the managed port.</summary>
     public static bool NativeZstdAvailable => NativeZstd.Available;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private static Stream OpenZstd(Stream compressed, bool ignoreChecksum) =>
         NativeZstd.Available ? new NativeZstd.DecompressionStream(compressed, ignoreChecksum) : OpenManagedZstd(compressed, ignoreChecksum);
 
     /// <summary>The managed zstd decoder (SharpCompress), used where libzstd cannot be loaded.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static Stream OpenManagedZstd(Stream compressed, bool ignoreChecksum)
     {
         var decompressor = new SharpCompress.Compressors.ZStandard.Decompressor();

@@ -118,7 +118,7 @@ public sealed class ExplorerWindow : Window
             Texts.Format("Ui.Image", _model.Name, _model.Config.Platform),
             "",
             progress is null ? Texts.Get("Ui.Reading")
-                : Texts.Format("Ui.Progress", progress.LayersMerged, progress.LayerCount, Units.HumanBytes(progress.BytesRead), Units.HumanBytes(progress.BytesTotal)),
+                : Explorer.ProgressText(progress),
         ];
         int merged = _model.LayersMerged;
         if (merged == _merged) return;
