@@ -331,7 +331,7 @@ public static class ImageLoader
     {
         private const int RunLength = 256;
         /// <summary>Entries a layer above may hold before its reader waits for the layers below.</summary>
-        private const int MaxHeld = 1 << 15;
+        private const int MaxHeld = 1 << 13;
 
         private readonly object _gate = new();
         private readonly ManualResetEventSlim _wentLive = new(false);

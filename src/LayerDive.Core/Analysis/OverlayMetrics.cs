@@ -25,12 +25,6 @@ public sealed record OverlayMetricsResult(long RemovableBytes, double OverlayEff
 
 public static class OverlayMetrics
 {
-    /// <summary>
-    /// Every file content stored in a layer and not visible after the top layer: earlier copies of
-    /// paths later replaced or rewritten, and everything hidden by whiteouts, opaque directories and
-    /// type changes. Content shared by hardlinks counts once, and not at all while any of its names
-    /// is still visible.
-    /// </summary>
     /// <summary>The content identities (inodes) visible after the top layer, under any name.</summary>
     public static HashSet<long> VisibleInodes(ImageModel model)
     {
@@ -42,6 +36,12 @@ public static class OverlayMetrics
         return inodes;
     }
 
+    /// <summary>
+    /// Every file content stored in a layer and not visible after the top layer: earlier copies of
+    /// paths later replaced or rewritten, and everything hidden by whiteouts, opaque directories and
+    /// type changes. Content shared by hardlinks counts once, and not at all while any of its names
+    /// is still visible.
+    /// </summary>
     public static OverlayMetricsResult Compute(ImageModel model)
     {
         var visibleInodes = VisibleInodes(model);

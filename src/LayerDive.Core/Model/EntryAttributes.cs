@@ -29,15 +29,15 @@ public sealed class EntryAttributes
     /// <summary>XxHash128 of the file's bytes (regular files and hardlinks).</summary>
     public UInt128 ContentHash { get; init; }
     /// <summary>SHA-256 of the file's bytes, only when the analysis was asked for it (ground-truth listings).</summary>
-    public byte[]? Sha256 { get; init; }
+    public byte[]? Sha256 { get => _rare?.Sha256; init { if (value is not null) Rare.Sha256 = value; } }
     /// <summary>Symlink target.</summary>
-    public string? LinkTarget { get; init; }
-    public int DevMajor { get; init; }
-    public int DevMinor { get; init; }
+    public string? LinkTarget { get => _rare?.LinkTarget; init { if (value is not null) Rare.LinkTarget = value; } }
+    public int DevMajor { get => _rare?.DevMajor ?? 0; init { if (value != 0) Rare.DevMajor = value; } }
+    public int DevMinor { get => _rare?.DevMinor ?? 0; init { if (value != 0) Rare.DevMinor = value; } }
     /// <summary>Identity of the file's content object: equal for the paths of one hardlink group.</summary>
     public long Inode { get; init; }
     /// <summary>For a path written as a tar hardlink: the path it links to (normalised).</summary>
-    public string? HardlinkTarget { get; init; }
+    public string? HardlinkTarget { get => _rare?.HardlinkTarget; init { if (value is not null) Rare.HardlinkTarget = value; } }
     /// <summary>The size the tar header of this entry declared (dive counts these); 0 for hardlinks.</summary>
     public long HeaderSize { get; init; }
     /// <summary>An overlay-native whiteout or opaque marker left in the tar (kept as what it is).</summary>
@@ -46,6 +46,21 @@ public sealed class EntryAttributes
     public bool Implicit { get; init; }
 
     public bool IsDirectory => Type == FileType.Directory;
+
+    // what few paths have (link targets, device numbers, a SHA-256 on request) lives aside: the tree keeps
+    // one of these objects per path and version, so each field here costs every entry
+    private RareAttributes? _rare;
+
+    private RareAttributes Rare => _rare ??= new RareAttributes();
+
+    private sealed class RareAttributes
+    {
+        public byte[]? Sha256;
+        public string? LinkTarget;
+        public string? HardlinkTarget;
+        public int DevMajor;
+        public int DevMinor;
+    }
 
     /// <summary>Which attributes differ between two versions of a path (mtime excluded).</summary>
     public AttributeChange Diff(EntryAttributes other)

@@ -10,14 +10,15 @@ namespace LayerDive.Core.Model;
 public sealed class TreeNode
 {
     private Dictionary<string, TreeNode>? _children;
-    private ChangeRecord[] _history;
+    // most paths have one record, kept inline; a longer history lives in _more (all of it, the first included)
+    private ChangeRecord _first;
+    private ChangeRecord[]? _more;
     private int _count;
 
     internal TreeNode(string name, TreeNode? parent)
     {
         Name = name;
         Parent = parent;
-        _history = [];
     }
 
     /// <summary>The last path segment ("" for the root).</summary>
@@ -26,7 +27,8 @@ public sealed class TreeNode
     public bool IsRoot => Parent is null;
 
     /// <summary>The history, oldest first.</summary>
-    public ReadOnlySpan<ChangeRecord> History => _history.AsSpan(0, _count);
+    public ReadOnlySpan<ChangeRecord> History =>
+        _count <= 1 ? MemoryMarshal.CreateReadOnlySpan(ref _first, _count) : _more.AsSpan(0, _count);
 
     /// <summary>Every child this path ever had, visible or not, in no particular order.</summary>
     public IEnumerable<TreeNode> AllChildren => _children?.Values ?? Enumerable.Empty<TreeNode>();
@@ -49,8 +51,9 @@ public sealed class TreeNode
     /// <summary>The record in force after layer <paramref name="layer"/>, or null when none is.</summary>
     public ChangeRecord? StateAt(int layer)
     {
-        for (int i = _count - 1; i >= 0; i--)
-            if (_history[i].Layer <= layer) return _history[i];
+        var history = History;
+        for (int i = history.Length - 1; i >= 0; i--)
+            if (history[i].Layer <= layer) return history[i];
         return null;
     }
 
@@ -60,10 +63,11 @@ public sealed class TreeNode
     /// <summary>The record layer <paramref name="layer"/> wrote for this path, if it wrote one.</summary>
     public ChangeRecord? RecordIn(int layer)
     {
-        for (int i = _count - 1; i >= 0; i--)
+        var history = History;
+        for (int i = history.Length - 1; i >= 0; i--)
         {
-            if (_history[i].Layer == layer) return _history[i];
-            if (_history[i].Layer < layer) break;
+            if (history[i].Layer == layer) return history[i];
+            if (history[i].Layer < layer) break;
         }
         return null;
     }
@@ -92,9 +96,9 @@ public sealed class TreeNode
     /// <summary>The last layer whose entries wrote this node or went through it (the merge's bookkeeping).</summary>
     internal int WrittenIn = int.MinValue;
 
-    internal ChangeRecord? Last => _count == 0 ? null : _history[_count - 1];
+    internal ChangeRecord? Last => _count == 0 ? null : _count == 1 ? _first : _more![_count - 1];
 
-    internal bool IsVisibleNow => _count > 0 && _history[_count - 1].IsPresent;
+    internal bool IsVisibleNow => Last is { IsPresent: true };
 
     internal TreeNode GetOrAddChild(string name)
     {
@@ -107,16 +111,36 @@ public sealed class TreeNode
 
     internal void Push(ChangeRecord record)
     {
-        if (_count == _history.Length)
-            Array.Resize(ref _history, _count == 0 ? 1 : _count * 2);
-        _history[_count++] = record;
+        if (_count == 0)
+        {
+            _first = record;
+            _count = 1;
+            return;
+        }
+        if (_more is null || _count == _more.Length)
+        {
+            var grown = new ChangeRecord[Math.Max(4, _count * 2)];
+            if (_count == 1) grown[0] = _first;
+            else _more.AsSpan(0, _count).CopyTo(grown);
+            _more = grown;
+        }
+        else if (_count == 1)
+        {
+            _more[0] = _first; // the history shrank to one record and grows again
+        }
+        _more[_count++] = record;
     }
 
-    internal void Pop() => _count--;
+    internal void Pop()
+    {
+        _count--;
+        if (_count == 1) _first = _more![0];
+    }
 
     internal void TrimExcess()
     {
-        if (_history.Length != _count) Array.Resize(ref _history, _count);
+        if (_count <= 1) _more = null;
+        else if (_more!.Length != _count) Array.Resize(ref _more, _count);
         _children?.TrimExcess();
     }
 }
