@@ -14,8 +14,10 @@ public sealed class DecompressionTests
         return b;
     }
 
+    /// <summary>Reads the stream to its end, then disposes it (a native decoder goes back to its pool).</summary>
     private static byte[] DecodeAll(Stream s)
     {
+        using var _ = s;
         var ms = new MemoryStream();
         var buf = new byte[777]; // odd sizes exercise partial reads
         int n;
@@ -51,5 +53,25 @@ public sealed class DecompressionTests
         var garbage = (byte[])whole.Clone();
         for (int i = 16; i < garbage.Length; i += 5) garbage[i] ^= 0xA5;
         Assert.Throws<InvalidDataException>(() => DecodeAll(Decompression.Open(new MemoryStream(garbage), Compression.Zstd)));
+    }
+
+    [Fact]
+    public void A_decoder_kept_for_the_next_layer_decodes_it_whole_after_a_corrupt_or_abandoned_one()
+    {
+        RequireNative();
+        var first = Data(300_000, 5);
+        var second = Data(250_000, 9);
+        var a = ImageBuilder.Compress(first, LayerCompression.Zstd).Bytes;
+        var b = ImageBuilder.Compress(second, LayerCompression.Zstd).Bytes;
+        // one stream abandoned half way, one corrupt: their contexts go back to the pool in those states
+        using (var half = Decompression.Open(new MemoryStream(a), Compression.Zstd)) half.ReadExactly(new byte[100_000]);
+        var garbage = (byte[])b.Clone();
+        for (int i = 16; i < garbage.Length; i += 5) garbage[i] ^= 0xA5;
+        Assert.Throws<InvalidDataException>(() => DecodeAll(Decompression.Open(new MemoryStream(garbage), Compression.Zstd)));
+        for (int round = 0; round < 4; round++)
+        {
+            Assert.Equal(second, DecodeAll(Decompression.Open(new MemoryStream(b), Compression.Zstd)));
+            Assert.Equal(first, DecodeAll(Decompression.Open(new MemoryStream(a), Compression.Zstd, contentVerifiedElsewhere: round % 2 == 0)));
+        }
     }
 }
