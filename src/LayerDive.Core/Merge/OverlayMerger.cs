@@ -23,7 +23,7 @@ public sealed class OverlayMerger
     private readonly List<Problem> _problems = [];
     private readonly List<TreeNode> _touched = [];
     private readonly List<HideFrame> _frames = [];
-    // the current layer's paths its markers hid, with the cause (what its entries wrote is TreeNode.WrittenIn)
+    // the current layer's paths its markers hid, with the cause (what its entries wrote is marked on the node)
     private readonly Dictionary<TreeNode, RemovalCause> _markerHidden = [];
     private LayerInfo? _layer;
     private int _n = -1;
@@ -207,7 +207,7 @@ public sealed class OverlayMerger
                 continue;
             }
             frames.RemoveAt(i);
-            if (node.WrittenIn == n)
+            if (node.WrittenIn(n))
             {
                 // the layer's entries wrote or went through it after the marker hid the lower one: it is as
                 // they left it, or the directory they imply
@@ -307,7 +307,7 @@ public sealed class OverlayMerger
             var child = node.Child(seg);
             if (child is not null && child.IsVisibleNow && child.Last!.Value.Attributes.IsDirectory)
             {
-                child.WrittenIn = _n; // the layer needs it: a marker of the layer coming later leaves it
+                child.MarkWritten(_n); // the layer needs it: a marker of the layer coming later leaves it
                 node = child;
                 continue;
             }
@@ -340,7 +340,7 @@ public sealed class OverlayMerger
             node.Push(new ChangeRecord(n, ChangeKind.Added, attributes));
         }
         Touch(node);
-        node.WrittenIn = n;
+        node.MarkWritten(n);
     }
 
     /// <summary>Records that the current layer removes the path; returns false when it did not exist below.</summary>
@@ -361,9 +361,7 @@ public sealed class OverlayMerger
     /// <summary>Notes a node the current layer gave a record, once, for the layer's counts.</summary>
     private void Touch(TreeNode node)
     {
-        if (node.Mark == _n || node.IsRoot) return;
-        node.Mark = _n;
-        _touched.Add(node);
+        if (!node.IsRoot && node.MarkCounted(_n)) _touched.Add(node);
     }
 
     /// <summary>Removes a path and everything visible under it (a non-directory replaced their directory).</summary>

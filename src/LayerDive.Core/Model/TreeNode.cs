@@ -90,11 +90,22 @@ public sealed class TreeNode
 
     // ---- mutation, for the merge only ----
 
-    /// <summary>The last layer the merge counted this node for (the merge's bookkeeping).</summary>
-    internal int Mark = int.MinValue;
+    // the merge's bookkeeping for the layer it is applying: (layer << 2) | 1 counted for the layer's figures, | 2 written by its entries
+    private int _marks = int.MinValue;
 
-    /// <summary>The last layer whose entries wrote this node or went through it (the merge's bookkeeping).</summary>
-    internal int WrittenIn = int.MinValue;
+    /// <summary>Notes that the merge counted this node for <paramref name="layer"/>; false when it had already.</summary>
+    internal bool MarkCounted(int layer)
+    {
+        int same = (_marks >> 2) == layer ? _marks : layer << 2;
+        if ((same & 1) != 0) return false;
+        _marks = same | 1;
+        return true;
+    }
+
+    /// <summary>Notes that an entry of <paramref name="layer"/> wrote this node or went through it.</summary>
+    internal void MarkWritten(int layer) => _marks = ((_marks >> 2) == layer ? _marks : layer << 2) | 2;
+
+    internal bool WrittenIn(int layer) => (_marks >> 2) == layer && (_marks & 2) != 0;
 
     internal ChangeRecord? Last => _count == 0 ? null : _count == 1 ? _first : _more![_count - 1];
 
