@@ -34,38 +34,67 @@ public sealed class DiveMetrics : ILayerObserver
         public int Count;
     }
 
-    /// <summary>A node of dive's tree of the current layer: the path it counts for, and its size.</summary>
-    private readonly record struct Item(object Key, long Size);
+    /// <summary>A node's part in the current layer's tree (stamps are the layer's index + 1): an item of it, its size, a parent in it.</summary>
+    private struct LayerMarks
+    {
+        public int Item;
+        public int Parent;
+        public long Size;
+    }
 
-    // keys: the merged tree's node for a path, or the path itself where the tree has no node (orphan whiteouts)
-    private readonly Dictionary<object, PathData> _paths = [];
+    // per path: by the node's number where the tree has a node; by the path itself where it has none
+    // (orphan whiteouts, skipped hardlinks)
+    private readonly ChunkedArray<PathData> _byNode = new();
+    private readonly Dictionary<string, PathData> _byPath = new(StringComparer.Ordinal);
     private readonly List<object> _inefficient = [];
     private readonly List<long> _layerSizes = [];
-    // the current layer's tree: its nodes by identity (a node, or a marker's path), and the nodes that have children
-    private readonly Dictionary<object, Item> _items = [];
-    private readonly HashSet<TreeNode> _parents = [];
+    // the current layer's tree: its items that are nodes of the merged tree, and the others by name:
+    // whiteout markers (dive keeps them under their own name; they count for the path they hide) and
+    // entries the merge skipped
+    private readonly ChunkedArray<LayerMarks> _marks = new();
+    private readonly List<TreeNode> _layerNodes = [];
+    private readonly Dictionary<string, (object Key, long Size)> _named = new(StringComparer.Ordinal);
     private readonly HashSet<string> _parentPaths = new(StringComparer.Ordinal);
+    private int _stamp;
 
     public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
     {
+        _stamp = layer.Index + 1;
         switch (entry.Kind)
         {
             case RawKind.Entry:
                 if (node is { IsRoot: true }) return; // the root is never a node of dive's tree
-                _items[(object?)node ?? entry.Path] = new Item((object?)node ?? entry.Path, entry.Attributes!.HeaderSize);
+                if (node is null) _named[entry.Path] = (entry.Path, entry.Attributes!.HeaderSize);
+                else SetItem(node, entry.Attributes!.HeaderSize, later: true);
                 MarkParents(node?.Parent, entry.Path);
                 break;
             case RawKind.Whiteout:
                 // sized once the layer is merged (what it hid is known by then)
-                _items[entry.MarkerPath!] = new Item((object?)node ?? entry.Path, 0);
+                _named[entry.MarkerPath!] = ((object?)node ?? entry.Path, 0);
                 MarkParents(node?.Parent, entry.MarkerPath!);
                 break;
             case RawKind.Opaque:
                 if (entry.Path.Length == 0) return;
-                object id = (object?)node ?? entry.Path;
-                if (!_items.ContainsKey(id)) _items[id] = new Item(id, 0);
+                if (node is null) _named.TryAdd(entry.Path, (entry.Path, 0));
+                else SetItem(node, 0, later: false); // the directory, unless an entry made it already
                 MarkParents(node?.Parent, entry.Path);
                 break;
+        }
+    }
+
+    /// <summary>Makes the node an item of the layer's tree; a <paramref name="later"/> entry replaces an earlier one.</summary>
+    private void SetItem(TreeNode node, long size, bool later)
+    {
+        ref var m = ref _marks[node.Number];
+        if (m.Item != _stamp)
+        {
+            m.Item = _stamp;
+            m.Size = size;
+            _layerNodes.Add(node);
+        }
+        else if (later)
+        {
+            m.Size = size;
         }
     }
 
@@ -79,35 +108,55 @@ public sealed class DiveMetrics : ILayerObserver
             return;
         }
         for (var p = parent; p is { IsRoot: false }; p = p.Parent)
-            if (!_parents.Add(p)) break;
+        {
+            ref var m = ref _marks[p.Number];
+            if (m.Parent == _stamp) break; // its ancestors are marked already
+            m.Parent = _stamp;
+        }
     }
 
     public void OnLayerMerged(LayerInfo layer)
     {
+        _stamp = layer.Index + 1;
         _layerSizes.Add(layer.Size);
         var whiteoutSizes = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var w in layer.Whiteouts) whiteoutSizes[w.MarkerPath] = w.HiddenHeaderBytes;
 
         var newlyInefficient = new List<(string Path, object Key)>();
-        foreach (var (id, item) in _items)
+        foreach (var node in _layerNodes)
         {
-            if (id is TreeNode t && _parents.Contains(t)) continue;
-            if (_parentPaths.Count > 0 && _parentPaths.Contains(id as string ?? ((TreeNode)id).Path)) continue;
+            ref var m = ref _marks[node.Number];
+            if (m.Parent == _stamp || (_parentPaths.Count > 0 && _parentPaths.Contains(node.Path))) continue;
+            Discover(node, m.Size, newlyInefficient);
+        }
+        foreach (var (name, (key, size)) in _named)
+        {
+            if (_parentPaths.Contains(name)) continue;
             // a whiteout weighs what it hid under a directory below
-            long size = id is string marker && whiteoutSizes.TryGetValue(marker, out var hidden) ? hidden : item.Size;
-            ref var data = ref CollectionsMarshal.GetValueRefOrAddDefault(_paths, item.Key, out bool existed);
-            if (!existed) data.Minimum = -1;
-            data.Cumulative += size;
-            if (data.Minimum < 0 || size < data.Minimum) data.Minimum = size;
-            data.Count++;
-            if (data.Count == 2) newlyInefficient.Add((id as string ?? ((TreeNode)id).Path, item.Key));
+            Discover(key, whiteoutSizes.TryGetValue(name, out var hidden) ? hidden : size, newlyInefficient);
         }
         // dive visits each layer child-first with names sorted: for leaves, the order of their segments
         newlyInefficient.Sort((a, b) => PathText.CompareTreeOrder(a.Path, b.Path));
         _inefficient.AddRange(newlyInefficient.Select(x => x.Key));
-        _items.Clear();
-        _parents.Clear();
+        _layerNodes.Clear();
+        _named.Clear();
         _parentPaths.Clear();
+    }
+
+    /// <summary>A leaf of the layer's tree: one more discovery of its path.</summary>
+    private void Discover(object key, long size, List<(string Path, object Key)> newlyInefficient)
+    {
+        ref var data = ref Data(key);
+        if (data.Count == 0 || size < data.Minimum) data.Minimum = size;
+        data.Cumulative += size;
+        data.Count++;
+        if (data.Count == 2) newlyInefficient.Add((key as string ?? ((TreeNode)key).Path, key));
+    }
+
+    private ref PathData Data(object key)
+    {
+        if (key is TreeNode node) return ref _byNode[node.Number];
+        return ref CollectionsMarshal.GetValueRefOrAddDefault(_byPath, (string)key, out _);
     }
 
     private static string PathOf(object key) => "/" + (key as string ?? ((TreeNode)key).Path);
@@ -115,7 +164,14 @@ public sealed class DiveMetrics : ILayerObserver
     public DiveMetricsResult Result()
     {
         long minimum = 0, discovered = 0;
-        foreach (var d in _paths.Values)
+        for (int i = 0; i < _byNode.Capacity; i++)
+        {
+            ref var d = ref _byNode[i];
+            if (d.Count == 0) continue;
+            minimum += d.Minimum;
+            discovered += d.Cumulative;
+        }
+        foreach (var d in _byPath.Values)
         {
             minimum += d.Minimum;
             discovered += d.Cumulative;
@@ -123,7 +179,7 @@ public sealed class DiveMetrics : ILayerObserver
         double efficiency = discovered == 0 ? 1.0 : (double)minimum / discovered;
         // dive sorts ascending by size in discovery order (stable for short lists) and reports in reverse
         var inefficiencies = _inefficient
-            .Select(k => new Inefficiency(PathOf(k), _paths[k].Count, _paths[k].Cumulative))
+            .Select(k => new Inefficiency(PathOf(k), Data(k).Count, Data(k).Cumulative))
             .OrderBy(i => i.CumulativeSize)
             .Reverse()
             .ToList();
@@ -131,5 +187,29 @@ public sealed class DiveMetrics : ILayerObserver
         long userSize = _layerSizes.Skip(1).Sum();
         long wasted = inefficiencies.Sum(i => i.CumulativeSize);
         return new DiveMetricsResult(efficiency, size, userSize, wasted, userSize == 0 ? 0 : (double)wasted / userSize, inefficiencies);
+    }
+}
+
+/// <summary>
+/// A growable array of structs kept in chunks small enough for the small-object heap: growing it
+/// never copies and leaves no large garbage, and an element's reference stays valid.
+/// </summary>
+internal sealed class ChunkedArray<T> where T : struct
+{
+    private const int Shift = 11;
+    private const int ChunkLength = 1 << Shift;
+    private readonly List<T[]> _chunks = [];
+
+    /// <summary>Elements allocated so far (all default until written).</summary>
+    public int Capacity => _chunks.Count << Shift;
+
+    public ref T this[int index]
+    {
+        get
+        {
+            int chunk = index >> Shift;
+            while (chunk >= _chunks.Count) _chunks.Add(new T[ChunkLength]);
+            return ref _chunks[chunk][index & (ChunkLength - 1)];
+        }
     }
 }

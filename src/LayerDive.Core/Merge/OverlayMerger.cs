@@ -28,14 +28,18 @@ public sealed class OverlayMerger
     private LayerInfo? _layer;
     private int _n = -1;
     private int _layerProblemsStart;
+    private int _lastNumber;
 
     public OverlayMerger()
     {
-        Root = new TreeNode("", null);
+        Root = new TreeNode("", null, 0);
         Root.Push(new ChangeRecord(-1, ChangeKind.Added, RootAttributes));
     }
 
     public TreeNode Root { get; }
+
+    /// <summary>The highest node number given so far (see <see cref="TreeNode.Number"/>).</summary>
+    public int LastNodeNumber => _lastNumber;
     public IReadOnlyList<Problem> Problems => _problems;
 
     /// <summary>Applies a whole layer; layers must come in order, bottom first.</summary>
@@ -259,7 +263,7 @@ public sealed class OverlayMerger
 
         int slash = e.Path.LastIndexOf('/');
         var parent = EnsureDirectory(n, slash < 0 ? [] : e.Path.AsSpan(0, slash));
-        var node = parent.GetOrAddChild(Intern(e.Path.AsSpan(slash + 1)));
+        var node = parent.GetOrAddChild(Intern(e.Path.AsSpan(slash + 1)), ref _lastNumber);
 
         if (e.HardlinkTarget is not null)
         {
@@ -311,7 +315,7 @@ public sealed class OverlayMerger
                 node = child;
                 continue;
             }
-            child ??= node.GetOrAddChild(Intern(seg));
+            child ??= node.GetOrAddChild(Intern(seg), ref _lastNumber);
             if (child.IsVisibleNow)
             {
                 _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, "an entry of this layer lies under this path, which is not a directory; it was replaced by a directory"));

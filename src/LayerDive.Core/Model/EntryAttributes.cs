@@ -113,7 +113,7 @@ public sealed class EntryAttributes
 
 /// <summary>The attributes that differ between two versions of a path.</summary>
 [Flags]
-public enum AttributeChange
+public enum AttributeChange : ushort
 {
     None = 0,
     Type = 1,

@@ -15,11 +15,18 @@ public sealed class TreeNode
     private ChangeRecord[]? _more;
     private int _count;
 
-    internal TreeNode(string name, TreeNode? parent)
+    internal TreeNode(string name, TreeNode? parent, int number)
     {
         Name = name;
         Parent = parent;
+        Number = number;
     }
+
+    /// <summary>
+    /// A number unique in its tree, dense from 0 (the root) in the order the merge met the paths: an
+    /// analysis can keep per-path data in arrays indexed by it instead of tables keyed by path.
+    /// </summary>
+    public int Number { get; }
 
     /// <summary>The last path segment ("" for the root).</summary>
     public string Name { get; }
@@ -111,11 +118,12 @@ public sealed class TreeNode
 
     internal bool IsVisibleNow => Last is { IsPresent: true };
 
-    internal TreeNode GetOrAddChild(string name)
+    /// <summary>The child called <paramref name="name"/>, made (numbered <paramref name="lastNumber"/> + 1) when there is none.</summary>
+    internal TreeNode GetOrAddChild(string name, ref int lastNumber)
     {
         _children ??= new Dictionary<string, TreeNode>(StringComparer.Ordinal);
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_children, name, out _);
-        return slot ??= new TreeNode(name, this);
+        return slot ??= new TreeNode(name, this, ++lastNumber);
     }
 
     internal void RemoveChild(TreeNode child) => _children?.Remove(child.Name);
