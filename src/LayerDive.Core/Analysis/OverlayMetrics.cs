@@ -30,7 +30,9 @@ public static class OverlayMetrics
     {
         int top = model.TopLayer;
         var inodes = new HashSet<long>();
-        foreach (var node in model.Walk(top))
+        // a path present after the top layer has every ancestor present (the merge removes a subtree
+        // whole), so no walk in name order is needed: every node is looked at once, in any order
+        foreach (var node in model.AllNodes())
             if (node.StateAt(top) is { IsPresent: true, Attributes.Type: FileType.File } s)
                 inodes.Add(s.Attributes.Inode);
         return inodes;
