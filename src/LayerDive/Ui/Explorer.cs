@@ -52,8 +52,9 @@ public static class Explorer
         void Start(object? sender, EventArgs e) => opening ??= Task.Run(() => start(progress, cancel.Token));
         app.Iteration += Start; // the first iteration comes right after the first frame
         // The loader reports from its own threads; a ticker posts to the UI loop to show the latest report
-        // and notice the changes. (A timeout on the UI loop itself would keep Terminal.Gui 2.5's loop
-        // spinning on one of the two cores until it is due: issue gui-cs/Terminal.Gui#3812.)
+        // and notice the changes, rather than a timeout on the loop itself (gui-cs/Terminal.Gui#3812
+        // reports that a pending timeout keeps the loop from ever blocking, and the two cores are the
+        // decompressors').
         using (Tick(app, () =>
         {
             opening ??= Task.Run(() => start(progress, cancel.Token));
