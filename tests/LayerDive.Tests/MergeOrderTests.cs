@@ -131,9 +131,10 @@ public sealed class MergeOrderTests
         new(RawKind.Entry, path, new EntryAttributes { Type = FileType.File, Mode = 0x1A4, Uid = 0, Gid = 0, Size = 1, ContentHash = (UInt128)content, Inode = content });
 
     private static RawEntry Whiteout(string path) =>
-        new(RawKind.Whiteout, path, null, MarkerPath: PathText(path));
+        new(RawKind.Whiteout, path, null, MarkerPath: MarkerOf(path));
 
-    private static string PathText(string path)
+    /// <summary>The <c>.wh.NAME</c> marker that hides <paramref name="path"/>.</summary>
+    private static string MarkerOf(string path)
     {
         int slash = path.LastIndexOf('/');
         return slash < 0 ? ".wh." + path : path[..(slash + 1)] + ".wh." + path[(slash + 1)..];

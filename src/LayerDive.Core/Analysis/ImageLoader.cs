@@ -77,9 +77,6 @@ public static class ImageLoader
     public static ImageModel Load(string reference, LoadOptions options, CancellationToken ct = default) =>
         Start(reference, options, ct).Wait();
 
-    public static ImageModel Load(ImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, CancellationToken ct = default) =>
-        Start(source, image, others, options, ownsSource: false, ct).Wait();
-
     /// <summary>Opens the image and starts reading it; the model is there at once and fills in as layers are merged.</summary>
     public static ImageLoad Start(string reference, LoadOptions options, CancellationToken ct = default)
     {
@@ -88,7 +85,7 @@ public static class ImageLoader
         {
             var candidate = source.Select(options.Source, out var others);
             var image = candidate.Resolve();
-            return Start(source, image, others, options, ownsSource: true, ct);
+            return Start(source, image, others, options, ct);
         }
         catch
         {
@@ -97,7 +94,8 @@ public static class ImageLoader
         }
     }
 
-    private static ImageLoad Start(ImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, bool ownsSource, CancellationToken ct)
+    /// <summary>Starts reading the resolved image; the source is disposed when the load ends.</summary>
+    private static ImageLoad Start(ImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, CancellationToken ct)
     {
         var store = source.Store;
         var layers = new List<LayerInfo>(image.Layers.Count);
@@ -128,8 +126,7 @@ public static class ImageLoader
             OtherImages = others,
         };
         var run = new LoadRun(model, merger, image, options, store.IsSequential, ct);
-        var completion = run.RunAsync(store, resolved);
-        if (ownsSource) completion = completion.ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap();
+        var completion = run.RunAsync(store, resolved).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap();
         return new ImageLoad(model, completion);
     }
 
@@ -227,7 +224,7 @@ public static class ImageLoader
                 {
                     await gate.WaitAsync(Token).ConfigureAwait(false);
                     var (r, path, feed) = (_image.Layers[i], resolved[i], _feeds[i]);
-                    // a thread of its own: a reader is long, busy work, and a host (a UI) may keep pool threads blocked
+                    // a thread of its own: a reader is long, busy work that should not wait for the pool
                     readers.Add(Task.Factory.StartNew(() =>
                     {
                         bool released = false;

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.CompilerServices;
 using LayerDive.Core.Model;
 
 using SharpCompress.Compressors.BZip2;
@@ -51,22 +52,22 @@ public static class Decompression
     };
 
     // SharpCompress is loaded only when one of these runs (a method that names its types loads it when compiled)
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static Stream OpenXz(Stream compressed) => new XZStream(compressed);
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static Stream OpenBzip2(Stream compressed) =>
         BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false);
 
     /// <summary>True when zstd is decoded by the system's libzstd rather than the managed port.</summary>
     public static bool NativeZstdAvailable => NativeZstd.Available;
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static Stream OpenZstd(Stream compressed, bool ignoreChecksum) =>
         NativeZstd.Available ? new NativeZstd.DecompressionStream(compressed, ignoreChecksum) : OpenManagedZstd(compressed, ignoreChecksum);
 
     /// <summary>The managed zstd decoder (SharpCompress), used where libzstd cannot be loaded.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Stream OpenManagedZstd(Stream compressed, bool ignoreChecksum)
     {
         var decompressor = new SharpCompress.Compressors.ZStandard.Decompressor();

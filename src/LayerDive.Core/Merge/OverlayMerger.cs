@@ -37,9 +37,6 @@ public sealed class OverlayMerger
     }
 
     public TreeNode Root { get; }
-
-    /// <summary>The highest node number given so far (see <see cref="TreeNode.Number"/>).</summary>
-    public int LastNodeNumber => _lastNumber;
     public IReadOnlyList<Problem> Problems => _problems;
 
     /// <summary>Applies a whole layer; layers must come in order, bottom first.</summary>

@@ -49,7 +49,8 @@ public static class Explorer
         var loading = new Window { Title = $"LayerDive: {image}" };
         var label = new Label { X = 2, Y = 1, Text = LayerDive.Core.Text.Get("Ui.Reading") };
         loading.Add(label);
-        void Start(object? sender, EventArgs e) => opening ??= Task.Run(() => start(progress, cancel.Token));
+        void Open() => opening ??= Task.Run(() => start(progress, cancel.Token));
+        void Start(object? sender, EventArgs e) => Open();
         app.Iteration += Start; // the first iteration comes right after the first frame
         // The loader reports from its own threads; a ticker posts to the UI loop to show the latest report
         // and notice the changes, rather than a timeout on the loop itself (gui-cs/Terminal.Gui#3812
@@ -57,7 +58,7 @@ public static class Explorer
         // decompressors').
         using (Tick(app, () =>
         {
-            opening ??= Task.Run(() => start(progress, cancel.Token));
+            Open();
             // only a change is drawn: a redraw costs the loop, and the two cores are the decompressors'
             if (Volatile.Read(ref latest) is { } p && ProgressText(p) is var text && text != label.Text)
                 label.Text = text;

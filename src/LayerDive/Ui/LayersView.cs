@@ -39,8 +39,8 @@ public sealed class LayersView : View
         if (layer is not int i) return $"    {"",8} {"",8}       {command}";
         if (i >= _model.LayersMerged) return $"{i,3} {"…",8} {"…",8}       {command}";
         var l = _model.Layers[i];
-        long total = Math.Max(1, _model.IsComplete ? _model.SizeBytes : _model.Layers.Take(_model.LayersMerged).Sum(x => x.Size));
-        int bar = _model.IsComplete ? (int)Math.Round(5.0 * l.Size / total) : 0;
+        // a layer's share of the image is known once every layer is
+        int bar = _model.IsComplete ? (int)Math.Round(5.0 * l.Size / Math.Max(1, _model.SizeBytes)) : 0;
         string share = _model.IsComplete ? new string('█', bar) + new string('·', 5 - bar) : "     ";
         return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {command}";
     }
