@@ -29,7 +29,8 @@ if [[ ! -f $GEN/big.rootfs.tsv ]]; then
   GEN=$GEN bash ../shared/tools/make-corpus.sh >&2
 fi
 
-echo "bench: building layerdive (Release)" >&2
+echo "bench: building layerdive (dotnet publish: the native executable users get)" >&2
+rm -rf "$OUT/bin"
 dotnet publish src/LayerDive -c Release -o "$OUT/bin" >/dev/null
 LD=$OUT/bin/layerdive
 

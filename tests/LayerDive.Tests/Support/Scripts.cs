@@ -21,6 +21,19 @@ public static class Scripts
         return (p.ExitCode, await output + errors);
     }
 
+    /// <summary>Runs a program with no CI variable (CI=true means CI mode) and returns what it printed.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Exec(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment.Remove("CI");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
     public static bool OnPath(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 }
