@@ -19,7 +19,11 @@ public sealed class OverlayMerger
     private static readonly EntryAttributes RootAttributes = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };
     private static readonly EntryAttributes ImplicitDirectory = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };
 
-    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
+    // names met lately, by hash: a repeated name (bin, lib, __init__.py, LICENSE) is one string
+    // however many directories hold it; a table of fixed size, so a million distinct names
+    // cost nothing beyond themselves
+    private readonly string?[] _names = new string?[NameCacheSize];
+    private const int NameCacheSize = 1 << 13;
     private readonly List<Problem> _problems = [];
     private readonly List<TreeNode> _touched = [];
     private readonly List<HideFrame> _frames = [];
@@ -107,8 +111,7 @@ public sealed class OverlayMerger
             node.TrimExcess();
             foreach (var c in node.AllChildren) stack.Push(c);
         }
-        _names.Clear();
-        _names.TrimExcess();
+        Array.Clear(_names);
     }
 
     // ---- markers ----
@@ -260,7 +263,8 @@ public sealed class OverlayMerger
 
         int slash = e.Path.LastIndexOf('/');
         var parent = EnsureDirectory(n, slash < 0 ? [] : e.Path.AsSpan(0, slash));
-        var node = parent.GetOrAddChild(Intern(e.Path.AsSpan(slash + 1)), ref _lastNumber);
+        var name = e.Path.AsSpan(slash + 1);
+        var node = parent.Child(name) ?? parent.AddChild(Intern(name), ref _lastNumber);
 
         if (e.HardlinkTarget is not null)
         {
@@ -312,7 +316,7 @@ public sealed class OverlayMerger
                 node = child;
                 continue;
             }
-            child ??= node.GetOrAddChild(Intern(seg), ref _lastNumber);
+            child ??= node.AddChild(Intern(seg), ref _lastNumber);
             if (child.IsVisibleNow)
             {
                 _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, "an entry of this layer lies under this path, which is not a directory; it was replaced by a directory"));
@@ -398,11 +402,9 @@ public sealed class OverlayMerger
 
     private string Intern(ReadOnlySpan<char> name)
     {
-        var lookup = _names.GetAlternateLookup<ReadOnlySpan<char>>();
-        if (lookup.TryGetValue(name, out var s)) return s;
-        s = name.ToString();
-        _names.Add(s, s);
-        return s;
+        ref var slot = ref _names[string.GetHashCode(name) & (NameCacheSize - 1)];
+        if (slot is not null && slot.AsSpan().SequenceEqual(name)) return slot;
+        return slot = name.ToString();
     }
 
 }

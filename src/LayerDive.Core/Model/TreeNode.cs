@@ -9,7 +9,7 @@ namespace LayerDive.Core.Model;
 /// </summary>
 public sealed class TreeNode
 {
-    private Dictionary<string, TreeNode>? _children;
+    private ChildSet _children;
     // most paths have one record, kept inline; a longer history lives in _more (all of it, the first included)
     private ChangeRecord _first;
     private ChangeRecord[]? _more;
@@ -38,9 +38,9 @@ public sealed class TreeNode
         _count <= 1 ? MemoryMarshal.CreateReadOnlySpan(ref _first, _count) : _more.AsSpan(0, _count);
 
     /// <summary>Every child this path ever had, visible or not, in no particular order.</summary>
-    public IEnumerable<TreeNode> AllChildren => _children?.Values ?? Enumerable.Empty<TreeNode>();
+    public IEnumerable<TreeNode> AllChildren => _children.All;
 
-    public int ChildCount => _children?.Count ?? 0;
+    public int ChildCount => _children.Count;
 
     /// <summary>The normalised path from the root ("" for the root).</summary>
     public string Path
@@ -79,17 +79,13 @@ public sealed class TreeNode
         return null;
     }
 
-    public TreeNode? Child(string name) => _children is not null && _children.TryGetValue(name, out var c) ? c : null;
-
-    public TreeNode? Child(ReadOnlySpan<char> name) =>
-        _children is not null && _children.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(name, out var c) ? c : null;
+    public TreeNode? Child(ReadOnlySpan<char> name) => _children.Find(name);
 
     /// <summary>The children visible after <paramref name="layer"/>, sorted by name (ordinal).</summary>
     public List<TreeNode> VisibleChildren(int layer)
     {
         var list = new List<TreeNode>();
-        if (_children is null) return list;
-        foreach (var c in _children.Values)
+        foreach (var c in _children.All)
             if (c.IsVisibleAt(layer)) list.Add(c);
         list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
         return list;
@@ -118,15 +114,15 @@ public sealed class TreeNode
 
     internal bool IsVisibleNow => Last is { IsPresent: true };
 
-    /// <summary>The child called <paramref name="name"/>, made (numbered <paramref name="lastNumber"/> + 1) when there is none.</summary>
-    internal TreeNode GetOrAddChild(string name, ref int lastNumber)
+    /// <summary>Makes a child called <paramref name="name"/> (which must not be one yet), numbered <paramref name="lastNumber"/> + 1.</summary>
+    internal TreeNode AddChild(string name, ref int lastNumber)
     {
-        _children ??= new Dictionary<string, TreeNode>(StringComparer.Ordinal);
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_children, name, out _);
-        return slot ??= new TreeNode(name, this, ++lastNumber);
+        var child = new TreeNode(name, this, ++lastNumber);
+        _children.Add(child);
+        return child;
     }
 
-    internal void RemoveChild(TreeNode child) => _children?.Remove(child.Name);
+    internal void RemoveChild(TreeNode child) => _children.Remove(child);
 
     internal void Push(ChangeRecord record)
     {
@@ -160,6 +156,6 @@ public sealed class TreeNode
     {
         if (_count <= 1) _more = null;
         else if (_more!.Length != _count) Array.Resize(ref _more, _count);
-        _children?.TrimExcess();
+        _children.TrimExcess();
     }
 }
