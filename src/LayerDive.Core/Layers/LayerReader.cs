@@ -171,7 +171,7 @@ public static class LayerReader
                 output.Add(path, new EntryAttributes
                 {
                     Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
-                    Size = size, HeaderSize = entry.Length, ContentHash = hash, Sha256 = digest,
+                    Size = size, ContentHash = hash, Sha256 = digest, // the header's size: HashContent read exactly that
                     Inode = ((long)(layer + 1) << 32) | (uint)result.EntryCount,
                 });
                 break;
@@ -183,7 +183,9 @@ public static class LayerReader
                 if (target is null || target.Length == 0)
                     throw new ImageException($"hardlink target '{PathText.Escape(entry.LinkName)}' is empty or climbs out of the root", entryName: name);
                 output.Add(new RawEntry(RawKind.Entry, path,
-                    new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
+                    entry.Length == 0
+                        ? new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime }
+                        : new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
                     HardlinkTarget: target));
                 break;
             case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:

@@ -38,8 +38,16 @@ public sealed class EntryAttributes
     public long Inode { get; init; }
     /// <summary>For a path written as a tar hardlink: the path it links to (normalised).</summary>
     public string? HardlinkTarget { get => _rare?.HardlinkTarget; init { if (value is not null) Rare.HardlinkTarget = value; } }
-    /// <summary>The size the tar header of this entry declared (dive counts these); 0 for hardlinks.</summary>
-    public long HeaderSize { get; init; }
+    /// <summary>
+    /// The size the tar header of this entry declared (dive counts these): a regular file's size, 0 for
+    /// anything else (a hardlink's header declares no content of its own). Set only where a header
+    /// declared something else; the common case costs no field.
+    /// </summary>
+    public long HeaderSize
+    {
+        get => _rare?.HeaderSize ?? (Type == FileType.File && HardlinkTarget is null ? Size : 0);
+        init => Rare.HeaderSize = value;
+    }
     /// <summary>An overlay-native whiteout or opaque marker left in the tar (kept as what it is).</summary>
     public bool OverlayNativeMarker { get; init; }
     /// <summary>A directory the merge created because an entry needed it as a parent.</summary>
@@ -60,6 +68,7 @@ public sealed class EntryAttributes
         public string? HardlinkTarget;
         public int DevMajor;
         public int DevMinor;
+        public long? HeaderSize;
     }
 
     /// <summary>Which attributes differ between two versions of a path (mtime excluded).</summary>
