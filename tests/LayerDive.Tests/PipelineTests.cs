@@ -5,6 +5,7 @@ namespace LayerDive.Tests;
 /// twice: with the build the tests were compiled against (on the .NET runtime) and with the native
 /// executable <c>dotnet publish</c> makes, the one users install and the benchmark measures.
 /// </summary>
+[Collection(nameof(SerialCollection))]
 public sealed class PipelineTests(NativeBuild native) : IClassFixture<NativeBuild>
 {
     [Theory]

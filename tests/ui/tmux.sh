@@ -6,7 +6,12 @@ set -u
 layerdive=$1
 sample=$2
 dive=$3
-session=layerdive-ui-$$
+sessions=0
+fresh() { # a new session name for each start: a name just killed may not be free again at once
+  tmux kill-session -t "$session" 2>/dev/null
+  sessions=$((sessions + 1)); session=layerdive-ui-$$-$sessions
+}
+session=layerdive-ui-$$-0
 failures=0
 check() { if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi; }
 screen() { tmux capture-pane -t "$session" -p; }
@@ -16,7 +21,7 @@ wait_for() { # wait_for TEXT: up to 20 s for TEXT to appear on the screen
   echo "---- screen ----"; screen; echo "----------------"; return 1
 }
 start() { # start IMAGE: a fresh 120x40 terminal running layerdive (never in CI mode)
-  tmux kill-session -t "$session" 2>/dev/null
+  fresh
   tmux new-session -d -s "$session" -x 120 -y 40 "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $1; sleep 5"
 }
 trap 'tmux kill-session -t "$session" 2>/dev/null' EXIT
@@ -58,13 +63,13 @@ start "$sample"
 check "opens before the resize" wait_for "Current Layer Contents (layer 0)"
 tmux resize-window -t "$session" -x 90 -y 30 2>/dev/null || tmux resize-pane -t "$session" -x 90 -y 30
 sleep 1
-check "after a resize the panes fit 90 columns" bash -c "tmux capture-pane -t $session -p | python3 -c 'import sys; sys.exit(any(len(l.rstrip(chr(10))) > 90 for l in sys.stdin))'"
+check "after a resize the panes fit 90 columns" bash -c "tmux capture-pane -t $session -p | python3 -c 'import sys; lines = list(sys.stdin); sys.exit(not lines or any(len(l.rstrip(chr(10))) > 90 for l in lines))'"
 check "and the panes were redrawn to the new width" bash -c "tmux capture-pane -t $session -p | head -1 | python3 -c 'import sys; sys.exit(len(sys.stdin.read().rstrip()) != 90)'"
 check "and still show the layers" wait_for "  1    40 kB    41 kB"
 tmux send-keys -t "$session" q
 
 # Ctrl+Z suspends to the shell, fg comes back
-tmux kill-session -t "$session" 2>/dev/null
+fresh
 tmux new-session -d -s "$session" -x 120 -y 40 "bash --norc --noprofile"
 tmux send-keys -t "$session" "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $sample" Enter
 check "opens from a shell" wait_for "Current Layer Contents (layer 0)"
