@@ -5,7 +5,9 @@
 #
 # Uses (or builds, as root, with ../shared/tools/make-corpus.sh) the 1 GB "big" image, times the
 # decompression limits (gzip -dc, pigz -dc, zstd -dc, cat) and layerdive (ls, --ci) on its gzip, zstd
-# and uncompressed forms, the explorer's first frame, panes and end of read in tmux, then a synthetic scaling series (1e4, 1e5, 1e6 entries; 1 and 50 layers).
+# and uncompressed forms, the explorer's first frame, panes and end of read in tmux, then a synthetic
+# scaling series (1e4, 1e5, 1e6 entries; 1 and 50 layers). layerdive is the native executable that
+# `dotnet publish` makes; one row runs the same code on the .NET runtime for comparison.
 # Prints a table of min/median wall time, peak RSS and ratios to the limit (bench/report.py).
 # Results stay in $OUT (default $TMPDIR/layerdive-bench); nothing is cached between runs.
 set -euo pipefail
@@ -30,9 +32,11 @@ if [[ ! -f $GEN/big.rootfs.tsv ]]; then
 fi
 
 echo "bench: building layerdive (dotnet publish: the native executable users get)" >&2
-rm -rf "$OUT/bin"
+rm -rf "$OUT/bin" "$OUT/bin-runtime"
 dotnet publish src/LayerDive -c Release -o "$OUT/bin" >/dev/null
 LD=$OUT/bin/layerdive
+# the same code on the .NET runtime (what `dotnet run` runs), for one comparison row
+dotnet publish src/LayerDive -c Release -p:PublishAot=false -o "$OUT/bin-runtime" >/dev/null
 
 blobs() { # the layer blobs of the first image of an OCI layout, in order
   python3 - "$1" <<'PY'
@@ -92,6 +96,7 @@ measure gzip "gzip -dc" "$ENTRIES" sh -c 'for f; do gzip -dc "$f"; done' sh "${G
 measure gzip "pigz -dc" "$ENTRIES" sh -c 'for f; do pigz -dc "$f"; done' sh "${GZ[@]}"
 measure gzip "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci" --quiet
 measure gzip "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
+measure gzip "layerdive ls (runtime build)" "$ENTRIES" dotnet "$OUT/bin-runtime/layerdive.dll" ls "$GEN/big/oci" --quiet
 ui gzip "$GEN/big/oci"
 
 echo "bench: big, zstd form" >&2
