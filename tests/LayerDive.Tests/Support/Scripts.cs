@@ -21,7 +21,7 @@ public static class Scripts
         return (p.ExitCode, await output + errors);
     }
 
-    /// <summary>Runs a program with no CI variable (CI=true means CI mode) and returns what it printed.</summary>
+    /// <summary>Runs a program (no CI variable: CI=true means CI mode to layerdive) and returns its exit code and what it printed.</summary>
     public static (int ExitCode, string Stdout, string Stderr) Exec(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
