@@ -25,12 +25,13 @@ internal static class LsCommand
             var model = CommandLine.Load(img, shared, p, stderr, fileSha256: tsv);
             int n = CommandLine.LayerIndex(model, p.GetValue(layer));
             bool agg = p.GetValue(aggregate);
+            using var output = new BufferedWriter(stdout);
             if (p.GetValue(changes) || agg)
-                WriteChanges(agg ? Changes.Aggregated(model, n) : Changes.OfLayer(model, n), tsv, stdout);
+                WriteChanges(agg ? Changes.Aggregated(model, n) : Changes.OfLayer(model, n), tsv, output);
             else if (tsv)
-                RootfsListing.Write(model, n, stdout);
+                RootfsListing.Write(model, n, output);
             else
-                WriteTree(model, n, stdout);
+                WriteTree(model, n, output);
             return CommandLine.ExitOk;
         }));
         return cmd;
