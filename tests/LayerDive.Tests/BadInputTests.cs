@@ -54,6 +54,32 @@ public sealed class BadInputTests
 
     [Theory]
     [InlineData(LayerCompression.Gzip)]
+    [InlineData(LayerCompression.None)]
+    public void A_layer_ending_right_after_its_last_file_opens_as_gnu_tar_reads_it(LayerCompression compression)
+    {
+        using var dir = new TempDir();
+        var image = TwoLayers();
+        image.TamperTar = (n, tar) => n == 1 ? tar[..(512 + 3072)] : tar; // no end-of-archive blocks
+        var r = Tool.Run("ls", Layout(dir, image, compression));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains(r.StdoutLines, l => l.EndsWith("3.0 kB  app.bin"));
+    }
+
+    [Theory]
+    [InlineData(LayerCompression.Gzip)]
+    [InlineData(LayerCompression.None)]
+    public void A_layer_cut_on_a_block_boundary_inside_a_file_is_truncated(LayerCompression compression)
+    {
+        using var dir = new TempDir();
+        var image = TwoLayers();
+        image.TamperTar = (n, tar) => n == 1 ? tar[..(512 + 2048)] : tar; // two of app.bin's six blocks
+        var line = AssertFails(Layout(dir, image, compression));
+        Assert.Contains("entry 'app.bin'", line);
+        Assert.Contains("truncated", line);
+    }
+
+    [Theory]
+    [InlineData(LayerCompression.Gzip)]
     [InlineData(LayerCompression.Zstd)]
     public void Corrupt_compressed_data_is_an_error_in_that_layer(LayerCompression compression)
     {

@@ -88,9 +88,10 @@ public static class LayerReader
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         var xx = new XxHash128();
         using var sha = options.FileSha256 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        long end = 0;
         try
         {
-            while (NextEntry(reader, tar) is { } entry)
+            while (NextEntry(reader, tar, ref end) is { } entry)
             {
                 ct.ThrowIfCancellationRequested();
                 current = entry.Name;
@@ -107,22 +108,28 @@ public static class LayerReader
     }
 
     /// <summary>
-    /// The next entry, or null at the end. Old layers may end right after the last entry's data without
-    /// the two zero blocks that mark the end of an archive (GNU tar accepts them): an end of stream
-    /// exactly at a header boundary is such an end; anywhere else it is a truncation.
+    /// The next entry, or null at the end. Old layers may end right after the last entry's data and
+    /// its padding, without the two zero blocks that mark the end of an archive (GNU tar accepts
+    /// them): an end of stream exactly where the entry before ended (<paramref name="end"/>) is such an
+    /// end; anywhere else it is a truncation.
     /// </summary>
-    private static TarEntry? NextEntry(TarReader reader, HashingStream tar)
+    private static TarEntry? NextEntry(TarReader reader, HashingStream tar, ref long end)
     {
-        long before = tar.BytesRead;
         try
         {
-            return reader.GetNextEntry(copyData: false);
+            var entry = reader.GetNextEntry(copyData: false);
+            // the entry's data starts where its header ended; a global header's data is read already
+            if (entry is not null)
+                end = RoundUpToBlock(tar.BytesRead + (entry.EntryType == TarEntryType.GlobalExtendedAttributes ? 0 : entry.Length));
+            return entry;
         }
-        catch (EndOfStreamException) when (tar.BytesRead == before && before % 512 == 0)
+        catch (EndOfStreamException) when (tar.BytesRead == end)
         {
             return null;
         }
     }
+
+    private static long RoundUpToBlock(long offset) => (offset + 511) & ~511L;
 
     private static void Decode(TarEntry entry, LayerReadOptions options, LayerContents result, EntryOutput output, byte[] buffer, XxHash128 xx, IncrementalHash? sha)
     {
