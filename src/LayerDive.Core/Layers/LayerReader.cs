@@ -59,7 +59,8 @@ public static class LayerReader
             using var decompressed = Decompression.Open(rewound, compression, contentVerifiedElsewhere: options.ComputeDigests);
             // an uncompressed blob is its own tar: one sha256 serves as blob digest and diff id
             sameBytes = compression == Compression.None && algorithm == HashAlgorithmName.SHA256;
-            using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null);
+            // what the tar reader reads through: read ahead in chunks (it asks for a header, a small file, padding)
+            using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null, bufferSize: 1 << 16);
             ReadEntries(tarHash, options, result, output, ref current, cancellationToken);
             current = null;
             // Drain to the end: the diff id covers the padding after the end-of-archive blocks, and

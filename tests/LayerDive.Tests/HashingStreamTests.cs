@@ -1,0 +1,35 @@
+using System.Security.Cryptography;
+using LayerDive.Core.Layers;
+
+namespace LayerDive.Tests;
+
+/// <summary>The stream the tar reader reads through: reading ahead changes neither the bytes, nor the count of bytes handed out, nor the digest.</summary>
+public sealed class HashingStreamTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(4096)]
+    public void Reads_counts_and_hashes_exactly_what_is_there(int bufferSize)
+    {
+        var data = new byte[100_000];
+        new Random(3).NextBytes(data);
+        using var stream = new HashingStream(new MemoryStream(data), HashAlgorithmName.SHA256, bufferSize);
+        var copy = new MemoryStream();
+        var piece = new byte[10_000];
+        var random = new Random(5);
+        while (true)
+        {
+            // small reads (a header, a file, its padding) and reads larger than the buffer
+            int want = random.Next(3) == 0 ? random.Next(5000, 10_000) : random.Next(1, 600);
+            int n = stream.Read(piece, 0, want);
+            if (n == 0) break;
+            copy.Write(piece, 0, n);
+            Assert.Equal(copy.Length, stream.BytesRead);
+            if (copy.Length > 50_000) break;
+        }
+        stream.Drain();
+        Assert.Equal(data.Length, stream.BytesRead);
+        Assert.Equal(data.AsSpan(0, (int)copy.Length).ToArray(), copy.ToArray());
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(data)), stream.Digest());
+    }
+}
