@@ -24,6 +24,22 @@ public sealed class CiMetricsTests
     }
 
     [Fact]
+    public void Copies_of_one_path_of_one_size_are_listed_in_layer_order_whatever_order_the_tree_gives()
+    {
+        // 40 layers each rewrite app/x with 1000 other bytes: 39 removable copies alike but for their layer
+        var image = WithBase();
+        for (int i = 1; i <= 40; i++)
+        {
+            var content = new string((char)('A' + i % 26), 1000);
+            image.Layer($"COPY x {i}", l => l.Dir("app").File("app/x", content));
+        }
+        var (_, o) = Figures(image);
+        Assert.Equal(39, o.Items.Count);
+        Assert.Equal(Enumerable.Range(1, 39), o.Items.Select(i => i.StoredBy));
+        Assert.All(o.Items, i => Assert.Equal(("app/x", 1000L, i.StoredBy + 1), (i.Path, i.Bytes, i.WastedBy)));
+    }
+
+    [Fact]
     public void A_file_written_twice_unchanged_is_waste_twice_for_dive_once_for_the_overlay()
     {
         var (d, o) = Figures(WithBase()

@@ -73,7 +73,11 @@ public static class OverlayMetrics
                 items.Add(new RemovableItem(node.Path, a.Size, r.Layer, next.Layer, reason));
             }
         }
-        items.Sort(static (x, y) => y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes) : string.CompareOrdinal(x.Path, y.Path));
+        // a total order (a path may be stored by several layers): the nodes come in no particular order
+        items.Sort(static (x, y) =>
+            y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes)
+            : string.CompareOrdinal(x.Path, y.Path) is var byPath and not 0 ? byPath
+            : x.StoredBy.CompareTo(y.StoredBy));
         long removable = items.Sum(i => i.Bytes);
         long size = model.SizeBytes;
         long userSize = model.Layers.Skip(1).Sum(l => l.Size);
