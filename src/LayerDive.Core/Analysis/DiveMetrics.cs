@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
@@ -42,9 +43,11 @@ public sealed class DiveMetrics : ILayerObserver
         public long Size;
     }
 
-    // per path: by the node's number where the tree has a node; by the path itself where it has none
-    // (orphan whiteouts, skipped hardlinks)
-    private readonly ChunkedArray<PathData> _byNode = new();
+    // per path: by the node's number where the tree has a node, by the path itself where it has none
+    // (orphan whiteouts, skipped hardlinks). Most paths are discovered once: for them a node keeps only
+    // that size (plus one; 0 is "not discovered"), and the few found again have their figures aside.
+    private readonly ChunkedArray<long> _firstSize = new();
+    private readonly Dictionary<int, PathData> _repeated = [];
     private readonly Dictionary<string, PathData> _byPath = new(StringComparer.Ordinal);
     private readonly List<object> _inefficient = [];
     private readonly List<long> _layerSizes = [];
@@ -52,7 +55,8 @@ public sealed class DiveMetrics : ILayerObserver
     // whiteout markers (dive keeps them under their own name; they count for the path they hide) and
     // entries the merge skipped
     private readonly ChunkedArray<LayerMarks> _marks = new();
-    private readonly List<TreeNode> _layerNodes = [];
+    private readonly ChunkedArray<TreeNode?> _layerNodes = new(); // the first _layerNodeCount
+    private int _layerNodeCount;
     private readonly Dictionary<string, (object Key, long Size)> _named = new(StringComparer.Ordinal);
     private readonly HashSet<string> _parentPaths = new(StringComparer.Ordinal);
     private int _stamp;
@@ -90,7 +94,7 @@ public sealed class DiveMetrics : ILayerObserver
         {
             m.Item = _stamp;
             m.Size = size;
-            _layerNodes.Add(node);
+            _layerNodes[_layerNodeCount++] = node;
         }
         else if (later)
         {
@@ -123,8 +127,9 @@ public sealed class DiveMetrics : ILayerObserver
         foreach (var w in layer.Whiteouts) whiteoutSizes[w.MarkerPath] = w.HiddenHeaderBytes;
 
         var newlyInefficient = new List<(string Path, object Key)>();
-        foreach (var node in _layerNodes)
+        for (int i = 0; i < _layerNodeCount; i++)
         {
+            var node = _layerNodes[i]!;
             ref var m = ref _marks[node.Number];
             if (m.Parent == _stamp || (_parentPaths.Count > 0 && _parentPaths.Contains(node.Path))) continue;
             Discover(node, m.Size, newlyInefficient);
@@ -138,7 +143,7 @@ public sealed class DiveMetrics : ILayerObserver
         // dive visits each layer child-first with names sorted: for leaves, the order of their segments
         newlyInefficient.Sort((a, b) => PathText.CompareTreeOrder(a.Path, b.Path));
         _inefficient.AddRange(newlyInefficient.Select(x => x.Key));
-        _layerNodes.Clear();
+        _layerNodeCount = 0; // the chunks stay for the next layer
         _named.Clear();
         _parentPaths.Clear();
     }
@@ -146,32 +151,44 @@ public sealed class DiveMetrics : ILayerObserver
     /// <summary>A leaf of the layer's tree: one more discovery of its path.</summary>
     private void Discover(object key, long size, List<(string Path, object Key)> newlyInefficient)
     {
-        ref var data = ref Data(key);
+        ref var data = ref Unsafe.NullRef<PathData>();
+        if (key is TreeNode node)
+        {
+            ref long first = ref _firstSize[node.Number];
+            if (first == 0)
+            {
+                first = size + 1;
+                return;
+            }
+            data = ref CollectionsMarshal.GetValueRefOrAddDefault(_repeated, node.Number, out bool seen);
+            if (!seen) data = new PathData { Count = 1, Minimum = first - 1, Cumulative = first - 1 };
+        }
+        else
+        {
+            data = ref CollectionsMarshal.GetValueRefOrAddDefault(_byPath, (string)key, out _);
+        }
         if (data.Count == 0 || size < data.Minimum) data.Minimum = size;
         data.Cumulative += size;
         data.Count++;
         if (data.Count == 2) newlyInefficient.Add((key as string ?? ((TreeNode)key).Path, key));
     }
 
-    private ref PathData Data(object key)
-    {
-        if (key is TreeNode node) return ref _byNode[node.Number];
-        return ref CollectionsMarshal.GetValueRefOrAddDefault(_byPath, (string)key, out _);
-    }
+    /// <summary>The figures of a path discovered more than once.</summary>
+    private PathData Repeated(object key) => key is TreeNode node ? _repeated[node.Number] : _byPath[(string)key];
 
     private static string PathOf(object key) => "/" + (key as string ?? ((TreeNode)key).Path);
 
     public DiveMetricsResult Result()
     {
         long minimum = 0, discovered = 0;
-        for (int i = 0; i < _byNode.Capacity; i++)
+        for (int i = 0; i < _firstSize.Capacity; i++)
         {
-            ref var d = ref _byNode[i];
-            if (d.Count == 0) continue;
-            minimum += d.Minimum;
-            discovered += d.Cumulative;
+            long first = _firstSize[i];
+            if (first == 0 || _repeated.ContainsKey(i)) continue;
+            minimum += first - 1;
+            discovered += first - 1;
         }
-        foreach (var d in _byPath.Values)
+        foreach (var d in _repeated.Values.Concat(_byPath.Values))
         {
             minimum += d.Minimum;
             discovered += d.Cumulative;
@@ -179,7 +196,11 @@ public sealed class DiveMetrics : ILayerObserver
         double efficiency = discovered == 0 ? 1.0 : (double)minimum / discovered;
         // dive sorts ascending by size in discovery order (stable for short lists) and reports in reverse
         var inefficiencies = _inefficient
-            .Select(k => new Inefficiency(PathOf(k), Data(k).Count, Data(k).Cumulative))
+            .Select(k =>
+            {
+                var d = Repeated(k);
+                return new Inefficiency(PathOf(k), d.Count, d.Cumulative);
+            })
             .OrderBy(i => i.CumulativeSize)
             .Reverse()
             .ToList();
@@ -191,10 +212,10 @@ public sealed class DiveMetrics : ILayerObserver
 }
 
 /// <summary>
-/// A growable array of structs kept in chunks small enough for the small-object heap: growing it
-/// never copies and leaves no large garbage, and an element's reference stays valid.
+/// A growable array kept in chunks small enough for the small-object heap: growing it never copies
+/// and leaves no large garbage, and an element's reference stays valid.
 /// </summary>
-internal sealed class ChunkedArray<T> where T : struct
+internal sealed class ChunkedArray<T>
 {
     private const int Shift = 11;
     private const int ChunkLength = 1 << Shift;
