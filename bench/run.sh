@@ -66,9 +66,14 @@ ui() { # ui GROUP IMAGE: the explorer in a 120x36 tmux pane; times its first fra
   local group=$1 image=$2 r start now screen first open done
   for ((r = 1; r <= ROUNDS; r++)); do
     tmux kill-session -t ldbench 2>/dev/null || true
-    start=$(date +%s%N); first=""; open=""; done=""
+    first=""; open=""; done=""
     rm -f "$OUT/ui-rss.txt"
-    tmux new-session -d -s ldbench -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/ui-rss.txt' $LD '$image'; sleep 60"
+    # a tmux server whose last session was just killed may still be going away: try again
+    for _ in $(seq 10); do
+      start=$(date +%s%N)
+      tmux new-session -d -s ldbench -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/ui-rss.txt' $LD '$image'; sleep 60" 2>/dev/null && break
+      sleep 0.5
+    done
     while :; do
       now=$(( $(date +%s%N) - start ))
       screen=$(tmux capture-pane -p -t ldbench 2>/dev/null || true)

@@ -7,11 +7,19 @@ layerdive=$1
 sample=$2
 dive=$3
 sessions=0
-fresh() { # a new session name for each start: a name just killed may not be free again at once
-  tmux kill-session -t "$session" 2>/dev/null
-  sessions=$((sessions + 1)); session=layerdive-ui-$$-$sessions
-}
 session=layerdive-ui-$$-0
+open_session() { # open_session COMMAND: a new 120x40 terminal running COMMAND, then the last one closes
+  # (in that order: a tmux server whose last session closes exits, and a session opened while it
+  # goes away fails with "server exited unexpectedly"; retried for a server left by an earlier run)
+  local old=$session i
+  sessions=$((sessions + 1)); session=layerdive-ui-$$-$sessions
+  for ((i = 0; i < 10; i++)); do
+    tmux new-session -d -s "$session" -x 120 -y 40 "$1" 2>/dev/null && break
+    sleep 0.5
+  done
+  tmux kill-session -t "$old" 2>/dev/null
+  return 0
+}
 failures=0
 check() { if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi; }
 screen() { tmux capture-pane -t "$session" -p; }
@@ -20,9 +28,8 @@ wait_for() { # wait_for TEXT: up to 20 s for TEXT to appear on the screen
   for ((i = 0; i < 100; i++)); do screen | grep -qF -- "$1" && return 0; sleep 0.2; done
   echo "---- screen ----"; screen; echo "----------------"; return 1
 }
-start() { # start IMAGE: a fresh 120x40 terminal running layerdive (never in CI mode)
-  fresh
-  tmux new-session -d -s "$session" -x 120 -y 40 "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $1; sleep 5"
+start() { # start IMAGE: a fresh terminal running layerdive (never in CI mode)
+  open_session "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $1; sleep 5"
 }
 trap 'tmux kill-session -t "$session" 2>/dev/null' EXIT
 
@@ -69,8 +76,7 @@ check "and still show the layers" wait_for "  1    40 kB    41 kB"
 tmux send-keys -t "$session" q
 
 # Ctrl+Z suspends to the shell, fg comes back
-fresh
-tmux new-session -d -s "$session" -x 120 -y 40 "bash --norc --noprofile"
+open_session "bash --norc --noprofile"
 tmux send-keys -t "$session" "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $sample" Enter
 check "opens from a shell" wait_for "Current Layer Contents (layer 0)"
 tmux send-keys -t "$session" C-z
