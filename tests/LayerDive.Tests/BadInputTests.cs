@@ -40,13 +40,19 @@ public sealed class BadInputTests
         return path;
     }
 
+    /// <summary>The two layers with layer 1's tar (app.bin's header, then its 3,000 bytes in six blocks) cut after <paramref name="bytes"/>.</summary>
+    private static string WithAppLayerCut(TempDir dir, int bytes, LayerCompression compression = LayerCompression.Gzip)
+    {
+        var image = TwoLayers();
+        image.TamperTar = (n, tar) => n == 1 ? tar[..bytes] : tar;
+        return Layout(dir, image, compression);
+    }
+
     [Fact]
     public void Truncated_tar_names_the_layer_and_the_entry()
     {
         using var dir = new TempDir();
-        var image = TwoLayers();
-        image.TamperTar = (n, tar) => n == 1 ? tar[..(512 + 1000)] : tar; // header + a third of app.bin
-        var line = AssertFails(Layout(dir, image));
+        var line = AssertFails(WithAppLayerCut(dir, 512 + 1000)); // header + a third of app.bin
         Assert.Contains(": layer 1 (sha256:", line);
         Assert.Contains("entry 'app.bin'", line);
         Assert.Contains("truncated", line);
@@ -58,9 +64,7 @@ public sealed class BadInputTests
     public void A_layer_ending_right_after_its_last_file_opens_as_gnu_tar_reads_it(LayerCompression compression)
     {
         using var dir = new TempDir();
-        var image = TwoLayers();
-        image.TamperTar = (n, tar) => n == 1 ? tar[..(512 + 3072)] : tar; // no end-of-archive blocks
-        var r = Tool.Run("ls", Layout(dir, image, compression));
+        var r = Tool.Run("ls", WithAppLayerCut(dir, 512 + 3072, compression)); // no end-of-archive blocks
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Contains(r.StdoutLines, l => l.EndsWith("3.0 kB  app.bin"));
     }
@@ -71,9 +75,7 @@ public sealed class BadInputTests
     public void A_layer_cut_on_a_block_boundary_inside_a_file_is_truncated(LayerCompression compression)
     {
         using var dir = new TempDir();
-        var image = TwoLayers();
-        image.TamperTar = (n, tar) => n == 1 ? tar[..(512 + 2048)] : tar; // two of app.bin's six blocks
-        var line = AssertFails(Layout(dir, image, compression));
+        var line = AssertFails(WithAppLayerCut(dir, 512 + 2048, compression)); // two of app.bin's six blocks
         Assert.Contains("entry 'app.bin'", line);
         Assert.Contains("truncated", line);
     }
