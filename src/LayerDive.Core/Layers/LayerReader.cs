@@ -191,9 +191,7 @@ public static class LayerReader
                 if (target is null || target.Length == 0)
                     throw new ImageException($"hardlink target '{PathText.Escape(entry.LinkName)}' is empty or climbs out of the root", entryName: name);
                 output.Add(new RawEntry(RawKind.Entry, path,
-                    entry.Length == 0
-                        ? new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime }
-                        : new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
+                    new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
                     HardlinkTarget: target));
                 break;
             case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:

@@ -55,17 +55,24 @@ internal struct ChildSet
     {
         var slots = _slots;
         if (slots is null) return;
-        int i = Array.IndexOf(slots, node);
-        if (i < 0) return;
-        _count--;
         if (!Hashed)
         {
-            Array.Copy(slots, i + 1, slots, i, slots.Length - i - 1);
+            int at = Array.IndexOf(slots, node);
+            if (at < 0) return;
+            _count--;
+            Array.Copy(slots, at + 1, slots, at, slots.Length - at - 1);
             slots[^1] = null;
             return;
         }
-        // backward shift: move up each later entry of the run whose home is not between the hole and it
         int mask = slots.Length - 1;
+        int i = Hash(node.Name) & mask;
+        while (slots[i] != node)
+        {
+            if (slots[i] is null) return;
+            i = (i + 1) & mask;
+        }
+        _count--;
+        // backward shift: move up each later entry of the run whose home is not between the hole and it
         slots[i] = null;
         for (int j = (i + 1) & mask; slots[j] is { } s; j = (j + 1) & mask)
         {

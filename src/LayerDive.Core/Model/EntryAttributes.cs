@@ -40,13 +40,13 @@ public sealed class EntryAttributes
     public string? HardlinkTarget { get => _rare?.HardlinkTarget; init { if (value is not null) Rare.HardlinkTarget = value; } }
     /// <summary>
     /// The size the tar header of this entry declared (dive counts these): a regular file's size, 0 for
-    /// anything else (a hardlink's header declares no content of its own). Set only where a header
-    /// declared something else; the common case costs no field.
+    /// anything else (a hardlink's header declares no content of its own). Stored only where a header
+    /// declared something else (0 leaves the rule: no regular file's header declares 0 for content it has).
     /// </summary>
     public long HeaderSize
     {
         get => _rare?.HeaderSize ?? (Type == FileType.File && HardlinkTarget is null ? Size : 0);
-        init => Rare.HeaderSize = value;
+        init { if (value != 0) Rare.HeaderSize = value; }
     }
     /// <summary>An overlay-native whiteout or opaque marker left in the tar (kept as what it is).</summary>
     public bool OverlayNativeMarker { get; init; }
