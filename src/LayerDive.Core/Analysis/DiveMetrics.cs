@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
+using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Core.Analysis;

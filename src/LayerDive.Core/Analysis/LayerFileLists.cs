@@ -1,4 +1,5 @@
 using LayerDive.Core.Layers;
+using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Core.Analysis;

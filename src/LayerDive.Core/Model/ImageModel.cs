@@ -8,6 +8,8 @@ public sealed class ImageModel
 {
     public required string Source { get; init; }
     public required string SourceKind { get; init; }
+    /// <summary>How the source was found, for the user (which engine served a bare name), or null.</summary>
+    public string? SourceNote { get; init; }
     /// <summary>The image's name: its tag or reference, or a short config digest when untagged.</summary>
     public required string Name { get; init; }
     public required ImageConfig Config { get; init; }

@@ -154,6 +154,27 @@ public abstract class TarBlobStore : BlobStore
     }
 
     private protected virtual void OnIndexed(string name, TarEntry entry) { }
+
+    /// <summary>Metadata documents of a streamed archive larger than this are not kept (layers never are).</summary>
+    private const int KeepLimit = 4 << 20;
+
+    /// <summary>
+    /// Reads a member whole when it may be a JSON document (named like one, or starting with '{' or
+    /// '['); otherwise returns the rest of its data, the peeked byte put back, as <c>Remainder</c>.
+    /// </summary>
+    internal static (byte[]? Document, Stream? Remainder) KeepIfDocument(string name, long length, Stream data)
+    {
+        if (length > KeepLimit) return (null, data);
+        bool named = name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith("/json", StringComparison.Ordinal)
+            || name is "repositories" or "oci-layout" or "VERSION" || name.EndsWith("/VERSION", StringComparison.Ordinal);
+        int first = length == 0 ? -1 : data.ReadByte();
+        if (!named && first != '{' && first != '[')
+            return (null, first < 0 ? data : new PrefixedStream(new[] { (byte)first }, data));
+        var bytes = new byte[length];
+        if (first >= 0) bytes[0] = (byte)first;
+        if (bytes.Length > 1) data.ReadExactly(bytes, 1, bytes.Length - 1);
+        return (bytes, null);
+    }
 }
 
 /// <summary>An uncompressed tar archive (docker save, oci-archive) read in place with positional reads.</summary>
@@ -190,7 +211,6 @@ public sealed class TarFileBlobStore : TarBlobStore
 /// </summary>
 public sealed class CompressedTarBlobStore : TarBlobStore
 {
-    private const int KeepLimit = 4 << 20;
     private readonly string _path;
     private readonly Model.Compression _compression;
     private readonly Dictionary<string, byte[]> _documents = new(StringComparer.Ordinal);
@@ -209,17 +229,8 @@ public sealed class CompressedTarBlobStore : TarBlobStore
 
     private protected override void OnIndexed(string name, TarEntry entry)
     {
-        if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.Length > KeepLimit || entry.DataStream is null)
-            return;
-        // keep what may be a JSON document: named like one, or a blob that starts with '{'
-        bool named = name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith("/json", StringComparison.Ordinal)
-            || name is "repositories" or "oci-layout" or "VERSION" || name.EndsWith("/VERSION", StringComparison.Ordinal);
-        int first = entry.DataStream.ReadByte();
-        if (!named && first != '{' && first != '[') return;
-        var data = new byte[entry.Length];
-        if (first >= 0) data[0] = (byte)first;
-        if (data.Length > 1) entry.DataStream.ReadExactly(data, 1, data.Length - 1);
-        _documents[name] = data;
+        if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) return;
+        if (KeepIfDocument(name, entry.Length, entry.DataStream).Document is { } data) _documents[name] = data;
     }
 
     public override Stream Open(string path)
@@ -254,4 +265,27 @@ public sealed class CompressedTarBlobStore : TarBlobStore
         if (wanted.Count > 0)
             throw new ImageException($"the archive changed while it was read: '{wanted.First()}' is gone");
     }
+}
+
+/// <summary>The blob reader of an archive or layout on disk: members by path, in parallel where the store allows.</summary>
+internal sealed class StoreBlobReader(BlobStore store) : IBlobReader
+{
+    public BlobAccess Access => store.IsSequential ? BlobAccess.ArchiveOrder : BlobAccess.Random;
+
+    public Stream Open(LayerRef layer) => store.Open(Member(layer));
+
+    public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
+    {
+        var byPath = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        foreach (var l in layers)
+        {
+            var path = Member(l);
+            (byPath.TryGetValue(path, out var list) ? list : byPath[path] = []).Add(l.Index);
+        }
+        store.ReadInArchiveOrder(byPath.Keys, (path, stream) => onLayer(byPath[path], LayerArrival.Of(stream)), ct);
+    }
+
+    /// <summary>The member that holds a layer's blob, after the archive's links.</summary>
+    private string Member(LayerRef layer) => store.Resolve(layer.BlobPath)
+        ?? throw new ImageException($"the blob '{layer.BlobPath}' named by the manifest is missing", layer.Index, layer.Digest ?? layer.DiffId);
 }

@@ -19,7 +19,7 @@ public sealed record PlatformInfo(string Os, string Architecture, string? Varian
         Os == wanted.Os && Architecture == wanted.Architecture && (wanted.Variant is null || wanted.Variant == Variant);
 }
 
-/// <summary>One layer as the manifest names it.</summary>
+/// <summary>One layer as the manifest names it: where its blob is in the source (a member path, or a label where only its digests identify it), and its digests.</summary>
 public sealed record LayerRef(int Index, string BlobPath, string? MediaType, string? Digest, long? Size, string? DiffId, bool EStargzAnnotation = false);
 
 /// <summary>One image an archive or layout holds (one entry of manifest.json, or one manifest of an index).</summary>
@@ -36,6 +36,13 @@ public sealed class ImageCandidate
     public required Func<ResolvedImage> Resolve { get; init; }
 
     public bool IsTagged => Tags.Count > 0;
+
+    /// <summary>The same candidate, resolved another way (a one-pass source reads on until it can resolve).</summary>
+    internal ImageCandidate WithResolve(Func<ResolvedImage> resolve) => new()
+    {
+        Name = Name, Tags = Tags, ManifestDigest = ManifestDigest, ConfigDigest = ConfigDigest, Platform = Platform,
+        IsArtifact = IsArtifact, ArtifactType = ArtifactType, Resolve = resolve,
+    };
 }
 
 /// <summary>The selected image: its config and its layers, not yet read.</summary>

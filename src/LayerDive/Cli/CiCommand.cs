@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LayerDive.Core.Loading;
+using LayerDive.Core.Merge;
 using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using LayerDive.Core.Loading;
+using LayerDive.Core.Merge;
 using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
@@ -9,7 +11,7 @@ namespace LayerDive.Cli;
 /// <summary>The options every command shares (SPEC §5).</summary>
 internal sealed class SharedOptions
 {
-    public readonly Option<string?> Source = new("--source") { Description = "Kind of source: docker-archive, oci-archive or oci (default: detected from the content)", Recursive = true };
+    public readonly Option<string?> Source = new("--source") { Description = SourceCatalog.Help, Recursive = true };
     public readonly Option<string?> Image = new("--image") { Description = "The image to use when the source holds several (tag, reference or digest prefix)", Recursive = true };
     public readonly Option<string?> Platform = new("--platform") { Description = "Platform of a multi-platform index: os/arch[/variant] (default linux/amd64, else the first)", Recursive = true };
     public readonly Option<bool> NoVerify = new("--no-verify") { Description = "Do not check blob digests and diff ids", Recursive = true };
@@ -17,7 +19,11 @@ internal sealed class SharedOptions
     public readonly Option<bool> NoColor = new("--no-color") { Description = "No colour in the output (also when NO_COLOR is set)", Recursive = true };
     public readonly Option<string?> Lang = new("--lang") { Description = "Language of explanations and the explorer: en or ru (default: from LANG)", Recursive = true };
 
-    public SharedOptions() => Lang.AcceptOnlyFromAmong(Text.Languages);
+    public SharedOptions()
+    {
+        Lang.AcceptOnlyFromAmong(Text.Languages);
+        Source.AcceptOnlyFromAmong([.. SourceCatalog.All.Select(f => f.Kind)]);
+    }
 
     public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Quiet, NoColor, Lang];
 
@@ -49,7 +55,7 @@ public static class CommandLine
         var shared = new SharedOptions();
         var root = new RootCommand("LayerDive: look inside Docker/OCI images layer by layer, with a correct OverlayFS merge.");
         foreach (var o in shared.All) root.Options.Add(o);
-        var imageArg = new Argument<string?>("IMAGE") { Description = "Image archive (docker save, OCI archive, compressed or not) or OCI layout directory; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne };
+        var imageArg = new Argument<string?>("IMAGE") { Description = "An image: a name in Docker or Podman (nginx:1.27, docker://app:dev, podman://app), an archive (docker save, OCI archive, compressed or not), an OCI layout directory, or - for an archive on standard input; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne };
         root.Arguments.Add(imageArg);
         var ci = new CiOptions();
         foreach (var o in ci.All) root.Options.Add(o);
@@ -131,12 +137,31 @@ public static class CommandLine
         }
     }
 
-    /// <summary>Loads the image and prints the notes a user should see (other images, warnings).</summary>
+    /// <summary>Loads the image and prints the notes a user should see (which source, other images, warnings).</summary>
     internal static ImageModel Load(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false, IReadOnlyList<ILayerObserver>? observers = null)
     {
-        var model = ImageLoader.Load(image, shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [] });
+        using var load = Start(image, shared, p, stderr, fileSha256, observers);
+        return load.Model;
+    }
+
+    /// <summary>Loads the image, keeping its source open for a second read (extraction); prints the notes.</summary>
+    internal static ImageLoad Start(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false, IReadOnlyList<ILayerObserver>? observers = null)
+    {
+        var load = ImageLoader.Start(image, shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [] });
+        try
+        {
+            load.Wait();
+        }
+        catch
+        {
+            load.Dispose();
+            throw;
+        }
+        var model = load.Model;
         if (!p.GetValue(shared.Quiet))
         {
+            if (model.SourceNote is { } note)
+                stderr.WriteLine($"layerdive: note: {image}: {note}");
             if (model.OtherImages.Count > 0)
                 stderr.WriteLine($"layerdive: note: {image}: using {model.Name}; it also holds {string.Join(", ", model.OtherImages)} (pick one with --image)");
             const int max = 20;
@@ -145,7 +170,7 @@ public static class CommandLine
             if (model.Problems.Count > max)
                 stderr.WriteLine($"layerdive: warning: {image}: ... and {model.Problems.Count - max} more");
         }
-        return model;
+        return load;
     }
 
     /// <summary>Checks a --layer value against the image; null = the top layer.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
 using LayerDive.Ui;
 
@@ -11,12 +12,12 @@ internal static class ExplorerCommand
     {
         bool color = !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
         var problems = new List<string>();
+        ImageLoad? started = null;
         string Extract(string path, int layer, string folder, Core.Model.ImageModel model)
         {
-            var r = Extractor.Extract(image, shared.LoadOptions(p), model, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
+            var r = Extractor.Extract(started!, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
             return LayerDive.Core.Text.Format("Ui.Extracted", "/" + path, r.Files, r.Directories, r.Symlinks, folder) + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
         }
-        ImageLoad? started = null;
         int code = Explorer.Run(Extract, (progress, ct) =>
         {
             var dive = new DiveMetrics();
@@ -25,6 +26,7 @@ internal static class ExplorerCommand
         }, image, color);
         if (started is { Completion.IsCompletedSuccessfully: true } done)
             problems.AddRange(done.Model.Problems.Take(20).Select(x => $"layerdive: warning: {image}: {x}"));
+        started?.Dispose();
         if (!p.GetValue(shared.Quiet))
             foreach (var line in problems) context.Error.WriteLine(line);
         return code;

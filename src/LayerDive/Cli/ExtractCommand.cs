@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Reports;
 
@@ -16,10 +17,9 @@ internal static class ExtractCommand
         var cmd = new Command("extract", "Write a file or directory of the merged tree into a folder") { image, path, output, layer };
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {
-            var options = shared.LoadOptions(p);
-            var model = CommandLine.Load(img, shared, p, stderr);
-            int n = CommandLine.LayerIndex(model, p.GetValue(layer));
-            var result = Extractor.Extract(img, options, model, p.GetValue(path)!, n, p.GetValue(output)!);
+            using var load = CommandLine.Start(img, shared, p, stderr);
+            int n = CommandLine.LayerIndex(load.Model, p.GetValue(layer));
+            var result = Extractor.Extract(load, p.GetValue(path)!, n, p.GetValue(output)!);
             stdout.WriteLine($"extracted {result.Files} files ({Units.HumanBytes(result.Bytes)}), {result.Directories} directories, {result.Symlinks} symlinks to {p.GetValue(output)}");
             foreach (var s in result.Skipped) stderr.WriteLine($"layerdive: note: skipped {s}");
             return CommandLine.ExitOk;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LayerDive.Core.Loading;
 using LayerDive.Core.Sources;
 
 namespace LayerDive.Cli;
@@ -13,7 +14,7 @@ internal static class PlatformsCommand
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {
             var options = shared.LoadOptions(p).Source;
-            using var source = ImageSource.Open(img, options);
+            using var source = SourceCatalog.Open(img, options);
             var rows = new List<string[]> { new[] { "PLATFORM", "DIGEST", "NAME" } };
             foreach (var c in source.Candidates)
             {

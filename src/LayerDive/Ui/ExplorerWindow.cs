@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LayerDive.Core.Loading;
 using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;

@@ -1,3 +1,4 @@
+using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;

@@ -27,6 +27,6 @@ public static class Tool
 /// <summary>ImageLoader.Load with the test's cancellation token.</summary>
 public static class Images
 {
-    public static LayerDive.Core.Model.ImageModel Load(string path, LayerDive.Core.Analysis.LoadOptions? options = null) =>
-        LayerDive.Core.Analysis.ImageLoader.Load(path, options ?? new(), TestContext.Current.CancellationToken);
+    public static LayerDive.Core.Model.ImageModel Load(string path, LayerDive.Core.Loading.LoadOptions? options = null) =>
+        LayerDive.Core.Loading.ImageLoader.Load(path, options ?? new(), TestContext.Current.CancellationToken);
 }

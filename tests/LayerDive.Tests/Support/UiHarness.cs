@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
 using LayerDive.Ui;
 using Terminal.Gui.App;
@@ -43,12 +44,13 @@ public sealed class UiHarness : IDisposable
     private static ExplorerWindow Open(string image, bool color, bool extract)
     {
         var dive = new DiveMetrics();
-        var model = Images.Load(image, new LoadOptions { Observers = [dive] });
+        var load = ImageLoader.Start(image, new LoadOptions { Observers = [dive] }, TestContext.Current.CancellationToken);
+        var model = load.Wait();
         return new ExplorerWindow(model, dive.Result(), color)
         {
             Extract = !extract ? null : (path, layer, folder) =>
             {
-                var r = Extractor.Extract(image, new LoadOptions(), model, path, layer, folder);
+                var r = Extractor.Extract(load, path, layer, folder);
                 return $"extracted /{path}: {r.Files} files, {r.Directories} directories, {r.Symlinks} links to {folder}";
             },
         };

@@ -1,9 +1,8 @@
 using System.Formats.Tar;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
-using LayerDive.Core.Sources;
 
-namespace LayerDive.Core.Analysis;
+namespace LayerDive.Core.Loading;
 
 /// <summary>What an extraction wrote and what it left out.</summary>
 public sealed record ExtractResult(int Files, int Directories, int Symlinks, long Bytes, IReadOnlyList<string> Skipped);
@@ -16,8 +15,9 @@ public sealed record ExtractResult(int Files, int Directories, int Symlinks, lon
 /// </summary>
 public static class Extractor
 {
-    public static ExtractResult Extract(string image, LoadOptions options, ImageModel model, string path, int layer, string destination, CancellationToken ct = default)
+    public static ExtractResult Extract(ImageLoad load, string path, int layer, string destination, CancellationToken ct = default)
     {
+        var model = load.Model;
         var top = model.Find(path) ?? throw new ImageException($"no layer ever wrote {path}");
         if (!top.IsVisibleAt(layer)) throw new ImageException($"/{top.Path} does not exist after layer {layer}");
         var root = Path.GetFullPath(destination);
@@ -56,34 +56,27 @@ public static class Extractor
             var byPath = wanted.TryGetValue(from, out var m) ? m : wanted[from] = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             (byPath.TryGetValue(source, out var targets) ? targets : byPath[source] = []).Add(Safe(root, f.Relative));
         }
-        if (wanted.Count > 0)
+        // each blob read once, in the source's order where it has one; a blob may be several layers
+        load.ReadLayers(wanted.Keys, (layers, blob) =>
         {
-            using var src = ImageSource.Open(image, options.Source);
-            var resolved = src.Select(options.Source, out _).Resolve();
-            foreach (var (fromLayer, byPath) in wanted.OrderBy(w => w.Key))
+            var byPath = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var l in layers)
+                if (wanted.TryGetValue(l, out var m))
+                    foreach (var (source, targets) in m)
+                        (byPath.TryGetValue(source, out var all) ? all : byPath[source] = []).AddRange(targets);
+            var decompressed = Decompression.Open(Decompression.SniffAndRewind(blob, out var c), c);
+            using var tar = new TarReader(decompressed);
+            TarEntry? e;
+            while ((e = tar.GetNextEntry()) is not null)
             {
-                ct.ThrowIfCancellationRequested();
-                var r = resolved.Layers[fromLayer];
-                using var blob = src.Store.IsSequential ? null : src.Store.Open(r.BlobPath);
-                void Copy(Stream s)
-                {
-                    var decompressed = Decompression.Open(Decompression.SniffAndRewind(s, out var c), c);
-                    using var tar = new TarReader(decompressed);
-                    TarEntry? e;
-                    while ((e = tar.GetNextEntry()) is not null)
-                    {
-                        var name = PathText.Normalize(e.Name, out _);
-                        if (name is null || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)
-                            || !byPath.TryGetValue(name, out var targets)) continue;
-                        using (var output = new FileStream(targets[0], FileMode.Create, FileAccess.Write))
-                            e.DataStream?.CopyTo(output);
-                        foreach (var other in targets.Skip(1)) File.Copy(targets[0], other, overwrite: true);
-                    }
-                }
-                if (blob is not null) Copy(blob);
-                else src.Store.ReadInArchiveOrder([src.Store.Resolve(r.BlobPath)!], (_, s) => Copy(s), ct);
+                var name = PathText.Normalize(e.Name, out _);
+                if (name is null || e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)
+                    || !byPath.TryGetValue(name, out var targets)) continue;
+                using (var output = new FileStream(targets[0], FileMode.Create, FileAccess.Write))
+                    e.DataStream?.CopyTo(output);
+                foreach (var other in targets.Skip(1)) File.Copy(targets[0], other, overwrite: true);
             }
-        }
+        }, ct);
         foreach (var f in items.Where(i => i.Attributes.Type == FileType.File))
         {
             var target = Safe(root, f.Relative);

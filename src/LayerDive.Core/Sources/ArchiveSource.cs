@@ -8,7 +8,7 @@ namespace LayerDive.Core.Sources;
 /// <summary>How to find the image in what the user named.</summary>
 public sealed record SourceOptions
 {
-    /// <summary>docker-archive, oci-archive or oci; null = detect from the content.</summary>
+    /// <summary>The kind of source (<see cref="SourceCatalog"/>: docker-archive, oci, docker, podman, ...); null = from the name and the content.</summary>
     public string? Kind { get; init; }
     /// <summary>Tag, reference or manifest/config digest prefix of the image to pick.</summary>
     public string? Image { get; init; }
@@ -16,67 +16,55 @@ public sealed record SourceOptions
     public string? Platform { get; init; }
     /// <summary>Check manifest and config digests (layers are checked by the loader).</summary>
     public bool Verify { get; init; } = true;
+    /// <summary>Take a SHA-256 of every file of a layer that a one-pass source reads ahead (ground-truth listings).</summary>
+    public bool FileSha256 { get; init; }
+    /// <summary>The environment (DOCKER_HOST, CONTAINER_HOST, HOME, ...); null = the process's.</summary>
+    public Func<string, string?>? Environment { get; init; }
+    /// <summary>Standard input, for the name "-"; null = the process's.</summary>
+    public Func<Stream>? StandardInput { get; init; }
+
+    internal string? Env(string name) => (Environment ?? System.Environment.GetEnvironmentVariable)(name);
 }
 
 /// <summary>
-/// An opened image source: the store its files live in, the images it holds, and the one selected.
-/// Detects the kind from the content (magic bytes, member names), never from the file extension.
+/// An image archive or layout on disk: a docker-archive, an oci-archive or an OCI layout directory,
+/// compressed as a whole or not. The kind is told from the content (magic bytes, member names), never
+/// from the file extension. Its candidate logic also serves archives read from a stream (<see cref="OnePassArchive"/>).
 /// </summary>
-public sealed class ImageSource : IDisposable
+public sealed class ArchiveSource : IImageSource
 {
     public const string DockerArchive = "docker-archive";
     public const string OciArchive = "oci-archive";
     public const string OciLayout = "oci";
     public static readonly string[] Kinds = [DockerArchive, OciArchive, OciLayout];
 
-    private static readonly string[] SchemePrefixes = ["docker-archive://", "docker-tar://", "oci-archive://", "oci://", "oci-dir://"];
-
-    private ImageSource(string path, string kind, BlobStore store, IReadOnlyList<ImageCandidate> candidates)
+    private ArchiveSource(string path, string kind, BlobStore store, IReadOnlyList<ImageCandidate> candidates)
     {
-        Path = path;
+        Location = path;
         Kind = kind;
         Store = store;
         Candidates = candidates;
+        Blobs = new StoreBlobReader(store);
     }
 
-    public string Path { get; }
+    public string Location { get; }
     public string Kind { get; }
-    public BlobStore Store { get; }
-    /// <summary>Every image and artifact the source holds, in its order.</summary>
+    internal BlobStore Store { get; }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
+    public IBlobReader Blobs { get; }
 
-    /// <summary>Strips dive's scheme prefixes (docker-archive://PATH) and says which kind they name.</summary>
-    public static string StripScheme(string reference, out string? kind)
+    /// <summary>Opens the archive or layout at <paramref name="path"/>; <paramref name="kindHint"/> overrides detection.</summary>
+    public static ArchiveSource Open(string path, string? kindHint, SourceOptions options)
     {
-        kind = null;
-        foreach (var p in SchemePrefixes)
-        {
-            if (!reference.StartsWith(p, StringComparison.Ordinal)) continue;
-            kind = p switch
-            {
-                "oci-archive://" => OciArchive,
-                "oci://" or "oci-dir://" => OciLayout,
-                _ => DockerArchive,
-            };
-            return reference[p.Length..];
-        }
-        return reference;
-    }
-
-    public static ImageSource Open(string reference, SourceOptions options)
-    {
-        string path = StripScheme(reference, out var schemeKind);
-        string? kindHint = options.Kind ?? schemeKind;
         if (kindHint is not null && !Kinds.Contains(kindHint))
-            throw new ImageException($"unknown source '{kindHint}' (expected one of: {string.Join(", ", Kinds)})");
+            throw new ImageException($"unknown archive kind '{kindHint}' (expected one of: {string.Join(", ", Kinds)})");
         var store = OpenStore(path);
         try
         {
-            string kind = kindHint ?? Detect(store, path);
+            string kind = kindHint ?? Detect(store, Directory.Exists(path));
             if (kind == OciArchive && Directory.Exists(path)) kind = OciLayout;
             if (kind == OciLayout && !Directory.Exists(path)) kind = OciArchive;
-            var candidates = kind == DockerArchive ? DockerCandidates(store, options.Verify) : OciCandidates(store, options.Verify);
-            return new ImageSource(path, kind, store, candidates);
+            return new ArchiveSource(path, kind, store, CandidatesOf(store, kind, options.Verify));
         }
         catch
         {
@@ -84,6 +72,10 @@ public sealed class ImageSource : IDisposable
             throw;
         }
     }
+
+    /// <summary>The images a store holds, read as an archive of <paramref name="kind"/>.</summary>
+    internal static List<ImageCandidate> CandidatesOf(BlobStore store, string kind, bool verify) =>
+        kind == DockerArchive ? DockerCandidates(store, verify) : OciCandidates(store, verify);
 
     private static BlobStore OpenStore(string path)
     {
@@ -108,57 +100,12 @@ public sealed class ImageSource : IDisposable
         }
     }
 
-    private static string Detect(BlobStore store, string path)
+    /// <summary>The kind from the member names: docker-archive (manifest.json or repositories) or an OCI layout (index.json).</summary>
+    internal static string Detect(BlobStore store, bool directory)
     {
         if (store.Exists("manifest.json") || store.Exists("repositories")) return DockerArchive;
-        if (store.Exists("index.json")) return Directory.Exists(path) ? OciLayout : OciArchive;
+        if (store.Exists("index.json")) return directory ? OciLayout : OciArchive;
         throw new ImageException("not a container image: found no manifest.json, index.json or repositories");
-    }
-
-    /// <summary>Picks the image to analyse (SPEC §1): --image, then --platform, then the first tagged one.</summary>
-    public ImageCandidate Select(SourceOptions options, out IReadOnlyList<string> others)
-    {
-        var images = Candidates.Where(c => !c.IsArtifact).ToList();
-        if (images.Count == 0)
-            throw new ImageException(Candidates.Count == 0 ? "the image index lists no images" : "the source holds only artifacts, no image");
-        if (options.Image is { } query)
-        {
-            var matched = images.Where(c => Matches(c, query)).ToList();
-            if (matched.Count == 0)
-                throw new ImageException($"no image matches '{query}'; the source holds: {string.Join(", ", images.Select(c => c.Name).Distinct())}");
-            images = matched;
-        }
-        var withPlatform = images.Where(c => c.Platform is not null).ToList();
-        ImageCandidate chosen;
-        if (options.Platform is { } wantedText)
-        {
-            var wanted = PlatformInfo.Parse(wantedText);
-            chosen = withPlatform.FirstOrDefault(c => c.Platform!.Matches(wanted))
-                ?? (withPlatform.Count == 0 && images.Count > 0 ? images[0]
-                    : throw new ImageException($"no image for platform {wanted}; the source has: {string.Join(", ", withPlatform.Select(c => c.Platform!.ToString()).Distinct())}"));
-        }
-        else
-        {
-            var preferred = images.Where(c => c.IsTagged).DefaultIfEmpty(images[0]).First();
-            var group = images.Where(c => c.Name == preferred.Name && c.Platform is not null).ToList();
-            var amd64 = new PlatformInfo("linux", "amd64", null);
-            chosen = group.FirstOrDefault(c => c.Platform!.Matches(amd64)) ?? preferred;
-        }
-        others = images.Where(c => c.Name != chosen.Name).Select(c => c.Name).Distinct().ToList();
-        return chosen;
-    }
-
-    private static bool Matches(ImageCandidate c, string query)
-    {
-        foreach (var t in c.Tags)
-            if (t == query || t == query + ":latest" || t.EndsWith("/" + query, StringComparison.Ordinal) || t.EndsWith("/" + query + ":latest", StringComparison.Ordinal))
-                return true;
-        if (c.Name == query) return true;
-        var hex = query.StartsWith("sha256:", StringComparison.Ordinal) ? query[7..] : query;
-        if (hex.Length >= 4 && hex.All(Uri.IsHexDigit))
-            return (c.ManifestDigest?[7..].StartsWith(hex, StringComparison.OrdinalIgnoreCase) ?? false)
-                || (c.ConfigDigest?[7..].StartsWith(hex, StringComparison.OrdinalIgnoreCase) ?? false);
-        return false;
     }
 
     public void Dispose() => Store.Dispose();
@@ -427,4 +374,55 @@ public sealed class ImageSource : IDisposable
             Raw = bytes,
         };
     }
+}
+
+/// <summary>Choosing one image among a source's candidates (SPEC §1): the same rules for every source.</summary>
+public static class CandidateSelection
+{
+    /// <summary>Picks the image to analyse (SPEC §1): --image, then --platform, then the first tagged one.</summary>
+    public static ImageCandidate Select(this IImageSource source, SourceOptions options, out IReadOnlyList<string> others)
+    {
+        var images = source.Candidates.Where(c => !c.IsArtifact).ToList();
+        if (images.Count == 0)
+            throw new ImageException(source.Candidates.Count == 0 ? "the image index lists no images" : "the source holds only artifacts, no image");
+        if (options.Image is { } query)
+        {
+            var matched = images.Where(c => Matches(c, query)).ToList();
+            if (matched.Count == 0)
+                throw new ImageException($"no image matches '{query}'; the source holds: {string.Join(", ", images.Select(c => c.Name).Distinct())}");
+            images = matched;
+        }
+        var withPlatform = images.Where(c => c.Platform is not null).ToList();
+        ImageCandidate chosen;
+        if (options.Platform is { } wantedText)
+        {
+            var wanted = PlatformInfo.Parse(wantedText);
+            chosen = withPlatform.FirstOrDefault(c => c.Platform!.Matches(wanted))
+                ?? (withPlatform.Count == 0 && images.Count > 0 ? images[0]
+                    : throw new ImageException($"no image for platform {wanted}; the source has: {string.Join(", ", withPlatform.Select(c => c.Platform!.ToString()).Distinct())}"));
+        }
+        else
+        {
+            var preferred = images.Where(c => c.IsTagged).DefaultIfEmpty(images[0]).First();
+            var group = images.Where(c => c.Name == preferred.Name && c.Platform is not null).ToList();
+            var amd64 = new PlatformInfo("linux", "amd64", null);
+            chosen = group.FirstOrDefault(c => c.Platform!.Matches(amd64)) ?? preferred;
+        }
+        others = images.Where(c => c.Name != chosen.Name).Select(c => c.Name).Distinct().ToList();
+        return chosen;
+    }
+
+    private static bool Matches(ImageCandidate c, string query)
+    {
+        foreach (var t in c.Tags)
+            if (t == query || t == query + ":latest" || t.EndsWith("/" + query, StringComparison.Ordinal) || t.EndsWith("/" + query + ":latest", StringComparison.Ordinal))
+                return true;
+        if (c.Name == query) return true;
+        var hex = query.StartsWith("sha256:", StringComparison.Ordinal) ? query[7..] : query;
+        if (hex.Length >= 4 && hex.All(Uri.IsHexDigit))
+            return (c.ManifestDigest?[7..].StartsWith(hex, StringComparison.OrdinalIgnoreCase) ?? false)
+                || (c.ConfigDigest?[7..].StartsWith(hex, StringComparison.OrdinalIgnoreCase) ?? false);
+        return false;
+    }
+
 }

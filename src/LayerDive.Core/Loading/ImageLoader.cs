@@ -4,7 +4,7 @@ using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
 using LayerDive.Core.Sources;
 
-namespace LayerDive.Core.Analysis;
+namespace LayerDive.Core.Loading;
 
 /// <summary>What to load and how.</summary>
 public sealed record LoadOptions
@@ -22,20 +22,6 @@ public sealed record LoadOptions
     public IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
 }
 
-/// <summary>
-/// Sees each layer's entries on the merge's side of the load, right after each is merged, and each
-/// layer's end: the way to compute per-layer figures in the same streaming pass without keeping the
-/// entries. Calls come from the load's threads one at a time, in layer order and tar order.
-/// </summary>
-public interface ILayerObserver
-{
-    /// <summary>An entry of <paramref name="layer"/>, just merged; <paramref name="node"/> is what the merge says it is about (<see cref="OverlayMerger.Add"/>).</summary>
-    void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node);
-
-    /// <summary>The layer is merged and its figures (counts, whiteouts, sizes) are final.</summary>
-    void OnLayerMerged(LayerInfo layer);
-}
-
 /// <summary>How far loading has come, and how long it took so far.</summary>
 public sealed record LoadProgress(int LayersMerged, int LayerCount, long BytesRead, long BytesTotal, TimeSpan Elapsed = default)
 {
@@ -43,16 +29,47 @@ public sealed record LoadProgress(int LayersMerged, int LayerCount, long BytesRe
     public TimeSpan? Remaining => BytesRead <= 0 ? null : Elapsed * ((double)Math.Max(0, BytesTotal - BytesRead) / BytesRead);
 }
 
-/// <summary>A load under way: its model fills in layer by layer (see <see cref="ImageModel.Sync"/>).</summary>
-public sealed class ImageLoad
+/// <summary>
+/// A load under way: its model fills in layer by layer (see <see cref="ImageModel.Sync"/>). It keeps
+/// its source open until disposed, so that a layer's bytes can be read again (<see cref="ReadLayers"/>).
+/// </summary>
+public sealed class ImageLoad : IDisposable
 {
-    internal ImageLoad(ImageModel model, Task completion)
+    private readonly IImageSource _source;
+    private readonly IReadOnlyList<LayerRef> _layers;
+
+    internal ImageLoad(ImageModel model, Task completion, IImageSource source, IReadOnlyList<LayerRef> layers)
     {
         Model = model;
         Completion = completion;
+        (_source, _layers) = (source, layers);
     }
 
     public ImageModel Model { get; }
+
+    /// <summary>
+    /// Reads the blobs of <paramref name="indexes"/> again, handing each (with every layer it is) to
+    /// <paramref name="onLayer"/> with a stream valid during the call; after the load has ended.
+    /// </summary>
+    public void ReadLayers(IEnumerable<int> indexes, Action<IReadOnlyList<int>, Stream> onLayer, CancellationToken ct = default)
+    {
+        var wanted = indexes.Distinct().Order().Select(i => _layers[i]).ToList();
+        var blobs = _source.Blobs;
+        if (blobs.Access == BlobAccess.Random)
+        {
+            foreach (var l in wanted)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var blob = blobs.Open(l);
+                onLayer([l.Index], blob);
+            }
+            return;
+        }
+        blobs.ReadInOrder(wanted, (found, arrival) => onLayer(found, arrival.Stream
+            ?? throw new ImageException("the layer's bytes passed before it was known which layer it is", found[0])), ct);
+    }
+
+    public void Dispose() => _source.Dispose();
 
     /// <summary>Ends when every layer is merged, or with the first error.</summary>
     public Task Completion { get; }
@@ -74,13 +91,17 @@ public sealed class ImageLoad
 /// </summary>
 public static class ImageLoader
 {
-    public static ImageModel Load(string reference, LoadOptions options, CancellationToken ct = default) =>
-        Start(reference, options, ct).Wait();
+    /// <summary>Loads the whole image; the source is closed at the end.</summary>
+    public static ImageModel Load(string reference, LoadOptions options, CancellationToken ct = default)
+    {
+        using var load = Start(reference, options, ct);
+        return load.Wait();
+    }
 
     /// <summary>Opens the image and starts reading it; the model is there at once and fills in as layers are merged.</summary>
     public static ImageLoad Start(string reference, LoadOptions options, CancellationToken ct = default)
     {
-        var source = ImageSource.Open(reference, options.Source with { Verify = options.Verify });
+        var source = SourceCatalog.Open(reference, options.Source with { Verify = options.Verify, FileSha256 = options.FileSha256 }, ct);
         try
         {
             var candidate = source.Select(options.Source, out var others);
@@ -94,17 +115,12 @@ public static class ImageLoader
         }
     }
 
-    /// <summary>Starts reading the resolved image; the source is disposed when the load ends.</summary>
-    private static ImageLoad Start(ImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, CancellationToken ct)
+    /// <summary>Starts reading the resolved image.</summary>
+    private static ImageLoad Start(IImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, CancellationToken ct)
     {
-        var store = source.Store;
         var layers = new List<LayerInfo>(image.Layers.Count);
-        var resolved = new string[image.Layers.Count];
         foreach (var r in image.Layers)
         {
-            var path = store.Resolve(r.BlobPath)
-                ?? throw new ImageException($"the blob '{r.BlobPath}' named by the manifest is missing", r.Index, r.Digest ?? r.DiffId);
-            resolved[r.Index] = path;
             var history = image.Config.History.FirstOrDefault(h => h.LayerIndex == r.Index);
             layers.Add(new LayerInfo
             {
@@ -116,8 +132,9 @@ public static class ImageLoader
         var merger = new OverlayMerger();
         var model = new ImageModel
         {
-            Source = source.Path,
+            Source = source.Location,
             SourceKind = source.Kind,
+            SourceNote = source.Note,
             Name = image.Name,
             Config = image.Config,
             Layers = layers,
@@ -125,9 +142,8 @@ public static class ImageLoader
             Problems = merger.Problems,
             OtherImages = others,
         };
-        var run = new LoadRun(model, merger, image, options, store.IsSequential, ct);
-        var completion = run.RunAsync(store, resolved).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap();
-        return new ImageLoad(model, completion);
+        var run = new LoadRun(model, merger, image, options, source.Blobs.Access, ct);
+        return new ImageLoad(model, run.RunAsync(source.Blobs), source, image.Layers);
     }
 
     private static LayerReadOptions ReadOptions(LayerRef r, LoadOptions options) => new()
@@ -137,6 +153,18 @@ public static class ImageLoader
         LayerIndex = r.Index,
         BlobDigestAlgorithm = r.Digest?.StartsWith("sha512:", StringComparison.Ordinal) == true ? "sha512" : "sha256",
     };
+
+    private static Stream OpenOne(IBlobReader blobs, LayerRef r)
+    {
+        try
+        {
+            return blobs.Open(r);
+        }
+        catch (ImageException ex)
+        {
+            throw ex.InLayer(r.Index, r.Digest ?? r.DiffId);
+        }
+    }
 
     private static LayerContents ReadOne(Stream blob, LayerRef r, LoadOptions options, IEntrySink sink, CancellationToken ct)
     {
@@ -164,19 +192,19 @@ public static class ImageLoader
         private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
         private long _bytesRead;
 
-        public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options, bool sequential, CancellationToken ct)
+        public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options, BlobAccess access, CancellationToken ct)
         {
             (_model, _merger, _image, _options) = (model, merger, image, options);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             _total = image.Layers.Sum(l => l.Size ?? 0);
-            // a sequential archive reads every layer on one thread: a layer above must never wait for one below
+            // a source read in its order reads every layer on one thread: a layer above must never wait for one below
             _feeds = new LayerFeed[image.Layers.Count];
-            for (int i = 0; i < _feeds.Length; i++) _feeds[i] = new LayerFeed(this, i, bounded: !sequential);
+            for (int i = 0; i < _feeds.Length; i++) _feeds[i] = new LayerFeed(this, i, bounded: access == BlobAccess.Random);
         }
 
         public CancellationToken Token => _cts.Token;
 
-        public async Task RunAsync(BlobStore store, string[] resolved)
+        public async Task RunAsync(IBlobReader blobs)
         {
             if (_feeds.Length == 0)
             {
@@ -185,9 +213,9 @@ public static class ImageLoader
             }
             lock (_model.Sync) _merger.BeginLayer(_model.Layers[0]);
             _feeds[0].GoLive(out _);
-            Task reading = store.IsSequential
-                ? Task.Factory.StartNew(() => Guarded(() => ReadSequential(store, resolved)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
-                : ReadParallel(store, resolved);
+            Task reading = blobs.Access == BlobAccess.ArchiveOrder
+                ? Task.Factory.StartNew(() => Guarded(() => ReadInOrder(blobs)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                : ReadParallel(blobs);
             try
             {
                 await _done.Task.ConfigureAwait(false);
@@ -213,17 +241,17 @@ public static class ImageLoader
         }
 
         /// <summary>Random-access stores: one reader per core, started in layer order, so the lowest unmerged layer is always being read.</summary>
-        private async Task ReadParallel(BlobStore store, string[] resolved)
+        private async Task ReadParallel(IBlobReader blobs)
         {
             int parallelism = Math.Max(1, _options.MaxParallelism ?? Environment.ProcessorCount);
             using var gate = new SemaphoreSlim(parallelism);
-            var readers = new List<Task>(resolved.Length);
+            var readers = new List<Task>(_feeds.Length);
             try
             {
-                for (int i = 0; i < resolved.Length; i++)
+                for (int i = 0; i < _feeds.Length; i++)
                 {
                     await gate.WaitAsync(Token).ConfigureAwait(false);
-                    var (r, path, feed) = (_image.Layers[i], resolved[i], _feeds[i]);
+                    var (r, feed) = (_image.Layers[i], _feeds[i]);
                     // a thread of its own: a reader is long, busy work that should not wait for the pool
                     readers.Add(Task.Factory.StartNew(() =>
                     {
@@ -231,7 +259,7 @@ public static class ImageLoader
                         try
                         {
                             LayerContents contents;
-                            using (var blob = store.Open(path)) contents = ReadOne(blob, r, _options, feed, Token);
+                            using (var blob = OpenOne(blobs, r)) contents = ReadOne(blob, r, _options, feed, Token);
                             gate.Release(); // the next layer's read may start while this one finishes merging
                             released = true;
                             feed.ReaderDone(contents);
@@ -245,17 +273,29 @@ public static class ImageLoader
             await Task.WhenAll(readers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
-        /// <summary>Compressed whole archives: layers are read in the archive's order, on this thread.</summary>
-        private void ReadSequential(BlobStore store, string[] resolved)
+        /// <summary>Sources read in their order (a compressed archive, a stream, an engine's export): on this thread.</summary>
+        private void ReadInOrder(IBlobReader blobs)
         {
-            var byPath = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-            for (int i = 0; i < resolved.Length; i++)
-                (byPath.TryGetValue(resolved[i], out var l) ? l : byPath[resolved[i]] = []).Add(i);
-            store.ReadInArchiveOrder(byPath.Keys, (path, stream) =>
+            blobs.ReadInOrder(_image.Layers, (indices, arrival) =>
             {
-                var indices = byPath[path];
-                IEntrySink sink = indices.Count == 1 ? _feeds[indices[0]] : new TeeSink(indices.Select(i => (IEntrySink)_feeds[i]).ToArray());
-                var contents = ReadOne(stream, _image.Layers[indices[0]], _options, sink, Token);
+                LayerContents contents;
+                if (arrival.Stream is { } stream)
+                {
+                    IEntrySink sink = indices.Count == 1 ? _feeds[indices[0]] : new TeeSink(indices.Select(i => (IEntrySink)_feeds[i]).ToArray());
+                    contents = ReadOne(stream, _image.Layers[indices[0]], _options, sink, Token);
+                }
+                else
+                {
+                    // read before it was known which layer it is: its entries were held, now they go in
+                    var held = arrival.Held!;
+                    contents = held.Contents;
+                    var problems = held.ProblemsIn(indices[0]).ToList();
+                    contents.Problems.Clear();
+                    contents.Problems.AddRange(problems);
+                    foreach (var i in indices)
+                        foreach (ref readonly var e in CollectionsMarshal.AsSpan(contents.Entries)) _feeds[i].Add(e);
+                    contents.Entries.Clear();
+                }
                 foreach (var i in indices) _feeds[i].ReaderDone(contents);
             }, Token);
         }

@@ -1,0 +1,198 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+
+namespace LayerDive.Core.Sources.Engines;
+
+/// <summary>An engine that cannot serve the image: not running, not reachable, or without that image.</summary>
+internal sealed class EngineMissException(string message) : Exception(message);
+
+/// <summary>
+/// A small client of the Docker Engine API (which Podman serves too) over a unix socket or tcp, with
+/// TLS where asked: the version negotiated through <c>/_ping</c>, JSON for the small calls, and
+/// responses streamed as they come for the large ones (an image's export).
+/// </summary>
+internal sealed class EngineClient : IDisposable
+{
+    /// <summary>The newest API this client speaks; an older engine's own version is used below it.</summary>
+    private static readonly Version Newest = new(1, 47);
+    private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly HttpClient _http;
+
+    private EngineClient(EngineHost host, HttpClient http, Version version) => (Host, _http, ApiVersion) = (host, http, version);
+
+    public EngineHost Host { get; }
+    public Version ApiVersion { get; }
+
+    /// <summary>Connects and negotiates the version; an engine that is not there is an <see cref="EngineMissException"/>.</summary>
+    public static EngineClient Connect(EngineHost host, CancellationToken ct = default)
+    {
+        var (handler, baseAddress) = Handler(host);
+        var http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            cts.CancelAfter(PingTimeout);
+            using var ping = http.Send(new HttpRequestMessage(HttpMethod.Get, "_ping"), HttpCompletionOption.ResponseHeadersRead, cts.Token);
+            var server = ping.Headers.TryGetValues("API-Version", out var v) && Version.TryParse(v.FirstOrDefault(), out var parsed) ? parsed : null;
+            if (!ping.IsSuccessStatusCode && server is null)
+                throw new EngineMissException($"{host} answered /_ping with {(int)ping.StatusCode} {ping.ReasonPhrase}");
+            var version = server is null || server > Newest ? Newest : server;
+            return new EngineClient(host, http, version);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !ct.IsCancellationRequested)
+        {
+            http.Dispose();
+            throw new EngineMissException(Unreachable(host, ex));
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
+
+    private static (HttpMessageHandler, Uri) Handler(EngineHost host)
+    {
+        var handler = new SocketsHttpHandler { ConnectTimeout = PingTimeout, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
+        if (host.SocketPath is { } socket)
+        {
+            handler.ConnectCallback = async (_, ct) =>
+            {
+                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct).ConfigureAwait(false);
+                    return new NetworkStream(s, ownsSocket: true);
+                }
+                catch
+                {
+                    s.Dispose();
+                    throw;
+                }
+            };
+            return (handler, new Uri("http://engine/"));
+        }
+        if (host.Address.StartsWith("tcp://", StringComparison.Ordinal) || host.Address.StartsWith("http://", StringComparison.Ordinal) || host.Address.StartsWith("https://", StringComparison.Ordinal))
+        {
+            var uri = new Uri(host.Address.StartsWith("tcp://", StringComparison.Ordinal) ? (host.Tls is null ? "http://" : "https://") + host.Address["tcp://".Length..] : host.Address);
+            if (host.Tls is { } tls)
+                handler.SslOptions = TlsOptions(tls);
+            return (handler, new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"));
+        }
+        throw new EngineMissException($"{host}: only unix:// and tcp:// addresses are supported");
+    }
+
+    private static SslClientAuthenticationOptions TlsOptions(EngineTls tls)
+    {
+        var options = new SslClientAuthenticationOptions();
+        if (tls.CertFile is not null && tls.KeyFile is not null)
+            options.ClientCertificates = [X509Certificate2.CreateFromPemFile(tls.CertFile, tls.KeyFile)];
+        if (!tls.Verify)
+            options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        else if (tls.CaFile is not null)
+        {
+            var ca = X509CertificateLoader.LoadCertificateFromFile(tls.CaFile);
+            options.RemoteCertificateValidationCallback = (_, cert, _, errors) =>
+            {
+                if (cert is null) return false;
+                if (errors == SslPolicyErrors.None) return true;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None && chain.Build(new X509Certificate2(cert));
+            };
+        }
+        return options;
+    }
+
+    /// <summary>Why the engine could not be reached, in one line that says what would change it.</summary>
+    private static string Unreachable(EngineHost host, Exception ex)
+    {
+        var socketError = (ex as HttpRequestException)?.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
+        if (host.SocketPath is { } path && !File.Exists(path) && !Directory.Exists(path))
+            return $"{host.EngineName} is not running: no socket at {path} ({host.ChosenBy})";
+        return socketError?.SocketErrorCode switch
+        {
+            SocketError.AccessDenied => $"permission denied on {host.SocketPath ?? host.Address} ({host.ChosenBy}): run as a user who may use {host.EngineName}",
+            SocketError.ConnectionRefused => $"{host.EngineName} is not running: nothing listens at {host.Address} ({host.ChosenBy})",
+            _ when ex is OperationCanceledException => $"{host.EngineName} at {host.Address} did not answer within {PingTimeout.TotalSeconds:0} s ({host.ChosenBy})",
+            _ => $"{host.EngineName} at {host.Address} cannot be reached ({host.ChosenBy}): {(socketError ?? ex.InnerException ?? ex).Message}",
+        };
+    }
+
+    private string Versioned(string path) => $"v{ApiVersion.Major}.{ApiVersion.Minor}/{path.TrimStart('/')}";
+
+    /// <summary>A small JSON answer; null for 404.</summary>
+    public JsonDocument? GetJson(string path, CancellationToken ct = default)
+    {
+        using var response = Send(path, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        var bytes = ReadAll(response, ct);
+        if (!response.IsSuccessStatusCode) throw new ImageException(ErrorText(response, bytes));
+        try
+        {
+            return JsonDocument.Parse(bytes);
+        }
+        catch (JsonException ex)
+        {
+            throw new ImageException($"{Host.EngineName} answered {path} with something that is not JSON ({ex.Message.Split('.')[0]})");
+        }
+    }
+
+    /// <summary>A large answer as it streams (the caller disposes the response); null for 404.</summary>
+    public HttpResponseMessage? GetStream(string path, CancellationToken ct = default)
+    {
+        var response = Send(path, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            return null;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response) throw new ImageException(ErrorText(response, ReadAll(response, ct)));
+        }
+        return response;
+    }
+
+    private HttpResponseMessage Send(string path, CancellationToken ct)
+    {
+        try
+        {
+            return _http.Send(new HttpRequestMessage(HttpMethod.Get, Versioned(path)), HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ImageException($"{Host}: {Unreachable(Host, ex)}", inner: ex);
+        }
+    }
+
+    private static byte[] ReadAll(HttpResponseMessage response, CancellationToken ct)
+    {
+        using var s = response.Content.ReadAsStream(ct);
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    }
+
+    /// <summary>The engine's own message ({"message": ...}) with the status, in one line.</summary>
+    private string ErrorText(HttpResponseMessage response, byte[] body)
+    {
+        string? message = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            message = doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.String("message") : null;
+        }
+        catch (JsonException) { }
+        message ??= System.Text.Encoding.UTF8.GetString(body).Trim();
+        return $"{Host.EngineName} answered {(int)response.StatusCode} {response.ReasonPhrase}: {string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}";
+    }
+
+    public void Dispose() => _http.Dispose();
+}

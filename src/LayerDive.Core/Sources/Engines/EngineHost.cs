@@ -1,0 +1,109 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace LayerDive.Core.Sources.Engines;
+
+/// <summary>The two engines LayerDive reads images from.</summary>
+public enum Engine { Docker, Podman }
+
+/// <summary>TLS material for a tcp:// engine: a CA to trust and a client certificate.</summary>
+internal sealed record EngineTls(string? CaFile, string? CertFile, string? KeyFile, bool Verify);
+
+/// <summary>Where an engine listens, and what chose that address (so a message can say what would change it).</summary>
+internal sealed record EngineHost(Engine Engine, string Address, string ChosenBy, EngineTls? Tls = null)
+{
+    public string EngineName => Engine == Engine.Docker ? "the Docker Engine" : "Podman";
+
+    /// <summary>The socket's path for a unix:// address, else null.</summary>
+    public string? SocketPath => Address.StartsWith("unix://", StringComparison.Ordinal) ? Address["unix://".Length..] : null;
+
+    public override string ToString() => $"{EngineName} at {Address} ({ChosenBy})";
+}
+
+/// <summary>Finds the engines' addresses as their own command-line tools do.</summary>
+internal static class EngineHosts
+{
+    public const string DefaultDockerSocket = "unix:///var/run/docker.sock";
+
+    /// <summary>
+    /// Docker's host: <c>DOCKER_HOST</c>, then <c>DOCKER_CONTEXT</c>, then <c>currentContext</c> of
+    /// <c>config.json</c> (in <c>DOCKER_CONFIG</c> or <c>~/.docker</c>) and its context store, then the default socket.
+    /// </summary>
+    public static EngineHost Docker(SourceOptions o)
+    {
+        if (o.Env("DOCKER_HOST") is { Length: > 0 } host)
+            return new EngineHost(Engine.Docker, host, "from DOCKER_HOST", EnvTls(o, host));
+        string configDir = o.Env("DOCKER_CONFIG") is { Length: > 0 } dc ? dc : Path.Combine(Home(o), ".docker");
+        if (o.Env("DOCKER_CONTEXT") is { Length: > 0 } context)
+            return FromContext(context, configDir, "DOCKER_CONTEXT");
+        var configFile = Path.Combine(configDir, "config.json");
+        if (File.Exists(configFile))
+        {
+            string? current = null;
+            try
+            {
+                using var doc = JsonDocument.Parse(File.ReadAllBytes(configFile));
+                current = doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.String("currentContext") : null;
+            }
+            catch (JsonException ex)
+            {
+                throw new ImageException($"{configFile} is not JSON ({ex.Message.Split('.')[0]})");
+            }
+            if (current is { Length: > 0 }) return FromContext(current, configDir, $"currentContext of {configFile}");
+        }
+        return new EngineHost(Engine.Docker, DefaultDockerSocket, "the default socket; DOCKER_HOST or DOCKER_CONTEXT names another");
+    }
+
+    /// <summary>Podman's sockets, in the order tried: <c>CONTAINER_HOST</c>, the user's, the system's.</summary>
+    public static IReadOnlyList<EngineHost> Podman(SourceOptions o)
+    {
+        if (o.Env("CONTAINER_HOST") is { Length: > 0 } host)
+            return [new EngineHost(Engine.Podman, host, "from CONTAINER_HOST")];
+        var list = new List<EngineHost>();
+        if (o.Env("XDG_RUNTIME_DIR") is { Length: > 0 } run)
+            list.Add(new EngineHost(Engine.Podman, "unix://" + Path.Combine(run, "podman", "podman.sock"), "the user's socket; CONTAINER_HOST names another"));
+        list.Add(new EngineHost(Engine.Podman, "unix:///run/podman/podman.sock", "the system socket; CONTAINER_HOST names another"));
+        return list;
+    }
+
+    private static EngineHost FromContext(string name, string configDir, string chosenBy)
+    {
+        if (name == "default") return new EngineHost(Engine.Docker, DefaultDockerSocket, $"context 'default' ({chosenBy})");
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
+        var meta = Path.Combine(configDir, "contexts", "meta", hash, "meta.json");
+        if (!File.Exists(meta))
+            throw new ImageException($"the Docker context '{name}' ({chosenBy}) is not in {Path.Combine(configDir, "contexts")}");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(meta));
+            var endpoint = doc.RootElement.Get("Endpoints")?.Get("docker");
+            var host = endpoint?.String("Host") is { Length: > 0 } h ? h : throw new ImageException($"the Docker context '{name}' names no docker host ({meta})");
+            var tlsDir = Path.Combine(configDir, "contexts", "tls", hash, "docker");
+            EngineTls? tls = Directory.Exists(tlsDir)
+                ? new EngineTls(Existing(tlsDir, "ca.pem"), Existing(tlsDir, "cert.pem"), Existing(tlsDir, "key.pem"), endpoint?.Bool("SkipTLSVerify") != true)
+                : null;
+            return new EngineHost(Engine.Docker, host, $"context '{name}' ({chosenBy})", tls);
+        }
+        catch (JsonException ex)
+        {
+            throw new ImageException($"{meta} is not JSON ({ex.Message.Split('.')[0]})");
+        }
+    }
+
+    /// <summary>DOCKER_TLS_VERIFY / DOCKER_CERT_PATH for a tcp:// DOCKER_HOST.</summary>
+    private static EngineTls? EnvTls(SourceOptions o, string host)
+    {
+        if (!host.StartsWith("tcp://", StringComparison.Ordinal)) return null;
+        bool verify = o.Env("DOCKER_TLS_VERIFY") is { Length: > 0 };
+        bool tls = verify || o.Env("DOCKER_TLS") is { Length: > 0 };
+        if (!tls) return null;
+        string dir = o.Env("DOCKER_CERT_PATH") is { Length: > 0 } p ? p : Path.Combine(Home(o), ".docker");
+        return new EngineTls(Existing(dir, "ca.pem"), Existing(dir, "cert.pem"), Existing(dir, "key.pem"), verify);
+    }
+
+    private static string? Existing(string dir, string file) => File.Exists(Path.Combine(dir, file)) ? Path.Combine(dir, file) : null;
+
+    private static string Home(SourceOptions o) =>
+        o.Env("HOME") is { Length: > 0 } home ? home : System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile);
+}

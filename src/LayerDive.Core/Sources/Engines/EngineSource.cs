@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LayerDive.Core.Model;
+
+namespace LayerDive.Core.Sources.Engines;
+
+/// <summary>
+/// An image in the Docker Engine or Podman, read through the Engine API: the image's inspect says what
+/// it is (its diff ids in order, its config digest), then its export (<c>GET /images/{name}/get</c>)
+/// is read once as it streams. The legacy export names layers by v1 ids and has its manifest.json at
+/// the end, so each <c>layer.tar</c> is placed by its diff id as its hash completes.
+/// </summary>
+internal sealed class EngineSource : IImageSource
+{
+    public const string Docker = "docker";
+    public const string Podman = "podman";
+
+    private readonly EngineClient _client;
+    private readonly string _name;
+    private readonly SourceOptions _options;
+    private OnePassArchive? _export;
+    private OnePassBlobs? _blobs;
+
+    private EngineSource(EngineClient client, string name, JsonElement inspect, SourceOptions options, bool bareName)
+    {
+        (_client, _name, _options) = (client, name, options);
+        Kind = client.Host.Engine == Engine.Docker ? Docker : Podman;
+        Location = $"{Kind}://{name}";
+        Note = bareName ? $"read from {client.Host}" : null;
+        var id = inspect.String("Id") ?? throw new ImageException($"{client.Host.EngineName}'s inspect of {name} has no Id");
+        var tags = inspect.Strings("RepoTags");
+        var diffIds = inspect.Get("RootFS")?.Strings("Layers") ?? [];
+        bool byId = id.StartsWith(name.StartsWith("sha256:", StringComparison.Ordinal) ? name : "sha256:" + name, StringComparison.Ordinal);
+        string shown = byId ? (tags.Count > 0 ? tags[0] : ImageException.ShortDigest(id)) : name;
+        var platform = inspect.String("Os") is { } os && inspect.String("Architecture") is { } arch ? new PlatformInfo(os, arch, inspect.String("Variant")) : null;
+        Candidates =
+        [
+            new ImageCandidate
+            {
+                Name = shown, Tags = tags.Count > 0 ? tags : [shown], ConfigDigest = id, Platform = platform,
+                Resolve = () => Resolve(shown, id, diffIds),
+            },
+        ];
+    }
+
+    public string Kind { get; }
+    public string Location { get; }
+    public string? Note { get; }
+    public IReadOnlyList<ImageCandidate> Candidates { get; }
+    public IBlobReader Blobs => _blobs ?? throw new InvalidOperationException("resolve the image first");
+
+    /// <summary>Opens <paramref name="name"/> in one engine; an engine that is not there or lacks it is an <see cref="ImageException"/>.</summary>
+    public static IImageSource Open(Engine engine, string name, SourceOptions options, bool bareName)
+    {
+        try
+        {
+            return Find(engine, name, options, bareName);
+        }
+        catch (EngineMissException miss)
+        {
+            throw new ImageException(miss.Message);
+        }
+    }
+
+    /// <summary>A bare name: the Docker Engine, then Podman; one line says what each lacked.</summary>
+    public static IImageSource OpenBareName(string name, SourceOptions options)
+    {
+        var misses = new List<string>();
+        foreach (var engine in new[] { Engine.Docker, Engine.Podman })
+        {
+            try
+            {
+                return Find(engine, name, options, bareName: true);
+            }
+            catch (EngineMissException miss)
+            {
+                misses.Add(miss.Message);
+            }
+        }
+        throw new ImageException($"no such file, and no engine has this image: {string.Join("; ", misses)}");
+    }
+
+    private static IImageSource Find(Engine engine, string name, SourceOptions options, bool bareName)
+    {
+        if (!SourceCatalog.LooksLikeImageName(name))
+            throw new ImageException($"'{name}' is not an image name");
+        var hosts = engine == Engine.Docker ? [EngineHosts.Docker(options)] : EngineHosts.Podman(options);
+        EngineMissException? first = null;
+        foreach (var host in hosts)
+        {
+            if (host.SocketPath is { } socket && !File.Exists(socket) && engine == Engine.Podman && hosts.Count > 1 && host != hosts[^1])
+                continue; // Podman's user socket absent: the system one is next
+            EngineClient client;
+            try
+            {
+                client = EngineClient.Connect(host);
+            }
+            catch (EngineMissException miss)
+            {
+                first ??= miss;
+                continue;
+            }
+            try
+            {
+                using var inspect = client.GetJson($"images/{name}/json")
+                    ?? throw new EngineMissException($"{client.Host.EngineName} at {host.Address} has no image '{name}'");
+                return new EngineSource(client, name, inspect.RootElement.Clone(), options, bareName);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+        if (engine == Engine.Podman && options.Env("CONTAINER_HOST") is not { Length: > 0 } && PodmanCommand.Available(options))
+            return PodmanCommand.Open(name, options, bareName, first?.Message);
+        throw first ?? new EngineMissException($"{engine} has no address");
+    }
+
+    /// <summary>Starts the export and reads it until the image's config has come; layers met before it are held.</summary>
+    private ResolvedImage Resolve(string shown, string id, IReadOnlyList<string> diffIds)
+    {
+        _export ??= Export();
+        _blobs ??= new OnePassBlobs(_export, again: Export);
+        var hex = id[(id.IndexOf(':') + 1)..];
+        var export = _export;
+        return export.ReadUntil(() =>
+        {
+            // the legacy export names the config <hex>.json; Docker 25's OCI layout, blobs/sha256/<hex>
+            var path = export.Has($"{hex}.json") ? $"{hex}.json" : export.Has($"blobs/sha256/{hex}") ? $"blobs/sha256/{hex}"
+                : export.Ended ? throw new ImageException($"{_client.Host.EngineName}'s export of {_name} does not hold its config {ImageException.ShortDigest(id)}")
+                : throw OnePassArchive.NotYet();
+            var bytes = export.Store.ReadDocument(path);
+            var config = ArchiveSource.ParseConfig(bytes, _options.Verify ? null : id, "config");
+            if (_options.Verify && !string.Equals(config.Digest, id, StringComparison.OrdinalIgnoreCase))
+                throw new ImageException($"config digest mismatch: the engine's inspect says {id}, its export holds {config.Digest}");
+            if (diffIds.Count > 0 && !config.DiffIds.SequenceEqual(diffIds))
+                throw new ImageException($"the export's config lists other layers than the engine's inspect ({config.DiffIds.Count} against {diffIds.Count})");
+            // the blob path is a label: the export's members are placed by the diff ids their hashes give
+            var refs = config.DiffIds.Select((d, i) => new LayerRef(i, d, null, null, null, d)).ToList();
+            return new ResolvedImage(shown, config, refs, null);
+        }, default);
+    }
+
+    private OnePassArchive Export()
+    {
+        var response = _client.GetStream($"images/{_name}/get")
+            ?? throw new ImageException($"{_client.Host.EngineName} no longer has the image {_name}");
+        try
+        {
+            var stream = response.Content.ReadAsStream();
+            return new OnePassArchive(stream, response, $"{_client.Host.EngineName}'s export of {_name}", _options.FileSha256);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _export?.Dispose();
+        _client.Dispose();
+    }
+}
+
+/// <summary>Podman without its socket: <c>podman image save</c>'s docker-archive read from its output as it comes.</summary>
+internal static class PodmanCommand
+{
+    public static bool Available(SourceOptions options) =>
+        (options.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "podman")));
+
+    public static IImageSource Open(string name, SourceOptions options, bool bareName, string? socketMiss)
+    {
+        using (var exists = Start(options, "image", "exists", name))
+        {
+            exists.WaitForExit();
+            if (exists.ExitCode != 0)
+                throw new EngineMissException($"Podman has no image '{name}' (podman image exists; {socketMiss ?? "no socket"})");
+        }
+        var save = Start(options, "image", "save", "--format", "docker-archive", name);
+        var owner = new ProcessOwner(save, name);
+        try
+        {
+            var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", $"the output of podman image save {name}", options);
+            return new Named(source, EngineSource.Podman, bareName ? $"read from Podman (podman image save; {socketMiss ?? "no socket"})" : null, owner);
+        }
+        catch
+        {
+            owner.Dispose();
+            throw;
+        }
+    }
+
+    private static Process Start(SourceOptions options, params string[] args)
+    {
+        var info = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        if (options.Environment is not null)
+            foreach (var key in new[] { "PATH", "HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF" })
+                if (options.Env(key) is { } value) info.Environment[key] = value;
+        var p = Process.Start(info) ?? throw new EngineMissException("podman could not be started");
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    /// <summary>Ends the podman process with the source (killed if the read stopped early).</summary>
+    private sealed class ProcessOwner(Process process, string name) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            }
+            process.WaitForExit();
+            process.Dispose();
+            _ = name;
+        }
+    }
+
+    /// <summary>A stream source under the kind and note of the engine that served it.</summary>
+    private sealed class Named(IImageSource inner, string kind, string? note, IDisposable owner) : IImageSource
+    {
+        public string Kind => kind;
+        public string Location => inner.Location;
+        public string? Note => note;
+        public IReadOnlyList<ImageCandidate> Candidates => inner.Candidates;
+        public IBlobReader Blobs => inner.Blobs;
+
+        public void Dispose()
+        {
+            inner.Dispose();
+            owner.Dispose();
+        }
+    }
+}

@@ -1,0 +1,275 @@
+using System.Formats.Tar;
+using LayerDive.Core.Layers;
+
+namespace LayerDive.Core.Sources;
+
+/// <summary>
+/// An image archive read from a stream exactly once (standard input, an engine's export): no
+/// temporary file, no second request. Small documents (manifests, configs) are kept as they pass; a
+/// layer blob is streamed into the merge when it is known by then which layer it is, and otherwise read
+/// into its entries (never its file bytes) and placed once its digests say which layer it is: a
+/// legacy <c>docker save</c> stream has its <c>manifest.json</c> at the end, after every layer.
+/// </summary>
+internal sealed class OnePassArchive : IDisposable
+{
+    private readonly TarReader _tar;
+    private readonly IDisposable _owner;
+    private readonly string _what;
+    private readonly bool _fileSha256;
+    private readonly Dictionary<string, byte[]> _documents = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TarMember> _members = new(StringComparer.Ordinal);
+    private readonly List<HeldLayer> _held = [];
+    private readonly Dictionary<string, ImageException> _unreadable = new(StringComparer.Ordinal);
+    private bool _ended;
+    private bool _readOnce;
+    private string? _last;
+
+    /// <param name="tar">The archive's tar stream (any whole-archive compression already removed).</param>
+    /// <param name="owner">Disposed with the archive (the stream, the response or process behind it).</param>
+    /// <param name="what">How messages name the stream ("standard input", "the Docker Engine's export").</param>
+    public OnePassArchive(Stream tar, IDisposable owner, string what, bool fileSha256)
+    {
+        _tar = new TarReader(tar, leaveOpen: true);
+        (_owner, _what, _fileSha256) = (owner, what, fileSha256);
+        Store = new SeenSoFar(this);
+    }
+
+    /// <summary>What has passed so far, as a store the archive candidate logic reads; asking for a member not yet seen reads on.</summary>
+    public BlobStore Store { get; }
+
+    /// <summary>Member paths the last pass identified, with the layers each was (a later pass of the same source knows them at once).</summary>
+    public Dictionary<string, int[]> Identified { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The kind of archive, from the first of manifest.json, index.json, repositories to come (Docker
+    /// 25's archives have both an OCI index.json and manifest.json: either reads them).
+    /// </summary>
+    public string DetectKind(CancellationToken ct) => ReadUntil(() =>
+        _members.ContainsKey("manifest.json") ? ArchiveSource.DockerArchive
+        : _members.ContainsKey("index.json") ? ArchiveSource.OciArchive
+        : _members.ContainsKey("repositories") ? ArchiveSource.DockerArchive
+        : _ended ? throw new ImageException($"{_what} is not a container image: found no manifest.json, index.json or repositories")
+        : throw new NotYetRead(), ct);
+
+    /// <summary>
+    /// Reads on until <paramref name="attempt"/> succeeds: it is tried again each time a document or a
+    /// link arrives, and once at the end of the stream (where a member not seen is absent). Layers met
+    /// on the way are read and held.
+    /// </summary>
+    public T ReadUntil<T>(Func<T> attempt, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                return attempt();
+            }
+            catch (NotYetRead) when (!_ended) { }
+            while (true)
+            {
+                var kind = Next(ct, deliver: null);
+                if (kind is MemberKind.End or MemberKind.Document or MemberKind.Link) break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands every layer over (see <see cref="IBlobReader.ReadInOrder"/>): first those held already,
+    /// then each as it comes, then reads to the end of the stream.
+    /// </summary>
+    public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
+    {
+        if (_readOnce)
+            throw new ImageException($"{_what} can be read only once, and it was read already");
+        _readOnce = true;
+        var delivery = new Delivery(this, layers, onLayer);
+        foreach (var h in _held) delivery.Place(h);
+        _held.Clear();
+        while (Next(ct, delivery) != MemberKind.End) { }
+        delivery.CheckAllCame();
+    }
+
+    private enum MemberKind { End, Document, Link, Layer, Other }
+
+    private MemberKind Next(CancellationToken ct, Delivery? deliver)
+    {
+        ct.ThrowIfCancellationRequested();
+        if (_ended) return MemberKind.End;
+        TarEntry? e;
+        try
+        {
+            e = _tar.GetNextEntry(copyData: false);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or FormatException)
+        {
+            string where = _last is null ? "" : $" after '{_last}'" + (_unreadable.TryGetValue(_last, out var fault) ? $" ({fault.Message})" : "");
+            throw new ImageException($"{_what} is cut off or damaged{where}: {ex.Message}", inner: ex);
+        }
+        if (e is null)
+        {
+            _ended = true;
+            return MemberKind.End;
+        }
+        var name = PathText.Normalize(e.Name, out _);
+        _last = name;
+        if (string.IsNullOrEmpty(name) || e.EntryType == TarEntryType.GlobalExtendedAttributes) return MemberKind.Other;
+        _members[name] = new TarMember(e.EntryType, -1, e.Length, e.EntryType is TarEntryType.SymbolicLink or TarEntryType.HardLink ? e.LinkName : null);
+        if (e.EntryType is TarEntryType.SymbolicLink or TarEntryType.HardLink) return MemberKind.Link;
+        if (e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)) return MemberKind.Other;
+
+        var data = e.DataStream ?? new MemoryStream([], writable: false);
+        if (deliver?.Known(name) is { } indexes)
+        {
+            deliver.Stream(name, indexes, data);
+            return MemberKind.Layer;
+        }
+        var (document, rest) = TarBlobStore.KeepIfDocument(name, e.Length, data);
+        if (document is not null)
+        {
+            _documents[name] = document;
+            return MemberKind.Document;
+        }
+        try
+        {
+            var held = HeldLayer.Read(name, rest!, _fileSha256, ct);
+            if (deliver is null) _held.Add(held);
+            else deliver.Place(held);
+        }
+        catch (ImageException ex)
+        {
+            // not a layer, or a damaged one: an error only if a layer turns out to be this member (a cut
+            // stream fails at the next member anyway, naming this one)
+            _unreadable[name] = ex;
+        }
+        return MemberKind.Layer;
+    }
+
+    /// <summary>The member a path names after the archive's links, or null when it is not (or not yet) in it.</summary>
+    private string? Follow(string path)
+    {
+        var current = PathText.Normalize(path, out _);
+        for (int hops = 0; current is not null && hops < 16; hops++)
+        {
+            if (!_members.TryGetValue(current, out var m)) return null;
+            if (m.Type is not (TarEntryType.SymbolicLink or TarEntryType.HardLink)) return current;
+            current = BlobStore.ResolveLinkTarget(current, m.LinkName ?? "", symlink: m.Type == TarEntryType.SymbolicLink);
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _tar.Dispose();
+        _owner.Dispose();
+    }
+
+    /// <summary>Thrown while resolving: the member asked for has not come by yet.</summary>
+    private sealed class NotYetRead() : Exception("not read yet");
+
+    /// <summary>For an attempt of <see cref="ReadUntil"/>: what it needs has not come yet.</summary>
+    public static Exception NotYet() => new NotYetRead();
+
+    /// <summary>True once the stream has ended.</summary>
+    public bool Ended => _ended;
+
+    /// <summary>Whether a member (after links) has come by; never "not yet".</summary>
+    public bool Has(string path) => Follow(path) is not null;
+
+    /// <summary>The documents and members seen so far; a member not seen yet is "not yet" until the stream ends.</summary>
+    private sealed class SeenSoFar(OnePassArchive archive) : BlobStore
+    {
+        public override bool IsSequential => true;
+
+        public override string? Resolve(string path)
+        {
+            var found = archive.Follow(path);
+            if (found is null && !archive._ended) throw new NotYetRead();
+            return found;
+        }
+
+        public override Stream Open(string path)
+        {
+            var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in {archive._what}");
+            return archive._documents.TryGetValue(p, out var d) ? new MemoryStream(d, writable: false)
+                : throw new InvalidOperationException($"'{p}' of {archive._what} passed already");
+        }
+
+        public override long? SizeOf(string path) => archive.Follow(path) is { } p ? archive._members[p].Length : null;
+
+        public override IEnumerable<string> Paths => archive._members.Keys;
+    }
+
+    /// <summary>One pass's hand-over: which member is which layer, and which layers came.</summary>
+    private sealed class Delivery(OnePassArchive archive, IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer)
+    {
+        private readonly bool[] _came = new bool[layers.Count == 0 ? 0 : layers.Max(l => l.Index) + 1];
+        private readonly List<HeldLayer> _strangers = [];
+
+        /// <summary>The layers a member is by its path (through the archive's links), before its bytes are read.</summary>
+        public int[]? Known(string member)
+        {
+            if (archive.Identified.TryGetValue(member, out var learned)) return Waiting(learned);
+            var named = DigestInName(member);
+            var indexes = layers.Where(l => !_came[l.Index] && (archive.Follow(l.BlobPath) == member
+                || (named is not null && archive.Follow(l.BlobPath) is null && (Same(l.DiffId, named) || Same(l.Digest, named))))).Select(l => l.Index).ToArray();
+            return indexes.Length > 0 ? indexes : null;
+        }
+
+        /// <summary>The digest a content-addressed member is named by (blobs/sha256/HEX, or Podman's HEX.tar), else null.</summary>
+        private static string? DigestInName(string member)
+        {
+            var hex = member.StartsWith("blobs/sha256/", StringComparison.Ordinal) ? member["blobs/sha256/".Length..]
+                : member.EndsWith(".tar", StringComparison.Ordinal) && !member.Contains('/') ? member[..^4] : null;
+            return hex is { Length: 64 } && hex.All(char.IsAsciiHexDigitLower) ? "sha256:" + hex : null;
+        }
+
+        private int[]? Waiting(int[] indexes)
+        {
+            var left = indexes.Where(i => !_came[i]).ToArray();
+            return left.Length > 0 ? left : null;
+        }
+
+        public void Stream(string member, int[] indexes, Stream data)
+        {
+            Mark(member, indexes);
+            onLayer(indexes, LayerArrival.Of(data));
+        }
+
+        /// <summary>Places a layer read already: by its member's path, else by its diff id or blob digest.</summary>
+        public void Place(HeldLayer held)
+        {
+            var indexes = Known(held.Member) ?? layers.Where(l => !_came[l.Index] && archive.Follow(l.BlobPath) is null
+                && (Same(l.DiffId, held.Contents.DiffId) || Same(l.Digest, held.Contents.BlobDigest))).Select(l => l.Index).ToArray();
+            if (indexes.Length == 0)
+            {
+                _strangers.Add(held);
+                return;
+            }
+            Mark(held.Member, indexes);
+            onLayer(indexes, LayerArrival.Of(held));
+        }
+
+        private void Mark(string member, int[] indexes)
+        {
+            foreach (var i in indexes) _came[i] = true;
+            archive.Identified[member] = indexes;
+        }
+
+        private static bool Same(string? expected, string? actual) =>
+            expected is not null && string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase);
+
+        public void CheckAllCame()
+        {
+            foreach (var l in layers)
+            {
+                if (_came[l.Index]) continue;
+                string id = l.Digest ?? l.DiffId ?? l.BlobPath;
+                if (archive.Follow(l.BlobPath) is { } member && archive._unreadable.TryGetValue(member, out var fault))
+                    throw new ImageException(fault.Message, l.Index, id, fault.EntryName, fault);
+                if (archive.Follow(l.BlobPath) is null && _strangers.Count > 0)
+                    throw new ImageException($"no layer of {archive._what} has this layer's digests; it holds {string.Join(", ", _strangers.Select(s => $"'{s.Member}' (diff id {s.Contents.DiffId})"))}", l.Index, id);
+                throw new ImageException($"the blob '{l.BlobPath}' is not in {archive._what}", l.Index, id);
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+using LayerDive.Core.Sources.Engines;
+
+namespace LayerDive.Core.Sources;
+
+/// <summary>
+/// Every kind of source, and how a name finds its source (SPEC §1): "-" is standard input; a scheme
+/// prefix or <c>--source</c> names the kind; a path that exists is an archive or layout, its kind told
+/// from the content; any other image name is looked up in the Docker Engine, then in Podman.
+/// </summary>
+public static partial class SourceCatalog
+{
+    public static IReadOnlyList<SourceFactory> All { get; } =
+    [
+        Archive(ArchiveSource.DockerArchive, ["docker-archive://", "docker-tar://"], "a docker save archive (a path)"),
+        Archive(ArchiveSource.OciArchive, ["oci-archive://"], "an OCI image layout in a tar (a path)"),
+        Archive(ArchiveSource.OciLayout, ["oci://", "oci-dir://"], "an OCI image layout directory (a path)"),
+        new(EngineSource.Docker, ["docker://"], "an image in the Docker Engine (DOCKER_HOST, DOCKER_CONTEXT, the default socket)",
+            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Docker, name, o, bareName: false)),
+        new(EngineSource.Podman, ["podman://"], "an image in Podman (its socket: CONTAINER_HOST, XDG_RUNTIME_DIR; else the podman command)",
+            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Podman, name, o, bareName: false)),
+    ];
+
+    /// <summary>The help text of <c>--source</c>, from the list.</summary>
+    public static string Help =>
+        "Kind of source: " + string.Join("; ", All.Select(f => $"{f.Kind} ({f.Description})"))
+        + ". Default: from the name (a scheme such as docker:// or oci-archive://, '-' for standard input) and the content";
+
+    private static SourceFactory Archive(string kind, IReadOnlyList<string> schemes, string description) =>
+        new(kind, schemes, description, path => File.Exists(path) || Directory.Exists(path), (path, o) => ArchiveSource.Open(path, kind, o));
+
+    /// <summary>Opens the source <paramref name="reference"/> names.</summary>
+    public static IImageSource Open(string reference, SourceOptions options, CancellationToken ct = default)
+    {
+        string? kind = options.Kind;
+        if (kind is not null && All.All(f => f.Kind != kind))
+            throw new ImageException($"unknown source '{kind}' (expected one of: {string.Join(", ", All.Select(f => f.Kind))})");
+        if (reference == "-")
+        {
+            if (kind is EngineSource.Docker or EngineSource.Podman)
+                throw new ImageException($"'-' is standard input, not an image in {kind}");
+            var stdin = options.StandardInput?.Invoke() ?? Console.OpenStandardInput();
+            return StreamSource.Open(stdin, "-", "standard input", options, ct);
+        }
+        foreach (var f in All)
+            foreach (var scheme in f.Schemes)
+                if (reference.StartsWith(scheme, StringComparison.Ordinal))
+                    return f.Open(reference[scheme.Length..], options);
+        if (kind is not null)
+            return All.First(f => f.Kind == kind).Open(reference, options);
+        if (File.Exists(reference) || Directory.Exists(reference))
+            return ArchiveSource.Open(reference, null, options);
+        if (!LooksLikeImageName(reference) || LooksLikePath(reference))
+            throw new ImageException("no such file or directory");
+        return EngineSource.OpenBareName(reference, options);
+    }
+
+    /// <summary>A name as the Docker CLI accepts it: [HOST[:PORT]/]PATH[:TAG][@DIGEST], or an image id.</summary>
+    public static bool LooksLikeImageName(string name) => name.Length is > 0 and < 512 && ImageName().IsMatch(name);
+
+    /// <summary>Names a user means as files: starting with '.', '/' or '~', or ending like an archive.</summary>
+    private static bool LooksLikePath(string name) =>
+        name.StartsWith('.') || name.StartsWith('/') || name.StartsWith('~')
+        || ArchiveEnding().IsMatch(name);
+
+    [GeneratedRegex(@"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$|^(?:sha256:)?[0-9a-f]{4,64}$")]
+    private static partial Regex ImageName();
+
+    [GeneratedRegex(@"\.(?:tar|tgz|tar\.gz|tar\.xz|tar\.zst|tar\.bz2|txz|tzst|oci)$", RegexOptions.IgnoreCase)]
+    private static partial Regex ArchiveEnding();
+}
