@@ -41,13 +41,15 @@ internal sealed class OnePassArchive : IDisposable
     public Dictionary<string, int[]> Identified { get; } = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The kind of archive, from the first of manifest.json, index.json, repositories to come (Docker
-    /// 25's archives have both an OCI index.json and manifest.json: either reads them).
+    /// The kind of archive, as <see cref="ArchiveSource.Detect"/> tells it from the whole: manifest.json
+    /// or repositories make a docker-archive, index.json an OCI layout. Docker 25 writes both
+    /// index.json and manifest.json (in that order, then oci-layout), so index.json decides only
+    /// once oci-layout or the end has come without a manifest.json.
     /// </summary>
     public string DetectKind(CancellationToken ct) => ReadUntil(() =>
         _members.ContainsKey("manifest.json") ? ArchiveSource.DockerArchive
-        : _members.ContainsKey("index.json") ? ArchiveSource.OciArchive
-        : _members.ContainsKey("repositories") ? ArchiveSource.DockerArchive
+        : _members.ContainsKey("index.json") && (_members.ContainsKey("oci-layout") || _ended) ? ArchiveSource.OciArchive
+        : _members.ContainsKey("repositories") && _ended ? ArchiveSource.DockerArchive
         : _ended ? throw new ImageException($"{_what} is not a container image: found no manifest.json, index.json or repositories")
         : throw new NotYetRead(), ct);
 

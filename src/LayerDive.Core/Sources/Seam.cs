@@ -83,12 +83,17 @@ public sealed class HeldLayer
     /// <summary>Entries, digests and sizes (<see cref="LayerContents.Entries"/> holds the entries).</summary>
     public LayerContents Contents { get; }
 
+    private static int s_count;
+
     /// <summary>Reads a blob whole into entries, hashing it; problems are placed in a layer when it is known.</summary>
     public static HeldLayer Read(string member, Stream blob, bool fileSha256, CancellationToken ct)
     {
+        // the reader numbers a layer's files by its index (hardlinks share a number): a layer not yet
+        // placed takes a negative index of its own, never a real layer's
+        int provisional = -2 - Interlocked.Increment(ref s_count);
         try
         {
-            return new HeldLayer(member, LayerReader.Read(blob, new LayerReadOptions { ComputeDigests = true, FileSha256 = fileSha256, LayerIndex = -1 }, ct));
+            return new HeldLayer(member, LayerReader.Read(blob, new LayerReadOptions { ComputeDigests = true, FileSha256 = fileSha256, LayerIndex = provisional }, ct));
         }
         catch (ImageException ex) when (ex.LayerIndex is null)
         {
