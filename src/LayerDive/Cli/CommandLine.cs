@@ -27,9 +27,12 @@ internal sealed class SharedOptions
 
     public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Quiet, NoColor, Lang];
 
+    /// <summary>The run's environment (engine addresses, credentials' homes).</summary>
+    public Func<string, string?>? Environment { get; set; }
+
     public LoadOptions LoadOptions(ParseResult p, bool fileSha256 = false) => new()
     {
-        Source = new SourceOptions { Kind = p.GetValue(Source), Image = p.GetValue(Image), Platform = p.GetValue(Platform), Verify = !p.GetValue(NoVerify) },
+        Source = new SourceOptions { Kind = p.GetValue(Source), Image = p.GetValue(Image), Platform = p.GetValue(Platform), Verify = !p.GetValue(NoVerify), Environment = Environment },
         Verify = !p.GetValue(NoVerify),
         FileSha256 = fileSha256,
     };
@@ -52,7 +55,7 @@ public static class CommandLine
     public static int Run(string[] args, CliContext context)
     {
         var (stdout, stderr) = (context.Out, context.Error);
-        var shared = new SharedOptions();
+        var shared = new SharedOptions { Environment = context.GetEnvironment };
         var root = new RootCommand("LayerDive: look inside Docker/OCI images layer by layer, with a correct OverlayFS merge.");
         foreach (var o in shared.All) root.Options.Add(o);
         var imageArg = new Argument<string?>("IMAGE") { Description = "An image: a name in Docker or Podman (nginx:1.27, docker://app:dev, podman://app), an archive (docker save, OCI archive, compressed or not), an OCI layout directory, or - for an archive on standard input; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne };

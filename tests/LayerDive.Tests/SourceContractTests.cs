@@ -1,0 +1,213 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using LayerDive.Core;
+using LayerDive.Core.Loading;
+using LayerDive.Core.Reports;
+using LayerDive.Core.Sources;
+using LayerDive.Tests.Support;
+
+namespace LayerDive.Tests;
+
+/// <summary>
+/// What every source must do, written once (as containerd's content test suite): each source's test
+/// class derives from it and says how it names the same image, dive's test image (14 layers,
+/// hardlinks, a whiteout), and how it names a copy whose layer 3 is cut.
+/// </summary>
+public abstract class SourceContract
+{
+    protected static readonly string Archive = Paths.Public("dive__.data_test-docker-image.tar");
+
+    /// <summary>The image as this source names it, with the options it needs (environment, stdin).</summary>
+    protected abstract (string Reference, SourceOptions Options) Image();
+
+    /// <summary>A copy of the image whose layer <see cref="CutLayer"/> is cut short, as this source names it.</summary>
+    protected abstract (string Reference, SourceOptions Options) CutImage();
+
+    /// <summary>The layer the cut copy cuts, or null where the source cannot say in advance (a stream cut at a byte count).</summary>
+    protected virtual int? CutLayer => 3;
+
+    protected virtual void SkipUnlessReady() { }
+
+    /// <summary>The archive's own manifest.json and config, read here with a tar reader: the expected layers.</summary>
+    protected static (string Tag, List<string> DiffIds, List<string> LayerMembers) Expected()
+    {
+        var files = new Dictionary<string, byte[]>();
+        using (var tar = new TarReader(File.OpenRead(Archive)))
+            for (var e = tar.GetNextEntry(); e is not null; e = tar.GetNextEntry())
+                if (e.DataStream is not null && (e.Name.EndsWith(".json", StringComparison.Ordinal)))
+                {
+                    using var ms = new MemoryStream();
+                    e.DataStream.CopyTo(ms);
+                    files[e.Name] = ms.ToArray();
+                }
+        using var manifest = JsonDocument.Parse(files["manifest.json"]);
+        var entry = manifest.RootElement[0];
+        using var config = JsonDocument.Parse(files[entry.GetProperty("Config").GetString()!]);
+        return (entry.GetProperty("RepoTags")[0].GetString()!,
+            config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").EnumerateArray().Select(d => d.GetString()!).ToList(),
+            entry.GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!).ToList());
+    }
+
+    private static string Listing(LayerDive.Core.Model.ImageModel model)
+    {
+        var w = new StringWriter();
+        RootfsListing.Write(model, model.TopLayer, w);
+        return w.ToString();
+    }
+
+    [Fact]
+    public void Candidates_name_the_image_and_resolve_to_its_layers()
+    {
+        SkipUnlessReady();
+        var (tag, diffIds, _) = Expected();
+        var (reference, options) = Image();
+        using var source = SourceCatalog.Open(reference, options, TestContext.Current.CancellationToken);
+        var chosen = source.Select(options, out _);
+        Assert.Contains(chosen.Tags, t => t == tag || t.EndsWith("/" + tag, StringComparison.Ordinal));
+        var image = chosen.Resolve();
+        Assert.Equal(diffIds, image.Config.DiffIds);
+        Assert.Equal(diffIds, image.Layers.Select(l => l.DiffId));
+        Assert.Equal(Enumerable.Range(0, diffIds.Count), image.Layers.Select(l => l.Index));
+    }
+
+    [Fact]
+    public void The_platform_asked_for_is_chosen()
+    {
+        SkipUnlessReady();
+        var (reference, options) = Image();
+        using var source = SourceCatalog.Open(reference, options with { Platform = "linux/amd64" }, TestContext.Current.CancellationToken);
+        var image = source.Select(options with { Platform = "linux/amd64" }, out _).Resolve();
+        Assert.Equal("linux/amd64", image.Config.Platform);
+    }
+
+    [Fact]
+    public void Every_digest_verifies_and_the_tree_is_the_archive's()
+    {
+        SkipUnlessReady();
+        var (reference, options) = Image();
+        var model = ImageLoader.Load(reference, new LoadOptions { Source = options }, TestContext.Current.CancellationToken);
+        Assert.All(model.Layers, l => Assert.True(l.Verified, $"layer {l.Index} not verified"));
+        Assert.Equal(Expected().DiffIds, model.Layers.Select(l => l.DiffId));
+        var reference0 = ImageLoader.Load(Archive, new LoadOptions(), TestContext.Current.CancellationToken);
+        Assert.Equal(Listing(reference0), Listing(model));
+    }
+
+    [Fact]
+    public void Blobs_are_read_in_the_order_the_source_allows()
+    {
+        SkipUnlessReady();
+        var (reference, options) = Image();
+        var ct = TestContext.Current.CancellationToken;
+        using var source = SourceCatalog.Open(reference, options, ct);
+        var image = source.Select(options, out _).Resolve();
+        var blobs = source.Blobs;
+        if (blobs.Access == BlobAccess.Random)
+        {
+            // any blob, any order: the top one first, each stream whole (its sha256 is the layer's diff id: uncompressed here)
+            foreach (var l in image.Layers.Reverse())
+            {
+                using var s = blobs.Open(l);
+                Assert.Equal(l.DiffId, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(s)));
+            }
+        }
+        else
+        {
+            Assert.Throws<InvalidOperationException>(() => blobs.Open(image.Layers[0]));
+        }
+        var came = new List<int>();
+        blobs.ReadInOrder(image.Layers, (indexes, arrival) =>
+        {
+            came.AddRange(indexes);
+            var diffId = arrival.Stream is { } s ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(s)) : arrival.Held!.Contents.DiffId;
+            foreach (var i in indexes) Assert.Equal(image.Layers[i].DiffId, diffId);
+        }, ct);
+        Assert.Equal(Enumerable.Range(0, image.Layers.Count), came.Order());
+    }
+
+    [Fact]
+    public void A_cut_layer_is_an_error_that_names_it()
+    {
+        SkipUnlessReady();
+        var (reference, options) = CutImage();
+        var ex = Assert.Throws<ImageException>(() => ImageLoader.Load(reference, new LoadOptions { Source = options }, TestContext.Current.CancellationToken));
+        var line = ex.Describe();
+        Assert.DoesNotContain('\n', line);
+        if (CutLayer is { } k) Assert.Equal(k, ex.LayerIndex);
+        else Assert.Matches("layer", line);
+    }
+
+    /// <summary>A copy of the archive whose layer <paramref name="layer"/> keeps only its first half (the outer tar stays valid).</summary>
+    protected static string WriteCutArchive(string folder, int layer)
+    {
+        var member = Expected().LayerMembers[layer];
+        var path = Path.Combine(folder, "cut.tar");
+        using var input = new TarReader(File.OpenRead(Archive));
+        using var output = new TarWriter(File.Create(path), TarEntryFormat.Pax, leaveOpen: false);
+        for (var e = input.GetNextEntry(); e is not null; e = input.GetNextEntry())
+        {
+            if (e.Name == member && e.DataStream is not null)
+            {
+                var half = new byte[e.Length / 2];
+                e.DataStream.ReadExactly(half);
+                var cut = new PaxTarEntry(TarEntryType.RegularFile, e.Name) { DataStream = new MemoryStream(half) };
+                output.WriteEntry(cut);
+            }
+            else output.WriteEntry(e);
+        }
+        return path;
+    }
+}
+
+/// <summary>An uncompressed docker-archive file: random access, layers read in parallel.</summary>
+public sealed class ArchiveFileSourceTests : SourceContract, IDisposable
+{
+    private readonly TempDir _dir = new();
+    protected override (string, SourceOptions) Image() => (Archive, new SourceOptions());
+    protected override (string, SourceOptions) CutImage() => (WriteCutArchive(_dir.Path, 3), new SourceOptions());
+    public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>The same archive gzipped as a whole: read in the archive's order, two passes over the file.</summary>
+public sealed class CompressedArchiveSourceTests : SourceContract, IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private string Gzip(string path)
+    {
+        var gz = Path.Combine(_dir.Path, Path.GetFileName(path) + ".gz");
+        using (var input = File.OpenRead(path))
+        using (var output = new GZipStream(File.Create(gz), CompressionLevel.Fastest))
+            input.CopyTo(output);
+        return gz;
+    }
+
+    protected override (string, SourceOptions) Image() => (Gzip(Archive), new SourceOptions());
+    protected override (string, SourceOptions) CutImage() => (Gzip(WriteCutArchive(_dir.Path, 3)), new SourceOptions());
+    public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>Standard input ("-"): one pass, manifest.json at the end, layers placed as their hashes complete.</summary>
+public sealed class StdinSourceTests : SourceContract, IDisposable
+{
+    private readonly TempDir _dir = new();
+    protected override (string, SourceOptions) Image() => ("-", new SourceOptions { StandardInput = () => File.OpenRead(Archive) });
+    protected override (string, SourceOptions) CutImage()
+    {
+        var cut = WriteCutArchive(_dir.Path, 3);
+        return ("-", new SourceOptions { StandardInput = () => File.OpenRead(cut) });
+    }
+
+    [Fact]
+    public void Standard_input_is_read_once()
+    {
+        using var source = SourceCatalog.Open("-", Image().Item2, TestContext.Current.CancellationToken);
+        var image = source.Select(new SourceOptions(), out _).Resolve();
+        source.Blobs.ReadInOrder(image.Layers, (_, _) => { }, TestContext.Current.CancellationToken);
+        var again = Assert.Throws<ImageException>(() => source.Blobs.ReadInOrder(image.Layers, (_, _) => { }, TestContext.Current.CancellationToken));
+        Assert.Contains("standard input", again.Message);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

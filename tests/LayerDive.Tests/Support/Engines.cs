@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace LayerDive.Tests.Support;
+
+/// <summary>
+/// A real engine started for the tests under a temporary root (never the machine's own): dockerd with
+/// the vfs driver and no networking, or Podman's API service. Images are loaded with the engine's own
+/// command. When the engine cannot start here, <see cref="SkipReason"/> says why and tests skip.
+/// </summary>
+public abstract class EngineService : IDisposable
+{
+    private Process? _process;
+
+    protected EngineService(string name)
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"layerdive-{name}-" + Guid.NewGuid().ToString("N")[..8]);
+        Socket = Path.Combine(Root, "sock");
+    }
+
+    public string Root { get; }
+    public string Socket { get; }
+    public string Address => "unix://" + Socket;
+    public string? SkipReason { get; private set; }
+
+    /// <summary>The images loaded, by the name a user would type.</summary>
+    public List<string> Loaded { get; } = [];
+
+    protected void Start(string program, IEnumerable<string> args)
+    {
+        if (Environment.UserName != "root") { SkipReason = $"{program} needs root here"; return; }
+        if (!Scripts.OnPath(program)) { SkipReason = $"{program} is not installed (apt-get install {PackageOf(program)})"; return; }
+        Directory.CreateDirectory(Root);
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var log = File.CreateText(Path.Combine(Root, "service.log"));
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < until && !_process.HasExited)
+        {
+            if (Answers()) return;
+            Thread.Sleep(200);
+        }
+        SkipReason = $"{program} did not start: " + (_process.HasExited ? $"exit {_process.ExitCode}" : "no answer in 60 s") + $" (log: {Path.Combine(Root, "service.log")})";
+    }
+
+    private static string PackageOf(string program) => program == "dockerd" ? "docker.io" : program;
+
+    /// <summary>True when the socket takes a connection.</summary>
+    public bool Answers()
+    {
+        if (!File.Exists(Socket)) return false;
+        try
+        {
+            using var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            s.Connect(new UnixDomainSocketEndPoint(Socket));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Loads an archive with the engine's command; returns the name it loaded.</summary>
+    public abstract string Load(string archive);
+
+    protected (int Code, string Output) Command(string program, IReadOnlyDictionary<string, string> env, params string[] args)
+    {
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output.Result + errors);
+    }
+
+    /// <summary>Stops the service by its PID and waits for it, then removes its root.</summary>
+    public virtual void Dispose()
+    {
+        if (_process is { HasExited: false })
+        {
+            Process.Start("kill", ["-TERM", _process.Id.ToString()])!.WaitForExit();
+            if (!_process.WaitForExit(30_000)) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        _process?.Dispose();
+        Cleanup();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Cleanup() { }
+}
+
+/// <summary>dockerd (Debian's docker.io) under a temporary root, as ../shared/notes/image-services.md starts it.</summary>
+public sealed class DockerService : EngineService
+{
+    public DockerService() : base("dockerd")
+    {
+        Start("dockerd", ["--data-root", Path.Combine(Root, "data"), "--exec-root", Path.Combine(Root, "exec"), "--pidfile", Path.Combine(Root, "pid"),
+            "--host", "unix://" + Path.Combine(Root, "sock"), "--storage-driver", "vfs", "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none"]);
+        if (SkipReason is null && !Scripts.OnPath("docker")) SkipReason = "the docker command is not installed (apt-get install docker.io)";
+    }
+
+    public override string Load(string archive)
+    {
+        var (code, output) = Command("docker", new Dictionary<string, string> { ["DOCKER_HOST"] = Address }, "load", "-i", archive);
+        Assert.True(code == 0, $"docker load {archive}: {output}");
+        var name = output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
+        Loaded.Add(name);
+        return name;
+    }
+}
+
+/// <summary>Podman's Docker-compatible API service (podman system service) under a temporary root, vfs driver.</summary>
+public sealed class PodmanService : EngineService
+{
+    public PodmanService() : base("podman")
+    {
+        StorageConf = Path.Combine(Root, "storage.conf");
+        Directory.CreateDirectory(Root);
+        File.WriteAllText(StorageConf, $"[storage]\ndriver = \"vfs\"\nrunroot = \"{Path.Combine(Root, "run")}\"\ngraphroot = \"{Path.Combine(Root, "root")}\"\n");
+        Start("podman", [.. StoreArgs, "system", "service", "--time=0", "unix://" + Path.Combine(Root, "sock")]);
+    }
+
+    /// <summary>A storage.conf naming this root: the podman command (not the service) reads it through CONTAINERS_STORAGE_CONF.</summary>
+    public string StorageConf { get; }
+
+    private string[] StoreArgs => ["--root", Path.Combine(Root, "root"), "--runroot", Path.Combine(Root, "run"), "--storage-driver", "vfs"];
+
+    public override string Load(string archive)
+    {
+        var (code, output) = Command("podman", new Dictionary<string, string>(), [.. StoreArgs, "load", "-i", archive]);
+        Assert.True(code == 0, $"podman load {archive}: {output}");
+        var name = output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
+        Loaded.Add(name);
+        return name;
+    }
+}
