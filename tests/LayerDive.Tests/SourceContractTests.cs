@@ -83,7 +83,7 @@ public abstract class SourceContract
     }
 
     [Fact]
-    public void Every_digest_verifies_and_the_tree_is_the_archive's()
+    public void Every_digest_verifies_and_the_tree_equals_the_archive_listing()
     {
         SkipUnlessReady();
         var (reference, options) = Image();
@@ -133,7 +133,7 @@ public abstract class SourceContract
         var (reference, options) = CutImage();
         var ex = Assert.Throws<ImageException>(() => ImageLoader.Load(reference, new LoadOptions { Source = options }, TestContext.Current.CancellationToken));
         var line = ex.Describe();
-        Assert.DoesNotContain('\n', line);
+        Assert.DoesNotContain("\n", line);
         if (CutLayer is { } k) Assert.Equal(k, ex.LayerIndex);
         else Assert.Matches("layer", line);
     }

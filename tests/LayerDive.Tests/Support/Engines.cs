@@ -21,7 +21,7 @@ public abstract class EngineService : IDisposable
     public string Root { get; }
     public string Socket { get; }
     public string Address => "unix://" + Socket;
-    public string? SkipReason { get; private set; }
+    public string? SkipReason { get; protected set; }
 
     /// <summary>The images loaded, by the name a user would type.</summary>
     public List<string> Loaded { get; } = [];

@@ -168,8 +168,11 @@ internal sealed class EngineSource : IImageSource
 /// <summary>Podman without its socket: <c>podman image save</c>'s docker-archive read from its output as it comes.</summary>
 internal static class PodmanCommand
 {
-    public static bool Available(SourceOptions options) =>
-        (options.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "podman")));
+    public static bool Available(SourceOptions options) => Program(options) is not null;
+
+    /// <summary>The podman on the run's PATH (which may not be the process's).</summary>
+    private static string? Program(SourceOptions options) =>
+        (options.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "podman")).FirstOrDefault(File.Exists);
 
     public static IImageSource Open(string name, SourceOptions options, bool bareName, string? socketMiss)
     {
@@ -195,7 +198,7 @@ internal static class PodmanCommand
 
     private static Process Start(SourceOptions options, params string[] args)
     {
-        var info = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(Program(options) ?? "podman") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) info.ArgumentList.Add(a);
         if (options.Environment is not null)
             foreach (var key in new[] { "PATH", "HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF" })

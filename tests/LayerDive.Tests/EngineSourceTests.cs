@@ -1,0 +1,249 @@
+using System.Text.Json;
+using LayerDive.Core.Sources;
+using LayerDive.Tests.Support;
+
+namespace LayerDive.Tests;
+
+[CollectionDefinition("docker")]
+public sealed class DockerCollection : ICollectionFixture<DockerService>;
+
+[CollectionDefinition("podman")]
+public sealed class PodmanCollection : ICollectionFixture<PodmanService>;
+
+/// <summary>Environments that name exactly one engine (and nothing of the machine's own).</summary>
+internal static class EngineEnv
+{
+    public static Dictionary<string, string> With(params (string Key, string Value)[] pairs)
+    {
+        var env = new Dictionary<string, string> { ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin", ["HOME"] = "/nonexistent-home" };
+        foreach (var (k, v) in pairs) env[k] = v;
+        return env;
+    }
+
+    public static SourceOptions Options(Dictionary<string, string> env) => new() { Environment = n => env.GetValueOrDefault(n) };
+}
+
+/// <summary>The Docker Engine (a real dockerd): the image loaded with docker load, read through its export.</summary>
+[Collection("docker")]
+public sealed class DockerSourceTests(DockerService docker) : SourceContract, IDisposable
+{
+    private readonly TempDir _dir = new();
+    private CuttingProxy? _proxy;
+
+    protected override void SkipUnlessReady()
+    {
+        if (docker.SkipReason is { } why) Assert.Skip(why);
+        if (!docker.Loaded.Contains(Expected().Tag)) docker.Load(Archive);
+    }
+
+    private Dictionary<string, string> Env => EngineEnv.With(("DOCKER_HOST", docker.Address));
+
+    protected override (string, SourceOptions) Image() => ("docker://" + Expected().Tag, EngineEnv.Options(Env));
+
+    protected override (string, SourceOptions) CutImage()
+    {
+        // the export is about 1.5 MB: cut the connection 400 kB into it
+        _proxy = new CuttingProxy(docker.Socket, _dir.File("proxy.sock"), 400_000);
+        return ("docker://" + Expected().Tag, EngineEnv.Options(EngineEnv.With(("DOCKER_HOST", _proxy.Address))));
+    }
+
+    protected override int? CutLayer => null;
+
+    [Fact]
+    public void A_bare_name_reads_from_docker_and_says_so()
+    {
+        SkipUnlessReady();
+        var fromEngine = Tool.RunWith(Env, null, "ls", Expected().Tag, "--format", "tsv");
+        var fromArchive = Tool.Run("ls", Archive, "--format", "tsv");
+        Assert.Equal(0, fromEngine.ExitCode);
+        Assert.Equal(fromArchive.Stdout, fromEngine.Stdout);
+        Assert.Contains($"note: {Expected().Tag}: read from the Docker Engine at {docker.Address} (from DOCKER_HOST)", fromEngine.Stderr);
+    }
+
+    [Fact]
+    public void CI_figures_history_and_explain_equal_the_archive_ones()
+    {
+        SkipUnlessReady();
+        var name = "docker://" + Expected().Tag;
+        var a = Tool.RunWith(Env, _dir.Path, Archive, "--ci", "--json", _dir.File("a.json"));
+        var b = Tool.RunWith(Env, _dir.Path, name, "--ci", "--json", _dir.File("b.json"));
+        Assert.Equal(a.ExitCode, b.ExitCode);
+        using var ja = JsonDocument.Parse(File.ReadAllBytes(_dir.File("a.json")));
+        using var jb = JsonDocument.Parse(File.ReadAllBytes(_dir.File("b.json")));
+        Assert.Equal(ja.RootElement.GetProperty("image").GetRawText(), jb.RootElement.GetProperty("image").GetRawText());
+        Assert.Equal(Tool.Run("history", Archive).Stdout, Tool.RunWith(Env, null, "history", name).Stdout);
+        Assert.Equal(Tool.Run("explain", Archive, "/root/saved.txt").Stdout, Tool.RunWith(Env, null, "explain", name, "/root/saved.txt").Stdout);
+    }
+
+    [Fact]
+    public void Extraction_reads_the_export_again()
+    {
+        SkipUnlessReady();
+        var r = Tool.RunWith(Env, null, "extract", "docker://" + Expected().Tag, "/root/saved.txt", "--output", _dir.File("out"));
+        Assert.Equal(0, r.ExitCode);
+        var expected = Tool.Run("extract", Archive, "/root/saved.txt", "--output", _dir.File("ref"));
+        Assert.Equal(0, expected.ExitCode);
+        Assert.Equal(File.ReadAllBytes(_dir.File("ref/saved.txt")), File.ReadAllBytes(_dir.File("out/saved.txt")));
+    }
+
+    [Fact]
+    public void An_image_the_engine_lacks_is_one_line()
+    {
+        SkipUnlessReady();
+        var r = Tool.RunWith(Env, null, "ls", "docker://no-such-image:1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"layerdive: error: docker://no-such-image:1: the Docker Engine at {docker.Address} has no image 'no-such-image:1'", Assert.Single(r.StderrLines));
+    }
+
+    [Fact]
+    public void A_cut_export_is_one_line_and_exit_2()
+    {
+        SkipUnlessReady();
+        var (reference, options) = CutImage();
+        var env = EngineEnv.With(("DOCKER_HOST", options.Environment!("DOCKER_HOST")!));
+        var r = Tool.RunWith(env, _dir.Path, "ls", reference);
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.StderrLines);
+        Assert.StartsWith($"layerdive: error: {reference}: ", line);
+        Assert.DoesNotContain("internal error", line);
+    }
+
+    public void Dispose()
+    {
+        _proxy?.Dispose();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>Podman's Docker-compatible API (a real podman system service).</summary>
+[Collection("podman")]
+public sealed class PodmanSourceTests(PodmanService podman) : SourceContract, IDisposable
+{
+    private readonly TempDir _dir = new();
+    private CuttingProxy? _proxy;
+
+    protected override void SkipUnlessReady()
+    {
+        if (podman.SkipReason is { } why) Assert.Skip(why);
+        if (!podman.Loaded.Contains("localhost/" + Expected().Tag)) podman.Load(Archive);
+    }
+
+    protected override (string, SourceOptions) Image() =>
+        ("podman://" + Expected().Tag, EngineEnv.Options(EngineEnv.With(("CONTAINER_HOST", podman.Address))));
+
+    protected override (string, SourceOptions) CutImage()
+    {
+        _proxy = new CuttingProxy(podman.Socket, _dir.File("proxy.sock"), 400_000);
+        return ("podman://" + Expected().Tag, EngineEnv.Options(EngineEnv.With(("CONTAINER_HOST", _proxy.Address))));
+    }
+
+    protected override int? CutLayer => null;
+
+    [Fact]
+    public void A_bare_name_docker_lacks_is_read_from_podman()
+    {
+        SkipUnlessReady();
+        var env = EngineEnv.With(("DOCKER_HOST", "unix://" + _dir.File("no-docker.sock")), ("CONTAINER_HOST", podman.Address));
+        var r = Tool.RunWith(env, null, "ls", Expected().Tag, "--format", "tsv");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(Tool.Run("ls", Archive, "--format", "tsv").Stdout, r.Stdout);
+        Assert.Contains($"read from Podman at {podman.Address}", r.Stderr);
+    }
+
+    public void Dispose()
+    {
+        _proxy?.Dispose();
+        _dir.Dispose();
+    }
+}
+
+/// <summary>Podman without its socket: the podman command's image save, streamed.</summary>
+[Collection("podman")]
+public sealed class PodmanCommandSourceTests(PodmanService podman) : SourceContract, IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    protected override void SkipUnlessReady()
+    {
+        if (podman.SkipReason is { } why) Assert.Skip(why);
+        if (File.Exists("/run/podman/podman.sock")) Assert.Skip("this machine runs Podman's system socket, which a bare podman:// name would use first");
+        if (!podman.Loaded.Contains("localhost/" + Expected().Tag)) podman.Load(Archive);
+    }
+
+    private Dictionary<string, string> Env(string? path = null) =>
+        EngineEnv.With(("CONTAINERS_STORAGE_CONF", podman.StorageConf), ("PATH", path ?? Environment.GetEnvironmentVariable("PATH")!));
+
+    protected override (string, SourceOptions) Image() => ("podman://" + Expected().Tag, EngineEnv.Options(Env()));
+
+    /// <summary>A podman in front of the real one whose image save stops after 400 kB.</summary>
+    protected override (string, SourceOptions) CutImage()
+    {
+        var real = Environment.GetEnvironmentVariable("PATH")!.Split(':').Select(d => Path.Combine(d, "podman")).First(File.Exists);
+        var bin = Directory.CreateDirectory(_dir.File("bin")).FullName;
+        File.WriteAllText(Path.Combine(bin, "podman"), $"#!/bin/sh\nif [ \"$2\" = save ]; then {real} \"$@\" | head -c 400000; else exec {real} \"$@\"; fi\n");
+        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(Path.Combine(bin, "podman"), (UnixFileMode)0b111_101_101);
+        return ("podman://" + Expected().Tag, EngineEnv.Options(Env(bin + ":" + Environment.GetEnvironmentVariable("PATH"))));
+    }
+
+    protected override int? CutLayer => null;
+
+    public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>What a user sees when no engine can serve a name.</summary>
+public sealed class EngineFaultTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public void No_engine_running_names_the_sockets_and_the_variables()
+    {
+        var env = EngineEnv.With(("DOCKER_HOST", "unix://" + _dir.File("docker.sock")), ("CONTAINER_HOST", "unix://" + _dir.File("podman.sock")));
+        var r = Tool.RunWith(env, null, "ls", "myapp:dev");
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.StderrLines);
+        Assert.Equal($"layerdive: error: myapp:dev: no such file, and no engine has this image: the Docker Engine is not running: no socket at {_dir.File("docker.sock")} (from DOCKER_HOST); Podman is not running: no socket at {_dir.File("podman.sock")} (from CONTAINER_HOST)", line);
+    }
+
+    [Fact]
+    public void A_socket_nobody_listens_on_is_said_so()
+    {
+        var path = _dir.File("dead.sock");
+        using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        s.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path)); // bound, never listening: a connection is refused
+        var r = Tool.RunWith(EngineEnv.With(("DOCKER_HOST", "unix://" + path)), null, "ls", "docker://myapp:dev");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"layerdive: error: docker://myapp:dev: the Docker Engine is not running: nothing listens at unix://{path} (from DOCKER_HOST)", Assert.Single(r.StderrLines));
+    }
+
+    [Fact]
+    public void A_missing_file_that_looks_like_a_path_is_no_such_file()
+    {
+        var r = Tool.RunWith(EngineEnv.With(), null, "ls", _dir.File("image.tar"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.EndsWith(": no such file or directory", Assert.Single(r.StderrLines));
+    }
+
+    [Fact]
+    public void Docker_contexts_choose_the_host_as_the_docker_CLI_does()
+    {
+        var config = Directory.CreateDirectory(_dir.File("docker")).FullName;
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("ctx1"u8));
+        Directory.CreateDirectory(Path.Combine(config, "contexts", "meta", hash));
+        File.WriteAllText(Path.Combine(config, "contexts", "meta", hash, "meta.json"),
+            $"{{\"Name\":\"ctx1\",\"Endpoints\":{{\"docker\":{{\"Host\":\"unix://{_dir.File("ctx.sock")}\",\"SkipTLSVerify\":false}}}}}}");
+        File.WriteAllText(Path.Combine(config, "config.json"), "{\"currentContext\":\"ctx1\"}");
+        // currentContext of config.json, when neither DOCKER_HOST nor DOCKER_CONTEXT is set
+        var r = Tool.RunWith(EngineEnv.With(("DOCKER_CONFIG", config)), null, "ls", "docker://app");
+        Assert.Contains($"no socket at {_dir.File("ctx.sock")} (context 'ctx1' (currentContext of {Path.Combine(config, "config.json")}))", r.Stderr);
+        // DOCKER_CONTEXT wins over config.json, DOCKER_HOST over both
+        r = Tool.RunWith(EngineEnv.With(("DOCKER_CONFIG", config), ("DOCKER_CONTEXT", "other")), null, "ls", "docker://app");
+        Assert.Contains("the Docker context 'other' (DOCKER_CONTEXT) is not in", r.Stderr);
+        r = Tool.RunWith(EngineEnv.With(("DOCKER_CONFIG", config), ("DOCKER_CONTEXT", "ctx1"), ("DOCKER_HOST", "unix://" + _dir.File("h.sock"))), null, "ls", "docker://app");
+        Assert.Contains($"no socket at {_dir.File("h.sock")} (from DOCKER_HOST)", r.Stderr);
+        r = Tool.RunWith(EngineEnv.With(("HOME", _dir.Path)), null, "ls", "docker://app");
+        Assert.Contains("/var/run/docker.sock", r.Stderr);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
