@@ -96,6 +96,37 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     }
 
     [Fact]
+    public void Docker_runs_it_as_a_CLI_plugin()
+    {
+        SkipUnlessReady();
+        if (!File.Exists("/usr/bin/docker")) Assert.Skip("Debian's docker CLI (/usr/bin/docker) is not installed");
+        var config = _dir.File("docker-config");
+        var dll = Path.Combine(AppContext.BaseDirectory, "layerdive.dll");
+        var env = new Dictionary<string, string> { ["DOCKER_CONFIG"] = config };
+        var install = Run("dotnet", env, dll, "install-docker-plugin");
+        Assert.True(install.Code == 0, install.Output);
+        Assert.Contains("layerdive", Run("/usr/bin/docker", env, "--help").Output);
+        // the daemon named by docker's own -H option, the image by a bare name
+        var r = Run("/usr/bin/docker", env, "-H", docker.Address, "layerdive", "ls", Expected().Tag, "--format", "tsv");
+        Assert.True(r.Code == 0, r.Output);
+        Assert.Contains(Tool.Run("ls", Archive, "--format", "tsv").Stdout, r.Output);
+    }
+
+    private static (int Code, string Output) Run(string program, Dictionary<string, string> env, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        psi.Environment.Remove("CI");
+        psi.Environment.Remove("DOCKER_HOST");
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var errors = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, output.Result + errors);
+    }
+
+    [Fact]
     public void A_cut_export_is_one_line_and_exit_2()
     {
         SkipUnlessReady();

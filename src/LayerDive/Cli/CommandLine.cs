@@ -54,6 +54,12 @@ public static class CommandLine
 
     public static int Run(string[] args, CliContext context)
     {
+        if (args is [DockerPlugin.MetadataCommand])
+        {
+            context.Out.WriteLine(DockerPlugin.Metadata);
+            return ExitOk;
+        }
+        if (DockerPlugin.Unwrap(args, context, out var unwrapped, out var plugin)) (args, context) = (unwrapped, plugin);
         var (stdout, stderr) = (context.Out, context.Error);
         var shared = new SharedOptions { Environment = context.GetEnvironment };
         var root = new RootCommand("LayerDive: look inside Docker/OCI images layer by layer, with a correct OverlayFS merge.");
@@ -90,6 +96,9 @@ public static class CommandLine
         root.Subcommands.Add(ExplainCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExtractCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(OverlayCommand.Create(shared, stdout, stderr));
+        var install = new Command("install-docker-plugin", "Make 'docker layerdive IMAGE' work: link this executable into ~/.docker/cli-plugins");
+        install.SetAction(_ => DockerPlugin.Install(context));
+        root.Subcommands.Add(install);
 
         var parse = root.Parse(args);
         var culture = System.Globalization.CultureInfo.CurrentUICulture;
