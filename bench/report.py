@@ -15,6 +15,7 @@ def med(key): return statistics.median(w for w, _ in rows[key]) if key in rows e
 limits = {
     'gzip': ('pigz -dc', 1.0, 'target <= 1.0 x pigz -dc'),
     'zstd': ('zstd -dc', 2.0, 'target <= 2.0 x zstd -dc'),
+    'engine': ('engine export (curl)', 1.15, 'target <= 1.15 x the export alone'),
 }
 gzip_ls = med(('gzip', 'layerdive ls'))
 base_rss = max((m for _, m in rows.get(('baseline', 'layerdive ls sample'), [(0, 0)])), default=0) / 1024

@@ -119,6 +119,30 @@ measure uncompressed "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-uncompresse
 ui uncompressed "$GEN/big/oci-uncompressed"
 measure uncompressed "layerdive ls (docker-archive)" "$ENTRIES" "$LD" ls "$GEN/big/big.docker-archive.tar" --quiet
 
+# The Docker Engine: big loaded into a dockerd under a temporary root; layerdive reads the engine's
+# export as it streams, next to the export alone (curl into /dev/null) in the same run.
+if command -v dockerd >/dev/null && command -v curl >/dev/null && [[ $(id -u) == 0 ]]; then
+  DK=$(mktemp -d "${TMPDIR:-/tmp}/layerdive-bench-dockerd.XXXXXX")
+  dockerd --data-root "$DK/data" --exec-root "$DK/exec" --pidfile "$DK/pid" --host "unix://$DK/sock" --storage-driver vfs \
+    --iptables=false --ip6tables=false --ip-masq=false --bridge=none >"$DK/log" 2>&1 &
+  DKPID=$!
+  for _ in $(seq 100); do curl -sf --unix-socket "$DK/sock" http://engine/_ping >/dev/null 2>&1 && break; sleep 0.2; done
+  if curl -sf -X POST --unix-socket "$DK/sock" -H 'Content-Type: application/x-tar' --data-binary "@$GEN/big/big.docker-archive.tar" \
+      "http://engine/images/load?quiet=1" >/dev/null; then
+    NAME=$(tar -xOf "$GEN/big/big.docker-archive.tar" manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["RepoTags"][0])')
+    echo "bench: big in the Docker Engine ($NAME)" >&2
+    measure engine "engine export (curl)" "$ENTRIES" curl -sf --unix-socket "$DK/sock" -o /dev/null "http://engine/images/$NAME/get"
+    measure engine "layerdive --ci docker://" "$ENTRIES" env DOCKER_HOST="unix://$DK/sock" "$LD" "docker://$NAME" --ci --quiet
+    measure engine "layerdive ls docker://" "$ENTRIES" env DOCKER_HOST="unix://$DK/sock" "$LD" ls "docker://$NAME" --quiet
+  else
+    echo "bench: could not load big into dockerd (log: $DK/log)" >&2
+  fi
+  kill -TERM "$DKPID"; wait "$DKPID" || true
+  rm -rf "$DK"
+else
+  echo "bench: no dockerd (apt-get install docker.io) or not root: the engine rows are left out" >&2
+fi
+
 echo "bench: baseline (the bundled sample)" >&2
 measure baseline "layerdive ls sample" 30 "$LD" ls samples/sample.oci.tar --quiet
 
