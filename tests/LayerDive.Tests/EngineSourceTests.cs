@@ -33,12 +33,12 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     protected override void SkipUnlessReady()
     {
         if (docker.SkipReason is { } why) Assert.Skip(why);
-        if (!docker.Loaded.Contains(Expected().Tag)) docker.Load(Archive);
+        docker.Ensure(Archive);
     }
 
     private Dictionary<string, string> Env => EngineEnv.With(("DOCKER_HOST", docker.Address));
 
-    protected override (string, SourceOptions) Image() => ("docker://" + Expected().Tag, EngineEnv.Options(Env));
+    protected override (string, SourceOptions) Image(string archive) => ("docker://" + docker.Ensure(archive), EngineEnv.Options(Env));
 
     protected override (string, SourceOptions) CutImage()
     {
@@ -156,11 +156,11 @@ public sealed class PodmanSourceTests(PodmanService podman) : SourceContract, ID
     protected override void SkipUnlessReady()
     {
         if (podman.SkipReason is { } why) Assert.Skip(why);
-        if (!podman.Loaded.Contains("localhost/" + Expected().Tag)) podman.Load(Archive);
+        podman.Ensure(Archive);
     }
 
-    protected override (string, SourceOptions) Image() =>
-        ("podman://" + Expected().Tag, EngineEnv.Options(EngineEnv.With(("CONTAINER_HOST", podman.Address))));
+    protected override (string, SourceOptions) Image(string archive) =>
+        ("podman://" + podman.Ensure(archive), EngineEnv.Options(EngineEnv.With(("CONTAINER_HOST", podman.Address))));
 
     protected override (string, SourceOptions) CutImage()
     {
@@ -198,13 +198,13 @@ public sealed class PodmanCommandSourceTests(PodmanService podman) : SourceContr
     {
         if (podman.SkipReason is { } why) Assert.Skip(why);
         if (File.Exists("/run/podman/podman.sock")) Assert.Skip("this machine runs Podman's system socket, which a bare podman:// name would use first");
-        if (!podman.Loaded.Contains("localhost/" + Expected().Tag)) podman.Load(Archive);
+        podman.Ensure(Archive);
     }
 
     private Dictionary<string, string> Env(string? path = null) =>
         EngineEnv.With(("CONTAINERS_STORAGE_CONF", podman.StorageConf), ("PATH", path ?? Environment.GetEnvironmentVariable("PATH")!));
 
-    protected override (string, SourceOptions) Image() => ("podman://" + Expected().Tag, EngineEnv.Options(Env()));
+    protected override (string, SourceOptions) Image(string archive) => ("podman://" + podman.Ensure(archive), EngineEnv.Options(Env()));
 
     /// <summary>A podman in front of the real one whose image save stops after 400 kB.</summary>
     protected override (string, SourceOptions) CutImage()

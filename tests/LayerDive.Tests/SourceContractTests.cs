@@ -19,8 +19,10 @@ public abstract class SourceContract
 {
     protected static readonly string Archive = Paths.Public("dive__.data_test-docker-image.tar");
 
-    /// <summary>The image as this source names it, with the options it needs (environment, stdin).</summary>
-    protected abstract (string Reference, SourceOptions Options) Image();
+    /// <summary>The image of <paramref name="archive"/> (a docker-archive) as this source names it, with the options it needs (environment, stdin).</summary>
+    protected abstract (string Reference, SourceOptions Options) Image(string archive);
+
+    private (string Reference, SourceOptions Options) Image() => Image(Archive);
 
     /// <summary>A copy of the image whose layer <see cref="CutLayer"/> is cut short, as this source names it.</summary>
     protected abstract (string Reference, SourceOptions Options) CutImage();
@@ -94,6 +96,21 @@ public abstract class SourceContract
         Assert.Equal(Listing(reference0), Listing(model));
     }
 
+    /// <summary>The generated image with every edge case, through this source, against umoci's unpack of it.</summary>
+    [Fact]
+    public void The_tricky_image_equals_the_umoci_ground_truth()
+    {
+        var archive = Path.Combine(Paths.GeneratedCorpus, "tricky", "tricky.docker-archive.tar");
+        var truth = Path.Combine(Paths.GeneratedCorpus, "tricky.rootfs.tsv");
+        if (!File.Exists(archive) || !File.Exists(truth)) Assert.Skip($"generated corpus not present ({archive}); run: bash ../shared/tools/make-corpus.sh");
+        SkipUnlessReady();
+        var (reference, options) = Image(archive);
+        var model = ImageLoader.Load(reference, new LoadOptions { FileSha256 = true, Source = options }, TestContext.Current.CancellationToken);
+        var ours = new StringWriter { NewLine = "\n" };
+        RootfsListing.Write(model, model.TopLayer, ours);
+        Assert.Equal(File.ReadAllLines(truth), ours.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
     [Fact]
     public void Blobs_are_read_in_the_order_the_source_allows()
     {
@@ -164,7 +181,7 @@ public abstract class SourceContract
 public sealed class ArchiveFileSourceTests : SourceContract, IDisposable
 {
     private readonly TempDir _dir = new();
-    protected override (string, SourceOptions) Image() => (Archive, new SourceOptions());
+    protected override (string, SourceOptions) Image(string archive) => (archive, new SourceOptions());
     protected override (string, SourceOptions) CutImage() => (WriteCutArchive(_dir.Path, 3), new SourceOptions());
     public void Dispose() => _dir.Dispose();
 }
@@ -183,7 +200,7 @@ public sealed class CompressedArchiveSourceTests : SourceContract, IDisposable
         return gz;
     }
 
-    protected override (string, SourceOptions) Image() => (Gzip(Archive), new SourceOptions());
+    protected override (string, SourceOptions) Image(string archive) => (Gzip(archive), new SourceOptions());
     protected override (string, SourceOptions) CutImage() => (Gzip(WriteCutArchive(_dir.Path, 3)), new SourceOptions());
     public void Dispose() => _dir.Dispose();
 }
@@ -192,7 +209,7 @@ public sealed class CompressedArchiveSourceTests : SourceContract, IDisposable
 public sealed class StdinSourceTests : SourceContract, IDisposable
 {
     private readonly TempDir _dir = new();
-    protected override (string, SourceOptions) Image() => ("-", new SourceOptions { StandardInput = () => File.OpenRead(Archive) });
+    protected override (string, SourceOptions) Image(string archive) => ("-", new SourceOptions { StandardInput = () => File.OpenRead(archive) });
     protected override (string, SourceOptions) CutImage()
     {
         var cut = WriteCutArchive(_dir.Path, 3);
@@ -202,7 +219,7 @@ public sealed class StdinSourceTests : SourceContract, IDisposable
     [Fact]
     public void Standard_input_is_read_once()
     {
-        using var source = SourceCatalog.Open("-", Image().Item2, TestContext.Current.CancellationToken);
+        using var source = SourceCatalog.Open("-", Image(Archive).Item2, TestContext.Current.CancellationToken);
         var image = source.Select(new SourceOptions(), out _).Resolve();
         source.Blobs.ReadInOrder(image.Layers, (_, _) => { }, TestContext.Current.CancellationToken);
         var again = Assert.Throws<ImageException>(() => source.Blobs.ReadInOrder(image.Layers, (_, _) => { }, TestContext.Current.CancellationToken));

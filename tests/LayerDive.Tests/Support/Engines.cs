@@ -23,8 +23,18 @@ public abstract class EngineService : IDisposable
     public string Address => "unix://" + Socket;
     public string? SkipReason { get; protected set; }
 
-    /// <summary>The images loaded, by the name a user would type.</summary>
-    public List<string> Loaded { get; } = [];
+    /// <summary>The images loaded: archive -> the name the engine gave it.</summary>
+    private readonly Dictionary<string, string> _loaded = [];
+
+    /// <summary>Loads an archive once (with the engine's own command); the name it was loaded as.</summary>
+    public string Ensure(string archive)
+    {
+        lock (_loaded)
+        {
+            if (!_loaded.TryGetValue(archive, out var name)) _loaded[archive] = name = Load(archive);
+            return name;
+        }
+    }
 
     protected void Start(string program, IEnumerable<string> args)
     {
@@ -67,7 +77,7 @@ public abstract class EngineService : IDisposable
     }
 
     /// <summary>Loads an archive with the engine's command; returns the name it loaded.</summary>
-    public abstract string Load(string archive);
+    protected abstract string Load(string archive);
 
     protected (int Code, string Output) Command(string program, IReadOnlyDictionary<string, string> env, params string[] args)
     {
@@ -109,13 +119,11 @@ public sealed class DockerService : EngineService
         if (SkipReason is null && !Scripts.OnPath("docker")) SkipReason = "the docker command is not installed (apt-get install docker.io)";
     }
 
-    public override string Load(string archive)
+    protected override string Load(string archive)
     {
         var (code, output) = Command("docker", new Dictionary<string, string> { ["DOCKER_HOST"] = Address }, "load", "-i", archive);
         Assert.True(code == 0, $"docker load {archive}: {output}");
-        var name = output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
-        Loaded.Add(name);
-        return name;
+        return output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
     }
 }
 
@@ -135,12 +143,10 @@ public sealed class PodmanService : EngineService
 
     private string[] StoreArgs => ["--root", Path.Combine(Root, "root"), "--runroot", Path.Combine(Root, "run"), "--storage-driver", "vfs"];
 
-    public override string Load(string archive)
+    protected override string Load(string archive)
     {
         var (code, output) = Command("podman", new Dictionary<string, string>(), [.. StoreArgs, "load", "-i", archive]);
         Assert.True(code == 0, $"podman load {archive}: {output}");
-        var name = output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
-        Loaded.Add(name);
-        return name;
+        return output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
     }
 }
