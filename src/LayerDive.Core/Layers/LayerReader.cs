@@ -7,7 +7,7 @@ using LayerDive.Core.Model;
 namespace LayerDive.Core.Layers;
 
 /// <summary>What to compute while a layer streams by.</summary>
-public sealed record LayerReadOptions
+internal sealed record LayerReadOptions
 {
     /// <summary>Hash the blob and the uncompressed tar (sha256) so they can be verified.</summary>
     public bool ComputeDigests { get; init; } = true;
@@ -25,7 +25,7 @@ public sealed record LayerReadOptions
 /// (XxHash128) while the bytes go by, handing each decoded entry to a sink as soon as it is read.
 /// Nothing is buffered per file; nothing is written anywhere.
 /// </summary>
-public static class LayerReader
+internal static class LayerReader
 {
     private const int ChunkSize = 1 << 17;
     private const string OpaqueMarker = ".wh..wh..opq";

@@ -21,7 +21,7 @@ public enum RawKind : byte
 public readonly record struct RawEntry(RawKind Kind, string Path, EntryAttributes? Attributes, string? HardlinkTarget = null, string? MarkerPath = null);
 
 /// <summary>Takes a layer's decoded entries, in tar order, as the reader decodes them.</summary>
-public interface IEntrySink
+internal interface IEntrySink
 {
     void Add(in RawEntry entry);
 }

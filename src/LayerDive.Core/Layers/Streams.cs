@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace LayerDive.Core.Layers;
 
 /// <summary>A read-only, forward-only stream base: everything but Read is unsupported.</summary>
-public abstract class ReadOnlyForwardStream : Stream
+internal abstract class ReadOnlyForwardStream : Stream
 {
     public override bool CanRead => true;
     public override bool CanSeek => false;
@@ -45,7 +45,7 @@ public abstract class ReadOnlyForwardStream : Stream
 /// reader: a 512-byte header, a small file, its padding) costs one call to the decompressor and the
 /// hash per chunk instead of three per entry; <see cref="BytesRead"/> still counts what was handed out.
 /// </summary>
-public sealed class HashingStream : ReadOnlyForwardStream
+internal sealed class HashingStream : ReadOnlyForwardStream
 {
     private readonly Stream _inner;
     private readonly IncrementalHash? _hash;
@@ -111,7 +111,7 @@ public sealed class HashingStream : ReadOnlyForwardStream
 /// Yields a few bytes already read, then the rest of the inner stream. Its position is the count of
 /// bytes handed out (SharpCompress's xz decoder asks for it to find block padding, also on a pipe).
 /// </summary>
-public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : ReadOnlyForwardStream
+internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : ReadOnlyForwardStream
 {
     private ReadOnlyMemory<byte> _prefix = prefix;
     private long _position;
@@ -137,7 +137,7 @@ public sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner) : 
 /// A window [offset, offset+length) of a file read with positional reads on a shared handle,
 /// so that several windows of one file can be read in parallel.
 /// </summary>
-public sealed class FileWindowStream(SafeFileHandle handle, long offset, long length) : ReadOnlyForwardStream
+internal sealed class FileWindowStream(SafeFileHandle handle, long offset, long length) : ReadOnlyForwardStream
 {
     private long _position;
 

@@ -14,7 +14,7 @@ namespace LayerDive.Core.Merge;
 /// directory the layer implies). Markers take effect as if they all came first, whiteouts before
 /// opaque markers; a layer may delete a path and write it again.
 /// </summary>
-public sealed class OverlayMerger
+internal sealed class OverlayMerger
 {
     private static readonly EntryAttributes RootAttributes = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };
     private static readonly EntryAttributes ImplicitDirectory = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };

@@ -31,7 +31,7 @@ public sealed record SourceOptions
 /// compressed as a whole or not. The kind is told from the content (magic bytes, member names), never
 /// from the file extension. Its candidate logic also serves archives read from a stream (<see cref="OnePassArchive"/>).
 /// </summary>
-public sealed class ArchiveSource : IImageSource
+internal sealed class ArchiveSource : IImageSource
 {
     public const string DockerArchive = "docker-archive";
     public const string OciArchive = "oci-archive";

@@ -8,7 +8,7 @@ namespace LayerDive.Core.Sources;
 /// Where an image's files live: an OCI layout directory, a tar archive read in place, or a compressed
 /// tar archive read as a stream. Paths are relative, '/'-separated and normalised.
 /// </summary>
-public abstract class BlobStore : IDisposable
+internal abstract class BlobStore : IDisposable
 {
     /// <summary>Metadata documents (manifests, configs, indexes) larger than this are refused.</summary>
     public const int MaxDocumentSize = 64 << 20;
@@ -75,7 +75,7 @@ public abstract class BlobStore : IDisposable
 }
 
 /// <summary>An OCI image layout (or an unpacked docker save) read in place from a directory.</summary>
-public sealed class DirectoryBlobStore : BlobStore
+internal sealed class DirectoryBlobStore : BlobStore
 {
     private readonly string _root;
 
@@ -107,7 +107,7 @@ public sealed class DirectoryBlobStore : BlobStore
 internal readonly record struct TarMember(TarEntryType Type, long DataOffset, long Length, string? LinkName);
 
 /// <summary>Shared by the tar stores: member lookup with symlinks and hardlinks followed inside the archive.</summary>
-public abstract class TarBlobStore : BlobStore
+internal abstract class TarBlobStore : BlobStore
 {
     private protected readonly Dictionary<string, TarMember> Members = new(StringComparer.Ordinal);
 
@@ -178,7 +178,7 @@ public abstract class TarBlobStore : BlobStore
 }
 
 /// <summary>An uncompressed tar archive (docker save, oci-archive) read in place with positional reads.</summary>
-public sealed class TarFileBlobStore : TarBlobStore
+internal sealed class TarFileBlobStore : TarBlobStore
 {
     private readonly SafeFileHandle _handle;
 
@@ -209,7 +209,7 @@ public sealed class TarFileBlobStore : TarBlobStore
 /// small documents (manifests, configs); layers are read in a second pass, in the archive's order.
 /// Nothing is written to disk and no layer is held in memory.
 /// </summary>
-public sealed class CompressedTarBlobStore : TarBlobStore
+internal sealed class CompressedTarBlobStore : TarBlobStore
 {
     private readonly string _path;
     private readonly Model.Compression _compression;

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace LayerDive.Core.Sources.Engines;
 
 /// <summary>The two engines LayerDive reads images from.</summary>
-public enum Engine { Docker, Podman }
+internal enum Engine { Docker, Podman }
 
 /// <summary>TLS material for a tcp:// engine: a CA to trust and a client certificate.</summary>
 internal sealed record EngineTls(string? CaFile, string? CertFile, string? KeyFile, bool Verify);
