@@ -76,6 +76,30 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     }
 
     [Fact]
+    public void Progress_follows_the_export_stream()
+    {
+        SkipUnlessReady();
+        var reports = new List<LayerDive.Core.Loading.LoadProgress>();
+        var (reference, options) = Image(Archive);
+        var model = LayerDive.Core.Loading.ImageLoader.Load(reference,
+            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new Collect(reports) }, TestContext.Current.CancellationToken);
+        var last = reports[^1];
+        Assert.Equal(model.Layers.Count, last.LayersMerged);
+        // the bytes of the export stream (every layer's tar, the configs, manifest.json), not only the merged layers
+        Assert.True(last.BytesRead > model.Layers.Sum(l => l.CompressedSize), $"{last.BytesRead} read");
+        Assert.True(last.BytesTotal > 0, "the inspect's size is the expected total");
+        Assert.Contains("read", LayerDive.Ui.Explorer.ProgressText(last));
+    }
+
+    private sealed class Collect(List<LayerDive.Core.Loading.LoadProgress> reports) : IProgress<LayerDive.Core.Loading.LoadProgress>
+    {
+        public void Report(LayerDive.Core.Loading.LoadProgress value)
+        {
+            lock (reports) reports.Add(value);
+        }
+    }
+
+    [Fact]
     public void Extraction_reads_the_export_again()
     {
         SkipUnlessReady();

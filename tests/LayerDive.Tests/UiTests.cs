@@ -16,6 +16,26 @@ public sealed class UiTests
     private static readonly string DiveImage = Paths.Public("dive__.data_test-docker-image.tar");
 
     [Fact]
+    public void The_progress_line_follows_a_stream_before_and_after_its_layers_are_known()
+    {
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        LayerDive.Core.Text.Use("en");
+        try
+        {
+            // an engine's export read up to the image's config: no layer count yet
+            Assert.Equal("Reading the image: 36 MB read", Explorer.ProgressText(new LoadProgress(0, 0, 36_000_000, 1_000_000_000, TimeSpan.FromSeconds(4))));
+            // standard input: the size is not known
+            Assert.Equal("Reading layers: 2 of 9 merged, 600 MB read", Explorer.ProgressText(new LoadProgress(2, 9, 600_000_000, 0, TimeSpan.FromSeconds(3))));
+            // a known size: what is left, at the pace so far (300 MB in 3 s, 200 MB left: 2 s)
+            Assert.Equal("Reading layers: 2 of 9 merged, 300 MB of 500 MB read, about 2 s left", Explorer.ProgressText(new LoadProgress(2, 9, 300_000_000, 500_000_000, TimeSpan.FromSeconds(3))));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture;
+        }
+    }
+
+    [Fact]
     public void Layers_pane_lists_every_layer_with_its_command_and_steps_without_a_layer_dimmed()
     {
         using var ui = new UiHarness(DiveImage);

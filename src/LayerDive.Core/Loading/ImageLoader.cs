@@ -22,11 +22,15 @@ public sealed record LoadOptions
     public IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
 }
 
-/// <summary>How far loading has come, and how long it took so far.</summary>
+/// <summary>
+/// How far loading has come, and how long it took so far. <see cref="LayerCount"/> is 0 while a
+/// one-pass source is still reading up to the image's config; <see cref="BytesTotal"/> is 0 when the
+/// size is not known (standard input).
+/// </summary>
 public sealed record LoadProgress(int LayersMerged, int LayerCount, long BytesRead, long BytesTotal, TimeSpan Elapsed = default)
 {
-    /// <summary>The time left if the rest reads at the pace so far (null before anything is read).</summary>
-    public TimeSpan? Remaining => BytesRead <= 0 ? null : Elapsed * ((double)Math.Max(0, BytesTotal - BytesRead) / BytesRead);
+    /// <summary>The time left if the rest reads at the pace so far (null before anything is read, or with no known total).</summary>
+    public TimeSpan? Remaining => BytesRead <= 0 || BytesTotal <= BytesRead ? null : Elapsed * ((double)(BytesTotal - BytesRead) / BytesRead);
 }
 
 /// <summary>
@@ -98,15 +102,29 @@ public static class ImageLoader
         return load.Wait();
     }
 
-    /// <summary>Opens the image and starts reading it; the model is there at once and fills in as layers are merged.</summary>
+    /// <summary>
+    /// Opens the image and starts reading it; the model is there at once and fills in as layers are
+    /// merged. A one-pass source (an engine's export, standard input) may read a long way before the
+    /// model can be made: progress then follows its stream from the start, four times a second.
+    /// </summary>
     public static ImageLoad Start(string reference, LoadOptions options, CancellationToken ct = default)
     {
-        var source = SourceCatalog.Open(reference, options.Source with { Verify = options.Verify, FileSha256 = options.FileSha256 }, ct);
+        var counter = new ReadCounter();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        LoadRun? run = null;
+        using var ticker = options.Progress is not { } progress ? null : new Timer(_ =>
+        {
+            if (counter.BytesRead > 0 && Volatile.Read(ref run) is null)
+                progress.Report(new LoadProgress(0, 0, counter.BytesRead, counter.BytesExpected, clock.Elapsed));
+        }, null, 250, 250);
+        var source = SourceCatalog.Open(reference, options.Source with { Verify = options.Verify, FileSha256 = options.FileSha256, Counter = counter }, ct);
         try
         {
             var candidate = source.Select(options.Source, out var others);
             var image = candidate.Resolve();
-            return Start(source, image, others, options, ct);
+            var load = Start(source, image, others, options, counter, clock, ct, out var started);
+            Volatile.Write(ref run, started);
+            return load;
         }
         catch
         {
@@ -116,7 +134,8 @@ public static class ImageLoader
     }
 
     /// <summary>Starts reading the resolved image.</summary>
-    private static ImageLoad Start(IImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options, CancellationToken ct)
+    private static ImageLoad Start(IImageSource source, ResolvedImage image, IReadOnlyList<string> others, LoadOptions options,
+        ReadCounter counter, System.Diagnostics.Stopwatch clock, CancellationToken ct, out LoadRun run)
     {
         var layers = new List<LayerInfo>(image.Layers.Count);
         foreach (var r in image.Layers)
@@ -142,7 +161,7 @@ public static class ImageLoader
             Problems = merger.Problems,
             OtherImages = others,
         };
-        var run = new LoadRun(model, merger, image, options, source.Blobs.Access, ct);
+        run = new LoadRun(model, merger, image, options, source.Blobs.Access, counter, clock, ct);
         return new ImageLoad(model, run.RunAsync(source.Blobs), source, image.Layers);
     }
 
@@ -189,12 +208,18 @@ public static class ImageLoader
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly CancellationTokenSource _cts;
         private readonly long _total;
-        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly ReadCounter _counter;
+        private readonly System.Diagnostics.Stopwatch _clock;
+        private readonly Timer? _ticker;
         private long _bytesRead;
 
-        public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options, BlobAccess access, CancellationToken ct)
+        public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options, BlobAccess access,
+            ReadCounter counter, System.Diagnostics.Stopwatch clock, CancellationToken ct)
         {
-            (_model, _merger, _image, _options) = (model, merger, image, options);
+            (_model, _merger, _image, _options, _counter, _clock) = (model, merger, image, options, counter, clock);
+            // a stream read in one pass reports as it comes, not only as layers are merged
+            if (options.Progress is { } progress && access == BlobAccess.ArchiveOrder)
+                _ticker = new Timer(_ => { if (_counter.BytesRead > 0) progress.Report(Snapshot(_model.LayersMerged)); }, null, 250, 250);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             _total = image.Layers.Sum(l => l.Size ?? 0);
             // a source read in its order reads every layer on one thread: a layer above must never wait for one below
@@ -222,6 +247,7 @@ public static class ImageLoader
             }
             finally
             {
+                if (_ticker is not null) await _ticker.DisposeAsync().ConfigureAwait(false);
                 _cts.Cancel(); // nothing is left to read; after an error, the other readers stop
                 await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 _cts.Dispose();
@@ -341,7 +367,7 @@ public static class ImageLoader
                     Complete();
                     return;
                 }
-                _options.Progress?.Report(new LoadProgress(index, _feeds.Length, read, Math.Max(_total, read), _clock.Elapsed));
+                _options.Progress?.Report(Snapshot(index));
                 if (!_feeds[index].GoLive(out var next)) return;
                 contents = next!;
             }
@@ -354,9 +380,17 @@ public static class ImageLoader
                 _merger.Complete();
                 _model.SetLayersMerged(_feeds.Length);
             }
-            long read = Interlocked.Read(ref _bytesRead);
-            _options.Progress?.Report(new LoadProgress(_feeds.Length, _feeds.Length, read, Math.Max(_total, read), _clock.Elapsed));
+            _options.Progress?.Report(Snapshot(_feeds.Length));
             _done.TrySetResult();
+        }
+
+        /// <summary>Progress by the source's stream where it counts one, else by the layers merged.</summary>
+        private LoadProgress Snapshot(int merged)
+        {
+            long streamed = _counter.BytesRead;
+            if (streamed > 0) return new LoadProgress(merged, _feeds.Length, streamed, _counter.BytesExpected, _clock.Elapsed);
+            long read = Interlocked.Read(ref _bytesRead);
+            return new LoadProgress(merged, _feeds.Length, read, Math.Max(_total, read), _clock.Elapsed);
         }
     }
 

@@ -22,6 +22,8 @@ public sealed record SourceOptions
     public Func<string, string?>? Environment { get; init; }
     /// <summary>Standard input, for the name "-"; null = the process's.</summary>
     public Func<Stream>? StandardInput { get; init; }
+    /// <summary>Counts the bytes a one-pass source reads (for progress); null = not counted.</summary>
+    public ReadCounter? Counter { get; init; }
 
     internal string? Env(string name) => (Environment ?? System.Environment.GetEnvironmentVariable)(name);
 }

@@ -25,6 +25,7 @@ internal sealed class StreamSource : IImageSource
     /// <summary>Reads the archive on <paramref name="stream"/> up to the point where its images are known.</summary>
     public static StreamSource Open(Stream stream, string location, string what, SourceOptions options, CancellationToken ct = default)
     {
+        if (options.Counter is { } counter) stream = counter.Counting(stream);
         var tar = Decompression.SniffAndRewind(stream, out var outer);
         try
         {

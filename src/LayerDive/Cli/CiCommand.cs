@@ -117,7 +117,7 @@ internal static class CiCommand
         var dive = new DiveMetrics();
         var files = withFileLists ? new LayerFileLists() : null;
         var observers = files is null ? new ILayerObserver[] { dive } : [dive, files];
-        var model = CommandLine.Load(image, shared, p, context.Error, observers: observers);
+        var model = CommandLine.Load(image, shared, p, context.Error, observers: observers, showProgress: true);
         return new Analysis(model, dive.Result(), OverlayMetrics.Compute(model), files);
     }
 

@@ -150,16 +150,19 @@ public static class CommandLine
     }
 
     /// <summary>Loads the image and prints the notes a user should see (which source, other images, warnings).</summary>
-    internal static ImageModel Load(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false, IReadOnlyList<ILayerObserver>? observers = null)
+    internal static ImageModel Load(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false,
+        IReadOnlyList<ILayerObserver>? observers = null, bool showProgress = false)
     {
-        using var load = Start(image, shared, p, stderr, fileSha256, observers);
+        using var load = Start(image, shared, p, stderr, fileSha256, observers, showProgress);
         return load.Model;
     }
 
     /// <summary>Loads the image, keeping its source open for a second read (extraction); prints the notes.</summary>
-    internal static ImageLoad Start(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false, IReadOnlyList<ILayerObserver>? observers = null)
+    internal static ImageLoad Start(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false,
+        IReadOnlyList<ILayerObserver>? observers = null, bool showProgress = false)
     {
-        var load = ImageLoader.Start(image, shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [] });
+        using var progress = showProgress && !p.GetValue(shared.Quiet) ? new StderrProgress(image, stderr) : null;
+        var load = ImageLoader.Start(image, shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [], Progress = progress });
         try
         {
             load.Wait();
@@ -168,6 +171,10 @@ public static class CommandLine
         {
             load.Dispose();
             throw;
+        }
+        finally
+        {
+            progress?.Dispose();
         }
         var model = load.Model;
         if (!p.GetValue(shared.Quiet))
@@ -192,5 +199,32 @@ public static class CommandLine
         if (requested is not null && (layer < 0 || layer > model.TopLayer))
             throw new ImageException($"there is no layer {layer}: the image has {model.Layers.Count} layers (0..{model.TopLayer})");
         return layer;
+    }
+}
+
+/// <summary>
+/// Progress on stderr for a non-interactive run (CI mode): one line every few seconds while an image
+/// reads slowly (an engine's export, a large archive), nothing for a quick one, nothing once it is done.
+/// </summary>
+internal sealed class StderrProgress(string image, TextWriter stderr) : IProgress<LoadProgress>, IDisposable
+{
+    private static readonly TimeSpan Every = TimeSpan.FromSeconds(2);
+    private readonly object _gate = new();
+    private TimeSpan _next = Every;
+    private bool _stopped;
+
+    public void Report(LoadProgress value)
+    {
+        lock (_gate)
+        {
+            if (_stopped || value.Elapsed < _next || (value.LayerCount > 0 && value.LayersMerged == value.LayerCount)) return;
+            _next = value.Elapsed + Every;
+            stderr.WriteLine($"layerdive: {image}: {Ui.Explorer.ProgressText(value)}");
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate) _stopped = true;
     }
 }

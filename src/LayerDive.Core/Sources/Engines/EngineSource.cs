@@ -32,6 +32,7 @@ internal sealed class EngineSource : IImageSource
         var diffIds = inspect.Get("RootFS")?.Strings("Layers") ?? [];
         bool byId = id.StartsWith(name.StartsWith("sha256:", StringComparison.Ordinal) ? name : "sha256:" + name, StringComparison.Ordinal);
         string shown = byId ? (tags.Count > 0 ? tags[0] : ImageException.ShortDigest(id)) : name;
+        if (inspect.Long("Size") is long size) options.Counter?.Expect(size); // the layers' sizes: the export is a little larger
         var platform = inspect.String("Os") is { } os && inspect.String("Architecture") is { } arch ? new PlatformInfo(os, arch, inspect.String("Variant")) : null;
         Candidates =
         [
@@ -149,6 +150,7 @@ internal sealed class EngineSource : IImageSource
         try
         {
             var stream = response.Content.ReadAsStream();
+            if (_options.Counter is { } counter) stream = counter.Counting(stream);
             return new OnePassArchive(stream, response, $"{_client.Host.EngineName}'s export of {_name}", _options.FileSha256);
         }
         catch
