@@ -111,6 +111,22 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     }
 
     [Fact]
+    public void Tcp_with_TLS_and_a_client_certificate_as_the_docker_CLI_sets_it()
+    {
+        SkipUnlessReady();
+        var env = EngineEnv.With(("DOCKER_HOST", $"tcp://127.0.0.1:{docker.TlsPort}"), ("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", docker.CertPath));
+        var r = Tool.RunWith(env, null, "ls", "docker://" + Expected().Tag, "--format", "tsv");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(Tool.Run("ls", Archive, "--format", "tsv").Stdout, r.Stdout);
+        // without the client certificate the daemon refuses the handshake: one line, exit 2
+        var elsewhere = Directory.CreateDirectory(_dir.File("no-client-cert")).FullName;
+        File.Copy(Path.Combine(docker.CertPath, "ca.pem"), Path.Combine(elsewhere, "ca.pem"));
+        r = Tool.RunWith(EngineEnv.With(("DOCKER_HOST", $"tcp://127.0.0.1:{docker.TlsPort}"), ("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", elsewhere)), null, "ls", "docker://" + Expected().Tag);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"layerdive: error: docker://{Expected().Tag}: the Docker Engine at tcp://127.0.0.1:{docker.TlsPort} cannot be reached (from DOCKER_HOST)", Assert.Single(r.StderrLines));
+    }
+
+    [Fact]
     public void An_image_the_engine_lacks_is_one_line()
     {
         SkipUnlessReady();

@@ -109,14 +109,38 @@ public abstract class EngineService : IDisposable
     protected virtual void Cleanup() { }
 }
 
-/// <summary>dockerd (Debian's docker.io) under a temporary root, as ../shared/notes/image-services.md starts it.</summary>
+/// <summary>
+/// dockerd (Debian's docker.io) under a temporary root, as ../shared/notes/image-services.md starts it:
+/// on a unix socket, and on tcp://127.0.0.1 with TLS and client certificates (a CA, a server and a
+/// client certificate made here, in <see cref="CertPath"/> as the docker CLI names them).
+/// </summary>
 public sealed class DockerService : EngineService
 {
     public DockerService() : base("dockerd")
     {
+        CertPath = Path.Combine(Root, "certs");
+        TlsPort = FreePort();
+        var server = Directory.CreateDirectory(Path.Combine(Root, "server-certs")).FullName;
+        Certificates.Write(CertPath, server);
         Start("dockerd", ["--data-root", Path.Combine(Root, "data"), "--exec-root", Path.Combine(Root, "exec"), "--pidfile", Path.Combine(Root, "pid"),
-            "--host", "unix://" + Path.Combine(Root, "sock"), "--storage-driver", "vfs", "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none"]);
+            "--host", "unix://" + Path.Combine(Root, "sock"), "--host", $"tcp://127.0.0.1:{TlsPort}",
+            "--tlsverify", "--tlscacert", Path.Combine(server, "ca.pem"), "--tlscert", Path.Combine(server, "cert.pem"), "--tlskey", Path.Combine(server, "key.pem"),
+            "--storage-driver", "vfs", "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none"]);
         if (SkipReason is null && !Scripts.OnPath("docker")) SkipReason = "the docker command is not installed (apt-get install docker.io)";
+    }
+
+    /// <summary>ca.pem, cert.pem and key.pem of a client the daemon trusts (DOCKER_CERT_PATH).</summary>
+    public string CertPath { get; }
+
+    public int TlsPort { get; }
+
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
     }
 
     protected override string Load(string archive)
@@ -148,5 +172,44 @@ public sealed class PodmanService : EngineService
         var (code, output) = Command("podman", new Dictionary<string, string>(), [.. StoreArgs, "load", "-i", archive]);
         Assert.True(code == 0, $"podman load {archive}: {output}");
         return output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
+    }
+}
+
+/// <summary>A CA, a server certificate for 127.0.0.1 and a client certificate, written as PEM files.</summary>
+public static class Certificates
+{
+    public static void Write(string clientDir, string serverDir)
+    {
+        using System.Security.Cryptography.RSA caKey = System.Security.Cryptography.RSA.Create(2048);
+        var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=layerdive test CA", caKey,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(
+            System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyCertSign | System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.CrlSign, true));
+        using var ca = caRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        Issue(ca, "CN=127.0.0.1", server: true, serverDir);
+        Issue(ca, "CN=client", server: false, clientDir);
+    }
+
+    private static void Issue(System.Security.Cryptography.X509Certificates.X509Certificate2 ca, string subject, bool server, string dir)
+    {
+        Directory.CreateDirectory(dir);
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(subject, key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension(
+            [new System.Security.Cryptography.Oid(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
+        if (server)
+        {
+            var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            san.AddIpAddress(System.Net.IPAddress.Loopback);
+            san.AddDnsName("localhost");
+            request.CertificateExtensions.Add(san.Build());
+        }
+        var serial = System.Security.Cryptography.RandomNumberGenerator.GetBytes(12);
+        using var cert = request.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), serial);
+        File.WriteAllText(Path.Combine(dir, "ca.pem"), ca.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(dir, "cert.pem"), cert.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
     }
 }
