@@ -127,6 +127,21 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     }
 
     [Fact]
+    public void A_socket_the_user_may_not_use_is_said_so()
+    {
+        SkipUnlessReady();
+        if (!Scripts.OnPath("setpriv")) Assert.Skip("setpriv (util-linux) is not installed");
+        // the daemon's socket is root:docker 0660; nobody may not connect to it
+        var dll = Path.Combine(AppContext.BaseDirectory, "layerdive.dll");
+        var env = new Dictionary<string, string> { ["HOME"] = "/tmp", ["DOCKER_HOST"] = docker.Address, ["DOTNET_CLI_HOME"] = "/tmp" };
+        var version = Run("setpriv", env, "--reuid", "65534", "--regid", "65534", "--clear-groups", "dotnet", dll, "--version");
+        if (version.Code != 0) Assert.Skip($"the user nobody cannot run the test build here: {version.Output.Trim()}");
+        var r = Run("setpriv", env, "--reuid", "65534", "--regid", "65534", "--clear-groups", "dotnet", dll, "ls", "docker://app");
+        Assert.Equal(2, r.Code);
+        Assert.Equal($"layerdive: error: docker://app: permission denied on {docker.Socket} (from DOCKER_HOST): run as a user who may use the Docker Engine", r.Output.Trim());
+    }
+
+    [Fact]
     public void An_image_the_engine_lacks_is_one_line()
     {
         SkipUnlessReady();
@@ -158,7 +173,7 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in env) psi.Environment[k] = v;
         psi.Environment.Remove("CI");
-        psi.Environment.Remove("DOCKER_HOST");
+        if (!env.ContainsKey("DOCKER_HOST")) psi.Environment.Remove("DOCKER_HOST");
         using var p = System.Diagnostics.Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var errors = p.StandardError.ReadToEnd();
