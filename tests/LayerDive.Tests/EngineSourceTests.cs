@@ -100,6 +100,17 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     }
 
     [Fact]
+    public async Task The_explorer_opens_an_engine_name_in_a_terminal()
+    {
+        SkipUnlessReady();
+        if (!Scripts.OnPath("tmux")) Assert.Skip("tmux is not installed (apt-get install tmux); .ci/run installs it");
+        var (code, output) = await Scripts.Run("tests/ui/tmux.sh", Scripts.Layerdive, "-", Expected().Tag, "DOCKER_HOST=" + docker.Address);
+        Assert.True(code == 0, output);
+        Assert.Contains("ok   dive's test image opens", output);
+        Assert.Contains("tmux.sh: 0 failed", output);
+    }
+
+    [Fact]
     public void Extraction_reads_the_export_again()
     {
         SkipUnlessReady();

@@ -2,6 +2,8 @@
 # Drives the built layerdive in a real terminal (tmux): starts it on an image, sends keys,
 # captures the pane and checks what a user would see.
 #   tmux.sh "dotnet path/to/layerdive.dll" SAMPLE_IMAGE DIVE_TEST_IMAGE
+#   tmux.sh "dotnet path/to/layerdive.dll" - DIVE_TEST_NAME VAR=VALUE   only dive's test image, named in an
+#                                                                       engine that VAR=VALUE (DOCKER_HOST=...) points at
 set -u
 layerdive=$1
 sample=$2
@@ -28,10 +30,23 @@ wait_for() { # wait_for TEXT: up to 20 s for TEXT to appear on the screen
   for ((i = 0; i < 100; i++)); do screen | grep -qF -- "$1" && return 0; sleep 0.2; done
   echo "---- screen ----"; screen; echo "----------------"; return 1
 }
-start() { # start IMAGE: a fresh terminal running layerdive (never in CI mode)
-  open_session "env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $1; sleep 5"
+start() { # start IMAGE [VAR=VALUE]: a fresh terminal running layerdive (never in CI mode)
+  open_session "env -u CI -u DisableRealDriverIO TERM=xterm-256color ${2:-} $layerdive $1; sleep 5"
 }
 trap 'tmux kill-session -t "$session" 2>/dev/null' EXIT
+dive_checks() { # dive_checks IMAGE [VAR=VALUE]: dive's test image, however it is named
+  start "$@"
+  check "dive's test image opens" wait_for "Efficiency: 98.44 % (dive), wasted 32 kB"
+  check "its steps without a layer are listed" wait_for 'CMD ["sh"]'
+  tmux send-keys -t "$session" C-c
+  sleep 1
+  check "Ctrl+C quits" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Image Details'"
+}
+if [[ -n ${4:-} ]]; then
+  dive_checks "$dive" "$4"
+  echo "tmux.sh: $failures failed"
+  exit $((failures > 0))
+fi
 
 start "$sample"
 check "the sample opens with its layers" wait_for "RUN apt-get instal"
@@ -58,12 +73,7 @@ tmux send-keys -t "$session" q
 sleep 1
 check "q quits" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Current Layer Contents'"
 
-start "$dive"
-check "dive's test image opens" wait_for "Efficiency: 98.44 % (dive), wasted 32 kB"
-check "its steps without a layer are listed" wait_for 'CMD ["sh"]'
-tmux send-keys -t "$session" C-c
-sleep 1
-check "Ctrl+C quits" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Image Details'"
+dive_checks "$dive"
 
 # the terminal shrinks: the panes follow
 start "$sample"
