@@ -23,32 +23,46 @@ internal static class EngineEnv
     public static SourceOptions Options(Dictionary<string, string> env) => new() { Environment = n => env.GetValueOrDefault(n) };
 }
 
-/// <summary>The Docker Engine (a real dockerd): the image loaded with docker load, read through its export.</summary>
-[Collection("docker")]
-public sealed class DockerSourceTests(DockerService docker) : SourceContract, IDisposable
+/// <summary>
+/// An engine's API (a real service started for the tests): the image loaded with the engine's own
+/// command, read through its export; the cut copy is the export cut 400 kB in by a proxy in front of it.
+/// </summary>
+public abstract class EngineContract(EngineService engine, string scheme, string variable) : SourceContract, IDisposable
 {
-    private readonly TempDir _dir = new();
+    protected readonly TempDir Dir = new();
     private CuttingProxy? _proxy;
 
     protected override void SkipUnlessReady()
     {
-        if (docker.SkipReason is { } why) Assert.Skip(why);
-        docker.Ensure(Archive);
+        if (engine.SkipReason is { } why) Assert.Skip(why);
+        engine.Ensure(Archive);
     }
 
-    private Dictionary<string, string> Env => EngineEnv.With(("DOCKER_HOST", docker.Address));
+    protected Dictionary<string, string> Env => EngineEnv.With((variable, engine.Address));
 
-    protected override (string, SourceOptions) Image(string archive) => ("docker://" + docker.Ensure(archive), EngineEnv.Options(Env));
+    protected override (string, SourceOptions) Image(string archive) => ($"{scheme}://" + engine.Ensure(archive), EngineEnv.Options(Env));
 
     protected override (string, SourceOptions) CutImage()
     {
-        // the export is about 1.5 MB: cut the connection 400 kB into it
-        _proxy = new CuttingProxy(docker.Socket, _dir.File("proxy.sock"), 400_000);
-        return ("docker://" + Expected().Tag, EngineEnv.Options(EngineEnv.With(("DOCKER_HOST", _proxy.Address))));
+        // the export is about 1.5 MB
+        _proxy = new CuttingProxy(engine.Socket, Dir.File("proxy.sock"), 400_000);
+        return ($"{scheme}://" + Expected().Tag, EngineEnv.Options(EngineEnv.With((variable, _proxy.Address))));
     }
 
     protected override int? CutLayer => null;
 
+    public void Dispose()
+    {
+        _proxy?.Dispose();
+        Dir.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The Docker Engine (a real dockerd).</summary>
+[Collection("docker")]
+public sealed class DockerSourceTests(DockerService docker) : EngineContract(docker, "docker", "DOCKER_HOST")
+{
     [Fact]
     public void A_bare_name_reads_from_docker_and_says_so()
     {
@@ -65,11 +79,11 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     {
         SkipUnlessReady();
         var name = "docker://" + Expected().Tag;
-        var a = Tool.RunWith(Env, _dir.Path, Archive, "--ci", "--json", _dir.File("a.json"));
-        var b = Tool.RunWith(Env, _dir.Path, name, "--ci", "--json", _dir.File("b.json"));
+        var a = Tool.RunWith(Env, Dir.Path, Archive, "--ci", "--json", Dir.File("a.json"));
+        var b = Tool.RunWith(Env, Dir.Path, name, "--ci", "--json", Dir.File("b.json"));
         Assert.Equal(a.ExitCode, b.ExitCode);
-        using var ja = JsonDocument.Parse(File.ReadAllBytes(_dir.File("a.json")));
-        using var jb = JsonDocument.Parse(File.ReadAllBytes(_dir.File("b.json")));
+        using var ja = JsonDocument.Parse(File.ReadAllBytes(Dir.File("a.json")));
+        using var jb = JsonDocument.Parse(File.ReadAllBytes(Dir.File("b.json")));
         Assert.Equal(ja.RootElement.GetProperty("image").GetRawText(), jb.RootElement.GetProperty("image").GetRawText());
         Assert.Equal(Tool.Run("history", Archive).Stdout, Tool.RunWith(Env, null, "history", name).Stdout);
         Assert.Equal(Tool.Run("explain", Archive, "/root/saved.txt").Stdout, Tool.RunWith(Env, null, "explain", name, "/root/saved.txt").Stdout);
@@ -114,11 +128,11 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     public void Extraction_reads_the_export_again()
     {
         SkipUnlessReady();
-        var r = Tool.RunWith(Env, null, "extract", "docker://" + Expected().Tag, "/root/saved.txt", "--output", _dir.File("out"));
+        var r = Tool.RunWith(Env, null, "extract", "docker://" + Expected().Tag, "/root/saved.txt", "--output", Dir.File("out"));
         Assert.Equal(0, r.ExitCode);
-        var expected = Tool.Run("extract", Archive, "/root/saved.txt", "--output", _dir.File("ref"));
+        var expected = Tool.Run("extract", Archive, "/root/saved.txt", "--output", Dir.File("ref"));
         Assert.Equal(0, expected.ExitCode);
-        Assert.Equal(File.ReadAllBytes(_dir.File("ref/saved.txt")), File.ReadAllBytes(_dir.File("out/saved.txt")));
+        Assert.Equal(File.ReadAllBytes(Dir.File("ref/saved.txt")), File.ReadAllBytes(Dir.File("out/saved.txt")));
     }
 
     [Fact]
@@ -130,7 +144,7 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
         Assert.True(r.ExitCode == 0, r.Stderr);
         Assert.Equal(Tool.Run("ls", Archive, "--format", "tsv").Stdout, r.Stdout);
         // without the client certificate the daemon refuses the handshake: one line, exit 2
-        var elsewhere = Directory.CreateDirectory(_dir.File("no-client-cert")).FullName;
+        var elsewhere = Directory.CreateDirectory(Dir.File("no-client-cert")).FullName;
         File.Copy(Path.Combine(docker.CertPath, "ca.pem"), Path.Combine(elsewhere, "ca.pem"));
         r = Tool.RunWith(EngineEnv.With(("DOCKER_HOST", $"tcp://127.0.0.1:{docker.TlsPort}"), ("DOCKER_TLS_VERIFY", "1"), ("DOCKER_CERT_PATH", elsewhere)), null, "ls", "docker://" + Expected().Tag);
         Assert.Equal(2, r.ExitCode);
@@ -166,7 +180,7 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
     {
         SkipUnlessReady();
         if (!File.Exists("/usr/bin/docker")) Assert.Skip("Debian's docker CLI (/usr/bin/docker) is not installed");
-        var config = _dir.File("docker-config");
+        var config = Dir.File("docker-config");
         var dll = Path.Combine(AppContext.BaseDirectory, "layerdive.dll");
         var env = new Dictionary<string, string> { ["DOCKER_CONFIG"] = config };
         var install = Run("dotnet", env, dll, "install-docker-plugin");
@@ -198,59 +212,28 @@ public sealed class DockerSourceTests(DockerService docker) : SourceContract, ID
         SkipUnlessReady();
         var (reference, options) = CutImage();
         var env = EngineEnv.With(("DOCKER_HOST", options.Environment!("DOCKER_HOST")!));
-        var r = Tool.RunWith(env, _dir.Path, "ls", reference);
+        var r = Tool.RunWith(env, Dir.Path, "ls", reference);
         Assert.Equal(2, r.ExitCode);
         var line = Assert.Single(r.StderrLines);
         Assert.StartsWith($"layerdive: error: {reference}: ", line);
         Assert.DoesNotContain("internal error", line);
     }
 
-    public void Dispose()
-    {
-        _proxy?.Dispose();
-        _dir.Dispose();
-    }
 }
 
 /// <summary>Podman's Docker-compatible API (a real podman system service).</summary>
 [Collection("podman")]
-public sealed class PodmanSourceTests(PodmanService podman) : SourceContract, IDisposable
+public sealed class PodmanSourceTests(PodmanService podman) : EngineContract(podman, "podman", "CONTAINER_HOST")
 {
-    private readonly TempDir _dir = new();
-    private CuttingProxy? _proxy;
-
-    protected override void SkipUnlessReady()
-    {
-        if (podman.SkipReason is { } why) Assert.Skip(why);
-        podman.Ensure(Archive);
-    }
-
-    protected override (string, SourceOptions) Image(string archive) =>
-        ("podman://" + podman.Ensure(archive), EngineEnv.Options(EngineEnv.With(("CONTAINER_HOST", podman.Address))));
-
-    protected override (string, SourceOptions) CutImage()
-    {
-        _proxy = new CuttingProxy(podman.Socket, _dir.File("proxy.sock"), 400_000);
-        return ("podman://" + Expected().Tag, EngineEnv.Options(EngineEnv.With(("CONTAINER_HOST", _proxy.Address))));
-    }
-
-    protected override int? CutLayer => null;
-
     [Fact]
     public void A_bare_name_docker_lacks_is_read_from_podman()
     {
         SkipUnlessReady();
-        var env = EngineEnv.With(("DOCKER_HOST", "unix://" + _dir.File("no-docker.sock")), ("CONTAINER_HOST", podman.Address));
+        var env = EngineEnv.With(("DOCKER_HOST", "unix://" + Dir.File("no-docker.sock")), ("CONTAINER_HOST", podman.Address));
         var r = Tool.RunWith(env, null, "ls", Expected().Tag, "--format", "tsv");
         Assert.Equal(0, r.ExitCode);
         Assert.Equal(Tool.Run("ls", Archive, "--format", "tsv").Stdout, r.Stdout);
         Assert.Contains($"read from Podman at {podman.Address}", r.Stderr);
-    }
-
-    public void Dispose()
-    {
-        _proxy?.Dispose();
-        _dir.Dispose();
     }
 }
 
