@@ -149,8 +149,11 @@ internal sealed class EngineSource : IImageSource
             ?? throw new ImageException($"{_client.Host.EngineName} no longer has the image {_name}");
         try
         {
+            // the response is read ahead on a thread of its own: its framing and socket reads cost about as
+            // much CPU as decoding and hashing the layers, and the two then overlap
             var stream = response.Content.ReadAsStream();
             if (_options.Counter is { } counter) stream = counter.Counting(stream);
+            stream = new Layers.ReadAheadStream(stream);
             return new OnePassArchive(stream, response, $"{_client.Host.EngineName}'s export of {_name}", _options.FileSha256);
         }
         catch
