@@ -48,11 +48,13 @@ public static partial class SourceCatalog
                     return f.Open(reference[scheme.Length..], options);
         if (kind is not null)
             return All.First(f => f.Kind == kind).Open(reference, options);
-        if (File.Exists(reference) || Directory.Exists(reference))
-            return ArchiveSource.Open(reference, null, options);
-        if (!LooksLikeImageName(reference) || LooksLikePath(reference))
+        // no scheme, no --source: the kinds whose cheap probe takes the name, in the list's order
+        var takers = All.Where(f => f.Probe(reference)).ToList();
+        if (takers.Any(f => ArchiveSource.Kinds.Contains(f.Kind)))
+            return ArchiveSource.Open(reference, null, options); // among the archive kinds, the content decides
+        if (takers.Count == 0 || LooksLikePath(reference))
             throw new ImageException("no such file or directory");
-        return EngineSource.OpenBareName(reference, options);
+        return EngineSource.OpenBareName(reference, options, takers.Select(f => f.Kind == EngineSource.Docker ? Engine.Docker : Engine.Podman));
     }
 
     /// <summary>A name as the Docker CLI accepts it: [HOST[:PORT]/]PATH[:TAG][@DIGEST], or an image id.</summary>

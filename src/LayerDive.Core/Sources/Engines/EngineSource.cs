@@ -63,11 +63,11 @@ internal sealed class EngineSource : IImageSource
         }
     }
 
-    /// <summary>A bare name: the Docker Engine, then Podman; one line says what each lacked.</summary>
-    public static IImageSource OpenBareName(string name, SourceOptions options)
+    /// <summary>A bare name: each engine in turn (the Docker Engine, then Podman); one line says what each lacked.</summary>
+    public static IImageSource OpenBareName(string name, SourceOptions options, IEnumerable<Engine> engines)
     {
         var misses = new List<string>();
-        foreach (var engine in new[] { Engine.Docker, Engine.Podman })
+        foreach (var engine in engines)
         {
             try
             {
