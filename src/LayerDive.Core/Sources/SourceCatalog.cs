@@ -12,19 +12,19 @@ public static partial class SourceCatalog
 {
     public static IReadOnlyList<SourceFactory> All { get; } =
     [
-        Archive(ArchiveSource.DockerArchive, ["docker-archive://", "docker-tar://"], "a docker save archive (a path)"),
-        Archive(ArchiveSource.OciArchive, ["oci-archive://"], "an OCI image layout in a tar (a path)"),
-        Archive(ArchiveSource.OciLayout, ["oci://", "oci-dir://"], "an OCI image layout directory (a path)"),
-        new(EngineSource.Docker, ["docker://"], "an image in the Docker Engine (DOCKER_HOST, DOCKER_CONTEXT, the default socket)",
+        Archive(ArchiveSource.DockerArchive, ["docker-archive://", "docker-tar://"], "a docker save archive at a path"),
+        Archive(ArchiveSource.OciArchive, ["oci-archive://"], "an OCI image layout in a tar at a path"),
+        Archive(ArchiveSource.OciLayout, ["oci://", "oci-dir://"], "an OCI image layout directory"),
+        new(EngineSource.Docker, ["docker://"], "an image in the Docker Engine, found by DOCKER_HOST, DOCKER_CONTEXT, the default socket",
             LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Docker, name, o, bareName: false)),
-        new(EngineSource.Podman, ["podman://"], "an image in Podman (its socket: CONTAINER_HOST, XDG_RUNTIME_DIR; else the podman command)",
+        new(EngineSource.Podman, ["podman://"], "an image in Podman, found by CONTAINER_HOST, XDG_RUNTIME_DIR, the system socket, else the podman command",
             LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Podman, name, o, bareName: false)),
     ];
 
     /// <summary>The help text of <c>--source</c>, from the list.</summary>
     public static string Help =>
-        "Kind of source: " + string.Join("; ", All.Select(f => $"{f.Kind} ({f.Description})"))
-        + ". Default: from the name (a scheme such as docker:// or oci-archive://, '-' for standard input) and the content";
+        "Kind of source: " + string.Join("; ", All.Select(f => $"{f.Kind}: {f.Description}"))
+        + ". Default: from the name (a scheme such as docker:// or oci-archive://, or - for standard input) and the content";
 
     private static SourceFactory Archive(string kind, IReadOnlyList<string> schemes, string description) =>
         new(kind, schemes, description, path => File.Exists(path) || Directory.Exists(path), (path, o) => ArchiveSource.Open(path, kind, o));
