@@ -188,7 +188,7 @@ internal static class PodmanCommand
                 throw new EngineMissException($"Podman has no image '{name}' (podman image exists; {socketMiss ?? "no socket"})");
         }
         var save = Start(options, "image", "save", "--format", "docker-archive", name);
-        var owner = new ProcessOwner(save, name);
+        var owner = new ProcessOwner(save);
         try
         {
             var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", $"the output of podman image save {name}", options);
@@ -215,7 +215,7 @@ internal static class PodmanCommand
     }
 
     /// <summary>Ends the podman process with the source (killed if the read stopped early).</summary>
-    private sealed class ProcessOwner(Process process, string name) : IDisposable
+    private sealed class ProcessOwner(Process process) : IDisposable
     {
         public void Dispose()
         {
@@ -225,7 +225,6 @@ internal static class PodmanCommand
             }
             process.WaitForExit();
             process.Dispose();
-            _ = name;
         }
     }
 
