@@ -22,6 +22,10 @@ public sealed record SourceOptions
     public Func<string, string?>? Environment { get; init; }
     /// <summary>Standard input, for the name "-"; null = the process's.</summary>
     public Func<Stream>? StandardInput { get; init; }
+    /// <summary>Set when the name was bare (no scheme): a source then says in a note that it served it.</summary>
+    internal bool BareName { get; init; }
+    /// <summary>Plain HTTP to a registry that is not on a loopback address.</summary>
+    public bool Insecure { get; init; }
     /// <summary>Counts the bytes a one-pass source reads (for progress); null = not counted.</summary>
     public ReadCounter? Counter { get; init; }
 

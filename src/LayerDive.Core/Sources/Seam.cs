@@ -106,6 +106,13 @@ public sealed class HeldLayer
 }
 
 /// <summary>
+/// A source that cannot serve the name (an engine not running or without the image, a registry that
+/// does not have it or cannot be reached): for a bare name, the next source is tried; the message says
+/// what this one answered.
+/// </summary>
+internal sealed class SourceMissException(string message) : Exception(message);
+
+/// <summary>
 /// One kind of source: the schemes that name it, a cheap probe for names without a scheme, and how to
 /// open it. <see cref="SourceCatalog"/> holds the list, which also writes <c>--source</c>'s help.
 /// </summary>

@@ -1,12 +1,14 @@
 using System.Text.RegularExpressions;
 using LayerDive.Core.Sources.Engines;
+using LayerDive.Core.Sources.Registry;
 
 namespace LayerDive.Core.Sources;
 
 /// <summary>
 /// Every kind of source, and how a name finds its source (SPEC §1): "-" is standard input; a scheme
 /// prefix or <c>--source</c> names the kind; a path that exists is an archive or layout, its kind told
-/// from the content; any other image name is looked up in the Docker Engine, then in Podman.
+/// from the content; any other image name is looked up in the Docker Engine, then in Podman, then in
+/// its registry, and the first that has it serves it (a note on stderr says which).
 /// </summary>
 public static partial class SourceCatalog
 {
@@ -16,9 +18,11 @@ public static partial class SourceCatalog
         Archive(ArchiveSource.OciArchive, ["oci-archive://"], "an OCI image layout in a tar at a path"),
         Archive(ArchiveSource.OciLayout, ["oci://", "oci-dir://"], "an OCI image layout directory"),
         new(EngineSource.Docker, ["docker://"], "an image in the Docker Engine, found by DOCKER_HOST, DOCKER_CONTEXT, the default socket",
-            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Docker, name, o, bareName: false)),
+            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Docker, name, o)),
         new(EngineSource.Podman, ["podman://"], "an image in Podman, found by CONTAINER_HOST, XDG_RUNTIME_DIR, the system socket, else the podman command",
-            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Podman, name, o, bareName: false)),
+            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Podman, name, o)),
+        new(RegistrySource.KindName, ["registry://"], "an image in a registry: HOST[:PORT]/REPO[:TAG][@DIGEST], docker.io when no host is named",
+            name => RegistryReference.Parse(name) is not null, RegistrySource.Open),
     ];
 
     /// <summary>The help text of <c>--source</c>, from the list.</summary>
@@ -45,16 +49,42 @@ public static partial class SourceCatalog
         foreach (var f in All)
             foreach (var scheme in f.Schemes)
                 if (reference.StartsWith(scheme, StringComparison.Ordinal))
-                    return f.Open(reference[scheme.Length..], options);
+                    return Named(f, reference[scheme.Length..], options);
         if (kind is not null)
-            return All.First(f => f.Kind == kind).Open(reference, options);
+            return Named(All.First(f => f.Kind == kind), reference, options);
         // no scheme, no --source: the kinds whose cheap probe takes the name, in the list's order
         var takers = All.Where(f => f.Probe(reference)).ToList();
         if (takers.Any(f => ArchiveSource.Kinds.Contains(f.Kind)))
             return ArchiveSource.Open(reference, null, options); // among the archive kinds, the content decides
         if (takers.Count == 0 || LooksLikePath(reference))
             throw new ImageException("no such file or directory");
-        return EngineSource.OpenBareName(reference, options, takers.Select(f => f.Kind == EngineSource.Docker ? Engine.Docker : Engine.Podman));
+        // a bare name: each source in turn, until one has it
+        var misses = new List<string>();
+        foreach (var f in takers)
+        {
+            try
+            {
+                return f.Open(reference, options with { BareName = true });
+            }
+            catch (SourceMissException miss)
+            {
+                misses.Add(miss.Message);
+            }
+        }
+        throw new ImageException($"no such file, and no engine or registry has this image: {string.Join("; ", misses)}");
+    }
+
+    /// <summary>A source named by its kind: what it lacks is the error.</summary>
+    private static IImageSource Named(SourceFactory f, string name, SourceOptions options)
+    {
+        try
+        {
+            return f.Open(name, options);
+        }
+        catch (SourceMissException miss)
+        {
+            throw new ImageException(miss.Message);
+        }
     }
 
     /// <summary>A name as the Docker CLI accepts it: [HOST[:PORT]/]PATH[:TAG][@DIGEST], or an image id.</summary>

@@ -15,6 +15,7 @@ internal sealed class SharedOptions
     public readonly Option<string?> Image = new("--image") { Description = "The image to use when the source holds several (tag, reference or digest prefix)", Recursive = true };
     public readonly Option<string?> Platform = new("--platform") { Description = "Platform of a multi-platform index: os/arch[/variant] (default linux/amd64, else the first)", Recursive = true };
     public readonly Option<bool> NoVerify = new("--no-verify") { Description = "Do not check blob digests and diff ids", Recursive = true };
+    public readonly Option<bool> Insecure = new("--insecure") { Description = "Speak plain HTTP to a registry that is not on a loopback address", Recursive = true };
     public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print no notes or warnings on stderr", Recursive = true };
     public readonly Option<bool> NoColor = new("--no-color") { Description = "No colour in the output (also when NO_COLOR is set)", Recursive = true };
     public readonly Option<string?> Lang = new("--lang") { Description = "Language of explanations and the explorer: en or ru (default: from LANG)", Recursive = true };
@@ -25,14 +26,14 @@ internal sealed class SharedOptions
         Source.AcceptOnlyFromAmong([.. SourceCatalog.All.Select(f => f.Kind)]);
     }
 
-    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Quiet, NoColor, Lang];
+    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Insecure, Quiet, NoColor, Lang];
 
     /// <summary>The run's environment (engine addresses, credentials' homes).</summary>
     public Func<string, string?>? Environment { get; set; }
 
     public LoadOptions LoadOptions(ParseResult p, bool fileSha256 = false) => new()
     {
-        Source = new SourceOptions { Kind = p.GetValue(Source), Image = p.GetValue(Image), Platform = p.GetValue(Platform), Verify = !p.GetValue(NoVerify), Environment = Environment },
+        Source = new SourceOptions { Kind = p.GetValue(Source), Image = p.GetValue(Image), Platform = p.GetValue(Platform), Verify = !p.GetValue(NoVerify), Insecure = p.GetValue(Insecure), Environment = Environment },
         Verify = !p.GetValue(NoVerify),
         FileSha256 = fileSha256,
     };

@@ -6,9 +6,6 @@ using System.Text.Json;
 
 namespace LayerDive.Core.Sources.Engines;
 
-/// <summary>An engine that cannot serve the image: not running, not reachable, or without that image.</summary>
-internal sealed class EngineMissException(string message) : Exception(message);
-
 /// <summary>
 /// A small client of the Docker Engine API (which Podman serves too) over a unix socket or tcp, with
 /// TLS where asked: the version negotiated through <c>/_ping</c>, JSON for the small calls, and
@@ -27,7 +24,7 @@ internal sealed class EngineClient : IDisposable
     public EngineHost Host { get; }
     public Version ApiVersion { get; }
 
-    /// <summary>Connects and negotiates the version; an engine that is not there is an <see cref="EngineMissException"/>.</summary>
+    /// <summary>Connects and negotiates the version; an engine that is not there is an <see cref="SourceMissException"/>.</summary>
     public static EngineClient Connect(EngineHost host, CancellationToken ct = default)
     {
         var (handler, baseAddress) = Handler(host);
@@ -39,14 +36,14 @@ internal sealed class EngineClient : IDisposable
             using var ping = http.Send(new HttpRequestMessage(HttpMethod.Get, "_ping"), HttpCompletionOption.ResponseHeadersRead, cts.Token);
             var server = ping.Headers.TryGetValues("API-Version", out var v) && Version.TryParse(v.FirstOrDefault(), out var parsed) ? parsed : null;
             if (!ping.IsSuccessStatusCode && server is null)
-                throw new EngineMissException($"{host} answered /_ping with {(int)ping.StatusCode} {ping.ReasonPhrase}");
+                throw new SourceMissException($"{host} answered /_ping with {(int)ping.StatusCode} {ping.ReasonPhrase}");
             var version = server is null || server > Newest ? Newest : server;
             return new EngineClient(host, http, version);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !ct.IsCancellationRequested)
         {
             http.Dispose();
-            throw new EngineMissException(Unreachable(host, ex));
+            throw new SourceMissException(Unreachable(host, ex));
         }
         catch
         {
@@ -83,7 +80,7 @@ internal sealed class EngineClient : IDisposable
                 handler.SslOptions = TlsOptions(tls);
             return (handler, new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"));
         }
-        throw new EngineMissException($"{host}: only unix:// and tcp:// addresses are supported");
+        throw new SourceMissException($"{host}: only unix:// and tcp:// addresses are supported");
     }
 
     private static SslClientAuthenticationOptions TlsOptions(EngineTls tls)

@@ -21,12 +21,12 @@ internal sealed class EngineSource : IImageSource
     private OnePassArchive? _export;
     private OnePassBlobs? _blobs;
 
-    private EngineSource(EngineClient client, string name, JsonElement inspect, SourceOptions options, bool bareName)
+    private EngineSource(EngineClient client, string name, JsonElement inspect, SourceOptions options)
     {
         (_client, _name, _options) = (client, name, options);
         Kind = client.Host.Engine == Engine.Docker ? Docker : Podman;
         Location = $"{Kind}://{name}";
-        Note = bareName ? $"read from {client.Host}" : null;
+        Note = options.BareName ? $"read from {client.Host}" : null;
         var id = inspect.String("Id") ?? throw new ImageException($"{client.Host.EngineName}'s inspect of {name} has no Id");
         var tags = inspect.Strings("RepoTags");
         var diffIds = inspect.Get("RootFS")?.Strings("Layers") ?? [];
@@ -50,43 +50,13 @@ internal sealed class EngineSource : IImageSource
     public IReadOnlyList<ImageCandidate> Candidates { get; }
     public IBlobReader Blobs => _blobs ?? throw new InvalidOperationException("resolve the image first");
 
-    /// <summary>Opens <paramref name="name"/> in one engine; an engine that is not there or lacks it is an <see cref="ImageException"/>.</summary>
-    public static IImageSource Open(Engine engine, string name, SourceOptions options, bool bareName)
-    {
-        try
-        {
-            return Find(engine, name, options, bareName);
-        }
-        catch (EngineMissException miss)
-        {
-            throw new ImageException(miss.Message);
-        }
-    }
-
-    /// <summary>A bare name: each engine in turn (the Docker Engine, then Podman); one line says what each lacked.</summary>
-    public static IImageSource OpenBareName(string name, SourceOptions options, IEnumerable<Engine> engines)
-    {
-        var misses = new List<string>();
-        foreach (var engine in engines)
-        {
-            try
-            {
-                return Find(engine, name, options, bareName: true);
-            }
-            catch (EngineMissException miss)
-            {
-                misses.Add(miss.Message);
-            }
-        }
-        throw new ImageException($"no such file, and no engine has this image: {string.Join("; ", misses)}");
-    }
-
-    private static IImageSource Find(Engine engine, string name, SourceOptions options, bool bareName)
+    /// <summary>Opens <paramref name="name"/> in one engine; an engine that is not there or lacks it is a <see cref="SourceMissException"/>.</summary>
+    public static IImageSource Open(Engine engine, string name, SourceOptions options)
     {
         if (!SourceCatalog.LooksLikeImageName(name))
             throw new ImageException($"'{name}' is not an image name");
         var hosts = engine == Engine.Docker ? [EngineHosts.Docker(options)] : EngineHosts.Podman(options);
-        EngineMissException? first = null;
+        SourceMissException? first = null;
         foreach (var host in hosts)
         {
             if (host.SocketPath is { } socket && !File.Exists(socket) && engine == Engine.Podman && hosts.Count > 1 && host != hosts[^1])
@@ -96,7 +66,7 @@ internal sealed class EngineSource : IImageSource
             {
                 client = EngineClient.Connect(host);
             }
-            catch (EngineMissException miss)
+            catch (SourceMissException miss)
             {
                 first ??= miss;
                 continue;
@@ -104,8 +74,8 @@ internal sealed class EngineSource : IImageSource
             try
             {
                 using var inspect = client.GetJson($"images/{name}/json")
-                    ?? throw new EngineMissException($"{client.Host.EngineName} at {host.Address} has no image '{name}'");
-                return new EngineSource(client, name, inspect.RootElement.Clone(), options, bareName);
+                    ?? throw new SourceMissException($"{client.Host.EngineName} at {host.Address} has no image '{name}'");
+                return new EngineSource(client, name, inspect.RootElement.Clone(), options);
             }
             catch
             {
@@ -114,8 +84,8 @@ internal sealed class EngineSource : IImageSource
             }
         }
         if (engine == Engine.Podman && options.Env("CONTAINER_HOST") is not { Length: > 0 } && PodmanCommand.Available(options))
-            return PodmanCommand.Open(name, options, bareName, first?.Message);
-        throw first ?? new EngineMissException($"{engine} has no address");
+            return PodmanCommand.Open(name, options, first?.Message);
+        throw first ?? new SourceMissException($"{engine} has no address");
     }
 
     /// <summary>Starts the export and reads it until the image's config has come; layers met before it are held.</summary>
@@ -179,20 +149,20 @@ internal static class PodmanCommand
     private static string? Program(SourceOptions options) =>
         (options.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "podman")).FirstOrDefault(File.Exists);
 
-    public static IImageSource Open(string name, SourceOptions options, bool bareName, string? socketMiss)
+    public static IImageSource Open(string name, SourceOptions options, string? socketMiss)
     {
         using (var exists = Start(options, "image", "exists", name))
         {
             exists.WaitForExit();
             if (exists.ExitCode != 0)
-                throw new EngineMissException($"Podman has no image '{name}' (podman image exists; {socketMiss ?? "no socket"})");
+                throw new SourceMissException($"Podman has no image '{name}' (podman image exists; {socketMiss ?? "no socket"})");
         }
         var save = Start(options, "image", "save", "--format", "docker-archive", name);
         var owner = new ProcessOwner(save);
         try
         {
             var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", $"the output of podman image save {name}", options);
-            return new Named(source, EngineSource.Podman, bareName ? $"read from Podman (podman image save; {socketMiss ?? "no socket"})" : null, owner);
+            return new Named(source, EngineSource.Podman, options.BareName ? $"read from Podman (podman image save; {socketMiss ?? "no socket"})" : null, owner);
         }
         catch
         {
@@ -208,7 +178,7 @@ internal static class PodmanCommand
         if (options.Environment is not null)
             foreach (var key in new[] { "PATH", "HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF" })
                 if (options.Env(key) is { } value) info.Environment[key] = value;
-        var p = Process.Start(info) ?? throw new EngineMissException("podman could not be started");
+        var p = Process.Start(info) ?? throw new SourceMissException("podman could not be started");
         p.ErrorDataReceived += (_, _) => { };
         p.BeginErrorReadLine();
         return p;

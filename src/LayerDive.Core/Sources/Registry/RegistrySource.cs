@@ -1,0 +1,306 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LayerDive.Core.Layers;
+
+namespace LayerDive.Core.Sources.Registry;
+
+/// <summary>
+/// An image in a registry, read through the distribution API with no daemon, no pull and nothing on
+/// disk: the manifest (or index) and the config are fetched and verified, then the layer blobs stream
+/// straight into the merge, several at once, each resumed with <c>Range</c> where its connection
+/// breaks. The manifests and blobs are seen as an OCI layout, so the layout's candidate logic (indexes,
+/// platforms, artifacts, verification) serves a registry as it serves a file.
+/// </summary>
+internal sealed class RegistrySource : IImageSource
+{
+    public const string KindName = "registry";
+
+    private readonly RegistryClient _client;
+
+    private RegistrySource(RegistryClient client, IReadOnlyList<ImageCandidate> candidates, string? note)
+    {
+        (_client, Candidates, Note) = (client, candidates, note);
+        Location = $"{KindName}://{client.Reference}";
+        Blobs = new RegistryBlobs(client);
+    }
+
+    public string Kind => KindName;
+    public string Location { get; }
+    public string? Note { get; }
+    public IReadOnlyList<ImageCandidate> Candidates { get; }
+    public IBlobReader Blobs { get; }
+
+    public static IImageSource Open(string name, SourceOptions options)
+    {
+        var reference = RegistryReference.Parse(name) ?? throw new ImageException($"'{name}' is not an image reference");
+        var client = new RegistryClient(reference, options);
+        try
+        {
+            var store = new RegistryStore(client, options.Verify);
+            var candidates = ArchiveSource.CandidatesOf(store, ArchiveSource.OciArchive, options.Verify);
+            return new RegistrySource(client, candidates, options.BareName ? $"read from {client.Describe}" : null);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    /// <summary>The manifest media types a registry is asked for.</summary>
+    internal static readonly string[] ManifestTypes =
+    [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ];
+
+    /// <summary>
+    /// The registry as an OCI layout: <c>index.json</c> names the reference's manifest (annotated with
+    /// the reference, so the images are named by it); <c>blobs/sha256/HEX</c> is a manifest when an
+    /// index named it (fetched from <c>manifests/</c>), else a blob.
+    /// </summary>
+    private sealed class RegistryStore : BlobStore
+    {
+        private readonly RegistryClient _client;
+        private readonly bool _verify;
+        private readonly HashSet<string> _manifests = new(StringComparer.Ordinal);
+        private readonly byte[] _index;
+        private readonly Dictionary<string, byte[]> _fetched = new(StringComparer.Ordinal);
+
+        public RegistryStore(RegistryClient client, bool verify)
+        {
+            (_client, _verify) = (client, verify);
+            var reference = client.Reference;
+            var (bytes, digest, mediaType) = FetchManifest(reference.ManifestReference, reference.Digest);
+            _fetched[digest] = bytes;
+            _manifests.Add(digest);
+            _index = Encoding.UTF8.GetBytes(
+                $"{{\"schemaVersion\":2,\"manifests\":[{{\"mediaType\":{Quote(mediaType)},\"digest\":\"{digest}\",\"size\":{bytes.Length},\"annotations\":{{\"io.containerd.image.name\":{Quote(reference.ToString())}}}}}]}}");
+            Register(bytes);
+        }
+
+        private static string Quote(string s) => "\"" + JsonEncodedText.Encode(s).ToString() + "\"";
+
+        /// <summary>Every manifest an index names is fetched from manifests/, not blobs/.</summary>
+        private void Register(byte[] manifest)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(manifest);
+                foreach (var m in doc.RootElement.Array("manifests"))
+                    if (m.String("digest") is { } d) _manifests.Add(d);
+            }
+            catch (JsonException) { /* said when the manifest is read as one */ }
+        }
+
+        private (byte[] Bytes, string Digest, string MediaType) FetchManifest(string reference, string? pinned)
+        {
+            using var response = _client.Get($"manifests/{reference}", ManifestTypes);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                throw new SourceMissException($"{_client.Describe} has no manifest {_client.Reference.Repository}:{reference}{RegistryClient.ErrorText(response, default)}");
+            if (!response.IsSuccessStatusCode)
+                throw new ImageException($"{_client.Describe} answered {(int)response.StatusCode} for the manifest {reference}{RegistryClient.ErrorText(response, default)}");
+            var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
+            if (mediaType is "text/html" or "text/plain")
+                throw new ImageException($"{_client.Describe} answered a {mediaType} page where the manifest {reference} should be");
+            var bytes = ReadLimited(response, MaxManifestSize, $"the manifest {reference}");
+            var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+            var expected = pinned ?? (response.Headers.TryGetValues("Docker-Content-Digest", out var v) ? v.FirstOrDefault() : null);
+            if (_verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
+                throw new ImageException($"manifest digest mismatch: {(pinned is null ? "the registry says" : "the reference pins")} {expected}, the bytes are {actual}");
+            if (mediaType.Length == 0 || mediaType == "application/json")
+            {
+                // tell the kind from the document, as an OCI layout's index would
+                using var doc = Json.Parse(bytes, $"the manifest {reference}");
+                mediaType = doc.RootElement.String("mediaType") ?? (doc.RootElement.Get("manifests") is not null ? ManifestTypes[0] : ManifestTypes[1]);
+            }
+            return (bytes, actual, mediaType);
+        }
+
+        /// <summary>Manifests of 4 MiB and more are refused (the distribution spec's limit).</summary>
+        private const int MaxManifestSize = 4 << 20;
+
+        private static byte[] ReadLimited(HttpResponseMessage response, int limit, string what)
+        {
+            if (response.Content.Headers.ContentLength > limit)
+                throw new ImageException($"{what} is {response.Content.Headers.ContentLength} bytes, more than a manifest may be");
+            using var s = response.Content.ReadAsStream();
+            using var ms = new MemoryStream();
+            var buffer = new byte[81920];
+            int n;
+            while ((n = s.Read(buffer)) > 0)
+            {
+                ms.Write(buffer, 0, n);
+                if (ms.Length > limit) throw new ImageException($"{what} is more than {limit} bytes");
+            }
+            return ms.ToArray();
+        }
+
+        public override string? Resolve(string path) =>
+            path == "index.json" || (path.StartsWith("blobs/", StringComparison.Ordinal) && path.Count(c => c == '/') == 2) ? path : null;
+
+        public override Stream Open(string path)
+        {
+            if (path == "index.json") return new MemoryStream(_index, writable: false);
+            var digest = DigestOf(path);
+            if (_fetched.TryGetValue(digest, out var bytes)) return new MemoryStream(bytes, writable: false);
+            if (_manifests.Contains(digest))
+            {
+                var (manifest, _, _) = FetchManifest(digest, digest);
+                _fetched[digest] = manifest;
+                Register(manifest);
+                return new MemoryStream(manifest, writable: false);
+            }
+            return new BlobStream(_client, digest, size: null);
+        }
+
+        private static string DigestOf(string path)
+        {
+            var parts = path.Split('/');
+            return $"{parts[1]}:{parts[2]}";
+        }
+
+        public override long? SizeOf(string path) => null;
+
+        public override IEnumerable<string> Paths => [];
+    }
+
+    /// <summary>Layer blobs: any of them, several at once (the loader reads one per core).</summary>
+    private sealed class RegistryBlobs(RegistryClient client) : IBlobReader
+    {
+        public BlobAccess Access => BlobAccess.Random;
+
+        public Stream Open(LayerRef layer) =>
+            new BlobStream(client, layer.Digest ?? throw new ImageException("the manifest names a layer without a digest", layer.Index), layer.Size);
+
+        public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
+        {
+            foreach (var l in layers)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var s = Open(l);
+                onLayer([l.Index], LayerArrival.Of(s));
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A blob as it streams from the registry. Where the connection breaks or stalls, it asks again with
+/// <c>Range</c> from the byte it reached, so the hashes above it simply continue; the size the
+/// manifest gives is checked against what arrives (a short or long body is an error after the tries).
+/// </summary>
+internal sealed class BlobStream(RegistryClient client, string digest, long? size) : ReadOnlyForwardStream
+{
+    private const int MaxResumes = 5;
+    private HttpResponseMessage? _response;
+    private Stream? _body;
+    private long _position;
+    private int _resumes;
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty) return 0;
+        while (true)
+        {
+            if (_body is null) Connect();
+            int n;
+            try
+            {
+                n = ReadWithin(buffer);
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+            {
+                Broken(ex is OperationCanceledException ? $"no data for {client.Timeout.TotalSeconds:0} s" : ex.Message);
+                continue;
+            }
+            if (n > 0)
+            {
+                _position += n;
+                if (_position > size)
+                    throw new ImageException($"the blob {ImageException.ShortDigest(digest)} is larger than the {size} bytes the manifest gives");
+                return n;
+            }
+            if (size is null || _position == size) return 0;
+            Broken($"the body ended after {_position} of {size} bytes");
+        }
+    }
+
+    /// <summary>One read, given up after the client's time limit (a stalled connection is a broken one).</summary>
+    private int ReadWithin(Span<byte> buffer)
+    {
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
+        try
+        {
+            using var cts = new CancellationTokenSource(client.Timeout);
+            int n = _body!.ReadAsync(rented.AsMemory(0, buffer.Length), cts.Token).AsTask().GetAwaiter().GetResult();
+            rented.AsSpan(0, n).CopyTo(buffer);
+            return n;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private void Broken(string why)
+    {
+        Disconnect();
+        if (++_resumes > MaxResumes)
+            throw new ImageException($"the blob {ImageException.ShortDigest(digest)} from {client.Describe} broke off {MaxResumes + 1} times ({why}; {_position} bytes came)");
+    }
+
+    private void Connect()
+    {
+        var response = client.Get($"blobs/{digest}", ["*/*"], _position);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            throw new ImageException($"{client.Describe} has no blob {digest}");
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            var text = RegistryClient.ErrorText(response, default);
+            response.Dispose();
+            throw new ImageException($"{client.Describe} answered {(int)response.StatusCode} for the blob {ImageException.ShortDigest(digest)}{text}");
+        }
+        var body = response.Content.ReadAsStream();
+        if (_position > 0 && response.StatusCode != HttpStatusCode.PartialContent)
+        {
+            // the registry ignored Range: pass over what was handed out already (the hashes above must not see it twice)
+            long skip = _position;
+            var scratch = new byte[81920];
+            while (skip > 0)
+            {
+                int n = body.Read(scratch, 0, (int)Math.Min(scratch.Length, skip));
+                if (n == 0) break;
+                skip -= n;
+            }
+        }
+        else if (_position > 0 && response.Content.Headers.ContentRange?.From is long from && from != _position)
+        {
+            response.Dispose();
+            throw new ImageException($"{client.Describe} resumed the blob {ImageException.ShortDigest(digest)} at byte {from}, not {_position}");
+        }
+        (_response, _body) = (response, body);
+    }
+
+    private void Disconnect()
+    {
+        _body?.Dispose();
+        _response?.Dispose();
+        (_body, _response) = (null, null);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Disconnect();
+        base.Dispose(disposing);
+    }
+}
