@@ -143,6 +143,31 @@ else
   echo "bench: no dockerd (apt-get install docker.io) or not root: the engine rows are left out" >&2
 fi
 
+# A registry: big (gzip layers) pushed with skopeo to a docker-registry on loopback under a temporary
+# root; layerdive reads it with no daemon and nothing on disk, next to the same image's OCI layout.
+if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+  RG=$(mktemp -d "${TMPDIR:-/tmp}/layerdive-bench-registry.XXXXXX")
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' "$RG" "$PORT" > "$RG/config.yml"
+  docker-registry serve "$RG/config.yml" >"$RG/log" 2>&1 &
+  RGPID=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+  if skopeo copy --quiet --dest-tls-verify=false "oci:$GEN/big/oci" "docker://127.0.0.1:$PORT/big:latest" >"$RG/push.log" 2>&1; then
+    echo "bench: big in a registry on 127.0.0.1:$PORT" >&2
+    warm "${GZ[@]}"
+    measure registry "layerdive --ci (OCI layout)" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
+    measure registry "layerdive --ci registry://" "$ENTRIES" "$LD" "registry://127.0.0.1:$PORT/big:latest" --ci --quiet
+    measure registry "layerdive ls registry://" "$ENTRIES" "$LD" ls "registry://127.0.0.1:$PORT/big:latest" --quiet
+    ui registry "registry://127.0.0.1:$PORT/big:latest"
+  else
+    echo "bench: could not push big to the registry: $(tail -1 "$RG/push.log")" >&2
+  fi
+  kill "$RGPID"; wait "$RGPID" 2>/dev/null || true
+  rm -rf "$RG"
+else
+  echo "bench: no docker-registry or skopeo (apt-get install docker-registry skopeo): the registry rows are left out" >&2
+fi
+
 echo "bench: baseline (the bundled sample)" >&2
 measure baseline "layerdive ls sample" 30 "$LD" ls samples/sample.oci.tar --quiet
 
