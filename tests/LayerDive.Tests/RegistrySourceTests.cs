@@ -196,6 +196,53 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
     }
 
     [Fact]
+    public void Progress_follows_the_download()
+    {
+        SkipUnlessReady();
+        var reports = new List<LayerDive.Core.Loading.LoadProgress>();
+        var (reference, options) = Image(Archive);
+        var model = LayerDive.Core.Loading.ImageLoader.Load(reference,
+            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new Progress(reports) }, TestContext.Current.CancellationToken);
+        var last = reports[^1];
+        // the blobs' bytes as they came, against the sizes the manifest gives
+        long blobs = model.Layers.Sum(l => l.CompressedSize);
+        Assert.Equal(blobs, last.BytesRead);
+        Assert.Equal(blobs, last.BytesTotal);
+        Assert.Equal(model.Layers.Count, last.LayersMerged);
+    }
+
+    private sealed class Progress(List<LayerDive.Core.Loading.LoadProgress> reports) : IProgress<LayerDive.Core.Loading.LoadProgress>
+    {
+        public void Report(LayerDive.Core.Loading.LoadProgress value)
+        {
+            lock (reports) reports.Add(value);
+        }
+    }
+
+    [Fact]
+    public void Blobs_redirected_to_another_host_are_followed()
+    {
+        SkipUnlessReady();
+        var proxy = Proxy(FaultyProxy.Fault.RedirectBlobs);
+        var r = Tool.RunWith(Env(), null, "ls", $"registry://127.0.0.1:{proxy.Port}/{Pushed(Archive)}", "--format", "tsv");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(ArchiveListing, r.Stdout);
+    }
+
+    [Theory]
+    [InlineData(FaultyProxy.Fault.HtmlManifest, "answered a text/html page where the manifest latest should be")]
+    [InlineData(FaultyProxy.Fault.WrongDigestHeader, "manifest digest mismatch: the registry says sha256:0000000000000000000000000000000000000000000000000000000000000000, the bytes are sha256:")]
+    public void A_bad_manifest_answer_is_an_error_never_a_wrong_tree(FaultyProxy.Fault fault, string expected)
+    {
+        SkipUnlessReady();
+        var proxy = Proxy(fault);
+        var r = Tool.RunWith(Env(), null, "ls", $"registry://127.0.0.1:{proxy.Port}/{Pushed(Archive)}");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Empty(r.Stdout);
+        Assert.Contains(expected, Assert.Single(r.StderrLines));
+    }
+
+    [Fact]
     public void A_registry_that_never_answers_fails_in_bounded_time_with_one_line()
     {
         SkipUnlessReady();

@@ -217,8 +217,8 @@ public static class ImageLoader
             ReadCounter counter, System.Diagnostics.Stopwatch clock, CancellationToken ct)
         {
             (_model, _merger, _image, _options, _counter, _clock) = (model, merger, image, options, counter, clock);
-            // a stream read in one pass reports as it comes, not only as layers are merged
-            if (options.Progress is { } progress && access == BlobAccess.ArchiveOrder)
+            // a source that counts what it reads (a stream, a download) reports as it comes, not only as layers are merged
+            if (options.Progress is { } progress)
                 _ticker = new Timer(_ => { if (_counter.BytesRead > 0) progress.Report(Snapshot(_model.LayersMerged)); }, null, 250, 250);
             _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             _total = image.Layers.Sum(l => l.Size ?? 0);

@@ -234,7 +234,7 @@ public sealed class TokenService : IDisposable
 /// </summary>
 public sealed class FaultyProxy : IDisposable
 {
-    public enum Fault { CutEachBlobOnce, CutOneBlobAlways, Unavailable, Silent }
+    public enum Fault { CutEachBlobOnce, CutOneBlobAlways, Unavailable, Silent, HtmlManifest, WrongDigestHeader, RedirectBlobs }
 
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _upstream;
@@ -286,6 +286,17 @@ public sealed class FaultyProxy : IDisposable
                 await stream.WriteAsync(Encoding.ASCII.GetBytes("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
                 return;
             }
+            if (_fault == Fault.HtmlManifest && path.Contains("/manifests/", StringComparison.Ordinal))
+            {
+                const string page = "<html><body><h1>Welcome to our portal</h1></body></html>";
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {page.Length}\r\nConnection: close\r\n\r\n{page}"));
+                return;
+            }
+            if (_fault == Fault.RedirectBlobs && path.Contains("/blobs/", StringComparison.Ordinal))
+            {
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://localhost:{_upstream}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+                return;
+            }
             long limit = long.MaxValue; // bytes of the body passed on
             if (_fault == Fault.CutEachBlobOnce && path.Contains("/blobs/", StringComparison.Ordinal) && !head.Contains("\r\nRange:", StringComparison.OrdinalIgnoreCase))
                 lock (_cut)
@@ -302,6 +313,8 @@ public sealed class FaultyProxy : IDisposable
             await upstream.WriteAsync(Encoding.ASCII.GetBytes(string.Join("\r\n", lines) + "\r\nConnection: close\r\n\r\n"));
             var answer = await ReadHead(upstream);
             if (answer is null) return;
+            if (_fault == Fault.WrongDigestHeader && path.Contains("/manifests/", StringComparison.Ordinal))
+                answer = System.Text.RegularExpressions.Regex.Replace(answer, "(?im)^Docker-Content-Digest: sha256:[0-9a-f]{64}", "Docker-Content-Digest: sha256:" + new string('0', 64));
             await stream.WriteAsync(Encoding.ASCII.GetBytes(answer));
             var buffer = new byte[65536];
             long sent = 0;

@@ -19,11 +19,11 @@ internal sealed class RegistrySource : IImageSource
 
     private readonly RegistryClient _client;
 
-    private RegistrySource(RegistryClient client, IReadOnlyList<ImageCandidate> candidates, string? note)
+    private RegistrySource(RegistryClient client, IReadOnlyList<ImageCandidate> candidates, string? note, ReadCounter? counter)
     {
         (_client, Candidates, Note) = (client, candidates, note);
         Location = $"{KindName}://{client.Reference}";
-        Blobs = new RegistryBlobs(client);
+        Blobs = new RegistryBlobs(client, counter);
     }
 
     public string Kind => KindName;
@@ -39,8 +39,15 @@ internal sealed class RegistrySource : IImageSource
         try
         {
             var store = new RegistryStore(client, options.Verify);
-            var candidates = ArchiveSource.CandidatesOf(store, ArchiveSource.OciArchive, options.Verify);
-            return new RegistrySource(client, candidates, options.BareName ? $"read from {client.Describe}" : null);
+            // progress follows the download: the layers' sizes are what is expected
+            var candidates = ArchiveSource.CandidatesOf(store, ArchiveSource.OciArchive, options.Verify)
+                .Select(c => c.WithResolve(() =>
+                {
+                    var image = c.Resolve();
+                    options.Counter?.Expect(image.Layers.Sum(l => l.Size ?? 0));
+                    return image;
+                })).ToList();
+            return new RegistrySource(client, candidates, options.BareName ? $"read from {client.Describe}" : null, options.Counter);
         }
         catch
         {
@@ -172,12 +179,15 @@ internal sealed class RegistrySource : IImageSource
     }
 
     /// <summary>Layer blobs: any of them, several at once (the loader reads one per core).</summary>
-    private sealed class RegistryBlobs(RegistryClient client) : IBlobReader
+    private sealed class RegistryBlobs(RegistryClient client, ReadCounter? counter) : IBlobReader
     {
         public BlobAccess Access => BlobAccess.Random;
 
-        public Stream Open(LayerRef layer) =>
-            new BlobStream(client, layer.Digest ?? throw new ImageException("the manifest names a layer without a digest", layer.Index), layer.Size);
+        public Stream Open(LayerRef layer)
+        {
+            var blob = new BlobStream(client, layer.Digest ?? throw new ImageException("the manifest names a layer without a digest", layer.Index), layer.Size);
+            return counter is null ? blob : counter.Counting(blob);
+        }
 
         public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
         {
