@@ -96,21 +96,13 @@ public sealed class DockerSourceTests(DockerService docker) : EngineContract(doc
         var reports = new List<LayerDive.Core.Loading.LoadProgress>();
         var (reference, options) = Image(Archive);
         var model = LayerDive.Core.Loading.ImageLoader.Load(reference,
-            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new Collect(reports) }, TestContext.Current.CancellationToken);
+            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new ProgressLog(reports) }, TestContext.Current.CancellationToken);
         var last = reports[^1];
         Assert.Equal(model.Layers.Count, last.LayersMerged);
         // the bytes of the export stream (every layer's tar, the configs, manifest.json), not only the merged layers
         Assert.True(last.BytesRead > model.Layers.Sum(l => l.CompressedSize), $"{last.BytesRead} read");
         Assert.True(last.BytesTotal > 0, "the inspect's size is the expected total");
         Assert.Contains("read", LayerDive.Ui.Explorer.ProgressText(last));
-    }
-
-    private sealed class Collect(List<LayerDive.Core.Loading.LoadProgress> reports) : IProgress<LayerDive.Core.Loading.LoadProgress>
-    {
-        public void Report(LayerDive.Core.Loading.LoadProgress value)
-        {
-            lock (reports) reports.Add(value);
-        }
     }
 
     [Fact]
@@ -192,18 +184,11 @@ public sealed class DockerSourceTests(DockerService docker) : EngineContract(doc
         Assert.Contains(Tool.Run("ls", Archive, "--format", "tsv").Stdout, r.Output);
     }
 
+    /// <summary>A program run with <paramref name="env"/> and no DOCKER_HOST unless it sets one (docker's -H is the test).</summary>
     private static (int Code, string Output) Run(string program, Dictionary<string, string> env, params string[] args)
     {
-        var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        psi.Environment.Remove("CI");
-        if (!env.ContainsKey("DOCKER_HOST")) psi.Environment.Remove("DOCKER_HOST");
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var errors = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output.Result + errors);
+        var (code, stdout, stderr) = Scripts.Exec(program, new Dictionary<string, string>(env) { ["DOCKER_HOST"] = env.GetValueOrDefault("DOCKER_HOST", "") }, args);
+        return (code, stdout + stderr);
     }
 
     [Fact]

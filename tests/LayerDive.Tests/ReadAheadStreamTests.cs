@@ -46,24 +46,16 @@ public sealed class ReadAheadStreamTests
     }
 
     /// <summary>Yields <c>good</c> bytes, then throws.</summary>
-    private sealed class FailingStream(long good) : Stream
+    private sealed class FailingStream(long good) : ReadOnlyForwardStream
     {
         private long _left = good;
-        public override int Read(byte[] buffer, int offset, int count)
+
+        public override int Read(Span<byte> buffer)
         {
             if (_left == 0) throw new IOException("cut");
-            int n = (int)Math.Min(count, _left);
+            int n = (int)Math.Min(buffer.Length, _left);
             _left -= n;
             return n;
         }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -202,21 +202,13 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
         var reports = new List<LayerDive.Core.Loading.LoadProgress>();
         var (reference, options) = Image(Archive);
         var model = LayerDive.Core.Loading.ImageLoader.Load(reference,
-            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new Progress(reports) }, TestContext.Current.CancellationToken);
+            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new ProgressLog(reports) }, TestContext.Current.CancellationToken);
         var last = reports[^1];
         // the blobs' bytes as they came, against the sizes the manifest gives
         long blobs = model.Layers.Sum(l => l.CompressedSize);
         Assert.Equal(blobs, last.BytesRead);
         Assert.Equal(blobs, last.BytesTotal);
         Assert.Equal(model.Layers.Count, last.LayersMerged);
-    }
-
-    private sealed class Progress(List<LayerDive.Core.Loading.LoadProgress> reports) : IProgress<LayerDive.Core.Loading.LoadProgress>
-    {
-        public void Report(LayerDive.Core.Loading.LoadProgress value)
-        {
-            lock (reports) reports.Add(value);
-        }
     }
 
     [Fact]

@@ -79,16 +79,10 @@ public abstract class EngineService : IDisposable
     /// <summary>Loads an archive with the engine's command; returns the name it loaded.</summary>
     protected abstract string Load(string archive);
 
-    protected (int Code, string Output) Command(string program, IReadOnlyDictionary<string, string> env, params string[] args)
+    protected static (int Code, string Output) Command(string program, IReadOnlyDictionary<string, string> env, params string[] args)
     {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var errors = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output.Result + errors);
+        var (code, stdout, stderr) = Scripts.Exec(program, env, args);
+        return (code, stdout + stderr);
     }
 
     /// <summary>Stops the service by its PID and waits for it, then removes its root.</summary>

@@ -107,13 +107,8 @@ public sealed class RegistryServices : IDisposable
 
     private static (int Code, string Output) Run(string program, params string[] args)
     {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
+        var (code, stdout, stderr) = Scripts.Exec(program, args);
+        return (code, stdout + stderr);
     }
 
     public static int FreePort()

@@ -22,11 +22,17 @@ public static class Scripts
     }
 
     /// <summary>Runs a program (no CI variable: CI=true means CI mode to layerdive) and returns its exit code and what it printed.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Exec(string file, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Exec(string file, params string[] args) => Exec(file, null, args);
+
+    /// <summary>As <see cref="Exec(string, string[])"/>, with variables set (or, with an empty value, removed) on top of the process's.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Exec(string file, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("CI");
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            if (v.Length == 0) psi.Environment.Remove(k);
+            else psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();

@@ -30,3 +30,12 @@ public static class Images
     public static LayerDive.Core.Model.ImageModel Load(string path, LayerDive.Core.Loading.LoadOptions? options = null) =>
         LayerDive.Core.Loading.ImageLoader.Load(path, options ?? new(), TestContext.Current.CancellationToken);
 }
+
+/// <summary>Keeps every progress report of a load (reports come from the load's threads).</summary>
+public sealed class ProgressLog(List<LayerDive.Core.Loading.LoadProgress> reports) : IProgress<LayerDive.Core.Loading.LoadProgress>
+{
+    public void Report(LayerDive.Core.Loading.LoadProgress value)
+    {
+        lock (reports) reports.Add(value);
+    }
+}

@@ -68,11 +68,9 @@ internal sealed class RegistryClient : IDisposable
             HttpResponseMessage response;
             try
             {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                cts.CancelAfter(Timeout);
-                response = _http.Send(request, HttpCompletionOption.ResponseHeadersRead, cts.Token);
+                response = SendWithin(request, HttpCompletionOption.ResponseHeadersRead, ct);
             }
-            catch (Exception ex) when ((ex is HttpRequestException || ex is OperationCanceledException) && !ct.IsCancellationRequested)
+            catch (Exception ex) when (IsNetworkFault(ex, ct))
             {
                 if (attempt++ < MaxTries && ex is not HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError })
                 {
@@ -119,6 +117,17 @@ internal sealed class RegistryClient : IDisposable
             return response;
         }
     }
+
+    /// <summary>Sends, giving up after <see cref="Timeout"/> (an OperationCanceledException then, while <paramref name="ct"/> is not cancelled).</summary>
+    private HttpResponseMessage SendWithin(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(Timeout);
+        return _http.Send(request, completion, cts.Token);
+    }
+
+    private static bool IsNetworkFault(Exception ex, CancellationToken ct) =>
+        (ex is HttpRequestException || ex is OperationCanceledException) && !ct.IsCancellationRequested;
 
     /// <summary>Waits before another try: what Retry-After asks (up to a minute), else 0.5, 1, 2 s...</summary>
     private static void Backoff(int attempt, RetryConditionHeaderValue? retryAfter, CancellationToken ct)
@@ -208,11 +217,9 @@ internal sealed class RegistryClient : IDisposable
             HttpResponseMessage response;
             try
             {
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                cts.CancelAfter(Timeout);
-                response = _http.Send(request, HttpCompletionOption.ResponseContentRead, cts.Token);
+                response = SendWithin(request, HttpCompletionOption.ResponseContentRead, ct);
             }
-            catch (Exception ex) when ((ex is HttpRequestException || ex is OperationCanceledException) && !ct.IsCancellationRequested)
+            catch (Exception ex) when (IsNetworkFault(ex, ct))
             {
                 throw new ImageException($"{Describe}'s token service {realm.GetLeftPart(UriPartial.Authority)} cannot be reached: {(ex is OperationCanceledException ? "no answer in time" : (ex.InnerException ?? ex).Message)}");
             }
