@@ -93,11 +93,7 @@ public sealed class DockerSourceTests(DockerService docker) : EngineContract(doc
     public void Progress_follows_the_export_stream()
     {
         SkipUnlessReady();
-        var reports = new List<LayerDive.Core.Loading.LoadProgress>();
-        var (reference, options) = Image(Archive);
-        var model = LayerDive.Core.Loading.ImageLoader.Load(reference,
-            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new ProgressLog(reports) }, TestContext.Current.CancellationToken);
-        var last = reports[^1];
+        var (model, last) = LoadWithProgress();
         Assert.Equal(model.Layers.Count, last.LayersMerged);
         // the bytes of the export stream (every layer's tar, the configs, manifest.json), not only the merged layers
         Assert.True(last.BytesRead > model.Layers.Sum(l => l.CompressedSize), $"{last.BytesRead} read");

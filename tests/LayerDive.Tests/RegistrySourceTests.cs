@@ -199,11 +199,7 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
     public void Progress_follows_the_download()
     {
         SkipUnlessReady();
-        var reports = new List<LayerDive.Core.Loading.LoadProgress>();
-        var (reference, options) = Image(Archive);
-        var model = LayerDive.Core.Loading.ImageLoader.Load(reference,
-            new LayerDive.Core.Loading.LoadOptions { Source = options, Progress = new ProgressLog(reports) }, TestContext.Current.CancellationToken);
-        var last = reports[^1];
+        var (model, last) = LoadWithProgress();
         // the blobs' bytes as they came, against the sizes the manifest gives
         long blobs = model.Layers.Sum(l => l.CompressedSize);
         Assert.Equal(blobs, last.BytesRead);

@@ -52,6 +52,15 @@ public abstract class SourceContract
             entry.GetProperty("Layers").EnumerateArray().Select(l => l.GetString()!).ToList());
     }
 
+    /// <summary>Loads the image as this source names it, keeping the last progress report.</summary>
+    protected (LayerDive.Core.Model.ImageModel Model, LoadProgress Last) LoadWithProgress()
+    {
+        var reports = new List<LoadProgress>();
+        var (reference, options) = Image();
+        var model = ImageLoader.Load(reference, new LoadOptions { Source = options, Progress = new ProgressLog(reports) }, TestContext.Current.CancellationToken);
+        return (model, reports[^1]);
+    }
+
     private static string Listing(LayerDive.Core.Model.ImageModel model)
     {
         var w = new StringWriter();
