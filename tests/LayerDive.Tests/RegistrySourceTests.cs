@@ -127,10 +127,14 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
         File.WriteAllText(helper, $"#!/bin/sh\nread host\n[ \"$host\" = \"{host}\" ] || {{ echo 'credentials not found in native keychain'; exit 1; }}\n" +
             $"printf '{{\"ServerURL\":\"%s\",\"Username\":\"{RegistryServices.User}\",\"Secret\":\"{RegistryServices.Password}\"}}' \"$host\"\n");
         if (OperatingSystem.IsLinux()) File.SetUnixFileMode(helper, (UnixFileMode)0b111_101_101);
-        File.WriteAllText(Path.Combine(config, "config.json"), $"{{\"credHelpers\":{{\"{host}\":\"test\"}}}}");
-        r = Tool.RunWith(Env(("DOCKER_CONFIG", config), ("PATH", bin + ":" + Environment.GetEnvironmentVariable("PATH"))), null, "ls", name, "--format", "tsv");
-        Assert.True(r.ExitCode == 0, r.Stderr);
-        Assert.Equal(ArchiveListing, r.Stdout);
+        foreach (var helperConfig in new[] { $"{{\"credHelpers\":{{\"{host}\":\"test\"}}}}", "{\"credsStore\":\"test\"}" })
+        {
+            File.WriteAllText(Path.Combine(config, "config.json"), helperConfig);
+            r = Tool.RunWith(Env(("DOCKER_CONFIG", config), ("PATH", bin + ":" + Environment.GetEnvironmentVariable("PATH"))), null, "ls", name, "--format", "tsv");
+            Assert.True(r.ExitCode == 0, helperConfig + ": " + r.Stderr);
+            Assert.Equal(ArchiveListing, r.Stdout);
+            Assert.DoesNotContain(RegistryServices.Password, r.Stdout + r.Stderr);
+        }
     }
 
     [Fact]
@@ -169,6 +173,14 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
         // one pull scope: one token, used for the manifest, the config and every layer
         Assert.Equal(1, registries.Tokens.Issued - before);
         Assert.DoesNotContain(RegistryServices.Password, r.Stdout + r.Stderr);
+
+        // an identity token (Podman's auth.json under XDG_RUNTIME_DIR here) is exchanged with the refresh-token grant
+        var run = Directory.CreateDirectory(_dir.File("run/containers")).FullName;
+        File.WriteAllText(Path.Combine(run, "auth.json"), $"{{\"auths\":{{\"127.0.0.1:{registries.Bearer}\":{{\"identitytoken\":\"{TokenService.RefreshToken}\"}}}}}}");
+        r = Tool.RunWith(Env(("XDG_RUNTIME_DIR", _dir.File("run"))), null, "ls", $"registry://127.0.0.1:{registries.Bearer}/{repository}", "--format", "tsv");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(ArchiveListing, r.Stdout);
+        Assert.DoesNotContain(TokenService.RefreshToken, r.Stdout + r.Stderr);
     }
 
     [Fact]

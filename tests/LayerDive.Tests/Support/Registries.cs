@@ -184,16 +184,33 @@ public sealed class TokenService : IDisposable
         }
     }
 
+    /// <summary>The refresh token (an "identity token") this service accepts in place of a password.</summary>
+    public const string RefreshToken = "refresh-token-of-alice";
+
     private void Answer(HttpListenerContext context)
     {
-        var auth = context.Request.Headers["Authorization"];
-        var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{RegistryServices.User}:{RegistryServices.Password}"));
-        if (auth != expected)
+        string scope;
+        if (context.Request.HttpMethod == "POST")
         {
-            context.Response.StatusCode = 401;
-            return;
+            // OAuth2 refresh-token grant, as the Docker CLI uses an identity token
+            var form = System.Web.HttpUtility.ParseQueryString(new StreamReader(context.Request.InputStream).ReadToEnd());
+            if (form["grant_type"] != "refresh_token" || form["refresh_token"] != RefreshToken)
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+            scope = form["scope"] ?? "";
         }
-        var scope = context.Request.QueryString["scope"] ?? "";
+        else
+        {
+            var expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{RegistryServices.User}:{RegistryServices.Password}"));
+            if (context.Request.Headers["Authorization"] != expected)
+            {
+                context.Response.StatusCode = 401;
+                return;
+            }
+            scope = context.Request.QueryString["scope"] ?? "";
+        }
         var parts = scope.Split(':');
         var access = parts.Length == 3
             ? new[] { new { type = parts[0], name = parts[1], actions = parts[2].Split(',') } }
