@@ -33,3 +33,22 @@ public sealed class HashingStreamTests
         Assert.Equal("sha256:" + Convert.ToHexStringLower(SHA256.HashData(data)), stream.Digest());
     }
 }
+
+/// <summary>The background hash gives the hash of the bytes in order, small (hashed in place) or large (on its thread).</summary>
+public sealed class BackgroundHashTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1000)]
+    [InlineData((1 << 20) + 1)]
+    [InlineData(5 * (1 << 20) + 12345)]
+    public void Equals_the_hash_of_the_whole(int length)
+    {
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        using var stream = new LayerDive.Core.Layers.HashingStream(new MemoryStream(data), System.Security.Cryptography.HashAlgorithmName.SHA256, bufferSize: 1 << 16, inBackground: true);
+        var buffer = new byte[7777];
+        while (stream.Read(buffer) > 0) { }
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data)), stream.Digest());
+    }
+}

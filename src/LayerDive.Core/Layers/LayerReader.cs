@@ -17,6 +17,8 @@ internal sealed record LayerReadOptions
     public int LayerIndex { get; init; }
     /// <summary>Hash algorithm of the blob digest the manifest names ("sha256" or "sha512").</summary>
     public string BlobDigestAlgorithm { get; init; } = "sha256";
+    /// <summary>Hash on threads of their own: for a reader with no other layer read beside it (a stream read in its order).</summary>
+    public bool HashInBackground { get; init; }
 }
 
 /// <summary>
@@ -51,7 +53,7 @@ internal static class LayerReader
         string? current = null;
         bool sameBytes = false;
         var algorithm = options.BlobDigestAlgorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
-        using var blobHash = new HashingStream(blob, options.ComputeDigests ? algorithm : null);
+        using var blobHash = new HashingStream(blob, options.ComputeDigests ? algorithm : null, inBackground: options.HashInBackground);
         try
         {
             var rewound = Decompression.SniffAndRewind(blobHash, out var compression);
@@ -60,7 +62,7 @@ internal static class LayerReader
             // an uncompressed blob is its own tar: one sha256 serves as blob digest and diff id
             sameBytes = compression == Compression.None && algorithm == HashAlgorithmName.SHA256;
             // what the tar reader reads through: read ahead in chunks (it asks for a header, a small file, padding)
-            using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null, bufferSize: 1 << 16);
+            using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null, bufferSize: 1 << 16, inBackground: options.HashInBackground);
             ReadEntries(tarHash, options, result, output, ref current, cancellationToken);
             current = null;
             // Drain to the end: the diff id covers the padding after the end-of-archive blocks, and

@@ -165,8 +165,9 @@ public static class ImageLoader
         return new ImageLoad(model, run.RunAsync(source.Blobs), source, image.Layers);
     }
 
-    private static LayerReadOptions ReadOptions(LayerRef r, LoadOptions options) => new()
+    private static LayerReadOptions ReadOptions(LayerRef r, LoadOptions options, bool inOrder) => new()
     {
+        HashInBackground = inOrder,
         ComputeDigests = options.Verify,
         FileSha256 = options.FileSha256,
         LayerIndex = r.Index,
@@ -185,11 +186,11 @@ public static class ImageLoader
         }
     }
 
-    private static LayerContents ReadOne(Stream blob, LayerRef r, LoadOptions options, IEntrySink sink, CancellationToken ct)
+    private static LayerContents ReadOne(Stream blob, LayerRef r, LoadOptions options, IEntrySink sink, CancellationToken ct, bool inOrder = false)
     {
         try
         {
-            return LayerReader.Read(blob, ReadOptions(r, options), sink, ct);
+            return LayerReader.Read(blob, ReadOptions(r, options, inOrder), sink, ct);
         }
         catch (ImageException ex)
         {
@@ -308,7 +309,7 @@ public static class ImageLoader
                 if (arrival.Stream is { } stream)
                 {
                     IEntrySink sink = indices.Count == 1 ? _feeds[indices[0]] : new TeeSink(indices.Select(i => (IEntrySink)_feeds[i]).ToArray());
-                    contents = ReadOne(stream, _image.Layers[indices[0]], _options, sink, Token);
+                    contents = ReadOne(stream, _image.Layers[indices[0]], _options, sink, Token, inOrder: true);
                 }
                 else
                 {

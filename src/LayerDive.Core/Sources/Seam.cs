@@ -93,7 +93,7 @@ public sealed class HeldLayer
         int provisional = -2 - Interlocked.Increment(ref s_count);
         try
         {
-            return new HeldLayer(member, LayerReader.Read(blob, new LayerReadOptions { ComputeDigests = true, FileSha256 = fileSha256, LayerIndex = provisional }, ct));
+            return new HeldLayer(member, LayerReader.Read(blob, new LayerReadOptions { ComputeDigests = true, FileSha256 = fileSha256, LayerIndex = provisional, HashInBackground = true }, ct));
         }
         catch (ImageException ex) when (ex.LayerIndex is null)
         {
