@@ -183,6 +183,22 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
         Assert.DoesNotContain(TokenService.RefreshToken, r.Stdout + r.Stderr);
     }
 
+    /// <summary>HTTPS with the CAs OpenSSL trusts (here the test's CA, through SSL_CERT_FILE, in the built command).</summary>
+    [Fact]
+    public void A_registry_over_HTTPS_is_read_with_the_trusted_CAs_and_refused_without_them()
+    {
+        SkipUnlessReady();
+        var name = $"registry://127.0.0.1:{registries.Tls}/{Pushed(Archive, registries.Tls)}";
+        var dll = Path.Combine(AppContext.BaseDirectory, "layerdive.dll");
+        var trusted = Scripts.Exec("dotnet", new Dictionary<string, string> { ["SSL_CERT_FILE"] = registries.CaFile }, dll, "ls", name, "--format", "tsv");
+        Assert.True(trusted.ExitCode == 0, trusted.Stderr);
+        Assert.Equal(ArchiveListing, trusted.Stdout);
+        var untrusted = Scripts.Exec("dotnet", new Dictionary<string, string> { ["SSL_CERT_FILE"] = "/nonexistent/ca.pem", ["SSL_CERT_DIR"] = "/nonexistent" }, dll, "ls", name);
+        Assert.Equal(2, untrusted.ExitCode);
+        var line = Assert.Single(untrusted.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"layerdive: error: {name}: the registry 127.0.0.1:{registries.Tls} cannot be reached at https://127.0.0.1:{registries.Tls}: ", line);
+    }
+
     [Fact]
     public void Every_blob_cut_once_mid_body_still_gives_the_identical_tree()
     {
@@ -251,7 +267,7 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
         var r = Tool.RunWith(Env(), null, "ls", $"registry://127.0.0.1:{proxy.Port}/contract/x:1");
         Assert.Equal(2, r.ExitCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
-        Assert.Equal($"layerdive: error: registry://127.0.0.1:{proxy.Port}/contract/x:1: the registry 127.0.0.1:{proxy.Port} cannot be reached at http://127.0.0.1:{proxy.Port}: no answer within 2 s", Assert.Single(r.StderrLines));
+        Assert.Equal($"layerdive: error: registry://127.0.0.1:{proxy.Port}/contract/x:1: the registry 127.0.0.1:{proxy.Port} cannot be reached at https://127.0.0.1:{proxy.Port}: no answer within 2 s", Assert.Single(r.StderrLines));
     }
 
     public void Dispose()

@@ -37,6 +37,10 @@ public sealed class RegistryServices : IDisposable
         Anonymous = Start("anonymous", "");
         Basic = Start("basic", $"auth:\n  htpasswd:\n    realm: layerdive-test\n    path: {htpasswd}\n");
         Bearer = Start("bearer", $"auth:\n  token:\n    realm: {Tokens.Realm}\n    service: {TokenService.Service}\n    issuer: {TokenService.Issuer}\n    rootcertbundle: {Tokens.CertificateFile}\n");
+        var server = Path.Combine(Root, "tls-server");
+        CaFile = Path.Combine(Root, "tls-client", "ca.pem");
+        Certificates.Write(Path.Combine(Root, "tls-client"), server);
+        Tls = Start("tls", "", tls: $"  tls:\n    certificate: {server}/cert.pem\n    key: {server}/key.pem\n");
     }
 
     public string Root { get; }
@@ -44,15 +48,18 @@ public sealed class RegistryServices : IDisposable
     public int Anonymous { get; }
     public int Basic { get; }
     public int Bearer { get; }
+    /// <summary>Anonymous, over HTTPS only, with a certificate for 127.0.0.1 from the CA in <see cref="CaFile"/>.</summary>
+    public int Tls { get; }
+    public string CaFile { get; } = "";
     public TokenService? Tokens { get; }
 
-    private int Start(string name, string auth)
+    private int Start(string name, string auth, string tls = "")
     {
         if (SkipReason is not null) return 0;
         int port = FreePort();
         var dir = Directory.CreateDirectory(Path.Combine(Root, name)).FullName;
         var config = Path.Combine(dir, "config.yml");
-        File.WriteAllText(config, $"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}");
+        File.WriteAllText(config, $"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {dir}/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{tls}{auth}");
         var psi = new ProcessStartInfo("docker-registry") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("serve");
         psi.ArgumentList.Add(config);
@@ -62,12 +69,12 @@ public sealed class RegistryServices : IDisposable
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         _processes.Add(p);
-        using var http = new HttpClient();
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
         for (int i = 0; i < 100; i++)
         {
             try
             {
-                using var r = http.GetAsync($"http://127.0.0.1:{port}/v2/").GetAwaiter().GetResult();
+                using var r = http.GetAsync($"{(tls.Length > 0 ? "https" : "http")}://127.0.0.1:{port}/v2/").GetAwaiter().GetResult();
                 return port;
             }
             catch (HttpRequestException) { Thread.Sleep(100); }
@@ -84,7 +91,7 @@ public sealed class RegistryServices : IDisposable
             var key = (port, source + " " + repository + " " + string.Join(' ', extra));
             if (_pushed.TryGetValue(key, out var done)) return done;
             var args = new List<string> { "copy", "--quiet", "--dest-tls-verify=false" };
-            if (port != Anonymous) args.AddRange(["--dest-creds", $"{User}:{Password}"]);
+            if (port != Anonymous && port != Tls) args.AddRange(["--dest-creds", $"{User}:{Password}"]);
             args.AddRange(extra);
             args.Add(source);
             args.Add($"docker://127.0.0.1:{port}/{repository}");
@@ -285,6 +292,11 @@ public sealed class FaultyProxy : IDisposable
         using (client)
         {
             var stream = client.GetStream();
+            if (_fault == Fault.Silent)
+            {
+                try { await Task.Delay(Timeout.Infinite, _stop.Token); } catch (OperationCanceledException) { }
+                return;
+            }
             var head = await ReadHead(stream);
             if (head is null) return;
             if (_fault == Fault.Silent)
@@ -346,6 +358,7 @@ public sealed class FaultyProxy : IDisposable
         while (!sb.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
         {
             if (await stream.ReadAsync(one) == 0) return null;
+            if (sb.Length == 0 && one[0] == 0x16) return null; // a TLS handshake: this proxy speaks plain HTTP only, as a plain registry would
             sb.Append((char)one[0]);
             if (sb.Length > 65536) return null;
         }

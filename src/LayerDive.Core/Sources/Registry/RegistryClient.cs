@@ -9,14 +9,16 @@ namespace LayerDive.Core.Sources.Registry;
 /// Basic and Bearer-token challenges (tokens cached per scope until they expire), redirects followed
 /// by hand (the Authorization header goes to the registry's own host only), 429 and 5xx retried with
 /// backoff honouring Retry-After, a bounded number of tries, and a time limit on every wait.
-/// Plain HTTP only to loopback hosts or with <c>--insecure</c>.
+/// HTTPS first; plain HTTP only to loopback hosts or with <c>--insecure</c>, and only when the host does
+/// not speak TLS at all (as Docker treats an insecure registry), never after a certificate was refused.
 /// </summary>
 internal sealed class RegistryClient : IDisposable
 {
     private const int MaxTries = 5;
     private const int MaxRedirects = 5;
     private readonly HttpClient _http;
-    private readonly Uri _base;
+    private Uri _base;
+    private readonly bool _plainAllowed;
     private readonly SourceOptions _options;
     private readonly Dictionary<string, (string Token, DateTime Until)> _tokens = new(StringComparer.Ordinal);
     private readonly object _gate = new();
@@ -30,8 +32,8 @@ internal sealed class RegistryClient : IDisposable
         _options = options;
         Timeout = options.Env("LAYERDIVE_REGISTRY_TIMEOUT") is { } t && double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
             ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(30);
-        bool plain = reference.IsLoopback || options.Insecure;
-        _base = new Uri($"{(plain ? "http" : "https")}://{reference.ApiHost}/");
+        _plainAllowed = reference.IsLoopback || options.Insecure;
+        _base = new Uri($"https://{reference.ApiHost}/");
         _http = new HttpClient(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -69,6 +71,15 @@ internal sealed class RegistryClient : IDisposable
             try
             {
                 response = SendWithin(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            }
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.SecureConnectionError && _plainAllowed
+                && _base.Scheme == "https" && uri.Authority == _base.Authority && !CertificateRefused(ex))
+            {
+                // the host does not speak TLS: plain HTTP, as it is loopback or --insecure says so
+                var plain = new Uri($"http://{Reference.ApiHost}/");
+                Volatile.Write(ref _base, plain);
+                uri = new Uri(plain, uri.PathAndQuery);
+                continue;
             }
             catch (Exception ex) when (IsNetworkFault(ex, ct))
             {
@@ -125,6 +136,11 @@ internal sealed class RegistryClient : IDisposable
         cts.CancelAfter(Timeout);
         return _http.Send(request, completion, cts.Token);
     }
+
+    /// <summary>A TLS failure because the certificate was not trusted (not a host that speaks no TLS).</summary>
+    private static bool CertificateRefused(HttpRequestException ex) =>
+        ex.InnerException is System.Security.Authentication.AuthenticationException auth
+        && auth.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsNetworkFault(Exception ex, CancellationToken ct) =>
         (ex is HttpRequestException || ex is OperationCanceledException) && !ct.IsCancellationRequested;
