@@ -23,11 +23,11 @@ public sealed class UiTests
         try
         {
             // an engine's export read up to the image's config: no layer count yet
-            Assert.Equal("Reading the image: 36 MB read", Explorer.ProgressText(new LoadProgress(0, 0, 36_000_000, 1_000_000_000, TimeSpan.FromSeconds(4))));
+            Assert.Equal("Reading the image: 36 MB read at 9.0 MB/s", Explorer.ProgressText(new LoadProgress(0, 0, 36_000_000, 1_000_000_000, TimeSpan.FromSeconds(4))));
             // standard input: the size is not known
-            Assert.Equal("Reading layers: 2 of 9 merged, 600 MB read", Explorer.ProgressText(new LoadProgress(2, 9, 600_000_000, 0, TimeSpan.FromSeconds(3))));
-            // a known size: what is left, at the pace so far (300 MB in 3 s, 200 MB left: 2 s)
-            Assert.Equal("Reading layers: 2 of 9 merged, 300 MB of 500 MB read, about 2 s left", Explorer.ProgressText(new LoadProgress(2, 9, 300_000_000, 500_000_000, TimeSpan.FromSeconds(3))));
+            Assert.Equal("Reading layers: 2 of 9 merged, 600 MB read at 200 MB/s", Explorer.ProgressText(new LoadProgress(2, 9, 600_000_000, 0, TimeSpan.FromSeconds(3))));
+            // a known size: the rate and what is left at that pace (300 MB in 3 s, 200 MB left: 2 s)
+            Assert.Equal("Reading layers: 2 of 9 merged, 300 MB of 500 MB read at 100 MB/s, about 2 s left", Explorer.ProgressText(new LoadProgress(2, 9, 300_000_000, 500_000_000, TimeSpan.FromSeconds(3))));
         }
         finally
         {

@@ -111,14 +111,18 @@ public static class Explorer
     }
 
     /// <summary>
-    /// "Reading layers: 3 of 9 merged, 310 MB of 514 MB read, about 2 s left"; while a stream is read up
-    /// to the image's config, "Reading the image: 120 MB read"; with no known size, no total.
+    /// "Reading layers: 3 of 9 merged, 310 MB of 514 MB read at 150 MB/s, about 2 s left"; while a stream
+    /// is read up to the image's config, "Reading the image: 120 MB read at 30 MB/s"; with no known size, no total.
     /// </summary>
-    public static string ProgressText(LoadProgress p) =>
-        p.LayerCount == 0 ? LayerDive.Core.Text.Format("Ui.ProgressStream", Units.HumanBytes(p.BytesRead))
-        : p.BytesTotal <= 0 ? LayerDive.Core.Text.Format("Ui.ProgressNoTotal", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead))
-        : LayerDive.Core.Text.Format("Ui.Progress", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(Math.Max(p.BytesTotal, p.BytesRead)),
-            p.Remaining is { } left ? LayerDive.Core.Text.Format("Ui.Left", Math.Max(1, (int)Math.Ceiling(left.TotalSeconds))) : "");
+    public static string ProgressText(LoadProgress p)
+    {
+        var rate = p.Elapsed >= TimeSpan.FromSeconds(0.5) && p.BytesRead > 0
+            ? LayerDive.Core.Text.Format("Ui.Rate", Units.HumanBytes((long)(p.BytesRead / p.Elapsed.TotalSeconds))) : "";
+        return p.LayerCount == 0 ? LayerDive.Core.Text.Format("Ui.ProgressStream", Units.HumanBytes(p.BytesRead), rate)
+            : p.BytesTotal <= 0 ? LayerDive.Core.Text.Format("Ui.ProgressNoTotal", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), rate)
+            : LayerDive.Core.Text.Format("Ui.Progress", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(Math.Max(p.BytesTotal, p.BytesRead)),
+                p.Remaining is { } left ? LayerDive.Core.Text.Format("Ui.Left", Math.Max(1, (int)Math.Ceiling(left.TotalSeconds))) : "", rate);
+    }
 
     /// <summary>Runs <paramref name="tick"/> on the UI loop every 100 ms until it returns false or the ticker is disposed.</summary>
     private static Ticker Tick(IApplication app, Func<bool> tick) => new(app, tick);
