@@ -143,14 +143,27 @@ public sealed class CiMetricsTests
         Assert.Equal(1000, o.RemovableBytes);
     }
 
+    /// <summary>
+    /// No user bytes: dive divides by zero, and so does LayerDive (a drop-in gives dive's verdicts): a
+    /// user layer that only deletes a base file wastes the file's bytes over 0 user bytes, +Inf, and
+    /// fails the rule; an image with no waste at all is NaN and passes.
+    /// </summary>
     [Fact]
-    public void A_single_layer_image_has_no_user_waste_and_passes()
+    public void No_user_bytes_divide_by_zero_as_dive_does()
     {
-        var (d, _) = Figures(new ImageBuilder().Layer("only", l => l.File("a", K1).File("a", K05)));
-        Assert.Equal(0, d.UserSizeBytes);
-        Assert.Equal(0, d.UserWastedPercent);
         var rules = CiRules.Resolve(null, null, new Dictionary<RuleName, string?>());
-        var results = CiRules.Evaluate(rules, new ImageFigures(d, OverlayMetrics.Compute(Reference.Load(new ImageBuilder().Layer("only", l => l.File("a", K1))))), MetricSet.Dive);
+        var deleting = new ImageBuilder().Layer("base", l => l.File("a", K1)).Layer("rm a", l => l.Whiteout("a"));
+        var (wasteful, _) = Figures(deleting);
+        Assert.Equal(0, wasteful.UserSizeBytes);
+        Assert.Equal(1000, wasteful.WastedBytes);
+        Assert.True(double.IsPositiveInfinity(wasteful.UserWastedPercent));
+        var results = CiRules.Evaluate(rules, new ImageFigures(wasteful, OverlayMetrics.Compute(Reference.Load(deleting))), MetricSet.Dive);
+        Assert.Equal("too many bytes wasted, relative to the user bytes added (%-user-wasted-bytes=+Inf > threshold=0.1)",
+            results.Single(r => r.Setting.Name == RuleName.HighestUserWastedPercent && r.Status == RuleStatus.Fail).Message);
+
+        var (clean, _) = Figures(new ImageBuilder().Layer("only", l => l.File("a", K1)));
+        Assert.True(double.IsNaN(clean.UserWastedPercent));
+        results = CiRules.Evaluate(rules, new ImageFigures(clean, OverlayMetrics.Compute(Reference.Load(new ImageBuilder().Layer("only", l => l.File("a", K1))))), MetricSet.Dive);
         Assert.DoesNotContain(results, r => r.Status == RuleStatus.Fail);
     }
 
@@ -158,7 +171,8 @@ public sealed class CiMetricsTests
     public void An_empty_image_is_perfectly_efficient()
     {
         var (d, o) = Figures(new ImageBuilder().Empty("CMD sh"));
-        Assert.Equal((1.0, 0L, 0L, 0.0), (d.Efficiency, d.SizeBytes, d.WastedBytes, d.UserWastedPercent));
+        Assert.Equal((1.0, 0L, 0L), (d.Efficiency, d.SizeBytes, d.WastedBytes));
+        Assert.True(double.IsNaN(d.UserWastedPercent)); // 0 / 0, as dive prints it
         Assert.Equal((0L, 1.0, 0.0), (o.RemovableBytes, o.OverlayEfficiency, o.RemovablePercent));
     }
 }

@@ -18,18 +18,18 @@ failing=$corpus/dive__.data_test-docker-image.tar
 cd "$work"
 env -u CI $layerdive "$passing" --ci >pass.out 2>pass.err; pass_rc=$?
 check "a passing image exits 0" test "$pass_rc" -eq 0
-check "its report ends with PASS" grep -qx 'PASS \[pass:2 fail:0 skip:1\]' pass.out
+check "its report says PASS as dive does" grep -qx 'Result:PASS \[Total:3\] \[Passed:2\] \[Failed:0\] \[Warn:0\] \[Skipped:1\]' pass.out
 check "nothing on stderr" test ! -s pass.err
 
 env -u CI $layerdive "$failing" --ci >fail.out 2>fail.err; fail_rc=$?
 check "a failing image exits 1" test "$fail_rc" -eq 1
-check "the failing rule is named" grep -q '^  FAIL  highestUserWastedPercent' fail.out
-check "dive's figures are printed" grep -qx '  efficiency:        98.44 %' fail.out
+check "the failing rule is named" grep -q '^  FAIL: highestUserWastedPercent: ' fail.out
+check "dive's figures are printed" grep -qx '  efficiency: 98.4421 %' fail.out
 
 # CI=true in the environment is CI mode, as with dive
 CI=true $layerdive "$failing" >env.out 2>&1; env_rc=$?
 check "CI=true turns on CI mode" test "$env_rc" -eq 1
-check "CI=true prints the CI report" grep -q '^Analysis:' env.out
+check "CI=true prints the CI report" grep -q '^Result:FAIL ' env.out
 
 # a .dive-ci beside the pipeline, and a flag over it
 printf 'rules:\n  highestUserWastedPercent: 0.5\n' > .dive-ci

@@ -186,8 +186,10 @@ public static class CiRules
         return results;
     }
 
-    /// <summary>A float as Go's %v prints it (shortest round-trip).</summary>
-    public static string Go(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>A float as Go's %v prints it (shortest round-trip; NaN, +Inf, -Inf).</summary>
+    public static string Go(double v) =>
+        double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
+        : v.ToString("R", CultureInfo.InvariantCulture);
 }
 
 /// <summary>The figures the rules judge, both metric sets side by side.</summary>

@@ -208,7 +208,8 @@ public sealed class DiveMetrics : ILayerObserver
         long size = _layerSizes.Sum();
         long userSize = _layerSizes.Skip(1).Sum();
         long wasted = inefficiencies.Sum(i => i.CumulativeSize);
-        return new DiveMetricsResult(efficiency, size, userSize, wasted, userSize == 0 ? 0 : (double)wasted / userSize, inefficiencies);
+        // as dive divides: no user bytes make NaN (no waste either) or +Inf (waste in the base layer alone)
+        return new DiveMetricsResult(efficiency, size, userSize, wasted, (double)wasted / userSize, inefficiencies);
     }
 }
 

@@ -26,7 +26,7 @@ public sealed class LayerFileLists : ILayerObserver
         var nodes = DiveLayerTree.Build(_entries).ToDictionary(n => n.Key, n => n.Value.Entry switch
         {
             null => implicitParent,
-            { Kind: RawKind.Whiteout } w => new DiveFileInfo(w.MarkerPath!, '0', "", 0, 0, 0, 0, false),
+            { Kind: RawKind.Whiteout } w => new DiveFileInfo(w.MarkerPath!, '0', "", 0, w.Attributes is { } m ? GoFileMode(m) : 0, w.Attributes?.Uid ?? 0, w.Attributes?.Gid ?? 0, false),
             { } e => FromAttributes(e.Path, e.Attributes!, e.HardlinkTarget),
         }, StringComparer.Ordinal);
         var order = nodes.Keys.ToList();

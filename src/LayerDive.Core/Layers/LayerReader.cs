@@ -162,7 +162,9 @@ internal static class LayerReader
             string hidden = fileName[WhiteoutPrefix.Length..];
             if (hidden.Length == 0 || hidden == "." || hidden == "..")
                 throw new ImageException("whiteout marker names no path", entryName: name);
-            output.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), null, MarkerPath: path));
+            // the marker's own header (mode, owner) for dive's file lists; the merge reads only its path
+            var marker = new EntryAttributes { Type = FileType.File, Mode = (int)entry.Mode & 0xFFF, Uid = entry.Uid, Gid = entry.Gid };
+            output.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), marker, MarkerPath: path));
             return;
         }
 

@@ -6,6 +6,13 @@ using LayerDive.Core.Analysis;
 
 namespace LayerDive.Core.Reports;
 
+/// <summary>
+/// What dive's text says besides the figures: the rules file used (null: dive's defaults), the source
+/// as <c>KIND://IMAGE</c>, the name of what extracted it (dive's resolver names: docker-archive,
+/// docker-engine, podman), and whether to use ANSI styles.
+/// </summary>
+public sealed record CiTextContext(string? ConfigFile, string Source, string Resolver, bool Color);
+
 /// <summary>The verdict of CI mode: the figures, and every rule's result.</summary>
 public sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet Metrics, IReadOnlyList<RuleResult> Rules)
 {
@@ -18,15 +25,23 @@ public static class CiReports
 {
     public static readonly string[] Formats = ["text", "json", "junit", "markdown"];
 
-    public static string Render(CiOutcome outcome, string format) => format switch
+    public static string Render(CiOutcome outcome, string format, CiTextContext? context = null) => format switch
     {
         "json" => Json(outcome),
         "junit" => JUnit(outcome),
         "markdown" => Markdown(outcome),
-        _ => Text(outcome),
+        _ => Text(outcome, context is null ? null : context with { Color = false }),
     };
 
-    private static string Percent(double ratio) => (ratio * 100).ToString("0.00", CultureInfo.InvariantCulture) + " %";
+    private static string Percent(double ratio) =>
+        double.IsFinite(ratio) ? (ratio * 100).ToString("0.00", CultureInfo.InvariantCulture) + " %" : GoPercent(ratio) + " %";
+
+    /// <summary>A ratio in JSON: a number, or dive's word for it ("NaN", "+Inf") where there is no number.</summary>
+    internal static void WriteRatio(Utf8JsonWriter w, string name, double ratio)
+    {
+        if (double.IsFinite(ratio)) w.WriteNumber(name, ratio);
+        else w.WriteString(name, CiRules.Go(ratio));
+    }
 
     private static string StatusWord(RuleStatus s) => s switch
     {
@@ -36,43 +51,67 @@ public static class CiReports
     };
 
     /// <summary>
-    /// dive's report shape: the three dive figures first under their own names (so log scrapers that
-    /// read them keep working), the overlay figures after under names that do not collide with them.
+    /// dive's CI text, line for line as dive v0.13.1 prints it (<c>runtime/run.go</c>, <c>runtime/ci</c>):
+    /// the config line, the source and extraction lines, the three figures with <c>%2.4f</c>, the
+    /// inefficient files in dive's columns, the rules sorted by name with dive's messages, and the
+    /// Result line; then LayerDive's own figures in a section of their own. ANSI styles only when
+    /// <see cref="CiTextContext.Color"/> (a terminal).
     /// </summary>
-    public static string Text(CiOutcome o)
+    public static string Text(CiOutcome o, CiTextContext? context = null)
     {
+        var c = context ?? new CiTextContext(null, o.Image, "docker-archive", false);
         var f = o.Figures;
         var sb = new StringBuilder();
-        sb.Append("Analysis:\n");
-        sb.Append($"  efficiency:        {Percent(f.Efficiency)}\n");
-        sb.Append($"  wastedBytes:       {f.WastedBytes} bytes ({Units.HumanBytes(f.WastedBytes)})\n");
-        sb.Append($"  userWastedPercent: {Percent(f.UserWastedPercent)}\n");
-        sb.Append($"  removableBytes:    {f.RemovableBytes} bytes ({Units.HumanBytes(f.RemovableBytes)})\n");
-        sb.Append($"  removablePercent:  {Percent(f.RemovablePercent)}\n");
-        sb.Append($"  efficiencyOverlay: {Percent(f.OverlayEfficiency)}\n");
-        sb.Append('\n');
-        sb.Append("Inefficient Files:\n");
-        sb.Append("  Count  Wasted Space  File Path\n");
-        if (f.Dive.Inefficiencies.Count == 0) sb.Append("  None\n");
+        string Title(string s) => c.Color ? $"\u001b[1m{s}\u001b[0m" : s;
+        sb.Append(c.ConfigFile is null ? "  Using default CI config\n" : $"  Using CI config: {c.ConfigFile}\n");
+        sb.Append(Title("Image Source: ")).Append(c.Source).Append('\n');
+        sb.Append(Title($"Extracting image from {c.Resolver}...")).Append(" (this can take a while for large images)\n");
+        sb.Append(Title("Analyzing image...")).Append('\n');
+        sb.Append($"  efficiency: {GoPercent(f.Efficiency)} %\n");
+        sb.Append($"  wastedBytes: {f.WastedBytes} bytes ({Units.HumanBytes(f.WastedBytes)})\n");
+        sb.Append($"  userWastedPercent: {GoPercent(f.UserWastedPercent)} %\n");
+        sb.Append(Title("Inefficient Files:")).Append('\n');
+        sb.Append($"{"Count",5}  {"Wasted Space",12}  File Path\n");
+        if (f.Dive.Inefficiencies.Count == 0) sb.Append("None\n");
         foreach (var i in f.Dive.Inefficiencies)
-            sb.Append($"  {i.Count,-5}  {Units.HumanBytes(i.CumulativeSize),-12}  {PathText.Escape(i.Path)}\n");
+            sb.Append($"{i.Count,5}  {Units.HumanBytes(i.CumulativeSize),12}  {PathText.Escape(i.Path)}\n");
+        sb.Append(Title("Results:")).Append('\n');
+        foreach (var r in o.Rules.OrderBy(r => r.Setting.Key, StringComparer.Ordinal))
+        {
+            var (word, message) = r.Status switch
+            {
+                RuleStatus.Pass => ("PASS", ""),
+                RuleStatus.Fail => (c.Color ? "\u001b[1;7;31mFAIL\u001b[0m" : "FAIL", r.Message),
+                _ => (c.Color ? "\u001b[34mSKIP\u001b[0m" : "SKIP", "rule disabled"),
+            };
+            sb.Append($"  {word}: {r.Setting.Key}").Append(message.Length > 0 ? ": " + message : "").Append('\n');
+        }
+        var summary = $"Result:{(o.Pass ? "PASS" : "FAIL")} [Total:{o.Rules.Count}] [Passed:{o.Count(RuleStatus.Pass)}] [Failed:{o.Count(RuleStatus.Fail)}] [Warn:0] [Skipped:{o.Count(RuleStatus.Skip)}]";
+        sb.Append(c.Color ? $"\u001b[{(o.Pass ? 32 : 31)}m{summary}\u001b[0m" : summary).Append("\n\n");
+
+        // LayerDive's own figures: the real merge's accounting
+        sb.Append(Title(o.Metrics == MetricSet.Overlay ? "LayerDive (the rules above judged these overlay figures):" : "LayerDive:")).Append('\n');
+        sb.Append($"  removableBytes: {f.RemovableBytes} bytes ({Units.HumanBytes(f.RemovableBytes)})\n");
+        sb.Append($"  removablePercent: {GoPercent(f.RemovablePercent)} %\n");
+        sb.Append($"  efficiencyOverlay: {GoPercent(f.OverlayEfficiency)} %\n");
         if (f.Overlay.Items.Count > 0)
         {
-            sb.Append('\n');
-            sb.Append("Removable (overlay merge):\n");
-            sb.Append("  Size          Stored by  Wasted by  Why           File Path\n");
+            sb.Append(Title("Removable (overlay merge):")).Append('\n');
+            sb.Append($"{"Size",12}  {"Stored by",-9}  {"Wasted by",-9}  {"Why",-11}  File Path\n");
             const int shown = 20;
             foreach (var r in f.Overlay.Items.Take(shown))
-                sb.Append($"  {Units.HumanBytes(r.Bytes),-12}  {"layer " + r.StoredBy,-9}  {"layer " + r.WastedBy,-9}  {Reason(r.Reason),-12}  /{PathText.Escape(r.Path)}\n");
+                sb.Append($"{Units.HumanBytes(r.Bytes),12}  {"layer " + r.StoredBy,-9}  {"layer " + r.WastedBy,-9}  {Reason(r.Reason),-11}  /{PathText.Escape(r.Path)}\n");
             if (f.Overlay.Items.Count > shown) sb.Append($"  ... and {f.Overlay.Items.Count - shown} more\n");
         }
-        sb.Append('\n');
-        sb.Append(o.Metrics == MetricSet.Overlay ? "Evaluation (overlay metrics):\n" : "Evaluation:\n");
-        foreach (var r in o.Rules)
-            sb.Append($"  {StatusWord(r.Status)}  {r.Setting.Key} ({r.Message})\n");
-        sb.Append('\n');
-        sb.Append($"{(o.Pass ? "PASS" : "FAIL")} [pass:{o.Count(RuleStatus.Pass)} fail:{o.Count(RuleStatus.Fail)} skip:{o.Count(RuleStatus.Skip)}]\n");
         return sb.ToString();
+    }
+
+    /// <summary>A ratio as a percentage the way Go's <c>%2.4f</c> prints it: four decimals, <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c>.</summary>
+    public static string GoPercent(double ratio)
+    {
+        double v = ratio * 100;
+        return double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
+            : v.ToString("0.0000", CultureInfo.InvariantCulture);
     }
 
     public static string Reason(WasteReason r) => r switch
@@ -125,7 +164,7 @@ public static class CiReports
         w.WriteNumber("sizeBytes", d.SizeBytes);
         w.WriteNumber("userSizeBytes", d.UserSizeBytes);
         w.WriteNumber("wastedBytes", d.WastedBytes);
-        w.WriteNumber("userWastedPercent", d.UserWastedPercent);
+        WriteRatio(w, "userWastedPercent", d.UserWastedPercent);
         WriteFileReferences(w, "inefficientFiles", d.Inefficiencies);
         w.WriteEndObject();
     }
@@ -150,7 +189,7 @@ public static class CiReports
         w.WriteStartObject();
         w.WriteNumber("removableBytes", m.RemovableBytes);
         w.WriteNumber("overlayEfficiency", m.OverlayEfficiency);
-        w.WriteNumber("removablePercent", m.RemovablePercent);
+        WriteRatio(w, "removablePercent", m.RemovablePercent);
         w.WriteStartArray("removable");
         foreach (var r in m.Items)
         {

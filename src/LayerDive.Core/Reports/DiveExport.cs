@@ -11,6 +11,20 @@ namespace LayerDive.Core.Reports;
 /// </summary>
 public static class DiveExport
 {
+    /// <summary>
+    /// dive's layer id: the first folder of the layer's member in the archive (a docker save's
+    /// <c>&lt;v1 id&gt;/layer.tar</c> gives the v1 id; a top-level member is its own name). Where dive
+    /// writes the placeholder <c>blobs</c> (an OCI layout) or the blob has no member (an engine, a
+    /// registry), the layer's digest.
+    /// </summary>
+    public static string DiveLayerId(LayerInfo l)
+    {
+        var digest = l.Digest ?? l.DiffId ?? "";
+        if (l.BlobPath.Length == 0 || l.BlobPath == l.ExpectedDiffId || l.BlobPath == l.ExpectedDigest) return digest; // a label, not a member
+        var first = l.BlobPath.Split('/')[0];
+        return first == "blobs" ? digest : first;
+    }
+
     public static void Write(Stream output, ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay, LayerFileLists files)
     {
         using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
@@ -20,10 +34,10 @@ public static class DiveExport
         {
             w.WriteStartObject();
             w.WriteNumber("index", l.Index);
-            w.WriteString("id", l.Digest ?? l.DiffId ?? "");
+            w.WriteString("id", DiveLayerId(l));
             w.WriteString("digestId", l.DiffId ?? "");
             w.WriteNumber("sizeBytes", l.Size);
-            w.WriteString("command", l.CreatedBy);
+            w.WriteString("command", l.CreatedBy.StartsWith("/bin/sh -c ", StringComparison.Ordinal) ? l.CreatedBy["/bin/sh -c ".Length..] : l.CreatedBy);
             w.WriteStartArray("fileList");
             if (l.Index < files.Layers.Count)
                 foreach (var f in files.Layers[l.Index])
@@ -58,7 +72,7 @@ public static class DiveExport
         w.WriteString("platform", model.Config.Platform);
         w.WriteString("config", model.Config.Digest);
         w.WriteNumber("userSizeBytes", dive.UserSizeBytes);
-        w.WriteNumber("userWastedPercent", dive.UserWastedPercent);
+        CiReports.WriteRatio(w, "userWastedPercent", dive.UserWastedPercent);
         w.WriteStartArray("layers");
         foreach (var l in model.Layers)
         {

@@ -16,7 +16,7 @@ public static class Units
         double val = Math.Floor(bytes / Math.Pow(1000, e) * 10 + 0.5) / 10;
         return val < 10
             ? val.ToString("0.0", CultureInfo.InvariantCulture) + " " + SiSuffixes[e]
-            : val.ToString("0", CultureInfo.InvariantCulture) + " " + SiSuffixes[e];
+            : Math.Round(val, MidpointRounding.ToEven).ToString("0", CultureInfo.InvariantCulture) + " " + SiSuffixes[e]; // Go's %.0f: half to even (18.5 -> 18)
     }
 
     /// <summary>go-units <c>HumanSizeWithPrecision(size, 3)</c>: "1.22MB", "12.8kB", "0B" (docker history).</summary>

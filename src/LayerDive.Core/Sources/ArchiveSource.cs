@@ -67,7 +67,8 @@ internal sealed class ArchiveSource : IImageSource
         var store = OpenStore(path);
         try
         {
-            string kind = kindHint ?? Detect(store, Directory.Exists(path));
+            // dive's --source docker-archive means "an archive file": an OCI layout in it is read as one
+            string kind = kindHint is null or DockerArchive ? Detect(store, Directory.Exists(path)) : kindHint;
             if (kind == OciArchive && Directory.Exists(path)) kind = OciLayout;
             if (kind == OciLayout && !Directory.Exists(path)) kind = OciArchive;
             return new ArchiveSource(path, kind, store, CandidatesOf(store, kind, options.Verify));
@@ -212,8 +213,30 @@ internal sealed class ArchiveSource : IImageSource
             history.Add(new HistoryEntry(i, d.RootElement.Time("created"), string.Join(' ', cmd), d.RootElement.String("comment"), d.RootElement.String("author"), false) { LayerIndex = i });
             refs.Add(new LayerRef(i, $"{chain[i].Id}/layer.tar", null, null, store.SizeOf($"{chain[i].Id}/layer.tar"), null));
         }
+        // an image config beside the layer folders (as go-containerregistry writes this form) gives the
+        // history and the diff ids, so the layers verify; it belongs when it lists as many layers
+        if (ImageConfigBeside(store, chain.Count) is { } config)
+            return new ResolvedImage(name, config, refs.Select(r => r with { DiffId = config.DiffIds[r.Index] }).ToList(), null);
         var top = ParseConfig(chain[^1].Json, null, $"{topId}/json") with { History = history, DiffIds = [] };
         return new ResolvedImage(name, top, refs, null);
+    }
+
+    /// <summary>The one top-level <c>*.json</c> image config whose rootfs lists <paramref name="layers"/> layers, if there is exactly one.</summary>
+    private static ImageConfig? ImageConfigBeside(BlobStore store, int layers)
+    {
+        var found = new List<ImageConfig>();
+        foreach (var path in store.Paths.Where(p => !p.Contains('/') && p.EndsWith(".json", StringComparison.Ordinal) && p != "manifest.json"))
+        {
+            try
+            {
+                var bytes = store.ReadDocument(path);
+                using var doc = Json.Parse(bytes, path);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.Get("rootfs")?.Strings("diff_ids") is { } ids && ids.Count == layers)
+                    found.Add(ParseConfig(bytes, null, path));
+            }
+            catch (ImageException) { /* not a config: the chain's own json stands */ }
+        }
+        return found.Count == 1 ? found[0] : null;
     }
 
     // ---------------- OCI layout ----------------

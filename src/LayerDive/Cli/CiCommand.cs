@@ -45,9 +45,10 @@ internal static class CiCommand
     public static int Run(string image, SharedOptions shared, CiOptions ci, ParseResult p, CliContext context)
     {
         IReadOnlyList<RuleSetting> rules;
+        string? rulesFile;
         try
         {
-            rules = ResolveRules(ci, p, context);
+            (rules, rulesFile) = ResolveRules(ci, p, context);
         }
         catch (RuleConfigException ex)
         {
@@ -69,21 +70,40 @@ internal static class CiCommand
 
             var format = p.GetValue(ci.CiFormat) ?? "text";
             var output = p.GetValue(ci.CiOutput);
+            bool color = context.IsTerminal && !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
+            var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, color);
             if (output is not null)
             {
-                context.Out.Write(CiReports.Text(outcome));
-                WriteFile(output, CiReports.Render(outcome, format), context);
+                context.Out.Write(CiReports.Text(outcome, text));
+                WriteFile(output, CiReports.Render(outcome, format, text), context);
             }
             else
             {
-                context.Out.Write(CiReports.Render(outcome, format));
+                context.Out.Write(format == "text" ? CiReports.Text(outcome, text) : CiReports.Render(outcome, format));
             }
             if (json is not null) WriteExport(json, analysis, context);
             return outcome.Pass ? CommandLine.ExitOk : CommandLine.ExitRuleFailed;
         });
     }
 
-    private static IReadOnlyList<RuleSetting> ResolveRules(CiOptions ci, ParseResult p, CliContext context)
+    /// <summary>
+    /// What dive's text names: the rules file, the source as dive writes it (<c>docker-archive://PATH</c>,
+    /// <c>docker://NAME</c>: the kind that served the image and the name without its scheme), and dive's
+    /// name for what extracted it.
+    /// </summary>
+    private static CiTextContext TextContext(string image, string? sourceOption, ImageModel model, string? rulesFile, bool color)
+    {
+        int scheme = image.IndexOf("://", StringComparison.Ordinal);
+        bool hasScheme = scheme > 0 && !image[..scheme].Contains('/');
+        var name = hasScheme ? image[(scheme + 3)..] : image;
+        // the kind the user named (--source, a scheme; docker-tar is dive's other spelling), else the one found
+        var kind = sourceOption ?? (hasScheme ? image[..scheme] : null) ?? model.SourceKind;
+        if (kind == "docker-tar") kind = "docker-archive";
+        var resolver = kind == "docker" ? "docker-engine" : kind;
+        return new CiTextContext(rulesFile, $"{kind}://{name}", resolver, color);
+    }
+
+    private static (IReadOnlyList<RuleSetting> Rules, string? File) ResolveRules(CiOptions ci, ParseResult p, CliContext context)
     {
         string? yaml = null, source = null;
         if (p.GetValue(ci.CiConfig) is { } configPath)
@@ -108,7 +128,7 @@ internal static class CiCommand
             [RuleName.HighestWastedBytes] = p.GetValue(ci.HighestWastedBytes),
             [RuleName.HighestUserWastedPercent] = p.GetValue(ci.HighestUserWastedPercent),
         };
-        return CiRules.Resolve(yaml, source, flags);
+        return (CiRules.Resolve(yaml, source, flags), source);
     }
 
     /// <summary>Loads the image with dive's metrics taken in the same pass, then the overlay metrics.</summary>

@@ -25,9 +25,13 @@ public static class Scripts
     public static (int ExitCode, string Stdout, string Stderr) Exec(string file, params string[] args) => Exec(file, null, args);
 
     /// <summary>As <see cref="Exec(string, string[])"/>, with variables set (or, with an empty value, removed) on top of the process's.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Exec(string file, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Exec(string file, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        ExecIn(null, file, environment, args);
+
+    /// <summary>As <see cref="Exec(string, IReadOnlyDictionary{string, string}?, string[])"/>, in <paramref name="folder"/>.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) ExecIn(string? folder, string file, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder ?? "" };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("CI");
         foreach (var (k, v) in environment ?? new Dictionary<string, string>())
