@@ -165,3 +165,29 @@ public sealed partial class DiveParityTests
     [GeneratedRegex("\u001b\\[[0-9;]*m")]
     private static partial Regex Ansi();
 }
+
+/// <summary>dive's spellings of its flags.</summary>
+public sealed class DiveFlagTests
+{
+    [Fact]
+    public void Dash_v_prints_the_version_as_dash_dash_version_does()
+    {
+        var v = Tool.Run("-v");
+        Assert.Equal(0, v.ExitCode);
+        Assert.Equal(Tool.Run("--version").Stdout, v.Stdout);
+        Assert.Matches(@"^\d+\.\d+\.\d+", v.Stdout);
+    }
+
+    [Fact]
+    public void Ignore_errors_is_accepted_and_changes_nothing()
+    {
+        var image = Paths.Public("dive__.data_test-docker-image.tar");
+        var plain = Tool.Run(image, "--ci");
+        foreach (var flag in new[] { "-i", "--ignore-errors" })
+        {
+            var r = Tool.Run(flag, image, "--ci");
+            Assert.Equal(plain.ExitCode, r.ExitCode);
+            Assert.Equal(plain.Stdout, r.Stdout);
+        }
+    }
+}

@@ -69,6 +69,10 @@ public static class CommandLine
         root.Arguments.Add(imageArg);
         var ci = new CiOptions();
         foreach (var o in ci.All) root.Options.Add(o);
+        // dive's spellings: -v for the version; -i/--ignore-errors accepted, and changes nothing (dive stops on
+        // file-tree path errors such as a whiteout for a missing path; LayerDive reports them as warnings)
+        foreach (var version in root.Options.OfType<VersionOption>()) version.Aliases.Add("-v");
+        root.Options.Add(new Option<bool>("--ignore-errors", "-i") { Description = "Accepted as dive accepts it; LayerDive never stops on what dive calls path errors (they are warnings)" });
         root.SetAction(p =>
         {
             var image = p.GetValue(imageArg) ?? Samples.DefaultImage();
