@@ -11,7 +11,7 @@ internal static class ExplainCommand
 {
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
-        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
         var path = new Argument<string>("PATH") { Description = "A path in the image, as /etc/passwd or etc/passwd (it may no longer exist)" };
         var format = new Option<string>("--format", "-f") { Description = "text or json", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");

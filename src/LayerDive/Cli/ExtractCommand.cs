@@ -10,7 +10,7 @@ internal static class ExtractCommand
 {
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
-        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
         var path = new Argument<string>("PATH") { Description = "A file or directory of the merged tree" };
         var output = new Option<string>("--output", "-o") { Description = "The folder to write into (created if missing); nothing is written outside it", Required = true };
         var layer = new Option<int?>("--layer", "-l") { Description = "The tree after this layer (default: the top layer)" };

@@ -9,7 +9,7 @@ internal static class HistoryCommand
 {
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
-        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
         var cmd = new Command("history", "The image's history: every build step, with the size of the layer it made (as docker history --no-trunc)") { image };
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {

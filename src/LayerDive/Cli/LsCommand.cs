@@ -12,7 +12,7 @@ internal static class LsCommand
 {
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
-        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
         var layer = new Option<int?>("--layer", "-l") { Description = "The layer to show (0 = bottom; default: the top layer)" };
         var changes = new Option<bool>("--changes", "-c") { Description = "Only the paths this layer added, modified, removed or re-wrote unchanged" };
         var aggregate = new Option<bool>("--aggregate", "-a") { Description = "The changes of layers 1..N taken together, against layer 0" };

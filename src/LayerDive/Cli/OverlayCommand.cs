@@ -9,7 +9,7 @@ internal static class OverlayCommand
 {
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
-        var image = new Argument<string>("IMAGE") { Description = "The image archive or layout" };
+        var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
         var cmd = new Command("overlay", "The overlay mount and the /var/lib/docker/overlay2 layout the image would have") { image };
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {
