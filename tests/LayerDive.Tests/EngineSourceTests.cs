@@ -113,6 +113,29 @@ public sealed class DockerSourceTests(DockerService docker) : EngineContract(doc
     }
 
     [Fact]
+    public void Build_builds_with_docker_then_opens_the_image_in_CI_mode()
+    {
+        SkipUnlessReady();
+        // a two-step Containerfile (no Dockerfile: build finds it), built from scratch
+        var context = Directory.CreateDirectory(Dir.File("context")).FullName;
+        File.WriteAllText(Path.Combine(context, "Containerfile"), "FROM scratch\nCOPY a.txt /a.txt\nCOPY b.txt /data/b.txt\n");
+        File.WriteAllText(Path.Combine(context, "a.txt"), "first step\n");
+        File.WriteAllText(Path.Combine(context, "b.txt"), "second step, a little longer\n");
+        var env = EngineEnv.With(("DOCKER_HOST", docker.Address), ("DOCKER_BUILDKIT", "0"), ("HOME", Dir.Path));
+        var r = Tool.RunWith(env, Dir.Path, "build", "-t", "layerdive-built:test", context, "--ci");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("Building image...", r.StdoutLines[0]);
+        Assert.Contains("Result:PASS [Total:3] [Passed:2] [Failed:0] [Warn:0] [Skipped:1]", r.StdoutLines);
+        Assert.Contains("Successfully tagged layerdive-built:test", r.Stderr); // docker's own output, on stderr
+        // the image it built: two layers, each with its file
+        var ls = Tool.RunWith(env, null, "ls", "docker://layerdive-built:test", "--format", "tsv");
+        Assert.Equal(0, ls.ExitCode);
+        Assert.Contains(ls.StdoutLines, l => l.StartsWith("a.txt\tfile\t", StringComparison.Ordinal) && l.Split('\t')[5] == "11");
+        Assert.Contains(ls.StdoutLines, l => l.StartsWith("data/b.txt\tfile\t", StringComparison.Ordinal) && l.Split('\t')[5] == "29");
+        Assert.Equal("1", Tool.RunWith(env, null, "ls", "docker://layerdive-built:test", "--layer", "0", "--format", "tsv").StdoutLines.Count(l => l.Contains("\tfile\t")).ToString());
+    }
+
+    [Fact]
     public void Extraction_reads_the_export_again()
     {
         SkipUnlessReady();

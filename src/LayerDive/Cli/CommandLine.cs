@@ -105,6 +105,7 @@ public static class CommandLine
         install.SetAction(_ => DockerPlugin.Install(context));
         root.Subcommands.Add(install);
         root.Subcommands.Add(Completion.Create(stdout));
+        root.Subcommands.Add(BuildCommand.Create(analyseArgs => Invoke(root.Parse(analyseArgs), analyseArgs, context), context));
 
         var parse = root.Parse(args);
         var culture = System.Globalization.CultureInfo.CurrentUICulture;
