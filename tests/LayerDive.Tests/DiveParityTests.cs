@@ -55,9 +55,11 @@ public sealed partial class DiveParityTests
         return path;
     }
 
-    private static (int Code, string[] Lines) RunDive(string folder, params string[] args)
+    private static (int Code, string[] Lines) RunDive(string folder, params string[] args) => RunDive(folder, new Dictionary<string, string>(), args);
+
+    private static (int Code, string[] Lines) RunDive(string folder, Dictionary<string, string> env, params string[] args)
     {
-        var (code, stdout, stderr) = Scripts.ExecIn(folder, Dive, new Dictionary<string, string> { ["CI"] = "true" }, ["--source", "docker-archive", .. args]);
+        var (code, stdout, stderr) = Scripts.ExecIn(folder, Dive, new Dictionary<string, string>(env) { ["CI"] = "true" }, ["--source", "docker-archive", .. args]);
         var text = Ansi().Replace(stdout + stderr, "");
         if (!text.Contains("\nResult:", StringComparison.Ordinal))
             Assert.Skip($"dive cannot read this image: {text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(l => l.Contains("cannot") || l.StartsWith("panic", StringComparison.Ordinal)) ?? "no result"}");
@@ -109,6 +111,38 @@ public sealed partial class DiveParityTests
         var ours = Tool.RunWith(new Dictionary<string, string> { ["CI"] = "true" }, dir.Path, ["--source", "docker-archive", path, "--ci", .. flags]);
         Assert.Equal(code, ours.ExitCode);
         Assert.Contains("  Using CI config: .dive-ci", dive);
+        AssertContainsInOrder(dive, ours.Stdout.Split('\n'));
+    }
+
+    /// <summary>dive's configuration file, found where dive looks (--config, XDG folders, ~/.dive.yaml): the line that says so.</summary>
+    [Theory]
+    [InlineData("home")]
+    [InlineData("xdg")]
+    [InlineData("flag")]
+    public void CI_text_names_dives_configuration_file_as_dive_does(string where)
+    {
+        var path = Readable("dive__.data_test-docker-image.tar");
+        using var dir = new TempDir();
+        var home = Directory.CreateDirectory(dir.File("home")).FullName;
+        var env = new Dictionary<string, string> { ["HOME"] = home, ["XDG_CONFIG_HOME"] = dir.File("xdg"), ["XDG_CONFIG_DIRS"] = "" };
+        var args = new List<string> { path, "--ci" };
+        switch (where)
+        {
+            case "home": File.WriteAllText(Path.Combine(home, ".dive.yaml"), "filetree:\n  collapse-dir: true\n"); break;
+            case "xdg":
+                Directory.CreateDirectory(dir.File("xdg/dive"));
+                File.WriteAllText(dir.File("xdg/dive/b.yml"), "diff:\n  hide: [added]\n");
+                File.WriteAllText(dir.File("xdg/dive/c.yaml"), "diff:\n  hide: [removed]\n");
+                break;
+            default:
+                File.WriteAllText(dir.File("mine.yaml"), "filetree:\n  pane-width: 0.4\n");
+                args.InsertRange(0, ["--config", "mine.yaml"]);
+                break;
+        }
+        var (code, dive) = RunDive(dir.Path, env, [.. args]);
+        Assert.StartsWith("Using config file: ", dive[0]);
+        var ours = Tool.RunWith(new Dictionary<string, string>(env) { ["CI"] = "true" }, dir.Path, ["--source", "docker-archive", .. args]);
+        Assert.Equal(code, ours.ExitCode);
         AssertContainsInOrder(dive, ours.Stdout.Split('\n'));
     }
 

@@ -11,7 +11,11 @@ namespace LayerDive.Core.Reports;
 /// as <c>KIND://IMAGE</c>, the name of what extracted it (dive's resolver names: docker-archive,
 /// docker-engine, podman), and whether to use ANSI styles.
 /// </summary>
-public sealed record CiTextContext(string? ConfigFile, string Source, string Resolver, bool Color);
+public sealed record CiTextContext(string? ConfigFile, string Source, string Resolver, bool Color)
+{
+    /// <summary>dive's configuration file when one was found (dive says so first).</summary>
+    public string? DiveConfigFile { get; init; }
+}
 
 /// <summary>The verdict of CI mode: the figures, and every rule's result.</summary>
 public sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet Metrics, IReadOnlyList<RuleResult> Rules)
@@ -63,6 +67,7 @@ public static class CiReports
         var f = o.Figures;
         var sb = new StringBuilder();
         string Title(string s) => c.Color ? $"\u001b[1m{s}\u001b[0m" : s;
+        if (c.DiveConfigFile is not null) sb.Append($"Using config file: {c.DiveConfigFile}\n");
         sb.Append(c.ConfigFile is null ? "  Using default CI config\n" : $"  Using CI config: {c.ConfigFile}\n");
         sb.Append(Title("Image Source: ")).Append(c.Source).Append('\n');
         sb.Append(Title($"Extracting image from {c.Resolver}...")).Append(" (this can take a while for large images)\n");

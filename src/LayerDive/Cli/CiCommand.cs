@@ -20,6 +20,7 @@ internal sealed class CiOptions
     public readonly Option<string?> Json = new("--json", "-j") { Description = "Write the analysis as JSON (dive's export schema plus a layerdive object) to this file" };
     public readonly Option<string> CiFormat = new("--ci-format") { Description = "The CI report's format: text, json, junit or markdown", DefaultValueFactory = _ => "text" };
     public readonly Option<string?> CiOutput = new("--ci-output") { Description = "Write the CI report (in --ci-format) to this file; the text report still goes to stdout" };
+    public readonly Option<string?> Config = new("--config") { Description = "dive's configuration file (default: the first *.yaml in $XDG_CONFIG_HOME/dive, $XDG_CONFIG_DIRS/dive, ~/.config/dive, else ~/.dive.yaml)" };
 
     public CiOptions()
     {
@@ -27,7 +28,7 @@ internal sealed class CiOptions
         CiFormat.AcceptOnlyFromAmong(CiReports.Formats);
     }
 
-    public IEnumerable<Option> All => [Ci, CiConfig, LowestEfficiency, HighestWastedBytes, HighestUserWastedPercent, Metrics, Json, CiFormat, CiOutput];
+    public IEnumerable<Option> All => [Ci, CiConfig, LowestEfficiency, HighestWastedBytes, HighestUserWastedPercent, Metrics, Json, CiFormat, CiOutput, Config];
 
     /// <summary>CI mode: --ci, or CI=true/1/yes in the environment (as dive reads it).</summary>
     public bool Enabled(ParseResult p, CliContext context) =>
@@ -45,9 +46,10 @@ internal static class CiCommand
     public static int Run(string image, SharedOptions shared, CiOptions ci, ParseResult p, CliContext context)
     {
         IReadOnlyList<RuleSetting> rules;
-        string? rulesFile;
+        string? rulesFile, configFile;
         try
         {
+            configFile = DiveConfigFile(p.GetValue(ci.Config), context);
             (rules, rulesFile) = ResolveRules(ci, p, context);
         }
         catch (RuleConfigException ex)
@@ -71,7 +73,7 @@ internal static class CiCommand
             var format = p.GetValue(ci.CiFormat) ?? "text";
             var output = p.GetValue(ci.CiOutput);
             bool color = context.IsTerminal && !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
-            var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, color);
+            var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, color) with { DiveConfigFile = configFile };
             if (output is not null)
             {
                 context.Out.Write(CiReports.Text(outcome, text));
@@ -101,6 +103,50 @@ internal static class CiCommand
         if (kind == "docker-tar") kind = "docker-archive";
         var resolver = kind == "docker" ? "docker-engine" : kind;
         return new CiTextContext(rulesFile, $"{kind}://{name}", resolver, color);
+    }
+
+    /// <summary>
+    /// The configuration file dive would read (its <c>getDefaultCfgFile</c>): <c>--config</c>, else the first
+    /// <c>*.yaml</c>/<c>*.yml</c> in <c>dive/</c> under <c>$XDG_CONFIG_HOME</c>, each of <c>$XDG_CONFIG_DIRS</c>
+    /// and <c>~/.config</c>, else <c>~/.dive.yaml</c> where it exists; null when there is none. It must be YAML.
+    /// </summary>
+    internal static string? DiveConfigFile(string? explicitFile, CliContext context)
+    {
+        string? found = null;
+        if (explicitFile is not null)
+        {
+            found = Path.GetFullPath(explicitFile, context.WorkingDirectory);
+            if (!File.Exists(found)) throw new RuleConfigException($"{explicitFile}: the configuration file does not exist");
+            found = explicitFile;
+        }
+        else
+        {
+            var home = context.GetEnvironment("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            var roots = new List<string> { context.GetEnvironment("XDG_CONFIG_HOME") ?? "" };
+            roots.AddRange((context.GetEnvironment("XDG_CONFIG_DIRS") ?? "").Split(':'));
+            roots.Add(Path.Combine(home, ".config"));
+            foreach (var root in roots)
+            {
+                var dir = Path.Combine(root, "dive");
+                if (root.Length == 0 || !Directory.Exists(dir)) continue;
+                // os.ReadDir order: by name
+                found = Directory.EnumerateFiles(dir).Order(StringComparer.Ordinal).FirstOrDefault(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal));
+                if (found is not null) break;
+            }
+            found ??= File.Exists(Path.Combine(home, ".dive.yaml")) ? Path.Combine(home, ".dive.yaml") : null;
+        }
+        if (found is not null)
+        {
+            try
+            {
+                new YamlDotNet.RepresentationModel.YamlStream().Load(new StringReader(File.ReadAllText(Path.GetFullPath(found, context.WorkingDirectory))));
+            }
+            catch (YamlDotNet.Core.YamlException ex)
+            {
+                throw new RuleConfigException($"{found}: not valid YAML: {ex.Message}");
+            }
+        }
+        return found;
     }
 
     private static (IReadOnlyList<RuleSetting> Rules, string? File) ResolveRules(CiOptions ci, ParseResult p, CliContext context)
