@@ -53,11 +53,11 @@ public static class Decompression
 
     // SharpCompress is loaded only when one of these runs (a method that names its types loads it when compiled)
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Stream OpenXz(Stream compressed) => new XZStream(compressed);
+    private static Stream OpenXz(Stream compressed) => DecoderFaults.Open("xz", () => new XZStream(compressed));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Stream OpenBzip2(Stream compressed) =>
-        BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false);
+        DecoderFaults.Open("bzip2", () => BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false));
 
     /// <summary>True when zstd is decoded by the system's libzstd rather than the managed port.</summary>
     public static bool NativeZstdAvailable => NativeZstd.Available;
@@ -73,7 +73,51 @@ public static class Decompression
         var decompressor = new SharpCompress.Compressors.ZStandard.Decompressor();
         if (ignoreChecksum) // ZSTD_d_forceIgnoreChecksum
             decompressor.SetParameter(SharpCompress.Compressors.ZStandard.Unsafe.ZSTD_dParameter.ZSTD_d_experimentalParam3, 1);
-        return new ZstdDecompressionStream(compressed, decompressor, bufferSize: 1 << 17, checkEndOfStream: true, preserveDecompressor: false, leaveOpen: true);
+        return DecoderFaults.Open("zstd", () => new ZstdDecompressionStream(compressed, decompressor, bufferSize: 1 << 17, checkEndOfStream: true, preserveDecompressor: false, leaveOpen: true));
+    }
+
+    /// <summary>
+    /// A SharpCompress decoder as every other decompressor here fails: corrupt input is an
+    /// <see cref="InvalidDataException"/> (it throws its own types, such as DataErrorException and
+    /// ArchiveOperationException, and on some damage the runtime's Format-, Overflow- or
+    /// IndexOutOfRangeException), so that the image is blamed where it is read, never the program.
+    /// </summary>
+    private sealed class DecoderFaults(Stream decoder, string format) : ReadOnlyForwardStream
+    {
+        /// <summary>Creates the decoder (some read their first block at once) and wraps it.</summary>
+        public static Stream Open(string format, Func<Stream> create)
+        {
+            try
+            {
+                return new DecoderFaults(create(), format);
+            }
+            catch (Exception ex) when (IsDecoderFault(ex))
+            {
+                throw Corrupt(format, ex);
+            }
+        }
+
+        public override int Read(Span<byte> buffer)
+        {
+            try
+            {
+                return decoder.Read(buffer);
+            }
+            catch (Exception ex) when (IsDecoderFault(ex))
+            {
+                throw Corrupt(format, ex);
+            }
+        }
+
+        private static bool IsDecoderFault(Exception ex) => ex is not (IOException or InvalidDataException or OutOfMemoryException or OperationCanceledException);
+
+        private static InvalidDataException Corrupt(string format, Exception ex) => new($"corrupt {format} data ({ex.GetType().Name}: {ex.Message})", ex);
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) decoder.Dispose();
+            base.Dispose(disposing);
+        }
     }
 
     public static string Name(Compression c) => c switch

@@ -125,7 +125,16 @@ internal sealed class OnePassArchive : IDisposable
             deliver.Stream(name, indexes, data);
             return MemberKind.Layer;
         }
-        var (document, rest) = TarBlobStore.KeepIfDocument(name, e.Length, data);
+        byte[]? document;
+        Stream? rest;
+        try
+        {
+            (document, rest) = TarBlobStore.KeepIfDocument(name, e.Length, data);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
+        {
+            throw new ImageException($"{_what} is cut off or damaged in '{name}': {ex.Message}", inner: ex);
+        }
         if (document is not null)
         {
             _documents[name] = document;

@@ -149,6 +149,12 @@ public static class CommandLine
             stderr.WriteLine($"layerdive: error: {image}: {ex.Message}");
             return ExitBadInput;
         }
+        catch (InvalidDataException ex)
+        {
+            // the data's fault by its type (a decoder's), where no reader placed it in a layer
+            stderr.WriteLine($"layerdive: error: {image}: damaged data: {ex.Message}");
+            return ExitBadInput;
+        }
         catch (Exception ex) when (Environment.GetEnvironmentVariable("LAYERDIVE_DEBUG") is null or "" or "0")
         {
             stderr.WriteLine($"layerdive: error: {image}: internal error ({ex.GetType().Name}): {ex.Message} (set LAYERDIVE_DEBUG=1 for details)");

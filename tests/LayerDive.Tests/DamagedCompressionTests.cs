@@ -1,0 +1,92 @@
+using LayerDive.Tests.Support;
+
+namespace LayerDive.Tests;
+
+/// <summary>
+/// xz and bzip2, as legacy docker save archives carry them: layer blobs so compressed are read, and a
+/// damaged whole archive (file or standard input) is the image's fault in one line, never an
+/// "internal error" (issue 13's examples, built here with Python's lzma and bz2).
+/// </summary>
+public sealed class DamagedCompressionTests : IDisposable
+{
+    private static readonly string DiveImage = Paths.Public("dive__.data_test-docker-image.tar");
+    private readonly TempDir _dir = new();
+
+    private string Python(string script, params string[] args)
+    {
+        if (!Scripts.OnPath("python3")) Assert.Skip("python3 is not installed");
+        var (code, stdout, stderr) = Scripts.Exec("python3", ["-c", script, .. args]);
+        Assert.True(code == 0, stderr);
+        return stdout;
+    }
+
+    /// <summary>dive's image with layers 0 and 3 compressed (the members keep their names; the diff ids, of the tars, still hold).</summary>
+    private string WithCompressedLayers(string codec)
+    {
+        var path = _dir.File($"layers-{codec}.tar");
+        Python("""
+            import sys, tarfile, json, io, lzma, bz2
+            src, dst, codec = sys.argv[1:4]
+            squeeze = lzma.compress if codec == "xz" else bz2.compress
+            t = tarfile.open(src)
+            layers = json.load(t.extractfile("manifest.json"))[0]["Layers"]
+            out = tarfile.open(dst, "w", format=tarfile.PAX_FORMAT)
+            for ti in t.getmembers():
+                if ti.isfile() and ti.name in (layers[0], layers[3]):
+                    data = squeeze(t.extractfile(ti).read())
+                    ti.size = len(data)
+                    out.addfile(ti, io.BytesIO(data))
+                elif ti.isfile():
+                    out.addfile(ti, t.extractfile(ti))
+                else:
+                    out.addfile(ti)
+            out.close()
+            """, DiveImage, path, codec);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("xz")]
+    [InlineData("bz2")]
+    public void Xz_and_bzip2_layer_blobs_are_read(string codec)
+    {
+        var r = Tool.Run("ls", WithCompressedLayers(codec), "--format", "tsv");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(Tool.Run("ls", DiveImage, "--format", "tsv").Stdout, r.Stdout);
+    }
+
+    /// <summary>The whole archive compressed, then a few bytes flipped in the middle, or cut short.</summary>
+    [Theory]
+    [InlineData("xz", "flip")]
+    [InlineData("xz", "cut")]
+    [InlineData("bz2", "flip")]
+    [InlineData("bz2", "cut")]
+    public void A_damaged_compressed_archive_is_one_line_and_exit_2(string codec, string damage)
+    {
+        var path = _dir.File($"damaged.tar.{codec}");
+        Python("""
+            import sys, lzma, bz2
+            src, dst, codec, damage = sys.argv[1:5]
+            data = bytearray((lzma.compress if codec == "xz" else bz2.compress)(open(src, "rb").read()))
+            if damage == "flip":
+                for at in (len(data) // 3, len(data) // 2):
+                    data[at] ^= 0xFF
+            else:
+                data = data[: len(data) // 2]
+            open(dst, "wb").write(data)
+            """, DiveImage, path, codec, damage);
+        var file = Tool.Run("ls", path);
+        Assert.Equal(2, file.ExitCode);
+        var line = Assert.Single(file.StderrLines);
+        Assert.StartsWith($"layerdive: error: {path}: ", line);
+        Assert.DoesNotContain("internal error", line);
+
+        var (code, _, stderr) = Scripts.Exec("bash", ["-c", $"dotnet '{Path.Combine(AppContext.BaseDirectory, "layerdive.dll")}' ls - < '{path}'"]);
+        Assert.Equal(2, code);
+        var fromStdin = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("layerdive: error: -: ", fromStdin);
+        Assert.DoesNotContain("internal error", fromStdin);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
