@@ -90,3 +90,51 @@ public sealed class DamagedCompressionTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 }
+
+/// <summary>More of issue 13's examples: the image's fault named, never an internal error.</summary>
+public sealed class DamagedArchiveTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    /// <summary>The first header's mode field starts with 0xff (a base-256 number far too large).</summary>
+    [Fact]
+    public void An_outer_tar_mode_field_starting_with_0xff_is_one_line()
+    {
+        var bytes = File.ReadAllBytes(Paths.Public("dive__.data_test-docker-image.tar"));
+        bytes[100] = 0xFF; // the mode field of the first header (offset 100, 8 bytes)
+        var path = _dir.File("mode.tar");
+        File.WriteAllBytes(path, bytes);
+        var r = Tool.Run("ls", path);
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.StderrLines);
+        Assert.StartsWith($"layerdive: error: {path}: ", line);
+        Assert.DoesNotContain("internal error", line);
+    }
+
+    [Fact]
+    public void Extract_skips_a_symlink_with_an_empty_target_and_says_so()
+    {
+        var image = new LayerDive.Samples.ImageBuilder()
+            .Layer("links", l => l.Dir("d").File("d/f", "content\n").Symlink("d/nowhere", "x"));
+        // no tar writer here writes an empty link name: clear it in the header (linkname: offset 157, 100 bytes)
+        image.TamperTar = (_, tar) =>
+        {
+            for (int at = 0; at + 512 <= tar.Length; at += 512)
+                if (System.Text.Encoding.ASCII.GetString(tar, at, 9) == "d/nowhere")
+                {
+                    Array.Clear(tar, at + 157, 100);
+                    return TarBytes.FixChecksum(tar, at);
+                }
+            throw new InvalidOperationException("the symlink's header was not found");
+        };
+        var path = _dir.File("links.tar");
+        image.WriteOciArchive(path);
+        var r = Tool.Run("extract", path, "/d", "--output", _dir.File("out"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("layerdive: note: skipped /d/nowhere (a symlink with an empty target: not created)", r.StderrLines);
+        Assert.Equal("content\n", File.ReadAllText(_dir.File("out/d/f")));
+        Assert.False(File.Exists(_dir.File("out/d/nowhere")) || Directory.Exists(_dir.File("out/d/nowhere")));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -87,7 +87,13 @@ public static class Extractor
         }
         foreach (var s in items.Where(i => i.Attributes.Type == FileType.Symlink))
         {
-            File.CreateSymbolicLink(Safe(root, s.Relative), s.Attributes.LinkTarget ?? "");
+            if (string.IsNullOrEmpty(s.Attributes.LinkTarget))
+            {
+                // a link to nothing (a tar allows it; a file system does not)
+                skipped.Add($"/{s.Node.Path} (a symlink with an empty target: not created)");
+                continue;
+            }
+            File.CreateSymbolicLink(Safe(root, s.Relative), s.Attributes.LinkTarget);
             links++;
         }
         foreach (var o in items.Where(i => i.Attributes.Type is FileType.CharDevice or FileType.BlockDevice or FileType.Fifo))

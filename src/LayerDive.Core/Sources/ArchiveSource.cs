@@ -100,7 +100,7 @@ internal sealed class ArchiveSource : IImageSource
         {
             return outer == Compression.None ? new TarFileBlobStore(path) : new CompressedTarBlobStore(path, outer);
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or ArgumentException or NotSupportedException or IOException)
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or OverflowException or ArgumentException or NotSupportedException or IOException)
         {
             string what = outer == Compression.None ? "a tar archive" : $"a {Decompression.Name(outer)}-compressed tar archive";
             throw new ImageException($"not {what} of an image: {ex.Message}", inner: ex);

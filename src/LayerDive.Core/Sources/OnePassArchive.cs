@@ -102,7 +102,7 @@ internal sealed class OnePassArchive : IDisposable
         {
             e = _tar.GetNextEntry(copyData: false);
         }
-        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or FormatException)
+        catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or FormatException or OverflowException)
         {
             string where = _last is null ? "" : $" after '{_last}'" + (_unreadable.TryGetValue(_last, out var fault) ? $" ({fault.Message})" : "");
             throw new ImageException($"{_what} is cut off or damaged{where}: {ex.Message}", inner: ex);
