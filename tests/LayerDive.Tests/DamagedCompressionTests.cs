@@ -136,5 +136,39 @@ public sealed class DamagedArchiveTests : IDisposable
         Assert.False(File.Exists(_dir.File("out/d/nowhere")) || Directory.Exists(_dir.File("out/d/nowhere")));
     }
 
+    /// <summary>A layout whose index.json is a named pipe: refused at once, never waited on.</summary>
+    [Fact]
+    public async Task A_named_pipe_in_a_layout_is_refused_not_waited_on()
+    {
+        if (!Scripts.OnPath("mkfifo")) Assert.Skip("mkfifo is not installed");
+        var layout = Directory.CreateDirectory(_dir.File("layout")).FullName;
+        var source = Paths.Public("regclient__testdata_testrepo");
+        foreach (var f in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var to = Path.Combine(layout, Path.GetRelativePath(source, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(f, to);
+        }
+        File.Delete(Path.Combine(layout, "index.json"));
+        Assert.Equal(0, Scripts.Exec("mkfifo", Path.Combine(layout, "index.json")).ExitCode);
+        var run = Task.Run(() => Tool.Run("ls", layout), TestContext.Current.CancellationToken);
+        var first = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.True(first == run, "ls waited on the named pipe");
+        var r = await run;
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"layerdive: error: {layout}: 'index.json' in the layout is not a regular file (a named pipe, device or socket); refused", Assert.Single(r.StderrLines));
+    }
+
+    /// <summary>A pipe named as a path (bash's process substitution) streams once, as standard input does.</summary>
+    [Fact]
+    public void A_pipe_named_as_a_path_is_read_as_a_stream()
+    {
+        if (!Scripts.OnPath("bash")) Assert.Skip("bash is not installed");
+        var image = Paths.Public("dive__.data_test-docker-image.tar");
+        var (code, stdout, stderr) = Scripts.Exec("bash", ["-c", $"dotnet '{Path.Combine(AppContext.BaseDirectory, "layerdive.dll")}' ls <(cat '{image}') --format tsv"]);
+        Assert.True(code == 0, stderr);
+        Assert.Equal(Tool.Run("ls", image, "--format", "tsv").Stdout, stdout);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

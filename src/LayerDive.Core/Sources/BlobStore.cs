@@ -93,7 +93,11 @@ internal sealed class DirectoryBlobStore : BlobStore
     public override Stream Open(string path)
     {
         var norm = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in the layout");
-        return new FileStream(Path.Combine(_root, norm), FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        var full = Path.Combine(_root, norm);
+        // a named pipe (or a device) would be waited on, perhaps for ever: a layout holds regular files
+        if (FileKind.Of(full) == FileKind.Kind.Other)
+            throw new ImageException($"'{norm}' in the layout is not a regular file (a named pipe, device or socket); refused");
+        return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
     }
 
     public override long? SizeOf(string path) => Resolve(path) is { } norm ? new FileInfo(Path.Combine(_root, norm)).Length : null;

@@ -31,7 +31,16 @@ public static partial class SourceCatalog
         + ". Default: from the name (a scheme such as docker:// or oci-archive://, or - for standard input) and the content";
 
     private static SourceFactory Archive(string kind, IReadOnlyList<string> schemes, string description) =>
-        new(kind, schemes, description, path => File.Exists(path) || Directory.Exists(path), (path, o) => ArchiveSource.Open(path, kind, o));
+        new(kind, schemes, description, path => File.Exists(path) || Directory.Exists(path), (path, o) => OpenPath(path, kind, o));
+
+    /// <summary>
+    /// A path: an archive file or a layout folder, read in place; a pipe (<c>&lt;(docker save x)</c>, a
+    /// named pipe) or a device is read once as it streams, like standard input.
+    /// </summary>
+    private static IImageSource OpenPath(string path, string? kind, SourceOptions options) =>
+        FileKind.Of(path) == FileKind.Kind.Other
+            ? StreamSource.Open(File.OpenRead(path), path, $"the stream {path}", options)
+            : ArchiveSource.Open(path, kind, options);
 
     /// <summary>Opens the source <paramref name="reference"/> names.</summary>
     public static IImageSource Open(string reference, SourceOptions options, CancellationToken ct = default)
@@ -55,7 +64,7 @@ public static partial class SourceCatalog
         // no scheme, no --source: the kinds whose cheap probe takes the name, in the list's order
         var takers = All.Where(f => f.Probe(reference)).ToList();
         if (takers.Any(f => ArchiveSource.Kinds.Contains(f.Kind)))
-            return ArchiveSource.Open(reference, null, options); // among the archive kinds, the content decides
+            return OpenPath(reference, null, options); // among the archive kinds, the content decides
         if (takers.Count == 0 || LooksLikePath(reference))
             throw new ImageException("no such file or directory");
         // a bare name: each source in turn, until one has it
