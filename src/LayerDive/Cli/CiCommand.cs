@@ -73,7 +73,7 @@ internal static class CiCommand
             var format = p.GetValue(ci.CiFormat) ?? "text";
             var output = p.GetValue(ci.CiOutput);
             bool color = context.IsTerminal && !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
-            var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, color) with { DiveConfigFile = configFile };
+            var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, configFile, color);
             if (output is not null)
             {
                 context.Out.Write(CiReports.Text(outcome, text));
@@ -93,7 +93,7 @@ internal static class CiCommand
     /// <c>docker://NAME</c>: the kind that served the image and the name without its scheme), and dive's
     /// name for what extracted it.
     /// </summary>
-    private static CiTextContext TextContext(string image, string? sourceOption, ImageModel model, string? rulesFile, bool color)
+    private static CiTextContext TextContext(string image, string? sourceOption, ImageModel model, string? rulesFile, string? configFile, bool color)
     {
         int scheme = image.IndexOf("://", StringComparison.Ordinal);
         bool hasScheme = scheme > 0 && !image[..scheme].Contains('/');
@@ -102,7 +102,7 @@ internal static class CiCommand
         var kind = sourceOption ?? (hasScheme ? image[..scheme] : null) ?? model.SourceKind;
         if (kind == "docker-tar") kind = "docker-archive";
         var resolver = kind == "docker" ? "docker-engine" : kind;
-        return new CiTextContext(rulesFile, $"{kind}://{name}", resolver, color);
+        return new CiTextContext(rulesFile, $"{kind}://{name}", resolver, color) { DiveConfigFile = configFile };
     }
 
     /// <summary>

@@ -165,7 +165,7 @@ internal sealed class EngineClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new ImageException($"{Host}: {Unreachable(Host, ex)}", inner: ex);
+            throw new ImageException(Unreachable(Host, ex), inner: ex); // it names the engine, its address and what chose it
         }
     }
 

@@ -213,6 +213,8 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
     private Stream? _body;
     private long _position;
     private int _resumes;
+    private byte[]? _scratch;
+    private CancellationTokenSource _timer = new();
 
     public override int Read(Span<byte> buffer)
     {
@@ -245,18 +247,17 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
     /// <summary>One read, given up after the client's time limit (a stalled connection is a broken one).</summary>
     private int ReadWithin(Span<byte> buffer)
     {
-        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
-        try
+        // one scratch buffer and one timer for the stream's life, not one of each for every read
+        if (_scratch is null || _scratch.Length < buffer.Length) _scratch = new byte[Math.Max(buffer.Length, 1 << 16)];
+        if (!_timer.TryReset())
         {
-            using var cts = new CancellationTokenSource(client.Timeout);
-            int n = _body!.ReadAsync(rented.AsMemory(0, buffer.Length), cts.Token).AsTask().GetAwaiter().GetResult();
-            rented.AsSpan(0, n).CopyTo(buffer);
-            return n;
+            _timer.Dispose();
+            _timer = new CancellationTokenSource();
         }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-        }
+        _timer.CancelAfter(client.Timeout);
+        int n = _body!.ReadAsync(_scratch.AsMemory(0, buffer.Length), _timer.Token).AsTask().GetAwaiter().GetResult();
+        _scratch.AsSpan(0, n).CopyTo(buffer);
+        return n;
     }
 
     private void Broken(string why)
@@ -310,7 +311,11 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) Disconnect();
+        if (disposing)
+        {
+            Disconnect();
+            _timer.Dispose();
+        }
         base.Dispose(disposing);
     }
 }
