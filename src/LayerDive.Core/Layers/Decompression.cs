@@ -44,7 +44,7 @@ public static class Decompression
     public static Stream Open(Stream compressed, Compression compression, bool contentVerifiedElsewhere = false) => compression switch
     {
         Compression.None => compressed,
-        Compression.Gzip => new GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true),
+        Compression.Gzip => NativeGzip.Available ? new NativeGzip.DecompressionStream(compressed) : new GZipStream(compressed, System.IO.Compression.CompressionMode.Decompress, leaveOpen: true),
         Compression.Zstd => OpenZstd(compressed, contentVerifiedElsewhere),
         Compression.Xz => OpenXz(compressed),
         Compression.Bzip2 => OpenBzip2(compressed),

@@ -69,6 +69,9 @@ internal static class LayerReader
             // the gzip CRC and length are only checked when the decompressor reaches its end.
             tarHash.Drain();
             blobHash.Drain();
+            // gzip ignores zeros after the last member in silence, and warns of anything else
+            if (decompressed is NativeGzip.DecompressionStream { IgnoredBytes: > 0, IgnoredBytesAreZero: false } gzip)
+                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, $"{gzip.IgnoredBytes} bytes after the gzip stream are not gzip data; ignored"));
             result.DiffId = sameBytes ? null : tarHash.Digest();
             result.UncompressedSize = tarHash.BytesRead;
         }
@@ -300,6 +303,7 @@ internal static class LayerReader
         string what = Decompression.Name(compression);
         string message = ex switch
         {
+            CompressedStreamEndException => $"truncated: {ex.Message}",
             EndOfStreamException => "truncated: the layer ends in the middle of " + (entry is null ? "its data" : "an entry") + (ex.Message.StartsWith("the entry", StringComparison.Ordinal) ? $" ({ex.Message})" : ""),
             NotSupportedException when ex.Message.Contains("Sparse", StringComparison.Ordinal) => "old GNU sparse entries are not supported",
             NotSupportedException => $"unsupported tar content: {ex.Message}",

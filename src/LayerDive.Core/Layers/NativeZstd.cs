@@ -102,7 +102,7 @@ internal static unsafe class NativeZstd
                 }
                 if (_innerDone && _inputPos == _inputLength)
                 {
-                    if (_lastHint != 0) throw new EndOfStreamException("zstd: the stream ends in the middle of a frame");
+                    if (_lastHint != 0) throw new CompressedStreamEndException("zstd: the stream ends in the middle of a frame");
                     return 0;
                 }
                 fixed (byte* dst = buffer)

@@ -3,6 +3,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace LayerDive.Core.Layers;
 
+/// <summary>A compressed stream that ends before its format says it does (a member or frame cut short).</summary>
+internal sealed class CompressedStreamEndException(string message) : EndOfStreamException(message);
+
 /// <summary>A read-only, forward-only stream base: everything but Read is unsupported.</summary>
 internal abstract class ReadOnlyForwardStream : Stream
 {
