@@ -54,5 +54,19 @@ public sealed class CompletionTests : IDisposable
         Assert.Contains(registration, r.Stdout);
     }
 
+    /// <summary>Completions must not stand in for an argument's name in help (it listed the working folder's files).</summary>
+    [Fact]
+    public void Help_names_the_image_argument_not_the_files_that_complete_it()
+    {
+        File.WriteAllText(_dir.File("some-image.tar"), "");
+        Directory.CreateDirectory(_dir.File("a-folder"));
+        var r = Tool.RunWith(new Dictionary<string, string>(), _dir.Path, "--help");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains(r.StdoutLines, l => l.EndsWith(" [<IMAGE>] [command] [options]", StringComparison.Ordinal));
+        Assert.Contains(r.StdoutLines, l => l.StartsWith("  explain <IMAGE> <PATH>", StringComparison.Ordinal));
+        Assert.DoesNotContain("some-image.tar", r.Stdout);
+        Assert.DoesNotContain("a-folder", r.Stdout);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -49,7 +49,7 @@ public sealed class DecompressionTests
     {
         RequireNative();
         var whole = ImageBuilder.Compress(Data(200_000, 3), LayerCompression.Zstd).Bytes;
-        Assert.Throws<EndOfStreamException>(() => DecodeAll(Decompression.Open(new MemoryStream(whole[..(whole.Length / 2)]), Compression.Zstd)));
+        Assert.ThrowsAny<EndOfStreamException>(() => DecodeAll(Decompression.Open(new MemoryStream(whole[..(whole.Length / 2)]), Compression.Zstd)));
         var garbage = (byte[])whole.Clone();
         for (int i = 16; i < garbage.Length; i += 5) garbage[i] ^= 0xA5;
         Assert.Throws<InvalidDataException>(() => DecodeAll(Decompression.Open(new MemoryStream(garbage), Compression.Zstd)));

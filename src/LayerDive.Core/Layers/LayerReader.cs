@@ -51,7 +51,7 @@ internal static class LayerReader
         var result = new LayerContents();
         var output = new EntryOutput(sink ?? new ListSink(result.Entries));
         string? current = null;
-        bool sameBytes = false;
+        bool sameBytes = false, sawEStargzToc = false;
         var algorithm = options.BlobDigestAlgorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
         using var blobHash = new HashingStream(blob, options.ComputeDigests ? algorithm : null, inBackground: options.HashInBackground);
         try
@@ -63,12 +63,17 @@ internal static class LayerReader
             sameBytes = compression == Compression.None && algorithm == HashAlgorithmName.SHA256;
             // what the tar reader reads through: read ahead in chunks (it asks for a header, a small file, padding)
             using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null, bufferSize: 1 << 16, inBackground: options.HashInBackground);
-            ReadEntries(tarHash, options, result, output, ref current, cancellationToken);
+            using var guard = new TarGuard(tarHash);
+            ReadEntries(guard, options, result, output, ref current, cancellationToken);
             current = null;
-            // Drain to the end: the diff id covers the padding after the end-of-archive blocks, and
-            // the gzip CRC and length are only checked when the decompressor reaches its end.
-            tarHash.Drain();
+            // Drain to the end: the diff id covers the padding after the end-of-archive blocks, the
+            // guard looks at what follows them, and the gzip CRC and length are only checked when the
+            // decompressor reaches its end.
+            guard.Drain();
             blobHash.Drain();
+            sawEStargzToc = guard.SawEStargzToc;
+            foreach (var (path, message) in guard.Warnings())
+                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, path, message));
             // gzip ignores zeros after the last member in silence, and warns of anything else
             if (decompressed is NativeGzip.DecompressionStream { IgnoredBytes: > 0, IgnoredBytesAreZero: false } gzip)
                 result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, $"{gzip.IgnoredBytes} bytes after the gzip stream are not gzip data; ignored"));
@@ -84,11 +89,11 @@ internal static class LayerReader
         result.BlobDigest = blobHash.Digest(options.BlobDigestAlgorithm);
         if (sameBytes) result.DiffId = result.BlobDigest;
         result.CompressedSize = blobHash.BytesRead;
-        result.EStargz = output.Finish(result.Compression);
+        result.EStargz = output.Finish(result.Compression) || (sawEStargzToc && result.Compression == Compression.Gzip);
         return result;
     }
 
-    private static void ReadEntries(HashingStream tar, LayerReadOptions options, LayerContents result, EntryOutput output, ref string? current, CancellationToken ct)
+    private static void ReadEntries(TarGuard tar, LayerReadOptions options, LayerContents result, EntryOutput output, ref string? current, CancellationToken ct)
     {
         using var reader = new TarReader(tar, leaveOpen: true);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
@@ -119,17 +124,17 @@ internal static class LayerReader
     /// them): an end of stream exactly where the entry before ended (<paramref name="end"/>) is such an
     /// end; anywhere else it is a truncation.
     /// </summary>
-    private static TarEntry? NextEntry(TarReader reader, HashingStream tar, ref long end)
+    private static TarEntry? NextEntry(TarReader reader, TarGuard tar, ref long end)
     {
         try
         {
             var entry = reader.GetNextEntry(copyData: false);
             // the entry's data starts where its header ended; a global header's data is read already
             if (entry is not null)
-                end = RoundUpToBlock(tar.BytesRead + (entry.EntryType == TarEntryType.GlobalExtendedAttributes ? 0 : entry.Length));
+                end = RoundUpToBlock(tar.Position + (entry.EntryType == TarEntryType.GlobalExtendedAttributes ? 0 : entry.Length));
             return entry;
         }
-        catch (EndOfStreamException) when (tar.BytesRead == end)
+        catch (EndOfStreamException) when (tar.Position == end)
         {
             return null;
         }

@@ -18,6 +18,8 @@ internal static class Completion
     public static Argument<T> Image<T>(Argument<T> argument)
     {
         argument.CompletionSources.Add(context => LocalImages(context.WordToComplete));
+        // help names an argument by its completions when it has no help name: the working folder's files
+        argument.HelpName ??= argument.Name;
         return argument;
     }
 
