@@ -3,19 +3,24 @@ using LayerDive.Core.Model;
 namespace LayerDive.Core.Analysis;
 
 /// <summary>One path's change in a view: what it became (or what was removed) and why.</summary>
-public readonly record struct PathChange(TreeNode Node, string Path, ChangeKind Kind, EntryAttributes Attributes, AttributeChange Changed, RemovalCause Cause);
+public readonly record struct PathChange(TreeNode Node, ChangeKind Kind, EntryAttributes Attributes, AttributeChange Changed, RemovalCause Cause)
+{
+    /// <summary>The node's path, built when asked (a view of a deep tree holding every path would hold its depth squared).</summary>
+    public string Path => Node.Path;
+}
 
 /// <summary>Views of the shared tree: the changes of one layer, or of layers 1..N over layer 0 (dive's aggregate).</summary>
 public static class Changes
 {
-    /// <summary>Every path layer <paramref name="layer"/> wrote or removed, sorted by path.</summary>
+    /// <summary>Every path layer <paramref name="layer"/> wrote or removed, sorted by path (its UTF-8 bytes).</summary>
     public static List<PathChange> OfLayer(ImageModel model, int layer)
     {
         var list = new List<PathChange>();
         foreach (var node in model.AllNodes())
             if (node.RecordIn(layer) is { } r)
-                list.Add(new PathChange(node, node.Path, r.Kind, r.Attributes, r.Changed, r.Cause));
-        list.Sort(static (a, b) => string.CompareOrdinal(a.Path, b.Path));
+                list.Add(new PathChange(node, r.Kind, r.Attributes, r.Changed, r.Cause));
+        var ranks = model.PathRanks();
+        list.Sort((a, b) => ranks[a.Node.Number].CompareTo(ranks[b.Node.Number]));
         return list;
     }
 
@@ -38,16 +43,17 @@ public static class Changes
             bool was = before is { IsPresent: true }, isNow = after.IsPresent;
             if (!was && !isNow) continue;
             if (!was)
-                list.Add(new PathChange(node, node.Path, ChangeKind.Added, after.Attributes, AttributeChange.None, RemovalCause.None));
+                list.Add(new PathChange(node, ChangeKind.Added, after.Attributes, AttributeChange.None, RemovalCause.None));
             else if (!isNow)
-                list.Add(new PathChange(node, node.Path, ChangeKind.Removed, before!.Value.Attributes, AttributeChange.None, after.Cause));
+                list.Add(new PathChange(node, ChangeKind.Removed, before!.Value.Attributes, AttributeChange.None, after.Cause));
             else
             {
                 var diff = before!.Value.Attributes.Diff(after.Attributes);
-                list.Add(new PathChange(node, node.Path, diff == AttributeChange.None ? ChangeKind.Unmodified : ChangeKind.Modified, after.Attributes, diff, RemovalCause.None));
+                list.Add(new PathChange(node, diff == AttributeChange.None ? ChangeKind.Unmodified : ChangeKind.Modified, after.Attributes, diff, RemovalCause.None));
             }
         }
-        list.Sort(static (a, b) => string.CompareOrdinal(a.Path, b.Path));
+        var ranks = model.PathRanks();
+        list.Sort((a, b) => ranks[a.Node.Number].CompareTo(ranks[b.Node.Number]));
         return list;
     }
 }

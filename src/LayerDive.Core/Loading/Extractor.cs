@@ -1,3 +1,4 @@
+using System.Text;
 using System.Formats.Tar;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
@@ -23,27 +24,37 @@ public static class Extractor
         var root = Path.GetFullPath(destination);
         Directory.CreateDirectory(root);
 
-        // what to write: every visible path under the selected one, relative to its parent
+        // what to write: every visible path under the selected one, relative to its parent, parents
+        // first; each relative path is built from its parent's (never from the root up, which costs a
+        // deep tree its depth squared), and a subtree past the file system's path limit is skipped whole
         string baseDir = top.IsRoot ? "" : PathText.Parent(top.Path);
         var items = new List<(string Relative, TreeNode Node, EntryAttributes Attributes, int FromLayer)>();
-        var stack = new Stack<TreeNode>();
-        stack.Push(top);
+        var skipped = new List<string>();
+        var stack = new Stack<(TreeNode Node, string Relative)>();
+        stack.Push((top, top.IsRoot ? "" : top.Name));
+        int limit = PathLimit - 1 - Encoding.UTF8.GetByteCount(root) - 1; // the limit counts the closing NUL; a slash joins
         while (stack.Count > 0)
         {
-            var n = stack.Pop();
+            var (n, relative) = stack.Pop();
+            if (Encoding.UTF8.GetByteCount(relative) > limit)
+            {
+                int under = CountVisible(n, layer);
+                skipped.Add($"/{PathText.Escape(Shorten(n.Path))} ({(under > 1 ? $"and the {under - 1} paths under it: " : "")}longer than the file system's {PathLimit}-byte path limit)");
+                continue;
+            }
             var state = n.StateAt(layer)!.Value;
-            string relative = baseDir.Length == 0 ? n.Path : n.Path[(baseDir.Length + 1)..];
             items.Add((relative, n, state.Attributes, state.Layer));
             if (state.Attributes.IsDirectory)
-                foreach (var c in n.VisibleChildren(layer)) stack.Push(c);
+                foreach (var c in n.VisibleChildren(layer)) stack.Push((c, relative.Length == 0 ? c.Name : relative + "/" + c.Name));
         }
 
-        var skipped = new List<string>();
         int dirs = 0, files = 0, links = 0;
         long bytes = 0;
+        // parents come before their children: each directory is checked once, when it is made, and then
+        // only the last component of a path below it needs a look
         foreach (var d in items.Where(i => i.Attributes.IsDirectory && i.Relative.Length > 0))
         {
-            Directory.CreateDirectory(Safe(root, d.Relative));
+            Directory.CreateDirectory(Checked(root, d.Relative));
             dirs++;
         }
 
@@ -54,7 +65,7 @@ public static class Extractor
             var source = f.Attributes.HardlinkTarget ?? f.Node.Path;
             int from = f.Attributes.HardlinkTarget is null ? f.FromLayer : SourceLayer(model, source, f.FromLayer);
             var byPath = wanted.TryGetValue(from, out var m) ? m : wanted[from] = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            (byPath.TryGetValue(source, out var targets) ? targets : byPath[source] = []).Add(Safe(root, f.Relative));
+            (byPath.TryGetValue(source, out var targets) ? targets : byPath[source] = []).Add(Checked(root, f.Relative));
         }
         // each blob read once, in the source's order where it has one; a blob may be several layers
         load.ReadLayers(wanted.Keys, (layers, blob) =>
@@ -79,7 +90,7 @@ public static class Extractor
         }, ct);
         foreach (var f in items.Where(i => i.Attributes.Type == FileType.File))
         {
-            var target = Safe(root, f.Relative);
+            var target = Path.Combine(root, f.Relative);
             if (!File.Exists(target)) { skipped.Add("/" + f.Node.Path + " (its bytes were not found in its layer)"); continue; }
             files++;
             bytes += new FileInfo(target).Length;
@@ -93,7 +104,7 @@ public static class Extractor
                 skipped.Add($"/{s.Node.Path} (a symlink with an empty target: not created)");
                 continue;
             }
-            File.CreateSymbolicLink(Safe(root, s.Relative), s.Attributes.LinkTarget);
+            File.CreateSymbolicLink(Checked(root, s.Relative), s.Attributes.LinkTarget);
             links++;
         }
         foreach (var o in items.Where(i => i.Attributes.Type is FileType.CharDevice or FileType.BlockDevice or FileType.Fifo))
@@ -104,6 +115,37 @@ public static class Extractor
     /// <summary>The layer whose entry holds a hardlink target's bytes, as it stood in <paramref name="layer"/>.</summary>
     private static int SourceLayer(ImageModel model, string target, int layer) =>
         model.Find(target)?.StateAt(layer) is { IsPresent: true } s ? s.Layer : layer;
+
+    /// <summary>PATH_MAX on Linux: the longest path a system call takes, its closing NUL included.</summary>
+    private const int PathLimit = 4096;
+
+    private static int CountVisible(TreeNode top, int layer)
+    {
+        int count = 0;
+        var stack = new Stack<TreeNode>();
+        stack.Push(top);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            count++;
+            foreach (var c in n.VisibleChildren(layer)) stack.Push(c);
+        }
+        return count;
+    }
+
+    private static string Shorten(string path) => path.Length <= 80 ? path : path[..40] + "..." + path[^37..];
+
+    /// <summary>
+    /// The full path of <paramref name="relative"/> (a name the tree normalised, built below a checked
+    /// parent) under <paramref name="root"/>, refusing an existing link in its last component.
+    /// </summary>
+    private static string Checked(string root, string relative)
+    {
+        var full = Path.Combine(root, relative);
+        if ((File.Exists(full) || Directory.Exists(full)) && (File.GetAttributes(full) & System.IO.FileAttributes.ReparsePoint) != 0)
+            throw new ImageException($"'{relative}' would be written through the link {full}; refused");
+        return full;
+    }
 
     /// <summary>The full path of <paramref name="relative"/> under <paramref name="root"/>, refusing anything that would leave it.</summary>
     public static string Safe(string root, string relative)

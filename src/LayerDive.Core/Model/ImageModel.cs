@@ -69,6 +69,59 @@ public sealed class ImageModel
         }
     }
 
+    private int[]? _pathRanks;
+
+    /// <summary>
+    /// Each node's place in the order of full paths by their UTF-8 bytes (the order of <c>LC_ALL=C sort</c>),
+    /// indexed by <see cref="TreeNode.Number"/>: sort nodes by it instead of building and comparing their
+    /// paths, which costs time and memory growing with the square of the depth. Computed once the
+    /// load is done; while it runs, computed again on each call.
+    /// </summary>
+    public int[] PathRanks()
+    {
+        if (_pathRanks is { } done) return done;
+        var ranks = ComputePathRanks();
+        if (IsComplete) _pathRanks = ranks;
+        return ranks;
+    }
+
+    private int[] ComputePathRanks()
+    {
+        int count = 0;
+        foreach (var n in AllNodes()) count = Math.Max(count, n.Number + 1);
+        var ranks = new int[count];
+        int next = 0;
+        ranks[Root.Number] = next++;
+        // In full-path order a directory's own line and its subtree are not together: a sibling whose
+        // name extends the directory's with a byte below '/' ("lib-x", "lib.so") falls between "lib" and
+        // "lib/...". So every directory lists its children twice, as the name and as the name with '/'
+        // (the subtree), sorts both together, and the walk descends at the subtree's place.
+        var stack = new Stack<((string Key, TreeNode Node, bool Subtree)[] Items, int Next)>();
+        stack.Push((Items(Root), 0));
+        while (stack.Count > 0)
+        {
+            var (items, i) = stack.Pop();
+            if (i == items.Length) continue;
+            stack.Push((items, i + 1));
+            var (_, node, subtree) = items[i];
+            if (subtree) stack.Push((Items(node), 0));
+            else ranks[node.Number] = next++;
+        }
+        return ranks;
+
+        static (string, TreeNode, bool)[] Items(TreeNode dir)
+        {
+            var items = new List<(string Key, TreeNode Node, bool Subtree)>(dir.ChildCount * 2);
+            foreach (var c in dir.AllChildren)
+            {
+                items.Add((c.Name, c, false));
+                if (c.ChildCount > 0) items.Add((c.Name + "/", c, true));
+            }
+            items.Sort(static (a, b) => PathText.CompareUtf8(a.Key, b.Key));
+            return [.. items];
+        }
+    }
+
     /// <summary>Every node that ever existed, in no particular order (the root first).</summary>
     public IEnumerable<TreeNode> AllNodes()
     {

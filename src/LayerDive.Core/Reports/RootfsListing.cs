@@ -14,18 +14,20 @@ public static class RootfsListing
 
     public static void Write(ImageModel model, int layer, TextWriter output)
     {
-        var nodes = model.Walk(layer).Select(n => (Path: n.IsRoot ? "." : n.Path, Node: n)).ToList();
-        nodes.Sort(static (a, b) => PathText.CompareUtf8(a.Path, b.Path));
+        var ranks = model.PathRanks();
+        var nodes = model.Walk(layer).ToList();
+        nodes.Sort((a, b) => ranks[a.Number].CompareTo(ranks[b.Number]));
         var links = new Dictionary<long, int>();
-        foreach (var (_, node) in nodes)
+        foreach (var node in nodes)
         {
             var a = node.StateAt(layer)!.Value.Attributes;
             if (a.Type == FileType.File) links[a.Inode] = links.GetValueOrDefault(a.Inode) + 1;
         }
         output.WriteLine(Header);
         var sb = new StringBuilder(256);
-        foreach (var (path, node) in nodes)
+        foreach (var node in nodes)
         {
+            string path = node.IsRoot ? "." : node.Path; // one at a time: a deep tree's paths together would be its depth squared
             var a = node.StateAt(layer)!.Value.Attributes;
             sb.Clear();
             sb.Append(PathText.Escape(path)).Append('\t')

@@ -27,6 +27,8 @@ public sealed class TreeRow(TreeNode node, int depth, RowStatus status, EntryAtt
     /// <summary>The last shown child of its parent ("└──" rather than "├──").</summary>
     public bool IsLast { get; internal set; }
     public bool HasChildren { get; internal set; }
+    /// <summary>The kept rows of its children, while the rows are being laid out.</summary>
+    internal List<TreeRow>? Below { get; set; }
 
     /// <summary>The tree glyphs before the name: "│   " or "    " per ancestor, then "├── " or "└── ".</summary>
     public string Prefix()
@@ -117,58 +119,128 @@ public sealed class TreeRows(ImageModel model)
         if (Layer >= 0 && Layer < model.Layers.Count)
             foreach (var d in model.Layers[Layer].OpaqueDirectories)
                 if (model.Find(d) is { } n) _opaque.Add(n);
-        var rows = new List<TreeRow>();
-        Append(model.Root, null, 0, rows);
-        return rows;
+        return Flatten(Kept());
     }
 
     private readonly HashSet<TreeNode> _opaque = [];
 
-    /// <summary>Adds the rows of <paramref name="dir"/>'s children; returns whether any was kept and the bytes beneath.</summary>
-    private (bool Kept, bool Changed, long Size) Append(TreeNode dir, TreeRow? parentRow, int depth, List<TreeRow> rows)
+    /// <summary>A directory being turned into rows: its shown children, the next to look at, and what was kept.</summary>
+    private sealed class Frame(TreeRow? row, int depth, int pathLength)
     {
-        var children = new List<(TreeNode Node, RowStatus Status, EntryAttributes Attributes)>();
+        public readonly TreeRow? Row = row;
+        public readonly int Depth = depth;
+        /// <summary>The length of the directory's path, at the start of the path buffer while the frame is on top.</summary>
+        public readonly int PathLength = pathLength;
+        public readonly List<(TreeNode Node, RowStatus Status, EntryAttributes Attributes)> Children = [];
+        public int Next;
+        public readonly List<TreeRow> Kept = [];
+        public bool AnyChanged;
+        public long Total;
+        /// <summary>The child whose subtree is being built.</summary>
+        public (TreeRow Row, RowStatus Status, EntryAttributes Attributes, int PathLength) Pending;
+    }
+
+    // the path of the node being judged, for the filter: each child's name written after its parent's
+    // path, so that no path is ever built whole per node (a deep tree's paths together are its depth squared)
+    private char[] _path = new char[256];
+
+    private int WritePath(int parentLength, string name)
+    {
+        int at = parentLength == 0 ? 0 : parentLength + 1;
+        int length = at + name.Length;
+        if (length > _path.Length) Array.Resize(ref _path, Math.Max(length, _path.Length * 2));
+        if (at > 0) _path[parentLength] = '/';
+        name.CopyTo(_path.AsSpan(at));
+        return length;
+    }
+
+    private Frame Open(TreeNode dir, TreeRow? row, int depth, int pathLength)
+    {
+        var f = new Frame(row, depth, pathLength);
         foreach (var c in dir.AllChildren)
-            if (StatusOf(c) is { } s) children.Add((c, s.Status, s.Attributes));
-        children.Sort((a, b) => string.CompareOrdinal(a.Node.Name, b.Node.Name));
+            if (StatusOf(c) is { } s) f.Children.Add((c, s.Status, s.Attributes));
+        f.Children.Sort((a, b) => string.CompareOrdinal(a.Node.Name, b.Node.Name));
+        return f;
+    }
 
-        // build each child's subtree first (its size and whether a change lies beneath), then filter
-        var built = new List<(TreeRow Row, List<TreeRow> Below)>();
-        bool anyChanged = false;
-        long total = 0;
-        foreach (var (node, status, attributes) in children)
+    /// <summary>
+    /// The kept rows of the root's children, each kept directory row holding its own: built with a
+    /// stack of its own, each subtree before its row is judged (its size, whether a change lies
+    /// beneath), so that a tree thousands of directories deep costs its size, never the call stack.
+    /// </summary>
+    private List<TreeRow> Kept()
+    {
+        var stack = new Stack<Frame>();
+        stack.Push(Open(model.Root, null, 0, 0));
+        while (true)
         {
-            bool isDir = attributes.IsDirectory;
-            var below = new List<TreeRow>();
-            // the row exists before its children so that they can point at it; it is dropped if filtered out
-            var row = new TreeRow(node, depth, status, attributes, parentRow, _collapsed.Contains(node), 0, _opaque.Contains(node));
-            // a directory replaced by a file still shows the children that layer removed, in red
-            var (keptBelow, changedBelow, sizeBelow) = isDir || node.ChildCount > 0 ? Append(node, row, depth + 1, below) : (false, false, 0L);
-            var shown = status;
-            if (isDir && status is RowStatus.Unchanged or RowStatus.Unmodified && changedBelow) shown = RowStatus.Modified;
-            // a hardlink's bytes are its target's: counted once, as dive counts its 0-byte header
-            long size = isDir ? sizeBelow : attributes.Type == FileType.File && attributes.HardlinkTarget is null ? attributes.Size : 0;
-            if (status != RowStatus.Removed) total += size;
-            anyChanged |= status is not RowStatus.Unchanged || changedBelow;
-            bool matches = Filter is null || keptBelow || Filter.IsMatch(node.Path);
-            // hiding "unmodified" hides what the layer did not change as well, leaving only its changes (as dive does)
-            bool hidden = Hidden.Contains(shown) || shown == RowStatus.Unchanged && Hidden.Contains(RowStatus.Unmodified);
-            bool visible = !hidden || keptBelow;
-            if (!matches || !visible) continue;
-            row.Status = shown;
-            row.Size = size;
-            row.HasChildren = below.Count > 0;
-            built.Add((row, below));
+            var f = stack.Peek();
+            if (f.Next < f.Children.Count)
+            {
+                var (node, status, attributes) = f.Children[f.Next++];
+                int path = Filter is null ? 0 : WritePath(f.PathLength, node.Name);
+                // the row exists before its children so that they can point at it; it is dropped if filtered out
+                var row = new TreeRow(node, f.Depth, status, attributes, f.Row, _collapsed.Contains(node), 0, _opaque.Contains(node));
+                // a directory replaced by a file still shows the children that layer removed, in red
+                if (attributes.IsDirectory || node.ChildCount > 0)
+                {
+                    f.Pending = (row, status, attributes, path);
+                    stack.Push(Open(node, row, f.Depth + 1, path));
+                }
+                else Judge(f, row, status, attributes, path, null);
+                continue;
+            }
+            stack.Pop();
+            if (SortBySize) f.Kept.Sort((a, b) => b.Size != a.Size ? b.Size.CompareTo(a.Size) : string.CompareOrdinal(a.Node.Name, b.Node.Name));
+            for (int i = 0; i < f.Kept.Count; i++) f.Kept[i].IsLast = i == f.Kept.Count - 1;
+            if (stack.Count == 0) return f.Kept;
+            var parent = stack.Peek();
+            var (prow, pstatus, pattributes, ppath) = parent.Pending; // the subtree wrote only past its path
+            parent.Pending = default;
+            Judge(parent, prow, pstatus, pattributes, ppath, f);
         }
-        if (SortBySize) built.Sort((a, b) => b.Row.Size != a.Row.Size ? b.Row.Size.CompareTo(a.Row.Size) : string.CompareOrdinal(a.Row.Node.Name, b.Row.Node.Name));
+    }
 
-        for (int i = 0; i < built.Count; i++)
+    /// <summary>Decides a child's row once its subtree (<paramref name="below"/>, null for none) is built.</summary>
+    private void Judge(Frame f, TreeRow row, RowStatus status, EntryAttributes attributes, int pathLength, Frame? below)
+    {
+        bool isDir = attributes.IsDirectory;
+        bool keptBelow = below is { Kept.Count: > 0 }, changedBelow = below is { AnyChanged: true };
+        var shown = status;
+        if (isDir && status is RowStatus.Unchanged or RowStatus.Unmodified && changedBelow) shown = RowStatus.Modified;
+        // a hardlink's bytes are its target's: counted once, as dive counts its 0-byte header
+        long size = isDir ? below?.Total ?? 0 : attributes.Type == FileType.File && attributes.HardlinkTarget is null ? attributes.Size : 0;
+        if (status != RowStatus.Removed) f.Total += size;
+        f.AnyChanged |= status is not RowStatus.Unchanged || changedBelow;
+        bool matches = Filter is null || keptBelow || Filter.IsMatch(_path.AsSpan(0, pathLength));
+        // hiding "unmodified" hides what the layer did not change as well, leaving only its changes (as dive does)
+        bool hidden = Hidden.Contains(shown) || shown == RowStatus.Unchanged && Hidden.Contains(RowStatus.Unmodified);
+        bool visible = !hidden || keptBelow;
+        if (!matches || !visible) return;
+        row.Status = shown;
+        row.Size = size;
+        row.HasChildren = keptBelow;
+        row.Below = keptBelow ? below!.Kept : null;
+        f.Kept.Add(row);
+    }
+
+    /// <summary>The rows in order, depth first, over the expanded directories only.</summary>
+    private static List<TreeRow> Flatten(List<TreeRow> top)
+    {
+        var rows = new List<TreeRow>();
+        var stack = new Stack<(List<TreeRow> Rows, int Next)>();
+        stack.Push((top, 0));
+        while (stack.Count > 0)
         {
-            var (row, below) = built[i];
-            row.IsLast = i == built.Count - 1;
+            var (list, i) = stack.Pop();
+            if (i == list.Count) continue;
+            stack.Push((list, i + 1));
+            var row = list[i];
             rows.Add(row);
-            if (!row.Collapsed) rows.AddRange(below);
+            var below = row.Below;
+            row.Below = null; // the rows hold no subtree once laid out
+            if (!row.Collapsed && below is not null) stack.Push((below, 0));
         }
-        return (built.Count > 0, anyChanged, total);
+        return rows;
     }
 }
