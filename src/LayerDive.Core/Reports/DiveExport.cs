@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Layers;
+using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Core.Reports;
@@ -25,37 +26,52 @@ public static class DiveExport
         return first == "blobs" ? digest : first;
     }
 
-    public static void Write(Stream output, ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay, LayerFileLists files)
+}
+
+/// <summary>
+/// Writes the <c>--json</c> report while the image loads: each layer's object (and dive's file list of
+/// it) as soon as the layer is merged, in dive's order, then <see cref="Finish"/> writes the image's
+/// figures. Memory stays that of one layer's own tree, whatever the number of layers.
+/// </summary>
+public sealed class DiveExportWriter : IDisposable
+{
+    private readonly Utf8JsonWriter _w;
+    private readonly LayerFileLists _lists;
+    private int _written;
+
+    public DiveExportWriter(Stream output)
     {
-        using var w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        _lists = new LayerFileLists((layer, lists) => WriteLayer(layer, lists));
+        _w.WriteStartObject();
+        _w.WriteStartArray("layer");
+    }
+
+    /// <summary>The observer to attach to the load (<see cref="Loading.LoadOptions.Observers"/>).</summary>
+    public ILayerObserver Observer => _lists;
+
+    private void WriteLayer(LayerInfo l, LayerFileLists? lists)
+    {
+        var w = _w;
         w.WriteStartObject();
-        w.WriteStartArray("layer");
-        foreach (var l in model.Layers)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("index", l.Index);
-            w.WriteString("id", DiveLayerId(l));
-            w.WriteString("digestId", l.DiffId ?? "");
-            w.WriteNumber("sizeBytes", l.Size);
-            w.WriteString("command", l.CreatedBy.StartsWith("/bin/sh -c ", StringComparison.Ordinal) ? l.CreatedBy["/bin/sh -c ".Length..] : l.CreatedBy);
-            w.WriteStartArray("fileList");
-            if (l.Index < files.Layers.Count)
-                foreach (var f in files.Layers[l.Index])
-                {
-                    w.WriteStartObject();
-                    w.WriteString("path", f.Path);
-                    w.WriteNumber("typeFlag", f.TypeFlag);
-                    w.WriteString("linkName", f.LinkName);
-                    w.WriteNumber("size", f.Size);
-                    w.WriteNumber("fileMode", f.FileMode);
-                    w.WriteNumber("uid", f.Uid);
-                    w.WriteNumber("gid", f.Gid);
-                    w.WriteBoolean("isDir", f.IsDir);
-                    w.WriteEndObject();
-                }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
+        w.WriteNumber("index", l.Index);
+        w.WriteString("id", DiveExport.DiveLayerId(l));
+        w.WriteString("digestId", l.DiffId ?? "");
+        w.WriteNumber("sizeBytes", l.Size);
+        w.WriteString("command", l.CreatedBy.StartsWith("/bin/sh -c ", StringComparison.Ordinal) ? l.CreatedBy["/bin/sh -c ".Length..] : l.CreatedBy);
+        w.WriteStartArray("fileList");
+        lists?.WriteFileList(w);
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
+        _written = l.Index + 1;
+    }
+
+    /// <summary>Ends the layers (any the load did not merge with empty lists) and writes the image's figures.</summary>
+    public void Finish(ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay)
+    {
+        var w = _w;
+        foreach (var l in model.Layers.Skip(_written)) WriteLayer(l, null);
         w.WriteEndArray();
 
         w.WriteStartObject("image");
@@ -115,5 +131,8 @@ public static class DiveExport
         w.WriteEndObject();
 
         w.WriteEndObject();
+        w.Flush();
     }
+
+    public void Dispose() => _w.Dispose();
 }

@@ -38,7 +38,7 @@ internal sealed class CiOptions
 /// <summary>CI mode (SPEC §4-5): a drop-in for <c>dive --ci</c>, with overlay metrics and reports.</summary>
 internal static class CiCommand
 {
-    internal sealed record Analysis(ImageModel Model, DiveMetricsResult Dive, OverlayMetricsResult Overlay, LayerFileLists? Files)
+    internal sealed record Analysis(ImageModel Model, DiveMetricsResult Dive, OverlayMetricsResult Overlay)
     {
         public ImageFigures Figures => new(Dive, Overlay);
     }
@@ -66,7 +66,7 @@ internal static class CiCommand
         return CommandLine.Guard(image, context.Error, img =>
         {
             var json = p.GetValue(ci.Json);
-            var analysis = Analyse(img, shared, p, context, withFileLists: json is not null);
+            var analysis = Analyse(img, shared, p, context, json);
             var metrics = p.GetValue(ci.Metrics) == "overlay" ? MetricSet.Overlay : MetricSet.Dive;
             var outcome = new CiOutcome(analysis.Model.Name, analysis.Figures, metrics, CiRules.Evaluate(rules, analysis.Figures, metrics));
 
@@ -83,7 +83,6 @@ internal static class CiCommand
             {
                 context.Out.Write(format == "text" ? CiReports.Text(outcome, text) : CiReports.Render(outcome, format));
             }
-            if (json is not null) WriteExport(json, analysis, context);
             return outcome.Pass ? CommandLine.ExitOk : CommandLine.ExitRuleFailed;
         });
     }
@@ -177,18 +176,33 @@ internal static class CiCommand
         return (CiRules.Resolve(yaml, source, flags), source);
     }
 
-    /// <summary>Loads the image with dive's metrics taken in the same pass, then the overlay metrics.</summary>
-    public static Analysis Analyse(string image, SharedOptions shared, ParseResult p, CliContext context, bool withFileLists)
+    /// <summary>
+    /// Loads the image with dive's metrics taken in the same pass, then the overlay metrics. With a
+    /// <paramref name="jsonPath"/>, the export is written in the same pass too, each layer as it is
+    /// merged, into a file beside the target that replaces it once whole.
+    /// </summary>
+    public static Analysis Analyse(string image, SharedOptions shared, ParseResult p, CliContext context, string? jsonPath)
     {
         var dive = new DiveMetrics();
-        var files = withFileLists ? new LayerFileLists() : null;
-        var observers = files is null ? new ILayerObserver[] { dive } : [dive, files];
-        var model = CommandLine.Load(image, shared, p, context.Error, observers: observers, showProgress: true);
-        return new Analysis(model, dive.Result(), OverlayMetrics.Compute(model), files);
+        if (jsonPath is null)
+        {
+            var plain = CommandLine.Load(image, shared, p, context.Error, observers: [dive], showProgress: true);
+            return new Analysis(plain, dive.Result(), OverlayMetrics.Compute(plain));
+        }
+        // dive would write over it; a report is never worth the image (--json takes a file: "--json IMAGE" is an easy slip)
+        var imageFile = Path.GetFullPath(image, context.WorkingDirectory);
+        if (File.Exists(imageFile) && Path.GetFullPath(jsonPath, context.WorkingDirectory) == imageFile)
+            throw new ImageException($"--json {jsonPath} names the image being read; the report would replace it: name another file");
+        Analysis? analysis = null;
+        WriteFile(jsonPath, stream =>
+        {
+            using var export = new DiveExportWriter(stream);
+            var model = CommandLine.Load(image, shared, p, context.Error, observers: [dive, export.Observer], showProgress: true);
+            analysis = new Analysis(model, dive.Result(), OverlayMetrics.Compute(model));
+            export.Finish(model, analysis.Dive, analysis.Overlay);
+        }, context);
+        return analysis!;
     }
-
-    public static void WriteExport(string path, Analysis analysis, CliContext context) =>
-        WriteFile(path, stream => DiveExport.Write(stream, analysis.Model, analysis.Dive, analysis.Overlay, analysis.Files!), context);
 
     private static void WriteFile(string path, string text, CliContext context) =>
         WriteFile(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), context);

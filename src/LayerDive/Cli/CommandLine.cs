@@ -89,8 +89,7 @@ public static class CommandLine
                         stderr.WriteLine("layerdive: note: stdout is not a terminal, so no explorer: here is a summary (for scripts: ls, --ci, --json)");
                     return OverviewCommand.Run(img, shared, p, stdout, stderr);
                 }
-                var analysis = CiCommand.Analyse(img, shared, p, context, withFileLists: true);
-                CiCommand.WriteExport(json, analysis, context);
+                var analysis = CiCommand.Analyse(img, shared, p, context, json);
                 return OverviewCommand.Print(analysis.Model, stdout);
             });
         });

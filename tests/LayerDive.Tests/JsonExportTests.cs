@@ -1,0 +1,43 @@
+using LayerDive.Samples;
+
+namespace LayerDive.Tests;
+
+/// <summary>The <c>--json</c> report is written while the image loads (issue 13, item 6): whole or not at all.</summary>
+public sealed class JsonExportTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public void A_report_naming_the_image_being_read_is_refused_and_the_image_is_untouched()
+    {
+        var image = _dir.File("image.tar");
+        File.Copy(Paths.Public("dive__.data_test-oci-gzip-image.tar"), image);
+        var before = File.ReadAllBytes(image);
+        var r = Tool.Run("--ci", "--json", image, image);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"layerdive: error: {image}: --json {image} names the image being read; the report would replace it: name another file", Assert.Single(r.StderrLines));
+        Assert.Equal(before, File.ReadAllBytes(image));
+        Assert.Equal(["image.tar"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
+    }
+
+    /// <summary>Layer 0 is written to the report before layer 1 is found damaged: nothing of it is left behind.</summary>
+    [Fact]
+    public void A_load_that_fails_half_way_leaves_no_report()
+    {
+        var image = new ImageBuilder()
+            .Layer("good", l => l.Dir("etc").File("etc/a", "a\n"))
+            .Layer("bad", l => l.File("etc/b", "b\n"));
+        image.TamperBlob = (n, blob) => n == 1 ? blob[..^8] : blob; // layer 1's gzip cut before its trailer
+        var path = _dir.File("half.tar");
+        image.WriteOciArchive(path);
+        var report = _dir.File("report.json");
+        File.WriteAllText(report, "an earlier report\n");
+        var r = Tool.Run("--ci", "--json", report, path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"layerdive: error: {path}: layer 1", Assert.Single(r.StderrLines));
+        Assert.Equal("an earlier report\n", File.ReadAllText(report)); // replaced only when whole
+        Assert.Equal(["half.tar", "report.json"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName).Order());
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
