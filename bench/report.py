@@ -39,7 +39,7 @@ for (group, name), runs in rows.items():
     elif group == 'uncompressed' and name.startswith('layerdive') and gzip_ls:
         ratio = f"{statistics.median(walls) / gzip_ls:.2f} x gzip form"
         target = 'target <= 0.6 x gzip form'
-    if name.startswith('layerdive') or group == 'scaling':
+    if name.startswith('layerdive') or group in ('scaling', 'depth'):
         n = entries[(group, name)]
         budget = 64 + 400 * n / 2**20
         target = (target + '; ' if target else '') + f"RSS <= {budget:.0f} MiB ({'met' if rss <= budget else 'over'})"

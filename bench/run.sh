@@ -181,7 +181,31 @@ for n in $SCALES; do
     total=$(( n + n / 100 + (layers > 1 ? n / 10 : 0) ))  # files, directories, rewrites
     warm "$dir"/blobs/sha256/*
     measure scaling "ls $n entries, $layers layers" "$total" "$LD" ls "$dir" --quiet
+    measure scaling "--ci --json $n entries, $layers layers" "$total" "$LD" --ci --json "$OUT/report.json" "$dir" --quiet
   done
 done
+
+# depth: one path 20,000 directories deep (a 60 KB image); every command costs its size, not its depth squared
+deep=$OUT/deep-20000.tar
+if [[ ! -f $deep ]]; then
+  python3 - "$deep" <<'PY'
+import sys, tarfile, io, json, hashlib
+b = io.BytesIO(); t = tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT)
+ti = tarfile.TarInfo("/".join(["d"] * 20000) + "/f"); ti.size = 5; t.addfile(ti, io.BytesIO(b"deep\n")); t.close()
+layer = b.getvalue()
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}, "history": [{"created_by": "deep"}]}).encode()
+name = hashlib.sha256(cfg).hexdigest() + ".json"
+man = json.dumps([{"Config": name, "RepoTags": ["deep:latest"], "Layers": ["l/layer.tar"]}]).encode()
+o = tarfile.open(sys.argv[1], "w")
+for n, d in (("manifest.json", man), (name, cfg), ("l/layer.tar", layer)):
+    ti = tarfile.TarInfo(n); ti.size = len(d); o.addfile(ti, io.BytesIO(d))
+o.close()
+PY
+fi
+measure depth "ls --changes, 20,000 deep" 20003 "$LD" ls "$deep" --changes --layer 0 --quiet
+measure depth "--ci --json, 20,000 deep" 20003 "$LD" --ci --json "$OUT/report.json" "$deep" --quiet
+rm -rf "$OUT/deep-out"
+measure depth "extract, 20,000 deep" 20003 "$LD" extract "$deep" / --output "$OUT/deep-out" --quiet
+rm -rf "$OUT/deep-out"
 
 python3 bench/report.py "$RESULTS"

@@ -9,186 +9,241 @@ namespace LayerDive.Core.Analysis;
 /// Writes each layer's own tree as dive exports it (<c>fileList[]</c>: the layer's entries, missing
 /// parents as implicit nodes with no payload, a whiteout marker under its own name, an opaque marker
 /// making only its directory, the root never a node, the later entry of a path winning; children
-/// before their parent, names sorted) as soon as the layer is merged, then forgets it. It keeps one
-/// small node per path of the current layer, found through the merged tree's node (no path is kept or
-/// built but the one being written), so a report costs about what the layer's own tree costs, not
-/// every layer's file list until the end.
+/// before their parent, names sorted) as soon as the layer is merged. The layer's tree is the merged
+/// tree's nodes it touched, marked with the layer's number in arrays indexed by node number (20 bytes
+/// a node, kept for the load); only what the merged tree does not hold (whiteout markers, the paths of
+/// skipped entries) gets nodes of its own, keyed by its parent's path. So a report costs next to
+/// nothing per entry beyond the merge itself, however many layers or entries.
 /// </summary>
 internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLayer) : ILayerObserver
 {
-    /// <summary>A path of the current layer's own tree.</summary>
-    private sealed class Node(string name, int number)
+    private readonly ChunkedArray<int> _stamp = new();                  // layer index + 1 whose tree holds the node
+    private readonly ChunkedArray<EntryAttributes?> _entry = new();     // the entry that wrote it in that layer
+    private readonly ChunkedArray<string?> _hardlink = new();
+    private int _layer;
+    private TreeNode? _root;
+
+    /// <summary>A path of the layer's tree that the merged tree does not hold.</summary>
+    private sealed class Extra(string name)
     {
         public readonly string Name = name;
-        /// <summary>The merged tree's node number, or -1 for a path the merged tree does not hold.</summary>
-        public int Number = number;
-        public Node? FirstChild, NextSibling;
-        public bool Payload, Whiteout, IsDir, PathOnlyChildren;
-        public short TypeFlag;
-        public string LinkName = "";
-        public long Size;
-        public uint Mode;
-        public int Uid, Gid;
+        public EntryAttributes? Attributes;
+        public string? Hardlink;
+        public bool Payload, Whiteout;
     }
 
-    private readonly Node _root = new("", -1);
-    // the current layer's nodes by the merged tree's node number (cleared as they are written)
-    private readonly ChunkedArray<Node?> _byTree = new();
-    private readonly Dictionary<string, Node> _markers = new(StringComparer.Ordinal);
+    // by the parent's path: what hangs there beside (or instead of) merged-tree nodes
+    private readonly Dictionary<string, List<Extra>> _extras = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Extra> _extraAt = new(StringComparer.Ordinal);
     private char[] _path = new char[256];
+    private readonly List<Item> _items = [];
 
     public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
     {
+        _layer = layer.Index + 1;
         switch (entry.Kind)
         {
             case RawKind.Entry:
                 if (entry.Path.Length == 0) return; // the root is never a node
-                var n = node is { IsRoot: false } ? Of(node) : OfPath(entry.Path);
-                var a = entry.Attributes!;
-                Set(n, whiteout: false, FlagOf(a, entry.HardlinkTarget), entry.HardlinkTarget ?? a.LinkTarget ?? "", a.HeaderSize,
-                    GoFileMode(a, entry.HardlinkTarget is not null), a.Uid, a.Gid, a.IsDirectory);
+                if (node is { IsRoot: false })
+                {
+                    Stamp(node);
+                    _entry[node.Number] = entry.Attributes;
+                    _hardlink[node.Number] = entry.HardlinkTarget;
+                }
+                else Set(ExtraAt(entry.Path), entry.Attributes, entry.HardlinkTarget, whiteout: false);
                 break;
             case RawKind.Whiteout:
-                // a marker lies beside the path it hides; markers are few, and found again by their path
-                if (!_markers.TryGetValue(entry.MarkerPath!, out var marker))
-                    _markers[entry.MarkerPath!] = marker = node?.Parent is { } parent
-                        ? Add(parent.IsRoot ? _root : Of(parent), PathText.FileName(entry.MarkerPath!))
-                        : OfPath(entry.MarkerPath!);
-                var m = entry.Attributes;
-                Set(marker, whiteout: true, '0', "", 0, m is null ? 0 : GoFileMode(m), m?.Uid ?? 0, m?.Gid ?? 0, isDir: false);
+                // a marker lies beside the path it hides
+                if (node?.Parent is { IsRoot: false } parent) Stamp(parent);
+                Set(ExtraAt(entry.MarkerPath!, parentStamped: node?.Parent is not null), entry.Attributes, null, whiteout: true);
                 break;
             case RawKind.Opaque:
                 if (entry.Path.Length == 0) return;
-                _ = node is { IsRoot: false } ? Of(node) : OfPath(entry.Path); // its directory, implicit if new
+                if (node is { IsRoot: false }) Stamp(node);
+                else ExtraAt(entry.Path); // its directory, implicit
                 break;
         }
     }
 
-    private static void Set(Node n, bool whiteout, int flag, string link, long size, uint mode, int uid, int gid, bool isDir)
+    private static void Set(Extra e, EntryAttributes? attributes, string? hardlink, bool whiteout)
     {
-        n.Payload = true;
-        n.Whiteout = whiteout;
-        n.TypeFlag = (short)flag;
-        n.LinkName = link;
-        n.Size = size;
-        n.Mode = mode;
-        n.Uid = uid;
-        n.Gid = gid;
-        n.IsDir = isDir;
+        e.Payload = true;
+        e.Whiteout = whiteout;
+        e.Attributes = attributes;
+        e.Hardlink = hardlink;
     }
 
-    /// <summary>The node of a merged-tree path, made (with its missing parents, implicit) if new.</summary>
-    private Node Of(TreeNode tree)
+    /// <summary>Puts a merged-tree node and its ancestors in the layer's tree (implicit until an entry says more).</summary>
+    private void Stamp(TreeNode node)
     {
-        if (_byTree[tree.Number] is { } known) return known;
-        // the nearest ancestor already known, then down from it
-        var missing = new Stack<TreeNode>();
-        var at = tree;
-        Node parent = _root;
-        while (!at.IsRoot)
+        for (var n = node; !n.IsRoot; n = n.Parent!)
         {
-            if (_byTree[at.Number] is { } found) { parent = found; break; }
-            missing.Push(at);
-            at = at.Parent!;
+            ref int stamp = ref _stamp[n.Number];
+            if (stamp == _layer) return;
+            stamp = _layer;
+            _entry[n.Number] = null;
+            _hardlink[n.Number] = null;
+            if (n.Parent!.IsRoot) _root = n.Parent;
         }
-        while (missing.Count > 0)
+    }
+
+    /// <summary>
+    /// The extra node at <paramref name="path"/>, with its missing ancestors as implicit extras unless its
+    /// parent is a merged-tree node already in the layer's tree (where the merged tree holds an ancestor
+    /// too, the two are one node when written).
+    /// </summary>
+    private Extra ExtraAt(string path, bool parentStamped = false)
+    {
+        Extra? found = null;
+        for (string p = path; p.Length > 0; p = PathText.Parent(p))
         {
-            var t = missing.Pop();
-            parent = parent.PathOnlyChildren ? Child(parent, t.Name) : Add(parent, t.Name);
-            parent.Number = t.Number;
-            _byTree[t.Number] = parent;
+            if (_extraAt.TryGetValue(p, out var known))
+            {
+                found ??= known;
+                break; // its ancestors are in already
+            }
+            var e = new Extra(PathText.FileName(p));
+            _extraAt[p] = e;
+            string parent = PathText.Parent(p);
+            if (!_extras.TryGetValue(parent, out var list)) _extras[parent] = list = [];
+            list.Add(e);
+            found ??= e;
+            if (parentStamped) break;
         }
-        return parent;
-    }
-
-    /// <summary>The node of a path the merged tree does not hold (a marker, a skipped link), by its names.</summary>
-    private Node OfPath(string path)
-    {
-        var n = _root;
-        foreach (var segment in path.Split('/'))
-        {
-            n.PathOnlyChildren = true;
-            n = Child(n, segment);
-        }
-        return n;
-    }
-
-    /// <summary>The child named <paramref name="name"/>, made if missing (a scan: only where path-only children may be).</summary>
-    private static Node Child(Node parent, string name)
-    {
-        for (var c = parent.FirstChild; c is not null; c = c.NextSibling)
-            if (c.Name == name) return c;
-        return Add(parent, name);
-    }
-
-    private static Node Add(Node parent, string name)
-    {
-        var n = new Node(name, -1) { NextSibling = parent.FirstChild };
-        parent.FirstChild = n;
-        return n;
+        return found!;
     }
 
     public void OnLayerMerged(LayerInfo layer)
     {
+        _layer = layer.Index + 1;
         writeLayer(layer, this);
-        _root.FirstChild = null;
-        _root.PathOnlyChildren = false;
-        _markers.Clear();
+        _extras.Clear();
+        _extraAt.Clear();
     }
+
+    /// <summary>A child in the layer's tree: a merged-tree node, an extra, or both (one path).</summary>
+    private readonly record struct Item(string Name, TreeNode? Node, Extra? Extra);
 
     /// <summary>Writes the current layer's list as <c>fileList</c> items: children first, names sorted (dive's VisitDepthChildFirst).</summary>
     public void WriteFileList(Utf8JsonWriter w)
     {
         // a frame: a directory's sorted children, the next one, the directory's path length in _path,
         // and whether that child's own children were written already
-        var stack = new Stack<(Node[] Children, int Next, int PathLength, bool Below)>();
-        stack.Push((Sorted(_root), 0, 0, false));
+        var stack = new Stack<(Item[] Children, int Next, int PathLength, bool Below)>();
+        stack.Push((Children(_root, 0), 0, 0, false));
         while (stack.Count > 0)
         {
             var (children, i, length, below) = stack.Pop();
             if (i == children.Length) continue;
-            var n = children[i];
+            var item = children[i];
             int at = length == 0 ? 0 : length + 1;
-            int own = at + n.Name.Length;
+            int own = at + item.Name.Length;
             if (own > _path.Length) Array.Resize(ref _path, Math.Max(own, _path.Length * 2));
             if (length > 0) _path[length] = '/';
-            n.Name.CopyTo(_path.AsSpan(at));
-            if (n.FirstChild is not null && !below)
+            item.Name.CopyTo(_path.AsSpan(at));
+            if (!below)
             {
-                stack.Push((children, i, length, true)); // back to this node once its children are written
-                stack.Push((Sorted(n), 0, own, false));
-                continue;
+                var grand = Children(item.Node, own);
+                if (grand.Length > 0)
+                {
+                    stack.Push((children, i, length, true)); // back to this node once its children are written
+                    stack.Push((grand, 0, own, false));
+                    continue;
+                }
             }
             stack.Push((children, i + 1, length, false));
-            Write(w, n, _path.AsSpan(0, own));
-            if (n.Number >= 0) _byTree[n.Number] = null;
-            if (w.BytesPending > 1 << 16) w.Flush();
+            Write(w, item, _path.AsSpan(0, own));
+            if (item.Node is { } written)
+            {
+                // let the entry go: held past its layer, the arrays would keep every layer's attributes alive
+                _entry[written.Number] = null;
+                _hardlink[written.Number] = null;
+            }
+            Reports.CiReports.FlushSome(w);
         }
     }
 
-    private static Node[] Sorted(Node dir)
+    /// <summary>The children in the layer's tree of the directory at _path[..length] (<paramref name="dir"/> when the merged tree holds it), sorted.</summary>
+    private Item[] Children(TreeNode? dir, int length)
     {
-        int count = 0;
-        for (var c = dir.FirstChild; c is not null; c = c.NextSibling) count++;
-        var all = new Node[count];
-        int i = 0;
-        for (var c = dir.FirstChild; c is not null; c = c.NextSibling) all[i++] = c;
-        Array.Sort(all, static (a, b) => PathText.CompareUtf8(a.Name, b.Name));
-        return all;
+        List<Extra>? extras = null;
+        bool hasExtras = _extras.Count > 0 && _extras.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(_path.AsSpan(0, length), out extras);
+        if ((dir is null || dir.ChildCount == 0) && !hasExtras) return []; // a file: nothing to allocate
+        var items = _items;
+        items.Clear();
+        if (dir is not null)
+            foreach (var c in dir.AllChildren)
+                if (_stamp[c.Number] == _layer) items.Add(new Item(c.Name, c, null));
+        if (hasExtras)
+        {
+            var index = new Dictionary<string, int>(items.Count, StringComparer.Ordinal);
+            for (int i = 0; i < items.Count; i++) index[items[i].Name] = i;
+            foreach (var e in extras!)
+            {
+                if (!index.TryGetValue(e.Name, out int same))
+                {
+                    // a path the merged tree holds but the layer touched only through an extra below it
+                    var node = dir?.Child(e.Name);
+                    items.Add(new Item(e.Name, node, e));
+                }
+                else items[same] = items[same] with { Extra = e };
+            }
+        }
+        if (items.Count == 0) return [];
+        var sorted = items.ToArray();
+        Array.Sort(sorted, static (a, b) => PathText.CompareUtf8(a.Name, b.Name));
+        return sorted;
     }
 
-    private static void Write(Utf8JsonWriter w, Node n, ReadOnlySpan<char> path)
+    private void Write(Utf8JsonWriter w, Item item, ReadOnlySpan<char> path)
     {
+        EntryAttributes? a = null;
+        string? hardlink = null;
+        bool payload = false, whiteout = false;
+        if (item.Node is { } n && _stamp[n.Number] == _layer && _entry[n.Number] is { } written)
+        {
+            (a, hardlink, payload) = (written, _hardlink[n.Number], true);
+        }
+        else if (item.Extra is { Payload: true } e)
+        {
+            (a, hardlink, payload, whiteout) = (e.Attributes, e.Hardlink, true, e.Whiteout);
+        }
         w.WriteStartObject();
-        if (n.Payload) w.WriteString("path", path);
-        else w.WriteString("path", ""); // an implicit parent: no payload in dive
-        w.WriteNumber("typeFlag", n.TypeFlag);
-        w.WriteString("linkName", n.LinkName);
-        w.WriteNumber("size", n.Size);
-        w.WriteNumber("fileMode", n.Mode);
-        w.WriteNumber("uid", n.Uid);
-        w.WriteNumber("gid", n.Gid);
-        w.WriteBoolean("isDir", n.IsDir);
+        if (!payload)
+        {
+            // an implicit parent: no payload in dive
+            w.WriteString("path", "");
+            w.WriteNumber("typeFlag", 0);
+            w.WriteString("linkName", "");
+            w.WriteNumber("size", 0);
+            w.WriteNumber("fileMode", 0);
+            w.WriteNumber("uid", 0);
+            w.WriteNumber("gid", 0);
+            w.WriteBoolean("isDir", false);
+        }
+        else if (whiteout)
+        {
+            w.WriteString("path", path);
+            w.WriteNumber("typeFlag", '0');
+            w.WriteString("linkName", "");
+            w.WriteNumber("size", 0);
+            w.WriteNumber("fileMode", a is null ? 0 : GoFileMode(a));
+            w.WriteNumber("uid", a?.Uid ?? 0);
+            w.WriteNumber("gid", a?.Gid ?? 0);
+            w.WriteBoolean("isDir", false);
+        }
+        else
+        {
+            w.WriteString("path", path);
+            w.WriteNumber("typeFlag", FlagOf(a!, hardlink));
+            w.WriteString("linkName", hardlink ?? a!.LinkTarget ?? "");
+            w.WriteNumber("size", a!.HeaderSize);
+            w.WriteNumber("fileMode", GoFileMode(a, hardlink is not null));
+            w.WriteNumber("uid", a.Uid);
+            w.WriteNumber("gid", a.Gid);
+            w.WriteBoolean("isDir", a.IsDirectory);
+        }
         w.WriteEndObject();
     }
 

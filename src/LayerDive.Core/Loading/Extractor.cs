@@ -36,10 +36,12 @@ public static class Extractor
         while (stack.Count > 0)
         {
             var (n, relative) = stack.Pop();
-            if (Encoding.UTF8.GetByteCount(relative) > limit)
+            bool longName = Encoding.UTF8.GetByteCount(n.Name) > NameLimit;
+            if (longName || Encoding.UTF8.GetByteCount(relative) > limit)
             {
                 int under = CountVisible(n, layer);
-                skipped.Add($"/{PathText.Escape(Shorten(n.Path))} ({(under > 1 ? $"and the {under - 1} paths under it: " : "")}longer than the file system's {PathLimit}-byte path limit)");
+                skipped.Add($"/{PathText.Escape(Shorten(n.Path))} ({(under > 1 ? $"and the {under - 1} paths under it: " : "")}" +
+                    (longName ? $"its name is longer than the file system's {NameLimit}-byte limit)" : $"longer than the file system's {PathLimit}-byte path limit)"));
                 continue;
             }
             var state = n.StateAt(layer)!.Value;
@@ -118,6 +120,9 @@ public static class Extractor
 
     /// <summary>PATH_MAX on Linux: the longest path a system call takes, its closing NUL included.</summary>
     private const int PathLimit = 4096;
+
+    /// <summary>NAME_MAX: the longest name of one path component.</summary>
+    private const int NameLimit = 255;
 
     private static int CountVisible(TreeNode top, int layer)
     {

@@ -175,6 +175,12 @@ public static class CiReports
     }
 
     /// <summary>dive's file references: count, sizeBytes (every copy), file.</summary>
+    /// <summary>Hands what the writer holds to its stream now and then: a long list is never held whole.</summary>
+    internal static void FlushSome(Utf8JsonWriter w)
+    {
+        if (w.BytesPending > 1 << 16) w.Flush();
+    }
+
     internal static void WriteFileReferences(Utf8JsonWriter w, string property, IEnumerable<Inefficiency> inefficiencies)
     {
         w.WriteStartArray(property);
@@ -185,6 +191,7 @@ public static class CiReports
             w.WriteNumber("sizeBytes", i.CumulativeSize);
             w.WriteString("file", i.Path);
             w.WriteEndObject();
+            FlushSome(w);
         }
         w.WriteEndArray();
     }
@@ -212,6 +219,7 @@ public static class CiReports
                 _ => "parent-replaced",
             });
             w.WriteEndObject();
+            FlushSome(w);
         }
         w.WriteEndArray();
         w.WriteEndObject();

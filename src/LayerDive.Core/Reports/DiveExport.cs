@@ -126,6 +126,7 @@ public sealed class DiveExportWriter : IDisposable
             w.WriteString("path", p.Path is null ? null : "/" + p.Path);
             w.WriteString("message", p.Message);
             w.WriteEndObject();
+            CiReports.FlushSome(w);
         }
         w.WriteEndArray();
         w.WriteEndObject();

@@ -140,25 +140,38 @@ public static class CommandLine
         }
         catch (ImageException ex)
         {
-            stderr.WriteLine($"layerdive: error: {image}: {ex.Describe()}");
-            return ExitBadInput;
+            return Fail(ex.Describe());
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"layerdive: error: {image}: {ex.Message}");
-            return ExitBadInput;
+            return Fail(ex.Message);
         }
         catch (InvalidDataException ex)
         {
             // the data's fault by its type (a decoder's), where no reader placed it in a layer
-            stderr.WriteLine($"layerdive: error: {image}: damaged data: {ex.Message}");
-            return ExitBadInput;
+            return Fail($"damaged data: {ex.Message}");
         }
         catch (Exception ex) when (Environment.GetEnvironmentVariable("LAYERDIVE_DEBUG") is null or "" or "0")
         {
-            stderr.WriteLine($"layerdive: error: {image}: internal error ({ex.GetType().Name}): {ex.Message} (set LAYERDIVE_DEBUG=1 for details)");
+            return Fail($"internal error ({ex.GetType().Name}): {ex.Message} (set LAYERDIVE_DEBUG=1 for details)");
+        }
+
+        // one line, whatever bytes an image put in a name the message quotes
+        int Fail(string message)
+        {
+            stderr.WriteLine($"layerdive: error: {OneLine(image)}: {OneLine(message)}");
             return ExitBadInput;
         }
+    }
+
+    /// <summary>The text with its control characters escaped (\n, \t, \xNN): a message stays one line.</summary>
+    internal static string OneLine(string text)
+    {
+        if (!text.Any(char.IsControl)) return text;
+        var sb = new System.Text.StringBuilder(text.Length + 8);
+        foreach (char c in text)
+            sb.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\x{(int)c:x2}", _ => c.ToString() });
+        return sb.ToString();
     }
 
     /// <summary>Loads the image and prints the notes a user should see (which source, other images, warnings).</summary>
