@@ -33,9 +33,9 @@ public sealed class ImageException : Exception
     {
         var parts = new List<string>(3);
         if (LayerIndex is int i)
-            parts.Add(LayerDigest is null ? $"layer {i}" : $"layer {i} ({ShortDigest(LayerDigest)})");
+            parts.Add(LayerDigest is null ? Text.Format("Error.AtLayer", i) : Text.Format("Error.AtLayerDigest", i, ShortDigest(LayerDigest)));
         if (EntryName is not null)
-            parts.Add($"entry '{PathText.Escape(EntryName)}'");
+            parts.Add(Text.Format("Error.AtEntry", PathText.Escape(EntryName)));
         parts.Add(Message);
         return string.Join(": ", parts);
     }

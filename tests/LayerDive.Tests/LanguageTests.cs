@@ -45,6 +45,38 @@ public sealed class LanguageTests
         }
     }
 
+    /// <summary>Errors come from the resource files too (issue 13): a damaged image told in Russian.</summary>
+    [Fact]
+    public void Errors_speak_russian_when_asked()
+    {
+        using var dir = new TempDir();
+        var image = new LayerDive.Samples.ImageBuilder().Layer("base", l => l.File("a", "a\n")).Layer("cut", l => l.File("b", "b\n"));
+        image.TamperBlob = (n, blob) => n == 1 ? blob[..^8] : blob;
+        var path = dir.File("cut.tar");
+        image.WriteOciArchive(path);
+        var ru = Tool.Run("ls", path, "--lang", "ru");
+        Assert.Equal(2, ru.ExitCode);
+        Assert.Matches(@"^layerdive: error: .*: слой 1 \(sha256:[0-9a-f]{12}\): оборван: gzip: поток обрывается внутри первого члена \(нет хвоста с CRC и размером\)$", Assert.Single(ru.StderrLines));
+        var en = Tool.Run("ls", path, "--lang", "en");
+        Assert.Matches(@"^layerdive: error: .*: layer 1 \(sha256:[0-9a-f]{12}\): truncated: gzip: the stream ends inside its first member \(no CRC and size trailer\)$", Assert.Single(en.StderrLines));
+        Assert.Equal("layerdive: error: /no/such/image.tar: нет такого файла или каталога", Assert.Single(Tool.Run("ls", "/no/such/image.tar", "--lang", "ru").StderrLines));
+    }
+
+    /// <summary>A key the code asks for and the resources lack would print the key itself: none may be missing.</summary>
+    [Fact]
+    public void Every_text_the_code_asks_for_is_in_the_resources()
+    {
+        var en = XDocument.Load(Path.Combine(Paths.RepoRoot, "src", "LayerDive.Core", "Resources", "Strings.resx")).Root!.Elements("data")
+            .Select(d => (string)d.Attribute("name")!).ToHashSet();
+        var asked = Directory.GetFiles(Path.Combine(Paths.RepoRoot, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/"))
+            .SelectMany(f => Regex.Matches(File.ReadAllText(f), @"Text\.(?:Get|Format)\(""([^""]+)""").Select(m => (File: Path.GetFileName(f), Key: m.Groups[1].Value)))
+            .ToList();
+        Assert.True(asked.Count > 100, $"only {asked.Count} texts found: the pattern no longer matches the code");
+        // a key built from a prefix ("Key." + id) is checked where its ids are (below)
+        Assert.Empty(asked.Where(a => !a.Key.EndsWith('.') && !en.Contains(a.Key)).Select(a => $"{a.File}: {a.Key}"));
+    }
+
     [Fact]
     public void Every_text_has_its_russian_with_the_same_placeholders()
     {

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Buffers;
 using System.Formats.Tar;
 using System.IO.Hashing;
@@ -5,6 +6,9 @@ using System.Security.Cryptography;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Core.Layers;
+
+/// <summary>An entry whose data ends before the size its header declares.</summary>
+internal sealed class ShortEntryException(string message) : EndOfStreamException(message);
 
 /// <summary>What to compute while a layer streams by.</summary>
 internal sealed record LayerReadOptions
@@ -147,14 +151,14 @@ internal static class LayerReader
         int layer = options.LayerIndex;
         string name = entry.Name;
         if (entry.EntryType == TarEntryType.SparseFile)
-            throw new ImageException("old GNU sparse entries are not supported", entryName: name);
+            throw new ImageException(Text.Get("Error.OldGNUSparseEntriesAreNot"), entryName: name);
         if (entry is PaxTarEntry pax && pax.ExtendedAttributes.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)))
-            throw new ImageException("GNU sparse entries (PAX form) are not supported", entryName: name);
+            throw new ImageException(Text.Get("Error.GNUSparseEntriesPAXFormAre"), entryName: name);
 
         string? path = PathText.Normalize(name, out bool absolute);
         if (path is null)
-            throw new ImageException(name.Contains('\0') ? "entry name holds a NUL byte"
-                : name.Length == 0 ? "entry name is empty" : "entry name climbs out of the root with '..'", entryName: name);
+            throw new ImageException(Text.Get(name.Contains('\0') ? "Error.EntryNameHoldsNul"
+                : name.Length == 0 ? "Error.EntryNameIsEmpty" : "Error.EntryNameClimbsOut"), entryName: name);
         if (absolute && path.Length > 0)
             result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, $"absolute entry name '{PathText.Escape(name)}' read as '{PathText.Escape(path)}'"));
 
@@ -169,7 +173,7 @@ internal static class LayerReader
         {
             string hidden = fileName[WhiteoutPrefix.Length..];
             if (hidden.Length == 0 || hidden == "." || hidden == "..")
-                throw new ImageException("whiteout marker names no path", entryName: name);
+                throw new ImageException(Text.Get("Error.WhiteoutMarkerNamesNoPath"), entryName: name);
             // the marker's own header (mode, owner) for dive's file lists; the merge reads only its path
             var marker = new EntryAttributes { Type = FileType.File, Mode = (int)entry.Mode & 0xFFF, Uid = entry.Uid, Gid = entry.Gid };
             output.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), marker, MarkerPath: path));
@@ -201,7 +205,7 @@ internal static class LayerReader
             case TarEntryType.HardLink:
                 string? target = PathText.Normalize(entry.LinkName, out _);
                 if (target is null || target.Length == 0)
-                    throw new ImageException($"hardlink target '{PathText.Escape(entry.LinkName)}' is empty or climbs out of the root", entryName: name);
+                    throw new ImageException(Text.Format("Error.HardlinkTargetIsEmptyOrClimbs", PathText.Escape(entry.LinkName)), entryName: name);
                 output.Add(new RawEntry(RawKind.Entry, path,
                     new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
                     HardlinkTarget: target));
@@ -262,7 +266,7 @@ internal static class LayerReader
             }
         }
         if (total != entry.Length)
-            throw new EndOfStreamException($"the entry declares {entry.Length} bytes but the layer holds only {total}");
+            throw new ShortEntryException(Text.Format("Error.TheEntryDeclaresBytesButThe", entry.Length, total));
         return (xx.GetCurrentHashAsUInt128(), sha?.GetHashAndReset(), total);
     }
 
@@ -308,14 +312,14 @@ internal static class LayerReader
         string what = Decompression.Name(compression);
         string message = ex switch
         {
-            CompressedStreamEndException => $"truncated: {ex.Message}",
-            EndOfStreamException => "truncated: the layer ends in the middle of " + (entry is null ? "its data" : "an entry") + (ex.Message.StartsWith("the entry", StringComparison.Ordinal) ? $" ({ex.Message})" : ""),
-            NotSupportedException when ex.Message.Contains("Sparse", StringComparison.Ordinal) => "old GNU sparse entries are not supported",
-            NotSupportedException => $"unsupported tar content: {ex.Message}",
-            InvalidDataException when compression != Compression.None && entry is null => $"corrupt {what} data: {ex.Message}",
-            InvalidDataException => $"corrupt tar or {what} data: {ex.Message}",
-            OverflowException => "a tar header holds a number too large to be real",
-            _ => $"cannot read the layer ({what}): {ex.Message}",
+            CompressedStreamEndException => Text.Format("Error.Truncated", ex.Message),
+            ShortEntryException => Text.Format("Error.TruncatedInEntryDeclared", ex.Message),
+            EndOfStreamException => Text.Get(entry is null ? "Error.TruncatedInData" : "Error.TruncatedInEntry"),
+            NotSupportedException => Text.Format("Error.UnsupportedTarContent", ex.Message),
+            InvalidDataException when compression != Compression.None && entry is null => Text.Format("Error.CorruptData", what, ex.Message),
+            InvalidDataException => Text.Format("Error.CorruptTarOrData", what, ex.Message),
+            OverflowException => Text.Get("Error.NumberTooLarge"),
+            _ => Text.Format("Error.CannotReadLayer", what, ex.Message),
         };
         return new ImageException(message, entryName: entry, inner: ex);
     }

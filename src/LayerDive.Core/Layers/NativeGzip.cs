@@ -117,8 +117,8 @@ internal static unsafe class NativeGzip
                 }
                 if (_inputPos == _inputLength && !Fill(1))
                     throw new CompressedStreamEndException(Members == 0
-                        ? "gzip: the stream ends inside its first member (no CRC and size trailer)"
-                        : $"gzip: the stream ends inside member {Members + 1} (no CRC and size trailer)");
+                        ? Text.Get("Error.GzipEndsInFirstMember")
+                        : Text.Format("Error.GzipEndsInMember", Members + 1));
                 int produced;
                 int rc;
                 fixed (byte* dst = buffer)

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Buffers;
 using System.Runtime.InteropServices;
 
@@ -102,7 +103,7 @@ internal static unsafe class NativeZstd
                 }
                 if (_innerDone && _inputPos == _inputLength)
                 {
-                    if (_lastHint != 0) throw new CompressedStreamEndException("zstd: the stream ends in the middle of a frame");
+                    if (_lastHint != 0) throw new CompressedStreamEndException(Text.Get("Error.ZstdTheStreamEndsInThe"));
                     return 0;
                 }
                 fixed (byte* dst = buffer)

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
@@ -165,7 +166,7 @@ internal sealed class FileWindowStream(SafeFileHandle handle, long offset, long 
         if (left <= 0) return 0;
         if (buffer.Length > left) buffer = buffer[..(int)left];
         int n = RandomAccess.Read(handle, buffer, offset + _position);
-        if (n == 0) throw new EndOfStreamException("the archive ends before the member's declared size");
+        if (n == 0) throw new EndOfStreamException(Text.Get("Error.TheArchiveEndsBeforeTheMember"));
         _position += n;
         return n;
     }

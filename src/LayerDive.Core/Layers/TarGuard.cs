@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -118,7 +119,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
                 return;
             }
             if (ChecksumHolds(h))
-                throw Damaged(at, $"an empty block at offset {_endAt} ends the layer early: tar entries follow it ('{Name(h)}')");
+                throw Damaged(at, Text.Format("Error.AnEmptyBlockAtOffsetEnds", _endAt, Name(h)));
             _trailingFrom = at;
             return;
         }
@@ -128,9 +129,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
             return;
         }
         if (!ChecksumHolds(h))
-            throw Damaged(at, Numeric(h, 148, 8, out long stored) && stored == 0
-                ? "its checksum is zero (a reader would end the layer here)"
-                : "its checksum does not match its contents");
+            throw Damaged(at, Text.Get(Numeric(h, 148, 8, out long stored) && stored == 0 ? "Error.ChecksumZero" : "Error.ChecksumMismatch"));
 
         var magic = h.Slice(257, 8);
         bool ustar = magic[..6].SequenceEqual("ustar\0"u8);
@@ -140,7 +139,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
             // read as V7, as GNU tar and Go read it: harmless unless the name has a prefix a V7 header cannot hold
             var prefix = h.Slice(345, 155);
             if (prefix.ContainsAnyExcept((byte)0))
-                throw Damaged(at, $"its magic '{Printable(magic)}' is neither ustar nor GNU, and a V7 header has no name prefix: the name would lose '{Printable(prefix.TrimEnd((byte)0))}'");
+                throw Damaged(at, Text.Format("Error.ItsMagicIsNeitherUstarNor", Printable(magic), Printable(prefix.TrimEnd((byte)0))));
             _warnings.Add((Name(h), $"its tar header's magic '{Printable(magic)}' is neither ustar nor GNU; read as an old V7 header"));
         }
 
@@ -159,7 +158,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
         switch (type)
         {
             case 'x' or 'g':
-                if (size > MaxSpecialSize) throw Damaged(at, $"its PAX records claim {size} bytes (at most {MaxSpecialSize} are read)");
+                if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsPAXRecordsClaimBytesAt", size, MaxSpecialSize));
                 _special = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)size));
                 _specialSize = (int)size;
                 _specialFill = 0;
@@ -167,10 +166,10 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
                 if (size == 0) PaxRecords();
                 break;
             case 'L' or 'K':
-                if (size > MaxSpecialSize) throw Damaged(at, $"its GNU long name claims {size} bytes (at most {MaxSpecialSize} are read)");
+                if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsGNULongNameClaimsBytes", size, MaxSpecialSize));
                 break;
             case 'S':
-                throw new ImageException("old GNU sparse entries are not supported");
+                throw new ImageException(Text.Get("Error.OldGNUSparseEntriesAreNot"));
             default:
                 // an entry: PAX size= overrides the header's
                 if (_paxSize is { } s) size = s;
@@ -194,24 +193,24 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
                 int space = data.IndexOf((byte)' ');
                 if (space <= 0 || !int.TryParse(data[..space], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
                     || length <= space + 1 || length > data.Length || data[length - 1] != (byte)'\n')
-                    throw Damaged(at, $"its PAX record '{Printable(data[..Math.Min(data.Length, 40)])}' is malformed");
+                    throw Damaged(at, Text.Format("Error.ItsPAXRecordIsMalformed", Printable(data[..Math.Min(data.Length, 40)])));
                 var record = data[(space + 1)..(length - 1)];
                 int eq = record.IndexOf((byte)'=');
-                if (eq <= 0) throw Damaged(at, $"its PAX record '{Printable(record)}' has no key=value");
+                if (eq <= 0) throw Damaged(at, Text.Format("Error.ItsPAXRecordHasNoKey", Printable(record)));
                 string key = Encoding.UTF8.GetString(record[..eq]);
                 var value = record[(eq + 1)..];
                 if (key.StartsWith("GNU.sparse.", StringComparison.Ordinal))
-                    throw new ImageException("GNU sparse entries (PAX form) are not supported");
+                    throw new ImageException(Text.Get("Error.GNUSparseEntriesPAXFormAre"));
                 switch (key)
                 {
                     case "size" or "uid" or "gid":
                         if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
-                            throw Damaged(at, $"its PAX record {key}='{Printable(value)}' is not a non-negative whole number");
+                            throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA", key, Printable(value)));
                         if (key == "size" && !_specialGlobal) _paxSize = number;
                         break;
                     case "mtime" or "atime" or "ctime":
                         if (!IsPaxTime(value))
-                            throw Damaged(at, $"its PAX record {key}='{Printable(value)}' is not a time");
+                            throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA2", key, Printable(value)));
                         break;
                     case "path" when !_specialGlobal:
                         _paxPath = Encoding.UTF8.GetString(value);
@@ -253,7 +252,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
     private long Field(ReadOnlySpan<byte> h, long at, string name, int offset, int length, bool allowNegative)
     {
         if (!Numeric(h, offset, length, out long value) || (value < 0 && !allowNegative))
-            throw Damaged(at, $"its {name} field '{Printable(h.Slice(offset, length))}' is not a number");
+            throw Damaged(at, Text.Format("Error.ItsFieldIsNotANumber", name, Printable(h.Slice(offset, length))));
         return value;
     }
 
@@ -304,7 +303,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
 
     /// <summary>A header GNU tar and Go's archive/tar would reject: the layer's entries cannot be trusted past it.</summary>
     private ImageException Damaged(long at, string what) =>
-        new($"damaged tar header at offset {at}" + (_previous.Length > 0 ? $" (after '{_previous}')" : " (the first)") + $": {what}");
+        new(_previous.Length > 0 ? Text.Format("Error.DamagedTarHeaderAfter", at, _previous, what) : Text.Format("Error.DamagedFirstTarHeader", at, what));
 
     protected override void Dispose(bool disposing)
     {

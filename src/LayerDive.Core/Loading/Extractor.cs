@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Text;
 using System.Formats.Tar;
 using LayerDive.Core.Layers;
@@ -19,8 +20,8 @@ public static class Extractor
     public static ExtractResult Extract(ImageLoad load, string path, int layer, string destination, CancellationToken ct = default)
     {
         var model = load.Model;
-        var top = model.Find(path) ?? throw new ImageException($"no layer ever wrote {path}");
-        if (!top.IsVisibleAt(layer)) throw new ImageException($"/{top.Path} does not exist after layer {layer}");
+        var top = model.Find(path) ?? throw new ImageException(Text.Format("Error.NoLayerEverWrote", path));
+        if (!top.IsVisibleAt(layer)) throw new ImageException(Text.Format("Error.DoesNotExistAfterLayer", top.Path, layer));
         var root = Path.GetFullPath(destination);
         Directory.CreateDirectory(root);
 
@@ -148,17 +149,17 @@ public static class Extractor
     {
         var full = Path.Combine(root, relative);
         if ((File.Exists(full) || Directory.Exists(full)) && (File.GetAttributes(full) & System.IO.FileAttributes.ReparsePoint) != 0)
-            throw new ImageException($"'{relative}' would be written through the link {full}; refused");
+            throw new ImageException(Text.Format("Error.WouldBeWrittenThroughTheLink", relative, full));
         return full;
     }
 
     /// <summary>The full path of <paramref name="relative"/> under <paramref name="root"/>, refusing anything that would leave it.</summary>
     public static string Safe(string root, string relative)
     {
-        var norm = PathText.Normalize(relative, out _) ?? throw new ImageException($"'{relative}' would be written outside {root}");
+        var norm = PathText.Normalize(relative, out _) ?? throw new ImageException(Text.Format("Error.WouldBeWrittenOutside", relative, root));
         var full = Path.GetFullPath(Path.Combine(root, norm));
         if (full != root && !full.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
-            throw new ImageException($"'{relative}' would be written outside {root}");
+            throw new ImageException(Text.Format("Error.WouldBeWrittenOutside", relative, root));
         // no existing component on the way may be a link (which could lead out of the folder)
         var check = root;
         foreach (var seg in norm.Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -167,7 +168,7 @@ public static class Extractor
             var info = new FileInfo(check);
             if (info.Exists || Directory.Exists(check))
                 if ((File.GetAttributes(check) & System.IO.FileAttributes.ReparsePoint) != 0)
-                    throw new ImageException($"'{relative}' would be written through the link {check}; refused");
+                    throw new ImageException(Text.Format("Error.WouldBeWrittenThroughTheLink", relative, check));
         }
         return full;
     }

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Merge;
@@ -70,7 +71,7 @@ public sealed class ImageLoad : IDisposable
             return;
         }
         blobs.ReadInOrder(wanted, (found, arrival) => onLayer(found, arrival.Stream
-            ?? throw new ImageException("the layer's bytes passed before it was known which layer it is", found[0])), ct);
+            ?? throw new ImageException(Text.Get("Error.TheLayerSBytesPassedBefore"), found[0])), ct);
     }
 
     public void Dispose() => _source.Dispose();
@@ -509,9 +510,9 @@ public static class ImageLoader
         if (!verify) return;
         string id = r.Digest ?? r.DiffId ?? layer.BlobPath;
         if (r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException($"blob digest mismatch: expected {r.Digest}, got {contents.BlobDigest}", r.Index, id);
+            throw new ImageException(Text.Format("Error.BlobDigestMismatchExpectedGot", r.Digest, contents.BlobDigest), r.Index, id);
         if (r.DiffId is not null && !string.Equals(r.DiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException($"diff id mismatch: the config expects {r.DiffId}, the layer's tar is {contents.DiffId}", r.Index, id);
+            throw new ImageException(Text.Format("Error.DiffIdMismatchTheConfigExpects", r.DiffId, contents.DiffId), r.Index, id);
         layer.Verified = r.DiffId is not null || r.Digest is not null;
     }
 }

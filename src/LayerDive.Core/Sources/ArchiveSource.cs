@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Security.Cryptography;
 using System.Text.Json;
 using LayerDive.Core.Layers;
@@ -36,7 +37,7 @@ internal sealed class ArchiveSource : IImageSource
     public static ArchiveSource Open(string path, string? kindHint, SourceOptions options)
     {
         if (kindHint is not null && !Kinds.Contains(kindHint))
-            throw new ImageException($"unknown archive kind '{kindHint}' (expected one of: {string.Join(", ", Kinds)})");
+            throw new ImageException(Text.Format("Error.UnknownArchiveKindExpectedOneOf", kindHint, string.Join(", ", Kinds)));
         var store = OpenStore(path);
         try
         {
@@ -60,13 +61,13 @@ internal sealed class ArchiveSource : IImageSource
     private static BlobStore OpenStore(string path)
     {
         if (Directory.Exists(path)) return new DirectoryBlobStore(path);
-        if (!File.Exists(path)) throw new ImageException("no such file or directory");
+        if (!File.Exists(path)) throw new ImageException(Text.Get("Error.NoSuchFileOrDirectory"));
         Compression outer;
         using (var f = File.OpenRead(path))
         {
             var head = new byte[Decompression.MagicLength];
             int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-            if (n == 0) throw new ImageException("the file is empty");
+            if (n == 0) throw new ImageException(Text.Get("Error.TheFileIsEmpty"));
             outer = Decompression.Sniff(head.AsSpan(0, n));
         }
         try
@@ -75,8 +76,8 @@ internal sealed class ArchiveSource : IImageSource
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or OverflowException or ArgumentException or NotSupportedException or IOException)
         {
-            string what = outer == Compression.None ? "a tar archive" : $"a {Decompression.Name(outer)}-compressed tar archive";
-            throw new ImageException($"not {what} of an image: {ex.Message}", inner: ex);
+            throw new ImageException(outer == Compression.None ? Text.Format("Error.NotATarArchive", ex.Message)
+                : Text.Format("Error.NotACompressedTarArchive", Decompression.Name(outer), ex.Message), inner: ex);
         }
     }
 
@@ -85,7 +86,7 @@ internal sealed class ArchiveSource : IImageSource
     {
         if (store.Exists("manifest.json") || store.Exists("repositories")) return DockerArchive;
         if (store.Exists("index.json")) return directory ? OciLayout : OciArchive;
-        throw new ImageException("not a container image: found no manifest.json, index.json or repositories");
+        throw new ImageException(Text.Get("Error.NotAContainerImageFoundNo"));
     }
 
     public void Dispose() => Store.Dispose();
@@ -97,17 +98,17 @@ internal sealed class ArchiveSource : IImageSource
         if (!store.Exists("manifest.json"))
         {
             if (store.Exists("repositories")) return V1Candidates(store);
-            throw new ImageException("not a docker archive: no manifest.json or repositories");
+            throw new ImageException(Text.Get("Error.NotADockerArchiveNoManifest"));
         }
         using var doc = Json.Parse(store.ReadDocument("manifest.json"), "manifest.json");
         if (doc.RootElement.ValueKind != JsonValueKind.Array)
-            throw new ImageException($"manifest.json is {Describe(doc.RootElement)}, not a list of images");
+            throw new ImageException(Text.Format("Error.ManifestJsonIsNotAList", Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
         foreach (var item in doc.RootElement.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.Object)
-                throw new ImageException($"manifest.json holds {Describe(item)} where an image entry should be");
-            var configPath = item.String("Config") ?? throw new ImageException("an entry of manifest.json names no Config");
+                throw new ImageException(Text.Format("Error.ManifestJsonHoldsWhereAnImage", Describe(item)));
+            var configPath = item.String("Config") ?? throw new ImageException(Text.Get("Error.AnEntryOfManifestJsonNames"));
             var tags = item.Strings("RepoTags");
             var layers = item.Strings("Layers");
             // only blobs/<alg>/<hex> is a content address; "<hex>.json" names are not checked by docker either
@@ -127,7 +128,7 @@ internal sealed class ArchiveSource : IImageSource
                 },
             });
         }
-        if (list.Count == 0) throw new ImageException("manifest.json lists no images");
+        if (list.Count == 0) throw new ImageException(Text.Get("Error.ManifestJsonListsNoImages"));
         return list;
     }
 
@@ -146,7 +147,7 @@ internal sealed class ArchiveSource : IImageSource
     {
         using var doc = Json.Parse(store.ReadDocument("repositories"), "repositories");
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            throw new ImageException($"repositories is {Describe(doc.RootElement)}, not an object");
+            throw new ImageException(Text.Format("Error.RepositoriesIsNotAnObject", Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
         foreach (var repo in doc.RootElement.EnumerateObject())
         {
@@ -159,7 +160,7 @@ internal sealed class ArchiveSource : IImageSource
                 list.Add(new ImageCandidate { Name = name, Tags = [name], Resolve = () => ResolveV1(store, name, id) });
             }
         }
-        if (list.Count == 0) throw new ImageException("repositories names no images");
+        if (list.Count == 0) throw new ImageException(Text.Get("Error.RepositoriesNamesNoImages"));
         return list;
     }
 
@@ -169,8 +170,8 @@ internal sealed class ArchiveSource : IImageSource
         var seen = new HashSet<string>();
         for (string? id = topId; id is not null; )
         {
-            if (!seen.Add(id)) throw new ImageException($"the parent chain of {name} loops at layer {id}");
-            if (!store.Exists($"{id}/json")) throw new ImageException($"layer {id} has no json (named as a parent)");
+            if (!seen.Add(id)) throw new ImageException(Text.Format("Error.TheParentChainOfLoopsAt", name, id));
+            if (!store.Exists($"{id}/json")) throw new ImageException(Text.Format("Error.LayerHasNoJsonNamedAs", id));
             var bytes = store.ReadDocument($"{id}/json");
             using var d = Json.Parse(bytes, $"{id}/json");
             chain.Add((id, bytes));
@@ -222,10 +223,10 @@ internal sealed class ArchiveSource : IImageSource
 
     private static List<ImageCandidate> OciCandidates(BlobStore store, bool verify)
     {
-        if (!store.Exists("index.json")) throw new ImageException("not an OCI layout: no index.json");
+        if (!store.Exists("index.json")) throw new ImageException(Text.Get("Error.NotAnOCILayoutNoIndex"));
         using var doc = Json.Parse(store.ReadDocument("index.json"), "index.json");
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            throw new ImageException($"index.json is {Describe(doc.RootElement)}, not an image index");
+            throw new ImageException(Text.Format("Error.IndexJsonIsNotAnImage", Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
         WalkIndex(store, doc.RootElement, null, verify, list, depth: 0);
         return list;
@@ -233,10 +234,10 @@ internal sealed class ArchiveSource : IImageSource
 
     private static void WalkIndex(BlobStore store, JsonElement index, string? inheritedName, bool verify, List<ImageCandidate> list, int depth)
     {
-        if (depth > 8) throw new ImageException("image indexes nest more than 8 deep");
+        if (depth > 8) throw new ImageException(Text.Get("Error.ImageIndexesNestMoreThanDeep"));
         foreach (var m in index.Array("manifests"))
         {
-            var digest = m.String("digest") ?? throw new ImageException("an index entry has no digest");
+            var digest = m.String("digest") ?? throw new ImageException(Text.Get("Error.AnIndexEntryHasNoDigest"));
             var annotations = m.StringMap("annotations");
             string? refName = annotations.GetValueOrDefault("io.containerd.image.name") is { } full && full.Length > 0 ? full
                 : annotations.GetValueOrDefault("org.opencontainers.image.ref.name") ?? inheritedName;
@@ -245,7 +246,7 @@ internal sealed class ArchiveSource : IImageSource
             if (!store.Exists(path))
             {
                 // index entries may point at blobs a layout does not carry (other platforms, referrers)
-                list.Add(new ImageCandidate { Name = refName ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = "missing blob", Resolve = () => throw new ImageException($"manifest {digest} is not in the layout") });
+                list.Add(new ImageCandidate { Name = refName ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = "missing blob", Resolve = () => throw new ImageException(Text.Format("Error.ManifestIsNotInTheLayout", digest)) });
                 continue;
             }
             var bytes = store.ReadDocument(path);
@@ -282,13 +283,13 @@ internal sealed class ArchiveSource : IImageSource
 
     private static ResolvedImage ResolveOci(BlobStore store, JsonElement manifest, string name, string manifestDigest, bool verify)
     {
-        var configDigest = manifest.Get("config")?.String("digest") ?? throw new ImageException($"manifest {ImageException.ShortDigest(manifestDigest)} names no config");
+        var configDigest = manifest.Get("config")?.String("digest") ?? throw new ImageException(Text.Format("Error.ManifestNamesNoConfig", ImageException.ShortDigest(manifestDigest)));
         var config = ReadConfig(store, BlobPath(configDigest), configDigest, verify);
         var refs = new List<LayerRef>();
         int i = 0;
         foreach (var l in manifest.Array("layers"))
         {
-            var digest = l.String("digest") ?? throw new ImageException($"layer {i} of the manifest has no digest");
+            var digest = l.String("digest") ?? throw new ImageException(Text.Format("Error.LayerOfTheManifestHasNo", i));
             var annotations = l.StringMap("annotations");
             bool estargz = annotations.ContainsKey("containerd.io/snapshot/stargz/toc.digest");
             refs.Add(new LayerRef(i, BlobPath(digest), l.String("mediaType"), digest, l.Long("size"), i < config.DiffIds.Count ? config.DiffIds[i] : null, estargz));
@@ -302,7 +303,7 @@ internal sealed class ArchiveSource : IImageSource
     {
         int colon = digest.IndexOf(':');
         if (colon <= 0 || colon == digest.Length - 1 || digest.AsSpan(colon + 1).ContainsAny("/\\.") )
-            throw new ImageException($"'{digest}' is not a digest");
+            throw new ImageException(Text.Format("Error.IsNotADigest", digest));
         return $"blobs/{digest[..colon]}/{digest[(colon + 1)..]}";
     }
 
@@ -320,12 +321,12 @@ internal sealed class ArchiveSource : IImageSource
         string? actual = digest.StartsWith("sha256:", StringComparison.Ordinal) ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes))
             : digest.StartsWith("sha512:", StringComparison.Ordinal) ? "sha512:" + Convert.ToHexStringLower(SHA512.HashData(bytes)) : null;
         if (actual is not null && !string.Equals(actual, digest, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException($"{what} digest mismatch: expected {digest}, got {actual}");
+            throw new ImageException(Text.Format("Error.DigestMismatchExpectedGot", what, digest, actual));
     }
 
     private static ImageConfig ReadConfig(BlobStore store, string path, string? digest, bool verify)
     {
-        if (!store.Exists(path)) throw new ImageException($"the config '{path}' is missing");
+        if (!store.Exists(path)) throw new ImageException(Text.Format("Error.TheConfigIsMissing", path));
         var bytes = store.ReadDocument(path);
         if (verify && digest is not null) VerifyDocument(bytes, digest, "config");
         return ParseConfig(bytes, digest, "config");
@@ -334,7 +335,7 @@ internal sealed class ArchiveSource : IImageSource
     private static void CheckLayerCount(int layers, ImageConfig config)
     {
         if (config.DiffIds.Count > 0 && config.DiffIds.Count != layers)
-            throw new ImageException($"the manifest lists {layers} layers but the config's rootfs.diff_ids lists {config.DiffIds.Count}");
+            throw new ImageException(Text.Format("Error.TheManifestListsLayersButThe", layers, config.DiffIds.Count));
     }
 
     /// <summary>Parses an image config (OCI, Docker, or a v1 layer json).</summary>
@@ -343,7 +344,7 @@ internal sealed class ArchiveSource : IImageSource
         using var doc = Json.Parse(bytes, what);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
-            throw new ImageException($"{what} is {Describe(root)}, not an image config");
+            throw new ImageException(Text.Format("Error.IsNotAnImageConfig", what, Describe(root)));
         var rootfs = root.Get("rootfs");
         var diffIds = rootfs?.Strings("diff_ids") ?? [];
         var history = new List<HistoryEntry>();
@@ -386,12 +387,12 @@ public static class CandidateSelection
     {
         var images = source.Candidates.Where(c => !c.IsArtifact).ToList();
         if (images.Count == 0)
-            throw new ImageException(source.Candidates.Count == 0 ? "the image index lists no images" : "the source holds only artifacts, no image");
+            throw new ImageException(Text.Get(source.Candidates.Count == 0 ? "Error.IndexListsNoImages" : "Error.OnlyArtifacts"));
         if (options.Image is { } query)
         {
             var matched = images.Where(c => Matches(c, query)).ToList();
             if (matched.Count == 0)
-                throw new ImageException($"no image matches '{query}'; the source holds: {string.Join(", ", images.Select(c => c.Name).Distinct())}");
+                throw new ImageException(Text.Format("Error.NoImageMatchesTheSourceHolds", query, string.Join(", ", images.Select(c => c.Name).Distinct())));
             images = matched;
         }
         var withPlatform = images.Where(c => c.Platform is not null).ToList();
@@ -401,7 +402,7 @@ public static class CandidateSelection
             var wanted = PlatformInfo.Parse(wantedText);
             chosen = withPlatform.FirstOrDefault(c => c.Platform!.Matches(wanted))
                 ?? (withPlatform.Count == 0 && images.Count > 0 ? images[0]
-                    : throw new ImageException($"no image for platform {wanted}; the source has: {string.Join(", ", withPlatform.Select(c => c.Platform!.ToString()).Distinct())}"));
+                    : throw new ImageException(Text.Format("Error.NoImageForPlatformTheSource", wanted, string.Join(", ", withPlatform.Select(c => c.Platform!.ToString()).Distinct()))));
         }
         else
         {

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Formats.Tar;
 using LayerDive.Core.Layers;
 using Microsoft.Win32.SafeHandles;
@@ -49,7 +50,7 @@ internal abstract class BlobStore : IDisposable
     {
         var size = SizeOf(path);
         if (size > MaxDocumentSize)
-            throw new ImageException($"'{path}' is {size} bytes, too large for a manifest or config");
+            throw new ImageException(Text.Format("Error.IsBytesTooLargeForA", path, size));
         using var s = Open(path);
         using var ms = new MemoryStream();
         var buf = new byte[81920];
@@ -58,7 +59,7 @@ internal abstract class BlobStore : IDisposable
         {
             ms.Write(buf, 0, n);
             if (ms.Length > MaxDocumentSize)
-                throw new ImageException($"'{path}' is too large for a manifest or config");
+                throw new ImageException(Text.Format("Error.IsTooLargeForAManifest", path));
         }
         return ms.ToArray();
     }
@@ -96,7 +97,7 @@ internal sealed class DirectoryBlobStore : BlobStore
         var full = Path.Combine(_root, norm);
         // a named pipe (or a device) would be waited on, perhaps for ever: a layout holds regular files
         if (FileKind.Of(full) == FileKind.Kind.Other)
-            throw new ImageException($"'{norm}' in the layout is not a regular file (a named pipe, device or socket); refused");
+            throw new ImageException(Text.Format("Error.InTheLayoutIsNotA", norm));
         return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
     }
 
@@ -267,7 +268,7 @@ internal sealed class CompressedTarBlobStore : TarBlobStore
             onMember(name, e.DataStream ?? new MemoryStream([], writable: false));
         }
         if (wanted.Count > 0)
-            throw new ImageException($"the archive changed while it was read: '{wanted.First()}' is gone");
+            throw new ImageException(Text.Format("Error.TheArchiveChangedWhileItWas", wanted.First()));
     }
 }
 
@@ -291,5 +292,5 @@ internal sealed class StoreBlobReader(BlobStore store) : IBlobReader
 
     /// <summary>The member that holds a layer's blob, after the archive's links.</summary>
     private string Member(LayerRef layer) => store.Resolve(layer.BlobPath)
-        ?? throw new ImageException($"the blob '{layer.BlobPath}' named by the manifest is missing", layer.Index, layer.Digest ?? layer.DiffId);
+        ?? throw new ImageException(Text.Format("Error.TheBlobNamedByTheManifest", layer.BlobPath), layer.Index, layer.Digest ?? layer.DiffId);
 }

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Core.Sources;
@@ -11,7 +12,7 @@ public sealed record PlatformInfo(string Os, string Architecture, string? Varian
     {
         var parts = text.Split('/');
         if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0))
-            throw new ImageException($"platform '{text}' is not of the form os/arch[/variant]");
+            throw new ImageException(Text.Format("Error.PlatformIsNotOfTheForm", text));
         return new PlatformInfo(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);
     }
 

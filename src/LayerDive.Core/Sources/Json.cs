@@ -13,7 +13,7 @@ internal static class Json
         }
         catch (JsonException ex)
         {
-            throw new ImageException(bytes.Length == 0 ? $"{what} is empty" : $"{what} is not JSON ({ex.Message.Split('.')[0]})");
+            throw new ImageException(bytes.Length == 0 ? Text.Format("Error.DocumentIsEmpty", what) : Text.Format("Error.IsNotJSON", what, ex.Message.Split('.')[0]));
         }
     }
 

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Formats.Tar;
 using LayerDive.Core.Layers;
 
@@ -50,7 +51,7 @@ internal sealed class OnePassArchive : IDisposable
         _members.ContainsKey("manifest.json") ? ArchiveSource.DockerArchive
         : _members.ContainsKey("index.json") && (_members.ContainsKey("oci-layout") || _ended) ? ArchiveSource.OciArchive
         : _members.ContainsKey("repositories") && _ended ? ArchiveSource.DockerArchive
-        : _ended ? throw new ImageException($"{_what} is not a container image: found no manifest.json, index.json or repositories")
+        : _ended ? throw new ImageException(Text.Format("Error.IsNotAContainerImageFound", _what))
         : throw new NotYetRead(), ct);
 
     /// <summary>
@@ -82,7 +83,7 @@ internal sealed class OnePassArchive : IDisposable
     public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
     {
         if (_readOnce)
-            throw new ImageException($"{_what} can be read only once, and it was read already");
+            throw new ImageException(Text.Format("Error.CanBeReadOnlyOnceAnd", _what));
         _readOnce = true;
         var delivery = new Delivery(this, layers, onLayer);
         foreach (var h in _held) delivery.Place(h);
@@ -105,7 +106,7 @@ internal sealed class OnePassArchive : IDisposable
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or FormatException or OverflowException)
         {
             string where = _last is null ? "" : $" after '{_last}'" + (_unreadable.TryGetValue(_last, out var fault) ? $" ({fault.Message})" : "");
-            throw new ImageException($"{_what} is cut off or damaged{where}: {ex.Message}", inner: ex);
+            throw new ImageException(Text.Format("Error.IsCutOffOrDamaged", _what, where, ex.Message), inner: ex);
         }
         if (e is null)
         {
@@ -133,7 +134,7 @@ internal sealed class OnePassArchive : IDisposable
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
         {
-            throw new ImageException($"{_what} is cut off or damaged in '{name}': {ex.Message}", inner: ex);
+            throw new ImageException(Text.Format("Error.IsCutOffOrDamagedIn", _what, name, ex.Message), inner: ex);
         }
         if (document is not null)
         {
@@ -278,8 +279,8 @@ internal sealed class OnePassArchive : IDisposable
                 if (archive.Follow(l.BlobPath) is { } member && archive._unreadable.TryGetValue(member, out var fault))
                     throw new ImageException(fault.Message, l.Index, id, fault.EntryName, fault);
                 if (archive.Follow(l.BlobPath) is null && _strangers.Count > 0)
-                    throw new ImageException($"no layer of {archive._what} has this layer's digests; it holds {string.Join(", ", _strangers.Select(s => $"'{s.Member}' (diff id {s.Contents.DiffId})"))}", l.Index, id);
-                throw new ImageException($"the blob '{l.BlobPath}' is not in {archive._what}", l.Index, id);
+                    throw new ImageException(Text.Format("Error.NoLayerOfHasThisLayer", archive._what, string.Join(", ", _strangers.Select(s => $"'{s.Member}' (diff id {s.Contents.DiffId})"))), l.Index, id);
+                throw new ImageException(Text.Format("Error.TheBlobIsNotIn", l.BlobPath, archive._what), l.Index, id);
             }
         }
     }

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using LayerDive.Core.Layers;
 
 namespace LayerDive.Core.Sources;
@@ -124,7 +125,7 @@ public sealed class HeldLayer
         }
         catch (ImageException ex) when (ex.LayerIndex is null)
         {
-            throw new ImageException($"layer '{member}': {ex.Message}", entryName: ex.EntryName, inner: ex);
+            throw new ImageException(Text.Format("Error.Layer", member, ex.Message), entryName: ex.EntryName, inner: ex);
         }
     }
 

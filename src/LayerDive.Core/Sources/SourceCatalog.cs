@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Text.RegularExpressions;
 using LayerDive.Core.Sources.Engines;
 using LayerDive.Core.Sources.Registry;
@@ -47,11 +48,11 @@ public static partial class SourceCatalog
     {
         string? kind = options.Kind;
         if (kind is not null && All.All(f => f.Kind != kind))
-            throw new ImageException($"unknown source '{kind}' (expected one of: {string.Join(", ", All.Select(f => f.Kind))})");
+            throw new ImageException(Text.Format("Error.UnknownSourceExpectedOneOf", kind, string.Join(", ", All.Select(f => f.Kind))));
         if (reference == "-")
         {
             if (kind is EngineSource.Docker or EngineSource.Podman)
-                throw new ImageException($"'-' is standard input, not an image in {kind}");
+                throw new ImageException(Text.Format("Error.IsStandardInputNotAnImage", kind));
             var stdin = options.StandardInput?.Invoke() ?? Console.OpenStandardInput();
             return StreamSource.Open(stdin, "-", "standard input", options, ct);
         }
@@ -66,7 +67,7 @@ public static partial class SourceCatalog
         if (takers.Any(f => ArchiveSource.Kinds.Contains(f.Kind)))
             return OpenPath(reference, null, options); // among the archive kinds, the content decides
         if (takers.Count == 0 || LooksLikePath(reference))
-            throw new ImageException("no such file or directory");
+            throw new ImageException(Text.Get("Error.NoSuchFileOrDirectory"));
         // a bare name: each source in turn, until one has it
         var misses = new List<string>();
         foreach (var f in takers)
@@ -80,7 +81,7 @@ public static partial class SourceCatalog
                 misses.Add(miss.Message);
             }
         }
-        throw new ImageException($"no such file, and no engine or registry has this image: {string.Join("; ", misses)}");
+        throw new ImageException(Text.Format("Error.NoSuchFileAndNoEngine", string.Join("; ", misses)));
     }
 
     /// <summary>A source named by its kind: what it lacks is the error.</summary>

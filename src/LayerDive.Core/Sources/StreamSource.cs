@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
 
@@ -34,7 +35,7 @@ internal sealed class StreamSource : IImageSource
         catch (Exception ex) when (ex is InvalidDataException or IOException or NotSupportedException)
         {
             stream.Dispose();
-            throw new ImageException($"{what} is not a {Decompression.Name(outer)}-compressed archive: {ex.Message}", inner: ex);
+            throw new ImageException(Text.Format("Error.IsNotACompressedArchive", what, Decompression.Name(outer), ex.Message), inner: ex);
         }
         var archive = new OnePassArchive(tar, stream, what, options.FileSha256);
         try

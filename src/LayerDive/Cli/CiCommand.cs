@@ -192,7 +192,7 @@ internal static class CiCommand
         // dive would write over it; a report is never worth the image (--json takes a file: "--json IMAGE" is an easy slip)
         var imageFile = Path.GetFullPath(image, context.WorkingDirectory);
         if (File.Exists(imageFile) && Path.GetFullPath(jsonPath, context.WorkingDirectory) == imageFile)
-            throw new ImageException($"--json {jsonPath} names the image being read; the report would replace it: name another file");
+            throw new ImageException(Text.Format("Error.JsonNamesTheImage", jsonPath));
         Analysis? analysis = null;
         WriteFile(jsonPath, stream =>
         {

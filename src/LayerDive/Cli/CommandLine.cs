@@ -149,7 +149,7 @@ public static class CommandLine
         catch (InvalidDataException ex)
         {
             // the data's fault by its type (a decoder's), where no reader placed it in a layer
-            return Fail($"damaged data: {ex.Message}");
+            return Fail(Text.Format("Error.DamagedData", ex.Message));
         }
         catch (Exception ex) when (Environment.GetEnvironmentVariable("LAYERDIVE_DEBUG") is null or "" or "0")
         {
@@ -222,7 +222,7 @@ public static class CommandLine
     {
         int layer = requested ?? model.TopLayer; // -1 for an image without layers: the empty root
         if (requested is not null && (layer < 0 || layer > model.TopLayer))
-            throw new ImageException($"there is no layer {layer}: the image has {model.Layers.Count} layers (0..{model.TopLayer})");
+            throw new ImageException(Text.Format("Error.NoSuchLayer", layer, model.Layers.Count, model.TopLayer));
         return layer;
     }
 }

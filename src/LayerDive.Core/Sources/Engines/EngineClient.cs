@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -137,7 +138,7 @@ internal sealed class EngineClient : IDisposable
         }
         catch (JsonException ex)
         {
-            throw new ImageException($"{Host.EngineName} answered {path} with something that is not JSON ({ex.Message.Split('.')[0]})");
+            throw new ImageException(Text.Format("Error.AnsweredWithSomethingThatIsNot", Host.EngineName, path, ex.Message.Split('.')[0]));
         }
     }
 

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -48,7 +49,7 @@ internal static class EngineHosts
             }
             catch (JsonException ex)
             {
-                throw new ImageException($"{configFile} is not JSON ({ex.Message.Split('.')[0]})");
+                throw new ImageException(Text.Format("Error.IsNotJSON", configFile, ex.Message.Split('.')[0]));
             }
             if (current is { Length: > 0 }) return FromContext(current, configDir, $"currentContext of {configFile}");
         }
@@ -73,12 +74,12 @@ internal static class EngineHosts
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
         var meta = Path.Combine(configDir, "contexts", "meta", hash, "meta.json");
         if (!File.Exists(meta))
-            throw new ImageException($"the Docker context '{name}' ({chosenBy}) is not in {Path.Combine(configDir, "contexts")}");
+            throw new ImageException(Text.Format("Error.TheDockerContextIsNotIn", name, chosenBy, Path.Combine(configDir, "contexts")));
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(meta));
             var endpoint = doc.RootElement.Get("Endpoints")?.Get("docker");
-            var host = endpoint?.String("Host") is { Length: > 0 } h ? h : throw new ImageException($"the Docker context '{name}' names no docker host ({meta})");
+            var host = endpoint?.String("Host") is { Length: > 0 } h ? h : throw new ImageException(Text.Format("Error.TheDockerContextNamesNoDocker", name, meta));
             var tlsDir = Path.Combine(configDir, "contexts", "tls", hash, "docker");
             EngineTls? tls = Directory.Exists(tlsDir)
                 ? new EngineTls(Existing(tlsDir, "ca.pem"), Existing(tlsDir, "cert.pem"), Existing(tlsDir, "key.pem"), endpoint?.Bool("SkipTLSVerify") != true)
@@ -87,7 +88,7 @@ internal static class EngineHosts
         }
         catch (JsonException ex)
         {
-            throw new ImageException($"{meta} is not JSON ({ex.Message.Split('.')[0]})");
+            throw new ImageException(Text.Format("Error.IsNotJSON", meta, ex.Message.Split('.')[0]));
         }
     }
 

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Diagnostics;
 using System.Text.Json;
 using LayerDive.Core.Model;
@@ -27,7 +28,7 @@ internal sealed class EngineSource : IImageSource
         Kind = client.Host.Engine == Engine.Docker ? Docker : Podman;
         Location = $"{Kind}://{name}";
         Note = options.BareName ? $"read from {client.Host}" : null;
-        var id = inspect.String("Id") ?? throw new ImageException($"{client.Host.EngineName}'s inspect of {name} has no Id");
+        var id = inspect.String("Id") ?? throw new ImageException(Text.Format("Error.SInspectOfHasNoId", client.Host.EngineName, name));
         var tags = inspect.Strings("RepoTags");
         var diffIds = inspect.Get("RootFS")?.Strings("Layers") ?? [];
         bool byId = id.StartsWith(name.StartsWith("sha256:", StringComparison.Ordinal) ? name : "sha256:" + name, StringComparison.Ordinal);
@@ -54,7 +55,7 @@ internal sealed class EngineSource : IImageSource
     public static IImageSource Open(Engine engine, string name, SourceOptions options)
     {
         if (!SourceCatalog.LooksLikeImageName(name))
-            throw new ImageException($"'{name}' is not an image name");
+            throw new ImageException(Text.Format("Error.IsNotAnImageName", name));
         var hosts = engine == Engine.Docker ? [EngineHosts.Docker(options)] : EngineHosts.Podman(options);
         SourceMissException? first = null;
         foreach (var host in hosts)
@@ -99,14 +100,14 @@ internal sealed class EngineSource : IImageSource
         {
             // the legacy export names the config <hex>.json; Docker 25's OCI layout, blobs/sha256/<hex>
             var path = export.Has($"{hex}.json") ? $"{hex}.json" : export.Has($"blobs/sha256/{hex}") ? $"blobs/sha256/{hex}"
-                : export.Ended ? throw new ImageException($"{_client.Host.EngineName}'s export of {_name} does not hold its config {ImageException.ShortDigest(id)}")
+                : export.Ended ? throw new ImageException(Text.Format("Error.SExportOfDoesNotHold", _client.Host.EngineName, _name, ImageException.ShortDigest(id)))
                 : throw OnePassArchive.NotYet();
             var bytes = export.Store.ReadDocument(path);
             var config = ArchiveSource.ParseConfig(bytes, _options.Verify ? null : id, "config");
             if (_options.Verify && !string.Equals(config.Digest, id, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException($"config digest mismatch: the engine's inspect says {id}, its export holds {config.Digest}");
+                throw new ImageException(Text.Format("Error.ConfigDigestMismatchTheEngineS", id, config.Digest));
             if (diffIds.Count > 0 && !config.DiffIds.SequenceEqual(diffIds))
-                throw new ImageException($"the export's config lists other layers than the engine's inspect ({config.DiffIds.Count} against {diffIds.Count})");
+                throw new ImageException(Text.Format("Error.TheExportSConfigListsOther", config.DiffIds.Count, diffIds.Count));
             // the blob path is a label: the export's members are placed by the diff ids their hashes give
             var refs = config.DiffIds.Select((d, i) => new LayerRef(i, d, null, null, null, d)).ToList();
             return new ResolvedImage(shown, config, refs, null);
@@ -116,7 +117,7 @@ internal sealed class EngineSource : IImageSource
     private OnePassArchive Export()
     {
         var response = _client.GetStream($"images/{_name}/get")
-            ?? throw new ImageException($"{_client.Host.EngineName} no longer has the image {_name}");
+            ?? throw new ImageException(Text.Format("Error.NoLongerHasTheImage", _client.Host.EngineName, _name));
         try
         {
             // the response is read ahead on a thread of its own: its framing and socket reads cost about as

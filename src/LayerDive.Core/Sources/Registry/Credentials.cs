@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
@@ -62,7 +63,7 @@ internal static class CredentialStore
     private static Credential? FromAuthsFile(string path, string[] keys, string? variable)
     {
         if (!File.Exists(path))
-            return variable is null ? null : throw new ImageException($"{variable} names {path}, which does not exist");
+            return variable is null ? null : throw new ImageException(Text.Format("Error.NamesWhichDoesNotExist", variable, path));
         using var doc = Parse(path);
         return FromAuths(doc.RootElement, keys, path);
     }
@@ -78,9 +79,9 @@ internal static class CredentialStore
             {
                 string decoded;
                 try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth)); }
-                catch (FormatException) { throw new ImageException($"the credential for {key} in {origin} is not base64 user:password"); }
+                catch (FormatException) { throw new ImageException(Text.Format("Error.TheCredentialForInIsNot", key, origin)); }
                 int colon = decoded.IndexOf(':');
-                if (colon < 0) throw new ImageException($"the credential for {key} in {origin} is not user:password");
+                if (colon < 0) throw new ImageException(Text.Format("Error.TheCredentialForInIsNot2", key, origin));
                 return new Credential(decoded[..colon], decoded[(colon + 1)..], null, origin);
             }
             if (entry.String("username") is { } u && entry.String("password") is { } p) return new Credential(u, p, null, origin);
@@ -93,12 +94,12 @@ internal static class CredentialStore
     {
         string program = "docker-credential-" + helper;
         var path = (o.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists)
-            ?? throw new ImageException($"the credential helper {program} named in Docker's config.json is not on PATH");
+            ?? throw new ImageException(Text.Format("Error.TheCredentialHelperNamedInDocker", program));
         var info = new ProcessStartInfo(path, "get") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (o.Environment is not null)
             foreach (var name in new[] { "PATH", "HOME" })
                 if (o.Env(name) is { } v) info.Environment[name] = v;
-        using var p = Process.Start(info) ?? throw new ImageException($"{program} could not be started");
+        using var p = Process.Start(info) ?? throw new ImageException(Text.Format("Error.CouldNotBeStarted", program));
         p.StandardInput.Write(key);
         p.StandardInput.Close();
         var output = p.StandardOutput.ReadToEndAsync();
@@ -106,14 +107,14 @@ internal static class CredentialStore
         if (!p.WaitForExit(30_000))
         {
             p.Kill(entireProcessTree: true);
-            throw new ImageException($"{program} get did not answer within 30 s");
+            throw new ImageException(Text.Format("Error.GetDidNotAnswerWithinS", program));
         }
         if (p.ExitCode != 0)
         {
             // helpers say "credentials not found in native keychain" for a host they do not know
             if (missingIsNone || errors.Contains("not found", StringComparison.OrdinalIgnoreCase) || output.Result.Contains("not found", StringComparison.OrdinalIgnoreCase))
                 return null;
-            throw new ImageException($"{program} get failed (exit {p.ExitCode})");
+            throw new ImageException(Text.Format("Error.GetFailedExit", program, p.ExitCode));
         }
         try
         {
@@ -124,7 +125,7 @@ internal static class CredentialStore
         }
         catch (JsonException)
         {
-            throw new ImageException($"{program} get answered something that is not JSON");
+            throw new ImageException(Text.Format("Error.GetAnsweredSomethingThatIsNot", program));
         }
     }
 
@@ -136,7 +137,7 @@ internal static class CredentialStore
         }
         catch (JsonException ex)
         {
-            throw new ImageException($"{path} is not JSON ({ex.Message.Split('.')[0]})");
+            throw new ImageException(Text.Format("Error.IsNotJSON", path, ex.Message.Split('.')[0]));
         }
     }
 }

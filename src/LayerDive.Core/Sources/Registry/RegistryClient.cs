@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -105,10 +106,10 @@ internal sealed class RegistryClient : IDisposable
             if (status is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
             {
                 response.Dispose();
-                if (++redirects > MaxRedirects) throw new ImageException($"{Describe} redirected {path} more than {MaxRedirects} times");
+                if (++redirects > MaxRedirects) throw new ImageException(Text.Format("Error.RedirectedMoreThanTimes", Describe, path, MaxRedirects));
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 if (uri.Scheme == "http" && _base.Scheme == "https")
-                    throw new ImageException($"{Describe} redirected {path} from HTTPS to plain HTTP ({uri.Host}); refused");
+                    throw new ImageException(Text.Format("Error.RedirectedFromHTTPSToPlainHTTP", Describe, path, uri.Host));
                 continue;
             }
             if ((status == 429 || status >= 500) && attempt++ < MaxTries)
@@ -123,7 +124,7 @@ internal sealed class RegistryClient : IDisposable
                 var text = ErrorText(response, ct);
                 response.Dispose();
                 var who = Credential() is { } c ? c.ToString() : "no credentials (docker login, or REGISTRY_AUTH_FILE)";
-                throw new ImageException($"{Describe} refused {Reference.Repository} ({status}{text}) with {who}");
+                throw new ImageException(Text.Format("Error.RefusedWith", Describe, Reference.Repository, status, text, who));
             }
             return response;
         }
@@ -171,22 +172,22 @@ internal sealed class RegistryClient : IDisposable
     /// <summary>Answers a challenge: Basic with the stored credential, or a Bearer token for the scope asked.</summary>
     private void Authorize(AuthenticationHeaderValue? challenge, CancellationToken ct)
     {
-        if (challenge is null) throw new ImageException($"{Describe} answered 401 without saying how to authenticate");
+        if (challenge is null) throw new ImageException(Text.Format("Error.AnsweredWithoutSayingHowToAuthenticate", Describe));
         var credential = Credential();
         if (string.Equals(challenge.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
         {
             if (credential?.BasicHeader is not { } basic)
-                throw new ImageException($"{Describe} asks for a user name and password, and none is stored for {Reference.Host} (docker login, or REGISTRY_AUTH_FILE)");
+                throw new ImageException(Text.Format("Error.AsksForAUserNameAnd", Describe, Reference.Host));
             if (_base.Scheme == "http" && !Reference.IsLoopback)
-                throw new ImageException($"{Describe} asks for credentials over plain HTTP; refused (use HTTPS)");
+                throw new ImageException(Text.Format("Error.AsksForCredentialsOverPlainHTTP", Describe));
             Volatile.Write(ref _authorization, "Basic " + basic);
             return;
         }
         if (!string.Equals(challenge.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
-            throw new ImageException($"{Describe} asks for {challenge.Scheme} authentication, which is not supported");
+            throw new ImageException(Text.Format("Error.AsksForAuthenticationWhichIsNot", Describe, challenge.Scheme));
         var parameters = ChallengeParameters(challenge.Parameter ?? "");
         if (!parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
-            throw new ImageException($"{Describe} asks for a token without a valid realm");
+            throw new ImageException(Text.Format("Error.AsksForATokenWithoutA", Describe));
         var scope = parameters.GetValueOrDefault("scope") ?? $"repository:{Reference.Repository}:pull";
         lock (_gate)
         {
@@ -208,7 +209,7 @@ internal sealed class RegistryClient : IDisposable
     private (string Token, DateTime Until) FetchToken(Uri realm, string? service, string scope, Credential? credential, CancellationToken ct)
     {
         if (realm.Scheme == "http" && credential is not null && !IsLoopbackHost(realm.Host) && !_options.Insecure)
-            throw new ImageException($"{Describe} sends for its token to {realm.Host} over plain HTTP; refused with credentials");
+            throw new ImageException(Text.Format("Error.SendsForItsTokenToOver", Describe, realm.Host));
         var query = new List<string>();
         if (service is not null) query.Add("service=" + Uri.EscapeDataString(service));
         query.Add("scope=" + Uri.EscapeDataString(scope));
@@ -237,24 +238,24 @@ internal sealed class RegistryClient : IDisposable
             }
             catch (Exception ex) when (IsNetworkFault(ex, ct))
             {
-                throw new ImageException($"{Describe}'s token service {realm.GetLeftPart(UriPartial.Authority)} cannot be reached: {(ex is OperationCanceledException ? "no answer in time" : (ex.InnerException ?? ex).Message)}");
+                throw new ImageException(Text.Format("Error.STokenServiceCannotBeReached", Describe, realm.GetLeftPart(UriPartial.Authority), (ex is OperationCanceledException ? "no answer in time" : (ex.InnerException ?? ex).Message)));
             }
             using (response)
             {
                 if (!response.IsSuccessStatusCode)
-                    throw new ImageException($"{Describe}'s token service refused {scope} ({(int)response.StatusCode}{ErrorText(response, ct)}) with {(credential?.ToString() ?? "no credentials")}");
+                    throw new ImageException(Text.Format("Error.STokenServiceRefusedWith", Describe, scope, (int)response.StatusCode, ErrorText(response, ct), (credential?.ToString() ?? "no credentials")));
                 try
                 {
                     using var doc = JsonDocument.Parse(response.Content.ReadAsStream(ct));
                     var token = doc.RootElement.String("token") ?? doc.RootElement.String("access_token")
-                        ?? throw new ImageException($"{Describe}'s token service answered without a token");
+                        ?? throw new ImageException(Text.Format("Error.STokenServiceAnsweredWithoutA", Describe));
                     // RFC 6750 / the distribution spec: 60 s when the answer does not say
                     var seconds = doc.RootElement.Long("expires_in") is long e && e > 0 ? e : 60;
                     return (token, DateTime.UtcNow.AddSeconds(Math.Max(1, seconds - 5)));
                 }
                 catch (JsonException)
                 {
-                    throw new ImageException($"{Describe}'s token service answered something that is not JSON");
+                    throw new ImageException(Text.Format("Error.STokenServiceAnsweredSomethingThat", Describe));
                 }
             }
         }

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -34,7 +35,7 @@ internal sealed class RegistrySource : IImageSource
 
     public static IImageSource Open(string name, SourceOptions options)
     {
-        var reference = RegistryReference.Parse(name) ?? throw new ImageException($"'{name}' is not an image reference");
+        var reference = RegistryReference.Parse(name) ?? throw new ImageException(Text.Format("Error.IsNotAnImageReference", name));
         var client = new RegistryClient(reference, options);
         try
         {
@@ -112,15 +113,15 @@ internal sealed class RegistrySource : IImageSource
             if (response.StatusCode == HttpStatusCode.NotFound)
                 throw new SourceMissException($"{_client.Describe} has no manifest {_client.Reference.Repository}:{reference}{RegistryClient.ErrorText(response, default)}");
             if (!response.IsSuccessStatusCode)
-                throw new ImageException($"{_client.Describe} answered {(int)response.StatusCode} for the manifest {reference}{RegistryClient.ErrorText(response, default)}");
+                throw new ImageException(Text.Format("Error.AnsweredForTheManifest", _client.Describe, (int)response.StatusCode, reference, RegistryClient.ErrorText(response, default)));
             var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
             if (mediaType is "text/html" or "text/plain")
-                throw new ImageException($"{_client.Describe} answered a {mediaType} page where the manifest {reference} should be");
+                throw new ImageException(Text.Format("Error.AnsweredAPageWhereTheManifest", _client.Describe, mediaType, reference));
             var bytes = ReadLimited(response, MaxManifestSize, $"the manifest {reference}");
             var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
             var expected = pinned ?? (response.Headers.TryGetValues("Docker-Content-Digest", out var v) ? v.FirstOrDefault() : null);
             if (_verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException($"manifest digest mismatch: {(pinned is null ? "the registry says" : "the reference pins")} {expected}, the bytes are {actual}");
+                throw new ImageException(Text.Format("Error.ManifestDigestMismatchTheBytesAre", (pinned is null ? "the registry says" : "the reference pins"), expected, actual));
             if (mediaType.Length == 0 || mediaType == "application/json")
             {
                 // tell the kind from the document, as an OCI layout's index would
@@ -136,7 +137,7 @@ internal sealed class RegistrySource : IImageSource
         private static byte[] ReadLimited(HttpResponseMessage response, int limit, string what)
         {
             if (response.Content.Headers.ContentLength > limit)
-                throw new ImageException($"{what} is {response.Content.Headers.ContentLength} bytes, more than a manifest may be");
+                throw new ImageException(Text.Format("Error.IsBytesMoreThanAManifest", what, response.Content.Headers.ContentLength));
             using var s = response.Content.ReadAsStream();
             using var ms = new MemoryStream();
             var buffer = new byte[81920];
@@ -144,7 +145,7 @@ internal sealed class RegistrySource : IImageSource
             while ((n = s.Read(buffer)) > 0)
             {
                 ms.Write(buffer, 0, n);
-                if (ms.Length > limit) throw new ImageException($"{what} is more than {limit} bytes");
+                if (ms.Length > limit) throw new ImageException(Text.Format("Error.IsMoreThanBytes", what, limit));
             }
             return ms.ToArray();
         }
@@ -185,7 +186,7 @@ internal sealed class RegistrySource : IImageSource
 
         public Stream Open(LayerRef layer)
         {
-            var blob = new BlobStream(client, layer.Digest ?? throw new ImageException("the manifest names a layer without a digest", layer.Index), layer.Size);
+            var blob = new BlobStream(client, layer.Digest ?? throw new ImageException(Text.Get("Error.TheManifestNamesALayerWithout"), layer.Index), layer.Size);
             return counter is null ? blob : counter.Counting(blob);
         }
 
@@ -236,7 +237,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
             {
                 _position += n;
                 if (_position > size)
-                    throw new ImageException($"the blob {ImageException.ShortDigest(digest)} is larger than the {size} bytes the manifest gives");
+                    throw new ImageException(Text.Format("Error.TheBlobIsLargerThanThe", ImageException.ShortDigest(digest), size));
                 return n;
             }
             if (size is null || _position == size) return 0;
@@ -264,7 +265,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
     {
         Disconnect();
         if (++_resumes > MaxResumes)
-            throw new ImageException($"the blob {ImageException.ShortDigest(digest)} from {client.Describe} broke off {MaxResumes + 1} times ({why}; {_position} bytes came)");
+            throw new ImageException(Text.Format("Error.TheBlobFromBrokeOffTimes", ImageException.ShortDigest(digest), client.Describe, MaxResumes + 1, why, _position));
     }
 
     private void Connect()
@@ -273,13 +274,13 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             response.Dispose();
-            throw new ImageException($"{client.Describe} has no blob {digest}");
+            throw new ImageException(Text.Format("Error.HasNoBlob", client.Describe, digest));
         }
         if (!response.IsSuccessStatusCode)
         {
             var text = RegistryClient.ErrorText(response, default);
             response.Dispose();
-            throw new ImageException($"{client.Describe} answered {(int)response.StatusCode} for the blob {ImageException.ShortDigest(digest)}{text}");
+            throw new ImageException(Text.Format("Error.AnsweredForTheBlob", client.Describe, (int)response.StatusCode, ImageException.ShortDigest(digest), text));
         }
         var body = response.Content.ReadAsStream();
         if (_position > 0 && response.StatusCode != HttpStatusCode.PartialContent)
@@ -297,7 +298,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         else if (_position > 0 && response.Content.Headers.ContentRange?.From is long from && from != _position)
         {
             response.Dispose();
-            throw new ImageException($"{client.Describe} resumed the blob {ImageException.ShortDigest(digest)} at byte {from}, not {_position}");
+            throw new ImageException(Text.Format("Error.ResumedTheBlobAtByteNot", client.Describe, ImageException.ShortDigest(digest), from, _position));
         }
         (_response, _body) = (response, body);
     }
