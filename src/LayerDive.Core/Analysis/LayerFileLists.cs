@@ -19,7 +19,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
 {
     private readonly ChunkedArray<int> _stamp = new();                  // layer index + 1 whose tree holds the node
     private readonly ChunkedArray<EntryAttributes?> _entry = new();     // the entry that wrote it in that layer
-    private readonly ChunkedArray<string?> _hardlink = new();
+    private readonly Dictionary<int, string> _hardlink = [];            // hardlinks are few: by node number
     private int _layer;
     private TreeNode? _root;
 
@@ -49,7 +49,8 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
                 {
                     Stamp(node);
                     _entry[node.Number] = entry.Attributes;
-                    _hardlink[node.Number] = entry.HardlinkTarget;
+                    if (entry.HardlinkTarget is { } target) _hardlink[node.Number] = target;
+                    else _hardlink.Remove(node.Number);
                 }
                 else Set(ExtraAt(entry.Path), entry.Attributes, entry.HardlinkTarget, whiteout: false);
                 break;
@@ -83,7 +84,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
             if (stamp == _layer) return;
             stamp = _layer;
             _entry[n.Number] = null;
-            _hardlink[n.Number] = null;
+            _hardlink.Remove(n.Number);
             if (n.Parent!.IsRoot) _root = n.Parent;
         }
     }
@@ -125,17 +126,28 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     /// <summary>A child in the layer's tree: a merged-tree node, an extra, or both (one path).</summary>
     private readonly record struct Item(string Name, TreeNode? Node, Extra? Extra);
 
+    private sealed class ItemOrder : IComparer<Item>
+    {
+        public static readonly ItemOrder Instance = new();
+        public int Compare(Item a, Item b) => PathText.CompareUtf8(a.Name, b.Name);
+    }
+
     /// <summary>Writes the current layer's list as <c>fileList</c> items: children first, names sorted (dive's VisitDepthChildFirst).</summary>
     public void WriteFileList(Utf8JsonWriter w)
     {
         // a frame: a directory's sorted children, the next one, the directory's path length in _path,
         // and whether that child's own children were written already
-        var stack = new Stack<(Item[] Children, int Next, int PathLength, bool Below)>();
-        stack.Push((Children(_root, 0), 0, 0, false));
+        var stack = new Stack<(Item[] Children, int Count, int Next, int PathLength, bool Below)>();
+        var top = Children(_root, 0);
+        stack.Push((top.Items, top.Count, 0, 0, false));
         while (stack.Count > 0)
         {
-            var (children, i, length, below) = stack.Pop();
-            if (i == children.Length) continue;
+            var (children, count, i, length, below) = stack.Pop();
+            if (i == count)
+            {
+                if (count > 0) System.Buffers.ArrayPool<Item>.Shared.Return(children, clearArray: true);
+                continue;
+            }
             var item = children[i];
             int at = length == 0 ? 0 : length + 1;
             int own = at + item.Name.Length;
@@ -145,31 +157,31 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
             if (!below)
             {
                 var grand = Children(item.Node, own);
-                if (grand.Length > 0)
+                if (grand.Count > 0)
                 {
-                    stack.Push((children, i, length, true)); // back to this node once its children are written
-                    stack.Push((grand, 0, own, false));
+                    stack.Push((children, count, i, length, true)); // back to this node once its children are written
+                    stack.Push((grand.Items, grand.Count, 0, own, false));
                     continue;
                 }
             }
-            stack.Push((children, i + 1, length, false));
+            stack.Push((children, count, i + 1, length, false));
             Write(w, item, _path.AsSpan(0, own));
             if (item.Node is { } written)
             {
                 // let the entry go: held past its layer, the arrays would keep every layer's attributes alive
                 _entry[written.Number] = null;
-                _hardlink[written.Number] = null;
+                _hardlink.Remove(written.Number);
             }
             Reports.CiReports.FlushSome(w);
         }
     }
 
     /// <summary>The children in the layer's tree of the directory at _path[..length] (<paramref name="dir"/> when the merged tree holds it), sorted.</summary>
-    private Item[] Children(TreeNode? dir, int length)
+    private (Item[] Items, int Count) Children(TreeNode? dir, int length)
     {
         List<Extra>? extras = null;
         bool hasExtras = _extras.Count > 0 && _extras.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(_path.AsSpan(0, length), out extras);
-        if ((dir is null || dir.ChildCount == 0) && !hasExtras) return []; // a file: nothing to allocate
+        if ((dir is null || dir.ChildCount == 0) && !hasExtras) return ([], 0); // a file: nothing to allocate
         var items = _items;
         items.Clear();
         if (dir is not null)
@@ -190,10 +202,12 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
                 else items[same] = items[same] with { Extra = e };
             }
         }
-        if (items.Count == 0) return [];
-        var sorted = items.ToArray();
-        Array.Sort(sorted, static (a, b) => PathText.CompareUtf8(a.Name, b.Name));
-        return sorted;
+        if (items.Count == 0) return ([], 0);
+        // pooled: a layer's lists are written one directory at a time, each array back once its directory is done
+        var sorted = System.Buffers.ArrayPool<Item>.Shared.Rent(items.Count);
+        items.CopyTo(sorted);
+        Array.Sort(sorted, 0, items.Count, ItemOrder.Instance);
+        return (sorted, items.Count);
     }
 
     private void Write(Utf8JsonWriter w, Item item, ReadOnlySpan<char> path)
@@ -203,7 +217,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         bool payload = false, whiteout = false;
         if (item.Node is { } n && _stamp[n.Number] == _layer && _entry[n.Number] is { } written)
         {
-            (a, hardlink, payload) = (written, _hardlink[n.Number], true);
+            (a, hardlink, payload) = (written, _hardlink.GetValueOrDefault(n.Number), true);
         }
         else if (item.Extra is { Payload: true } e)
         {
