@@ -98,6 +98,7 @@ public static class CommandLine
         root.Subcommands.Add(HistoryCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(PlatformsCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExplainCommand.Create(shared, stdout, stderr));
+        root.Subcommands.Add(DiffCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExtractCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(OverlayCommand.Create(shared, stdout, stderr));
         var install = new Command("install-docker-plugin", "Make 'docker layerdive IMAGE' work: link this executable into ~/.docker/cli-plugins");
@@ -176,18 +177,20 @@ public static class CommandLine
 
     /// <summary>Loads the image and prints the notes a user should see (which source, other images, warnings).</summary>
     internal static ImageModel Load(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false,
-        IReadOnlyList<ILayerObserver>? observers = null, bool showProgress = false)
+        IReadOnlyList<ILayerObserver>? observers = null, bool showProgress = false, string? platform = null)
     {
-        using var load = Start(image, shared, p, stderr, fileSha256, observers, showProgress);
+        using var load = Start(image, shared, p, stderr, fileSha256, observers, showProgress, platform);
         return load.Model;
     }
 
     /// <summary>Loads the image, keeping its source open for a second read (extraction); prints the notes.</summary>
     internal static ImageLoad Start(string image, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256 = false,
-        IReadOnlyList<ILayerObserver>? observers = null, bool showProgress = false)
+        IReadOnlyList<ILayerObserver>? observers = null, bool showProgress = false, string? platform = null)
     {
         using var progress = showProgress && !p.GetValue(shared.Quiet) ? new StderrProgress(image, stderr) : null;
-        var load = ImageLoader.Start(image, shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [], Progress = progress });
+        var options = shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [], Progress = progress };
+        if (platform is not null) options = options with { Source = options.Source with { Platform = platform } };
+        var load = ImageLoader.Start(image, options);
         try
         {
             load.Wait();

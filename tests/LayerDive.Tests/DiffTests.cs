@@ -1,0 +1,161 @@
+using LayerDive.Samples;
+
+namespace LayerDive.Tests;
+
+/// <summary><c>layerdive diff A B</c> (issue 16, SPEC §10): each kind of difference alone, expected lists worked out here.</summary>
+public sealed class DiffTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private static ImageBuilder Base() => new ImageBuilder()
+        .Layer("base", l => l.Dir("etc").File("etc/passwd", "root:x:0:0\n").File("etc/motd", "hello\n")
+            .Dir("app").File("app/main.py", "print(1)\n").File("app/util.py", "x = 1\n").Symlink("app/current", "main.py")
+            .Dir("data").File("data/a", "aaaa"));
+
+    private string Write(string name, ImageBuilder image, LayerCompression compression = LayerCompression.Gzip)
+    {
+        var path = _dir.File(name);
+        image.WriteOciArchive(path, compression: compression);
+        return path;
+    }
+
+    private static string[] Rows(CliResult r) => r.StdoutLines.Where(l => !l.StartsWith('#')).ToArray();
+
+    /// <summary>B is the base with one more layer doing one thing; the expected tsv row (status, path, A's columns, B's) follows from it.</summary>
+    public static TheoryData<string, string[]> OneChange => new()
+    {
+        { "added", ["A\tetc/new\t-\t-\t-\t-\t-\t-\t-\tfile\t0644\t0\t0\t4\t" + Sha("new\n") + "\t-"] },
+        { "removed", ["D\tetc/motd\tfile\t0644\t0\t0\t6\t" + Sha("hello\n") + "\t-\t-\t-\t-\t-\t-\t-\t-"] },
+        { "chmod", ["M\tapp/main.py\tfile\t0644\t0\t0\t9\t" + Sha("print(1)\n") + "\t-\tfile\t0755\t0\t0\t9\t" + Sha("print(1)\n") + "\t-"] },
+        { "chown", ["M\tapp/main.py\tfile\t0644\t0\t0\t9\t" + Sha("print(1)\n") + "\t-\tfile\t0644\t1000\t1000\t9\t" + Sha("print(1)\n") + "\t-"] },
+        { "content", ["M\tdata/a\tfile\t0644\t0\t0\t4\t" + Sha("aaaa") + "\t-\tfile\t0644\t0\t0\t4\t" + Sha("bbbb") + "\t-"] },
+        { "retarget", ["M\tapp/current\tsymlink\t0777\t0\t0\t0\t-\tmain.py\tsymlink\t0777\t0\t0\t0\t-\tutil.py"] },
+        { "file-to-dir", [
+            "M\tetc/motd\tfile\t0644\t0\t0\t6\t" + Sha("hello\n") + "\t-\tdir\t0755\t0\t0\t0\t-\t-",
+            "A\tetc/motd/today\t-\t-\t-\t-\t-\t-\t-\tfile\t0644\t0\t0\t3\t" + Sha("hi\n") + "\t-"] },
+        { "opaque", [
+            "D\tapp/current\tsymlink\t0777\t0\t0\t0\t-\tmain.py\t-\t-\t-\t-\t-\t-\t-",
+            "D\tapp/main.py\tfile\t0644\t0\t0\t9\t" + Sha("print(1)\n") + "\t-\t-\t-\t-\t-\t-\t-\t-",
+            "A\tapp/new.py\t-\t-\t-\t-\t-\t-\t-\tfile\t0644\t0\t0\t4\t" + Sha("new\n") + "\t-",
+            "D\tapp/util.py\tfile\t0644\t0\t0\t6\t" + Sha("x = 1\n") + "\t-\t-\t-\t-\t-\t-\t-\t-"] },
+    };
+
+    private static string Sha(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    private static ImageBuilder Changed(string kind) => Base().Layer(kind, l =>
+    {
+        switch (kind)
+        {
+            case "added": l.File("etc/new", "new\n"); break;
+            case "removed": l.Whiteout("etc/motd"); break;
+            case "chmod": l.Dir("app").File("app/main.py", "print(1)\n", mode: 0x1ED); break;
+            case "chown": l.Dir("app").File("app/main.py", "print(1)\n", uid: 1000, gid: 1000); break;
+            case "content": l.Dir("data").File("data/a", "bbbb"); break;
+            case "retarget": l.Dir("app").Symlink("app/current", "util.py"); break;
+            case "file-to-dir": l.Dir("etc").Whiteout("etc/motd").Dir("etc/motd").File("etc/motd/today", "hi\n"); break;
+            case "opaque": l.Dir("app").Opaque("app").File("app/new.py", "new\n"); break;
+        }
+    });
+
+    [Theory]
+    [MemberData(nameof(OneChange))]
+    public void Each_kind_of_difference_alone_is_found_and_nothing_else(string kind, string[] expected)
+    {
+        var a = Write("a.tar", Base());
+        var b = Write($"{kind}.tar", Changed(kind));
+        var r = Tool.Run("diff", a, b, "--format", "tsv");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("#status\tpath\ta_type\ta_mode\ta_uid\ta_gid\ta_size\ta_sha256\ta_linktarget\tb_type\tb_mode\tb_uid\tb_gid\tb_size\tb_sha256\tb_linktarget", r.StdoutLines[0]);
+        Assert.Equal(expected, Rows(r));
+    }
+
+    [Fact]
+    public void The_same_image_in_three_forms_has_no_difference()
+    {
+        var gzip = Write("gzip.tar", Base());
+        var zstd = Write("zstd.tar", Base(), LayerCompression.Zstd);
+        var docker = _dir.File("docker.tar");
+        Base().WriteDockerArchive(docker);
+        foreach (var (x, y) in new[] { (gzip, zstd), (gzip, docker), (docker, zstd) })
+        {
+            var r = Tool.Run("diff", x, y, "--format", "tsv");
+            Assert.True(r.ExitCode == 0, r.Stderr);
+            Assert.Empty(Rows(r));
+        }
+        var text = Tool.Run("diff", gzip, docker);
+        Assert.Equal("0 added, 0 removed, 0 modified", text.StdoutLines[0]);
+        Assert.Contains(text.StdoutLines, l => l.StartsWith("shared layers: 1 (the same base: an engine stores", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_summary_tells_sizes_files_shared_layers_and_growth()
+    {
+        var a = Write("a.tar", Base());
+        var b = Write("b.tar", Base().Layer("more data", l => l.Dir("data").File("data/big", new string('x', 10_000))));
+        var r = Tool.Run("diff", a, b);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        var lines = r.StdoutLines;
+        Assert.StartsWith("A  -rw-r--r--", lines[0]);
+        Assert.EndsWith("data/big", lines[0]);
+        Assert.Contains("1 added, 0 removed, 0 modified", lines);
+        Assert.Matches(@"^files\s+5\s+6\s+\+1$", Assert.Single(lines, l => l.StartsWith("files ", StringComparison.Ordinal)));
+        Assert.Matches(@"^layers\s+1\s+2\s+\+1$", Assert.Single(lines, l => l.StartsWith("layers ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("shared layers: 1 (the same base", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Trim() == "+10 kB  /data  (4 B -> 10 kB)");
+
+        var json = System.Text.Json.JsonDocument.Parse(Tool.Run("diff", a, b, "--format", "json").Stdout).RootElement;
+        Assert.Equal(1, json.GetProperty("added").GetInt32());
+        Assert.Equal(10_000, json.GetProperty("delta").GetProperty("sizeBytes").GetInt64());
+        Assert.Equal(1, json.GetProperty("delta").GetProperty("files").GetInt32());
+        Assert.Equal("/data/big", json.GetProperty("changes")[0].GetProperty("path").GetString());
+        Assert.True(json.GetProperty("sharedLayers")[0].GetProperty("sameBase").GetBoolean());
+    }
+
+    [Fact]
+    public void An_unreadable_image_is_one_line_naming_which()
+    {
+        var good = Write("good.tar", Base());
+        var missing = _dir.File("missing.tar");
+        var r = Tool.Run("diff", good, missing);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"layerdive: error: {missing}: no such file or directory", Assert.Single(r.StderrLines));
+        var cut = _dir.File("cut.tar");
+        File.WriteAllBytes(cut, File.ReadAllBytes(good)[..3000]);
+        r = Tool.Run("diff", cut, good);
+        Assert.Equal(2, r.ExitCode);
+        Assert.StartsWith($"layerdive: error: {cut}: ", Assert.Single(r.StderrLines));
+    }
+
+    /// <summary>The generated images: the tsv is the difference of the two umoci listings, worked out here.</summary>
+    [Theory]
+    [InlineData("tricky/tricky.docker-archive.tar", "tricky", null, "multi/multi.oci-archive.tar", "multi-amd64", "linux/amd64")]
+    [InlineData("multi/multi.oci-archive.tar", "multi-amd64", "linux/amd64", "multi/multi.oci-archive.tar", "multi-arm64", "linux/arm64")]
+    public void Generated_images_differ_as_their_umoci_listings_do(string formA, string truthA, string? platformA, string formB, string truthB, string? platformB)
+    {
+        string pathA = Path.Combine(Paths.GeneratedCorpus, formA), pathB = Path.Combine(Paths.GeneratedCorpus, formB);
+        string fileA = Path.Combine(Paths.GeneratedCorpus, truthA + ".rootfs.tsv"), fileB = Path.Combine(Paths.GeneratedCorpus, truthB + ".rootfs.tsv");
+        if (!File.Exists(pathA) || !File.Exists(pathB) || !File.Exists(fileA) || !File.Exists(fileB))
+            Assert.Skip($"generated corpus not present ({Paths.GeneratedCorpus}); run: bash ../shared/tools/make-corpus.sh");
+        // path -> type mode uid gid size sha256 linktarget (mtime and nlink are not compared)
+        static Dictionary<string, string> Listing(string file) => File.ReadLines(file).Skip(1).Select(l => l.Split('\t'))
+            .Where(c => c[0] != ".").ToDictionary(c => c[0], c => string.Join('\t', c[1..8]), StringComparer.Ordinal);
+        var a = Listing(fileA);
+        var b = Listing(fileB);
+        const string none = "-\t-\t-\t-\t-\t-\t-";
+        var expected = a.Keys.Union(b.Keys)
+            .Select(p => (p, InA: a.GetValueOrDefault(p), InB: b.GetValueOrDefault(p)))
+            .Where(x => x.InA != x.InB)
+            .OrderBy(x => System.Text.Encoding.UTF8.GetBytes(x.p), Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y)))
+            .Select(x => $"{(x.InA is null ? "A" : x.InB is null ? "D" : "M")}\t{x.p}\t{x.InA ?? none}\t{x.InB ?? none}")
+            .ToList();
+        var args = new List<string> { "diff", pathA, pathB, "--format", "tsv" };
+        if (platformA is not null) args.AddRange(["--platform-a", platformA]);
+        if (platformB is not null) args.AddRange(["--platform-b", platformB]);
+        var r = Tool.Run([.. args]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, Rows(r));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
