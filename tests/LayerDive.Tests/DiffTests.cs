@@ -159,3 +159,99 @@ public sealed class DiffTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 }
+
+/// <summary><c>diff A B --ci</c>: the regression rules at their boundaries (equal passes, as dive's rules do), beside dive's rules on B.</summary>
+public sealed class DiffCiTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private static ImageBuilder Base() => new ImageBuilder()
+        .Layer("base", l => l.Dir("etc").File("etc/passwd", "root:x:0:0\n").Dir("data").File("data/a", new string('a', 5000)));
+
+    /// <summary>A, and B: A plus a layer that adds 3,000 bytes and rewrites data/a (5,000 bytes wasted, as dive counts it).</summary>
+    private (string A, string B) Images()
+    {
+        string a = _dir.File("a.tar"), b = _dir.File("b.tar");
+        Base().WriteOciArchive(a);
+        Base().Layer("grow", l => l.Dir("data").File("data/new", new string('n', 3000)).File("data/a", new string('b', 5000))).WriteOciArchive(b);
+        return (a, b);
+    }
+
+    /// <summary>One image's figures as --ci reports them (dive's, verified against dive by DiveParityTests).</summary>
+    private static System.Text.Json.JsonElement Figures(string image) =>
+        System.Text.Json.JsonDocument.Parse(Tool.Run(image, "--ci", "--ci-format", "json", "--lowest-efficiency", "disabled", "--highest-user-wasted-percent", "disabled").Stdout).RootElement.GetProperty("dive");
+
+    private static string[] Disabled => ["--lowest-efficiency", "disabled", "--highest-user-wasted-percent", "disabled"];
+
+    private static CliResult Diff(string a, string b, params string[] args) => Tool.Run(["diff", a, b, "--ci", .. Disabled, .. args]);
+
+    private static string Line(CliResult r, string rule) => Assert.Single(r.StdoutLines, l => l.Contains($": {rule}", StringComparison.Ordinal)).Trim();
+
+    [Fact]
+    public void Size_growth_in_bytes_and_as_a_share()
+    {
+        var (a, b) = Images();
+        long sizeA = Figures(a).GetProperty("sizeBytes").GetInt64(), sizeB = Figures(b).GetProperty("sizeBytes").GetInt64();
+        long growth = sizeB - sizeA;
+        Assert.Equal(8000, growth); // the new layer's files: 3,000 + 5,000 bytes
+        var pass = Diff(a, b, "--highest-size-growth", growth.ToString());
+        Assert.Equal(0, pass.ExitCode);
+        Assert.Equal("PASS: highestSizeGrowth", Line(pass, "highestSizeGrowth"));
+        var fail = Diff(a, b, "--highest-size-growth", (growth - 1).ToString());
+        Assert.Equal(1, fail.ExitCode);
+        Assert.Equal($"FAIL: highestSizeGrowth: size grew too much ({sizeA} -> {sizeB} bytes: +{growth} > threshold={growth - 1})", Line(fail, "highestSizeGrowth"));
+        // as a share of A: 8,000 / sizeA
+        double share = 100.0 * growth / sizeA;
+        Assert.Equal(0, Diff(a, b, "--highest-size-growth", $"{Math.Ceiling(share * 100) / 100:0.##}%").ExitCode);
+        Assert.Equal(1, Diff(a, b, "--highest-size-growth", $"{Math.Floor(share * 100) / 100 - 0.01:0.##}%").ExitCode);
+    }
+
+    [Fact]
+    public void Wasted_growth_and_efficiency_drop()
+    {
+        var (a, b) = Images();
+        var fa = Figures(a);
+        var fb = Figures(b);
+        long wasted = fb.GetProperty("wastedBytes").GetInt64() - fa.GetProperty("wastedBytes").GetInt64();
+        Assert.True(wasted > 0);
+        Assert.Equal(0, Diff(a, b, "--highest-wasted-growth", wasted.ToString()).ExitCode);
+        Assert.Equal(1, Diff(a, b, "--highest-wasted-growth", (wasted - 1).ToString()).ExitCode);
+        double drop = fa.GetProperty("efficiency").GetDouble() - fb.GetProperty("efficiency").GetDouble();
+        Assert.True(drop > 0);
+        Assert.Equal(0, Diff(a, b, "--lowest-efficiency-drop", drop.ToString("R", System.Globalization.CultureInfo.InvariantCulture)).ExitCode);
+        var fail = Diff(a, b, "--lowest-efficiency-drop", (drop - 1e-9).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, fail.ExitCode);
+        Assert.StartsWith("FAIL: lowestEfficiencyDrop: image efficiency fell too far", Line(fail, "lowestEfficiencyDrop"));
+    }
+
+    [Fact]
+    public void Rules_come_from_the_dive_ci_file_too_and_plain_ci_ignores_them()
+    {
+        var (a, b) = Images();
+        File.WriteAllText(_dir.File(".dive-ci"), "rules:\n  lowestEfficiency: disabled\n  highestUserWastedPercent: disabled\n  highestSizeGrowth: 1KB\n");
+        var r = Tool.RunWith(new Dictionary<string, string>(), _dir.Path, "diff", a, b, "--ci");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("  Using CI config: .dive-ci", r.StdoutLines);
+        Assert.StartsWith("FAIL: highestSizeGrowth", Line(r, "highestSizeGrowth"));
+        Assert.Contains("Result:FAIL [Total:6] [Passed:0] [Failed:1] [Warn:0] [Skipped:5]", r.StdoutLines);
+        // dive's --ci on one image: its three rules only, as dive prints them
+        var single = Tool.RunWith(new Dictionary<string, string>(), _dir.Path, b, "--ci");
+        Assert.Contains("Result:PASS [Total:3] [Passed:0] [Failed:0] [Warn:0] [Skipped:3]", single.StdoutLines);
+    }
+
+    [Fact]
+    public void Reports_and_bad_values()
+    {
+        var (a, b) = Images();
+        var json = System.Text.Json.JsonDocument.Parse(Diff(a, b, "--highest-size-growth", "1", "--ci-format", "json").Stdout).RootElement;
+        Assert.False(json.GetProperty("pass").GetBoolean());
+        Assert.Equal(Figures(a).GetProperty("sizeBytes").GetInt64(), json.GetProperty("before").GetProperty("dive").GetProperty("sizeBytes").GetInt64());
+        Assert.Contains("highestSizeGrowth", Diff(a, b, "--highest-size-growth", "1", "--ci-format", "junit").Stdout);
+        Assert.Contains("highestSizeGrowth", Diff(a, b, "--highest-size-growth", "1", "--ci-format", "markdown").Stdout);
+        var bad = Diff(a, b, "--highest-size-growth", "10x");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal("layerdive: error: rule highestSizeGrowth: '10x' is not a byte size or a share (like 20MB or 10%)", Assert.Single(bad.StderrLines));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -7,12 +7,18 @@ namespace LayerDive.Core.Analysis;
 /// <summary>A rule configuration that cannot be used: exit 2, naming the rule and the value.</summary>
 public sealed class RuleConfigException(string message) : Exception(message);
 
-/// <summary>The three dive CI rules.</summary>
+/// <summary>The three dive CI rules, and the regression rules of <c>diff --ci</c> (B judged against A).</summary>
 public enum RuleName
 {
     HighestUserWastedPercent,
     HighestWastedBytes,
     LowestEfficiency,
+    /// <summary>How much B may grow over A: bytes (20MB) or a share of A (10%).</summary>
+    HighestSizeGrowth,
+    /// <summary>How much B's wasted bytes (removable bytes with --metrics overlay) may grow over A's: bytes or a share.</summary>
+    HighestWastedGrowth,
+    /// <summary>How far B's efficiency may fall below A's (a ratio: 0.05 is five points).</summary>
+    LowestEfficiencyDrop,
 }
 
 /// <summary>Which figures the rules judge: dive's (the default, for parity) or the overlay merge's.</summary>
@@ -29,8 +35,8 @@ public enum RuleStatus
     Skip,
 }
 
-/// <summary>One rule as configured: its text, and the threshold it parses to (null when disabled).</summary>
-public sealed record RuleSetting(RuleName Name, string Text, double? Threshold)
+/// <summary>One rule as configured: its text, and the threshold it parses to (null when disabled); <paramref name="Relative"/>: a share (10%) rather than bytes.</summary>
+public sealed record RuleSetting(RuleName Name, string Text, double? Threshold, bool Relative = false)
 {
     public bool Enabled => Threshold is not null;
     public string Key => CiRules.Key(Name);
@@ -50,12 +56,24 @@ public static class CiRules
         [RuleName.LowestEfficiency] = "0.9",
         [RuleName.HighestWastedBytes] = "disabled",
         [RuleName.HighestUserWastedPercent] = "0.1",
+        [RuleName.HighestSizeGrowth] = "disabled",
+        [RuleName.HighestWastedGrowth] = "disabled",
+        [RuleName.LowestEfficiencyDrop] = "disabled",
     };
+
+    /// <summary>dive's rules: what <c>--ci</c> judges.</summary>
+    public static readonly IReadOnlyList<RuleName> DiveRules = [RuleName.HighestUserWastedPercent, RuleName.HighestWastedBytes, RuleName.LowestEfficiency];
+
+    /// <summary>What <c>diff --ci</c> judges: dive's rules on B, and B against A.</summary>
+    public static readonly IReadOnlyList<RuleName> DiffRules = [.. DiveRules, RuleName.HighestSizeGrowth, RuleName.HighestWastedGrowth, RuleName.LowestEfficiencyDrop];
 
     public static string Key(RuleName name) => name switch
     {
         RuleName.LowestEfficiency => "lowestEfficiency",
         RuleName.HighestWastedBytes => "highestWastedBytes",
+        RuleName.HighestSizeGrowth => "highestSizeGrowth",
+        RuleName.HighestWastedGrowth => "highestWastedGrowth",
+        RuleName.LowestEfficiencyDrop => "lowestEfficiencyDrop",
         _ => "highestUserWastedPercent",
     };
 
@@ -63,6 +81,9 @@ public static class CiRules
     {
         RuleName.LowestEfficiency => "lowest-efficiency",
         RuleName.HighestWastedBytes => "highest-wasted-bytes",
+        RuleName.HighestSizeGrowth => "highest-size-growth",
+        RuleName.HighestWastedGrowth => "highest-wasted-growth",
+        RuleName.LowestEfficiencyDrop => "lowest-efficiency-drop",
         _ => "highest-user-wasted-percent",
     };
 
@@ -71,18 +92,19 @@ public static class CiRules
     /// defaults, then <paramref name="flags"/> over both. Throws <see cref="RuleConfigException"/> for
     /// a value that does not parse or a ratio outside [0, 1].
     /// </summary>
-    public static IReadOnlyList<RuleSetting> Resolve(string? configYaml, string? configName, IReadOnlyDictionary<RuleName, string?> flags)
+    public static IReadOnlyList<RuleSetting> Resolve(string? configYaml, string? configName, IReadOnlyDictionary<RuleName, string?> flags, IReadOnlyList<RuleName>? names = null)
     {
+        names ??= DiveRules;
         var texts = new Dictionary<RuleName, string>(Defaults);
         if (configYaml is not null)
-            foreach (var (name, value) in ReadConfig(configYaml, configName ?? ".dive-ci"))
+            foreach (var (name, value) in ReadConfig(configYaml, configName ?? ".dive-ci", names))
                 texts[name] = value;
         foreach (var (name, value) in flags)
             if (value is not null) texts[name] = value;
-        return Enum.GetValues<RuleName>().Select(n => Parse(n, texts[n], configName)).ToList();
+        return names.Select(n => Parse(n, texts[n], configName)).ToList();
     }
 
-    private static IEnumerable<(RuleName, string)> ReadConfig(string yaml, string source)
+    private static IEnumerable<(RuleName, string)> ReadConfig(string yaml, string source, IReadOnlyList<RuleName> names)
     {
         var stream = new YamlStream();
         try
@@ -103,8 +125,8 @@ public static class CiRules
         foreach (var (k, v) in rules.Children)
         {
             var key = (k as YamlScalarNode)?.Value ?? "";
-            var name = Enum.GetValues<RuleName>().FirstOrDefault(n => key == Key(n) || key == Kebab(n), (RuleName)(-1));
-            if ((int)name < 0) continue; // dive ignores keys it does not know
+            var name = names.FirstOrDefault(n => key == Key(n) || key == Kebab(n), (RuleName)(-1));
+            if ((int)name < 0) continue; // dive ignores keys it does not know (and --ci the regression rules of diff --ci)
             if (v is not YamlScalarNode scalar)
                 throw new RuleConfigException($"{source}: rule {Key(name)}: the value must be a number or a word, not a list or mapping");
             yield return (name, scalar.Value ?? "");
@@ -118,6 +140,17 @@ public static class CiRules
         if (t.Length == 0 || t.Equals("disabled", StringComparison.OrdinalIgnoreCase) || t.Equals("off", StringComparison.OrdinalIgnoreCase) || t.Equals("false", StringComparison.OrdinalIgnoreCase))
             return new RuleSetting(name, t.Length == 0 ? "disabled" : t, null);
         string where = source is null ? "" : source + ": ";
+        if (name is RuleName.HighestSizeGrowth or RuleName.HighestWastedGrowth)
+        {
+            if (t.EndsWith('%'))
+            {
+                if (!double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) || !double.IsFinite(percent) || percent < 0)
+                    throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a share (like 10%)");
+                return new RuleSetting(name, t, percent / 100, Relative: true);
+            }
+            var growth = ParseBytes(t) ?? throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a byte size or a share (like 20MB or 10%)");
+            return new RuleSetting(name, t, growth);
+        }
         if (name == RuleName.HighestWastedBytes)
         {
             var bytes = ParseBytes(t) ?? throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a byte size (like 20MB, 20MiB or 1000)");
@@ -154,8 +187,11 @@ public static class CiRules
         return value >= 1.8446744073709552E+19 ? null : value;
     }
 
-    /// <summary>Judges the figures by the rules; strict comparisons: equal to the threshold passes.</summary>
-    public static List<RuleResult> Evaluate(IReadOnlyList<RuleSetting> rules, ImageFigures figures, MetricSet metrics)
+    /// <summary>
+    /// Judges the figures by the rules; strict comparisons: equal to the threshold passes. The regression
+    /// rules judge <paramref name="figures"/> against <paramref name="before"/> (image A of a diff).
+    /// </summary>
+    public static List<RuleResult> Evaluate(IReadOnlyList<RuleSetting> rules, ImageFigures figures, MetricSet metrics, ImageFigures? before = null)
     {
         var results = new List<RuleResult>();
         foreach (var rule in rules.OrderBy(r => Key(r.Name), StringComparer.Ordinal))
@@ -163,6 +199,11 @@ public static class CiRules
             if (rule.Threshold is not double t)
             {
                 results.Add(new RuleResult(rule, RuleStatus.Skip, "disabled"));
+                continue;
+            }
+            if (rule.Name is RuleName.HighestSizeGrowth or RuleName.HighestWastedGrowth or RuleName.LowestEfficiencyDrop)
+            {
+                results.Add(before is null ? new RuleResult(rule, RuleStatus.Skip, "compares two images (diff --ci)") : Regression(rule, t, before, figures, metrics));
                 continue;
             }
             string? failure = (rule.Name, metrics) switch
@@ -184,6 +225,38 @@ public static class CiRules
             results.Add(failure is null ? new RuleResult(rule, RuleStatus.Pass, rule.Text) : new RuleResult(rule, RuleStatus.Fail, failure));
         }
         return results;
+    }
+
+    private static RuleResult Regression(RuleSetting rule, double t, ImageFigures a, ImageFigures b, MetricSet metrics)
+    {
+        bool overlay = metrics == MetricSet.Overlay;
+        string? failure = null;
+        switch (rule.Name)
+        {
+            case RuleName.HighestSizeGrowth:
+                failure = Growth("size", a.Dive.SizeBytes, b.Dive.SizeBytes);
+                break;
+            case RuleName.HighestWastedGrowth:
+                failure = overlay ? Growth("removable-bytes", a.RemovableBytes, b.RemovableBytes) : Growth("wasted-bytes", a.WastedBytes, b.WastedBytes);
+                break;
+            default:
+                double before = overlay ? a.OverlayEfficiency : a.Efficiency, after = overlay ? b.OverlayEfficiency : b.Efficiency;
+                if (before - after > t)
+                    failure = $"image efficiency fell too far ({(overlay ? "overlay-" : "")}efficiency {Go(before)} -> {Go(after)}: a drop of {Go(before - after)} > threshold={Go(t)})";
+                break;
+        }
+        return failure is null ? new RuleResult(rule, RuleStatus.Pass, rule.Text) : new RuleResult(rule, RuleStatus.Fail, failure);
+
+        string? Growth(string what, long from, long to)
+        {
+            long growth = to - from;
+            if (rule.Relative)
+            {
+                double share = from == 0 ? (growth > 0 ? double.PositiveInfinity : 0) : (double)growth / from;
+                return share > t ? $"{what} grew too much ({from} -> {to} bytes: +{(share * 100).ToString("0.##", CultureInfo.InvariantCulture)}% > threshold={rule.Text})" : null;
+            }
+            return growth > t ? $"{what} grew too much ({from} -> {to} bytes: +{growth} > threshold={(ulong)t})" : null;
+        }
     }
 
     /// <summary>A float as Go's %v prints it (shortest round-trip; NaN, +Inf, -Inf).</summary>

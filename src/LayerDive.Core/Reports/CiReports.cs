@@ -18,7 +18,7 @@ public sealed record CiTextContext(string? ConfigFile, string Source, string Res
 }
 
 /// <summary>The verdict of CI mode: the figures, and every rule's result.</summary>
-public sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet Metrics, IReadOnlyList<RuleResult> Rules)
+public sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet Metrics, IReadOnlyList<RuleResult> Rules, ImageFigures? Before = null, string? BeforeImage = null)
 {
     public bool Pass => Rules.All(r => r.Status != RuleStatus.Fail);
     public int Count(RuleStatus s) => Rules.Count(r => r.Status == s);
@@ -75,6 +75,15 @@ public static class CiReports
         sb.Append($"  efficiency: {GoPercent(f.Efficiency)} %\n");
         sb.Append($"  wastedBytes: {f.WastedBytes} bytes ({Units.HumanBytes(f.WastedBytes)})\n");
         sb.Append($"  userWastedPercent: {GoPercent(f.UserWastedPercent)} %\n");
+        if (o.Before is { } a)
+        {
+            // diff --ci: B against A
+            sb.Append(Title($"Compared with {o.BeforeImage}:")).Append('\n');
+            sb.Append($"  sizeGrowth: {a.Dive.SizeBytes} -> {f.Dive.SizeBytes} bytes ({Units.SignedBytes(f.Dive.SizeBytes - a.Dive.SizeBytes)})\n");
+            sb.Append($"  wastedGrowth: {a.WastedBytes} -> {f.WastedBytes} bytes ({Units.SignedBytes(f.WastedBytes - a.WastedBytes)})\n");
+            sb.Append($"  removableGrowth: {a.RemovableBytes} -> {f.RemovableBytes} bytes ({Units.SignedBytes(f.RemovableBytes - a.RemovableBytes)})\n");
+            sb.Append($"  efficiency: {GoPercent(a.Efficiency)} % -> {GoPercent(f.Efficiency)} %\n");
+        }
         sb.Append(Title("Inefficient Files:")).Append('\n');
         sb.Append($"{"Count",5}  {"Wasted Space",12}  File Path\n");
         if (f.Dive.Inefficiencies.Count == 0) sb.Append("None\n");
@@ -157,6 +166,16 @@ public static class CiReports
             WriteDive(w, o.Figures.Dive);
             w.WritePropertyName("overlay");
             WriteOverlay(w, o.Figures.Overlay);
+            if (o.Before is { } a)
+            {
+                w.WriteStartObject("before");
+                w.WriteString("image", o.BeforeImage);
+                w.WritePropertyName("dive");
+                WriteDive(w, a.Dive);
+                w.WritePropertyName("overlay");
+                WriteOverlay(w, a.Overlay);
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(ms.ToArray()) + "\n";

@@ -7,6 +7,9 @@ public static class Units
 {
     private static readonly string[] SiSuffixes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
 
+    /// <summary>A change in bytes: "+1.2 MB", "-5 B", "0 B".</summary>
+    public static string SignedBytes(long bytes) => bytes == 0 ? "0 B" : (bytes > 0 ? "+" : "-") + HumanBytes(Math.Abs(bytes));
+
     /// <summary>go-humanize <c>Bytes</c>: "32 kB", "1.2 MB", "5 B" (dive's sizes).</summary>
     public static string HumanBytes(long bytes)
     {

@@ -50,7 +50,12 @@ internal static class CiCommand
         try
         {
             configFile = DiveConfigFile(p.GetValue(ci.Config), context);
-            (rules, rulesFile) = ResolveRules(ci, p, context);
+            (rules, rulesFile) = ResolveRules(p.GetValue(ci.CiConfig), new Dictionary<RuleName, string?>
+            {
+                [RuleName.LowestEfficiency] = p.GetValue(ci.LowestEfficiency),
+                [RuleName.HighestWastedBytes] = p.GetValue(ci.HighestWastedBytes),
+                [RuleName.HighestUserWastedPercent] = p.GetValue(ci.HighestUserWastedPercent),
+            }, context);
         }
         catch (RuleConfigException ex)
         {
@@ -70,21 +75,25 @@ internal static class CiCommand
             var metrics = p.GetValue(ci.Metrics) == "overlay" ? MetricSet.Overlay : MetricSet.Dive;
             var outcome = new CiOutcome(analysis.Model.Name, analysis.Figures, metrics, CiRules.Evaluate(rules, analysis.Figures, metrics));
 
-            var format = p.GetValue(ci.CiFormat) ?? "text";
-            var output = p.GetValue(ci.CiOutput);
             bool color = context.IsTerminal && !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
             var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, configFile, color);
-            if (output is not null)
-            {
-                context.Out.Write(CiReports.Text(outcome, text));
-                WriteFile(output, CiReports.Render(outcome, format, text), context);
-            }
-            else
-            {
-                context.Out.Write(format == "text" ? CiReports.Text(outcome, text) : CiReports.Render(outcome, format));
-            }
-            return outcome.Pass ? CommandLine.ExitOk : CommandLine.ExitRuleFailed;
+            return Report(outcome, text, p.GetValue(ci.CiFormat) ?? "text", p.GetValue(ci.CiOutput), context);
         });
+    }
+
+    /// <summary>Writes the CI report (the text on stdout; another format there or to <paramref name="output"/>); the exit code of the verdict.</summary>
+    internal static int Report(CiOutcome outcome, CiTextContext text, string format, string? output, CliContext context)
+    {
+        if (output is not null)
+        {
+            context.Out.Write(CiReports.Text(outcome, text));
+            WriteFile(output, CiReports.Render(outcome, format, text), context);
+        }
+        else
+        {
+            context.Out.Write(format == "text" ? CiReports.Text(outcome, text) : CiReports.Render(outcome, format));
+        }
+        return outcome.Pass ? CommandLine.ExitOk : CommandLine.ExitRuleFailed;
     }
 
     /// <summary>
@@ -92,7 +101,7 @@ internal static class CiCommand
     /// <c>docker://NAME</c>: the kind that served the image and the name without its scheme), and dive's
     /// name for what extracted it.
     /// </summary>
-    private static CiTextContext TextContext(string image, string? sourceOption, ImageModel model, string? rulesFile, string? configFile, bool color)
+    internal static CiTextContext TextContext(string image, string? sourceOption, ImageModel model, string? rulesFile, string? configFile, bool color)
     {
         int scheme = image.IndexOf("://", StringComparison.Ordinal);
         bool hasScheme = scheme > 0 && !image[..scheme].Contains('/');
@@ -148,10 +157,11 @@ internal static class CiCommand
         return found;
     }
 
-    private static (IReadOnlyList<RuleSetting> Rules, string? File) ResolveRules(CiOptions ci, ParseResult p, CliContext context)
+    /// <summary>The rules in force (<paramref name="names"/>: dive's by default): the rules file (--ci-config, else ./.dive-ci), then the flags.</summary>
+    internal static (IReadOnlyList<RuleSetting> Rules, string? File) ResolveRules(string? ciConfig, IReadOnlyDictionary<RuleName, string?> flags, CliContext context, IReadOnlyList<RuleName>? names = null)
     {
         string? yaml = null, source = null;
-        if (p.GetValue(ci.CiConfig) is { } configPath)
+        if (ciConfig is { } configPath)
         {
             var full = Path.GetFullPath(configPath, context.WorkingDirectory);
             if (!File.Exists(full)) throw new RuleConfigException($"{configPath}: the CI rules file does not exist");
@@ -167,13 +177,7 @@ internal static class CiCommand
                 source = ".dive-ci";
             }
         }
-        var flags = new Dictionary<RuleName, string?>
-        {
-            [RuleName.LowestEfficiency] = p.GetValue(ci.LowestEfficiency),
-            [RuleName.HighestWastedBytes] = p.GetValue(ci.HighestWastedBytes),
-            [RuleName.HighestUserWastedPercent] = p.GetValue(ci.HighestUserWastedPercent),
-        };
-        return (CiRules.Resolve(yaml, source, flags), source);
+        return (CiRules.Resolve(yaml, source, flags, names), source);
     }
 
     /// <summary>

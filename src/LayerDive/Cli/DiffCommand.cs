@@ -18,8 +18,9 @@ internal static class DiffCommand
     /// <summary>The figures of one side of the comparison.</summary>
     private sealed record Side(string Image, ImageModel Model, DiveMetricsResult Dive, OverlayMetricsResult Overlay, int Files);
 
-    public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
+    public static Command Create(SharedOptions shared, CliContext context)
     {
+        var (stdout, stderr) = (context.Out, context.Error);
         var a = Completion.Image(new Argument<string>("A") { Description = "The image compared from (the old build), named as IMAGE is" });
         var b = Completion.Image(new Argument<string>("B") { Description = "The image compared to (the new build)" });
         var format = new Option<string>("--format", "-f") { Description = "text; tsv (status, path, then A's and B's type, mode, uid, gid, size, sha256 and link target, sorted by path bytes); or json", DefaultValueFactory = _ => "text" };
@@ -27,11 +28,42 @@ internal static class DiffCommand
         var mtime = new Option<bool>("--mtime") { Description = "Count a changed modification time as a difference" };
         var platformA = new Option<string?>("--platform-a") { Description = "A's platform in a multi-platform index (default: --platform)" };
         var platformB = new Option<string?>("--platform-b") { Description = "B's platform in a multi-platform index (default: --platform)" };
-        var cmd = new Command("diff", "Compare two images: what B adds, removes and changes against A, and a summary of both") { a, b, format, mtime, platformA, platformB };
+        var ci = new Option<bool>("--ci") { Description = "Judge B by dive's rules and against A by the regression rules; exit 1 when a rule fails" };
+        var ciConfig = new Option<string?>("--ci-config") { Description = "The rules file (default: .dive-ci in the working directory, when there is one)" };
+        var ciFormat = new Option<string>("--ci-format") { Description = "The CI report's format: text, json, junit or markdown", DefaultValueFactory = _ => "text" };
+        ciFormat.AcceptOnlyFromAmong(CiReports.Formats);
+        var ciOutput = new Option<string?>("--ci-output") { Description = "Write the CI report (in --ci-format) to this file; the text report still goes to stdout" };
+        var metrics = new Option<string>("--metrics") { Description = "The figures the rules judge: dive (default) or overlay (the real merge)", DefaultValueFactory = _ => "dive" };
+        metrics.AcceptOnlyFromAmong("dive", "overlay");
+        var rules = new (RuleName Name, Option<string?> Option)[]
+        {
+            (RuleName.LowestEfficiency, new("--lowestEfficiency", "--lowest-efficiency") { Description = "Fail when B's efficiency is below this (0..1, or disabled)" }),
+            (RuleName.HighestWastedBytes, new("--highestWastedBytes", "--highest-wasted-bytes") { Description = "Fail when B wastes more bytes than this (20MB, 20MiB, ... or disabled)" }),
+            (RuleName.HighestUserWastedPercent, new("--highestUserWastedPercent", "--highest-user-wasted-percent") { Description = "Fail when B wastes more of its user layers than this (0..1, or disabled)" }),
+            (RuleName.HighestSizeGrowth, new("--highestSizeGrowth", "--highest-size-growth") { Description = "Fail when B is larger than A by more than this: bytes (20MB) or a share of A (10%)" }),
+            (RuleName.HighestWastedGrowth, new("--highestWastedGrowth", "--highest-wasted-growth") { Description = "Fail when B wastes more than A by more than this: bytes or a share (removable bytes with --metrics overlay)" }),
+            (RuleName.LowestEfficiencyDrop, new("--lowestEfficiencyDrop", "--lowest-efficiency-drop") { Description = "Fail when B's efficiency is below A's by more than this (0..1: 0.05 is five points)" }),
+        };
+        var cmd = new Command("diff", "Compare two images: what B adds, removes and changes against A, and a summary of both") { a, b, format, mtime, platformA, platformB, ci, ciConfig, ciFormat, ciOutput, metrics };
+        foreach (var (_, option) in rules) cmd.Options.Add(option);
         cmd.SetAction(p =>
         {
             string imageA = p.GetValue(a)!, imageB = p.GetValue(b)!;
             string fmt = p.GetValue(format)!;
+            IReadOnlyList<RuleSetting>? judged = null;
+            string? rulesFile = null;
+            if (p.GetValue(ci))
+            {
+                try
+                {
+                    (judged, rulesFile) = CiCommand.ResolveRules(p.GetValue(ciConfig), rules.ToDictionary(r => r.Name, r => p.GetValue(r.Option)), context, CiRules.DiffRules);
+                }
+                catch (Exception ex) when (ex is RuleConfigException or IOException)
+                {
+                    stderr.WriteLine($"layerdive: error: {CommandLine.OneLine(ex.Message)}");
+                    return CommandLine.ExitBadInput;
+                }
+            }
             var errors = TextWriter.Synchronized(stderr);
             // both at once, each streaming as usual: memory is at most the sum of the two
             var loads = new[] { (imageA, p.GetValue(platformA)), (imageB, p.GetValue(platformB)) }
@@ -50,6 +82,14 @@ internal static class DiffCommand
             return CommandLine.Guard(imageB, stderr, _ =>
             {
                 var (sa, sb) = (loads[0].Result, loads[1].Result);
+                if (judged is not null)
+                {
+                    var set = p.GetValue(metrics) == "overlay" ? MetricSet.Overlay : MetricSet.Dive;
+                    ImageFigures before = new(sa.Dive, sa.Overlay), after = new(sb.Dive, sb.Overlay);
+                    var outcome = new CiOutcome(sb.Model.Name, after, set, CiRules.Evaluate(judged, after, set, before), before, sa.Model.Name);
+                    var text = CiCommand.TextContext(imageB, p.GetValue(shared.Source), sb.Model, rulesFile, null, color: false);
+                    return CiCommand.Report(outcome, text, p.GetValue(ciFormat)!, p.GetValue(ciOutput), context);
+                }
                 using var output = new BufferedWriter(stdout);
                 switch (fmt)
                 {
@@ -131,12 +171,12 @@ internal static class DiffCommand
             header,
             ["image", a.Model.Name, b.Model.Name, ""],
             ["platform", a.Model.Config.Platform, b.Model.Config.Platform, a.Model.Config.Platform == b.Model.Config.Platform ? "" : "differs"],
-            ["size", Units.HumanBytes(a.Dive.SizeBytes), Units.HumanBytes(b.Dive.SizeBytes), Signed(b.Dive.SizeBytes - a.Dive.SizeBytes)],
+            ["size", Units.HumanBytes(a.Dive.SizeBytes), Units.HumanBytes(b.Dive.SizeBytes), Units.SignedBytes(b.Dive.SizeBytes - a.Dive.SizeBytes)],
             ["layers", a.Model.Layers.Count.ToString(CultureInfo.InvariantCulture), b.Model.Layers.Count.ToString(CultureInfo.InvariantCulture), SignedCount(b.Model.Layers.Count - a.Model.Layers.Count)],
             ["files", a.Files.ToString(CultureInfo.InvariantCulture), b.Files.ToString(CultureInfo.InvariantCulture), SignedCount(b.Files - a.Files)],
             ["efficiency (dive)", Percent(a.Dive.Efficiency), Percent(b.Dive.Efficiency), SignedPercent(b.Dive.Efficiency - a.Dive.Efficiency)],
-            ["wasted (dive)", Units.HumanBytes(a.Dive.WastedBytes), Units.HumanBytes(b.Dive.WastedBytes), Signed(b.Dive.WastedBytes - a.Dive.WastedBytes)],
-            ["removable (overlay)", Units.HumanBytes(a.Overlay.RemovableBytes), Units.HumanBytes(b.Overlay.RemovableBytes), Signed(b.Overlay.RemovableBytes - a.Overlay.RemovableBytes)],
+            ["wasted (dive)", Units.HumanBytes(a.Dive.WastedBytes), Units.HumanBytes(b.Dive.WastedBytes), Units.SignedBytes(b.Dive.WastedBytes - a.Dive.WastedBytes)],
+            ["removable (overlay)", Units.HumanBytes(a.Overlay.RemovableBytes), Units.HumanBytes(b.Overlay.RemovableBytes), Units.SignedBytes(b.Overlay.RemovableBytes - a.Overlay.RemovableBytes)],
         ];
         var widths = Enumerable.Range(0, 4).Select(c => rows.Max(r => r[c].Length)).ToArray();
         foreach (var r in rows)
@@ -155,7 +195,7 @@ internal static class DiffCommand
             output.WriteLine();
             output.WriteLine("largest changes by directory:");
             foreach (var g in growth)
-                output.WriteLine($"  {Signed(g.Growth),10}  /{PathText.Escape(g.Path)}  ({Units.HumanBytes(g.Before)} -> {Units.HumanBytes(g.After)})");
+                output.WriteLine($"  {Units.SignedBytes(g.Growth),10}  /{PathText.Escape(g.Path)}  ({Units.HumanBytes(g.Before)} -> {Units.HumanBytes(g.After)})");
         }
     }
 
@@ -174,7 +214,6 @@ internal static class DiffCommand
         return string.Join(", ", parts);
     }
 
-    private static string Signed(long bytes) => bytes == 0 ? "0 B" : (bytes > 0 ? "+" : "-") + Units.HumanBytes(Math.Abs(bytes));
     private static string SignedCount(int n) => n == 0 ? "0" : n > 0 ? "+" + n : n.ToString(CultureInfo.InvariantCulture);
     private static string Percent(double ratio) => (ratio * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
     private static string SignedPercent(double ratio) => (ratio >= 0 ? "+" : "") + (ratio * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
