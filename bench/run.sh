@@ -119,6 +119,11 @@ measure uncompressed "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-uncompresse
 ui uncompressed "$GEN/big/oci-uncompressed"
 measure uncompressed "layerdive ls (docker-archive)" "$ENTRIES" "$LD" ls "$GEN/big/big.docker-archive.tar" --quiet
 
+echo "bench: diff of two big forms (the gzip layout and the docker-archive), against their two --ci runs" >&2
+measure diff "layerdive --ci (gzip layout)" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
+measure diff "layerdive --ci (docker-archive)" "$ENTRIES" "$LD" "$GEN/big/big.docker-archive.tar" --ci --quiet
+measure diff "layerdive diff" "$ENTRIES" "$LD" diff "$GEN/big/oci" "$GEN/big/big.docker-archive.tar" --quiet
+
 # The Docker Engine: big loaded into a dockerd under a temporary root; layerdive reads the engine's
 # export as it streams, next to the export alone (curl into /dev/null) in the same run.
 if command -v dockerd >/dev/null && command -v curl >/dev/null && [[ $(id -u) == 0 ]]; then

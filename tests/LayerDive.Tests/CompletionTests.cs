@@ -13,7 +13,9 @@ public sealed class CompletionTests : IDisposable
     [InlineData("layerdive ls --format ", "text tsv")]
     [InlineData("layerdive --source d", "docker docker-archive")]
     [InlineData("layerdive completion f", "fish")]
-    [InlineData("layerdive d", "dive-test.tar")]
+    [InlineData("layerdive d", "diff dive-test.tar")]
+    [InlineData("layerdive di", "diff dive-test.tar")]
+    [InlineData("layerdive dive", "dive-test.tar")]
     [InlineData("layerdive ls ima", "images/")]
     [InlineData("layerdive ls images/", "images/a.tar.gz images/layout/")]
     public void Bash_completes_commands_options_values_and_local_archives(string line, string expected)

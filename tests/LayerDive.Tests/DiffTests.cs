@@ -255,3 +255,43 @@ public sealed class DiffCiTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 }
+
+/// <summary><c>diff</c> on a terminal: the explorer in compare mode, driven headless.</summary>
+public sealed class DiffExplorerTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public void Compare_mode_colours_B_by_its_difference_from_A_marks_shared_layers_and_explains_both()
+    {
+        var a = new ImageBuilder().Layer("base", l => l.Dir("etc").File("etc/passwd", "root:x:0:0\n").File("etc/hosts", "127.0.0.1\n"));
+        var b = new ImageBuilder().Layer("base", l => l.Dir("etc").File("etc/passwd", "root:x:0:0\n").File("etc/hosts", "127.0.0.1\n"))
+            .Layer("app", l => l.Dir("etc").File("etc/passwd", "root:x:0:0\napp:x:1:1\n").Dir("srv").File("srv/app.py", "print(1)\n"));
+        string pathA = _dir.File("a.tar"), pathB = _dir.File("b.tar");
+        a.WriteOciArchive(pathA, "1.0");
+        b.WriteOciArchive(pathB, "1.1");
+        var modelA = Images.Load(pathA);
+        var dive = new LayerDive.Core.Analysis.DiveMetrics();
+        var modelB = Images.Load(pathB, new LayerDive.Core.Loading.LoadOptions { Observers = [dive] });
+        using var ui = new UiHarness(new LayerDive.Ui.ExplorerWindow(modelB, dive.Result(), color: true, compareWith: modelA));
+
+        // the tree after B's top layer, against A's final tree
+        Assert.Contains("Files after layer 1, against ", ui.Lines[0]);
+        Assert.Equal(Terminal.Gui.Drawing.Color.Green, ui.ColorOf("app.py"));    // only in B
+        Assert.Equal(Terminal.Gui.Drawing.Color.Yellow, ui.ColorOf("passwd"));   // another content in B
+        Assert.NotEqual(Terminal.Gui.Drawing.Color.Yellow, ui.ColorOf("hosts")); // the same in both
+        Assert.NotEqual(Terminal.Gui.Drawing.Color.Green, ui.ColorOf("hosts"));
+        // B's layer 0 is A's layer 0 on the same base: stored once
+        Assert.Contains(ui.Lines, l => l.Contains("  0 ") && l.Contains("= base"));
+        Assert.DoesNotContain(ui.Lines, l => l.Contains("= app"));
+
+        ui.Press(Terminal.Gui.Input.Key.Tab);
+        while (ui.Window.Tree.Current!.Node.Path != "etc/passwd") ui.Press(Terminal.Gui.Input.Key.CursorDown);
+        ui.Press(new Terminal.Gui.Input.Key('e'));
+        var screen = ui.Screen;
+        Assert.Contains($"In {modelB.Name}:", screen);
+        Assert.Contains($"In {modelA.Name}:", screen);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -50,6 +50,9 @@ internal static class DiffCommand
         {
             string imageA = p.GetValue(a)!, imageB = p.GetValue(b)!;
             string fmt = p.GetValue(format)!;
+            // on a terminal, without another format asked for: the explorer in compare mode (B's tree against A)
+            if (context.IsTerminal && !p.GetValue(ci) && p.GetResult(format) is null or { Implicit: true })
+                return CommandLine.Guard(imageB, stderr, img => ExplorerCommand.Run(img, shared, p, context, (imageA, p.GetValue(platformA)), p.GetValue(platformB)));
             IReadOnlyList<RuleSetting>? judged = null;
             string? rulesFile = null;
             if (p.GetValue(ci))

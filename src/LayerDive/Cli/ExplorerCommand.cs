@@ -8,7 +8,9 @@ namespace LayerDive.Cli;
 /// <summary><c>layerdive IMAGE</c> on a terminal: the interactive explorer.</summary>
 internal static class ExplorerCommand
 {
-    public static int Run(string image, SharedOptions shared, ParseResult p, CliContext context)
+    /// <param name="compare">Compare mode (<c>layerdive diff A B</c>): image A and its platform, read first, whole; <paramref name="image"/> is B.</param>
+    /// <param name="platform">B's platform, where it is not --platform.</param>
+    public static int Run(string image, SharedOptions shared, ParseResult p, CliContext context, (string Image, string? Platform)? compare = null, string? platform = null)
     {
         bool color = !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
         var problems = new List<string>();
@@ -18,12 +20,39 @@ internal static class ExplorerCommand
             var r = Extractor.Extract(started!, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
             return LayerDive.Core.Text.Format("Ui.Extracted", "/" + path, r.Files, r.Directories, r.Symlinks, folder) + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
         }
-        int code = Explorer.Run(Extract, (progress, ct) =>
+        Core.Model.ImageModel? before = null;
+        bool beforeFailed = false;
+        int code;
+        try
         {
-            var dive = new DiveMetrics();
-            started = ImageLoader.Start(image, shared.LoadOptions(p) with { Observers = [dive], Progress = progress }, ct);
-            return (started, dive.Result);
-        }, image, color);
+            code = Explorer.Run(Extract, (progress, ct) =>
+            {
+                if (compare is { } c)
+                {
+                    try
+                    {
+                        var options = shared.LoadOptions(p);
+                        before = ImageLoader.Load(c.Image, c.Platform is null ? options : options with { Source = options.Source with { Platform = c.Platform } }, ct);
+                    }
+                    catch
+                    {
+                        beforeFailed = true;
+                        throw;
+                    }
+                }
+                var dive = new DiveMetrics();
+                var mine = shared.LoadOptions(p) with { Observers = [dive], Progress = progress };
+                if (platform is not null) mine = mine with { Source = mine.Source with { Platform = platform } };
+                started = ImageLoader.Start(image, mine, ct);
+                return (started, dive.Result);
+            }, image, color, compare is null ? null : () => before);
+        }
+        catch (Exception ex) when (beforeFailed && compare is { } c)
+        {
+            // A could not be read: the error names A (the caller's guard would name B)
+            started?.Dispose();
+            return CommandLine.Guard(c.Image, context.Error, _ => throw ex);
+        }
         if (started is { Completion.IsCompletedSuccessfully: true } done)
             problems.AddRange(done.Model.Problems.Take(20).Select(x => $"layerdive: warning: {image}: {x}"));
         started?.Dispose();

@@ -38,7 +38,8 @@ public static class Explorer
     /// A bad image ends the explorer with its error, as the other commands give it.
     /// </summary>
     public static int Run(Func<string, int, string, ImageModel, string> extract,
-        Func<IProgress<LoadProgress>, CancellationToken, (ImageLoad Load, Func<DiveMetricsResult> Dive)> start, string image, bool color)
+        Func<IProgress<LoadProgress>, CancellationToken, (ImageLoad Load, Func<DiveMetricsResult> Dive)> start, string image, bool color,
+        Func<ImageModel?>? compareWith = null)
     {
         LoadProgress? latest = null;
         var progress = new Progress(p => Volatile.Write(ref latest, p));
@@ -79,7 +80,7 @@ public static class Explorer
         var (load, dive) = opening.GetAwaiter().GetResult(); // an image that does not open: its error
         if (load.Completion.IsFaulted) load.Wait(); // nor one whose bottom layer is bad
         var model = load.Model;
-        using var window = new ExplorerWindow(model, load.Completion.IsCompleted ? dive() : null, color)
+        using var window = new ExplorerWindow(model, load.Completion.IsCompleted ? dive() : null, color, compareWith?.Invoke())
         {
             Extract = (path, layer, folder) => extract(path, layer, folder, model),
         };

@@ -35,6 +35,7 @@ public sealed class Palette(bool color)
 public sealed class ExplorerWindow : Window
 {
     private readonly ImageModel _model;
+    private readonly ImageModel? _compareWith;
     private readonly Palette _palette;
     private readonly LayersView _layers;
     private readonly FileTreeView _tree;
@@ -62,11 +63,12 @@ public sealed class ExplorerWindow : Window
     /// is null, only the merged layers can be selected, and <see cref="Refresh"/> and <see cref="Completed"/>
     /// bring in the rest as the load goes on.
     /// </summary>
-    public ExplorerWindow(ImageModel model, DiveMetricsResult? dive, bool color)
+    public ExplorerWindow(ImageModel model, DiveMetricsResult? dive, bool color, ImageModel? compareWith = null)
     {
         _model = model;
+        _compareWith = compareWith;
         _palette = new Palette(color);
-        Title = $"LayerDive: {model.Name}";
+        Title = compareWith is null ? $"LayerDive: {model.Name}" : $"LayerDive: {model.Name} ({Texts.Format("Ui.ComparedWith", compareWith.Name)})";
         BorderStyle = LineStyle.None;
 
         _layersFrame = new FrameView { Title = Texts.Get("Ui.Layers"), X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
@@ -80,6 +82,11 @@ public sealed class ExplorerWindow : Window
         _imageFrame.Add(_imageDetails);
         _treeFrame = new FrameView { Title = Texts.Format("Ui.CurrentLayer", 0), X = Pos.Right(_layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
         _tree = new FileTreeView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        if (compareWith is not null)
+        {
+            _tree.Rows.CompareWith = compareWith;
+            _layers.Shared = ImageDiff.SharedLayers(compareWith, model).Where(s => s.SameChain).Select(s => s.IndexB).ToHashSet();
+        }
         _treeFrame.Add(_tree);
         _status = new StatusLine { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
         _filter = new TextField { X = 9, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
@@ -102,6 +109,7 @@ public sealed class ExplorerWindow : Window
         if (dive is not null) Completed(dive);
         else Refresh(null);
         ShowLayer(_layers.SelectedLayer);
+        if (compareWith is not null) _layers.Select(model.LayersMerged - 1); // compare mode: B's final tree first
         _layers.SetFocus();
         UpdateStatus();
     }
@@ -156,7 +164,8 @@ public sealed class ExplorerWindow : Window
     {
         _tree.Rows.Layer = layer;
         _tree.Rebuild();
-        _treeFrame.Title = _tree.Rows.Aggregate ? Texts.Format("Ui.Aggregated", layer) : Texts.Format("Ui.CurrentLayer", layer);
+        _treeFrame.Title = _compareWith is { } a ? Texts.Format("Ui.ComparedTree", layer, a.Name)
+            : _tree.Rows.Aggregate ? Texts.Format("Ui.Aggregated", layer) : Texts.Format("Ui.CurrentLayer", layer);
         if (layer >= 0 && layer < _model.Layers.Count)
         {
             var l = _model.Layers[layer];
@@ -283,7 +292,14 @@ public sealed class ExplorerWindow : Window
         if (key == Key.E && _tree.HasFocus && _tree.Current is { } row)
         {
             var explanation = Explainer.Explain(_model, row.Node.Path);
-            _explainText.Lines = explanation is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(explanation);
+            var lines = explanation is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(explanation).ToList();
+            if (_compareWith is { } a)
+            {
+                // compare mode: the same path's story in A
+                var before = Explainer.Explain(a, row.Node.Path);
+                lines = [Texts.Format("Ui.InImage", _model.Name), .. lines, "", Texts.Format("Ui.InImage", a.Name), .. (before is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(before))];
+            }
+            _explainText.Lines = lines;
             _explain.Title = Texts.Format("Ui.ExplainTitle", "/" + row.Node.Path);
             _explain.Visible = true;
             SetNeedsDraw();

@@ -42,10 +42,13 @@ public sealed class LayersView : View
         // a layer's share of the image is known once every layer is
         int bar = _model.IsComplete ? (int)Math.Round(5.0 * l.Size / Math.Max(1, _model.SizeBytes)) : 0;
         string share = _model.IsComplete ? new string('█', bar) + new string('·', 5 - bar) : "     ";
-        return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {command}";
+        return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {(Shared.Contains(i) ? "= " : "")}{command}";
     }
 
     public static string Header => LayerDive.Core.Text.Get("Ui.LayersHeader");
+
+    /// <summary>Compare mode: the layers image A shares on the same base (stored once by an engine), marked "=".</summary>
+    public IReadOnlySet<int> Shared { get; set; } = new HashSet<int>();
 
     public int SelectedLayer { get; private set; }
 

@@ -57,6 +57,32 @@ public sealed class TreeRows(ImageModel model)
     public HashSet<RowStatus> Hidden { get; } = [];
     public Regex? Filter { get; set; }
 
+    /// <summary>
+    /// Compare mode (<c>layerdive diff A B</c>): the status of a path is its difference from image A's final
+    /// tree (added, modified or unchanged) rather than what the selected layer did.
+    /// </summary>
+    public ImageModel? CompareWith { get; set; }
+
+    // each node's counterpart in A, by node number: found from its parent's, once
+    private readonly Dictionary<int, TreeNode?> _counterpart = [];
+
+    /// <summary>The node at the same path in A (<see cref="CompareWith"/>), or null.</summary>
+    public TreeNode? Counterpart(TreeNode node)
+    {
+        var a = CompareWith!;
+        if (node.IsRoot) return a.Root;
+        if (_counterpart.TryGetValue(node.Number, out var known)) return known;
+        var path = new Stack<TreeNode>();
+        for (var n = node; !n.IsRoot && !_counterpart.ContainsKey(n.Number); n = n.Parent!) path.Push(n);
+        while (path.Count > 0)
+        {
+            var n = path.Pop();
+            var parent = n.Parent!.IsRoot ? a.Root : _counterpart[n.Parent.Number];
+            _counterpart[n.Number] = parent?.Child(n.Name);
+        }
+        return _counterpart[node.Number];
+    }
+
     public bool IsCollapsed(TreeNode node) => _collapsed.Contains(node);
 
     public void Toggle(TreeNode node)
@@ -77,6 +103,14 @@ public sealed class TreeRows(ImageModel model)
     public (RowStatus Status, EntryAttributes Attributes)? StatusOf(TreeNode node)
     {
         var now = node.StateAt(Layer);
+        if (CompareWith is { } a)
+        {
+            if (now is not { IsPresent: true } present) return null;
+            var there = Counterpart(node)?.StateAt(a.TopLayer);
+            if (there is not { IsPresent: true } other) return (RowStatus.Added, present.Attributes);
+            return (other.Attributes.Diff(present.Attributes) & ~AttributeChange.MTime) == AttributeChange.None
+                ? (RowStatus.Unchanged, present.Attributes) : (RowStatus.Modified, present.Attributes);
+        }
         if (Aggregate)
         {
             var before = node.StateAt(0);
