@@ -295,3 +295,70 @@ public sealed class DiffExplorerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 }
+
+/// <summary>The 1 GB generated image against itself with one layer more: only that layer's files differ.</summary>
+public sealed class DiffBigTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    [Fact]
+    public void Big_against_big_with_one_layer_added_differs_by_that_layer_only()
+    {
+        var big = Path.Combine(Paths.GeneratedCorpus, "big", "oci");
+        var truth = Path.Combine(Paths.GeneratedCorpus, "big.rootfs.tsv");
+        if (!Directory.Exists(big) || !File.Exists(truth))
+            Assert.Skip($"the big generated image is not present ({big}); run: bash ../shared/tools/make-corpus.sh");
+        // B: big's layout, its blobs hard-linked (no copy of 500 MB), plus one layer that adds, replaces and deletes
+        var layout = _dir.File("big-plus");
+        foreach (var f in Directory.GetFiles(big, "*", SearchOption.AllDirectories))
+        {
+            var to = Path.Combine(layout, Path.GetRelativePath(big, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            if (Scripts.Exec("ln", f, to).ExitCode != 0) File.Copy(f, to);
+        }
+        // a file big has, to replace, and one to delete: the first two regular files of its listing
+        var files = File.ReadLines(truth).Skip(1).Select(l => l.Split('\t')).Where(c => c[1] == "file").Take(2).ToList();
+        var layer = new ImageBuilder().Layer("more", l => l.Dir("added").File("added/new.txt", "new\n").File(files[0][0], "replaced\n").Whiteout(files[1][0])).Layers[0].ToTar();
+        var gz = ImageBuilder.Compress(layer, LayerCompression.Gzip).Bytes;
+        string Put(byte[] bytes)
+        {
+            var digest = ImageBuilder.Digest(bytes);
+            File.WriteAllBytes(Path.Combine(layout, "blobs", "sha256", digest[7..]), bytes);
+            return digest;
+        }
+        var index = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(layout, "index.json")))!;
+        var manifestDigest = (string)index["manifests"]![0]!["digest"]!;
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(layout, "blobs", "sha256", manifestDigest[7..])))!;
+        var configDigest = (string)manifest["config"]!["digest"]!;
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(layout, "blobs", "sha256", configDigest[7..])))!;
+        config["rootfs"]!["diff_ids"]!.AsArray().Add(ImageBuilder.Digest(layer));
+        config["history"]?.AsArray().Add(new System.Text.Json.Nodes.JsonObject { ["created_by"] = "more" });
+        var configBytes = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString());
+        manifest["config"]!["digest"] = Put(configBytes);
+        manifest["config"]!["size"] = configBytes.Length;
+        manifest["layers"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject { ["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip", ["digest"] = Put(gz), ["size"] = gz.Length });
+        var manifestBytes = System.Text.Encoding.UTF8.GetBytes(manifest.ToJsonString());
+        index["manifests"]![0]!["digest"] = Put(manifestBytes);
+        index["manifests"]![0]!["size"] = manifestBytes.Length;
+        File.Delete(Path.Combine(layout, "index.json"));
+        File.WriteAllText(Path.Combine(layout, "index.json"), index.ToJsonString());
+
+        var r = Tool.Run("diff", big, layout, "--format", "tsv");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string Sha(string s) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(s)));
+        const string none = "-\t-\t-\t-\t-\t-\t-";
+        var expected = new[]
+        {
+            $"A\tadded\t{none}\tdir\t0755\t0\t0\t0\t-\t-",
+            $"A\tadded/new.txt\t{none}\tfile\t0644\t0\t0\t4\t{Sha("new\n")}\t-",
+            $"M\t{files[0][0]}\t{string.Join('\t', files[0][1..8])}\tfile\t0644\t0\t0\t9\t{Sha("replaced\n")}\t-",
+            $"D\t{files[1][0]}\t{string.Join('\t', files[1][1..8])}\t{none}",
+        }.OrderBy(l => System.Text.Encoding.UTF8.GetBytes(l.Split('\t')[1]), Comparer<byte[]>.Create((x, y) => x.AsSpan().SequenceCompareTo(y)));
+        Assert.Equal(expected, r.StdoutLines.Skip(1));
+        // the summary: every layer of big is shared on the same base
+        var text = Tool.Run("diff", big, layout);
+        Assert.Contains(text.StdoutLines, l => l.StartsWith($"shared layers: {manifest["layers"]!.AsArray().Count - 1} (the same base", StringComparison.Ordinal));
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
