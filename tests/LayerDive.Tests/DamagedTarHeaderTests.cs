@@ -83,9 +83,9 @@ public sealed class DamagedTarHeaderTests : IDisposable
         { "size-past-data", "damaged tar header at offset 2048 (after 'etc/a'): its checksum" },
         { "pax-1tib", "(after 'etc/a'): its PAX records claim 1099511627776 bytes (at most 1048576 are read)" },
         { "gnu-sparse-pax", "GNU sparse entries (PAX form) are not supported" },
-        { "pax-value-uid", "(after 'etc/a'): its PAX record uid='-5' is not a non-negative whole number" },
-        { "pax-value-mtime", "(after 'etc/a'): its PAX record mtime='nan' is not a time" },
-        { "pax-value-size", "(after 'etc/a'): its PAX record size='' is not a non-negative whole number" },
+        { "pax-value-uid", "damaged tar header at offset 1536 (after 'etc/a'): its PAX record uid='-5' is not a non-negative whole number" },
+        { "pax-value-mtime", "damaged tar header at offset 1536 (after 'etc/a'): its PAX record mtime='nan' is not a time" },
+        { "pax-value-size", "damaged tar header at offset 1536 (after 'etc/a'): its PAX record size='' is not a non-negative whole number" },
         { "early-end", "an empty block at offset 1536 ends the layer early: tar entries follow it ('etc/b')" },
     };
 

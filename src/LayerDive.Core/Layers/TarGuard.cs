@@ -30,6 +30,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
     private byte[]? _special;          // a PAX header's records, collected as they pass
     private int _specialFill, _specialSize;
     private bool _specialGlobal;
+    private long _specialAt;           // the PAX header's offset, for messages
     private long? _paxSize;            // PAX size=, the data length of the next entry
     private string? _paxPath;
     private string _previous = "";     // the last entry's name, for messages
@@ -163,6 +164,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
                 _specialSize = (int)size;
                 _specialFill = 0;
                 _specialGlobal = type == 'g';
+                _specialAt = at;
                 if (size == 0) PaxRecords();
                 break;
             case 'L' or 'K':
@@ -185,7 +187,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
     private void PaxRecords()
     {
         var data = _special.AsSpan(0, _specialSize);
-        long at = Position; // for messages: near the records
+        long at = _specialAt;
         try
         {
             while (!data.IsEmpty)
