@@ -276,7 +276,7 @@ public sealed class DiffExplorerTests : IDisposable
         using var ui = new UiHarness(new LayerDive.Ui.ExplorerWindow(modelB, dive.Result(), color: true, compareWith: modelA));
 
         // the tree after B's top layer, against A's final tree
-        Assert.Contains("Files after layer 1, against ", ui.Lines[0]);
+        Assert.Contains($"Files after layer 1, against A: {modelA.Name} (linux/amd64)", ui.Lines[0]);
         Assert.Equal(Terminal.Gui.Drawing.Color.Green, ui.ColorOf("app.py"));    // only in B
         Assert.Equal(Terminal.Gui.Drawing.Color.Yellow, ui.ColorOf("passwd"));   // another content in B
         Assert.NotEqual(Terminal.Gui.Drawing.Color.Yellow, ui.ColorOf("hosts")); // the same in both
@@ -289,8 +289,8 @@ public sealed class DiffExplorerTests : IDisposable
         while (ui.Window.Tree.Current!.Node.Path != "etc/passwd") ui.Press(Terminal.Gui.Input.Key.CursorDown);
         ui.Press(new Terminal.Gui.Input.Key('e'));
         var screen = ui.Screen;
-        Assert.Contains($"In {modelB.Name}:", screen);
-        Assert.Contains($"In {modelA.Name}:", screen);
+        Assert.Contains($"In B, {modelB.Name} (linux/amd64):", screen);
+        Assert.Contains($"In A, {modelA.Name} (linux/amd64):", screen);
     }
 
     public void Dispose() => _dir.Dispose();

@@ -114,6 +114,9 @@ public sealed class ExplorerWindow : Window
         UpdateStatus();
     }
 
+    /// <summary>An image as compare mode names it: its name and platform (two platforms of one index share a name).</summary>
+    private static string Label(ImageModel m) => $"{m.Name} ({m.Config.Platform})";
+
     /// <summary>True once every layer is merged and the image's figures are in.</summary>
     public bool IsComplete { get; private set; }
 
@@ -164,7 +167,7 @@ public sealed class ExplorerWindow : Window
     {
         _tree.Rows.Layer = layer;
         _tree.Rebuild();
-        _treeFrame.Title = _compareWith is { } a ? Texts.Format("Ui.ComparedTree", layer, a.Name)
+        _treeFrame.Title = _compareWith is { } a ? Texts.Format("Ui.ComparedTree", layer, Label(a))
             : _tree.Rows.Aggregate ? Texts.Format("Ui.Aggregated", layer) : Texts.Format("Ui.CurrentLayer", layer);
         if (layer >= 0 && layer < _model.Layers.Count)
         {
@@ -297,7 +300,7 @@ public sealed class ExplorerWindow : Window
             {
                 // compare mode: the same path's story in A
                 var before = Explainer.Explain(a, row.Node.Path);
-                lines = [Texts.Format("Ui.InImage", _model.Name), .. lines, "", Texts.Format("Ui.InImage", a.Name), .. (before is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(before))];
+                lines = [Texts.Format("Ui.InImage", "B", Label(_model)), .. lines, "", Texts.Format("Ui.InImage", "A", Label(a)), .. (before is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(before))];
             }
             _explainText.Lines = lines;
             _explain.Title = Texts.Format("Ui.ExplainTitle", "/" + row.Node.Path);
