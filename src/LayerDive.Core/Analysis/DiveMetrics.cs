@@ -226,6 +226,12 @@ internal sealed class ChunkedArray<T>
     /// <summary>Elements allocated so far (all default until written).</summary>
     public int Capacity => _chunks.Count << Shift;
 
+    /// <summary>Sets every element back to its default (the chunks stay).</summary>
+    public void Clear()
+    {
+        foreach (var chunk in _chunks) Array.Clear(chunk);
+    }
+
     public ref T this[int index]
     {
         get

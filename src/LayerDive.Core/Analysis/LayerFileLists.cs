@@ -17,10 +17,11 @@ namespace LayerDive.Core.Analysis;
 /// </summary>
 internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLayer) : ILayerObserver
 {
-    private readonly ChunkedArray<int> _stamp = new();                  // layer index + 1 whose tree holds the node
+    private readonly ChunkedArray<ushort> _stamp = new();               // the stamp of the layer whose tree holds the node
     private readonly ChunkedArray<EntryAttributes?> _entry = new();     // the entry that wrote it in that layer
     private readonly Dictionary<int, string> _hardlink = [];            // hardlinks are few: by node number
-    private int _layer;
+    private ushort _layer;
+    private int _layerIndex = -1;
     private TreeNode? _root;
 
     /// <summary>A path of the layer's tree that the merged tree does not hold.</summary>
@@ -38,9 +39,18 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     private char[] _path = new char[256];
     private readonly List<Item> _items = [];
 
+    /// <summary>Makes <paramref name="index"/> the current layer: its stamp is 1..65535, and the stamps start over (cleared) past that.</summary>
+    private void Enter(int index)
+    {
+        if (index == _layerIndex) return;
+        _layerIndex = index;
+        _layer = (ushort)(index % ushort.MaxValue + 1);
+        if (_layer == 1 && index > 0) _stamp.Clear(); // 65,535 layers on: no stamp of an earlier layer may match
+    }
+
     public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
     {
-        _layer = layer.Index + 1;
+        Enter(layer.Index);
         switch (entry.Kind)
         {
             case RawKind.Entry:
@@ -80,7 +90,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     {
         for (var n = node; !n.IsRoot; n = n.Parent!)
         {
-            ref int stamp = ref _stamp[n.Number];
+            ref ushort stamp = ref _stamp[n.Number];
             if (stamp == _layer) return;
             stamp = _layer;
             _entry[n.Number] = null;
@@ -117,7 +127,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
 
     public void OnLayerMerged(LayerInfo layer)
     {
-        _layer = layer.Index + 1;
+        Enter(layer.Index);
         writeLayer(layer, this);
         _extras.Clear();
         _extraAt.Clear();
