@@ -101,6 +101,7 @@ measure gzip "gzip -dc" "$ENTRIES" sh -c 'for f; do gzip -dc "$f"; done' sh "${G
 measure gzip "pigz -dc" "$ENTRIES" sh -c 'for f; do pigz -dc "$f"; done' sh "${GZ[@]}"
 measure gzip "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci" --quiet
 measure gzip "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
+measure gzip "layerdive --ci --json" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --json "$OUT/big.json" --quiet
 measure gzip "layerdive ls (runtime build)" "$ENTRIES" dotnet "$OUT/bin-runtime/layerdive.dll" ls "$GEN/big/oci" --quiet
 ui gzip "$GEN/big/oci"
 
