@@ -25,5 +25,5 @@ public enum ProblemKind
 public sealed record Problem(ProblemKind Kind, int LayerIndex, string? Path, string Message)
 {
     public override string ToString() =>
-        Path is null ? $"layer {LayerIndex}: {Message}" : $"layer {LayerIndex}: {PathText.Escape(Path)}: {Message}";
+        Path is null ? $"{Text.Format("Error.AtLayer", LayerIndex)}: {Message}" : $"{Text.Format("Error.AtLayer", LayerIndex)}: {PathText.Escape(Path)}: {Message}";
 }

@@ -60,6 +60,14 @@ public sealed class LanguageTests
         var en = Tool.Run("ls", path, "--lang", "en");
         Assert.Matches(@"^layerdive: error: .*: layer 1 \(sha256:[0-9a-f]{12}\): truncated: gzip: the stream ends inside its first member \(no CRC and size trailer\)$", Assert.Single(en.StderrLines));
         Assert.Equal("layerdive: error: /no/such/image.tar: нет такого файла или каталога", Assert.Single(Tool.Run("ls", "/no/such/image.tar", "--lang", "ru").StderrLines));
+
+        // and warnings: a whiteout that hides nothing
+        var orphan = new LayerDive.Samples.ImageBuilder().Layer("base", l => l.Dir("etc").File("etc/a", "a\n")).Layer("rm", l => l.Whiteout("etc/ghost"));
+        var orphanPath = dir.File("orphan.tar");
+        orphan.WriteOciArchive(orphanPath);
+        var warned = Tool.Run("ls", orphanPath, "--lang", "ru");
+        Assert.Equal(0, warned.ExitCode);
+        Assert.Equal($"layerdive: warning: {orphanPath}: слой 1: etc/ghost: whiteout .wh.ghost ничего не скрывает: пути нет в слоях ниже", Assert.Single(warned.StderrLines));
     }
 
     /// <summary>A key the code asks for and the resources lack would print the key itself: none may be missing.</summary>

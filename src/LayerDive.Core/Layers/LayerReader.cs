@@ -80,7 +80,7 @@ internal static class LayerReader
                 result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, path, message));
             // gzip ignores zeros after the last member in silence, and warns of anything else
             if (decompressed is NativeGzip.DecompressionStream { IgnoredBytes: > 0, IgnoredBytesAreZero: false } gzip)
-                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, $"{gzip.IgnoredBytes} bytes after the gzip stream are not gzip data; ignored"));
+                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Format("Warning.GzipTrailingGarbage", gzip.IgnoredBytes)));
             result.DiffId = sameBytes ? null : tarHash.Digest();
             result.UncompressedSize = tarHash.BytesRead;
         }
@@ -160,7 +160,7 @@ internal static class LayerReader
             throw new ImageException(Text.Get(name.Contains('\0') ? "Error.EntryNameHoldsNul"
                 : name.Length == 0 ? "Error.EntryNameIsEmpty" : "Error.EntryNameClimbsOut"), entryName: name);
         if (absolute && path.Length > 0)
-            result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, $"absolute entry name '{PathText.Escape(name)}' read as '{PathText.Escape(path)}'"));
+            result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Format("Warning.AbsoluteName", PathText.Escape(name), PathText.Escape(path))));
 
         string fileName = PathText.FileName(path);
         if (IsUnderAufsMeta(path)) return; // .wh..wh.plnk, .wh..wh.aufs, ...: AUFS metadata, ignored
@@ -187,7 +187,7 @@ internal static class LayerReader
             case TarEntryType.Directory:
                 bool opaqueXattr = entry is PaxTarEntry p && p.ExtendedAttributes.TryGetValue("SCHILY.xattr.trusted.overlay.opaque", out var v) && v == "y";
                 if (opaqueXattr)
-                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, "overlay-native marker, not applied (xattr trusted.overlay.opaque=y)"));
+                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Text.Get("Warning.NativeOpaque")));
                 output.Add(path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
                 break;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
@@ -215,7 +215,7 @@ internal static class LayerReader
                 var posix = (PosixTarEntry)entry;
                 bool overlayWhiteout = isChar && posix.DeviceMajor == 0 && posix.DeviceMinor == 0;
                 if (overlayWhiteout)
-                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, "overlay-native marker, not applied (character device 0/0)"));
+                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Text.Get("Warning.NativeWhiteout")));
                 output.Add(path, new EntryAttributes
                 {
                     Type = isChar ? FileType.CharDevice : FileType.BlockDevice, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
@@ -226,7 +226,7 @@ internal static class LayerReader
                 output.Add(path, new EntryAttributes { Type = FileType.Fifo, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime });
                 break;
             default:
-                result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, $"tar entry type {entry.EntryType} has no meaning in a root filesystem; skipped"));
+                result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, Text.Format("Warning.UnsupportedEntryType", entry.EntryType)));
                 break;
         }
     }

@@ -65,7 +65,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
             _trailingFrom = Position - _headerFill;
         if (_trailingFrom >= 0)
         {
-            _warnings.Add((null, $"{Position - _trailingFrom} bytes of data after the tar end-of-archive block (offset {_endAt}) ignored"));
+            _warnings.Add((null, Text.Format("Warning.TarTrailingData", Position - _trailingFrom, _endAt)));
             _trailingFrom = -1;
         }
         return _warnings;
@@ -141,7 +141,7 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
             var prefix = h.Slice(345, 155);
             if (prefix.ContainsAnyExcept((byte)0))
                 throw Damaged(at, Text.Format("Error.ItsMagicIsNeitherUstarNor", Printable(magic), Printable(prefix.TrimEnd((byte)0))));
-            _warnings.Add((Name(h), $"its tar header's magic '{Printable(magic)}' is neither ustar nor GNU; read as an old V7 header"));
+            _warnings.Add((Name(h), Text.Format("Warning.V7Magic", Printable(magic))));
         }
 
         long size = Field(h, at, "size", 124, 12, allowNegative: false);

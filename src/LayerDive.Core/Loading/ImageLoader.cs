@@ -506,7 +506,7 @@ public static class ImageLoader
         layer.DiffId = contents.DiffId ?? r.DiffId;
         if (Decompression.FromMediaType(r.MediaType) is { } declared && declared != contents.Compression)
             contents.Problems.Add(new Problem(ProblemKind.MediaTypeMismatch, r.Index, null,
-                $"media type {r.MediaType} says {Decompression.Name(declared)} but the bytes are {Decompression.Name(contents.Compression)}"));
+                Text.Format("Warning.MediaTypeMismatch", r.MediaType, Decompression.Name(declared), Decompression.Name(contents.Compression))));
         if (!verify) return;
         string id = r.Digest ?? r.DiffId ?? layer.BlobPath;
         if (r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))

@@ -129,7 +129,7 @@ internal sealed class OverlayMerger
         else
         {
             _layer!.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, false, 0, 0, Orphan: true));
-            _problems.Add(new Problem(ProblemKind.OrphanWhiteout, n, e.Path, $"whiteout {PathText.Escape(PathText.FileName(e.MarkerPath!))} hides nothing: the path does not exist below"));
+            _problems.Add(new Problem(ProblemKind.OrphanWhiteout, n, e.Path, Text.Format("Warning.OrphanWhiteout", PathText.Escape(PathText.FileName(e.MarkerPath!)))));
         }
         return node;
     }
@@ -257,7 +257,7 @@ internal sealed class OverlayMerger
         if (e.Path.Length == 0)
         {
             if (attributes.IsDirectory) SetPresent(Root, attributes);
-            else _problems.Add(new Problem(ProblemKind.Other, n, "", "a non-directory entry for the root itself; ignored"));
+            else _problems.Add(new Problem(ProblemKind.Other, n, "", Text.Get("Warning.RootNotDirectory")));
             return Root;
         }
 
@@ -274,7 +274,7 @@ internal sealed class OverlayMerger
                 : target?.Last is { Kind: ChangeKind.Removed } gone && gone.Layer == n ? target.StateAt(n - 1) : null;
             if (target is null || target == node || linked is not { IsPresent: true } || linked.Value.Attributes.IsDirectory)
             {
-                _problems.Add(new Problem(ProblemKind.HardlinkTargetMissing, n, e.Path, $"hardlink to '{PathText.Escape(e.HardlinkTarget)}', which does not exist at this point; skipped"));
+                _problems.Add(new Problem(ProblemKind.HardlinkTargetMissing, n, e.Path, Text.Format("Warning.HardlinkTargetMissing", PathText.Escape(e.HardlinkTarget))));
                 if (node.History.Length == 0) parent.RemoveChild(node);
                 return null;
             }
@@ -319,7 +319,7 @@ internal sealed class OverlayMerger
             child ??= node.AddChild(Intern(seg), ref _lastNumber);
             if (child.IsVisibleNow)
             {
-                _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, "an entry of this layer lies under this path, which is not a directory; it was replaced by a directory"));
+                _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, Text.Get("Warning.ParentNotDirectory")));
             }
             SetPresent(child, ImplicitDirectory);
             node = child;

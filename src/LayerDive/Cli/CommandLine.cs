@@ -215,7 +215,7 @@ public static class CommandLine
             foreach (var problem in model.Problems.Take(max))
                 stderr.WriteLine($"layerdive: warning: {image}: {problem}");
             if (model.Problems.Count > max)
-                stderr.WriteLine($"layerdive: warning: {image}: ... and {model.Problems.Count - max} more");
+                stderr.WriteLine($"layerdive: warning: {image}: {Text.Format("Warning.More", model.Problems.Count - max)}");
         }
         return load;
     }
