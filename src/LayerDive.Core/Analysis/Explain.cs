@@ -68,7 +68,7 @@ public static class Explainer
         var visibleInodes = OverlayMetrics.VisibleInodes(model);
         long visible = 0;
         foreach (var r in node.History)
-            if (r.IsPresent && r.Attributes.Type == FileType.File && r.Attributes.HardlinkTarget is null && visibleInodes.Contains(r.Attributes.Inode))
+            if (r.IsPresent && r.Attributes.Type == FileType.File && r.Attributes.HardlinkTarget is null && visibleInodes.Contains(node, r.Attributes))
                 visible += r.Attributes.Size;
         return new Explanation(node.Path, steps, last.IsPresent, since, stored, visible);
     }
