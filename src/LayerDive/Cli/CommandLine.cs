@@ -99,6 +99,7 @@ public static class CommandLine
         root.Subcommands.Add(PlatformsCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExplainCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(DiffCommand.Create(shared, context));
+        root.Subcommands.Add(InspectCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExtractCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(OverlayCommand.Create(shared, stdout, stderr));
         var install = new Command("install-docker-plugin", "Make 'docker layerdive IMAGE' work: link this executable into ~/.docker/cli-plugins");
