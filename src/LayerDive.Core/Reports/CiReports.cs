@@ -37,9 +37,6 @@ public static class CiReports
         _ => Text(outcome, context is null ? null : context with { Color = false }),
     };
 
-    private static string Percent(double ratio) =>
-        double.IsFinite(ratio) ? (ratio * 100).ToString("0.00", CultureInfo.InvariantCulture) + " %" : GoPercent(ratio) + " %";
-
     /// <summary>A ratio in JSON: a number, or dive's word for it ("NaN", "+Inf") where there is no number.</summary>
     internal static void WriteRatio(Utf8JsonWriter w, string name, double ratio)
     {
@@ -278,12 +275,12 @@ public static class CiReports
         foreach (var r in o.Rules)
             sb.Append($"| {r.Setting.Key} | {StatusWord(r.Status)} | {Cell(r.Setting.Text)} | {(r.Status == RuleStatus.Fail ? Cell(r.Message) : "")} |\n");
         sb.Append("\n| Metric | Value |\n|---|---|\n");
-        sb.Append($"| efficiency | {Percent(f.Efficiency)} |\n");
+        sb.Append($"| efficiency | {Units.Percent(f.Efficiency)} |\n");
         sb.Append($"| wastedBytes | {f.WastedBytes} ({Units.HumanBytes(f.WastedBytes)}) |\n");
-        sb.Append($"| userWastedPercent | {Percent(f.UserWastedPercent)} |\n");
+        sb.Append($"| userWastedPercent | {Units.Percent(f.UserWastedPercent)} |\n");
         sb.Append($"| removableBytes (overlay) | {f.RemovableBytes} ({Units.HumanBytes(f.RemovableBytes)}) |\n");
-        sb.Append($"| removablePercent (overlay) | {Percent(f.RemovablePercent)} |\n");
-        sb.Append($"| efficiency (overlay) | {Percent(f.OverlayEfficiency)} |\n");
+        sb.Append($"| removablePercent (overlay) | {Units.Percent(f.RemovablePercent)} |\n");
+        sb.Append($"| efficiency (overlay) | {Units.Percent(f.OverlayEfficiency)} |\n");
         if (f.Dive.Inefficiencies.Count > 0)
         {
             sb.Append("\n| Count | Wasted Space | File Path |\n|---|---|---|\n");

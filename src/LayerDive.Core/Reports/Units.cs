@@ -7,6 +7,10 @@ public static class Units
 {
     private static readonly string[] SiSuffixes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
 
+    /// <summary>A ratio as a percentage with two decimals: "81.35 %" (dive's words where there is no number: "NaN %", "+Inf %").</summary>
+    public static string Percent(double ratio) =>
+        double.IsFinite(ratio) ? (ratio * 100).ToString("0.00", CultureInfo.InvariantCulture) + " %" : CiReports.GoPercent(ratio) + " %";
+
     /// <summary>A change in bytes: "+1.2 MB", "-5 B", "0 B".</summary>
     public static string SignedBytes(long bytes) => bytes == 0 ? "0 B" : (bytes > 0 ? "+" : "-") + HumanBytes(Math.Abs(bytes));
 

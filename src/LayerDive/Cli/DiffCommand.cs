@@ -177,7 +177,7 @@ internal static class DiffCommand
             ["size", Units.HumanBytes(a.Dive.SizeBytes), Units.HumanBytes(b.Dive.SizeBytes), Units.SignedBytes(b.Dive.SizeBytes - a.Dive.SizeBytes)],
             ["layers", a.Model.Layers.Count.ToString(CultureInfo.InvariantCulture), b.Model.Layers.Count.ToString(CultureInfo.InvariantCulture), SignedCount(b.Model.Layers.Count - a.Model.Layers.Count)],
             ["files", a.Files.ToString(CultureInfo.InvariantCulture), b.Files.ToString(CultureInfo.InvariantCulture), SignedCount(b.Files - a.Files)],
-            ["efficiency (dive)", Percent(a.Dive.Efficiency), Percent(b.Dive.Efficiency), SignedPercent(b.Dive.Efficiency - a.Dive.Efficiency)],
+            ["efficiency (dive)", Units.Percent(a.Dive.Efficiency), Units.Percent(b.Dive.Efficiency), SignedPercent(b.Dive.Efficiency - a.Dive.Efficiency)],
             ["wasted (dive)", Units.HumanBytes(a.Dive.WastedBytes), Units.HumanBytes(b.Dive.WastedBytes), Units.SignedBytes(b.Dive.WastedBytes - a.Dive.WastedBytes)],
             ["removable (overlay)", Units.HumanBytes(a.Overlay.RemovableBytes), Units.HumanBytes(b.Overlay.RemovableBytes), Units.SignedBytes(b.Overlay.RemovableBytes - a.Overlay.RemovableBytes)],
         ];
@@ -218,8 +218,7 @@ internal static class DiffCommand
     }
 
     private static string SignedCount(int n) => n == 0 ? "0" : n > 0 ? "+" + n : n.ToString(CultureInfo.InvariantCulture);
-    private static string Percent(double ratio) => (ratio * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
-    private static string SignedPercent(double ratio) => (ratio >= 0 ? "+" : "") + (ratio * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
+    private static string SignedPercent(double ratio) => (ratio >= 0 ? "+" : "") + Units.Percent(ratio);
 
     private static void WriteJson(Side a, Side b, bool mtime, TextWriter output)
     {
