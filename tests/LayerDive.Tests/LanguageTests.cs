@@ -96,7 +96,7 @@ public sealed class LanguageTests
         Assert.Equal(en.Keys.Order(), ru.Keys.Order());
         foreach (var (key, text) in en)
             Assert.True(Regex.Matches(text, @"\{\d\}").Select(m => m.Value).Order().SequenceEqual(Regex.Matches(ru[key], @"\{\d\}").Select(m => m.Value).Order()), key);
-        foreach (var k in LayerDive.Ui.KeyMap.All)
+        foreach (var k in LayerDive.Ui.KeyMap.Defaults)
         {
             Assert.True(en.ContainsKey("Key." + k.Id), k.Id);
             if (k.InStatusBar) Assert.True(en.ContainsKey("Short." + k.Id), k.Id);

@@ -208,10 +208,10 @@ public sealed class UiTests
         using var ui = new UiHarness(Paths.Sample);
         Assert.StartsWith("^L This layer ^A Aggregated", ui.Lines[^1]);
         ui.Press(Key.Tab);
-        Assert.StartsWith("Space Fold ^Space Fold all ^A Added ^R Removed", ui.Lines[^1]);
+        Assert.StartsWith("Enter View Space Fold ^Space Fold all ^A Added ^R Removed", ui.Lines[^1]);
         ui.Press(new Key('?'));
         Assert.True(ui.Window.HelpVisible);
-        foreach (var k in KeyMap.All) Assert.Contains(k.Action, ui.Screen);
+        foreach (var k in KeyMap.Defaults) Assert.Contains(k.Action, ui.Screen);
         ui.Press(Key.Esc);
         Assert.False(ui.Window.HelpVisible);
     }

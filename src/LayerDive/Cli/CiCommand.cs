@@ -20,7 +20,6 @@ internal sealed class CiOptions
     public readonly Option<string?> Json = new("--json", "-j") { Description = "Write the analysis as JSON (dive's export schema plus a layerdive object) to this file" };
     public readonly Option<string> CiFormat = new("--ci-format") { Description = "The CI report's format: text, json, junit or markdown", DefaultValueFactory = _ => "text" };
     public readonly Option<string?> CiOutput = new("--ci-output") { Description = "Write the CI report (in --ci-format) to this file; the text report still goes to stdout" };
-    public readonly Option<string?> Config = new("--config") { Description = "dive's configuration file (default: the first *.yaml in $XDG_CONFIG_HOME/dive, $XDG_CONFIG_DIRS/dive, ~/.config/dive, else ~/.dive.yaml)" };
 
     public CiOptions()
     {
@@ -28,7 +27,7 @@ internal sealed class CiOptions
         CiFormat.AcceptOnlyFromAmong(CiReports.Formats);
     }
 
-    public IEnumerable<Option> All => [Ci, CiConfig, LowestEfficiency, HighestWastedBytes, HighestUserWastedPercent, Metrics, Json, CiFormat, CiOutput, Config];
+    public IEnumerable<Option> All => [Ci, CiConfig, LowestEfficiency, HighestWastedBytes, HighestUserWastedPercent, Metrics, Json, CiFormat, CiOutput];
 
     /// <summary>CI mode: --ci, or CI=true/1/yes in the environment (as dive reads it).</summary>
     public bool Enabled(ParseResult p, CliContext context) =>
@@ -49,7 +48,7 @@ internal static class CiCommand
         string? rulesFile, configFile;
         try
         {
-            configFile = DiveConfigFile(p.GetValue(ci.Config), context);
+            configFile = DiveConfigFile(p.GetValue(shared.Config), context);
             (rules, rulesFile) = ResolveRules(p.GetValue(ci.CiConfig), new Dictionary<RuleName, string?>
             {
                 [RuleName.LowestEfficiency] = p.GetValue(ci.LowestEfficiency),

@@ -18,15 +18,18 @@ internal sealed class SharedOptions
     public readonly Option<bool> Insecure = new("--insecure") { Description = "Speak plain HTTP to a registry that is not on a loopback address", Recursive = true };
     public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print no notes or warnings on stderr", Recursive = true };
     public readonly Option<bool> NoColor = new("--no-color") { Description = "No colour in the output (also when NO_COLOR is set)", Recursive = true };
-    public readonly Option<string?> Lang = new("--lang") { Description = "Language of explanations and the explorer: en or ru (default: from LANG)", Recursive = true };
+    public readonly Option<string?> Lang = new("--lang") { Description = "Language of explanations and the explorer: en or ru (default: layerdive.language in the configuration, else from LANG)", Recursive = true };
+    public readonly Option<string?> Config = new("--config") { Description = "dive's configuration file, read first (then ./.dive.yaml, ./.dive/config.yaml, ~/.dive.yaml, $XDG_CONFIG_HOME/dive/config.yaml, $XDG_CONFIG_DIRS/dive/config.yaml); CI mode names the file dive would read", Recursive = true };
+    public readonly Option<string?> Theme = new("--theme") { Description = "The explorer's colours: dark, light or high-contrast (default: layerdive.theme in the configuration, else dark); NO_COLOR still wins", Recursive = true };
 
     public SharedOptions()
     {
         Lang.AcceptOnlyFromAmong(Text.Languages);
+        Theme.AcceptOnlyFromAmong(Ui.Palette.Themes);
         Source.AcceptOnlyFromAmong([.. SourceCatalog.All.Select(f => f.Kind)]);
     }
 
-    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Insecure, Quiet, NoColor, Lang];
+    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Insecure, Quiet, NoColor, Lang, Config, Theme];
 
     /// <summary>The run's environment (engine addresses, credentials' homes).</summary>
     public Func<string, string?>? Environment { get; set; }
@@ -40,7 +43,11 @@ internal sealed class SharedOptions
 }
 
 /// <summary>Where a run reads and writes: its outputs, its environment, its working directory.</summary>
-public sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> GetEnvironment, string WorkingDirectory, bool IsTerminal = false);
+public sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> GetEnvironment, string WorkingDirectory, bool IsTerminal = false)
+{
+    /// <summary>Standard output as bytes (<c>cat</c>: a file's bytes, unchanged); <see cref="Out"/> is flushed before it is opened.</summary>
+    public Func<Stream>? RawOut { get; init; }
+}
 
 /// <summary>The <c>layerdive</c> command: verbs, exit codes, and the one-line errors of SPEC §5.</summary>
 public static class CommandLine
@@ -51,7 +58,7 @@ public static class CommandLine
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) =>
         Run(args, new CliContext(stdout, stderr, Environment.GetEnvironmentVariable, Environment.CurrentDirectory,
-            IsTerminal: !Console.IsOutputRedirected && !Console.IsInputRedirected));
+            IsTerminal: !Console.IsOutputRedirected && !Console.IsInputRedirected) { RawOut = Console.OpenStandardOutput });
 
     public static int Run(string[] args, CliContext context)
     {
@@ -101,6 +108,7 @@ public static class CommandLine
         root.Subcommands.Add(DiffCommand.Create(shared, context));
         root.Subcommands.Add(InspectCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExtractCommand.Create(shared, stdout, stderr));
+        root.Subcommands.Add(CatCommand.Create(shared, context));
         root.Subcommands.Add(OverlayCommand.Create(shared, stdout, stderr));
         var install = new Command("install-docker-plugin", "Make 'docker layerdive IMAGE' work: link this executable into ~/.docker/cli-plugins");
         install.SetAction(_ => DockerPlugin.Install(context));
@@ -143,6 +151,10 @@ public static class CommandLine
         catch (ImageException ex)
         {
             return Fail(ex.Describe());
+        }
+        catch (SettingsException ex)
+        {
+            return Fail(ex.Message);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -13,6 +13,9 @@ internal static class ExplorerCommand
     public static int Run(string image, SharedOptions shared, ParseResult p, CliContext context, (string Image, string? Platform)? compare = null, string? platform = null)
     {
         bool color = !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
+        // dive's configuration and LayerDive's own (SPEC §11): a bad value stops here, before the screen is taken
+        var settings = ExplorerSettings.Load(p.GetValue(shared.Config), context, p.GetValue(shared.Theme));
+        if (settings.Language is { } language && string.IsNullOrEmpty(p.GetValue(shared.Lang))) LayerDive.Core.Text.Use(language);
         var problems = new List<string>();
         ImageLoad? started = null;
         string Extract(string path, int layer, string folder, Core.Model.ImageModel model)
@@ -45,7 +48,7 @@ internal static class ExplorerCommand
                 if (platform is not null) mine = mine with { Source = mine.Source with { Platform = platform } };
                 started = ImageLoader.Start(image, mine, ct);
                 return (started, dive.Result);
-            }, image, color, compare is null ? null : () => before);
+            }, image, color, compare is null ? null : () => before, settings);
         }
         catch (Exception ex) when (beforeFailed && compare is { } c)
         {

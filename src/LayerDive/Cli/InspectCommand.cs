@@ -29,7 +29,7 @@ internal static class InspectCommand
             var root = config.RootElement;
             var run = Property(root, "config") ?? Property(root, "container_config");
             if (p.GetValue(format) == "json") WriteJson(model, root, run, stdout);
-            else WriteText(model, root, run, stdout);
+            else foreach (var line in Lines(model, root, run)) stdout.WriteLine(line);
             return CommandLine.ExitOk;
         }));
         return cmd;
@@ -83,14 +83,23 @@ internal static class InspectCommand
         output.WriteLine(Encoding.UTF8.GetString(ms.ToArray()));
     }
 
-    private static void WriteText(ImageModel model, JsonElement root, JsonElement? run, TextWriter output)
+    /// <summary>The text form's lines (the explorer's Image Config view shows the same).</summary>
+    public static List<string> Lines(ImageModel model)
     {
+        using var config = JsonDocument.Parse(model.Config.Raw);
+        var root = config.RootElement;
+        return Lines(model, root, Property(root, "config") ?? Property(root, "container_config"));
+    }
+
+    private static List<string> Lines(ImageModel model, JsonElement root, JsonElement? run)
+    {
+        var output = new List<string>();
         var c = model.Config;
-        output.WriteLine($"Image:         {model.Name}");
-        output.WriteLine($"Id:            {c.Digest}");
-        output.WriteLine($"Platform:      {c.Platform}");
-        if (Property(root, "created") is { ValueKind: JsonValueKind.String } created) output.WriteLine($"Created:       {created.GetString()}");
-        if (Property(root, "author") is { ValueKind: JsonValueKind.String } author) output.WriteLine($"Author:        {author.GetString()}");
+        output.Add($"Image:         {model.Name}");
+        output.Add($"Id:            {c.Digest}");
+        output.Add($"Platform:      {c.Platform}");
+        if (Property(root, "created") is { ValueKind: JsonValueKind.String } created) output.Add($"Created:       {created.GetString()}");
+        if (Property(root, "author") is { ValueKind: JsonValueKind.String } author) output.Add($"Author:        {author.GetString()}");
         if (run is { } r)
             foreach (var setting in Settings)
             {
@@ -98,30 +107,31 @@ internal static class InspectCommand
                 switch (v.ValueKind)
                 {
                     case JsonValueKind.Array when setting == "Env":
-                        output.WriteLine($"{setting}:");
-                        foreach (var e in v.EnumerateArray()) output.WriteLine($"  {Text(e)}");
+                        output.Add($"{setting}:");
+                        foreach (var e in v.EnumerateArray()) output.Add($"  {Text(e)}");
                         break;
                     case JsonValueKind.Array:
-                        output.WriteLine($"{setting + ":",-15}{string.Join(' ', v.EnumerateArray().Select(Quoted))}");
+                        output.Add($"{setting + ":",-15}{string.Join(' ', v.EnumerateArray().Select(Quoted))}");
                         break;
                     case JsonValueKind.Object when setting is "ExposedPorts" or "Volumes":
-                        output.WriteLine($"{setting + ":",-15}{string.Join(' ', v.EnumerateObject().Select(o => o.Name))}");
+                        output.Add($"{setting + ":",-15}{string.Join(' ', v.EnumerateObject().Select(o => o.Name))}");
                         break;
                     case JsonValueKind.Object when setting == "Labels":
-                        output.WriteLine($"{setting}:");
-                        foreach (var o in v.EnumerateObject()) output.WriteLine($"  {o.Name}={Text(o.Value)}");
+                        output.Add($"{setting}:");
+                        foreach (var o in v.EnumerateObject()) output.Add($"  {o.Name}={Text(o.Value)}");
                         break;
                     case JsonValueKind.Object:
-                        output.WriteLine($"{setting + ":",-15}{v.GetRawText()}");
+                        output.Add($"{setting + ":",-15}{v.GetRawText()}");
                         break;
                     default:
-                        output.WriteLine($"{setting + ":",-15}{Text(v)}");
+                        output.Add($"{setting + ":",-15}{Text(v)}");
                         break;
                 }
             }
-        output.WriteLine("Layers:");
+        output.Add("Layers:");
         foreach (var l in model.Layers)
-            output.WriteLine($"  {l.Index,3}  {l.Digest ?? "-"}  {l.DiffId}");
+            output.Add($"  {l.Index,3}  {l.Digest ?? "-"}  {l.DiffId}");
+        return output;
     }
 
     private static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();

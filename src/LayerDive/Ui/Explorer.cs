@@ -39,7 +39,7 @@ public static class Explorer
     /// </summary>
     public static int Run(Func<string, int, string, ImageModel, string> extract,
         Func<IProgress<LoadProgress>, CancellationToken, (ImageLoad Load, Func<DiveMetricsResult> Dive)> start, string image, bool color,
-        Func<ImageModel?>? compareWith = null)
+        Func<ImageModel?>? compareWith = null, Cli.ExplorerSettings? settings = null)
     {
         LoadProgress? latest = null;
         var progress = new Progress(p => Volatile.Write(ref latest, p));
@@ -80,9 +80,10 @@ public static class Explorer
         var (load, dive) = opening.GetAwaiter().GetResult(); // an image that does not open: its error
         if (load.Completion.IsFaulted) load.Wait(); // nor one whose bottom layer is bad
         var model = load.Model;
-        using var window = new ExplorerWindow(model, load.Completion.IsCompleted ? dive() : null, color, compareWith?.Invoke())
+        using var window = new ExplorerWindow(model, load.Completion.IsCompleted ? dive() : null, color, compareWith?.Invoke(), settings)
         {
             Extract = (path, layer, folder) => extract(path, layer, folder, model),
+            ReadContent = (version, output) => FileContent.Copy(load, version, output),
         };
         using (Tick(app, () =>
         {

@@ -4,6 +4,7 @@ using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
+using LayerDive.Cli;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
@@ -13,30 +14,17 @@ using Texts = LayerDive.Core.Text;
 
 namespace LayerDive.Ui;
 
-/// <summary>Colours by change status; none at all under NO_COLOR (the cursor is then shown reversed).</summary>
-public sealed class Palette(bool color)
-{
-    public bool Color { get; } = color;
-
-    public Attr For(RowStatus status, Attr normal) => !Color ? normal : status switch
-    {
-        RowStatus.Added => new Attr(Terminal.Gui.Drawing.Color.Green, normal.Background),
-        RowStatus.Modified => new Attr(Terminal.Gui.Drawing.Color.Yellow, normal.Background),
-        RowStatus.Removed => new Attr(Terminal.Gui.Drawing.Color.Red, normal.Background),
-        _ => normal,
-    };
-
-    public Attr Cursor(Attr a) => new(a.Background, a.Foreground);
-
-    public Attr Dim(Attr normal) => Color ? new Attr(Terminal.Gui.Drawing.Color.DarkGray, normal.Background) : normal;
-}
-
-/// <summary>The explorer: layers and details on the left, the merged file tree on the right (SPEC §6).</summary>
+/// <summary>
+/// The explorer: layers and details on the left, the merged file tree on the right (SPEC §6), and a
+/// viewer over them for a file's content, its diff, an explanation, the image's config or the problems
+/// of the read. Keys come from one table (<see cref="KeyMap"/>) in one input mode at a time.
+/// </summary>
 public sealed class ExplorerWindow : Window
 {
     private readonly ImageModel _model;
     private readonly ImageModel? _compareWith;
     private readonly Palette _palette;
+    private readonly KeyMap _keys;
     private readonly LayersView _layers;
     private readonly FileTreeView _tree;
     private readonly TextLinesView _layerDetails;
@@ -45,43 +33,68 @@ public sealed class ExplorerWindow : Window
     private readonly StatusLine _status;
     private readonly TextField _filter;
     private readonly FrameView _help;
-    private readonly FrameView _explain;
-    private bool _searching;
+    private readonly FrameView _viewerFrame;
+    private readonly PagerView _pager;
+    private readonly Dictionary<string, Action> _actions;
     private string _search = "";
     private IReadOnlyList<RemovableItem> _removable = [];
     private int _merged;
     private LoadProgress? _progress;
-    private readonly TextLinesView _explainText;
+    private View? _beforeViewer;
+    private Viewing? _viewing;
+
+    /// <summary>What the viewer shows: a file's version (content, hex or diff), or lines with no file behind them.</summary>
+    private sealed record Viewing(string Title, FileVersion? Version, int Layer)
+    {
+        public bool Diff { get; set; }
+        public bool Hex { get; set; }
+        public bool Binary { get; set; }
+    }
 
     /// <summary>Writes a path of the tree after a layer into a folder; returns what to tell the user.</summary>
     public Func<string, int, string, string>? Extract { get; init; }
 
-    private bool _extracting;
+    /// <summary>Copies a file version's bytes into a stream (from its layer); the viewer pages them from a private temporary file.</summary>
+    public Func<FileVersion, Stream, long>? ReadContent { get; init; }
+
+    /// <summary>The input mode: which keys mean what.</summary>
+    public InputMode Mode { get; private set; }
+
+    /// <summary>The last action the key table ran (for the test that presses every binding).</summary>
+    public string? LastAction { get; private set; }
 
     /// <summary>
     /// The explorer over <paramref name="model"/>, which may still be loading: then <paramref name="dive"/>
     /// is null, only the merged layers can be selected, and <see cref="Refresh"/> and <see cref="Completed"/>
     /// bring in the rest as the load goes on.
     /// </summary>
-    public ExplorerWindow(ImageModel model, DiveMetricsResult? dive, bool color, ImageModel? compareWith = null)
+    public ExplorerWindow(ImageModel model, DiveMetricsResult? dive, bool color, ImageModel? compareWith = null, ExplorerSettings? settings = null)
     {
+        settings ??= new ExplorerSettings();
         _model = model;
         _compareWith = compareWith;
-        _palette = new Palette(color);
+        _palette = new Palette(color, settings.Theme);
+        _keys = settings.Keys;
         Title = compareWith is null ? $"LayerDive: {model.Name}" : $"LayerDive: {model.Name} ({Texts.Format("Ui.ComparedWith", compareWith.Name)})";
         BorderStyle = LineStyle.None;
+        if (_palette.Scheme is { } scheme) SetScheme(scheme);
 
-        _layersFrame = new FrameView { Title = Texts.Get("Ui.Layers"), X = 0, Y = 0, Width = Dim.Percent(40), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
+        // dive's filetree.pane-width is the tree's share; LayerDive's own layout gives it 60 %
+        int left = settings.PaneWidth is double w ? (int)Math.Round(100 * (1 - w)) : 40;
+        _layersFrame = new FrameView { Title = Texts.Get("Ui.Layers"), X = 0, Y = 0, Width = Dim.Percent(left), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
         _layers = new LayersView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         _layersFrame.Add(_layers);
-        _layerDetailsFrame = new FrameView { Title = Texts.Get("Ui.LayerDetails"), X = 0, Y = Pos.Bottom(_layersFrame), Width = Dim.Percent(40), Height = Dim.Percent(30), CanFocus = false };
+        _layerDetailsFrame = new FrameView { Title = Texts.Get("Ui.LayerDetails"), X = 0, Y = Pos.Bottom(_layersFrame), Width = Dim.Percent(left), Height = Dim.Percent(30), CanFocus = false };
         _layerDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         _layerDetailsFrame.Add(_layerDetails);
-        _imageFrame = new FrameView { Title = Texts.Get("Ui.ImageDetails"), X = 0, Y = Pos.Bottom(_layerDetailsFrame), Width = Dim.Percent(40), Height = Dim.Fill(1), CanFocus = false };
+        _imageFrame = new FrameView { Title = Texts.Get("Ui.ImageDetails"), X = 0, Y = Pos.Bottom(_layerDetailsFrame), Width = Dim.Percent(left), Height = Dim.Fill(1), CanFocus = false };
         _imageDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         _imageFrame.Add(_imageDetails);
         _treeFrame = new FrameView { Title = Texts.Format("Ui.CurrentLayer", 0), X = Pos.Right(_layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
-        _tree = new FileTreeView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        _tree = new FileTreeView(model, _palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true, ShowAttributes = settings.ShowAttributes };
+        _tree.Rows.Aggregate = settings.Aggregated;
+        foreach (var h in settings.Hide) _tree.Rows.Hidden.Add(h);
+        if (settings.CollapseDirectories) _tree.Rows.SetAllCollapsed(true);
         if (compareWith is not null)
         {
             _tree.Rows.CompareWith = compareWith;
@@ -90,19 +103,20 @@ public sealed class ExplorerWindow : Window
         _treeFrame.Add(_tree);
         _status = new StatusLine { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
         _filter = new TextField { X = 9, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
-        _help = new FrameView { Title = Texts.Get("Ui.HelpTitle"), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(80), Height = KeyMap.All.Count + 2, Visible = false, CanFocus = false };
-        _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = KeyMap.All.Select(k => $"{k.Keys,-16} {k.Action}{(k.Pane == Pane.Any ? "" : "  (" + Texts.Format("Ui.Pane", Texts.Get("Ui.Pane." + k.Pane)) + ")")}").ToList() });
-        _explainText = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
-        _explain = new FrameView { Title = Texts.Format("Ui.ExplainTitle", ""), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(90), Height = Dim.Percent(70), Visible = false, CanFocus = false };
-        _explain.Add(_explainText);
-        Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help, _explain);
+        var helpLines = HelpLines();
+        _help = new FrameView { Title = Texts.Get("Ui.HelpTitle"), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(90), Height = Math.Min(helpLines.Count + 2, 60), Visible = false, CanFocus = false };
+        _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = helpLines });
+        _pager = new PagerView(_palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        _viewerFrame = new FrameView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), Visible = false, TabStop = TabBehavior.NoStop };
+        _viewerFrame.Add(_pager);
+        Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help, _viewerFrame);
 
+        _actions = Actions();
         _layers.SelectionChanged += ShowLayer;
         _filter.TextChanged += (_, _) =>
         {
-            if (_extracting) return;
-            if (_searching) { _search = _filter.Text; _tree.Find(_search, includeCurrent: true); }
-            else ApplyFilter(_filter.Text);
+            if (Mode == InputMode.Search) Find(includeCurrent: true, text: _filter.Text);
+            else if (Mode == InputMode.Filter) ApplyFilter(_filter.Text);
         };
         _tree.Changed += UpdateStatus;
         _merged = model.LayersMerged;
@@ -112,6 +126,22 @@ public sealed class ExplorerWindow : Window
         if (compareWith is not null) _layers.Select(model.LayersMerged - 1); // compare mode: B's final tree first
         _layers.SetFocus();
         UpdateStatus();
+    }
+
+    /// <summary>The help overlay's lines: every binding with the keys actually bound, and the rule for layer kinds.</summary>
+    private List<string> HelpLines()
+    {
+        var lines = new List<string>();
+        foreach (var k in _keys.All)
+        {
+            string where = k.Pane switch
+            {
+                Pane.Any or Pane.All => "",
+                _ => "  (" + string.Join(", ", new[] { Pane.Layers, Pane.Tree, Pane.Viewer }.Where(p => (k.Pane & p) != 0).Select(p => Texts.Get("Ui.Pane." + p))) + ")",
+            };
+            lines.Add($"{(k.Keys.Count == 0 ? "-" : k.Shown),-18} {k.Action}{where}");
+        }
+        return lines;
     }
 
     /// <summary>An image as compare mode names it: its name and platform (two platforms of one index share a name).</summary>
@@ -138,12 +168,16 @@ public sealed class ExplorerWindow : Window
         _layers.SetNeedsDraw();
     }
 
-    /// <summary>The image is read: its efficiency, what the overlay merge makes removable, and what needs every layer.</summary>
+    /// <summary>The image is read: its efficiency, what the overlay merge makes removable, the problems found, and what needs every layer.</summary>
     public void Completed(DiveMetricsResult dive)
     {
         var overlay = OverlayMetrics.Compute(_model);
         _removable = overlay.Items;
-        _imageDetails.Lines = Explorer.ImageLines(_model, dive, overlay);
+        var lines = Explorer.ImageLines(_model, dive, overlay);
+        // the read's warnings: a count and the key that lists them (they are printed after the explorer too)
+        lines.Insert(1, _model.Problems.Count == 0 ? Texts.Format("Ui.ProblemsNone", _keys.Get("Config").First)
+            : Texts.Format("Ui.ProblemsCount", _model.Problems.Count, _keys.Get("Problems").First, _keys.Get("Config").First));
+        _imageDetails.Lines = lines;
         _merged = _model.LayersMerged;
         IsComplete = true;
         _layers.SetNeedsDraw();
@@ -152,8 +186,16 @@ public sealed class ExplorerWindow : Window
 
     public FileTreeView Tree => _tree;
     public LayersView Layers => _layers;
+    public PagerView Pager => _pager;
+    public KeyMap Keys => _keys;
+    public Palette Palette => _palette;
     public bool HelpVisible => _help.Visible;
-    public bool ExplainVisible => _explain.Visible;
+    public bool ViewerVisible => _viewerFrame.Visible;
+    /// <summary>The viewer's title (what it shows, of which layer).</summary>
+    public string ViewerTitle => _viewerFrame.Title;
+    /// <summary>An explanation is open (it is shown in the viewer).</summary>
+    public bool ExplainVisible => ViewerVisible;
+    public string StatusText => _status.Hints;
     private string? _message;
 
     /// <summary>Says something on the status line until the next key.</summary>
@@ -202,11 +244,14 @@ public sealed class ExplorerWindow : Window
         UpdateStatus();
     }
 
+    /// <summary>The pane the keys go to: the viewer while it is open, else the focused pane.</summary>
+    private Pane FocusedPane => Mode == InputMode.Viewer ? Pane.Viewer : _tree.HasFocus ? Pane.Tree : Pane.Layers;
+
     private void UpdateStatus()
     {
-        if (_filter.Visible)
+        if (Mode is InputMode.Filter or InputMode.Search or InputMode.ExtractTo)
         {
-            _status.Set([(Texts.Get(_searching ? "Ui.Search" : _extracting ? "Ui.ExtractTo" : "Ui.Filter"), false)]);
+            _status.Set([(Texts.Get(Mode == InputMode.Search ? "Ui.Search" : Mode == InputMode.ExtractTo ? "Ui.ExtractTo" : "Ui.Filter"), false)]);
             return;
         }
         if (_message is not null)
@@ -215,12 +260,12 @@ public sealed class ExplorerWindow : Window
             _message = null;
             return;
         }
-        bool treeFocused = _tree.HasFocus;
         var items = new List<(string, bool)>();
-        var pane = treeFocused ? Pane.Tree : Pane.Layers;
-        foreach (var k in KeyMap.All.Where(k => k.Pane == pane).Concat(KeyMap.All.Where(k => k.Pane == Pane.Any)))
+        var pane = FocusedPane;
+        // the focused pane's own keys first, then those that work everywhere
+        foreach (var k in _keys.All.Where(k => k.Pane == pane).Concat(_keys.All.Where(k => k.Pane != pane && (k.Pane & pane) != 0)))
         {
-            if (k.Short is null) continue; // movement keys need no reminder
+            if (k.Short is null || k.Keys.Count == 0) continue; // movement keys need no reminder
             bool active = k.Toggle switch
             {
                 "layer" => !_tree.Rows.Aggregate,
@@ -232,144 +277,345 @@ public sealed class ExplorerWindow : Window
                 "attributes" => _tree.ShowAttributes,
                 "size" => _tree.Rows.SortBySize,
                 "wrap" => _tree.Wrap,
-                _ => false,
+                _ => k.Id switch
+                {
+                    "ViewerDiff" => _viewing?.Diff == true,
+                    "ViewerHex" => _viewing?.Hex == true,
+                    _ => false,
+                },
             };
-            items.Add(($"{k.Keys.Split(',')[0].Replace("Ctrl+", "^")} {k.Short}", active));
+            items.Add(($"{k.First} {k.Short}", active));
         }
         _status.Set(items);
     }
 
+    /// <summary>The key table's actions by binding id; each checks where it applies.</summary>
+    private Dictionary<string, Action> Actions() => new()
+    {
+        ["Quit"] = () => App?.RequestStop(),
+        ["Switch"] = () => { (_tree.HasFocus ? (View)_layers : _tree).SetFocus(); UpdateStatus(); },
+        ["Filter"] = () => Prompt(InputMode.Filter, 9, _tree.Rows.Filter?.ToString() ?? ""),
+        ["CloseFilter"] = () => { },
+        ["Help"] = () => { Mode = InputMode.Help; _help.Visible = true; SetNeedsDraw(); },
+        ["Up"] = () => Move(-1, page: false),
+        ["Down"] = () => Move(1, page: false),
+        ["PageUp"] = () => Move(-1, page: true),
+        ["PageDown"] = () => Move(1, page: true),
+        ["LayerChanges"] = () => { _tree.Rows.Aggregate = false; ShowLayer(_layers.SelectedLayer); },
+        ["Aggregated"] = () => { _tree.Rows.Aggregate = true; ShowLayer(_layers.SelectedLayer); },
+        ["Parent"] = _tree.Parent,
+        ["Expand"] = _tree.Expand,
+        ["View"] = View,
+        ["Fold"] = _tree.Fold,
+        ["FoldAll"] = _tree.FoldAll,
+        ["Added"] = () => _tree.ToggleHidden(RowStatus.Added),
+        ["Removed"] = () => _tree.ToggleHidden(RowStatus.Removed),
+        ["Modified"] = () => _tree.ToggleHidden(RowStatus.Modified),
+        ["Unmodified"] = () => _tree.ToggleHidden(RowStatus.Unmodified),
+        ["Attributes"] = _tree.ToggleAttributes,
+        ["Sort"] = _tree.ToggleSort,
+        ["Wrap"] = _tree.ToggleWrap,
+        ["Extract"] = () =>
+        {
+            if (Extract is null) return;
+            if (!IsComplete) { Say(Texts.Get("Ui.StillReading")); return; }
+            Prompt(InputMode.ExtractTo, 12, "");
+        },
+        ["Explain"] = ExplainSelected,
+        ["Waste"] = JumpToWaste,
+        ["Search"] = () => Prompt(InputMode.Search, 9, ""),
+        ["SearchNext"] = () => { if (!Find(forward: true)) Say(Texts.Format("Ui.NoMatch", _search)); },
+        ["SearchPrevious"] = () => { if (!Find(forward: false)) Say(Texts.Format("Ui.NoMatch", _search)); },
+        ["Config"] = () => ShowLines(Texts.Get("Ui.ConfigTitle"), Cli.InspectCommand.Lines(_model)),
+        ["Problems"] = () =>
+        {
+            if (!IsComplete) { Say(Texts.Get("Ui.StillReading")); return; }
+            ShowLines(Texts.Format("Ui.ProblemsTitle", _model.Problems.Count),
+                _model.Problems.Count == 0 ? [Texts.Get("Ui.NoProblems")] : [.. _model.Problems.Select(p => p.ToString())]);
+        },
+        ["ViewerDiff"] = ToggleDiff,
+        ["ViewerHex"] = ToggleHex,
+        ["ViewerTop"] = () => _pager.ScrollTo(0),
+        ["ViewerEnd"] = _pager.End,
+        ["ViewerClose"] = CloseViewer,
+    };
+
+    private void Move(int direction, bool page)
+    {
+        switch (FocusedPane)
+        {
+            case Pane.Viewer: _pager.ScrollBy(direction * (page ? _pager.PageSize : 1)); break;
+            case Pane.Tree: if (page) _tree.Page(direction); else _tree.MoveBy(direction); break;
+            default: if (page) _layers.Page(direction); else _layers.MoveBy(direction); break;
+        }
+    }
+
+    /// <summary>Opens the one-line prompt at the bottom (filter, search, extract-to).</summary>
+    private void Prompt(InputMode mode, int x, string text)
+    {
+        Mode = mode;
+        _filter.Text = text;
+        _filter.X = x;
+        _filter.Visible = true;
+        _filter.SetFocus();
+        UpdateStatus();
+    }
+
+    private bool Find(bool forward = true, bool includeCurrent = false, string? text = null)
+    {
+        if (text is not null) _search = text;
+        return _viewerFrame.Visible ? _pager.Find(_search, forward, includeCurrent) : _tree.Find(_search, forward, includeCurrent);
+    }
+
+    private void ExplainSelected()
+    {
+        if (!IsComplete) { Say(Texts.Get("Ui.StillReading")); return; }
+        if (_tree.Current is not { } row) return;
+        var explanation = Explainer.Explain(_model, row.Node.Path);
+        var lines = explanation is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(explanation).ToList();
+        if (_compareWith is { } a)
+        {
+            // compare mode: the same path's story in A
+            var before = Explainer.Explain(a, row.Node.Path);
+            lines = [Texts.Format("Ui.InImage", "B", Label(_model)), .. lines, "", Texts.Format("Ui.InImage", "A", Label(a)), .. (before is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(before))];
+        }
+        ShowLines(Texts.Format("Ui.ExplainTitle", "/" + row.Node.Path), lines);
+    }
+
+    private void JumpToWaste()
+    {
+        if (!IsComplete) { Say(Texts.Get("Ui.StillReading")); return; }
+        if (_tree.Current is not { } wasted) return;
+        var item = _removable.FirstOrDefault(i => i.Path == wasted.Node.Path);
+        if (item is null) { Say(Texts.Format("Ui.NoWaste", "/" + wasted.Node.Path)); return; }
+        _layers.Select(item.StoredBy);
+        _layers.SetFocus();
+        string verb = Texts.Get("Ui.Waste." + item.Reason);
+        Say(Texts.Format("Ui.Waste", item.StoredBy, Units.HumanBytes(item.Bytes), "/" + item.Path, item.WastedBy, verb));
+    }
+
+    /// <summary>Shows lines in the viewer (an explanation, the config, the problems).</summary>
+    private void ShowLines(string title, IReadOnlyList<string> lines, IReadOnlyList<LineKind>? kinds = null) =>
+        OpenViewer(new Viewing(title, null, _tree.Rows.Layer), new ListContent(lines, kinds));
+
+    private void OpenViewer(Viewing viewing, PagerContent content)
+    {
+        if (Mode != InputMode.Viewer) _beforeViewer = _tree.HasFocus ? _tree : _layers;
+        _pager.Content.Dispose();
+        _viewing = viewing;
+        _pager.Content = content;
+        _viewerFrame.Title = viewing.Title;
+        _viewerFrame.Visible = true;
+        Mode = InputMode.Viewer;
+        _pager.SetFocus();
+        SetNeedsDraw();
+        UpdateStatus();
+    }
+
+    private void CloseViewer()
+    {
+        _pager.Content.Dispose();
+        _pager.Content = new ListContent([]);
+        _viewing = null;
+        _viewerFrame.Visible = false;
+        Mode = InputMode.Normal;
+        (_beforeViewer ?? _tree).SetFocus();
+        SetNeedsDraw();
+        UpdateStatus();
+    }
+
+    /// <summary>Enter: a file's content as of the selected layer, a link's target; a directory folds.</summary>
+    private void View()
+    {
+        if (_tree.Current is not { } row) return;
+        if (row.Attributes.IsDirectory) { _tree.Fold(); return; }
+        if (ReadContent is null) return;
+        int layer = _tree.Rows.Layer;
+        FileVersion version;
+        try
+        {
+            version = FileContent.Locate(_model, row.Node.Path, layer, follow: false);
+        }
+        catch (ImageException ex)
+        {
+            Say(ex.Message);
+            return;
+        }
+        string title = Texts.Format("Ui.ViewerTitle", "/" + row.Node.Path, layer);
+        if (version.RemovedIn is int removed) title += " · " + Texts.Format("Ui.ViewerDeleted", removed, version.Layer);
+        if (version.Attributes.Type == FileType.Symlink)
+        {
+            var lines = new List<string> { Texts.Format("Ui.ViewerLink", "/" + row.Node.Path, version.Attributes.LinkTarget ?? "") };
+            try
+            {
+                var target = FileContent.Locate(_model, row.Node.Path, version.RemovedIn is null ? layer : version.Layer, follow: true);
+                lines.Add(Texts.Format("Ui.ViewerLinkResolves", "/" + target.Resolved, Units.HumanBytes(target.Size)));
+            }
+            catch (ImageException ex)
+            {
+                lines.Add(ex.Message);
+            }
+            OpenViewer(new Viewing(title, version, layer), new ListContent(lines));
+            return;
+        }
+        var spooled = Spool(version, out var error);
+        if (spooled is null) { Say(error!); return; }
+        bool binary = LooksBinary(spooled);
+        var viewing = new Viewing(title, version, layer) { Binary = binary, Hex = binary };
+        OpenViewer(viewing, binary ? new HexContent(spooled) : new TextFileContent(spooled));
+    }
+
+    /// <summary>The version's bytes in a private temporary file, deleted when closed; null (and why) when they cannot be read.</summary>
+    private FileStream? Spool(FileVersion version, out string? error)
+    {
+        error = null;
+        var path = Path.Combine(Path.GetTempPath(), $"layerdive-view-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose);
+        try
+        {
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            ReadContent!(version, file);
+            file.Position = 0;
+            return file;
+        }
+        catch (Exception ex) when (ex is ImageException or IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            file.Dispose();
+            error = Texts.Format("Ui.NotViewed", ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>A NUL in the first 8000 bytes makes a file binary (as git and GNU diff decide).</summary>
+    private static bool LooksBinary(Stream s)
+    {
+        var head = new byte[8000];
+        int n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        s.Position = 0;
+        return head.AsSpan(0, n).Contains((byte)0);
+    }
+
+    /// <summary>The largest file the viewer diffs (both versions are held as lines).</summary>
+    private const long DiffLimit = 16 << 20;
+
+    private void ToggleDiff()
+    {
+        if (_viewing is not { Version: { } version } viewing || version.Attributes.Type != FileType.File) { Say(Texts.Get("Ui.NoDiffHere")); return; }
+        if (viewing.Diff)
+        {
+            ReopenContent(viewing, diff: false);
+            return;
+        }
+        var node = _model.Find(version.Resolved);
+        var record = node?.RecordIn(viewing.Layer);
+        FileVersion? before = null;
+        if (record is { Kind: ChangeKind.Modified } && viewing.Layer > 0)
+        {
+            try { before = FileContent.Locate(_model, version.Resolved, viewing.Layer - 1, follow: false); }
+            catch (ImageException) { }
+        }
+        if (before is null || before.RemovedIn is not null || before.Attributes.Type != FileType.File)
+        {
+            Say(Texts.Format("Ui.NotModifiedHere", "/" + version.Resolved, viewing.Layer));
+            return;
+        }
+        if (before.Size > DiffLimit || version.Size > DiffLimit) { Say(Texts.Format("Ui.TooLargeToDiff", Units.HumanBytes(DiffLimit))); return; }
+        using var a = Spool(before, out var errorA);
+        using var b = a is null ? null : Spool(version, out errorA);
+        if (a is null || b is null) { Say(errorA!); return; }
+        List<string> lines;
+        List<LineKind> kinds;
+        if (LooksBinary(a) || LooksBinary(b))
+        {
+            lines = [Texts.Format("Ui.BinaryDiffers", Units.HumanBytes(before.Size), Units.HumanBytes(version.Size))];
+            kinds = [LineKind.Note];
+        }
+        else
+        {
+            (lines, kinds) = UnifiedDiff.Build(ReadAll(a), ReadAll(b), $"/{version.Resolved} ({Texts.Format("Ui.LayerN", before.Layer)})", $"/{version.Resolved} ({Texts.Format("Ui.LayerN", viewing.Layer)})");
+            if (lines.Count <= 2)
+            {
+                lines.Add(Texts.Format("Ui.SameContent", before.Attributes.Diff(version.Attributes)));
+                kinds.Add(LineKind.Note);
+            }
+        }
+        var diffing = viewing with { Diff = true, Hex = false, Binary = viewing.Binary };
+        OpenViewer(diffing, new ListContent(lines, kinds));
+        _viewerFrame.Title = viewing.Title + " · " + Texts.Get("Ui.DiffMode");
+    }
+
+    private static string ReadAll(Stream s) => new StreamReader(s, System.Text.Encoding.UTF8).ReadToEnd();
+
+    private void ToggleHex()
+    {
+        if (_viewing is not { Version: { Attributes.Type: FileType.File } } viewing) { Say(Texts.Get("Ui.NoHexHere")); return; }
+        viewing.Hex = !viewing.Hex;
+        ReopenContent(viewing, diff: false);
+    }
+
+    private void ReopenContent(Viewing viewing, bool diff)
+    {
+        var spooled = Spool(viewing.Version!, out var error);
+        if (spooled is null) { Say(error!); return; }
+        var next = viewing with { Diff = diff, Hex = viewing.Hex, Binary = viewing.Binary };
+        OpenViewer(next, next.Hex ? new HexContent(spooled) : new TextFileContent(spooled));
+    }
 
     protected override bool OnKeyDown(Key key)
     {
-        if (_filter.Visible)
+        switch (Mode)
         {
-            if (key == Key.Esc || key == Key.Enter)
-            {
-                _filter.Visible = false;
-                if (_extracting)
+            case InputMode.Filter or InputMode.Search or InputMode.ExtractTo:
+                return PromptKey(key);
+            case InputMode.Help:
+                if (key == Key.Esc || _keys.Is("Help", key) || key == Key.Q) { Mode = InputMode.Normal; _help.Visible = false; SetNeedsDraw(); }
+                return true;
+        }
+        var binding = _keys.Find(key, FocusedPane);
+        if (binding is null)
+        {
+            // Esc closes overlays and prompts; it never quits. Nothing else unbound gets through in the viewer.
+            return key == Key.Esc || Mode == InputMode.Viewer || base.OnKeyDown(key);
+        }
+        if (_message is not null) UpdateStatus(); // a message lasts until the next key
+        LastAction = binding.Id;
+        _actions[binding.Id]();
+        return true;
+    }
+
+    /// <summary>A key while the prompt is open: Enter or the close keys end it; the rest is the prompt's text.</summary>
+    private bool PromptKey(Key key)
+    {
+        bool close = key == Key.Esc || _keys.Is("CloseFilter", key);
+        if (!close && key != Key.Enter) return false;
+        var mode = Mode;
+        Mode = _viewerFrame.Visible ? InputMode.Viewer : InputMode.Normal;
+        _filter.Visible = false;
+        string text = _filter.Text;
+        (_viewerFrame.Visible ? _pager : (View)_tree).SetFocus();
+        switch (mode)
+        {
+            case InputMode.ExtractTo:
+                _filter.Text = "";
+                if (key == Key.Enter && text.Length > 0 && _tree.Current is { } selected && Extract is not null)
                 {
-                    _extracting = false;
-                    string folder = _filter.Text;
-                    _filter.Text = "";
-                    _tree.SetFocus();
-                    if (key == Key.Enter && folder.Length > 0 && _tree.Current is { } selected && Extract is not null)
-                    {
-                        string said;
-                        try { said = Extract(selected.Node.Path, _tree.Rows.Layer, folder); }
-                        catch (Exception ex) when (ex is ImageException or IOException or UnauthorizedAccessException) { said = Texts.Format("Ui.NotExtracted", ex.Message); }
-                        Say(said);
-                    }
-                    else UpdateStatus();
+                    string said;
+                    try { said = Extract(selected.Node.Path, _tree.Rows.Layer, text); }
+                    catch (Exception ex) when (ex is ImageException or IOException or UnauthorizedAccessException) { said = Texts.Format("Ui.NotExtracted", ex.Message); }
+                    Say(said);
                     return true;
                 }
-                if (_searching) { _searching = false; _filter.Text = ""; }
-                else if (key == Key.Esc) { _filter.Text = ""; ApplyFilter(""); }
-                _tree.SetFocus();
-                UpdateStatus();
-                return true;
-            }
-            return false;
+                break;
+            case InputMode.Search:
+                _filter.Text = "";
+                break;
+            case InputMode.Filter when close:
+                _filter.Text = "";
+                ApplyFilter("");
+                break;
         }
-        if (_explain.Visible)
-        {
-            if (key == Key.Esc || key == Key.E || key == Key.Q) { _explain.Visible = false; SetNeedsDraw(); }
-            return true;
-        }
-        if (_help.Visible)
-        {
-            if (key == Key.Esc || key.AsRune.Value == '?' || key == Key.Q) { _help.Visible = false; SetNeedsDraw(); }
-            return true;
-        }
-        if (key == Key.C.WithCtrl || key == Key.Q)
-        {
-            App?.RequestStop();
-            return true;
-        }
-        if (key == Key.Esc) return true; // Esc closes overlays; it never quits
-        if (!IsComplete && _tree.HasFocus && (key == Key.E || key == Key.W || key == Key.E.WithCtrl))
-        {
-            Say(Texts.Get("Ui.StillReading"));
-            return true;
-        }
-        if (key == Key.E && _tree.HasFocus && _tree.Current is { } row)
-        {
-            var explanation = Explainer.Explain(_model, row.Node.Path);
-            var lines = explanation is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(explanation).ToList();
-            if (_compareWith is { } a)
-            {
-                // compare mode: the same path's story in A
-                var before = Explainer.Explain(a, row.Node.Path);
-                lines = [Texts.Format("Ui.InImage", "B", Label(_model)), .. lines, "", Texts.Format("Ui.InImage", "A", Label(a)), .. (before is null ? [Texts.Get("Explain.NoLayer")] : Explainer.Describe(before))];
-            }
-            _explainText.Lines = lines;
-            _explain.Title = Texts.Format("Ui.ExplainTitle", "/" + row.Node.Path);
-            _explain.Visible = true;
-            SetNeedsDraw();
-            return true;
-        }
-        if (_tree.HasFocus && key == Key.E.WithCtrl && Extract is not null)
-        {
-            _extracting = true;
-            _filter.Text = "";
-            _filter.X = 12;
-            _filter.Visible = true;
-            _filter.SetFocus();
-            UpdateStatus();
-            return true;
-        }
-        if (_tree.HasFocus && key.AsRune.Value == '/')
-        {
-            _searching = true;
-            _filter.Text = "";
-            _filter.X = 9;
-            _filter.Visible = true;
-            _filter.SetFocus();
-            UpdateStatus();
-            return true;
-        }
-        if (_tree.HasFocus && (key == Key.N || key == Key.N.WithShift))
-        {
-            if (!_tree.Find(_search, forward: key == Key.N)) Say(Texts.Format("Ui.NoMatch", _search));
-            return true;
-        }
-        if (_tree.HasFocus && key == Key.W && _tree.Current is { } wasted)
-        {
-            var item = _removable.FirstOrDefault(i => i.Path == wasted.Node.Path);
-            if (item is null) { Say(Texts.Format("Ui.NoWaste", "/" + wasted.Node.Path)); return true; }
-            _layers.Select(item.StoredBy);
-            _layers.SetFocus();
-            string verb = Texts.Get("Ui.Waste." + item.Reason);
-            Say(Texts.Format("Ui.Waste", item.StoredBy, Units.HumanBytes(item.Bytes), "/" + item.Path, item.WastedBy, verb));
-            return true;
-        }
-        if (key.AsRune.Value == '?')
-        {
-            _help.Visible = true;
-            SetNeedsDraw();
-            return true;
-        }
-        if (key == Key.Tab || key == Key.Tab.WithShift)
-        {
-            (_tree.HasFocus ? (View)_layers : _tree).SetFocus();
-            UpdateStatus();
-            return true;
-        }
-        if (key == Key.F.WithCtrl || key == new Key('/').WithCtrl)
-        {
-            _filter.X = 9;
-            _filter.Visible = true;
-            _filter.SetFocus();
-            UpdateStatus();
-            return true;
-        }
-        if (_layers.HasFocus && (key == Key.L.WithCtrl || key == Key.A.WithCtrl))
-        {
-            _tree.Rows.Aggregate = key == Key.A.WithCtrl;
-            ShowLayer(_layers.SelectedLayer);
-            return true;
-        }
-        return base.OnKeyDown(key);
+        UpdateStatus();
+        return true;
     }
 }
 

@@ -25,7 +25,7 @@ public sealed class FileTreeView : View
     }
 
     public TreeRows Rows { get; }
-    public bool ShowAttributes { get; private set; } = true;
+    public bool ShowAttributes { get; set; } = true;
     /// <summary>Long rows continue on the next lines instead of being cut at the pane's edge.</summary>
     public bool Wrap { get; private set; }
     public IReadOnlyList<TreeRow> VisibleRows => _rows;
@@ -125,48 +125,61 @@ public sealed class FileTreeView : View
         Changed?.Invoke();
     }
 
-    private void ToggleHidden(RowStatus s)
+    /// <summary>Shows or hides the rows of one change status (the explorer's key table calls these).</summary>
+    public void ToggleHidden(RowStatus s)
     {
         if (!Rows.Hidden.Remove(s)) Rows.Hidden.Add(s);
         Rebuild();
     }
 
-    protected override bool OnKeyDown(Key key)
+    public void MoveBy(int rows) => MoveTo(_cursor + rows);
+
+    public void Page(int direction) => MoveBy(direction * Math.Max(1, Viewport.Height - 2));
+
+    /// <summary>Left: collapses an open directory, else goes to the parent.</summary>
+    public void Parent()
     {
-        int page = Math.Max(1, Viewport.Height - 2);
         var cur = Current;
-        if (key == Key.CursorUp || key == Key.K) MoveTo(_cursor - 1);
-        else if (key == Key.CursorDown || key == Key.J) MoveTo(_cursor + 1);
-        else if (key == Key.PageUp || key == Key.U) MoveTo(_cursor - page);
-        else if (key == Key.PageDown || key == Key.D) MoveTo(_cursor + page);
-        else if (key == Key.CursorLeft || key == Key.H)
-        {
-            if (cur is { HasChildren: true, Collapsed: false }) { Rows.Toggle(cur.Node); Rebuild(); }
-            else if (cur?.Node.Parent is { IsRoot: false } parent) MoveTo(_rows.FindIndex(r => r.Node == parent));
-        }
-        else if (key == Key.CursorRight || key == Key.L)
-        {
-            if (cur is { Collapsed: true }) { Rows.Toggle(cur.Node); Rebuild(); }
-        }
-        else if (key == Key.Space)
-        {
-            if (cur is { HasChildren: true }) { Rows.Toggle(cur.Node); Rebuild(); }
-        }
-        else if (key == Key.Space.WithCtrl)
-        {
-            bool anyOpen = _rows.Any(r => r.HasChildren && !r.Collapsed);
-            Rows.SetAllCollapsed(anyOpen);
-            Rebuild();
-        }
-        else if (key == Key.A.WithCtrl) ToggleHidden(RowStatus.Added);
-        else if (key == Key.R.WithCtrl) ToggleHidden(RowStatus.Removed);
-        else if (key == Key.M.WithCtrl) ToggleHidden(RowStatus.Modified);
-        else if (key == Key.U.WithCtrl) ToggleHidden(RowStatus.Unmodified);
-        else if (key == Key.B.WithCtrl) { ShowAttributes = !ShowAttributes; SetNeedsDraw(); Changed?.Invoke(); }
-        else if (key == Key.O.WithCtrl) { Rows.SortBySize = !Rows.SortBySize; Rebuild(); }
-        else if (key == Key.P.WithCtrl) { Wrap = !Wrap; SetNeedsDraw(); Changed?.Invoke(); }
-        else return false;
-        return true;
+        if (cur is { HasChildren: true, Collapsed: false }) { Rows.Toggle(cur.Node); Rebuild(); }
+        else if (cur?.Node.Parent is { IsRoot: false } parent) MoveTo(_rows.FindIndex(r => r.Node == parent));
+    }
+
+    /// <summary>Right: expands a collapsed directory.</summary>
+    public void Expand()
+    {
+        if (Current is { Collapsed: true } cur) { Rows.Toggle(cur.Node); Rebuild(); }
+    }
+
+    public void Fold()
+    {
+        if (Current is { HasChildren: true } cur) { Rows.Toggle(cur.Node); Rebuild(); }
+    }
+
+    public void FoldAll()
+    {
+        bool anyOpen = _rows.Any(r => r.HasChildren && !r.Collapsed);
+        Rows.SetAllCollapsed(anyOpen);
+        Rebuild();
+    }
+
+    public void ToggleAttributes()
+    {
+        ShowAttributes = !ShowAttributes;
+        SetNeedsDraw();
+        Changed?.Invoke();
+    }
+
+    public void ToggleSort()
+    {
+        Rows.SortBySize = !Rows.SortBySize;
+        Rebuild();
+    }
+
+    public void ToggleWrap()
+    {
+        Wrap = !Wrap;
+        SetNeedsDraw();
+        Changed?.Invoke();
     }
 
     protected override bool OnMouseEvent(Mouse mouse)

@@ -84,23 +84,18 @@ public sealed class LayersView : View
             var (layer, command) = _lines[i];
             string text = LineText(layer, command);
             var attr = layer is null || layer >= _model.LayersMerged ? _palette.Dim(normal) : normal;
-            if (layer == SelectedLayer) attr = HasFocus || !_palette.Color ? _palette.Cursor(normal) : new Terminal.Gui.Drawing.Attribute(Color.Black, Color.Gray);
+            if (layer == SelectedLayer) attr = HasFocus ? _palette.Cursor(normal) : _palette.Selected(normal);
             SetAttribute(attr);
             AddStr(TextLinesView.Clip(text, Viewport.Width));
         }
         return true;
     }
 
-    protected override bool OnKeyDown(Key key)
-    {
-        int page = Math.Max(1, Viewport.Height - 2);
-        if (key == Key.CursorUp || key == Key.K) Select(SelectedLayer - 1);
-        else if (key == Key.CursorDown || key == Key.J) Select(SelectedLayer + 1);
-        else if (key == Key.PageUp || key == Key.U) Select(Math.Max(0, SelectedLayer - page));
-        else if (key == Key.PageDown || key == Key.D) Select(Math.Min(_model.LayersMerged - 1, SelectedLayer + page));
-        else return false;
-        return true;
-    }
+    /// <summary>Moves the selection by <paramref name="layers"/> (the explorer's key table calls it).</summary>
+    public void MoveBy(int layers) => Select(Math.Clamp(SelectedLayer + layers, 0, Math.Max(0, _model.LayersMerged - 1)));
+
+    /// <summary>A page of the pane, up (-1) or down (1).</summary>
+    public void Page(int direction) => MoveBy(direction * Math.Max(1, Viewport.Height - 2));
 
     protected override bool OnMouseEvent(Mouse mouse)
     {

@@ -23,8 +23,8 @@ public sealed class UiHarness : IDisposable
     private readonly IApplication _app;
     private readonly SessionToken? _token;
 
-    public UiHarness(string image, int width = 120, int height = 60, bool color = true, bool extract = false)
-        : this(Open(image, color, extract), width, height)
+    public UiHarness(string image, int width = 120, int height = 60, bool color = true, bool extract = false, LayerDive.Cli.ExplorerSettings? settings = null)
+        : this(Open(image, color, extract, settings), width, height)
     {
     }
 
@@ -41,13 +41,14 @@ public sealed class UiHarness : IDisposable
 
     public ExplorerWindow Window { get; }
 
-    private static ExplorerWindow Open(string image, bool color, bool extract)
+    private static ExplorerWindow Open(string image, bool color, bool extract, LayerDive.Cli.ExplorerSettings? settings)
     {
         var dive = new DiveMetrics();
         var load = ImageLoader.Start(image, new LoadOptions { Observers = [dive] }, TestContext.Current.CancellationToken);
         var model = load.Wait();
-        return new ExplorerWindow(model, dive.Result(), color)
+        return new ExplorerWindow(model, dive.Result(), color, settings: settings)
         {
+            ReadContent = (version, output) => FileContent.Copy(load, version, output),
             Extract = !extract ? null : (path, layer, folder) =>
             {
                 var r = Extractor.Extract(load, path, layer, folder);
@@ -89,11 +90,14 @@ public sealed class UiHarness : IDisposable
     }
 
     /// <summary>The foreground colour of the cell where <paramref name="text"/> starts.</summary>
-    public Color ColorOf(string text)
+    public Color ColorOf(string text) => AttributeOf(text).Foreground;
+
+    /// <summary>The attribute (foreground and background) of the cell where <paramref name="text"/> starts.</summary>
+    public Terminal.Gui.Drawing.Attribute AttributeOf(string text)
     {
         var (r, c) = Find(text);
         // Contents is indexed by screen column; a line's text index equals its column for the ASCII and box-drawing cells used here
-        return _app.Driver!.Contents![r, c].Attribute!.Value.Foreground;
+        return _app.Driver!.Contents![r, c].Attribute!.Value;
     }
 
     public bool Stopped { get; private set; }
