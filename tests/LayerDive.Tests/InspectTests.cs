@@ -5,7 +5,7 @@ namespace LayerDive.Tests;
 /// <summary><c>layerdive inspect</c> (issue 15, item 4, its command): every field checked against the config JSON, read from the archive here by Python.</summary>
 public sealed class InspectTests
 {
-    private const string ReadConfig = """
+    internal const string ReadConfig = """
         import sys, tarfile, json
         t = tarfile.open(sys.argv[1])
         names = t.getnames()

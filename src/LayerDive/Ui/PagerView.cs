@@ -66,7 +66,7 @@ public sealed class TextFileContent(Stream file) : PagerContent
     private readonly byte[] _chunk = new byte[65536];
     // the last line found, to make the next one (a screenful, a search) cheap
     private int _lastLine = -1;
-    private long _lastStart;
+    private long _lastStart, _lastEnd;
 
     public override bool Numbered => true;
 
@@ -115,14 +115,19 @@ public sealed class TextFileContent(Stream file) : PagerContent
         if (_ended && index >= _lines) return null;
         long pos;
         int line;
-        if (_lastLine >= 0 && _lastLine <= index && index - _lastLine < Every) { line = _lastLine; pos = _lastStart; }
+        if (_lastLine >= 0 && _lastLine <= index && index - _lastLine < Every)
+        {
+            if (_lastLine == index) return (_lastStart, _lastEnd);
+            (line, pos) = (_lastLine + 1, _lastEnd + 1); // the next line starts after the last one's newline
+        }
         else { line = index / Every * Every; pos = _checkpoints[index / Every]; }
         while (true)
         {
+            if (pos > file.Length) return null;
             long end = EndOfLine(pos);
             if (line == index)
             {
-                (_lastLine, _lastStart) = (line, pos);
+                (_lastLine, _lastStart, _lastEnd) = (line, pos, end);
                 return (pos, end);
             }
             if (end >= file.Length) return null;
@@ -131,29 +136,51 @@ public sealed class TextFileContent(Stream file) : PagerContent
         }
     }
 
+    // a window of the file for reading lines one after another
+    private readonly byte[] _window = new byte[65536];
+    private long _windowStart = -1;
+    private int _windowLength;
+
+    /// <summary>Makes the window hold the bytes from <paramref name="pos"/> on, unless it already does; false at the end.</summary>
+    private bool Cover(long pos)
+    {
+        if (pos >= _windowStart && pos < _windowStart + _windowLength) return true;
+        file.Position = pos;
+        _windowStart = pos;
+        _windowLength = file.ReadAtLeast(_window, _window.Length, throwOnEndOfStream: false);
+        return _windowLength > 0;
+    }
+
     /// <summary>The position of the newline that ends the line starting at <paramref name="start"/>, or the file's length.</summary>
     private long EndOfLine(long start)
     {
-        file.Position = start;
         long pos = start;
-        while (true)
+        while (Cover(pos))
         {
-            int n = file.Read(_chunk);
-            if (n <= 0) return file.Length;
-            int at = _chunk.AsSpan(0, n).IndexOf((byte)'\n');
+            int offset = (int)(pos - _windowStart);
+            int at = _window.AsSpan(offset, _windowLength - offset).IndexOf((byte)'\n');
             if (at >= 0) return pos + at;
-            pos += n;
+            pos = _windowStart + _windowLength;
         }
+        return file.Length;
     }
 
     public override string? Line(int index)
     {
         if (index < 0 || Find(index) is not { } range) return null;
         int length = (int)Math.Min(range.End - range.Start, MaxLineBytes);
-        var bytes = new byte[length];
-        file.Position = range.Start;
-        file.ReadExactly(bytes);
-        var text = Encoding.UTF8.GetString(bytes).TrimEnd('\r').Replace("\t", "    ");
+        string text;
+        if (Cover(range.Start) && range.Start + length <= _windowStart + _windowLength)
+            text = Encoding.UTF8.GetString(_window, (int)(range.Start - _windowStart), length);
+        else
+        {
+            var bytes = new byte[length];
+            file.Position = range.Start;
+            file.ReadExactly(bytes);
+            text = Encoding.UTF8.GetString(bytes);
+        }
+        text = text.TrimEnd('\r');
+        if (text.Contains('\t')) text = text.Replace("\t", "    ");
         return text + (range.End - range.Start > MaxLineBytes ? " …" : "");
     }
 
@@ -232,22 +259,37 @@ public sealed class PagerView : View
 
     public void End() => ScrollTo(_content.LastIndex() - Viewport.Height + 1);
 
-    /// <summary>The next (or previous) line after the last match that contains <paramref name="text"/> (case-insensitive); false when none does.</summary>
+    /// <summary>
+    /// The next (or previous) line after the last match (or the top line) that contains <paramref name="text"/>,
+    /// case-insensitively, going round the end as the tree's search does; false when no line does.
+    /// </summary>
     public bool Find(string text, bool forward = true, bool includeCurrent = false)
     {
         if (string.IsNullOrEmpty(text)) return false;
         int from = Match >= 0 ? Match : _top;
-        for (int i = includeCurrent ? from : from + (forward ? 1 : -1); i >= 0; i += forward ? 1 : -1)
+        int step = forward ? 1 : -1;
+        int i = includeCurrent ? from : from + step;
+        bool wrapped = false;
+        while (true)
         {
-            var line = _content.Line(i);
-            if (line is null) break;
-            if (!line.Contains(text, StringComparison.OrdinalIgnoreCase)) continue;
-            Match = i;
-            if (i < _top || i >= _top + Viewport.Height) ScrollTo(i - Viewport.Height / 3);
-            SetNeedsDraw();
-            return true;
+            if (wrapped && (forward ? i > from : i < from)) return false;
+            var line = i < 0 ? null : _content.Line(i);
+            if (line is null)
+            {
+                if (wrapped) return false;
+                wrapped = true;
+                i = forward ? 0 : _content.LastIndex();
+                continue;
+            }
+            if (line.Contains(text, StringComparison.OrdinalIgnoreCase))
+            {
+                Match = i;
+                if (i < _top || i >= _top + Viewport.Height) ScrollTo(i - Viewport.Height / 3);
+                SetNeedsDraw();
+                return true;
+            }
+            i += step;
         }
-        return false;
     }
 
     protected override bool OnDrawingContent(DrawContext? context)
