@@ -30,6 +30,11 @@ wait_for() { # wait_for TEXT: up to 20 s for TEXT to appear on the screen
   for ((i = 0; i < 100; i++)); do screen | grep -qF -- "$1" && return 0; sleep 0.2; done
   echo "---- screen ----"; screen; echo "----------------"; return 1
 }
+wait_for_joined() { # wait_for_joined TEXT: as wait_for, reading the screen's lines as one (a long line wraps)
+  local i
+  for ((i = 0; i < 100; i++)); do screen | tr -d '\n' | grep -qF -- "$1" && return 0; sleep 0.2; done
+  echo "---- screen ----"; screen; echo "----------------"; return 1
+}
 start() { # start IMAGE [VAR=VALUE]: a fresh terminal running layerdive (never in CI mode)
   open_session "env -u CI -u DisableRealDriverIO TERM=xterm-256color ${2:-} $layerdive $1; sleep 5"
 }
@@ -74,6 +79,55 @@ sleep 1
 check "q quits" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Current Layer Contents'"
 
 dive_checks "$dive"
+
+# dive's configuration: a .dive.yaml in the working directory hides the attribute columns, rebinds
+# a key and picks a theme; a DIVE_KEYBINDING_* variable overrides it; a bad key name is one line
+cfg=$(mktemp -d)
+printf 'filetree:\n  show-attributes: false\nkeybinding:\n  toggle-view: ctrl+t\nlayerdive:\n  theme: light\n' > "$cfg/.dive.yaml"
+open_session "cd $cfg && env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $sample; sleep 5"
+check "the configured explorer opens" wait_for "Current Layer Contents (layer 0)"
+check "./.dive.yaml hides the attribute columns" bash -c "! tmux capture-pane -t $session -p | grep -qF Permission"
+tmux send-keys -t "$session" C-t
+check "toggle-view rebound to ctrl+t moves to the tree" wait_for "Enter View"
+tmux send-keys -t "$session" /
+tmux send-keys -t "$session" -l "motd"
+tmux send-keys -t "$session" Enter
+sleep 0.3
+tmux send-keys -t "$session" Enter
+check "Enter opens the file's content as of the layer" wait_for "/etc/motd as of layer 0"
+check "with line numbers" wait_for "1 │ Welcome to the LayerDive sample."
+tmux send-keys -t "$session" Escape
+sleep 0.3
+tmux send-keys -t "$session" C-t Down Down Down Down Down C-t
+check "back in the tree at layer 5" wait_for "Current Layer Contents (layer 5)"
+tmux send-keys -t "$session" /
+tmux send-keys -t "$session" -l "motd"
+tmux send-keys -t "$session" Enter
+sleep 0.3
+tmux send-keys -t "$session" Enter
+check "layer 5's motd" wait_for "2 │ be nice"
+tmux send-keys -t "$session" Tab
+check "Tab in the viewer: the diff against layer 4" wait_for "+be nice"
+check "its hunk header" wait_for "@@ -1 +1,2 @@"
+tmux send-keys -t "$session" q
+sleep 0.3
+tmux send-keys -t "$session" i
+check "i: the image config" wait_for "PATH=/usr/local/sbin"
+tmux send-keys -t "$session" q
+sleep 0.3
+tmux send-keys -t "$session" q
+sleep 1
+check "q quits after the viewer closed" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Current Layer Contents'"
+open_session "cd $cfg && env -u CI -u DisableRealDriverIO TERM=xterm-256color DIVE_KEYBINDING_TOGGLE_VIEW=ctrl+g $layerdive $sample; sleep 5"
+check "opens with a variable set" wait_for "Current Layer Contents (layer 0)"
+tmux send-keys -t "$session" C-g
+check "DIVE_KEYBINDING_TOGGLE_VIEW overrides the file" wait_for "Enter View"
+tmux send-keys -t "$session" q
+printf 'keybinding:\n  quit: ctrl+banana\n' > "$cfg/.dive.yaml"
+open_session "cd $cfg && env -u CI -u DisableRealDriverIO TERM=xterm-256color $layerdive $sample; echo exit=\$?; sleep 30"
+check "a bad key name: one line naming the file, key and value" wait_for_joined "layerdive: error: $sample: $cfg/.dive.yaml: keybinding.quit: 'ctrl+banana'"
+check "and exit code 2" wait_for "exit=2"
+rm -rf "$cfg"
 
 # the terminal shrinks: the panes follow
 start "$sample"
