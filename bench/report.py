@@ -35,6 +35,18 @@ for (group, name), runs in rows.items():
         target = f"target <= 1.1 x the two --ci ({'met' if statistics.median(walls) <= 1.1 * (a + b) else 'over'}); RSS <= {rss_a + rss_b:.0f} MiB, their sum ({'met' if rss <= rss_a + rss_b else 'over'})"
         print(f"| {group} | {name} | {min(walls):.2f} | {statistics.median(walls):.2f} | {rss:.0f} | {ratio} | {target} |")
         continue
+    if group == 'viewer' and name.startswith('ui '):
+        # the viewer pages a spooled copy of the file: it adds a window and a few checkpoints to the explorer's own RSS
+        alone = max(m for _, m in rows[(group, 'ui explorer alone')]) / 1024 if (group, 'ui explorer alone') in rows else None
+        if name == 'ui viewer first page':
+            rss = None
+            target = f"target < 1 s ({'met' if statistics.median(walls) < 1 else 'over'})"
+        elif name == 'ui viewer end of file' and alone:
+            ratio = f"+{rss - alone:.0f} MiB over the explorer alone"
+            target = f"RSS <= the explorer alone + 16 MiB, {alone + 16:.0f} ({'met' if rss <= alone + 16 else 'over'})"
+        shown = '' if rss is None else f"{rss:.0f}"
+        print(f"| {group} | {name} | {min(walls):.2f} | {statistics.median(walls):.2f} | {shown} | {ratio} | {target} |")
+        continue
     if name.startswith('ui '):
         rss = rss if name == 'ui explorer complete' else None
         if name == 'ui first frame':

@@ -214,4 +214,79 @@ rm -rf "$OUT/deep-out"
 measure depth "extract, 20,000 deep" 20003 "$LD" extract "$deep" / --output "$OUT/deep-out" --quiet
 rm -rf "$OUT/deep-out"
 
+# viewer: a 110 MB text file in a gzip layer, read by cat and paged by the explorer's viewer
+big_file=$OUT/viewer-110mb.tar
+if [[ ! -f $big_file ]]; then
+  python3 - "$big_file" "$OUT" <<'PY'
+import sys, tarfile, io, json, hashlib, gzip, os
+out, tmp = sys.argv[1], sys.argv[2]
+data = os.path.join(tmp, "viewer-big.log")
+with open(data, "w") as f:
+    for i in range(2_000_000): f.write(f"{i:09d} the quick brown fox jumps over the lazy dog {i % 7}\n")
+layer = os.path.join(tmp, "viewer-layer.tar")
+with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as t:
+    d = tarfile.TarInfo("data"); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
+    t.add(data, "data/big.log")
+diff_id = hashlib.sha256(open(layer, "rb").read()).hexdigest()
+with open(layer, "rb") as src, gzip.open(layer + ".gz", "wb", compresslevel=6) as dst:
+    while chunk := src.read(1 << 20): dst.write(chunk)
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:" + diff_id]}, "history": [{"created_by": "RUN generate big.log"}]}).encode()
+name = hashlib.sha256(cfg).hexdigest() + ".json"
+man = json.dumps([{"Config": name, "RepoTags": ["viewer:latest"], "Layers": ["l/layer.tar.gz"]}]).encode()
+with tarfile.open(out, "w") as o:
+    for n, b in (("manifest.json", man), (name, cfg)):
+        ti = tarfile.TarInfo(n); ti.size = len(b); o.addfile(ti, io.BytesIO(b))
+    o.add(layer + ".gz", "l/layer.tar.gz")
+for f in (data, layer, layer + ".gz"): os.remove(f)
+PY
+fi
+warm "$big_file"
+measure viewer "layerdive ls (one 110 MB file)" 3 "$LD" ls "$big_file" --quiet
+measure viewer "layerdive cat (110 MB to /dev/null)" 3 "$LD" cat "$big_file" data/big.log --quiet
+viewer() { # the explorer's viewer on the big file: Enter to its first page, End to its last line; peak RSS of the whole run
+  # (and of a run that opens the explorer alone, the same image: what the viewer adds is the difference)
+  local r start now screen first last alone
+  for ((r = 1; r <= ROUNDS; r++)); do
+    tmux kill-session -t ldview 2>/dev/null || true
+    rm -f "$OUT/viewer-rss.txt"
+    for _ in $(seq 10); do
+      tmux new-session -d -s ldview -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/viewer-rss.txt' $LD '$big_file'; sleep 60" 2>/dev/null && break
+      sleep 0.5
+    done
+    start=$(date +%s%N)
+    for _ in $(seq 300); do tmux capture-pane -p -t ldview 2>/dev/null | grep -qF 'Efficiency:' && break; sleep 0.1; done
+    alone=$(( $(date +%s%N) - start ))
+    tmux send-keys -t ldview q
+    for _ in $(seq 50); do [[ -s $OUT/viewer-rss.txt ]] && break; sleep 0.1; done
+    tmux kill-session -t ldview 2>/dev/null || true
+    printf 'viewer\tui explorer alone\t%d\t%s\t%s\t3\n' "$r" "$(awk "BEGIN {print $alone / 1e9}")" "$(tail -1 "$OUT/viewer-rss.txt")" >> "$RESULTS"
+    tmux kill-session -t ldview 2>/dev/null || true
+    rm -f "$OUT/viewer-rss.txt"
+    for _ in $(seq 10); do
+      tmux new-session -d -s ldview -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/viewer-rss.txt' $LD '$big_file'; sleep 60" 2>/dev/null && break
+      sleep 0.5
+    done
+    for _ in $(seq 300); do tmux capture-pane -p -t ldview 2>/dev/null | grep -qF 'Efficiency:' && break; sleep 0.1; done
+    tmux send-keys -t ldview Tab / && tmux send-keys -t ldview -l big.log && tmux send-keys -t ldview Enter
+    sleep 0.5
+    first=""; last=""
+    start=$(date +%s%N)
+    tmux send-keys -t ldview Enter
+    while :; do
+      now=$(( $(date +%s%N) - start ))
+      screen=$(tmux capture-pane -p -t ldview 2>/dev/null || true)
+      [[ -z $first && $screen == *"1 │ 000000000 the quick"* ]] && { first=$now; start=$(date +%s%N); tmux send-keys -t ldview End; }
+      [[ -n $first && $screen == *"2000000 │ 001999999 the quick"* ]] && { last=$now; break; }
+      (( now > 60000000000 )) && break
+      sleep 0.01
+    done
+    tmux send-keys -t ldview q; sleep 0.3; tmux send-keys -t ldview q
+    for _ in $(seq 50); do [[ -s $OUT/viewer-rss.txt ]] && break; sleep 0.1; done
+    tmux kill-session -t ldview 2>/dev/null || true
+    [[ -n $first ]] && printf 'viewer\tui viewer first page\t%d\t%s\t0\t3\n' "$r" "$(awk "BEGIN {print $first / 1e9}")" >> "$RESULTS"
+    [[ -n $last ]] && printf 'viewer\tui viewer end of file\t%d\t%s\t%s\t3\n' "$r" "$(awk "BEGIN {print $last / 1e9}")" "$(tail -1 "$OUT/viewer-rss.txt")" >> "$RESULTS"
+  done
+}
+viewer
+
 python3 bench/report.py "$RESULTS"
