@@ -243,16 +243,19 @@ fi
 warm "$big_file"
 measure viewer "layerdive ls (one 110 MB file)" 3 "$LD" ls "$big_file" --quiet
 measure viewer "layerdive cat (110 MB to /dev/null)" 3 "$LD" cat "$big_file" data/big.log --quiet
+open_viewer_session() { # the explorer on the big file in a 120x36 tmux pane, its peak RSS written when it quits
+  tmux kill-session -t ldview 2>/dev/null || true
+  rm -f "$OUT/viewer-rss.txt"
+  for _ in $(seq 10); do
+    tmux new-session -d -s ldview -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/viewer-rss.txt' $LD '$big_file'; sleep 60" 2>/dev/null && break
+    sleep 0.5
+  done
+}
 viewer() { # the explorer's viewer on the big file: Enter to its first page, End to its last line; peak RSS of the whole run
   # (and of a run that opens the explorer alone, the same image: what the viewer adds is the difference)
   local r start now screen first last alone
   for ((r = 1; r <= ROUNDS; r++)); do
-    tmux kill-session -t ldview 2>/dev/null || true
-    rm -f "$OUT/viewer-rss.txt"
-    for _ in $(seq 10); do
-      tmux new-session -d -s ldview -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/viewer-rss.txt' $LD '$big_file'; sleep 60" 2>/dev/null && break
-      sleep 0.5
-    done
+    open_viewer_session
     start=$(date +%s%N)
     for _ in $(seq 300); do tmux capture-pane -p -t ldview 2>/dev/null | grep -qF 'Efficiency:' && break; sleep 0.1; done
     alone=$(( $(date +%s%N) - start ))
@@ -260,12 +263,7 @@ viewer() { # the explorer's viewer on the big file: Enter to its first page, End
     for _ in $(seq 50); do [[ -s $OUT/viewer-rss.txt ]] && break; sleep 0.1; done
     tmux kill-session -t ldview 2>/dev/null || true
     printf 'viewer\tui explorer alone\t%d\t%s\t%s\t3\n' "$r" "$(awk "BEGIN {print $alone / 1e9}")" "$(tail -1 "$OUT/viewer-rss.txt")" >> "$RESULTS"
-    tmux kill-session -t ldview 2>/dev/null || true
-    rm -f "$OUT/viewer-rss.txt"
-    for _ in $(seq 10); do
-      tmux new-session -d -s ldview -x 120 -y 36 "env -u CI /usr/bin/time -f %M -o '$OUT/viewer-rss.txt' $LD '$big_file'; sleep 60" 2>/dev/null && break
-      sleep 0.5
-    done
+    open_viewer_session
     for _ in $(seq 300); do tmux capture-pane -p -t ldview 2>/dev/null | grep -qF 'Efficiency:' && break; sleep 0.1; done
     tmux send-keys -t ldview Tab / && tmux send-keys -t ldview -l big.log && tmux send-keys -t ldview Enter
     sleep 0.5

@@ -35,6 +35,13 @@ wait_for_joined() { # wait_for_joined TEXT: as wait_for, reading the screen's li
   for ((i = 0; i < 100; i++)); do screen | tr -d '\n' | grep -qF -- "$1" && return 0; sleep 0.2; done
   echo "---- screen ----"; screen; echo "----------------"; return 1
 }
+view() { # view NAME: search the tree for NAME and open it in the viewer
+  tmux send-keys -t "$session" /
+  tmux send-keys -t "$session" -l "$1"
+  tmux send-keys -t "$session" Enter
+  sleep 0.3
+  tmux send-keys -t "$session" Enter
+}
 start() { # start IMAGE [VAR=VALUE]: a fresh terminal running layerdive (never in CI mode)
   open_session "env -u CI -u DisableRealDriverIO TERM=xterm-256color ${2:-} $layerdive $1; sleep 5"
 }
@@ -89,22 +96,14 @@ check "the configured explorer opens" wait_for "Current Layer Contents (layer 0)
 check "./.dive.yaml hides the attribute columns" bash -c "! tmux capture-pane -t $session -p | grep -qF Permission"
 tmux send-keys -t "$session" C-t
 check "toggle-view rebound to ctrl+t moves to the tree" wait_for "Enter View"
-tmux send-keys -t "$session" /
-tmux send-keys -t "$session" -l "motd"
-tmux send-keys -t "$session" Enter
-sleep 0.3
-tmux send-keys -t "$session" Enter
+view motd
 check "Enter opens the file's content as of the layer" wait_for "/etc/motd as of layer 0"
 check "with line numbers" wait_for "1 │ Welcome to the LayerDive sample."
 tmux send-keys -t "$session" Escape
 sleep 0.3
 tmux send-keys -t "$session" C-t Down Down Down Down Down C-t
 check "back in the tree at layer 5" wait_for "Current Layer Contents (layer 5)"
-tmux send-keys -t "$session" /
-tmux send-keys -t "$session" -l "motd"
-tmux send-keys -t "$session" Enter
-sleep 0.3
-tmux send-keys -t "$session" Enter
+view motd
 check "layer 5's motd" wait_for "2 │ be nice"
 tmux send-keys -t "$session" Tab
 check "Tab in the viewer: the diff against layer 4" wait_for "+be nice"
