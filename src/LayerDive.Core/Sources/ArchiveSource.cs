@@ -316,7 +316,7 @@ internal sealed class ArchiveSource : IImageSource
         return parts.Length == 3 && parts[0] == "blobs" && parts[1] is "sha256" or "sha512" && parts[2].All(Uri.IsHexDigit) ? $"{parts[1]}:{parts[2]}" : null;
     }
 
-    private static void VerifyDocument(byte[] bytes, string digest, string what)
+    internal static void VerifyDocument(byte[] bytes, string digest, string what)
     {
         string? actual = digest.StartsWith("sha256:", StringComparison.Ordinal) ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes))
             : digest.StartsWith("sha512:", StringComparison.Ordinal) ? "sha512:" + Convert.ToHexStringLower(SHA512.HashData(bytes)) : null;
