@@ -17,6 +17,7 @@ limits = {
     'zstd': ('zstd -dc', 2.0, 'target <= 2.0 x zstd -dc'),
     'engine': ('engine export (curl)', 1.15, 'target <= 1.15 x the export alone'),
     'registry': ('layerdive --ci (OCI layout)', 1.25, 'target <= 1.25 x the OCI layout'),
+    'store': ('layerdive ls (uncompressed layout)', 1.1, 'target <= 1.1 x the uncompressed layout'),
 }
 gzip_ls = med(('gzip', 'layerdive ls'))
 base_rss = max((m for _, m in rows.get(('baseline', 'layerdive ls sample'), [(0, 0)])), default=0) / 1024

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -237,43 +238,51 @@ internal sealed partial class ContainersStorageSource : IImageSource
 /// <summary>
 /// A layer's tar rebuilt from its tar-split (vbatts/tar-split: gzip'd JSON lines; type 2 a segment of
 /// raw tar bytes, type 1 a file whose <c>size</c> bytes come from <c>name</c> under the layer's folder),
-/// byte for byte the tar the layer was made from.
+/// byte for byte the tar the layer was made from. Lines are parsed in place (no document, no string
+/// for a segment), and a file is read through its handle.
 /// </summary>
 internal sealed class TarSplitStream : ReadOnlyForwardStream
 {
     private readonly Stream _split;
-    private readonly StreamReader _lines;
+    private readonly Stream _lines;
     private readonly string _root;
-    private byte[] _segment = [];
-    private int _segmentAt;
-    private Stream? _file;
+    // the decompressed tar-split: lines are cut from this buffer
+    private byte[] _buffer = new byte[1 << 16];
+    private int _start, _end;
+    private bool _eof;
+    // the current segment's bytes (decoded base64), or the current file
+    private byte[] _segment = new byte[1024];
+    private int _segmentLength, _segmentAt;
+    private LayerFile? _file;
     private long _fileLeft;
-    private string _fileName = "";
     private long _line;
 
     public TarSplitStream(Stream split, string root)
     {
         _split = split;
+        _lines = new GZipStream(split, CompressionMode.Decompress);
+        _root = Path.GetFullPath(root);
         try
         {
-            _lines = new StreamReader(new GZipStream(split, CompressionMode.Decompress), Encoding.UTF8, false, 1 << 16);
+            _folder = new LayerFile.Folder(_root);
         }
-        catch
+        catch (IOException ex)
         {
-            split.Dispose();
-            throw;
+            _lines.Dispose();
+            throw new ImageException(Text.Format("Error.StorageUnreadable", _root, ex.Message));
         }
-        _root = Path.GetFullPath(root);
     }
+
+    private readonly LayerFile.Folder _folder;
 
     public override int Read(Span<byte> buffer)
     {
         if (buffer.Length == 0) return 0;
         while (true)
         {
-            if (_segmentAt < _segment.Length)
+            if (_segmentAt < _segmentLength)
             {
-                int n = Math.Min(buffer.Length, _segment.Length - _segmentAt);
+                int n = Math.Min(buffer.Length, _segmentLength - _segmentAt);
                 _segment.AsSpan(_segmentAt, n).CopyTo(buffer);
                 _segmentAt += n;
                 return n;
@@ -282,8 +291,16 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
             {
                 if (_fileLeft > 0)
                 {
-                    int n = _file.Read(buffer[..(int)Math.Min(buffer.Length, _fileLeft)]);
-                    if (n <= 0) throw Damaged(Text.Format("Error.StorageFileShort", _fileName, _fileLeft));
+                    int n;
+                    try
+                    {
+                        n = _file.Read(buffer[..(int)Math.Min(buffer.Length, _fileLeft)]);
+                    }
+                    catch (IOException ex)
+                    {
+                        throw new ImageException(Text.Format("Error.StorageFileUnreadable", FileName(_name.AsSpan(0, _nameLength)), _root, ex.Message));
+                    }
+                    if (n <= 0) throw Damaged(Text.Format("Error.StorageFileShort", FileName(_name.AsSpan(0, _nameLength)), _fileLeft));
                     _fileLeft -= n;
                     return n;
                 }
@@ -294,64 +311,153 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
         }
     }
 
-    /// <summary>The next entry of the tar-split; false at its end.</summary>
-    private bool Next()
+    /// <summary>The next line of the tar-split, without its newline; false at its end.</summary>
+    private bool NextLine(out ReadOnlySpan<byte> line)
     {
-        string? line;
-        try
+        while (true)
         {
-            line = _lines.ReadLine();
-        }
-        catch (InvalidDataException ex)
-        {
-            throw Damaged(ex.Message);
-        }
-        if (line is null) return false;
-        _line++;
-        if (line.Length == 0) return Next();
-        try
-        {
-            using var doc = JsonDocument.Parse(line);
-            var e = doc.RootElement;
-            int type = e.GetProperty("type").GetInt32();
-            if (type == 2)
+            int nl = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
+            if (nl >= 0)
             {
-                _segment = e.TryGetProperty("payload", out var p) && p.ValueKind == JsonValueKind.String ? p.GetBytesFromBase64() : [];
-                _segmentAt = 0;
+                line = _buffer.AsSpan(_start, nl);
+                _start += nl + 1;
                 return true;
             }
-            if (type != 1) throw Damaged(Text.Format("Error.StorageTarSplitType", type));
-            long size = e.TryGetProperty("size", out var s) ? s.GetInt64() : 0;
-            if (size <= 0) return true;
-            string name = e.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()!
-                : e.TryGetProperty("name_raw", out var raw) && raw.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetString(raw.GetBytesFromBase64())
-                : throw Damaged(Text.Format("Error.StorageTarSplitNoName"));
-            OpenFile(name, size);
-            return true;
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw Damaged(ex.Message);
+            if (_eof)
+            {
+                line = _buffer.AsSpan(_start, _end - _start);
+                _start = _end;
+                return line.Length > 0;
+            }
+            // keep the partial line, make room, read more
+            if (_start > 0)
+            {
+                _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+                _end -= _start;
+                _start = 0;
+            }
+            if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
+            int n;
+            try
+            {
+                n = _lines.Read(_buffer, _end, _buffer.Length - _end);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw Damaged(ex.Message);
+            }
+            if (n <= 0) _eof = true;
+            else _end += n;
         }
     }
 
-    private void OpenFile(string name, long size)
+    /// <summary>The next entry of the tar-split; false at its end.</summary>
+    private bool Next()
     {
-        var norm = PathText.Normalize(name, out _);
-        if (norm is null || norm.Length == 0) throw Damaged(Text.Format("Error.StorageTarSplitBadName", name));
-        var path = Path.Combine(_root, norm);
-        _fileName = norm;
+        if (!NextLine(out var line)) return false;
+        _line++;
+        if (line.IsEmpty) return true;
+        int type = 0;
+        long size = 0;
+        int name = -1; // the name's length in _name, -1 when none
+        bool payload = false;
         try
         {
-            var info = new FileInfo(path);
-            if (info.LinkTarget is not null) throw Damaged(Text.Format("Error.StorageFileIsALink", norm));
-            _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+            var reader = new Utf8JsonReader(line);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw Damaged(Text.Format("Error.StorageTarSplitType", "?"));
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type")) { reader.Read(); type = reader.GetInt32(); }
+                else if (reader.ValueTextEquals("size")) { reader.Read(); size = reader.GetInt64(); }
+                else if (reader.ValueTextEquals("name")) { reader.Read(); if (reader.TokenType == JsonTokenType.String) name = CopyName(ref reader, raw: false); }
+                else if (reader.ValueTextEquals("name_raw")) { reader.Read(); if (reader.TokenType == JsonTokenType.String) name = CopyName(ref reader, raw: true); }
+                else if (reader.ValueTextEquals("payload"))
+                {
+                    reader.Read();
+                    payload = reader.TokenType == JsonTokenType.String;
+                    if (payload) Decode(ref reader);
+                }
+                else reader.Skip();
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw Damaged(ex.Message);
+        }
+        if (type == 2)
+        {
+            if (!payload) _segmentLength = 0;
+            _segmentAt = 0;
+            return true;
+        }
+        _segmentLength = _segmentAt = 0; // a file's payload is its checksum, not tar bytes
+        if (type != 1) throw Damaged(Text.Format("Error.StorageTarSplitType", type));
+        if (size <= 0) return true;
+        if (name < 0) throw Damaged(Text.Get("Error.StorageTarSplitNoName"));
+        OpenFile(_name.AsSpan(0, name), size);
+        return true;
+    }
+
+    // a file's name as bytes, after the root's and a slash: the path given to open(2) is built here, with no string
+    private byte[] _name = new byte[256];
+
+    private int CopyName(ref Utf8JsonReader reader, bool raw)
+    {
+        int max = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (_name.Length < max + 1) _name = new byte[max * 2 + 1];
+        if (!raw) return reader.CopyString(_name);
+        var bytes = reader.GetBytesFromBase64();
+        bytes.CopyTo(_name, 0);
+        return bytes.Length;
+    }
+
+    /// <summary>A segment's payload, base64 in the line, decoded into the segment buffer.</summary>
+    private void Decode(ref Utf8JsonReader reader)
+    {
+        var text = reader.ValueSpan;
+        if (reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            var bytes = reader.GetBytesFromBase64();
+            if (_segment.Length < bytes.Length) _segment = new byte[bytes.Length];
+            bytes.CopyTo(_segment, 0);
+            _segmentLength = bytes.Length;
+            return;
+        }
+        int max = System.Buffers.Text.Base64.GetMaxDecodedFromUtf8Length(text.Length);
+        if (_segment.Length < max) _segment = new byte[Math.Max(max, _segment.Length * 2)];
+        var status = System.Buffers.Text.Base64.DecodeFromUtf8(text, _segment, out _, out int written);
+        if (status != System.Buffers.OperationStatus.Done) throw new FormatException(Text.Get("Error.StorageTarSplitBase64"));
+        _segmentLength = written;
+    }
+
+    private void OpenFile(ReadOnlySpan<byte> name, long size)
+    {
+        // a name of the layer, relative and staying inside it: "a/b", "./a/b"; never "/a", "a/../../b", "a\0b"
+        if (!Inside(name)) throw Damaged(Text.Format("Error.StorageTarSplitBadName", PathText.Escape(Encoding.UTF8.GetString(name))));
+        try
+        {
+            // the name must be the file itself, never a link to something else on the host
+            _file = _folder.Open(name) ?? throw Damaged(Text.Format("Error.StorageFileIsALink", FileName(name)));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ImageException(Text.Format("Error.StorageFileUnreadable", norm, _root, ex.Message));
+            throw new ImageException(Text.Format("Error.StorageFileUnreadable", FileName(name), _root, ex.Message));
         }
+        _nameLength = name.Length;
         _fileLeft = size;
+    }
+
+    private int _nameLength;
+
+    private string FileName(ReadOnlySpan<byte> name) => PathText.Escape(Encoding.UTF8.GetString(name));
+
+    /// <summary>True when every component of the name is a plain one (no "..", no NUL, not absolute).</summary>
+    private static bool Inside(ReadOnlySpan<byte> name)
+    {
+        if (name.IsEmpty || name[0] == (byte)'/' || name.Contains((byte)0)) return false;
+        foreach (var range in name.Split((byte)'/'))
+            if (name[range] is [(byte)'.', (byte)'.']) return false;
+        return true;
     }
 
     private ImageException Damaged(string why) => new(Text.Format("Error.StorageTarSplitDamaged", _line, why));
@@ -361,9 +467,134 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
         if (disposing)
         {
             _file?.Dispose();
+            _folder.Dispose();
             _lines.Dispose();
             _split.Dispose();
         }
         base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// A file of a layer's folder, read from its start: on Linux opened with O_NOFOLLOW and read with read(2),
+/// three system calls a file (a layer folder holds tens of thousands; the runtime's FileStream adds an
+/// fstat and two flocks to each, measured 1.7x the uncompressed archive on the 1 GB image); elsewhere
+/// through the runtime, a link refused by a look first.
+/// </summary>
+internal abstract partial class LayerFile : IDisposable
+{
+    [ThreadStatic] private static byte[]? t_path;
+
+    /// <summary>A layer's folder, opened once: its files are opened relative to it (openat), each path walked from there.</summary>
+    public sealed class Folder : IDisposable
+    {
+        private readonly string _root;
+        private int _fd = -1;
+
+        public Folder(string root)
+        {
+            _root = root;
+            if (!OperatingSystem.IsLinux() || NoFollow == 0) return;
+            var bytes = Encoding.UTF8.GetBytes(root + "\0");
+            unsafe
+            {
+                fixed (byte* c = bytes) _fd = Posix.Open(c, OpenReadOnly | Directory | CloseOnExec);
+            }
+            if (_fd < 0) throw new IOException(Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+        }
+
+        /// <summary>The file <paramref name="name"/> (UTF-8, relative), or null when it is a symbolic link.</summary>
+        public unsafe LayerFile? Open(ReadOnlySpan<byte> name)
+        {
+            if (_fd >= 0)
+            {
+                int length = name.Length + 1;
+                var path = t_path is { } p && p.Length >= length ? p : t_path = new byte[Math.Max(length, 512)];
+                name.CopyTo(path);
+                path[name.Length] = 0;
+                int fd;
+                fixed (byte* c = path) fd = Posix.OpenAt(_fd, c, OpenReadOnly | NoFollow | CloseOnExec);
+                if (fd >= 0) return new Descriptor(fd);
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == ELoop) return null;
+                throw new IOException(Marshal.GetPInvokeErrorMessage(errno));
+            }
+            var full = Path.Combine(_root, Encoding.UTF8.GetString(name));
+            if (File.ResolveLinkTarget(full, returnFinalTarget: false) is not null) return null;
+            return new Managed(File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.Read));
+        }
+
+        public void Dispose()
+        {
+            if (_fd >= 0) Posix.Close(_fd);
+            _fd = -1;
+        }
+    }
+
+    public abstract int Read(Span<byte> buffer);
+    public abstract void Dispose();
+
+    private const int OpenReadOnly = 0, CloseOnExec = 0x80000, ELoop = 40;
+
+    /// <summary>O_DIRECTORY (x86 and arm differ too).</summary>
+    private static readonly int Directory = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+
+    /// <summary>O_NOFOLLOW, which differs between Linux's architectures; 0 where not known.</summary>
+    private static readonly int NoFollow = RuntimeInformation.ProcessArchitecture switch
+    {
+        Architecture.X64 or Architecture.X86 => 0x20000,
+        Architecture.Arm64 or Architecture.Arm => 0x8000,
+        _ => 0,
+    };
+
+    private sealed class Descriptor(int fd) : LayerFile
+    {
+        private int _fd = fd;
+
+        public override int Read(Span<byte> buffer)
+        {
+            while (true)
+            {
+                nint n = Posix.Read(_fd, buffer, buffer.Length);
+                if (n >= 0) return (int)n;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != 4) throw new IOException(Marshal.GetPInvokeErrorMessage(errno)); // EINTR: again
+            }
+        }
+
+        public override void Dispose()
+        {
+            if (_fd >= 0) Posix.Close(_fd);
+            _fd = -1;
+        }
+    }
+
+    private sealed class Managed(Microsoft.Win32.SafeHandles.SafeFileHandle handle) : LayerFile
+    {
+        private long _at;
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = RandomAccess.Read(handle, buffer, _at);
+            _at += n;
+            return n;
+        }
+
+        public override void Dispose() => handle.Dispose();
+    }
+
+    private static partial class Posix
+    {
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
+        public static unsafe partial int Open(byte* path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "openat", SetLastError = true)]
+        public static unsafe partial int OpenAt(int dirfd, byte* path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+        public static partial nint Read(int fd, Span<byte> buffer, nint count);
+
+        [LibraryImport("libc", EntryPoint = "close")]
+        public static partial int Close(int fd);
     }
 }
