@@ -22,6 +22,9 @@ public sealed record ExplainStep(int Layer, StepKind Kind, EntryAttributes Attri
 /// <summary>Why a path is visible, hidden or replaced (SPEC §7).</summary>
 public sealed record Explanation(string Path, IReadOnlyList<ExplainStep> Steps, bool Visible, int SinceLayer, long StoredBytes, long VisibleBytes)
 {
+    /// <summary>The container's read-write layer, when the image is a container's (<c>container://</c>).</summary>
+    public int? ContainerLayer { get; init; }
+
     public long RemovableBytes => StoredBytes - VisibleBytes;
 }
 
@@ -70,7 +73,7 @@ public static class Explainer
         foreach (var r in node.History)
             if (r.IsPresent && r.Attributes.Type == FileType.File && r.Attributes.HardlinkTarget is null && visibleInodes.Contains(node, r.Attributes))
                 visible += r.Attributes.Size;
-        return new Explanation(node.Path, steps, last.IsPresent, since, stored, visible);
+        return new Explanation(node.Path, steps, last.IsPresent, since, stored, visible) { ContainerLayer = LayerKinds.ContainerLayer(model) };
     }
 
     /// <summary>Which marker or ancestor removed the path in that record's layer.</summary>
@@ -114,6 +117,8 @@ public static class Explainer
                 ? Text.Format("Explain.VisibleSinceAsNow", e.SinceLayer, now.Layer, Attributes(e.Steps[^1].Attributes))
                 : Text.Format("Explain.VisibleSince", e.SinceLayer, Attributes(e.Steps[^1].Attributes))
             : Text.Format("Explain.HiddenSince", e.SinceLayer, Verb(verdictLayer!.Kind), verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")"));
+        if (e.ContainerLayer is int c && verdictLayer?.Layer == c)
+            lines.Add(Text.Get(e.Visible ? "Explain.WrittenInContainer" : "Explain.DeletedInContainer"));
         string visible = Text.Get(!e.Visible && e.VisibleBytes > 0 ? "Explain.VisibleElsewhere" : "Explain.Visible");
         lines.Add(Text.Format("Explain.Cost", Reports.Units.HumanBytes(e.StoredBytes), Reports.Units.HumanBytes(e.VisibleBytes), visible, Reports.Units.HumanBytes(e.RemovableBytes)));
         return lines;

@@ -22,6 +22,8 @@ public static partial class SourceCatalog
             LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Docker, name, o)),
         new(EngineSource.Podman, ["podman://"], "an image in Podman, found by CONTAINER_HOST, XDG_RUNTIME_DIR, the system socket, else the podman command",
             LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Podman, name, o)),
+        new(ContainerSource.KindName, ["container://"], "a container in the Docker Engine or Podman: its image's layers and its own read-write layer on top",
+            _ => false, ContainerSource.Open),
         new(Storage.ContainersStorageSource.KindName, ["containers-storage:"], "an image in a podman/buildah store, read from disk: containers-storage:[DRIVER@ROOT+RUNROOT]NAME (default /var/lib/containers/storage)",
             _ => false, Storage.ContainersStorageSource.Open),
         new(RegistrySource.KindName, ["registry://"], "an image in a registry: HOST[:PORT]/REPO[:TAG][@DIGEST], docker.io when no host is named",

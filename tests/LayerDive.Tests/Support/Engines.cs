@@ -108,10 +108,16 @@ public abstract class EngineService : IDisposable
 /// on a unix socket, and on tcp://127.0.0.1 with TLS and client certificates (a CA, a server and a
 /// client certificate made here, in <see cref="CertPath"/> as the docker CLI names them).
 /// </summary>
-public sealed class DockerService : EngineService
+public class DockerService : EngineService
 {
-    public DockerService() : base("dockerd")
+    public DockerService() : this("vfs")
     {
+    }
+
+    /// <summary>dockerd with the storage driver named (vfs; overlay2 where the kernel allows it, as it does on these machines).</summary>
+    protected DockerService(string driver) : base("dockerd-" + driver)
+    {
+        Driver = driver;
         CertPath = Path.Combine(Root, "certs");
         TlsPort = FreePort();
         var server = Directory.CreateDirectory(Path.Combine(Root, "server-certs")).FullName;
@@ -119,9 +125,14 @@ public sealed class DockerService : EngineService
         Start("dockerd", ["--data-root", Path.Combine(Root, "data"), "--exec-root", Path.Combine(Root, "exec"), "--pidfile", Path.Combine(Root, "pid"),
             "--host", "unix://" + Path.Combine(Root, "sock"), "--host", $"tcp://127.0.0.1:{TlsPort}",
             "--tlsverify", "--tlscacert", Path.Combine(server, "ca.pem"), "--tlscert", Path.Combine(server, "cert.pem"), "--tlskey", Path.Combine(server, "key.pem"),
-            "--storage-driver", "vfs", "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none"]);
+            "--storage-driver", driver, "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none"]);
         if (SkipReason is null && !Scripts.OnPath("docker")) SkipReason = "the docker command is not installed (apt-get install docker.io)";
     }
+
+    public string Driver { get; }
+
+    /// <summary>Runs the docker command against this daemon; its exit code and output.</summary>
+    public (int Code, string Output) Docker(params string[] args) => Command("docker", new Dictionary<string, string> { ["DOCKER_HOST"] = Address }, args);
 
     /// <summary>ca.pem, cert.pem and key.pem of a client the daemon trusts (DOCKER_CERT_PATH).</summary>
     public string CertPath { get; }
@@ -144,6 +155,9 @@ public sealed class DockerService : EngineService
         return output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("Loaded image", StringComparison.Ordinal)).Split(": ", 2)[1];
     }
 }
+
+/// <summary>dockerd with the overlay2 driver: containers have a real upper directory.</summary>
+public sealed class Overlay2DockerService() : DockerService("overlay2");
 
 /// <summary>Podman's Docker-compatible API service (podman system service) under a temporary root, vfs driver.</summary>
 public sealed class PodmanService : EngineService

@@ -1,0 +1,297 @@
+using System.Formats.Tar;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using LayerDive.Core.Model;
+
+namespace LayerDive.Core.Sources.Engines;
+
+/// <summary>
+/// A container (<c>container://NAME</c>): its image's layers, read as <c>docker://</c> reads them, and on
+/// top its own read-write layer, which holds what the container changed and dies with it. That layer
+/// is read from the engine's upper directory (<c>GraphDriver.Data.UpperDir</c>) where it can be read:
+/// there a deletion is a 0/0 character device and an opaque directory carries the
+/// <c>trusted.overlay.opaque</c> (or <c>user.overlay.opaque</c>) xattr, and both become the whiteout and
+/// the opaque marker a layer tar would hold. Elsewhere (the vfs driver, an upper directory this user
+/// cannot read) it is rebuilt through the API: <c>/containers/{id}/changes</c>, and
+/// <c>/containers/{id}/archive</c> for each added or changed path.
+/// </summary>
+internal sealed class ContainerSource : IImageSource
+{
+    public const string KindName = "container";
+    /// <summary>The history comment that marks the layer a container wrote.</summary>
+    public const string LayerComment = Analysis.LayerKinds.ContainerComment;
+
+    private readonly IImageSource _image;
+    private readonly EngineClient _client;
+    private readonly string _id;
+    private readonly string? _upper;
+    private IBlobReader? _blobs;
+    private int _imageLayers = -1;
+
+    private ContainerSource(EngineClient client, JsonElement inspect, IImageSource image, string name)
+    {
+        (_client, _image) = (client, image);
+        _id = inspect.String("Id") ?? name;
+        var graph = inspect.Get("GraphDriver");
+        Driver = graph?.String("Name") ?? "?";
+        GraphData = graph?.Get("Data") is { ValueKind: JsonValueKind.Object } data ? Map(data) : [];
+        _upper = GraphData.TryGetValue("UpperDir", out var upper) && Directory.Exists(upper) && Readable(upper) ? upper : null;
+        var containerName = (inspect.String("Name") ?? name).TrimStart('/');
+        var imageName = inspect.Get("Config")?.String("Image") ?? image.Candidates[0].Name;
+        Location = $"{KindName}://{containerName}";
+        Note = _upper is not null
+            ? Text.Format("Note.ContainerFromUpperDir", containerName, imageName, _upper)
+            : Text.Format("Note.ContainerFromApi", containerName, imageName, Driver);
+        var created = inspect.Time("Created");
+        var candidate = image.Candidates[0];
+        Candidates =
+        [
+            new ImageCandidate
+            {
+                Name = $"{containerName} ({imageName})", Tags = candidate.Tags, ConfigDigest = candidate.ConfigDigest, Platform = candidate.Platform,
+                Resolve = () =>
+                {
+                    var r = candidate.Resolve();
+                    _imageLayers = r.Layers.Count;
+                    int index = r.Config.History.Count;
+                    var history = new HistoryEntry(index, created, Text.Format("Ui.ContainerLayerCommand", containerName), LayerComment, null, false) { LayerIndex = r.Layers.Count };
+                    var config = r.Config with { History = [.. r.Config.History, history] };
+                    var layer = new LayerRef(r.Layers.Count, "container:" + _id, "application/vnd.oci.image.layer.v1.tar", null, null, null);
+                    return new ResolvedImage($"{containerName} ({imageName})", config, [.. r.Layers, layer], r.ManifestDigest);
+                },
+            },
+        ];
+    }
+
+    private static Dictionary<string, string> Map(JsonElement data)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in data.EnumerateObject())
+            if (p.Value.ValueKind == JsonValueKind.String) d[p.Name] = p.Value.GetString()!;
+        return d;
+    }
+
+    private static bool Readable(string dir)
+    {
+        try
+        {
+            using var e = Directory.EnumerateFileSystemEntries(dir).GetEnumerator();
+            e.MoveNext();
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    public string Kind => KindName;
+    public string Location { get; }
+    public string? Note { get; }
+    public IReadOnlyList<ImageCandidate> Candidates { get; }
+
+    /// <summary>The engine's storage driver (overlay2, vfs, ...).</summary>
+    public string Driver { get; }
+
+    /// <summary>The driver's data: LowerDir, UpperDir, WorkDir, MergedDir for overlay2.</summary>
+    public Dictionary<string, string> GraphData { get; }
+
+    public IBlobReader Blobs => _blobs ??= new ContainerBlobs(_image.Blobs, this);
+
+    /// <summary>Opens the container <paramref name="name"/> in the Docker Engine, else in Podman.</summary>
+    public static IImageSource Open(string name, SourceOptions options)
+    {
+        var misses = new List<string>();
+        foreach (var (engine, hosts) in new[] { (Engine.Docker, (IReadOnlyList<EngineHost>)[EngineHosts.Docker(options)]), (Engine.Podman, EngineHosts.Podman(options)) })
+            foreach (var host in hosts)
+            {
+                EngineClient client;
+                try
+                {
+                    client = EngineClient.Connect(host);
+                }
+                catch (SourceMissException miss)
+                {
+                    misses.Add(miss.Message);
+                    continue;
+                }
+                try
+                {
+                    using var inspect = client.GetJson($"containers/{Uri.EscapeDataString(name)}/json");
+                    if (inspect is null)
+                    {
+                        misses.Add(Text.Format("Error.EngineHasNoContainer", client.Host.EngineName, host.Address, name));
+                        client.Dispose();
+                        continue;
+                    }
+                    var imageId = inspect.RootElement.String("Image") ?? throw new ImageException(Text.Format("Error.EngineHasNoContainer", client.Host.EngineName, host.Address, name));
+                    var image = EngineSource.Open(engine, imageId, options with { BareName = false });
+                    return new ContainerSource(client, inspect.RootElement.Clone(), image, name);
+                }
+                catch
+                {
+                    client.Dispose();
+                    throw;
+                }
+            }
+        throw new ImageException(Text.Format("Error.NoContainer", name, string.Join("; ", misses)));
+    }
+
+    public void Dispose()
+    {
+        _image.Dispose();
+        _client.Dispose();
+    }
+
+    /// <summary>The container's layer as a tar, in a private temporary file deleted when closed.</summary>
+    private Stream ContainerLayer(CancellationToken ct)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"layerdive-container-{Environment.ProcessId}-{Guid.NewGuid():N}.tar");
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        try
+        {
+            using (var tar = new TarWriter(file, TarEntryFormat.Pax, leaveOpen: true))
+            {
+                if (_upper is not null) UpperDirLayer.Write(_upper, tar, ct);
+                else ApiLayer(tar, ct);
+            }
+            file.Position = 0;
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The layer rebuilt from the API: each changed path (<c>/changes</c>: 0 changed, 1 added, 2 deleted);
+    /// an added or changed path as <c>/archive</c> gives it (its own entry, not what is under it, which has
+    /// changes of its own), a deleted one as a whiteout.
+    /// </summary>
+    private void ApiLayer(TarWriter tar, CancellationToken ct)
+    {
+        using var changes = _client.GetJson($"containers/{_id}/changes", ct)
+            ?? throw new ImageException(Text.Format("Error.EngineHasNoContainer", _client.Host.EngineName, _client.Host.Address, _id));
+        var list = changes.RootElement.ValueKind == JsonValueKind.Array ? changes.RootElement.EnumerateArray()
+            .Select(c => (Path: (c.String("Path") ?? "").Trim('/'), Kind: c.Long("Kind") ?? 0)).Where(c => c.Path.Length > 0).OrderBy(c => c.Path, StringComparer.Ordinal).ToList() : [];
+        foreach (var (path, kind) in list)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (kind == 2)
+            {
+                int slash = path.LastIndexOf('/');
+                var marker = slash < 0 ? ".wh." + path : path[..(slash + 1)] + ".wh." + path[(slash + 1)..];
+                tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, marker));
+                continue;
+            }
+            using var response = _client.GetStream($"containers/{_id}/archive?path={Uri.EscapeDataString("/" + path)}", ct);
+            if (response is null) continue; // gone since the list was made
+            using var stream = response.Content.ReadAsStream(ct);
+            using var reader = new TarReader(stream);
+            if (reader.GetNextEntry(copyData: false) is not { } first) continue;
+            var type = first.EntryType == TarEntryType.V7RegularFile ? TarEntryType.RegularFile : first.EntryType;
+            var copy = new PaxTarEntry(type, type == TarEntryType.Directory ? path + "/" : path)
+            {
+                Mode = first.Mode, Uid = first.Uid, Gid = first.Gid, ModificationTime = first.ModificationTime,
+            };
+            if (first.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile) copy.DataStream = first.DataStream;
+            if (first.EntryType is TarEntryType.SymbolicLink or TarEntryType.HardLink) copy.LinkName = first.LinkName;
+            if (first is PosixTarEntry { EntryType: TarEntryType.CharacterDevice or TarEntryType.BlockDevice } device) { copy.DeviceMajor = device.DeviceMajor; copy.DeviceMinor = device.DeviceMinor; }
+            tar.WriteEntry(copy);
+        }
+    }
+
+    /// <summary>The image's blobs (one pass over its export), then the container's layer.</summary>
+    private sealed class ContainerBlobs(IBlobReader image, ContainerSource source) : IBlobReader
+    {
+        public BlobAccess Access => image.Access;
+
+        public Stream Open(LayerRef layer) => layer.Index == source._imageLayers ? source.ContainerLayer(default) : image.Open(layer);
+
+        public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
+        {
+            var below = layers.Where(l => l.Index != source._imageLayers).ToList();
+            if (below.Count > 0) image.ReadInOrder(below, onLayer, ct);
+            if (below.Count == layers.Count) return;
+            using var layer = source.ContainerLayer(ct);
+            onLayer([source._imageLayers], LayerArrival.Of(layer));
+        }
+    }
+}
+
+/// <summary>
+/// A tar of an overlay upper directory, as the layer it is: entries in path order, a 0/0 character
+/// device as the whiteout <c>.wh.NAME</c>, a directory with the opaque xattr followed by <c>.wh..wh..opq</c>.
+/// </summary>
+internal static partial class UpperDirLayer
+{
+    public static void Write(string upper, TarWriter tar, CancellationToken ct)
+    {
+        var root = Path.GetFullPath(upper);
+        var stack = new Stack<string>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            ct.ThrowIfCancellationRequested();
+            var dir = stack.Pop();
+            var children = new DirectoryInfo(dir).EnumerateFileSystemInfos().OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+            // depth first in name order: push in reverse so the first name comes out first
+            var subdirs = new List<string>();
+            foreach (var info in children)
+            {
+                var relative = Path.GetRelativePath(root, info.FullName).Replace('\\', '/');
+                bool isDir = (info.Attributes & FileAttributes.Directory) != 0 && info.LinkTarget is null;
+                if (isDir)
+                {
+                    tar.WriteEntry(info.FullName, relative + "/");
+                    if (Opaque(info.FullName)) tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, relative + "/.wh..wh..opq"));
+                    subdirs.Add(info.FullName);
+                    continue;
+                }
+                if (Whiteout(info))
+                {
+                    int slash = relative.LastIndexOf('/');
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, slash < 0 ? ".wh." + relative : relative[..(slash + 1)] + ".wh." + relative[(slash + 1)..]));
+                    continue;
+                }
+                tar.WriteEntry(info.FullName, relative);
+            }
+            // the subdirectories' contents come after this directory's entries; nested order is still parents first
+            for (int i = subdirs.Count - 1; i >= 0; i--) stack.Push(subdirs[i]);
+        }
+    }
+
+    /// <summary>
+    /// True for overlayfs's whiteout, a 0/0 character device. The runtime tells no device from an empty
+    /// file, so an entry of length 0 that is no link is made into a tar entry (as the layer will hold
+    /// it) and its type and numbers are read back from that.
+    /// </summary>
+    private static bool Whiteout(FileSystemInfo info)
+    {
+        if (info.LinkTarget is not null || info is not FileInfo { Length: 0 }) return false;
+        using var scratch = new MemoryStream();
+        using (var w = new TarWriter(scratch, TarEntryFormat.Pax, leaveOpen: true)) w.WriteEntry(info.FullName, "x");
+        scratch.Position = 0;
+        using var r = new TarReader(scratch);
+        return r.GetNextEntry() is PosixTarEntry { EntryType: TarEntryType.CharacterDevice, DeviceMajor: 0, DeviceMinor: 0 };
+    }
+
+    /// <summary>True when the directory has the overlay opaque xattr ("y"), trusted or user namespace.</summary>
+    private static bool Opaque(string dir)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        Span<byte> value = stackalloc byte[8];
+        foreach (var name in new[] { "trusted.overlay.opaque", "user.overlay.opaque" })
+        {
+            nint n = LGetXattr(dir, name, ref MemoryMarshal.GetReference(value), value.Length);
+            if (n > 0 && value[0] == (byte)'y') return true;
+        }
+        return false;
+    }
+
+    [LibraryImport("libc", EntryPoint = "lgetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial nint LGetXattr(string path, string name, ref byte value, nint size);
+}
