@@ -24,7 +24,7 @@ public sealed class CliTests
         var layersMade = config.GetProperty("history").EnumerateArray().Count(h => !h.TryGetProperty("empty_layer", out var e) || !e.GetBoolean());
         Assert.Equal(config.GetProperty("rootfs").GetProperty("diff_ids").GetArrayLength(), layersMade); // 14 layers, 15 steps (CMD made none)
         Assert.Equal(createdBy.Count + 1, lines.Length);
-        Assert.Matches(@"^IMAGE\s{3,}CREATED\s{3,}CREATED BY\s{3,}SIZE\s{3,}COMMENT$", lines[0]);
+        Assert.Matches(@"^IMAGE\s{3,}CREATED\s{3,}CREATED BY\s{3,}SIZE\s{3,}COMMENT\s{3,}KIND$", lines[0]);
         Assert.StartsWith("sha256:" + Convert.ToHexStringLower(SHA256.HashData(configBytes)) + "   ", lines[1]);
         Assert.All(lines.Skip(2), l => Assert.StartsWith("<missing>", l));
         for (int i = 0; i < createdBy.Count; i++)

@@ -10,6 +10,9 @@ namespace LayerDive.Tests;
 /// </summary>
 public abstract class ContainerContract(DockerService docker)
 {
+    /// <summary>The engine the containers run in.</summary>
+    protected DockerService Engine => docker;
+
     /// <summary>How the note on stderr says the container's layer was read.</summary>
     protected abstract string ReadFrom { get; }
 
@@ -150,11 +153,58 @@ public abstract class ContainerContract(DockerService docker)
 [Collection(nameof(SerialCollection))]
 public sealed class Overlay2ContainerTests(Overlay2DockerService docker) : ContainerContract(docker), IClassFixture<Overlay2DockerService>
 {
-    protected override string ReadFrom => "its read-write layer read from " + docker.Root;
+    protected override string ReadFrom => "its read-write layer read from " + Engine.Root;
+
+    private Dictionary<string, string> Env => new() { ["DOCKER_HOST"] = Engine.Address };
+
+    /// <summary>issue 17, item 3: overlay and explain on an engine's image and container name the engine's real folders.</summary>
+    [Fact]
+    public void Overlay_and_explain_name_the_engines_real_folders()
+    {
+        if (Engine.SkipReason is { } why) Assert.Skip(why);
+        var image = Engine.Ensure(Paths.Public("dive__.data_test-docker-image.tar"));
+        var (code, inspect) = Engine.Docker("image", "inspect", "--format", "{{.GraphDriver.Data.LowerDir}} {{.GraphDriver.Data.UpperDir}}", image);
+        Assert.True(code == 0, inspect);
+        var folders = inspect.Trim().Split([' ', ':'], StringSplitOptions.RemoveEmptyEntries);
+        var r = Tool.RunWith(Env, null, "overlay", "docker://" + image);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("# on this host: the engine's real folders (overlay2 driver", r.Stdout);
+        foreach (var diff in folders)
+        {
+            var folder = diff[..^"/diff".Length];
+            Assert.Contains(folder + "/", r.StdoutLines);
+            // the short link name read beside it, as the engine wrote it
+            Assert.Contains("    link      " + File.ReadAllText(Path.Combine(folder, "link")).Trim(), r.Stdout);
+        }
+        // a container: its init layer and its upper directory too, and where a visible file lives
+        var name = "c" + Guid.NewGuid().ToString("N")[..10];
+        Assert.Equal(0, Engine.Docker("run", "--network", "none", "--name", name, image, "sh", "-c", "echo new > /root/added.txt").Code);
+        var (_, upper) = Engine.Docker("container", "inspect", "--format", "{{.GraphDriver.Data.UpperDir}}", name);
+        r = Tool.RunWith(Env, null, "overlay", "container://" + name);
+        Assert.Contains(upper.Trim()[..^"/diff".Length] + "/", r.StdoutLines);
+        Assert.Contains("the container's read-write layer (upperdir)", r.Stdout);
+        Assert.Contains("the engine's init layer", r.Stdout);
+        r = Tool.RunWith(Env, null, "explain", "container://" + name, "/root/added.txt");
+        Assert.Contains("On this host: " + Path.Combine(upper.Trim(), "root/added.txt"), r.Stdout);
+        Assert.Equal("new\n", File.ReadAllText(Path.Combine(upper.Trim(), "root/added.txt")));
+        // and in Russian
+        r = Tool.RunWith(Env, null, "overlay", "container://" + name, "--lang", "ru");
+        Assert.Contains("# на этом хосте: настоящие папки движка", r.Stdout);
+    }
 }
 
 [Collection(nameof(SerialCollection))]
 public sealed class VfsContainerTests(DockerService docker) : ContainerContract(docker), IClassFixture<DockerService>
 {
     protected override string ReadFrom => "its read-write layer rebuilt through the engine's API (the vfs driver's";
+
+    [Fact]
+    public void Overlay_says_the_engine_uses_vfs_and_shows_what_instead()
+    {
+        if (Engine.SkipReason is { } why) Assert.Skip(why);
+        var image = Engine.Ensure(Paths.Public("dive__.data_test-docker-image.tar"));
+        var r = Tool.RunWith(new Dictionary<string, string> { ["DOCKER_HOST"] = Engine.Address }, null, "overlay", "docker://" + image);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("# on this host the engine uses the vfs driver, not overlay2", r.Stdout);
+    }
 }

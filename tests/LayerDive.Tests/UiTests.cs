@@ -39,8 +39,9 @@ public sealed class UiTests
     public void Layers_pane_lists_every_layer_with_its_command_and_steps_without_a_layer_dimmed()
     {
         using var ui = new UiHarness(DiveImage);
-        Assert.Contains("  #     Size   Stored Share Command", ui.Screen);
-        Assert.Matches(@"  3   6\.4 kB   9\.2 kB .{5} RUN cp /somefile", ui.Lines[ui.Find("  3   6.4 kB").Row]);
+        Assert.Contains("  #     Size   Stored Share Kind  Command", ui.Screen);
+        Assert.Matches(@"  3   6\.4 kB   9\.2 kB .{5} RUN   cp /somefile", ui.Lines[ui.Find("  3   6.4 kB").Row]);
+        Assert.Matches(@"  0   1\.2 MB .{8} .{5} base  ADD file:", ui.Lines[ui.Find("  0   1.2 MB").Row]); // below the base image's CMD
         Assert.Contains(@"CMD [""sh""]", ui.Screen); // the step that made no layer
         Assert.Equal(Color.DarkGray, ui.ColorOf(@"CMD [""sh""]"));
         Assert.Contains("Efficiency: 98.44 % (dive), wasted 32 kB", ui.Screen);

@@ -61,7 +61,7 @@ if [[ -n ${4:-} ]]; then
 fi
 
 start "$sample"
-check "the sample opens with its layers" wait_for "RUN apt-get instal"
+check "the sample opens with its layers" wait_for "RUN   apt-get inst"
 check "the tree shows layer 0" wait_for "Current Layer Contents (layer 0)"
 tmux send-keys -t "$session" Down Down Down Down Down Down
 check "Down moves to layer 6" wait_for "Current Layer Contents (layer 6)"

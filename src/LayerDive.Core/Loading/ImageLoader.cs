@@ -155,6 +155,7 @@ public static class ImageLoader
             Source = source.Location,
             SourceKind = source.Kind,
             SourceNote = source.Note,
+            Storage = source.Storage,
             Name = image.Name,
             Config = image.Config,
             Layers = layers,

@@ -10,6 +10,9 @@ public sealed class ImageModel
     public required string SourceKind { get; init; }
     /// <summary>How the source was found, for the user (which engine served a bare name), or null.</summary>
     public string? SourceNote { get; init; }
+
+    /// <summary>Where an engine keeps the image (or container) on disk: its storage driver and the driver's folders; null for a file.</summary>
+    public EngineStorage? Storage { get; init; }
     /// <summary>The image's name: its tag or reference, or a short config digest when untagged.</summary>
     public required string Name { get; init; }
     public required ImageConfig Config { get; init; }
@@ -133,5 +136,23 @@ public sealed class ImageModel
             yield return n;
             foreach (var c in n.AllChildren) stack.Push(c);
         }
+    }
+}
+
+/// <summary>
+/// An engine's storage of an image or container, as its inspect tells (<c>GraphDriver</c>): the driver
+/// (overlay2, vfs, ...) and its data: for overlay2 <c>LowerDir</c> (top first, colon-separated),
+/// <c>UpperDir</c>, <c>WorkDir</c>, <c>MergedDir</c>.
+/// </summary>
+public sealed record EngineStorage(string Driver, IReadOnlyDictionary<string, string> Data)
+{
+    /// <summary>The folders of the image's layers, bottom first (the last is the container's upper directory when there is one).</summary>
+    public IReadOnlyList<string> LayerFolders()
+    {
+        var folders = new List<string>();
+        if (Data.TryGetValue("LowerDir", out var lower) && lower.Length > 0)
+            folders.AddRange(lower.Split(':', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        if (Data.TryGetValue("UpperDir", out var upper) && upper.Length > 0) folders.Add(upper);
+        return folders;
     }
 }

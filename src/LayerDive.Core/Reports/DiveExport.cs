@@ -90,10 +90,12 @@ public sealed class DiveExportWriter : IDisposable
         w.WriteNumber("userSizeBytes", dive.UserSizeBytes);
         CiReports.WriteRatio(w, "userWastedPercent", dive.UserWastedPercent);
         w.WriteStartArray("layers");
+        var kinds = Analysis.LayerKinds.Of(model);
         foreach (var l in model.Layers)
         {
             w.WriteStartObject();
             w.WriteNumber("index", l.Index);
+            w.WriteString("kind", kinds[l.Index].ToString().ToLowerInvariant());
             w.WriteString("digest", l.Digest);
             w.WriteString("diffId", l.DiffId);
             w.WriteString("mediaType", l.MediaType);

@@ -60,6 +60,9 @@ public interface IImageSource : IDisposable
 
     /// <summary>A note for the user on how the image was found (which engine served a bare name), or null.</summary>
     string? Note => null;
+
+    /// <summary>Where an engine keeps the image on disk (its GraphDriver), or null.</summary>
+    Model.EngineStorage? Storage => null;
 }
 
 /// <summary>

@@ -26,7 +26,14 @@ internal static class ExplainCommand
                 return CommandLine.ExitRuleFailed;
             }
             if (p.GetValue(format) == "json") WriteJson(e, stdout);
-            else foreach (var line in Explainer.Describe(e)) stdout.WriteLine(line);
+            else
+            {
+                foreach (var line in Explainer.Describe(e)) stdout.WriteLine(line);
+                // an engine's image or container: the real folder the visible version lives in (the last layer that
+                // wrote it; a copy-up writes the whole file into that layer's diff/ too)
+                if (e.Visible && HostFolder.Of(model).FirstOrDefault(f => f.Layer == e.Steps[^1].Layer) is { } folder)
+                    stdout.WriteLine(Core.Text.Format("Explain.HostFolder", Path.Combine(folder.Diff, e.Path)));
+            }
             return CommandLine.ExitOk;
         }));
         return cmd;

@@ -23,7 +23,9 @@ internal static class HistoryCommand
     /// <summary>docker's table: IMAGE CREATED CREATED BY SIZE COMMENT, columns padded by 3 (tabwriter 10,1,3).</summary>
     internal static void Write(ImageModel model, DateTimeOffset now, TextWriter output)
     {
-        var rows = new List<string[]> { new[] { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT" } };
+        // docker's columns, and the kind of each step (LayerKinds: base, RUN, COPY, container, other; metadata for a step without a layer)
+        var rows = new List<string[]> { new[] { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT", "KIND" } };
+        var kinds = Core.Analysis.LayerKinds.Of(model);
         var entries = model.Config.History.Count > 0
             ? model.Config.History
             : model.Layers.Select(l => new HistoryEntry(l.Index, null, "", null, null, false) { LayerIndex = l.Index }).ToList();
@@ -38,6 +40,7 @@ internal static class HistoryCommand
                 h.CreatedBy,
                 Units.DockerSize(size),
                 h.Comment ?? "",
+                h.LayerIndex is int k && k < kinds.Count ? Core.Analysis.LayerKinds.Label(kinds[k]) : Core.Text.Get("Kind.Metadata"),
             ]);
         }
         WriteTable(rows, output);

@@ -1,12 +1,44 @@
 using System.CommandLine;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Reports;
+using LayerDive.Core.Model;
 
 namespace LayerDive.Cli;
 
 /// <summary><c>layerdive overlay IMAGE</c>: the image as Docker's overlay2 would lay it out, and the mount that merges it.</summary>
 internal static class OverlayCommand
 {
+    /// <summary>The engine's real folders, as its inspect names them, with what is read beside each (link, lower).</summary>
+    private static void WriteHost(Core.Model.ImageModel model, Core.Model.EngineStorage storage, TextWriter o)
+    {
+        o.WriteLine();
+        var folders = HostFolder.Of(model);
+        if (folders.Count == 0)
+        {
+            // not overlay2: say so, and show what the driver uses instead
+            o.WriteLine(Core.Text.Format("Overlay.HostOtherDriver", storage.Driver));
+            foreach (var (key, value) in storage.Data.OrderBy(d => d.Key, StringComparer.Ordinal)) o.WriteLine($"#   {key}: {value}");
+            return;
+        }
+        o.WriteLine(Core.Text.Format("Overlay.HostTitle", storage.Driver));
+        foreach (var f in folders)
+        {
+            string what = f.Role switch
+            {
+                HostFolderRole.Init => Core.Text.Get("Overlay.HostInit"),
+                HostFolderRole.Container => Core.Text.Format("Overlay.HostContainer", f.Layer),
+                _ => Core.Text.Format("Overlay.HostLayer", f.Layer),
+            };
+            o.WriteLine($"# {what}");
+            o.WriteLine(f.Folder + "/");
+            o.WriteLine("    diff/");
+            if (f.Link is { } link) o.WriteLine($"    link      {link}");
+            if (f.Lower is { } lower) o.WriteLine($"    lower     {lower}");
+        }
+        foreach (var key in new[] { "WorkDir", "MergedDir" })
+            if (storage.Data.TryGetValue(key, out var dir)) o.WriteLine($"# {key}: {dir}");
+    }
+
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
         var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
@@ -16,26 +48,25 @@ internal static class OverlayCommand
             var model = CommandLine.Load(img, shared, p, stderr);
             var layout = OverlayLayout.For(model);
             var o = stdout;
-            o.WriteLine($"# {model.Name}: {model.Layers.Count} layers as Docker's overlay2 driver keeps them");
-            o.WriteLine("# (Docker draws cache ids and link names at random; here they are derived from the chain ids)");
-            o.WriteLine("# diff/ holds the layer's files as the tar has them, but whiteouts become 0/0 character devices");
-            o.WriteLine("# and opaque directories get the xattr trusted.overlay.opaque=y: the form the kernel reads");
+            o.WriteLine(Core.Text.Format("Overlay.Title", model.Name, model.Layers.Count));
+            foreach (var line in Core.Text.Get("Overlay.Intro").Split('\n')) o.WriteLine(line);
             o.WriteLine();
-            o.WriteLine("# layer  chain id (image/overlay2/layerdb/sha256/<chain id>/)  ->  overlay2 directory");
+            o.WriteLine(Core.Text.Get("Overlay.LayerHeader"));
             foreach (var l in layout.Layers)
             {
                 o.WriteLine($"# {l.Index,-5}  {l.ChainId}");
                 o.WriteLine($"{layout.Root}/{l.CacheId}/");
-                o.WriteLine($"    diff/     {Units.HumanBytes(l.Size)} of files");
-                o.WriteLine($"    link      {l.Link}   (and {layout.Root}/l/{l.Link} -> ../{l.CacheId}/diff)");
+                o.WriteLine("    " + Core.Text.Format("Overlay.Diff", Units.HumanBytes(l.Size)));
+                o.WriteLine("    " + Core.Text.Format("Overlay.Link", l.Link, layout.Root, l.CacheId));
                 if (l.Lower.Count > 0) o.WriteLine($"    lower     {string.Join(':', l.Lower)}");
                 if (l.Index > 0) o.WriteLine("    work/");
             }
             o.WriteLine();
-            o.WriteLine("# a container of this image: its own writable layer (upperdir) over the image's layers (lowerdir, top first)");
+            o.WriteLine(Core.Text.Get("Overlay.Container"));
             o.WriteLine($"{layout.Root}/{layout.ContainerId}/{{diff,work,merged}}");
             o.WriteLine();
             o.WriteLine(layout.MountCommand());
+            if (model.Storage is { } storage) WriteHost(model, storage, o);
             return CommandLine.ExitOk;
         }));
         return cmd;

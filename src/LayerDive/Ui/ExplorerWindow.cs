@@ -141,6 +141,8 @@ public sealed class ExplorerWindow : Window
             };
             lines.Add($"{(k.Keys.Count == 0 ? "-" : k.Shown),-18} {k.Action}{where}");
         }
+        lines.Add("");
+        lines.AddRange(Texts.Get("Ui.KindRule").Split('\n'));
         return lines;
     }
 
@@ -221,6 +223,7 @@ public sealed class ExplorerWindow : Window
                 Texts.Format("Ui.Stored", Units.HumanBytes(l.CompressedSize), Core.Layers.Decompression.Name(l.Compression), Units.HumanBytes(l.UncompressedSize), Units.HumanBytes(l.Size)),
                 Texts.Format("Ui.Changes", l.Added, l.Modified, l.Removed, l.Unmodified),
                 Texts.Format("Ui.Markers", l.Whiteouts.Count, l.OpaqueDirectories.Count, l.Verified ? Texts.Get("Ui.Verified") : ""),
+                Texts.Format("Ui.Kind", Core.Analysis.LayerKinds.Label(Core.Analysis.LayerKinds.Of(_model)[layer])),
                 Texts.Get("Ui.Command"),
                 .. Wrap(l.CreatedBy.Length == 0 ? Texts.Get("Ui.NoHistory") : l.CreatedBy, 200),
             ];

@@ -36,16 +36,28 @@ public sealed class LayersView : View
     /// <summary>A line of the pane: a layer's figures (once it is merged) and command, or a step that made no layer.</summary>
     private string LineText(int? layer, string command)
     {
-        if (layer is not int i) return $"    {"",8} {"",8}       {command}";
-        if (i >= _model.LayersMerged) return $"{i,3} {"…",8} {"…",8}       {command}";
+        if (layer is not int i) return $"    {"",8} {"",8}       {"",-5} {command}";
+        if (i >= _model.LayersMerged) return $"{i,3} {"…",8} {"…",8}       {Kind(i),-5} {command}";
         var l = _model.Layers[i];
         // a layer's share of the image is known once every layer is
         int bar = _model.IsComplete ? (int)Math.Round(5.0 * l.Size / Math.Max(1, _model.SizeBytes)) : 0;
         string share = _model.IsComplete ? new string('█', bar) + new string('·', 5 - bar) : "     ";
-        return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {(Shared.Contains(i) ? "= " : "")}{command}";
+        // the kind column says RUN or COPY: the command goes on without saying it again
+        var kind = Kind(i);
+        if (kind.Length > 1 && command.StartsWith(kind + " ", StringComparison.Ordinal)) command = command[(kind.Length + 1)..];
+        return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {kind,-5} {(Shared.Contains(i) ? "= " : "")}{command}";
     }
 
     public static string Header => LayerDive.Core.Text.Get("Ui.LayersHeader");
+
+    private IReadOnlyList<Core.Analysis.LayerKind>? _kinds;
+
+    /// <summary>The layer's kind, short (base, RUN, COPY, ctr): from the history, known before the layers are read.</summary>
+    private string Kind(int layer)
+    {
+        _kinds ??= Core.Analysis.LayerKinds.Of(_model);
+        return layer < _kinds.Count ? LayerDive.Core.Text.Get("Kind.Short." + _kinds[layer]) : "";
+    }
 
     /// <summary>Compare mode: the layers image A shares on the same base (stored once by an engine), marked "=".</summary>
     public IReadOnlySet<int> Shared { get; set; } = new HashSet<int>();

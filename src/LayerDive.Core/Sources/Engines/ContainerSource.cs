@@ -94,6 +94,8 @@ internal sealed class ContainerSource : IImageSource
     /// <summary>The engine's storage driver (overlay2, vfs, ...).</summary>
     public string Driver { get; }
 
+    public EngineStorage? Storage => new(Driver, GraphData);
+
     /// <summary>The driver's data: LowerDir, UpperDir, WorkDir, MergedDir for overlay2.</summary>
     public Dictionary<string, string> GraphData { get; }
 

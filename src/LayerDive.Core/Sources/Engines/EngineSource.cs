@@ -34,6 +34,8 @@ internal sealed class EngineSource : IImageSource
         bool byId = id.StartsWith(name.StartsWith("sha256:", StringComparison.Ordinal) ? name : "sha256:" + name, StringComparison.Ordinal);
         string shown = byId ? (tags.Count > 0 ? tags[0] : ImageException.ShortDigest(id)) : name;
         if (inspect.Long("Size") is long size) options.Counter?.Expect(size); // the layers' sizes: the export is a little larger
+        if (inspect.Get("GraphDriver") is { ValueKind: JsonValueKind.Object } graph && graph.String("Name") is { } driver)
+            Storage = new EngineStorage(driver, graph.StringMap("Data"));
         var platform = inspect.String("Os") is { } os && inspect.String("Architecture") is { } arch ? new PlatformInfo(os, arch, inspect.String("Variant")) : null;
         Candidates =
         [
@@ -48,6 +50,7 @@ internal sealed class EngineSource : IImageSource
     public string Kind { get; }
     public string Location { get; }
     public string? Note { get; }
+    public EngineStorage? Storage { get; }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
     public IBlobReader Blobs => _blobs ?? throw new InvalidOperationException("resolve the image first");
 
