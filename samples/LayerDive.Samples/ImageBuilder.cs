@@ -24,7 +24,7 @@ public sealed class ImageBuilder
 {
     public static readonly DateTimeOffset Epoch = new(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
-    private readonly List<(LayerBuilder? Layer, string CreatedBy)> _steps = [];
+    private readonly List<(LayerBuilder? Layer, string CreatedBy, string? Comment)> _steps = [];
 
     public string Architecture { get; set; } = "amd64";
 
@@ -39,18 +39,18 @@ public sealed class ImageBuilder
     public string Os { get; set; } = "linux";
 
     /// <summary>Adds a layer made by <paramref name="build"/>.</summary>
-    public ImageBuilder Layer(string createdBy, Action<LayerBuilder> build)
+    public ImageBuilder Layer(string createdBy, Action<LayerBuilder> build, string? comment = null)
     {
         var layer = new LayerBuilder();
         build(layer);
-        _steps.Add((layer, createdBy));
+        _steps.Add((layer, createdBy, comment));
         return this;
     }
 
     /// <summary>Adds a history entry that made no layer (ENV, LABEL, CMD).</summary>
     public ImageBuilder Empty(string createdBy)
     {
-        _steps.Add((null, createdBy));
+        _steps.Add((null, createdBy, null));
         return this;
     }
 
@@ -78,9 +78,10 @@ public sealed class ImageBuilder
         }
         var history = new JsonArray();
         int i = 0;
-        foreach (var (layer, createdBy) in _steps)
+        foreach (var (layer, createdBy, comment) in _steps)
         {
             var h = new JsonObject { ["created"] = Epoch.AddMinutes(i++).ToString("yyyy-MM-ddTHH:mm:ssZ"), ["created_by"] = createdBy };
+            if (comment is not null) h["comment"] = comment;
             if (layer is null) h["empty_layer"] = true;
             history.Add(h);
         }

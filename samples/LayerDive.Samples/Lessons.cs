@@ -26,6 +26,13 @@ public static class Lessons
             () => Base()
                 .Layer("RUN ln /app/cache/a.bin /app/a.link", l => l.Dir("app").Dir("app/cache").File("app/cache/a.bin", new string('a', 2000)).Hardlink("app/a.link", "app/cache/a.bin"))
                 .Layer("RUN rm /app/cache/a.bin", l => l.Dir("app/cache").Whiteout("app/cache/a.bin"))),
+        // what `docker run --name c IMAGE sh -c '...'` leaves in the container's upper directory, as a layer
+        // (the comment marks it as a container's read-write layer, as container://c reads it)
+        new("container-layer", "A running container writes into its own read-write layer: a write is a copy-up, a delete a whiteout, rm -rf DIR; mkdir DIR an opaque DIR.", "/app/config.ini",
+            () => Base().Layer("container c: its read-write layer (echo container > /etc/hostname; echo ok >> /app/out.log; rm /app/config.ini; rm -rf /app/cache; mkdir /app/cache; echo c > /app/cache/c.bin)", l => l
+                .Dir("etc").File("etc/hostname", "container\n")
+                .Dir("app").File("app/out.log", "ok\n").Whiteout("app/config.ini")
+                .Dir("app/cache").Opaque("app/cache").File("app/cache/c.bin", "c\n"), comment: "layerdive:container-layer")),
     ];
 
     public static void WriteAll(string dir)

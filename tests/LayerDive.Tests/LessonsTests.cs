@@ -25,6 +25,7 @@ public sealed class LessonsTests
     [InlineData("dir-to-file", "/app/cache/b.bin", false, StepKind.AncestorReplaced, "app/cache")]
     [InlineData("chmod-copy-up", "/app/main.py", true, StepKind.Modified, null)]
     [InlineData("hardlink-across-layers", "/app/cache/a.bin", false, StepKind.WhitedOut, "app/cache/.wh.a.bin")]
+    [InlineData("container-layer", "/app/config.ini", false, StepKind.WhitedOut, "app/.wh.config.ini")]
     public void Each_lesson_teaches_its_rule(string name, string path, bool visible, StepKind last, string? marker)
     {
         var model = Images.Load(Path.Combine(Paths.RepoRoot, "samples", "lessons", name + ".oci.tar"));
@@ -40,6 +41,15 @@ public sealed class LessonsTests
                 break;
             case "chmod-copy-up":
                 Assert.Equal(15, e.RemovableBytes);
+                break;
+            case "container-layer":
+                // the top layer is the container's: deleted there, and the opaque directory keeps only what the container wrote
+                Assert.Equal(LayerKind.Container, LayerKinds.Of(model)[^1]);
+                Assert.Equal(1, e.ContainerLayer);
+                Assert.Contains("Deleted in the container's layer", string.Join('\n', Explainer.Describe(e)));
+                Assert.Equal((StepKind.CutOffByOpaque, "app/cache/.wh..wh..opq"), (Explainer.Explain(model, "/app/cache/a.bin")!.Steps[^1].Kind, Explainer.Explain(model, "/app/cache/a.bin")!.Steps[^1].Marker));
+                Assert.True(model.Visible("app/cache/c.bin"));
+                Assert.True(model.Visible("app/out.log"));
                 break;
             case "hardlink-across-layers":
                 Assert.Equal((4000L, 2000L), (e.StoredBytes, e.VisibleBytes)); // the layer-1 copy lives on as /app/a.link
