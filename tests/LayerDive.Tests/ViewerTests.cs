@@ -401,6 +401,8 @@ public sealed class ViewerTests : IDisposable
         Assert.True(ui.Window.Pager.Top > 0);
         // the spooled copy is the file's bytes: its line count is the count written
         Assert.Equal(lines, ui.Window.Pager.Content.KnownCount);
+        // and it has no name: nothing is left in the temporary folder, even if the process is killed now
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"layerdive-view-{Environment.ProcessId}-*"));
     }
 
     /// <summary>A docker-archive with one uncompressed layer holding a generated text file, written as it is generated.</summary>

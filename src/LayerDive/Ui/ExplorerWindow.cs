@@ -476,7 +476,11 @@ public sealed class ExplorerWindow : Window
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose);
         try
         {
-            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (OperatingSystem.IsLinux())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.Delete(path); // the open handle keeps it: nothing is left behind, even if the process is killed
+            }
             ReadContent!(version, file);
             file.Position = 0;
             return file;
@@ -487,6 +491,12 @@ public sealed class ExplorerWindow : Window
             error = Texts.Format("Ui.NotViewed", ex.Message);
             return null;
         }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _pager.Content.Dispose(); // the viewer's spooled copy, if it is still open
+        base.Dispose(disposing);
     }
 
     /// <summary>A NUL in the first 8000 bytes makes a file binary (as git and GNU diff decide).</summary>

@@ -153,6 +153,7 @@ internal sealed class ContainerSource : IImageSource
         var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
         try
         {
+            if (OperatingSystem.IsLinux()) File.Delete(path); // the open handle keeps it: nothing is left behind, even if the process is killed
             using (var tar = new TarWriter(file, TarEntryFormat.Pax, leaveOpen: true))
             {
                 if (_upper is not null) UpperDirLayer.Write(_upper, tar, ct);
