@@ -126,13 +126,13 @@ if command -v podman >/dev/null && [[ $(id -u) == 0 ]]; then
   store=$OUT/store
   if [[ ! -f $store/loaded ]]; then
     rm -rf "$store"
-    podman --root "$store/root" --runroot "$store/run" --storage-driver overlay load -q -i "$GEN/big/big.docker-archive.tar" >/dev/null && touch "$store/loaded"
+    podman --root "$store/root" --runroot "/tmp/ldbench-run" --storage-driver overlay load -q -i "$GEN/big/big.docker-archive.tar" >/dev/null && touch "$store/loaded"
     # containers-storage bind-mounts its overlay folder on itself: undo it
     awk -v r="$store/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
   fi
   if [[ -f $store/loaded ]]; then
     echo "bench: big in an overlay store (containers-storage)" >&2
-    name=$(podman --root "$store/root" --runroot "$store/run" --storage-driver overlay images --format '{{.Repository}}:{{.Tag}}' | head -1)
+    name=$(podman --root "$store/root" --runroot "/tmp/ldbench-run" --storage-driver overlay images --format '{{.Repository}}:{{.Tag}}' | head -1)
     awk -v r="$store/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
     find "$store/root/overlay" -type f -print0 | xargs -0 cat > /dev/null
     warm "${UN[@]}"
@@ -141,7 +141,7 @@ if command -v podman >/dev/null && [[ $(id -u) == 0 ]]; then
     measure store "layerdive --ci (overlay store)" "$ENTRIES" "$LD" --ci "containers-storage:[overlay@$store/root]$name" --quiet
     # what reading it without LayerDive takes: an export of the image from the store (skopeo, as podman save does)
     if command -v skopeo >/dev/null; then
-      measure store "skopeo copy to a docker-archive (an export)" "$ENTRIES" sh -c 'skopeo copy -q "$1" "docker-archive:$2" && rm -f "$2"' sh "containers-storage:[overlay@$store/root+$store/run]$name" "$OUT/store-export.tar"
+      measure store "skopeo copy to a docker-archive (an export)" "$ENTRIES" sh -c 'skopeo copy -q "$1" "docker-archive:$2" && rm -f "$2"' sh "containers-storage:[overlay@$store/root+/tmp/ldbench-run]$name" "$OUT/store-export.tar"
       awk -v r="$store/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
     fi
   fi

@@ -9,6 +9,11 @@ namespace LayerDive.Tests;
 public sealed class StoreFixture : IDisposable
 {
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "layerdive-stores-" + Guid.NewGuid().ToString("N")[..8]);
+
+    /// <summary>The run roots: podman refuses one longer than 50 characters, so they live in a short folder of /tmp.</summary>
+    private readonly string _runs = Path.Combine("/tmp", "ldrun-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private string RunRoot(string driver) => Path.Combine(_runs, driver);
     public string? SkipReason { get; }
 
     /// <summary>The images loaded: name in the store -> the archive it came from (null: built here by buildah).</summary>
@@ -67,11 +72,11 @@ public sealed class StoreFixture : IDisposable
     public string StoreRoot(string driver) => Path.Combine(Root, driver, "root");
 
     /// <summary>The reference as LayerDive takes it.</summary>
-    public string Reference(string driver, string name) => $"containers-storage:[{driver}@{StoreRoot(driver)}+{Path.Combine(Root, driver, "run")}]{name}";
+    public string Reference(string driver, string name) => $"containers-storage:[{driver}@{StoreRoot(driver)}+{RunRoot(driver)}]{name}";
 
     private string Run(string tool, string driver, params string[] args)
     {
-        var (code, stdout, stderr) = Scripts.Exec(tool, ["--root", StoreRoot(driver), "--runroot", Path.Combine(Root, driver, "run"), "--storage-driver", driver, .. args]);
+        var (code, stdout, stderr) = Scripts.Exec(tool, ["--root", StoreRoot(driver), "--runroot", RunRoot(driver), "--storage-driver", driver, .. args]);
         if (code != 0) throw new InvalidOperationException($"{tool} {string.Join(' ', args)}: {stderr}");
         return stdout;
     }
@@ -79,17 +84,17 @@ public sealed class StoreFixture : IDisposable
     /// <summary>Undoes what the store left mounted under the root (containers-storage bind-mounts ROOT/overlay on itself).</summary>
     private void Unmount()
     {
-        var mounts = File.ReadAllLines("/proc/mounts").Select(l => l.Split(' ')[1].Replace("\\040", " ")).Where(m => m.StartsWith(Root + "/", StringComparison.Ordinal)).Reverse();
+        var mounts = File.ReadAllLines("/proc/mounts").Select(l => l.Split(' ')[1].Replace("\\040", " "))
+            .Where(m => m.StartsWith(Root + "/", StringComparison.Ordinal) || m.StartsWith(_runs + "/", StringComparison.Ordinal)).Reverse();
         foreach (var m in mounts) Process.Start("umount", ["-l", m])!.WaitForExit();
     }
 
     public void Dispose()
     {
-        if (Directory.Exists(Root))
-        {
-            Unmount();
-            try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
+        Unmount();
+        foreach (var dir in new[] { Root, _runs })
+            if (Directory.Exists(dir))
+                try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
 
