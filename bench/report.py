@@ -56,7 +56,9 @@ for (group, name), runs in rows.items():
             ratio = f"{statistics.median(walls) / med((group, 'layerdive ls')):.2f} x layerdive ls"
     elif group in limits and name.startswith('layerdive') and name != limits[group][0]:
         limit, bound, target = limits[group]
-        ratio = f"{statistics.median(walls) / med((group, limit)):.2f} x {limit}"
+        value = statistics.median(walls) / med((group, limit))
+        ratio = f"{value:.2f} x {limit}"
+        target = f"{target} ({'met' if value <= bound else 'over'})"
     elif group == 'uncompressed' and name.startswith('layerdive') and gzip_ls:
         ratio = f"{statistics.median(walls) / gzip_ls:.2f} x gzip form"
         target = 'target <= 0.6 x gzip form'
