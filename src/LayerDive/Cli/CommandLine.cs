@@ -72,7 +72,7 @@ public static class CommandLine
         var shared = new SharedOptions { Environment = context.GetEnvironment };
         var root = new RootCommand("LayerDive: look inside Docker/OCI images layer by layer, with a correct OverlayFS merge.");
         foreach (var o in shared.All) root.Options.Add(o);
-        var imageArg = Completion.Image(new Argument<string?>("IMAGE") { Description = "An image: a name in Docker or Podman (nginx:1.27, docker://app:dev, podman://app), an archive (docker save, OCI archive, compressed or not), an OCI layout directory, or - for an archive on standard input; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne });
+        var imageArg = Completion.Image(new Argument<string?>("IMAGE") { Description = "An image: a name in Docker or Podman (nginx:1.27, docker://app:dev, podman://app), an archive (docker save, OCI archive, compressed or not), an OCI layout directory, a container (container://NAME), a podman/buildah store (containers-storage:[DRIVER@ROOT]NAME), or - for an archive on standard input; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne });
         root.Arguments.Add(imageArg);
         var ci = new CiOptions();
         foreach (var o in ci.All) root.Options.Add(o);
