@@ -434,4 +434,47 @@ public sealed class ViewerTests : IDisposable
         }
         File.Delete(layerPath);
     }
+
+    /// <summary>The viewer on the bundled sample: its bytes as the sample's generator writes them, read back from its layer tars here.</summary>
+    [Fact]
+    public void On_the_sample_a_text_file_at_two_layers_a_binary_in_hex_and_a_diff()
+    {
+        byte[] Bytes(int layer, string name)
+        {
+            using var tar = new System.Formats.Tar.TarReader(new MemoryStream(SampleImage.Create().Layers[layer].ToTar()));
+            while (tar.GetNextEntry() is { } e)
+                if (e.Name == name && e.DataStream is { } data) { var ms = new MemoryStream(); data.CopyTo(ms); return ms.ToArray(); }
+            throw new InvalidOperationException(name);
+        }
+        var motd0 = Encoding.UTF8.GetString(Bytes(0, "etc/motd")).TrimEnd('\n').Split('\n');
+        var motd5 = Encoding.UTF8.GetString(Bytes(5, "etc/motd")).TrimEnd('\n').Split('\n');
+        var library = Bytes(1, "usr/lib/app/libapp.so");
+        void Open(UiHarness ui, int layer, string path)
+        {
+            ui.Press(Enumerable.Repeat(Key.CursorDown, layer).ToArray());
+            ui.Press(Key.Tab);
+            ui.Type("/" + path);
+            ui.Press(Key.Enter, Key.Enter);
+        }
+        using (var ui = new UiHarness(Paths.Sample))
+        {
+            Open(ui, 0, "etc/motd");
+            for (int i = 0; i < motd0.Length; i++) Assert.Contains($"{i + 1,4} │ {motd0[i]}", ui.Screen);
+            Assert.DoesNotContain($"{motd0.Length + 1,4} │ ", ui.Screen);
+        }
+        using (var ui = new UiHarness(Paths.Sample))
+        {
+            Open(ui, 5, "etc/motd");
+            for (int i = 0; i < motd5.Length; i++) Assert.Contains($"{i + 1,4} │ {motd5[i]}", ui.Screen);
+            ui.Press(Key.Tab); // layer 5 modified it: the diff against layer 4's version (layer 0's bytes)
+            foreach (var added in motd5.Except(motd0)) Assert.Contains("+" + added, ui.Screen);
+            Assert.Contains($"@@ -1 +1,{motd5.Length} @@", ui.Screen);
+        }
+        using (var ui = new UiHarness(Paths.Sample))
+        {
+            Open(ui, 1, "libapp.so");
+            var first = string.Join(' ', library[..8].Select(b => b.ToString("x2"))) + "  " + string.Join(' ', library[8..16].Select(b => b.ToString("x2")));
+            Assert.Contains("00000000  " + first, ui.Screen);
+        }
+    }
 }
