@@ -477,4 +477,22 @@ public sealed class ViewerTests : IDisposable
             Assert.Contains("00000000  " + first, ui.Screen);
         }
     }
+
+    /// <summary>On a small terminal the help scrolls: every key and the rule of layer kinds can be read at 80x24.</summary>
+    [Fact]
+    public void The_help_scrolls_on_a_small_terminal()
+    {
+        using var ui = new UiHarness(Paths.Sample, width: 80, height: 24);
+        ui.Press(new Key('?'));
+        Assert.True(ui.Window.HelpVisible);
+        Assert.Contains(KeyMap.Defaults[0].Action, ui.Screen);
+        ui.Press(Key.End);
+        Assert.Contains("ctr = a container's read-write layer", ui.Screen); // the last line, below the first screen
+        ui.Type("/extract");
+        ui.Press(Key.Enter);
+        Assert.Contains("^E", ui.Lines[ui.Find("extract the selected path").Row]);
+        ui.Press(new Key('?'));
+        Assert.False(ui.Window.HelpVisible);
+        Assert.Equal(InputMode.Normal, ui.Window.Mode);
+    }
 }

@@ -32,7 +32,6 @@ public sealed class ExplorerWindow : Window
     private readonly TextLinesView _imageDetails;
     private readonly StatusLine _status;
     private readonly TextField _filter;
-    private readonly FrameView _help;
     private readonly FrameView _viewerFrame;
     private readonly PagerView _pager;
     private readonly Dictionary<string, Action> _actions;
@@ -103,13 +102,10 @@ public sealed class ExplorerWindow : Window
         _treeFrame.Add(_tree);
         _status = new StatusLine { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
         _filter = new TextField { X = 9, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
-        var helpLines = HelpLines();
-        _help = new FrameView { Title = Texts.Get("Ui.HelpTitle"), X = Pos.Center(), Y = Pos.Center(), Width = Dim.Percent(90), Height = Math.Min(helpLines.Count + 2, 60), Visible = false, CanFocus = false };
-        _help.Add(new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill(), Lines = helpLines });
         _pager = new PagerView(_palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         _viewerFrame = new FrameView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), Visible = false, TabStop = TabBehavior.NoStop };
         _viewerFrame.Add(_pager);
-        Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _help, _viewerFrame);
+        Add(_layersFrame, _layerDetailsFrame, _imageFrame, _treeFrame, _status, _filter, _viewerFrame);
 
         _actions = Actions();
         _layers.SelectionChanged += ShowLayer;
@@ -191,7 +187,8 @@ public sealed class ExplorerWindow : Window
     public PagerView Pager => _pager;
     public KeyMap Keys => _keys;
     public Palette Palette => _palette;
-    public bool HelpVisible => _help.Visible;
+    /// <summary>The help is open (in the viewer: it scrolls and searches on a small terminal).</summary>
+    public bool HelpVisible => _viewerFrame.Visible && _viewing?.Title == Texts.Get("Ui.HelpTitle");
     public bool ViewerVisible => _viewerFrame.Visible;
     /// <summary>The viewer's title (what it shows, of which layer).</summary>
     public string ViewerTitle => _viewerFrame.Title;
@@ -299,7 +296,7 @@ public sealed class ExplorerWindow : Window
         ["Switch"] = () => { (_tree.HasFocus ? (View)_layers : _tree).SetFocus(); UpdateStatus(); },
         ["Filter"] = () => Prompt(InputMode.Filter, 9, _tree.Rows.Filter?.ToString() ?? ""),
         ["CloseFilter"] = () => { },
-        ["Help"] = () => { Mode = InputMode.Help; _help.Visible = true; SetNeedsDraw(); },
+        ["Help"] = () => { if (HelpVisible) CloseViewer(); else ShowLines(Texts.Get("Ui.HelpTitle"), HelpLines()); },
         ["Up"] = () => Move(-1, page: false),
         ["Down"] = () => Move(1, page: false),
         ["PageUp"] = () => Move(-1, page: true),
@@ -580,9 +577,6 @@ public sealed class ExplorerWindow : Window
         {
             case InputMode.Filter or InputMode.Search or InputMode.ExtractTo:
                 return PromptKey(key);
-            case InputMode.Help:
-                if (key == Key.Esc || _keys.Is("Help", key) || key == Key.Q) { Mode = InputMode.Normal; _help.Visible = false; SetNeedsDraw(); }
-                return true;
         }
         var binding = _keys.Find(key, FocusedPane);
         if (binding is null)

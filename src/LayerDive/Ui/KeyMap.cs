@@ -24,7 +24,6 @@ public enum InputMode
     Search,
     ExtractTo,
     Viewer,
-    Help,
 }
 
 /// <summary>
@@ -64,7 +63,7 @@ public sealed class KeyMap
         new("Switch", "keybinding.toggle-view", "tab", Pane.Any),
         new("Filter", "keybinding.filter-files", "ctrl+f, ctrl+slash", Pane.Any),
         new("CloseFilter", "keybinding.close-filter-files", "esc", Pane.Any, InStatusBar: false),
-        new("Help", "layerdive.keybinding.help", "?", Pane.Any),
+        new("Help", "layerdive.keybinding.help", "?", Pane.All),
         new("Up", "keybinding.up", "up, k", Pane.All, InStatusBar: false),
         new("Down", "keybinding.down", "down, j", Pane.All, InStatusBar: false),
         new("PageUp", "keybinding.page-up", "pgup, u", Pane.All, InStatusBar: false),
