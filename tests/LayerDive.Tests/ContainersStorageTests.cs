@@ -238,4 +238,44 @@ public sealed class ContainersStorageTests(StoreFixture stores) : IClassFixture<
         Assert.Contains(says, line);
         if (damage != "incomplete layer") Assert.Contains("layer 1", line);
     }
+
+    /// <summary>
+    /// A store being written is read safely or refused: the store's own fcntl locks (what podman and
+    /// buildah take) are honoured. A writer (a process holding layers.lock for writing, as c/storage's
+    /// writers hold it) makes the read wait, or, past the wait, one line; a layer being read holds the
+    /// read lock, so a writer cannot take the store from under it.
+    /// </summary>
+    [Fact]
+    public void A_store_being_written_is_waited_for_or_refused_and_a_read_keeps_writers_out()
+    {
+        Require();
+        if (!Scripts.OnPath("python3")) Assert.Skip("python3 is not installed");
+        var lockFile = Path.Combine(stores.StoreRoot("vfs"), "vfs-layers", "layers.lock");
+        var reference = stores.Reference("vfs", "layerdive/sample");
+        const string Writer = "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(float(sys.argv[2]))\n";
+        using (var writer = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Writer, lockFile, "30"]) { RedirectStandardOutput = true })!)
+        {
+            Assert.Equal("locked", writer.StandardOutput.ReadLine());
+            var refused = Tool.RunWith(new Dictionary<string, string> { ["LAYERDIVE_STORE_WAIT"] = "1" }, null, "ls", reference);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("layers.lock stayed locked for writing for 1 s", Assert.Single(refused.StderrLines));
+            writer.Kill();
+            writer.WaitForExit();
+        }
+        using (var writer = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Writer, lockFile, "1"]) { RedirectStandardOutput = true })!)
+        {
+            Assert.Equal("locked", writer.StandardOutput.ReadLine());
+            var waited = Tool.Run("ls", reference, "--format", "tsv"); // waits for the writer, then reads
+            Assert.True(waited.ExitCode == 0, waited.Stderr);
+            Assert.True(writer.HasExited, "the read finished while the writer still held the store");
+            Assert.Equal(Tool.Run("ls", Paths.Sample, "--format", "tsv").Stdout, waited.Stdout);
+        }
+        // while a layer is read, a writer cannot lock
+        using var source = LayerDive.Core.Sources.SourceCatalog.Open(reference, new LayerDive.Core.Sources.SourceOptions(), TestContext.Current.CancellationToken);
+        var image = source.Candidates[0].Resolve();
+        const string TryLock = "import fcntl, sys\nf = open(sys.argv[1], 'r+')\ntry:\n    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('locked')\nexcept OSError:\n    print('busy')\n";
+        using (source.Blobs.Open(image.Layers[0]))
+            Assert.Equal("busy", Scripts.Exec("python3", "-c", TryLock, lockFile).Stdout.Trim());
+        Assert.Equal("locked", Scripts.Exec("python3", "-c", TryLock, lockFile).Stdout.Trim());
+    }
 }

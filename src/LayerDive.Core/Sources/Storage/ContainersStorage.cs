@@ -23,10 +23,10 @@ internal sealed partial class ContainersStorageSource : IImageSource
     public const string KindName = "containers-storage";
     public const string DefaultRoot = "/var/lib/containers/storage";
 
-    private ContainersStorageSource(Store store, string location, IReadOnlyList<ImageCandidate> candidates)
+    private ContainersStorageSource(Store store, string location, IReadOnlyList<ImageCandidate> candidates, TimeSpan wait)
     {
         (Location, Candidates) = (location, candidates);
-        Blobs = new TarSplitBlobs(store);
+        Blobs = new TarSplitBlobs(store, wait);
     }
 
     public string Kind => KindName;
@@ -75,8 +75,15 @@ internal sealed partial class ContainersStorageSource : IImageSource
             throw new ImageException(Text.Format("Error.StorageNoStore", root, driver ?? "overlay, vfs"));
         var store = new Store(driver, root);
         var location = $"{KindName}:[{driver}@{root}]{name}";
-        var images = ReadJson(Path.Combine(store.Images, "images.json"));
-        var layers = ReadJson(Path.Combine(store.Layers, "layers.json"));
+        // the store's own read locks while its records are read: a podman or buildah writing them is waited for
+        var wait = StoreLock.Wait(options);
+        JsonDocument images, layers;
+        using (StoreLock.Shared(Path.Combine(store.Images, "images.lock"), wait))
+        using (StoreLock.Shared(Path.Combine(store.Layers, "layers.lock"), wait))
+        {
+            images = ReadJson(Path.Combine(store.Images, "images.json"));
+            layers = ReadJson(Path.Combine(store.Layers, "layers.json"));
+        }
         var image = Find(images.RootElement, name) ?? throw new ImageException(Text.Format("Error.StorageNoImage", name, root,
             string.Join(", ", images.RootElement.EnumerateArray().SelectMany(i => i.Strings("names")).Take(8).DefaultIfEmpty("none"))));
         var id = image.String("id")!;
@@ -95,7 +102,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
         };
         images.Dispose();
         layers.Dispose();
-        return new ContainersStorageSource(store, location, [candidate]);
+        return new ContainersStorageSource(store, location, [candidate], wait);
     }
 
     private static ResolvedImage Resolve(Store store, string id, string name, IReadOnlyList<JsonElement> chain, SourceOptions options, string? manifestDigest)
@@ -208,19 +215,29 @@ internal sealed partial class ContainersStorageSource : IImageSource
     private static partial Regex TomlString();
 
     /// <summary>Every layer rebuilt on its own, in any order and at once: the store is a folder.</summary>
-    private sealed class TarSplitBlobs(Store store) : IBlobReader
+    private sealed class TarSplitBlobs(Store store, TimeSpan wait) : IBlobReader
     {
         public BlobAccess Access => BlobAccess.Random;
 
         public Stream Open(LayerRef layer)
         {
-            var files = store.Files(layer.BlobPath);
-            if (!Directory.Exists(files))
-                throw new ImageException(Text.Format("Error.StorageLayerFolderMissing", files), layer.Index, layer.DiffId);
-            var split = store.TarSplit(layer.BlobPath);
-            if (!File.Exists(split))
-                throw new ImageException(Text.Format("Error.StorageTarSplitMissing", split), layer.Index, layer.DiffId);
-            return new TarSplitStream(File.OpenRead(split), files);
+            // the layers' read lock for as long as the layer is read: podman cannot remove it meanwhile
+            var held = StoreLock.Shared(Path.Combine(store.Layers, "layers.lock"), wait);
+            try
+            {
+                var files = store.Files(layer.BlobPath);
+                if (!Directory.Exists(files))
+                    throw new ImageException(Text.Format("Error.StorageLayerFolderMissing", files), layer.Index, layer.DiffId);
+                var split = store.TarSplit(layer.BlobPath);
+                if (!File.Exists(split))
+                    throw new ImageException(Text.Format("Error.StorageTarSplitMissing", split), layer.Index, layer.DiffId);
+                return new TarSplitStream(File.OpenRead(split), files) { Lock = held };
+            }
+            catch
+            {
+                held?.Dispose();
+                throw;
+            }
         }
 
         public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
@@ -462,10 +479,14 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
 
     private ImageException Damaged(string why) => new(Text.Format("Error.StorageTarSplitDamaged", _line, why));
 
+    /// <summary>The store's read lock, released with the stream.</summary>
+    public IDisposable? Lock { get; init; }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
+            Lock?.Dispose();
             _file?.Dispose();
             _folder.Dispose();
             _lines.Dispose();
