@@ -252,8 +252,11 @@ public sealed class ContainersStorageTests(StoreFixture stores) : IClassFixture<
         if (!Scripts.OnPath("python3")) Assert.Skip("python3 is not installed");
         var lockFile = Path.Combine(stores.StoreRoot("vfs"), "vfs-layers", "layers.lock");
         var reference = stores.Reference("vfs", "layerdive/sample");
-        const string Writer = "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(float(sys.argv[2]))\n";
-        using (var writer = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Writer, lockFile, "30"]) { RedirectStandardOutput = true })!)
+        // the writer: takes the lock, holds it, then marks that it lets go (a file written before the unlock)
+        const string Writer = "import fcntl, sys, time\nf = open(sys.argv[1], 'r+')\nfcntl.lockf(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(float(sys.argv[2]))\nopen(sys.argv[3], 'w').close()\nfcntl.lockf(f, fcntl.LOCK_UN)\ntime.sleep(5)\n";
+        using var scratch = new TempDir();
+        var released = Path.Combine(scratch.Path, "released");
+        using (var writer = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Writer, lockFile, "30", released]) { RedirectStandardOutput = true })!)
         {
             Assert.Equal("locked", writer.StandardOutput.ReadLine());
             var refused = Tool.RunWith(new Dictionary<string, string> { ["LAYERDIVE_STORE_WAIT"] = "1" }, null, "ls", reference);
@@ -262,12 +265,14 @@ public sealed class ContainersStorageTests(StoreFixture stores) : IClassFixture<
             writer.Kill();
             writer.WaitForExit();
         }
-        using (var writer = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Writer, lockFile, "1"]) { RedirectStandardOutput = true })!)
+        using (var writer = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-c", Writer, lockFile, "1", released]) { RedirectStandardOutput = true })!)
         {
             Assert.Equal("locked", writer.StandardOutput.ReadLine());
             var waited = Tool.Run("ls", reference, "--format", "tsv"); // waits for the writer, then reads
             Assert.True(waited.ExitCode == 0, waited.Stderr);
-            Assert.True(writer.HasExited, "the read finished while the writer still held the store");
+            Assert.True(File.Exists(released), "the read finished while the writer still held the store");
+            writer.Kill();
+            writer.WaitForExit();
             Assert.Equal(Tool.Run("ls", Paths.Sample, "--format", "tsv").Stdout, waited.Stdout);
         }
         // while a layer is read, a writer cannot lock
