@@ -53,7 +53,8 @@ public static class FileContent
             {
                 if (last && child is not null && LastBefore(child, layer) is { } before)
                     return Version(model, path, child, before.Record, before.RemovedIn);
-                throw new ImageException(child is null && done.Count == 0 && model.Find(string.Join('/', [.. done, name])) is null && links == 0
+                // a first component no layer wrote (with no link followed): the path never existed
+                throw new ImageException(child is null && done.Count == 0 && links == 0
                     ? Text.Format("Error.NoLayerEverWrote", path)
                     : Text.Format("Error.DoesNotExistAfterLayer", string.Join('/', [.. done, name]), layer));
             }

@@ -222,9 +222,9 @@ internal static class DiffCommand
 
     private static void WriteJson(Side a, Side b, bool mtime, TextWriter output)
     {
-        var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var json = new JsonOutput(output))
         {
+            var w = json.Writer;
             w.WriteStartObject();
             w.WriteStartArray("changes");
             int added = 0, removed = 0, modified = 0;
@@ -238,7 +238,7 @@ internal static class DiffCommand
                 Attributes(w, "a", d.Old);
                 Attributes(w, "b", d.New);
                 w.WriteEndObject();
-                if (w.BytesPending > 1 << 16) { w.Flush(); output.Write(Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length)); ms.SetLength(0); }
+                json.FlushSome();
             });
             w.WriteEndArray();
             w.WriteNumber("added", added);
@@ -281,7 +281,6 @@ internal static class DiffCommand
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        output.WriteLine(Encoding.UTF8.GetString(ms.GetBuffer(), 0, (int)ms.Length));
     }
 
     private static void Image(Utf8JsonWriter w, string name, Side s)

@@ -41,9 +41,9 @@ internal static class ExplainCommand
 
     private static void WriteJson(Explanation e, TextWriter output)
     {
-        var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var json = new JsonOutput(output))
         {
+            var w = json.Writer;
             w.WriteStartObject();
             w.WriteString("path", "/" + e.Path);
             w.WriteBoolean("visible", e.Visible);
@@ -75,6 +75,5 @@ internal static class ExplainCommand
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        output.WriteLine(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
     }
 }

@@ -46,9 +46,9 @@ internal static class InspectCommand
 
     private static void WriteJson(ImageModel model, JsonElement root, JsonElement? run, TextWriter output)
     {
-        var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var json = new JsonOutput(output))
         {
+            var w = json.Writer;
             w.WriteStartObject();
             w.WriteString("Id", model.Config.Digest);
             w.WriteStartArray("RepoTags");
@@ -80,7 +80,6 @@ internal static class InspectCommand
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        output.WriteLine(Encoding.UTF8.GetString(ms.ToArray()));
     }
 
     /// <summary>The text form's lines (the explorer's Image Config view shows the same).</summary>

@@ -42,12 +42,16 @@ public sealed class ExplorerWindow : Window
     private View? _beforeViewer;
     private Viewing? _viewing;
 
-    /// <summary>What the viewer shows: a file's version (content, hex or diff), or lines with no file behind them.</summary>
-    private sealed record Viewing(string Title, FileVersion? Version, int Layer)
+    /// <summary>
+    /// What the viewer shows: a file's version (content, hex or diff) with its bytes, copied once from the
+    /// layer and kept while the file is shown (hex, text and diff are views of the same copy), or lines with
+    /// no file behind them.
+    /// </summary>
+    private sealed record Viewing(string Title, FileVersion? Version, int Layer, Stream? Bytes = null)
     {
-        public bool Diff { get; set; }
-        public bool Hex { get; set; }
-        public bool Binary { get; set; }
+        public bool Diff { get; init; }
+        public bool Hex { get; init; }
+        public bool Binary { get; init; }
     }
 
     /// <summary>Writes a path of the tree after a layer into a folder; returns what to tell the user.</summary>
@@ -220,7 +224,7 @@ public sealed class ExplorerWindow : Window
                 Texts.Format("Ui.Stored", Units.HumanBytes(l.CompressedSize), Core.Layers.Decompression.Name(l.Compression), Units.HumanBytes(l.UncompressedSize), Units.HumanBytes(l.Size)),
                 Texts.Format("Ui.Changes", l.Added, l.Modified, l.Removed, l.Unmodified),
                 Texts.Format("Ui.Markers", l.Whiteouts.Count, l.OpaqueDirectories.Count, l.Verified ? Texts.Get("Ui.Verified") : ""),
-                Texts.Format("Ui.Kind", Core.Analysis.LayerKinds.Label(Core.Analysis.LayerKinds.Of(_model)[layer])),
+                Texts.Format("Ui.Kind", Core.Analysis.LayerKinds.Label(_layers.KindOf(layer))),
                 Texts.Get("Ui.Command"),
                 .. Wrap(l.CreatedBy.Length == 0 ? Texts.Get("Ui.NoHistory") : l.CreatedBy, 200),
             ];
@@ -401,10 +405,11 @@ public sealed class ExplorerWindow : Window
     private void OpenViewer(Viewing viewing, PagerContent content)
     {
         if (Mode != InputMode.Viewer) _beforeViewer = _tree.HasFocus ? _tree : _layers;
+        if (_viewing?.Bytes is { } old && !ReferenceEquals(old, viewing.Bytes)) old.Dispose();
         _pager.Content.Dispose();
         _viewing = viewing;
         _pager.Content = content;
-        _viewerFrame.Title = viewing.Title;
+        _viewerFrame.Title = viewing.Diff ? viewing.Title + " · " + Texts.Get("Ui.DiffMode") : viewing.Title;
         _viewerFrame.Visible = true;
         Mode = InputMode.Viewer;
         _pager.SetFocus();
@@ -416,6 +421,7 @@ public sealed class ExplorerWindow : Window
     {
         _pager.Content.Dispose();
         _pager.Content = new ListContent([]);
+        _viewing?.Bytes?.Dispose();
         _viewing = null;
         _viewerFrame.Visible = false;
         Mode = InputMode.Normal;
@@ -423,6 +429,9 @@ public sealed class ExplorerWindow : Window
         SetNeedsDraw();
         UpdateStatus();
     }
+
+    /// <summary>The file's bytes as text or hex (a view of the copy the viewing holds).</summary>
+    private static PagerContent Content(Viewing viewing) => viewing.Hex ? new HexContent(viewing.Bytes!) : new TextFileContent(viewing.Bytes!);
 
     /// <summary>Enter: a file's content as of the selected layer, a link's target; a directory folds.</summary>
     private void View()
@@ -461,8 +470,8 @@ public sealed class ExplorerWindow : Window
         var spooled = Spool(version, out var error);
         if (spooled is null) { Say(error!); return; }
         bool binary = LooksBinary(spooled);
-        var viewing = new Viewing(title, version, layer) { Binary = binary, Hex = binary };
-        OpenViewer(viewing, binary ? new HexContent(spooled) : new TextFileContent(spooled));
+        var viewing = new Viewing(title, version, layer, spooled) { Binary = binary, Hex = binary };
+        OpenViewer(viewing, Content(viewing));
     }
 
     /// <summary>The version's bytes in a private temporary file, deleted when closed; null (and why) when they cannot be read.</summary>
@@ -492,7 +501,11 @@ public sealed class ExplorerWindow : Window
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _pager.Content.Dispose(); // the viewer's spooled copy, if it is still open
+        if (disposing)
+        {
+            _pager.Content.Dispose();
+            _viewing?.Bytes?.Dispose(); // the viewer's copy of a file, if it is still open
+        }
         base.Dispose(disposing);
     }
 
@@ -510,10 +523,11 @@ public sealed class ExplorerWindow : Window
 
     private void ToggleDiff()
     {
-        if (_viewing is not { Version: { } version } viewing || version.Attributes.Type != FileType.File) { Say(Texts.Get("Ui.NoDiffHere")); return; }
+        if (_viewing is not { Version: { } version, Bytes: { } bytes } viewing) { Say(Texts.Get("Ui.NoDiffHere")); return; }
         if (viewing.Diff)
         {
-            ReopenContent(viewing, diff: false);
+            var back = viewing with { Diff = false };
+            OpenViewer(back, Content(back));
             return;
         }
         var node = _model.Find(version.Resolved);
@@ -530,45 +544,41 @@ public sealed class ExplorerWindow : Window
             return;
         }
         if (before.Size > DiffLimit || version.Size > DiffLimit) { Say(Texts.Format("Ui.TooLargeToDiff", Units.HumanBytes(DiffLimit))); return; }
-        using var a = Spool(before, out var errorA);
-        using var b = a is null ? null : Spool(version, out errorA);
-        if (a is null || b is null) { Say(errorA!); return; }
+        // the version below is copied from its layer; this one is the copy the viewer holds
+        using var a = Spool(before, out var error);
+        if (a is null) { Say(error!); return; }
         List<string> lines;
         List<LineKind> kinds;
-        if (LooksBinary(a) || LooksBinary(b))
+        if (viewing.Binary || LooksBinary(a))
         {
             lines = [Texts.Format("Ui.BinaryDiffers", Units.HumanBytes(before.Size), Units.HumanBytes(version.Size))];
             kinds = [LineKind.Note];
         }
         else
         {
-            (lines, kinds) = UnifiedDiff.Build(ReadAll(a), ReadAll(b), $"/{version.Resolved} ({Texts.Format("Ui.LayerN", before.Layer)})", $"/{version.Resolved} ({Texts.Format("Ui.LayerN", viewing.Layer)})");
+            (lines, kinds) = UnifiedDiff.Build(ReadAll(a), ReadAll(bytes), $"/{version.Resolved} ({Texts.Format("Ui.LayerN", before.Layer)})", $"/{version.Resolved} ({Texts.Format("Ui.LayerN", viewing.Layer)})");
             if (lines.Count <= 2)
             {
                 lines.Add(Texts.Format("Ui.SameContent", before.Attributes.Diff(version.Attributes)));
                 kinds.Add(LineKind.Note);
             }
         }
-        var diffing = viewing with { Diff = true, Hex = false, Binary = viewing.Binary };
-        OpenViewer(diffing, new ListContent(lines, kinds));
-        _viewerFrame.Title = viewing.Title + " · " + Texts.Get("Ui.DiffMode");
+        OpenViewer(viewing with { Diff = true }, new ListContent(lines, kinds));
     }
 
-    private static string ReadAll(Stream s) => new StreamReader(s, System.Text.Encoding.UTF8).ReadToEnd();
+    /// <summary>A copy's text from its start (the copy stays open for the views that share it).</summary>
+    private static string ReadAll(Stream s)
+    {
+        s.Position = 0;
+        using var reader = new StreamReader(s, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        return reader.ReadToEnd();
+    }
 
     private void ToggleHex()
     {
-        if (_viewing is not { Version: { Attributes.Type: FileType.File } } viewing) { Say(Texts.Get("Ui.NoHexHere")); return; }
-        viewing.Hex = !viewing.Hex;
-        ReopenContent(viewing, diff: false);
-    }
-
-    private void ReopenContent(Viewing viewing, bool diff)
-    {
-        var spooled = Spool(viewing.Version!, out var error);
-        if (spooled is null) { Say(error!); return; }
-        var next = viewing with { Diff = diff, Hex = viewing.Hex, Binary = viewing.Binary };
-        OpenViewer(next, next.Hex ? new HexContent(spooled) : new TextFileContent(spooled));
+        if (_viewing is not { Bytes: not null } viewing) { Say(Texts.Get("Ui.NoHexHere")); return; }
+        var next = viewing with { Hex = !viewing.Hex, Diff = false };
+        OpenViewer(next, Content(next));
     }
 
     protected override bool OnKeyDown(Key key)

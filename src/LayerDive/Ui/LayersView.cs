@@ -52,12 +52,11 @@ public sealed class LayersView : View
 
     private IReadOnlyList<Core.Analysis.LayerKind>? _kinds;
 
-    /// <summary>The layer's kind, short (base, RUN, COPY, ctr): from the history, known before the layers are read.</summary>
-    private string Kind(int layer)
-    {
-        _kinds ??= Core.Analysis.LayerKinds.Of(_model);
-        return layer < _kinds.Count ? LayerDive.Core.Text.Get("Kind.Short." + _kinds[layer]) : "";
-    }
+    /// <summary>Each layer's kind, from the history (known before the layers are read), worked out once.</summary>
+    public Core.Analysis.LayerKind KindOf(int layer) => (_kinds ??= Core.Analysis.LayerKinds.Of(_model))[layer];
+
+    /// <summary>The layer's kind, short (base, RUN, COPY, ctr).</summary>
+    private string Kind(int layer) => layer < _model.Layers.Count ? LayerDive.Core.Text.Get("Kind.Short." + KindOf(layer)) : "";
 
     /// <summary>Compare mode: the layers image A shares on the same base (stored once by an engine), marked "=".</summary>
     public IReadOnlySet<int> Shared { get; set; } = new HashSet<int>();

@@ -51,7 +51,7 @@ public sealed class ListContent(IReadOnlyList<string> lines, IReadOnlyList<LineK
 }
 
 /// <summary>
-/// A text file read from a file of its bytes (spooled from the layer), a line at a time: the start of
+/// A text file read from a copy of its bytes (spooled from the layer, owned by the caller), a line at a time: the start of
 /// every 64th line is remembered as far as the reader has looked (a 100 MB file of short lines keeps a
 /// few hundred kB of them), and a line is found from the nearest one before it.
 /// </summary>
@@ -184,14 +184,9 @@ public sealed class TextFileContent(Stream file) : PagerContent
         return text + (range.End - range.Start > MaxLineBytes ? " …" : "");
     }
 
-    public override void Dispose()
-    {
-        file.Dispose();
-        base.Dispose();
-    }
 }
 
-/// <summary>A file's bytes as hex, 16 to a line, with their ASCII beside (binary files; any file with the hex key).</summary>
+/// <summary>A file's bytes as hex, 16 to a line, with their ASCII beside (binary files; any file with the hex key); the stream is the caller's.</summary>
 public sealed class HexContent(Stream file) : PagerContent
 {
     private readonly byte[] _row = new byte[16];
@@ -214,12 +209,6 @@ public sealed class HexContent(Stream file) : PagerContent
         sb.Append(" |");
         for (int i = 0; i < n; i++) sb.Append(_row[i] is >= 0x20 and < 0x7f ? (char)_row[i] : '.');
         return sb.Append('|').ToString();
-    }
-
-    public override void Dispose()
-    {
-        file.Dispose();
-        base.Dispose();
     }
 }
 

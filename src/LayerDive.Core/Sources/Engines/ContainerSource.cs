@@ -104,6 +104,7 @@ internal sealed class ContainerSource : IImageSource
     /// <summary>Opens the container <paramref name="name"/> in the Docker Engine, else in Podman.</summary>
     public static IImageSource Open(string name, SourceOptions options)
     {
+        if (string.IsNullOrWhiteSpace(name)) throw new ImageException(Text.Get("Error.NoContainerNamed"));
         var misses = new List<string>();
         foreach (var (engine, hosts) in new[] { (Engine.Docker, (IReadOnlyList<EngineHost>)[EngineHosts.Docker(options)]), (Engine.Podman, EngineHosts.Podman(options)) })
             foreach (var host in hosts)
