@@ -31,8 +31,8 @@ public sealed class FuzzFindingsTests : IDisposable
     [Fact]
     public void An_error_message_with_control_characters_is_one_line()
     {
-        Assert.Equal("a\\nb\\tc\\x01d", LayerDive.Cli.CommandLine.OneLine("a\nb\tc\u0001d"));
-        Assert.Equal("plain", LayerDive.Cli.CommandLine.OneLine("plain"));
+        Assert.Equal("a\\nb\\tc\\x01d", LayerDive.Core.Reports.Printable.OneLine("a\nb\tc\u0001d"));
+        Assert.Equal("plain", LayerDive.Core.Reports.Printable.OneLine("plain"));
     }
 
     public void Dispose() => _dir.Dispose();

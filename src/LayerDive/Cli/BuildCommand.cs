@@ -70,8 +70,7 @@ internal static class BuildCommand
             }
             catch (System.ComponentModel.Win32Exception)
             {
-                context.Error.WriteLine($"layerdive: error: build: {engine} is not installed (build runs '{engine} build')");
-                return CommandLine.ExitBadInput;
+                return ErrorReport.Error(context.Error, "build", $"{engine} is not installed (build runs '{engine} build')");
             }
             using (process)
             {
@@ -83,15 +82,13 @@ internal static class BuildCommand
                 process.WaitForExit();
                 if (process.ExitCode != 0)
                 {
-                    context.Error.WriteLine($"layerdive: error: build: {engine} build failed (exit {process.ExitCode})");
-                    return CommandLine.ExitBadInput;
+                    return ErrorReport.Error(context.Error, "build", $"{engine} build failed (exit {process.ExitCode})");
                 }
             }
             var id = File.Exists(iidFile) ? File.ReadAllText(iidFile).Trim() : "";
             if (id.Length == 0)
             {
-                context.Error.WriteLine($"layerdive: error: build: {engine} build wrote no image id");
-                return CommandLine.ExitBadInput;
+                return ErrorReport.Error(context.Error, "build", $"{engine} build wrote no image id");
             }
             return analyse([$"{engine}://{id}", .. ours]);
         }

@@ -58,13 +58,11 @@ internal static class CiCommand
         }
         catch (RuleConfigException ex)
         {
-            context.Error.WriteLine($"layerdive: error: {ex.Message}");
-            return CommandLine.ExitBadInput;
+            return ErrorReport.Error(context.Error, null, ex.Message);
         }
         catch (IOException ex)
         {
-            context.Error.WriteLine($"layerdive: error: {ex.Message}");
-            return CommandLine.ExitBadInput;
+            return ErrorReport.Error(context.Error, null, ex.Message);
         }
 
         return CommandLine.Guard(image, context.Error, img =>

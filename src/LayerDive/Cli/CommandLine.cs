@@ -93,7 +93,7 @@ public static class CommandLine
                 if (json is null)
                 {
                     if (!p.GetValue(shared.Quiet))
-                        stderr.WriteLine("layerdive: note: stdout is not a terminal, so no explorer: here is a summary (for scripts: ls, --ci, --json)");
+                        ErrorReport.Note(stderr, null, "stdout is not a terminal, so no explorer: here is a summary (for scripts: ls, --ci, --json)");
                     return OverviewCommand.Run(img, shared, p, stdout, stderr);
                 }
                 var analysis = CiCommand.Analyse(img, shared, p, context, json);
@@ -134,7 +134,7 @@ public static class CommandLine
         var (stdout, stderr) = (context.Out, context.Error);
         if (parse.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
         {
-            foreach (var e in parse.Errors) stderr.WriteLine($"layerdive: error: {e.Message}");
+            foreach (var e in parse.Errors) ErrorReport.Error(stderr, null, e.Message);
             stderr.WriteLine("Run 'layerdive --help' for usage.");
             return ExitBadInput;
         }
@@ -171,21 +171,7 @@ public static class CommandLine
         }
 
         // one line, whatever bytes an image put in a name the message quotes
-        int Fail(string message)
-        {
-            stderr.WriteLine($"layerdive: error: {OneLine(image)}: {OneLine(message)}");
-            return ExitBadInput;
-        }
-    }
-
-    /// <summary>The text with its control characters escaped (\n, \t, \xNN): a message stays one line.</summary>
-    internal static string OneLine(string text)
-    {
-        if (!text.Any(char.IsControl)) return text;
-        var sb = new System.Text.StringBuilder(text.Length + 8);
-        foreach (char c in text)
-            sb.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\x{(int)c:x2}", _ => c.ToString() });
-        return sb.ToString();
+        int Fail(string message) => ErrorReport.Error(stderr, image, message);
     }
 
     /// <summary>Loads the image and prints the notes a user should see (which source, other images, warnings).</summary>
@@ -221,14 +207,14 @@ public static class CommandLine
         if (!p.GetValue(shared.Quiet))
         {
             if (model.SourceNote is { } note)
-                stderr.WriteLine($"layerdive: note: {image}: {note}");
+                ErrorReport.Note(stderr, image, note);
             if (model.OtherImages.Count > 0)
-                stderr.WriteLine($"layerdive: note: {image}: using {model.Name}; it also holds {string.Join(", ", model.OtherImages)} (pick one with --image)");
+                ErrorReport.Note(stderr, image, $"using {model.Name}; it also holds {string.Join(", ", model.OtherImages)} (pick one with --image)");
             const int max = 20;
             foreach (var problem in model.Problems.Take(max))
-                stderr.WriteLine($"layerdive: warning: {image}: {problem}");
+                ErrorReport.Warning(stderr, image, problem.ToString());
             if (model.Problems.Count > max)
-                stderr.WriteLine($"layerdive: warning: {image}: {Text.Format("Warning.More", model.Problems.Count - max)}");
+                ErrorReport.Warning(stderr, image, Text.Format("Warning.More", model.Problems.Count - max));
         }
         return load;
     }

@@ -63,8 +63,7 @@ internal static class DiffCommand
                 }
                 catch (Exception ex) when (ex is RuleConfigException or IOException)
                 {
-                    stderr.WriteLine($"layerdive: error: {CommandLine.OneLine(ex.Message)}");
-                    return CommandLine.ExitBadInput;
+                    return ErrorReport.Error(stderr, null, ex.Message);
                 }
             }
             var errors = TextWriter.Synchronized(stderr);
