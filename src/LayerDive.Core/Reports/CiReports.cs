@@ -268,12 +268,11 @@ public static class CiReports
     public static string Markdown(CiOutcome o)
     {
         var f = o.Figures;
-        string Cell(string s) => s.Replace("|", "\\|");
         var sb = new StringBuilder();
-        sb.Append($"### LayerDive: `{Cell(o.Image)}` — {(o.Pass ? "PASS" : "FAIL")}\n\n");
+        sb.Append($"### LayerDive: {MarkdownCode(o.Image, inTable: false)} — {(o.Pass ? "PASS" : "FAIL")}\n\n");
         sb.Append("| Rule | Status | Threshold | Detail |\n|---|---|---|---|\n");
         foreach (var r in o.Rules)
-            sb.Append($"| {r.Setting.Key} | {StatusWord(r.Status)} | {Cell(r.Setting.Text)} | {(r.Status == RuleStatus.Fail ? Cell(r.Message) : "")} |\n");
+            sb.Append($"| {r.Setting.Key} | {StatusWord(r.Status)} | {MarkdownText(r.Setting.Text)} | {(r.Status == RuleStatus.Fail ? MarkdownText(r.Message) : "")} |\n");
         sb.Append("\n| Metric | Value |\n|---|---|\n");
         sb.Append($"| efficiency | {Units.Percent(f.Efficiency)} |\n");
         sb.Append($"| wastedBytes | {f.WastedBytes} ({Units.HumanBytes(f.WastedBytes)}) |\n");
@@ -285,8 +284,47 @@ public static class CiReports
         {
             sb.Append("\n| Count | Wasted Space | File Path |\n|---|---|---|\n");
             foreach (var i in f.Dive.Inefficiencies.Take(10))
-                sb.Append($"| {i.Count} | {Units.HumanBytes(i.CumulativeSize)} | `{Cell(i.Path)}` |\n");
+                sb.Append($"| {i.Count} | {Units.HumanBytes(i.CumulativeSize)} | {MarkdownCode(i.Path)} |\n");
             if (f.Dive.Inefficiencies.Count > 10) sb.Append($"\n{f.Dive.Inefficiencies.Count - 10} more inefficient files.\n");
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Text an image chose (a name, a path) as a code span that nothing in it can end: a fence of one
+    /// backtick more than its longest run of backticks, spaces inside when it starts or ends with one
+    /// (CommonMark's rule), control characters escaped (a newline would end the table row), and
+    /// <c>|</c> escaped, as a table cell needs even inside a span. Raw HTML is not HTML inside a span.
+    /// </summary>
+    internal static string MarkdownCode(string text, bool inTable = true)
+    {
+        var s = Printable.OneLine(text);
+        if (inTable) s = s.Replace("|", "\\|");
+        int longest = 0, run = 0;
+        foreach (char c in s)
+        {
+            run = c == '`' ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+        var fence = new string('`', longest + 1);
+        var pad = s.Length == 0 || s[0] == '`' || s[^1] == '`' || (s[0] == ' ' && s[^1] == ' ') ? " " : "";
+        return fence + pad + s + pad + fence;
+    }
+
+    /// <summary>Plain text in a table cell: every character Markdown or HTML would read as markup is escaped.</summary>
+    internal static string MarkdownText(string text)
+    {
+        var sb = new StringBuilder(text.Length + 8);
+        foreach (char c in Printable.OneLine(text))
+        {
+            switch (c)
+            {
+                case '<': sb.Append("&lt;"); break;
+                case '>': sb.Append("&gt;"); break;
+                case '&': sb.Append("&amp;"); break;
+                case '\\' or '`' or '*' or '_' or '[' or ']' or '|' or '#' or '!' or '~' or '(' or ')': sb.Append('\\').Append(c); break;
+                default: sb.Append(c); break;
+            }
         }
         return sb.ToString();
     }

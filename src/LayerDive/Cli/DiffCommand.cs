@@ -171,8 +171,8 @@ internal static class DiffCommand
         List<string[]> rows =
         [
             header,
-            ["image", a.Model.Name, b.Model.Name, ""],
-            ["platform", a.Model.Config.Platform, b.Model.Config.Platform, a.Model.Config.Platform == b.Model.Config.Platform ? "" : "differs"],
+            ["image", Printable.OneLine(a.Model.Name), Printable.OneLine(b.Model.Name), ""],
+            ["platform", Printable.OneLine(a.Model.Config.Platform), Printable.OneLine(b.Model.Config.Platform), a.Model.Config.Platform == b.Model.Config.Platform ? "" : "differs"],
             ["size", Units.HumanBytes(a.Dive.SizeBytes), Units.HumanBytes(b.Dive.SizeBytes), Units.SignedBytes(b.Dive.SizeBytes - a.Dive.SizeBytes)],
             ["layers", a.Model.Layers.Count.ToString(CultureInfo.InvariantCulture), b.Model.Layers.Count.ToString(CultureInfo.InvariantCulture), SignedCount(b.Model.Layers.Count - a.Model.Layers.Count)],
             ["files", a.Files.ToString(CultureInfo.InvariantCulture), b.Files.ToString(CultureInfo.InvariantCulture), SignedCount(b.Files - a.Files)],

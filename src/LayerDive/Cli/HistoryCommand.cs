@@ -33,13 +33,14 @@ internal static class HistoryCommand
         {
             var h = entries[i];
             long size = h.LayerIndex is int li && li < model.Layers.Count ? model.Layers[li].Size : 0;
+            // the step's command and comment are the image's text: escaped, so they cannot drive the terminal
             rows.Add(
             [
-                i == entries.Count - 1 ? model.Config.Digest ?? "<missing>" : "<missing>",
+                i == entries.Count - 1 ? Printable.OneLine(model.Config.Digest ?? "<missing>") : "<missing>",
                 h.Created is { } c && c.Year > 1 ? Units.DockerDuration(now - c) + " ago" : "N/A",
-                h.CreatedBy,
+                Printable.OneLine(h.CreatedBy),
                 Units.DockerSize(size),
-                h.Comment ?? "",
+                Printable.OneLine(h.Comment ?? ""),
                 h.LayerIndex is int k && k < kinds.Count ? Core.Analysis.LayerKinds.Label(kinds[k]) : Core.Text.Get("Kind.Metadata"),
             ]);
         }

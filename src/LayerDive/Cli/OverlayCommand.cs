@@ -17,7 +17,7 @@ internal static class OverlayCommand
         {
             // not overlay2: say so, and show what the driver uses instead
             o.WriteLine(Core.Text.Format("Overlay.HostOtherDriver", storage.Driver));
-            foreach (var (key, value) in storage.Data.OrderBy(d => d.Key, StringComparer.Ordinal)) o.WriteLine($"#   {key}: {value}");
+            foreach (var (key, value) in storage.Data.OrderBy(d => d.Key, StringComparer.Ordinal)) o.WriteLine($"#   {Printable.OneLine(key)}: {Printable.OneLine(value)}");
             return;
         }
         o.WriteLine(Core.Text.Format("Overlay.HostTitle", storage.Driver));
@@ -30,13 +30,14 @@ internal static class OverlayCommand
                 _ => Core.Text.Format("Overlay.HostLayer", f.Layer),
             };
             o.WriteLine($"# {what}");
-            o.WriteLine(f.Folder + "/");
+            // the engine's inspect and the files beside each folder: escaped as the image's own text is
+            o.WriteLine(Printable.OneLine(f.Folder) + "/");
             o.WriteLine("    diff/");
-            if (f.Link is { } link) o.WriteLine($"    link      {link}");
-            if (f.Lower is { } lower) o.WriteLine($"    lower     {lower}");
+            if (f.Link is { } link) o.WriteLine($"    link      {Printable.OneLine(link)}");
+            if (f.Lower is { } lower) o.WriteLine($"    lower     {Printable.OneLine(lower)}");
         }
         foreach (var key in new[] { "WorkDir", "MergedDir" })
-            if (storage.Data.TryGetValue(key, out var dir)) o.WriteLine($"# {key}: {dir}");
+            if (storage.Data.TryGetValue(key, out var dir)) o.WriteLine($"# {key}: {Printable.OneLine(dir)}");
     }
 
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
@@ -48,7 +49,7 @@ internal static class OverlayCommand
             var model = CommandLine.Load(img, shared, p, stderr);
             var layout = OverlayLayout.For(model);
             var o = stdout;
-            o.WriteLine(Core.Text.Format("Overlay.Title", model.Name, model.Layers.Count));
+            o.WriteLine(Core.Text.Format("Overlay.Title", Printable.OneLine(model.Name), model.Layers.Count));
             foreach (var line in Core.Text.Get("Overlay.Intro").Split('\n')) o.WriteLine(line);
             o.WriteLine();
             o.WriteLine(Core.Text.Get("Overlay.LayerHeader"));

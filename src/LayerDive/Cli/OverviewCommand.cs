@@ -19,8 +19,9 @@ internal static class OverviewCommand
 
     public static int Print(ImageModel model, TextWriter stdout)
     {
-        stdout.WriteLine($"Image:    {model.Name} ({model.SourceKind}, {model.Config.Platform})");
-        stdout.WriteLine($"Config:   {model.Config.Digest}");
+        // the name, platform, digest and commands are the image's own text: escaped
+        stdout.WriteLine($"Image:    {Printable.OneLine(model.Name)} ({model.SourceKind}, {Printable.OneLine(model.Config.Platform)})");
+        stdout.WriteLine($"Config:   {Printable.OneLine(model.Config.Digest ?? "")}");
         stdout.WriteLine($"Size:     {Units.HumanBytes(model.SizeBytes)} in {model.Layers.Count} layers, {model.Layers.Sum(l => l.CompressedSize)} bytes stored");
         stdout.WriteLine();
         var rows = new List<string[]> { new[] { "LAYER", "SIZE", "STORED", "ADDED", "MODIFIED", "REMOVED", "UNMODIFIED", "VERIFIED", "CREATED BY" } };
@@ -37,7 +38,7 @@ internal static class OverviewCommand
 
     private static string OneLine(string s)
     {
-        s = s.ReplaceLineEndings(" ");
+        s = Printable.OneLine(s.ReplaceLineEndings(" "));
         return s.Length > 80 ? s[..79] + "…" : s;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LayerDive.Core.Loading;
+using LayerDive.Core.Reports;
 using LayerDive.Core.Sources;
 
 namespace LayerDive.Cli;
@@ -20,7 +21,8 @@ internal static class PlatformsCommand
             {
                 string platform = c.IsArtifact ? $"(artifact: {c.ArtifactType})"
                     : c.Platform?.ToString() ?? c.Resolve().Config.Platform;
-                rows.Add([platform, c.ManifestDigest ?? c.ConfigDigest ?? "-", c.Name]);
+                // every cell is the image's own text: escaped
+                rows.Add([Printable.OneLine(platform), Printable.OneLine(c.ManifestDigest ?? c.ConfigDigest ?? "-"), Printable.OneLine(c.Name)]);
             }
             HistoryCommand.WriteTable(rows, stdout);
             return CommandLine.ExitOk;
