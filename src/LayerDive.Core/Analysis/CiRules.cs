@@ -4,46 +4,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace LayerDive.Core.Analysis;
 
-/// <summary>A rule configuration that cannot be used: exit 2, naming the rule and the value.</summary>
-public sealed class RuleConfigException(string message) : Exception(message);
-
-/// <summary>The three dive CI rules, and the regression rules of <c>diff --ci</c> (B judged against A).</summary>
-public enum RuleName
-{
-    HighestUserWastedPercent,
-    HighestWastedBytes,
-    LowestEfficiency,
-    /// <summary>How much B may grow over A: bytes (20MB) or a share of A (10%).</summary>
-    HighestSizeGrowth,
-    /// <summary>How much B's wasted bytes (removable bytes with --metrics overlay) may grow over A's: bytes or a share.</summary>
-    HighestWastedGrowth,
-    /// <summary>How far B's efficiency may fall below A's (a ratio: 0.05 is five points).</summary>
-    LowestEfficiencyDrop,
-}
-
-/// <summary>Which figures the rules judge: dive's (the default, for parity) or the overlay merge's.</summary>
-public enum MetricSet
-{
-    Dive,
-    Overlay,
-}
-
-public enum RuleStatus
-{
-    Pass,
-    Fail,
-    Skip,
-}
-
-/// <summary>One rule as configured: its text, and the threshold it parses to (null when disabled); <paramref name="Relative"/>: a share (10%) rather than bytes.</summary>
-public sealed record RuleSetting(RuleName Name, string Text, double? Threshold, bool Relative = false)
-{
-    public bool Enabled => Threshold is not null;
-    public string Key => CiRules.Key(Name);
-}
-
-public sealed record RuleResult(RuleSetting Setting, RuleStatus Status, string Message);
-
 /// <summary>
 /// dive's CI rules (SPEC §5): defaults, then <c>.dive-ci</c> (camelCase or kebab-case keys), then the
 /// command-line flags. Values parse as dive parses them; comparisons are strict, so a figure equal to
@@ -263,15 +223,4 @@ public static class CiRules
     public static string Go(double v) =>
         double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
         : v.ToString("R", CultureInfo.InvariantCulture);
-}
-
-/// <summary>The figures the rules judge, both metric sets side by side.</summary>
-public sealed record ImageFigures(DiveMetricsResult Dive, OverlayMetricsResult Overlay)
-{
-    public double Efficiency => Dive.Efficiency;
-    public long WastedBytes => Dive.WastedBytes;
-    public double UserWastedPercent => Dive.UserWastedPercent;
-    public long RemovableBytes => Overlay.RemovableBytes;
-    public double OverlayEfficiency => Overlay.OverlayEfficiency;
-    public double RemovablePercent => Overlay.RemovablePercent;
 }

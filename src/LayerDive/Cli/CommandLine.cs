@@ -8,47 +8,6 @@ using LayerDive.Core.Sources;
 
 namespace LayerDive.Cli;
 
-/// <summary>The options every command shares (SPEC §5).</summary>
-internal sealed class SharedOptions
-{
-    public readonly Option<string?> Source = new("--source") { Description = SourceCatalog.Help, Recursive = true };
-    public readonly Option<string?> Image = new("--image") { Description = "The image to use when the source holds several (tag, reference or digest prefix)", Recursive = true };
-    public readonly Option<string?> Platform = new("--platform") { Description = "Platform of a multi-platform index: os/arch[/variant] (default linux/amd64, else the first)", Recursive = true };
-    public readonly Option<bool> NoVerify = new("--no-verify") { Description = "Do not check blob digests and diff ids", Recursive = true };
-    public readonly Option<bool> Insecure = new("--insecure") { Description = "Speak plain HTTP to a registry that is not on a loopback address", Recursive = true };
-    public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Print no notes or warnings on stderr", Recursive = true };
-    public readonly Option<bool> NoColor = new("--no-color") { Description = "No colour in the output (also when NO_COLOR is set)", Recursive = true };
-    public readonly Option<string?> Lang = new("--lang") { Description = "Language of explanations and the explorer: en or ru (default: layerdive.language in the configuration, else from LANG)", Recursive = true };
-    public readonly Option<string?> Config = new("--config") { Description = "dive's configuration file, read first (then ./.dive.yaml, ./.dive/config.yaml, ~/.dive.yaml, $XDG_CONFIG_HOME/dive/config.yaml, $XDG_CONFIG_DIRS/dive/config.yaml); CI mode names the file dive would read", Recursive = true };
-    public readonly Option<string?> Theme = new("--theme") { Description = "The explorer's colours: dark, light or high-contrast (default: layerdive.theme in the configuration, else dark); NO_COLOR still wins", Recursive = true };
-
-    public SharedOptions()
-    {
-        Lang.AcceptOnlyFromAmong(Text.Languages);
-        Theme.AcceptOnlyFromAmong(Ui.Palette.Themes);
-        Source.AcceptOnlyFromAmong([.. SourceCatalog.All.Select(f => f.Kind)]);
-    }
-
-    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Insecure, Quiet, NoColor, Lang, Config, Theme];
-
-    /// <summary>The run's environment (engine addresses, credentials' homes).</summary>
-    public Func<string, string?>? Environment { get; set; }
-
-    public LoadOptions LoadOptions(ParseResult p, bool fileSha256 = false) => new()
-    {
-        Source = new SourceOptions { Kind = p.GetValue(Source), Image = p.GetValue(Image), Platform = p.GetValue(Platform), Verify = !p.GetValue(NoVerify), Insecure = p.GetValue(Insecure), Environment = Environment },
-        Verify = !p.GetValue(NoVerify),
-        FileSha256 = fileSha256,
-    };
-}
-
-/// <summary>Where a run reads and writes: its outputs, its environment, its working directory.</summary>
-public sealed record CliContext(TextWriter Out, TextWriter Error, Func<string, string?> GetEnvironment, string WorkingDirectory, bool IsTerminal = false)
-{
-    /// <summary>Standard output as bytes (<c>cat</c>: a file's bytes, unchanged); <see cref="Out"/> is flushed before it is opened.</summary>
-    public Func<Stream>? RawOut { get; init; }
-}
-
 /// <summary>The <c>layerdive</c> command: verbs, exit codes, and the one-line errors of SPEC §5.</summary>
 public static class CommandLine
 {
@@ -226,32 +185,5 @@ public static class CommandLine
         if (requested is not null && (layer < 0 || layer > model.TopLayer))
             throw new ImageException(Text.Format("Error.NoSuchLayer", layer, model.Layers.Count, model.TopLayer));
         return layer;
-    }
-}
-
-/// <summary>
-/// Progress on stderr for a non-interactive run (CI mode): one line every few seconds while an image
-/// reads slowly (an engine's export, a large archive), nothing for a quick one, nothing once it is done.
-/// </summary>
-internal sealed class StderrProgress(string image, TextWriter stderr) : IProgress<LoadProgress>, IDisposable
-{
-    private static readonly TimeSpan Every = TimeSpan.FromSeconds(2);
-    private readonly object _gate = new();
-    private TimeSpan _next = Every;
-    private bool _stopped;
-
-    public void Report(LoadProgress value)
-    {
-        lock (_gate)
-        {
-            if (_stopped || value.Elapsed < _next || (value.LayerCount > 0 && value.LayersMerged == value.LayerCount)) return;
-            _next = value.Elapsed + Every;
-            stderr.WriteLine($"layerdive: {image}: {Ui.Explorer.ProgressText(value)}");
-        }
-    }
-
-    public void Dispose()
-    {
-        lock (_gate) _stopped = true;
     }
 }

@@ -1,0 +1,12 @@
+namespace LayerDive.Core.Analysis;
+
+/// <summary>The figures the rules judge, both metric sets side by side.</summary>
+public sealed record ImageFigures(DiveMetricsResult Dive, OverlayMetricsResult Overlay)
+{
+    public double Efficiency => Dive.Efficiency;
+    public long WastedBytes => Dive.WastedBytes;
+    public double UserWastedPercent => Dive.UserWastedPercent;
+    public long RemovableBytes => Overlay.RemovableBytes;
+    public double OverlayEfficiency => Overlay.OverlayEfficiency;
+    public double RemovablePercent => Overlay.RemovablePercent;
+}

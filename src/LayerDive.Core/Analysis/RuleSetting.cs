@@ -1,0 +1,32 @@
+namespace LayerDive.Core.Analysis;
+
+/// <summary>A rule configuration that cannot be used: exit 2, naming the rule and the value.</summary>
+public sealed class RuleConfigException(string message) : Exception(message);
+
+/// <summary>The three dive CI rules, and the regression rules of <c>diff --ci</c> (B judged against A).</summary>
+public enum RuleName
+{
+    HighestUserWastedPercent,
+    HighestWastedBytes,
+    LowestEfficiency,
+    /// <summary>How much B may grow over A: bytes (20MB) or a share of A (10%).</summary>
+    HighestSizeGrowth,
+    /// <summary>How much B's wasted bytes (removable bytes with --metrics overlay) may grow over A's: bytes or a share.</summary>
+    HighestWastedGrowth,
+    /// <summary>How far B's efficiency may fall below A's (a ratio: 0.05 is five points).</summary>
+    LowestEfficiencyDrop,
+}
+
+/// <summary>Which figures the rules judge: dive's (the default, for parity) or the overlay merge's.</summary>
+public enum MetricSet
+{
+    Dive,
+    Overlay,
+}
+
+/// <summary>One rule as configured: its text, and the threshold it parses to (null when disabled); <paramref name="Relative"/>: a share (10%) rather than bytes.</summary>
+public sealed record RuleSetting(RuleName Name, string Text, double? Threshold, bool Relative = false)
+{
+    public bool Enabled => Threshold is not null;
+    public string Key => CiRules.Key(Name);
+}
