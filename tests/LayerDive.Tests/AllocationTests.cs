@@ -14,7 +14,7 @@ public sealed class SerialCollection;
 
 /// <summary>
 /// Allocation regression tests (counts, never timings): what merging and keeping a layer costs per
-/// entry. SPEC §8 allows 400 bytes of peak memory per tar entry over a fixed 64 MB.
+/// entry. docs/performance.md allows 400 bytes of peak memory per tar entry over a fixed 64 MB.
 /// </summary>
 [Collection(nameof(SerialCollection))]
 public sealed class AllocationTests
@@ -62,7 +62,7 @@ public sealed class AllocationTests
         long retained = (GC.GetTotalMemory(forceFullCollection: true) - before) / entries;
         GC.KeepAlive(root);
         TestContext.Current.TestOutputHelper?.WriteLine($"retained: {retained} B/entry");
-        // measured 244 B/entry (.NET 10.0): node 80, attributes 80, name 56, child slot 20, and the directories; the budget is SPEC §8's 400
+        // measured 244 B/entry (.NET 10.0): node 80, attributes 80, name 56, child slot 20, and the directories; the budget is docs/performance.md's 400
         Assert.InRange(retained, 1, 400);
     }
 

@@ -7,7 +7,7 @@ using LayerDive.Samples;
 namespace LayerDive.Tests;
 
 /// <summary>
-/// SPEC §9. Errors: exit 2 and one line naming the image and the layer, no stack trace, nothing
+/// docs/bad-input.md. Errors: exit 2 and one line naming the image and the layer, no stack trace, nothing
 /// written. Warnings: the image is shown and the oddity said. Must-work cases: simply work.
 /// </summary>
 public sealed class BadInputTests

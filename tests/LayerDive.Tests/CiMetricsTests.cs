@@ -5,7 +5,7 @@ using LayerDive.Samples;
 namespace LayerDive.Tests;
 
 /// <summary>
-/// SPEC §4 on small images worked out by hand. Each layer's dive size is the sum of its tar header
+/// docs/metrics.md on small images worked out by hand. Each layer's dive size is the sum of its tar header
 /// sizes (directories, links and whiteout markers are 0). The base layer is etc/base, 10 bytes.
 /// </summary>
 public sealed class CiMetricsTests

@@ -108,7 +108,7 @@ public sealed class CiModeTests
         Assert.Equal(ci ? 1 : 0, r.ExitCode); // dive's default rules fail its own test image (48% user waste > 10%)
     }
 
-    /// <summary>dive v0.13.1's own lines for its test image (SPEC section 5), then LayerDive's section.</summary>
+    /// <summary>dive v0.13.1's own lines for its test image (docs/cli.md), then LayerDive's section.</summary>
     [Fact]
     public void Dive_test_image_report_in_dives_words()
     {

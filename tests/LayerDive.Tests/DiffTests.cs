@@ -2,7 +2,7 @@ using LayerDive.Samples;
 
 namespace LayerDive.Tests;
 
-/// <summary><c>layerdive diff A B</c> (issue 16, SPEC §10): each kind of difference alone, expected lists worked out here.</summary>
+/// <summary><c>layerdive diff A B</c> (issue 16, docs/cli.md): each kind of difference alone, expected lists worked out here.</summary>
 public sealed class DiffTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -8,7 +8,7 @@ public sealed class DiveMetricsReferenceTests
     [Fact]
     public void Dive_test_image_gives_dives_own_figures_to_the_last_digit()
     {
-        // SPEC §4: what dive itself reports for its test image
+        // docs/metrics.md: what dive itself reports for its test image
         var dive = new DiveMetrics();
         Images.Load(Paths.Public("dive__.data_test-docker-image.tar"), new LoadOptions { Observers = [dive] });
         var r = dive.Result();

@@ -5,7 +5,7 @@ using Terminal.Gui.Input;
 
 namespace LayerDive.Tests;
 
-/// <summary>SPEC §7: explain names the right layer and marker for every rule, and agrees with the merged tree.</summary>
+/// <summary>docs/explorer.md: explain names the right layer and marker for every rule, and agrees with the merged tree.</summary>
 public sealed class ExplainTests
 {
     private static readonly Lazy<LayerDive.Core.Model.ImageModel> Sample = new(() => Images.Load(Paths.Sample));

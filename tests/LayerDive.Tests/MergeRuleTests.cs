@@ -5,7 +5,7 @@ using LayerDive.Samples;
 namespace LayerDive.Tests;
 
 /// <summary>
-/// SPEC §2, one rule a test: an image built in code, what the merge must make of it (worked out from
+/// docs/merge.md, one rule a test: an image built in code, what the merge must make of it (worked out from
 /// the input), and the same image unpacked by umoci, the reference, compared field by field.
 /// </summary>
 public sealed class MergeRuleTests

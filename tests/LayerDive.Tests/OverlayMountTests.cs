@@ -3,7 +3,7 @@ using System.Formats.Tar;
 namespace LayerDive.Tests;
 
 /// <summary>
-/// SPEC §7, for real: lay out each layer as `layerdive overlay` prints, mount it with the printed command
+/// docs/explorer.md, for real: lay out each layer as `layerdive overlay` prints, mount it with the printed command
 /// (root), and the merged folder is the tree `layerdive ls` shows (tests/overlay/mount.sh).
 /// </summary>
 public sealed class OverlayMountTests

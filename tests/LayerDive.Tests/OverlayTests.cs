@@ -5,7 +5,7 @@ using System.Text.Json;
 
 namespace LayerDive.Tests;
 
-/// <summary>SPEC §7: `layerdive overlay` prints Docker's chain ids and the overlay mount of the image.</summary>
+/// <summary>docs/explorer.md: `layerdive overlay` prints Docker's chain ids and the overlay mount of the image.</summary>
 public sealed class OverlayTests
 {
     [Fact]

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 namespace LayerDive.Core.Analysis;
 
 /// <summary>
-/// dive's CI rules (SPEC §5): defaults, then <c>.dive-ci</c> (camelCase or kebab-case keys), then the
+/// dive's CI rules (docs/cli.md): defaults, then <c>.dive-ci</c> (camelCase or kebab-case keys), then the
 /// command-line flags. Values parse as dive parses them; comparisons are strict, so a figure equal to
 /// its threshold passes.
 /// </summary>

@@ -9,7 +9,7 @@ namespace LayerDive.Core.Analysis;
 /// <summary>A path dive discovered two or more times: every copy counts as waste (dive's open bug #684).</summary>
 public sealed record Inefficiency(string Path, int Count, long CumulativeSize);
 
-/// <summary>dive's efficiency figures (SPEC §4), to the last digit.</summary>
+/// <summary>dive's efficiency figures (docs/metrics.md), to the last digit.</summary>
 public sealed record DiveMetricsResult(
     double Efficiency,
     long SizeBytes,

@@ -19,7 +19,7 @@ public enum StepKind
 /// <summary>One layer's effect on the path: what, the attributes after, what changed, and the marker or ancestor responsible.</summary>
 public sealed record ExplainStep(int Layer, StepKind Kind, EntryAttributes Attributes, EntryAttributes? Before, AttributeChange Changed, string? Marker, string CreatedBy);
 
-/// <summary>Why a path is visible, hidden or replaced (SPEC §7).</summary>
+/// <summary>Why a path is visible, hidden or replaced (docs/explorer.md).</summary>
 public sealed record Explanation(string Path, IReadOnlyList<ExplainStep> Steps, bool Visible, int SinceLayer, long StoredBytes, long VisibleBytes)
 {
     /// <summary>The container's read-write layer, when the image is a container's (<c>container://</c>).</summary>

@@ -26,7 +26,7 @@ public sealed record DirectoryGrowth(string Path, long Before, long After)
 }
 
 /// <summary>
-/// Compares the final trees of two images (SPEC §10): both trees walked together in the order of their
+/// Compares the final trees of two images (docs/cli.md): both trees walked together in the order of their
 /// paths' UTF-8 bytes, each difference handed on as it is met, paths built from one buffer as the walk
 /// goes (never from the root up), so that a comparison costs the size of the two trees.
 /// </summary>

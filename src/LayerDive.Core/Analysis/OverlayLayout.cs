@@ -8,7 +8,7 @@ namespace LayerDive.Core.Analysis;
 public sealed record OverlayLayer(int Index, string DiffId, string ChainId, string CacheId, string Link, IReadOnlyList<string> Lower, long Size);
 
 /// <summary>
-/// How Docker's overlay2 storage would hold the image (SPEC §7): the chain id of every layer (as Docker
+/// How Docker's overlay2 storage would hold the image (docs/explorer.md): the chain id of every layer (as Docker
 /// computes it from the diff ids), a directory per layer with diff/, link and lower, and the
 /// <c>mount -t overlay</c> that assembles a container's root filesystem from them.
 /// </summary>

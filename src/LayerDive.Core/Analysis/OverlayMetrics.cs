@@ -20,7 +20,7 @@ public enum WasteReason
 /// <summary>Bytes one layer stored that another layer made invisible.</summary>
 public sealed record RemovableItem(string Path, long Bytes, int StoredBy, int WastedBy, WasteReason Reason);
 
-/// <summary>The overlay metrics of SPEC §4: what a rebuild could really save under the merge of §2.</summary>
+/// <summary>The overlay metrics of docs/metrics.md: what a rebuild could really save under the merge of docs/merge.md.</summary>
 public sealed record OverlayMetricsResult(long RemovableBytes, double OverlayEfficiency, double RemovablePercent, IReadOnlyList<RemovableItem> Items);
 
 public static class OverlayMetrics

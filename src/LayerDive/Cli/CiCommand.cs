@@ -8,7 +8,7 @@ using LayerDive.Core.Reports;
 
 namespace LayerDive.Cli;
 
-/// <summary>CI mode (SPEC §4-5): a drop-in for <c>dive --ci</c>, with overlay metrics and reports.</summary>
+/// <summary>CI mode (docs/metrics.md, docs/cli.md): a drop-in for <c>dive --ci</c>, with overlay metrics and reports.</summary>
 internal static class CiCommand
 {
     internal sealed record Analysis(ImageModel Model, DiveMetricsResult Dive, OverlayMetricsResult Overlay)

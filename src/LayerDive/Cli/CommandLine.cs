@@ -8,7 +8,7 @@ using LayerDive.Core.Sources;
 
 namespace LayerDive.Cli;
 
-/// <summary>The <c>layerdive</c> command: verbs, exit codes, and the one-line errors of SPEC §5.</summary>
+/// <summary>The <c>layerdive</c> command: verbs, exit codes, and the one-line errors of docs/cli.md.</summary>
 public static class CommandLine
 {
     public const int ExitOk = 0;

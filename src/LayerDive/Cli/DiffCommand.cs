@@ -10,7 +10,7 @@ using LayerDive.Core.Reports;
 namespace LayerDive.Cli;
 
 /// <summary>
-/// <c>layerdive diff A B [--format text|tsv|json] [--mtime] [--platform-a P] [--platform-b P]</c> (SPEC §10):
+/// <c>layerdive diff A B [--format text|tsv|json] [--mtime] [--platform-a P] [--platform-b P]</c> (docs/cli.md):
 /// both images read at the same time, their final trees compared, and a summary of the two.
 /// </summary>
 internal static class DiffCommand

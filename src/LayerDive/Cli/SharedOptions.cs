@@ -5,7 +5,7 @@ using LayerDive.Core.Sources;
 
 namespace LayerDive.Cli;
 
-/// <summary>The options every command shares (SPEC §5).</summary>
+/// <summary>The options every command shares (docs/cli.md).</summary>
 internal sealed class SharedOptions
 {
     public readonly Option<string?> Source = new("--source") { Description = SourceCatalog.Help, Recursive = true };
