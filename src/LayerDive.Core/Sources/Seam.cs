@@ -26,6 +26,8 @@ public sealed record SourceOptions
     public bool Insecure { get; init; }
     /// <summary>Counts the bytes a one-pass source reads (for progress); null = not counted.</summary>
     public ReadCounter? Counter { get; init; }
+    /// <summary>Told what a source is doing that the user should hear of while it happens (a registry's wait before another try); null = nobody.</summary>
+    public Action<string>? Notice { get; init; }
 
     internal string? Env(string name) => (Environment ?? System.Environment.GetEnvironmentVariable)(name);
 }

@@ -193,7 +193,7 @@ internal sealed class ContainerSource : IImageSource
             }
             using var response = _client.GetStream($"containers/{_id}/archive?path={Uri.EscapeDataString("/" + path)}", ct);
             if (response is null) continue; // gone since the list was made
-            using var stream = response.Content.ReadAsStream(ct);
+            using var stream = _client.Body(response);
             using var reader = new TarReader(stream);
             if (reader.GetNextEntry(copyData: false) is not { } first) continue;
             var type = first.EntryType == TarEntryType.V7RegularFile ? TarEntryType.RegularFile : first.EntryType;

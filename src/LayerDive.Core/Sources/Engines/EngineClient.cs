@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using LayerDive.Core.Sources.Registry;
 
 namespace LayerDive.Core.Sources.Engines;
 
@@ -125,13 +126,30 @@ internal sealed class EngineClient : IDisposable
 
     private string Versioned(string path) => $"v{ApiVersion.Major}.{ApiVersion.Minor}/{path.TrimStart('/')}";
 
-    /// <summary>A small JSON answer; null for 404.</summary>
+    /// <summary>A JSON answer is held whole: past this it is refused (a config's cap; an image's inspect is a few KB).</summary>
+    private const int MaxJsonAnswer = 64 << 20;
+    /// <summary>The part of an error answer read; its message is shown cut to <see cref="ShownErrorText"/> characters.</summary>
+    private const int MaxErrorText = 4 << 10;
+    private const int ShownErrorText = 200;
+
+    /// <summary>A small JSON answer, whole within the host's time limit; null for 404.</summary>
     public JsonDocument? GetJson(string path, CancellationToken ct = default)
     {
-        using var response = Send(path, ct);
+        using var response = Send(path, Host.Timeout, ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        var bytes = ReadAll(response, ct);
-        if (!response.IsSuccessStatusCode) throw new ImageException(ErrorText(response, bytes));
+        if (!response.IsSuccessStatusCode) throw new ImageException(ErrorText(response));
+        var tooLarge = () => new ImageException(Text.Format("Error.EngineAnswerTooLarge", Host.EngineName, path, MaxJsonAnswer));
+        if (response.Content.Headers.ContentLength > MaxJsonAnswer) throw tooLarge();
+        byte[] bytes;
+        try
+        {
+            using var body = new TimedReadStream(response.Content.ReadAsStream(ct), Host.Timeout, whole: Host.Timeout, variable: TimeoutVariable);
+            bytes = CappedRead.All(body, MaxJsonAnswer, tooLarge);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            throw new ImageException(Text.Format("Error.EngineAnswerTooSlow", Host.EngineName, path, ex.Message));
+        }
         try
         {
             return JsonDocument.Parse(bytes);
@@ -142,10 +160,14 @@ internal sealed class EngineClient : IDisposable
         }
     }
 
-    /// <summary>A large answer as it streams (the caller disposes the response); null for 404.</summary>
+    /// <summary>
+    /// A large answer as it streams (the caller disposes the response, and reads it through
+    /// <see cref="Body"/>); null for 404. Its headers are awaited as long as the engine takes: Podman
+    /// writes a whole export to a file of its own before it answers.
+    /// </summary>
     public HttpResponseMessage? GetStream(string path, CancellationToken ct = default)
     {
-        var response = Send(path, ct);
+        var response = Send(path, null, ct);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             response.Dispose();
@@ -153,34 +175,50 @@ internal sealed class EngineClient : IDisposable
         }
         if (!response.IsSuccessStatusCode)
         {
-            using (response) throw new ImageException(ErrorText(response, ReadAll(response, ct)));
+            using (response) throw new ImageException(ErrorText(response));
         }
         return response;
     }
 
-    private HttpResponseMessage Send(string path, CancellationToken ct)
+    /// <summary>The body of a <see cref="GetStream"/> answer, each read of it limited to the host's time limit.</summary>
+    public Stream Body(HttpResponseMessage response) =>
+        new TimedReadStream(response.Content.ReadAsStream(), Host.Timeout, variable: TimeoutVariable);
+
+    /// <summary>The variable that sets <see cref="EngineHost.Timeout"/>.</summary>
+    public const string TimeoutVariable = "LAYERDIVE_ENGINE_TIMEOUT";
+
+    private HttpResponseMessage Send(string path, TimeSpan? limit, CancellationToken ct)
     {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        if (limit is { } l) cts.CancelAfter(l);
         try
         {
-            return _http.Send(new HttpRequestMessage(HttpMethod.Get, Versioned(path)), HttpCompletionOption.ResponseHeadersRead, ct);
+            return _http.Send(new HttpRequestMessage(HttpMethod.Get, Versioned(path)), HttpCompletionOption.ResponseHeadersRead, cts.Token);
         }
         catch (HttpRequestException ex)
         {
             throw new ImageException(Unreachable(Host, ex), inner: ex); // it names the engine, its address and what chose it
         }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // the time limit of a JSON answer, or the connect limit of any
+            throw new ImageException(Text.Format("Error.EngineAnswerTooSlow", Host.EngineName, path, Text.Format("Error.NetworkNoDataFor", TimedReadStream.Seconds(limit ?? PingTimeout)) + $" ({TimeoutVariable})"));
+        }
     }
 
-    private static byte[] ReadAll(HttpResponseMessage response, CancellationToken ct)
+    /// <summary>The engine's own message ({"message": ...}) with the status, in one line: from the first few KiB that come in time, cut.</summary>
+    private string ErrorText(HttpResponseMessage response)
     {
-        using var s = response.Content.ReadAsStream(ct);
-        using var ms = new MemoryStream();
-        s.CopyTo(ms);
-        return ms.ToArray();
-    }
-
-    /// <summary>The engine's own message ({"message": ...}) with the status, in one line.</summary>
-    private string ErrorText(HttpResponseMessage response, byte[] body)
-    {
+        byte[] body;
+        try
+        {
+            using var s = new TimedReadStream(response.Content.ReadAsStream(), Host.Timeout, whole: Host.Timeout);
+            body = CappedRead.Start(s, MaxErrorText);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            body = [];
+        }
         string? message = null;
         try
         {
@@ -188,8 +226,10 @@ internal sealed class EngineClient : IDisposable
             message = doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.String("message") : null;
         }
         catch (JsonException) { }
-        message ??= System.Text.Encoding.UTF8.GetString(body).Trim();
-        return $"{Host.EngineName} answered {(int)response.StatusCode} {response.ReasonPhrase}: {string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))}";
+        message ??= System.Text.Encoding.UTF8.GetString(body);
+        var text = string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (text.Length > ShownErrorText) text = text[..ShownErrorText] + "...";
+        return $"{Host.EngineName} answered {(int)response.StatusCode} {response.ReasonPhrase}: {text}";
     }
 
     public void Dispose() => _http.Dispose();

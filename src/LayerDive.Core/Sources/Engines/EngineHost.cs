@@ -14,6 +14,9 @@ internal sealed record EngineTls(string? CaFile, string? CertFile, string? KeyFi
 /// <summary>Where an engine listens, and what chose that address (so a message can say what would change it).</summary>
 internal sealed record EngineHost(Engine Engine, string Address, string ChosenBy, EngineTls? Tls = null)
 {
+    /// <summary>How long one wait on the engine may take (LAYERDIVE_ENGINE_TIMEOUT, 60 s by default): a JSON answer whole, or one read of a stream.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public string EngineName => Engine == Engine.Docker ? "the Docker Engine" : "Podman";
 
     /// <summary>The socket's path for a unix:// address, else null.</summary>
@@ -31,7 +34,9 @@ internal static class EngineHosts
     /// Docker's host: <c>DOCKER_HOST</c>, then <c>DOCKER_CONTEXT</c>, then <c>currentContext</c> of
     /// <c>config.json</c> (in <c>DOCKER_CONFIG</c> or <c>~/.docker</c>) and its context store, then the default socket.
     /// </summary>
-    public static EngineHost Docker(SourceOptions o)
+    public static EngineHost Docker(SourceOptions o) => DockerHost(o) with { Timeout = Timeout(o) };
+
+    private static EngineHost DockerHost(SourceOptions o)
     {
         if (o.Env("DOCKER_HOST") is { Length: > 0 } host)
             return new EngineHost(Engine.Docker, host, "from DOCKER_HOST", EnvTls(o, host));
@@ -49,7 +54,8 @@ internal static class EngineHosts
             }
             catch (JsonException ex)
             {
-                throw new ImageException(Text.Format("Error.IsNotJSON", configFile, ex.Message.Split('.')[0]));
+                // the file that holds the registry credentials: where it breaks, never what is there
+                throw Registry.CredentialStore.NotJson(configFile, ex);
             }
             if (current is { Length: > 0 }) return FromContext(current, configDir, $"currentContext of {configFile}");
         }
@@ -57,7 +63,14 @@ internal static class EngineHosts
     }
 
     /// <summary>Podman's sockets, in the order tried: <c>CONTAINER_HOST</c>, the user's, the system's.</summary>
-    public static IReadOnlyList<EngineHost> Podman(SourceOptions o)
+    public static IReadOnlyList<EngineHost> Podman(SourceOptions o) => PodmanHosts(o).Select(h => h with { Timeout = Timeout(o) }).ToList();
+
+    /// <summary>LAYERDIVE_ENGINE_TIMEOUT, in seconds; 60 by default (an engine under load may pause between the parts of an export).</summary>
+    private static TimeSpan Timeout(SourceOptions o) =>
+        o.Env(EngineClient.TimeoutVariable) is { } t && double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+            ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(60);
+
+    private static IReadOnlyList<EngineHost> PodmanHosts(SourceOptions o)
     {
         if (o.Env("CONTAINER_HOST") is { Length: > 0 } host)
             return [new EngineHost(Engine.Podman, host, "from CONTAINER_HOST")];

@@ -125,7 +125,7 @@ internal sealed class EngineSource : IImageSource
         {
             // the response is read ahead on a thread of its own: its framing and socket reads cost about as
             // much CPU as decoding and hashing the layers, and the two then overlap
-            var stream = response.Content.ReadAsStream();
+            var stream = _client.Body(response);
             if (_options.Counter is { } counter) stream = counter.Counting(stream);
             stream = new Layers.ReadAheadStream(stream);
             return new OnePassArchive(stream, response, $"{_client.Host.EngineName}'s export of {_name}", _options.FileSha256);

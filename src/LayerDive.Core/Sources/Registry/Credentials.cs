@@ -30,7 +30,8 @@ internal sealed class Credential(string? user, string? secret, string? identityT
 /// </summary>
 internal static class CredentialStore
 {
-    public static Credential? Find(string host, SourceOptions o)
+    /// <summary>The credential for <paramref name="host"/>, or null; a helper that takes longer than <paramref name="helperLimit"/> is stopped.</summary>
+    public static Credential? Find(string host, SourceOptions o, TimeSpan helperLimit)
     {
         var keys = Keys(host);
         if (o.Env("REGISTRY_AUTH_FILE") is { Length: > 0 } authFile && FromAuthsFile(authFile, keys, "REGISTRY_AUTH_FILE") is { } fromEnv)
@@ -44,8 +45,8 @@ internal static class CredentialStore
             if (root.Get("credHelpers") is { ValueKind: JsonValueKind.Object } helpers)
                 foreach (var key in keys)
                     if (helpers.String(key) is { Length: > 0 } helper)
-                        return FromHelper(helper, key, o);
-            if (root.String("credsStore") is { Length: > 0 } store && FromHelper(store, keys[0], o, missingIsNone: true) is { } stored)
+                        return FromHelper(helper, key, o, helperLimit);
+            if (root.String("credsStore") is { Length: > 0 } store && FromHelper(store, keys[0], o, helperLimit, missingIsNone: true) is { } stored)
                 return stored;
             if (FromAuths(root, keys, dockerConfig) is { } fromAuths) return fromAuths;
         }
@@ -89,8 +90,16 @@ internal static class CredentialStore
         return null;
     }
 
-    /// <summary>Runs <c>docker-credential-NAME get</c> with the host on its input, as the Docker CLI does.</summary>
-    private static Credential? FromHelper(string helper, string key, SourceOptions o, bool missingIsNone = false)
+    /// <summary>What a helper may print: its answer is a small JSON object.</summary>
+    private const int MaxHelperOutput = 64 << 10;
+
+    /// <summary>
+    /// Runs <c>docker-credential-NAME get</c> with the host on its input, as the Docker CLI does. Its
+    /// outputs are read on their own (so one it fills cannot block the other, or the wait for its exit),
+    /// never more than <see cref="MaxHelperOutput"/> kept; a helper that has not exited and closed its
+    /// outputs within <paramref name="limit"/> is killed with its children.
+    /// </summary>
+    private static Credential? FromHelper(string helper, string key, SourceOptions o, TimeSpan limit, bool missingIsNone = false)
     {
         string program = "docker-credential-" + helper;
         var path = (o.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists)
@@ -99,26 +108,36 @@ internal static class CredentialStore
         if (o.Environment is not null)
             foreach (var name in new[] { "PATH", "HOME" })
                 if (o.Env(name) is { } v) info.Environment[name] = v;
+        var clock = Stopwatch.StartNew();
         using var p = Process.Start(info) ?? throw new ImageException(Text.Format("Error.CouldNotBeStarted", program));
-        p.StandardInput.Write(key);
-        p.StandardInput.Close();
-        var output = p.StandardOutput.ReadToEndAsync();
-        var errors = p.StandardError.ReadToEnd();
-        if (!p.WaitForExit(30_000))
+        var output = Task.Run(() => Bounded(p.StandardOutput.BaseStream));
+        var errors = Task.Run(() => Bounded(p.StandardError.BaseStream));
+        try
         {
-            p.Kill(entireProcessTree: true);
-            throw new ImageException(Text.Format("Error.GetDidNotAnswerWithinS", program));
+            p.StandardInput.Write(key);
+            p.StandardInput.Close();
         }
+        catch (IOException) { /* it exited without reading its input: its exit code says the rest */ }
+        var left = limit - clock.Elapsed;
+        if (!p.WaitForExit(left > TimeSpan.Zero ? left : TimeSpan.Zero) || !Task.WaitAll([output, errors], Max(limit - clock.Elapsed)))
+        {
+            // it never ended, or left a child holding its outputs open: its answer cannot be known whole
+            try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw new ImageException(Text.Format("Error.CredentialHelperTimedOut", program, TimedReadStream.Seconds(limit)));
+        }
+        var (stdout, stdoutWhole) = output.Result;
+        var (stderr, _) = errors.Result;
         if (p.ExitCode != 0)
         {
             // helpers say "credentials not found in native keychain" for a host they do not know
-            if (missingIsNone || errors.Contains("not found", StringComparison.OrdinalIgnoreCase) || output.Result.Contains("not found", StringComparison.OrdinalIgnoreCase))
+            if (missingIsNone || stderr.Contains("not found", StringComparison.OrdinalIgnoreCase) || stdout.Contains("not found", StringComparison.OrdinalIgnoreCase))
                 return null;
             throw new ImageException(Text.Format("Error.GetFailedExit", program, p.ExitCode));
         }
+        if (!stdoutWhole) throw new ImageException(Text.Format("Error.CredentialHelperAnswerTooLarge", program, MaxHelperOutput));
         try
         {
-            using var doc = JsonDocument.Parse(output.Result);
+            using var doc = JsonDocument.Parse(stdout);
             var user = doc.RootElement.String("Username");
             var secret = doc.RootElement.String("Secret");
             return user == "<token>" ? new Credential(null, null, secret, program) : new Credential(user, secret, null, program);
@@ -129,6 +148,28 @@ internal static class CredentialStore
         }
     }
 
+    private static TimeSpan Max(TimeSpan t) => t > TimeSpan.Zero ? t : TimeSpan.Zero;
+
+    /// <summary>A helper's output to its end, keeping the first <see cref="MaxHelperOutput"/> bytes; whole = nothing was dropped.</summary>
+    private static (string Text, bool Whole) Bounded(Stream s)
+    {
+        var kept = new MemoryStream();
+        var buffer = new byte[8192];
+        bool whole = true;
+        try
+        {
+            int n;
+            while ((n = s.Read(buffer)) > 0)
+            {
+                int room = (int)Math.Max(0, MaxHelperOutput - kept.Length);
+                if (n > room) whole = false;
+                kept.Write(buffer, 0, Math.Min(n, room));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException) { whole = false; }
+        return (Encoding.UTF8.GetString(kept.GetBuffer(), 0, (int)kept.Length), whole);
+    }
+
     private static JsonDocument Parse(string path)
     {
         try
@@ -137,7 +178,14 @@ internal static class CredentialStore
         }
         catch (JsonException ex)
         {
-            throw new ImageException(Text.Format("Error.IsNotJSON", path, ex.Message.Split('.')[0]));
+            throw NotJson(path, ex);
         }
     }
+
+    /// <summary>
+    /// A file of credentials that is not JSON, said by where only: the parser's own message quotes the
+    /// character it stopped at, which may be one of a password's.
+    /// </summary>
+    internal static ImageException NotJson(string path, JsonException ex) =>
+        new(Text.Format("Error.CredentialFileNotJson", path, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1));
 }

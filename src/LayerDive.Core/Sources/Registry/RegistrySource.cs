@@ -111,17 +111,17 @@ internal sealed class RegistrySource : IImageSource
         {
             using var response = _client.Get($"manifests/{reference}", ManifestTypes);
             if (response.StatusCode == HttpStatusCode.NotFound)
-                throw new SourceMissException($"{_client.Describe} has no manifest {_client.Reference.Repository}:{reference}{RegistryClient.ErrorText(response, default)}");
+                throw new SourceMissException($"{_client.Describe} has no manifest {_client.Reference.Repository}:{reference}{_client.ErrorText(response)}");
             if (!response.IsSuccessStatusCode)
-                throw new ImageException(Text.Format("Error.AnsweredForTheManifest", _client.Describe, (int)response.StatusCode, reference, RegistryClient.ErrorText(response, default)));
+                throw new ImageException(Text.Format("Error.AnsweredForTheManifest", _client.Describe, (int)response.StatusCode, reference, _client.ErrorText(response)));
             var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
             if (mediaType is "text/html" or "text/plain")
                 throw new ImageException(Text.Format("Error.AnsweredAPageWhereTheManifest", _client.Describe, mediaType, reference));
-            var bytes = ReadLimited(response, MaxManifestSize, $"the manifest {reference}");
+            var bytes = ReadDocument(response, MaxManifestSize, $"the manifest {reference}");
             var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
             var expected = pinned ?? (response.Headers.TryGetValues("Docker-Content-Digest", out var v) ? v.FirstOrDefault() : null);
             if (_verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException(Text.Format("Error.ManifestDigestMismatchTheBytesAre", (pinned is null ? "the registry says" : "the reference pins"), expected, actual));
+                throw new ImageException(Text.Format("Error.ManifestDigestMismatchTheBytesAre", (pinned is null ? "the registry says" : "the reference pins"), _client.Secrets.Scrub(expected), actual));
             if (mediaType.Length == 0 || mediaType == "application/json")
             {
                 // tell the kind from the document, as an OCI layout's index would
@@ -134,20 +134,20 @@ internal sealed class RegistrySource : IImageSource
         /// <summary>Manifests of 4 MiB and more are refused (the distribution spec's limit).</summary>
         private const int MaxManifestSize = 4 << 20;
 
-        private static byte[] ReadLimited(HttpResponseMessage response, int limit, string what)
+        /// <summary>A document's body, whole within the client's time limit after its headers, never more than <paramref name="limit"/> held.</summary>
+        private byte[] ReadDocument(HttpResponseMessage response, int limit, string what)
         {
             if (response.Content.Headers.ContentLength > limit)
                 throw new ImageException(Text.Format("Error.IsBytesMoreThanAManifest", what, response.Content.Headers.ContentLength));
-            using var s = response.Content.ReadAsStream();
-            using var ms = new MemoryStream();
-            var buffer = new byte[81920];
-            int n;
-            while ((n = s.Read(buffer)) > 0)
+            try
             {
-                ms.Write(buffer, 0, n);
-                if (ms.Length > limit) throw new ImageException(Text.Format("Error.IsMoreThanBytes", what, limit));
+                using var body = new TimedReadStream(response.Content.ReadAsStream(), _client.Timeout, whole: _client.Timeout);
+                return CappedRead.All(body, limit, () => new ImageException(Text.Format("Error.IsMoreThanBytes", what, limit)));
             }
-            return ms.ToArray();
+            catch (Exception ex) when (ex is IOException or HttpRequestException)
+            {
+                throw new ImageException(Text.Format("Error.RegistryDocumentTooSlow", _client.Describe, what, ex.Message));
+            }
         }
 
         public override string? Resolve(string path) =>
@@ -165,7 +165,10 @@ internal sealed class RegistrySource : IImageSource
                 Register(manifest);
                 return new MemoryStream(manifest, writable: false);
             }
-            return new BlobStream(_client, digest, size: null);
+            // what an OCI layout opens here is a document (a config), held whole: read in chunks under the documents'
+            // cap, so a body without end costs the cap and no more
+            using var blob = new BlobStream(_client, digest, size: null, maxSize: MaxDocumentSize);
+            return new MemoryStream(CappedRead.All(blob, MaxDocumentSize, () => new ImageException(Text.Format("Error.IsMoreThanBytes", $"the blob {ImageException.ShortDigest(digest)} from {_client.Describe}", MaxDocumentSize))), writable: false);
         }
 
         private static string DigestOf(string path)
@@ -206,31 +209,45 @@ internal sealed class RegistrySource : IImageSource
 /// A blob as it streams from the registry. Where the connection breaks or stalls, it asks again with
 /// <c>Range</c> from the byte it reached, so the hashes above it simply continue; the size the
 /// manifest gives is checked against what arrives (a short or long body is an error after the tries).
+/// A stall (no data for the client's time limit, or less than
+/// <see cref="RegistryClient.LeastBlobBytesPerSpan"/> in that much waiting) is resumed once: a
+/// registry that stalls twice would only stall again.
 /// </summary>
-internal sealed class BlobStream(RegistryClient client, string digest, long? size) : ReadOnlyForwardStream
+internal sealed class BlobStream(RegistryClient client, string digest, long? size, long? maxSize = null) : ReadOnlyForwardStream
 {
     private const int MaxResumes = 5;
+    private const int MaxStalls = 2;
     private HttpResponseMessage? _response;
-    private Stream? _body;
+    private TimedReadStream? _body;
     private long _position;
     private int _resumes;
-    private byte[]? _scratch;
-    private CancellationTokenSource _timer = new();
+    private int _stalls;
 
     public override int Read(Span<byte> buffer)
     {
         if (buffer.IsEmpty) return 0;
         while (true)
         {
-            if (_body is null) Connect();
             int n;
             try
             {
-                n = ReadWithin(buffer);
+                if (_body is null) Connect();
+                n = _body!.Read(buffer);
+            }
+            catch (NetworkStallException ex)
+            {
+                Broken(ex.Message, stalled: true);
+                continue;
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
             {
-                Broken(ex is OperationCanceledException ? $"no data for {client.Timeout.TotalSeconds:0} s" : ex.Message);
+                Broken(ex.Message);
+                continue;
+            }
+            catch (SourceMissException ex)
+            {
+                // no answer to the request that would resume it (its own tries are behind this): worth one more, as a stall is
+                Broken(ex.Message, stalled: true);
                 continue;
             }
             if (n > 0)
@@ -238,6 +255,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
                 _position += n;
                 if (_position > size)
                     throw new ImageException(Text.Format("Error.TheBlobIsLargerThanThe", ImageException.ShortDigest(digest), size));
+                if (_position > maxSize) throw TooLarge();
                 return n;
             }
             if (size is null || _position == size) return 0;
@@ -245,25 +263,13 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         }
     }
 
-    /// <summary>One read, given up after the client's time limit (a stalled connection is a broken one).</summary>
-    private int ReadWithin(Span<byte> buffer)
-    {
-        // one scratch buffer and one timer for the stream's life, not one of each for every read
-        if (_scratch is null || _scratch.Length < buffer.Length) _scratch = new byte[Math.Max(buffer.Length, 1 << 16)];
-        if (!_timer.TryReset())
-        {
-            _timer.Dispose();
-            _timer = new CancellationTokenSource();
-        }
-        _timer.CancelAfter(client.Timeout);
-        int n = _body!.ReadAsync(_scratch.AsMemory(0, buffer.Length), _timer.Token).AsTask().GetAwaiter().GetResult();
-        _scratch.AsSpan(0, n).CopyTo(buffer);
-        return n;
-    }
+    private ImageException TooLarge() => new(Text.Format("Error.IsMoreThanBytes", $"the blob {ImageException.ShortDigest(digest)} from {client.Describe}", maxSize));
 
-    private void Broken(string why)
+    private void Broken(string why, bool stalled = false)
     {
         Disconnect();
+        if (stalled && ++_stalls >= MaxStalls)
+            throw new ImageException(Text.Format("Error.RegistryBlobStalled", ImageException.ShortDigest(digest), client.Describe, _stalls, why, _position));
         if (++_resumes > MaxResumes)
             throw new ImageException(Text.Format("Error.TheBlobFromBrokeOffTimes", ImageException.ShortDigest(digest), client.Describe, MaxResumes + 1, why, _position));
     }
@@ -278,14 +284,21 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         }
         if (!response.IsSuccessStatusCode)
         {
-            var text = RegistryClient.ErrorText(response, default);
+            var text = client.ErrorText(response);
             response.Dispose();
             throw new ImageException(Text.Format("Error.AnsweredForTheBlob", client.Describe, (int)response.StatusCode, ImageException.ShortDigest(digest), text));
         }
-        var body = response.Content.ReadAsStream();
+        if (response.Content.Headers.ContentLength is long length && maxSize is long max && _position + length > max)
+        {
+            response.Dispose();
+            throw TooLarge();
+        }
+        var body = new TimedReadStream(response.Content.ReadAsStream(), client.Timeout, leastPerSpan: RegistryClient.LeastBlobBytesPerSpan, variable: "LAYERDIVE_REGISTRY_TIMEOUT");
+        (_response, _body) = (response, body);
         if (_position > 0 && response.StatusCode != HttpStatusCode.PartialContent)
         {
-            // the registry ignored Range: pass over what was handed out already (the hashes above must not see it twice)
+            // the registry ignored Range: pass over what was handed out already (the hashes above must not see it twice),
+            // under the same limits as the rest of the body
             long skip = _position;
             var scratch = new byte[81920];
             while (skip > 0)
@@ -297,10 +310,9 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         }
         else if (_position > 0 && response.Content.Headers.ContentRange?.From is long from && from != _position)
         {
-            response.Dispose();
+            Disconnect();
             throw new ImageException(Text.Format("Error.ResumedTheBlobAtByteNot", client.Describe, ImageException.ShortDigest(digest), from, _position));
         }
-        (_response, _body) = (response, body);
     }
 
     private void Disconnect()
@@ -312,11 +324,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            Disconnect();
-            _timer.Dispose();
-        }
+        if (disposing) Disconnect();
         base.Dispose(disposing);
     }
 }

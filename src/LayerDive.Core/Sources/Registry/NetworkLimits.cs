@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using LayerDive.Core.Layers;
+
+namespace LayerDive.Core.Sources.Registry;
+
+/// <summary>A peer that stopped sending, sent too slowly, or did not finish in time (the reason is the message).</summary>
+internal sealed class NetworkStallException(string message) : IOException(message);
+
+/// <summary>
+/// A response body read with a limit on every read (no data for that long is a stall), and where asked
+/// a deadline for the whole body (a document must come whole in time) or a least pace (a blob must bring
+/// so many bytes in each span of that limit spent waiting: a peer that sends a byte a second never ends
+/// otherwise). Only time spent waiting inside a read counts, never the time a slow reader takes between
+/// reads. Failures are <see cref="NetworkStallException"/>s.
+/// </summary>
+internal sealed class TimedReadStream : ReadOnlyForwardStream
+{
+    private readonly Stream _inner;
+    private readonly TimeSpan _perRead;
+    private readonly TimeSpan? _whole;
+    private readonly long _leastPerSpan;
+    private readonly string _suffix;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private CancellationTokenSource _timer = new();
+    private byte[]? _scratch;
+    private TimeSpan _spanWaited;
+    private long _spanBytes;
+
+    /// <param name="inner">The body.</param>
+    /// <param name="perRead">How long one read may wait for data.</param>
+    /// <param name="whole">How long the whole body may take (null: no deadline).</param>
+    /// <param name="leastPerSpan">Bytes that must come in each <paramref name="perRead"/> of waiting (0: no pace).</param>
+    /// <param name="variable">The variable that sets the limits, named in the message.</param>
+    public TimedReadStream(Stream inner, TimeSpan perRead, TimeSpan? whole = null, long leastPerSpan = 0, string? variable = null) =>
+        (_inner, _perRead, _whole, _leastPerSpan, _suffix) = (inner, perRead, whole, leastPerSpan, variable is null ? "" : $" ({variable})");
+
+    /// <summary>Bytes read so far.</summary>
+    public long Position64 { get; private set; }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadCore(buffer.AsMemory(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty) return 0;
+        if (_scratch is null || _scratch.Length < buffer.Length) _scratch = new byte[Math.Max(buffer.Length, 1 << 16)];
+        int n = ReadCore(_scratch.AsMemory(0, buffer.Length));
+        _scratch.AsSpan(0, n).CopyTo(buffer);
+        return n;
+    }
+
+    private int ReadCore(Memory<byte> buffer)
+    {
+        if (buffer.IsEmpty) return 0;
+        var limit = _perRead;
+        bool wholeLimits = false;
+        if (_whole is { } whole)
+        {
+            var left = whole - _clock.Elapsed;
+            if (left <= TimeSpan.Zero) throw new NetworkStallException(Text.Format("Error.NetworkNotWholeWithin", Seconds(whole), Position64) + _suffix);
+            if (left < limit) (limit, wholeLimits) = (left, true);
+        }
+        if (!_timer.TryReset())
+        {
+            _timer.Dispose();
+            _timer = new CancellationTokenSource();
+        }
+        _timer.CancelAfter(limit);
+        long start = Stopwatch.GetTimestamp();
+        int n;
+        try
+        {
+            n = _inner.ReadAsync(buffer, _timer.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (_timer.IsCancellationRequested)
+        {
+            throw new NetworkStallException((wholeLimits
+                ? Text.Format("Error.NetworkNotWholeWithin", Seconds(_whole!.Value), Position64)
+                : Text.Format("Error.NetworkNoDataFor", Seconds(_perRead))) + _suffix);
+        }
+        Position64 += n;
+        if (_leastPerSpan > 0 && n > 0)
+        {
+            _spanWaited += Stopwatch.GetElapsedTime(start);
+            _spanBytes += n;
+            if (_spanWaited >= _perRead)
+            {
+                if (_spanBytes < _leastPerSpan)
+                    throw new NetworkStallException(Text.Format("Error.NetworkTooSlow", _spanBytes, Seconds(_spanWaited), _leastPerSpan) + _suffix);
+                (_spanWaited, _spanBytes) = (TimeSpan.Zero, 0);
+            }
+        }
+        return n;
+    }
+
+    /// <summary>A span of time as people read it: "1", "2.5", "30".</summary>
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            _timer.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>Documents read whole from a peer, never more than their cap held in memory.</summary>
+internal static class CappedRead
+{
+    /// <summary>
+    /// Reads <paramref name="s"/> to its end; past <paramref name="limit"/> bytes <paramref name="tooLarge"/> is
+    /// thrown. Held in chunks, so a body without end costs the cap, not twice it.
+    /// </summary>
+    public static byte[] All(Stream s, int limit, Func<Exception> tooLarge)
+    {
+        var chunks = new List<byte[]>();
+        long total = 0;
+        while (true)
+        {
+            var chunk = new byte[(int)Math.Min(1 << 20, Math.Max(1 << 16, total))];
+            int filled = 0, n;
+            while (filled < chunk.Length && (n = s.Read(chunk, filled, chunk.Length - filled)) > 0)
+            {
+                filled += n;
+                if (total + filled > limit) throw tooLarge();
+            }
+            total += filled;
+            chunks.Add(filled == chunk.Length ? chunk : chunk[..filled]);
+            if (filled < chunk.Length) break;
+        }
+        var all = new byte[total];
+        int at = 0;
+        foreach (var c in chunks)
+        {
+            c.CopyTo(all, at);
+            at += c.Length;
+        }
+        return all;
+    }
+
+    /// <summary>At most <paramref name="limit"/> bytes from the start of <paramref name="s"/> (what came before a stall included).</summary>
+    public static byte[] Start(Stream s, int limit)
+    {
+        var buffer = new byte[limit];
+        int filled = 0;
+        try
+        {
+            int n;
+            while (filled < limit && (n = s.Read(buffer, filled, limit - filled)) > 0) filled += n;
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException) { }
+        return buffer[..filled];
+    }
+
+    /// <summary>The first line of a peer's text, cut to <paramref name="max"/> characters ("..." where cut).</summary>
+    public static string FirstLine(string text, int max)
+    {
+        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
+        return line.Length > max ? line[..max] + "..." : line;
+    }
+}
+
+/// <summary>
+/// Hides the secrets a client holds (a password, the user:password pair, identity and bearer tokens) in
+/// text a peer sent before it is shown: a peer may echo what it received, as it is, URL- or JSON-encoded,
+/// or in base64 at any alignment inside a longer base64 text (as in a Basic header).
+/// </summary>
+internal sealed class SecretScrubber
+{
+    /// <summary>Shorter forms are not hidden: three characters would match ordinary words.</summary>
+    private const int MinLength = 4;
+    private const string Hidden = "***";
+    private readonly object _gate = new();
+    private string[] _forms = [];
+
+    public void Add(string? secret)
+    {
+        if (string.IsNullOrEmpty(secret) || secret.Length < MinLength) return;
+        var forms = new HashSet<string>(StringComparer.Ordinal)
+        {
+            secret,
+            Uri.EscapeDataString(secret),
+            WebUtility.UrlEncode(secret),
+            JsonEncodedText.Encode(secret).ToString(),
+        };
+        // whole, with its padding, as a header carries it; then the parts that survive any alignment
+        forms.Add(Convert.ToBase64String(Encoding.UTF8.GetBytes(secret)));
+        foreach (var b in Base64Forms(Encoding.UTF8.GetBytes(secret)))
+        {
+            forms.Add(b);
+            forms.Add(b.Replace('+', '-').Replace('/', '_'));
+        }
+        lock (_gate)
+            _forms = _forms.Concat(forms.Where(f => f.Length >= MinLength)).Distinct(StringComparer.Ordinal).OrderByDescending(f => f.Length).ToArray();
+    }
+
+    /// <summary>
+    /// The base64 characters that depend on the secret alone, for each of the three alignments it may
+    /// have inside a longer base64 text: after 0, 1 or 2 bytes, the first 0, 2 or 3 characters mix in
+    /// what precedes it, and the last character of a partial group mixes in what follows.
+    /// </summary>
+    private static IEnumerable<string> Base64Forms(byte[] secret)
+    {
+        for (int before = 0; before < 3; before++)
+        {
+            var padded = new byte[before + secret.Length];
+            secret.CopyTo(padded, before);
+            var text = Convert.ToBase64String(padded);
+            int skip = before switch { 0 => 0, 1 => 2, _ => 3 };
+            int whole = padded.Length * 8 / 6;
+            if (whole > skip) yield return text[skip..whole];
+        }
+    }
+
+    public string Scrub(string text)
+    {
+        var forms = Volatile.Read(ref _forms);
+        foreach (var f in forms)
+            if (text.Contains(f, StringComparison.Ordinal)) text = text.Replace(f, Hidden, StringComparison.Ordinal);
+        return text;
+    }
+}
