@@ -148,7 +148,7 @@ public static class CommandLine
         using var progress = showProgress && !p.GetValue(shared.Quiet) ? new StderrProgress(image, stderr) : null;
         var options = shared.LoadOptions(p, fileSha256) with { Observers = observers ?? [], Progress = progress };
         if (!p.GetValue(shared.Quiet))
-            options = options with { Source = options.Source with { Notice = text => { lock (stderr) stderr.WriteLine($"layerdive: note: {image}: {text}"); } } };
+            options = options with { Source = options.Source with { Notice = text => { lock (stderr) ErrorReport.Note(stderr, image, text); } } };
         if (platform is not null) options = options with { Source = options.Source with { Platform = platform } };
         var load = ImageLoader.Start(image, options);
         try
