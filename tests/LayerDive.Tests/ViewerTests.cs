@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using LayerDive.Samples;
-using LayerDive.Ui;
+using LayerDive.Ui.Explorer;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 
@@ -62,12 +62,12 @@ public sealed class ViewerTests : IDisposable
         using (var ui = Open(0, "usr/share/notes.txt"))
         {
             ui.Press(Key.Enter);
-            Assert.Equal(InputMode.Viewer, ui.Window.Mode);
+            Assert.Equal(InputMode.Viewer, ui.ViewModel.Mode);
             Assert.Contains("/usr/share/notes.txt as of layer 0", ui.Screen);
             for (int i = 0; i < Notes.Length; i++) Assert.Contains($"{i + 1,4} │ {Notes[i]}", ui.Screen);
             Assert.DoesNotContain("appended", ui.Screen);
             ui.Press(Key.Esc);
-            Assert.Equal(InputMode.Normal, ui.Window.Mode);
+            Assert.Equal(InputMode.Normal, ui.ViewModel.Mode);
             Assert.Contains("Current Layer Contents (layer 0)", ui.Screen);
         }
         using (var ui = Open(1, "usr/share/notes.txt"))
@@ -78,13 +78,13 @@ public sealed class ViewerTests : IDisposable
             // search within the file: "/", then n for the next match
             ui.Type("/note 3");
             ui.Press(Key.Enter);
-            Assert.Equal(2, ui.Window.Pager.Match); // "note 3:" is line 3
+            Assert.Equal(2, ui.Pager.Match); // "note 3:" is line 3
             ui.Press(Key.N);
-            Assert.Equal(29, ui.Window.Pager.Match); // "note 30:"
+            Assert.Equal(29, ui.Pager.Match); // "note 30:"
             ui.Press(Key.N);
-            Assert.Equal(30, ui.Window.Pager.Match); // "note 31:"
+            Assert.Equal(30, ui.Pager.Match); // "note 31:"
             ui.Press(Key.N.WithShift);
-            Assert.Equal(29, ui.Window.Pager.Match);
+            Assert.Equal(29, ui.Pager.Match);
         }
     }
 
@@ -102,7 +102,7 @@ public sealed class ViewerTests : IDisposable
 
         using var ui = Open(1, "usr/share/notes.txt");
         ui.Press(Key.Enter, Key.Tab);
-        Assert.Equal("ViewerDiff", ui.Window.LastAction);
+        Assert.Equal(UiCommand.ViewerDiff, ui.ViewModel.LastCommand);
         var lines = ui.Lines.Select(l => l.Trim('│').TrimEnd()).ToList();
         int first = lines.FindIndex(l => l.StartsWith("--- /usr/share/notes.txt (layer 0)", StringComparison.Ordinal));
         Assert.True(first >= 0, ui.Screen);
@@ -261,10 +261,10 @@ public sealed class ViewerTests : IDisposable
         using var ui = new UiHarness(image);
         Assert.Contains("(i: image config)", ui.Screen);
         ui.Press(Key.I);
-        Assert.Equal("Config", ui.Window.LastAction);
+        Assert.Equal(UiCommand.Config, ui.ViewModel.LastCommand);
         Assert.Contains("Image config", ui.Screen);
         var shown = new List<string>();
-        for (int i = 0; ui.Window.Pager.Content.Line(i) is { } line; i++) shown.Add(line);
+        for (int i = 0; ui.Pager.Content.Line(i) is { } line; i++) shown.Add(line);
         // the config as the archive holds it, read by Python
         var (code, json, stderr) = Scripts.Exec("python3", ["-c", InspectTests.ReadConfig, image]);
         Assert.True(code == 0, stderr);
@@ -283,7 +283,7 @@ public sealed class ViewerTests : IDisposable
         // the same lines as the inspect command
         Assert.Equal(Tool.Run("inspect", image).StdoutLines, shown.Where(l => l.Length > 0));
         ui.Press(Key.Q);
-        Assert.False(ui.Window.ViewerVisible);
+        Assert.False(ui.ViewModel.Viewer.IsOpen);
     }
 
     [Fact]
@@ -309,7 +309,7 @@ public sealed class ViewerTests : IDisposable
     [InlineData("high-contrast", "BrightGreen", "BrightYellow", "Black")]
     public void Themes_colour_everything_and_NO_COLOR_still_wins(string theme, string added, string modified, string background)
     {
-        var settings = new LayerDive.Cli.ExplorerSettings { Theme = theme };
+        var settings = new ExplorerSettings { Theme = theme };
         using (var ui = new UiHarness(_image, settings: settings))
         {
             var row = ui.AttributeOf("notes.txt");
@@ -340,41 +340,41 @@ public sealed class ViewerTests : IDisposable
         void Tree(UiHarness ui) => ui.Press(Key.Tab);
         void At(UiHarness ui, int layer, string path) { ui.Press(Enumerable.Repeat(Key.CursorDown, layer).ToArray()); ui.Press(Key.Tab); ui.Type("/" + path); ui.Press(Key.Enter); }
         void Viewer(UiHarness ui) { At(ui, 1, "usr/share/notes.txt"); ui.Press(Key.Enter); }
-        var setups = new Dictionary<string, Action<UiHarness>>
+        var setups = new Dictionary<UiCommand, Action<UiHarness>>
         {
-            ["CloseFilter"] = ui => { ui.Press(Key.F.WithCtrl); ui.Type("notes"); },
-            ["LayerChanges"] = ui => ui.Press(Key.A.WithCtrl),
-            ["Up"] = ui => ui.Press(Key.CursorDown),
-            ["PageUp"] = ui => ui.Press(Key.CursorDown, Key.CursorDown),
-            ["Parent"] = Tree,
-            ["Expand"] = ui => ui.Press(Key.Tab, Key.Space),
-            ["View"] = ui => At(ui, 1, "usr/share/notes.txt"),
-            ["Explain"] = ui => At(ui, 1, "usr/share/notes.txt"),
-            ["Waste"] = ui => At(ui, 1, "usr/share/notes.txt"),
-            ["Extract"] = Tree,
-            ["SearchNext"] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
-            ["SearchPrevious"] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
-            ["ViewerTop"] = ui => { Viewer(ui); ui.Press(Key.PageDown); },
+            [UiCommand.CloseFilter] = ui => { ui.Press(Key.F.WithCtrl); ui.Type("notes"); },
+            [UiCommand.LayerChanges] = ui => ui.Press(Key.A.WithCtrl),
+            [UiCommand.Up] = ui => ui.Press(Key.CursorDown),
+            [UiCommand.PageUp] = ui => ui.Press(Key.CursorDown, Key.CursorDown),
+            [UiCommand.Parent] = Tree,
+            [UiCommand.Expand] = ui => ui.Press(Key.Tab, Key.Space),
+            [UiCommand.View] = ui => At(ui, 1, "usr/share/notes.txt"),
+            [UiCommand.Explain] = ui => At(ui, 1, "usr/share/notes.txt"),
+            [UiCommand.Waste] = ui => At(ui, 1, "usr/share/notes.txt"),
+            [UiCommand.Extract] = Tree,
+            [UiCommand.SearchNext] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
+            [UiCommand.SearchPrevious] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
+            [UiCommand.ViewerTop] = ui => { Viewer(ui); ui.Press(Key.PageDown); },
             // layer 1 removes, modifies and leaves paths unmodified: each toggle hides rows there
-            ["Removed"] = ui => ui.Press(Key.CursorDown, Key.Tab),
-            ["Modified"] = ui => ui.Press(Key.CursorDown, Key.Tab),
-            ["Unmodified"] = ui => ui.Press(Key.CursorDown, Key.Tab),
+            [UiCommand.Removed] = ui => ui.Press(Key.CursorDown, Key.Tab),
+            [UiCommand.Modified] = ui => ui.Press(Key.CursorDown, Key.Tab),
+            [UiCommand.Unmodified] = ui => ui.Press(Key.CursorDown, Key.Tab),
         };
         foreach (var b in KeyMap.Default.All)
         {
-            using var ui = new UiHarness(_image, width: b.Id == "Wrap" ? 40 : 120, height: 24, extract: true); // rows wrap in a narrow pane
-            if (setups.TryGetValue(b.Id, out var setup)) setup(ui);
+            using var ui = new UiHarness(_image, width: b.Command == UiCommand.Wrap ? 40 : 120, height: 24, extract: true); // rows wrap in a narrow pane
+            if (setups.TryGetValue(b.Command, out var setup)) setup(ui);
             else if ((b.Pane & Pane.Layers) != 0) { }
             else if ((b.Pane & Pane.Tree) != 0) Tree(ui);
             else Viewer(ui);
-            var before = (ui.Screen, ui.Window.Mode, ui.Window.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Window.Pager.Match);
-            var last = ui.Window.LastAction;
+            var before = (ui.Screen, ui.ViewModel.Mode, ui.ViewModel.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Pager.Match);
+            var last = ui.ViewModel.LastCommand;
             ui.Press(b.Keys[0]);
             // the prompt's close key is the prompt's own, not the table's dispatch
-            if (b.Id != "CloseFilter") Assert.True(b.Id == ui.Window.LastAction, $"{b.Id} ({b.Shown}): ran {ui.Window.LastAction ?? "nothing"}");
-            else Assert.Equal(last, ui.Window.LastAction);
-            if (b.Id == "Quit") continue; // the loop is asked to stop: nothing is drawn again
-            Assert.True(before != (ui.Screen, ui.Window.Mode, ui.Window.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Window.Pager.Match), $"{b.Id} ({b.Shown}): nothing changed on the screen");
+            if (b.Command != UiCommand.CloseFilter) Assert.True(b.Command == ui.ViewModel.LastCommand, $"{b.Command} ({b.Shown}): ran {ui.ViewModel.LastCommand?.ToString() ?? "nothing"}");
+            else Assert.Equal(last, ui.ViewModel.LastCommand);
+            if (b.Command == UiCommand.Quit) continue; // the loop is asked to stop: nothing is drawn again
+            Assert.True(before != (ui.Screen, ui.ViewModel.Mode, ui.ViewModel.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Pager.Match), $"{b.Command} ({b.Shown}): nothing changed on the screen");
         }
     }
 
@@ -395,12 +395,12 @@ public sealed class ViewerTests : IDisposable
         Assert.Contains($"{lines} │ {Line(lines - 1)}", ui.Screen);
         ui.Type("/" + Line(lines - 1000)[..9]);
         ui.Press(Key.Enter);
-        Assert.Equal(lines - 1000, ui.Window.Pager.Match);
+        Assert.Equal(lines - 1000, ui.Pager.Match);
         ui.Press(Key.Home, Key.PageDown);
-        Assert.Contains(Line(ui.Window.Pager.Top), ui.Screen);
-        Assert.True(ui.Window.Pager.Top > 0);
+        Assert.Contains(Line(ui.Pager.Top), ui.Screen);
+        Assert.True(ui.Pager.Top > 0);
         // the spooled copy is the file's bytes: its line count is the count written
-        Assert.Equal(lines, ui.Window.Pager.Content.KnownCount);
+        Assert.Equal(lines, ui.Pager.Content.KnownCount);
         // and it has no name: nothing is left in the temporary folder, even if the process is killed now
         Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"layerdive-view-{Environment.ProcessId}-*"));
     }
@@ -484,7 +484,7 @@ public sealed class ViewerTests : IDisposable
     {
         using var ui = new UiHarness(Paths.Sample, width: 80, height: 24);
         ui.Press(new Key('?'));
-        Assert.True(ui.Window.HelpVisible);
+        Assert.True(ui.ViewModel.HelpVisible);
         Assert.Contains(KeyMap.Defaults[0].Action, ui.Screen);
         ui.Press(Key.End);
         Assert.Contains("ctr = a container's read-write layer", ui.Screen); // the last line, below the first screen
@@ -492,7 +492,7 @@ public sealed class ViewerTests : IDisposable
         ui.Press(Key.Enter);
         Assert.Contains("^E", ui.Lines[ui.Find("extract the selected path").Row]);
         ui.Press(new Key('?'));
-        Assert.False(ui.Window.HelpVisible);
-        Assert.Equal(InputMode.Normal, ui.Window.Mode);
+        Assert.False(ui.ViewModel.HelpVisible);
+        Assert.Equal(InputMode.Normal, ui.ViewModel.Mode);
     }
 }
