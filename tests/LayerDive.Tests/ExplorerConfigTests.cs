@@ -168,7 +168,22 @@ public sealed class ExplorerConfigTests
         { "layer:\n  show-aggregated-changes: 2\n", "layer.show-aggregated-changes", "2" },
         { "layerdive:\n  theme: neon\n", "layerdive.theme", "neon" },
         { "layerdive:\n  language: fr\n", "layerdive.language", "fr" },
+        { "layerdive:\n  viewer-limit: lots\n", "layerdive.viewer-limit", "lots" },
+        { "layerdive:\n  viewer-limit: 0\n", "layerdive.viewer-limit", "0" },
     };
+
+    [Fact]
+    public void The_viewer_limit_is_a_size_from_the_files_or_LAYERDIVE_VIEWER_LIMIT()
+    {
+        using var place = new Place();
+        Assert.Equal(256L << 20, place.Load().ViewerLimit); // the default: 256 MiB
+        place.Write("work/.dive.yaml", "layerdive:\n  viewer-limit: 64MiB\n");
+        Assert.Equal(64L << 20, place.Load().ViewerLimit);
+        place.Env["LAYERDIVE_VIEWER_LIMIT"] = "1GB"; // go-humanize: 10^9
+        Assert.Equal(1_000_000_000, place.Load().ViewerLimit);
+        place.Env["LAYERDIVE_VIEWER_LIMIT"] = "5000";
+        Assert.Equal(5000, place.Load().ViewerLimit);
+    }
 
     [Theory]
     [MemberData(nameof(BadValues))]
