@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using LayerDive.Ui.Explorer;
 using LayerDive.Ui.Viewer;
 using Terminal.Gui.Input;
@@ -6,11 +7,12 @@ using Terminal.Gui.Input;
 namespace LayerDive.Tests;
 
 /// <summary>
-/// The viewer on a file far larger than its image (issue 25: a 10 GB file of zeros in a 10 MB image
-/// wrote 10.5 GB into $TMPDIR in 40 s, froze the screen and ignored Ctrl+C): the copy runs while the
-/// window takes keys, shows how far it has come, stops at the viewer's limit (the first part is shown,
-/// and the viewer says the rest is not), and Esc or Ctrl+C stops it. The disk it takes is read from
-/// /proc/self/fd: the copy has no name, only an open file.
+/// The viewer on large files. A 110 MB one is copied whole and paged from the copy. A file far larger
+/// than its image (issue 25: a 10 GB file of zeros in a 10 MB image wrote 10.5 GB into $TMPDIR in 40 s,
+/// froze the screen and ignored Ctrl+C): the copy runs while the window takes keys, shows how far it
+/// has come, stops at the viewer's limit (the first part is shown, and the viewer says the rest is
+/// not), and Esc or Ctrl+C stops it. The disk a copy takes is read from /proc/self/fd: it has no name,
+/// only an open file.
 /// </summary>
 public sealed class ViewerCopyTests(ViewerCopyTests.ZeroImage image) : IClassFixture<ViewerCopyTests.ZeroImage>
 {
@@ -131,5 +133,63 @@ public sealed class ViewerCopyTests(ViewerCopyTests.ZeroImage image) : IClassFix
         Assert.Contains("   1 │ hello from the small file", ui.Screen);
         ui.Press(Key.Esc, Key.C.WithCtrl);
         Assert.True(quit); // with no copy under way, Ctrl+C quits as before
+    }
+
+    /// <summary>A 100 MB file in a layer: the viewer opens it, pages it both ways and finds a line near its end; nothing holds it whole.</summary>
+    [Fact]
+    public void A_100_MB_file_opens_and_pages_from_its_layer()
+    {
+        const int lines = 2_000_000; // 55 bytes a line: 110 MB
+        static string Line(int i) => $"{i:D9} the quick brown fox jumps over the lazy dog {i % 7}";
+        using var dir = new TempDir();
+        var big = dir.File("big.docker.tar");
+        WriteBigImage(big, "data/big.log", lines, Line);
+        using var ui = new UiHarness(big, height: 30);
+        ui.Press(Key.Tab);
+        ui.Type("/big.log");
+        ui.Press(Key.Enter, Key.Enter);
+        Assert.Contains("   1 │ " + Line(0), ui.Screen);
+        ui.Press(Key.End);
+        Assert.Contains($"{lines} │ {Line(lines - 1)}", ui.Screen);
+        ui.Type("/" + Line(lines - 1000)[..9]);
+        ui.Press(Key.Enter);
+        Assert.Equal(lines - 1000, ui.Pager.Match);
+        ui.Press(Key.Home, Key.PageDown);
+        Assert.Contains(Line(ui.Pager.Top), ui.Screen);
+        Assert.True(ui.Pager.Top > 0);
+        // the spooled copy is the file's bytes: its line count is the count written
+        Assert.Equal(lines, ui.Pager.Content.KnownCount);
+        // and it has no name: nothing is left in the temporary folder, even if the process is killed now
+        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"layerdive-view-{Environment.ProcessId}-*"));
+    }
+
+    /// <summary>A docker-archive with one uncompressed layer holding a generated text file, written as it is generated.</summary>
+    private static void WriteBigImage(string path, string name, int lines, Func<int, string> line)
+    {
+        var layerPath = path + ".layer";
+        using (var layer = File.Create(layerPath))
+        using (var tar = new System.Formats.Tar.TarWriter(layer, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, name[..name.IndexOf('/')] + "/") { Mode = (UnixFileMode)0x1ED });
+            var data = Path.Combine(Path.GetDirectoryName(path)!, "big.data");
+            using (var w = new StreamWriter(data, false, new UTF8Encoding(false), 1 << 20) { NewLine = "\n" })
+                for (int i = 0; i < lines; i++) w.WriteLine(line(i));
+            using (var content = File.OpenRead(data))
+                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { Mode = (UnixFileMode)0x1A4, DataStream = content });
+            File.Delete(data);
+        }
+        string diffId;
+        using (var l = File.OpenRead(layerPath)) diffId = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(l));
+        var config = Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["{{diffId}}"]},"history":[{"created_by":"RUN generate big.log"}]}""");
+        var configName = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(config)) + ".json";
+        var manifest = Encoding.UTF8.GetBytes($$"""[{"Config":"{{configName}}","RepoTags":["big:latest"],"Layers":["layer.tar"]}]""");
+        using (var outer = new System.Formats.Tar.TarWriter(File.Create(path), System.Formats.Tar.TarEntryFormat.Pax))
+        {
+            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "manifest.json") { DataStream = new MemoryStream(manifest) });
+            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, configName) { DataStream = new MemoryStream(config) });
+            using var layer = File.OpenRead(layerPath);
+            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "layer.tar") { DataStream = layer });
+        }
+        File.Delete(layerPath);
     }
 }

@@ -30,7 +30,8 @@ public sealed class ViewerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static ImageBuilder Image() => new ImageBuilder()
+    /// <summary>The image these tests and <see cref="KeyBindingTests"/> open.</summary>
+    internal static ImageBuilder Image() => new ImageBuilder()
         .Layer("ADD rootfs", l => l
             .Dir("bin").Dir("etc").Dir("usr").Dir("usr/share").Dir("var").Dir("var/log")
             .File("bin/sh", Binary, 0x1ED)
@@ -328,111 +329,6 @@ public sealed class ViewerTests : IDisposable
             Assert.Equal(ui.AttributeOf("Total size"), ui.AttributeOf("notes.txt"));
             Assert.NotEqual(Color.Parse(added), ui.ColorOf("notes.txt"));
         }
-    }
-
-    /// <summary>
-    /// Every binding of the table, pressed where it works (its pane, its mode): the table dispatches it
-    /// (the window names the action it ran) and the user sees something change (the screen's text, the mode, the row the cursor is on).
-    /// </summary>
-    [Fact]
-    public void Every_binding_runs_its_action()
-    {
-        void Tree(UiHarness ui) => ui.Press(Key.Tab);
-        void At(UiHarness ui, int layer, string path) { ui.Press(Enumerable.Repeat(Key.CursorDown, layer).ToArray()); ui.Press(Key.Tab); ui.Type("/" + path); ui.Press(Key.Enter); }
-        void Viewer(UiHarness ui) { At(ui, 1, "usr/share/notes.txt"); ui.Press(Key.Enter); }
-        var setups = new Dictionary<UiCommand, Action<UiHarness>>
-        {
-            [UiCommand.CloseFilter] = ui => { ui.Press(Key.F.WithCtrl); ui.Type("notes"); },
-            [UiCommand.LayerChanges] = ui => ui.Press(Key.A.WithCtrl),
-            [UiCommand.Up] = ui => ui.Press(Key.CursorDown),
-            [UiCommand.PageUp] = ui => ui.Press(Key.CursorDown, Key.CursorDown),
-            [UiCommand.Parent] = Tree,
-            [UiCommand.Expand] = ui => ui.Press(Key.Tab, Key.Space),
-            [UiCommand.View] = ui => At(ui, 1, "usr/share/notes.txt"),
-            [UiCommand.Explain] = ui => At(ui, 1, "usr/share/notes.txt"),
-            [UiCommand.Waste] = ui => At(ui, 1, "usr/share/notes.txt"),
-            [UiCommand.Extract] = Tree,
-            [UiCommand.SearchNext] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
-            [UiCommand.SearchPrevious] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
-            [UiCommand.ViewerTop] = ui => { Viewer(ui); ui.Press(Key.PageDown); },
-            // layer 1 removes, modifies and leaves paths unmodified: each toggle hides rows there
-            [UiCommand.Removed] = ui => ui.Press(Key.CursorDown, Key.Tab),
-            [UiCommand.Modified] = ui => ui.Press(Key.CursorDown, Key.Tab),
-            [UiCommand.Unmodified] = ui => ui.Press(Key.CursorDown, Key.Tab),
-        };
-        foreach (var b in KeyMap.Default.All)
-        {
-            using var ui = new UiHarness(_image, width: b.Command == UiCommand.Wrap ? 40 : 120, height: 24, extract: true); // rows wrap in a narrow pane
-            if (setups.TryGetValue(b.Command, out var setup)) setup(ui);
-            else if ((b.Pane & Pane.Layers) != 0) { }
-            else if ((b.Pane & Pane.Tree) != 0) Tree(ui);
-            else Viewer(ui);
-            var before = (ui.Screen, ui.ViewModel.Mode, ui.ViewModel.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Pager.Match);
-            var last = ui.ViewModel.LastCommand;
-            ui.Press(b.Keys[0]);
-            // the prompt's close key is the prompt's own, not the table's dispatch
-            if (b.Command != UiCommand.CloseFilter) Assert.True(b.Command == ui.ViewModel.LastCommand, $"{b.Command} ({b.Shown}): ran {ui.ViewModel.LastCommand?.ToString() ?? "nothing"}");
-            else Assert.Equal(last, ui.ViewModel.LastCommand);
-            if (b.Command == UiCommand.Quit) continue; // the loop is asked to stop: nothing is drawn again
-            Assert.True(before != (ui.Screen, ui.ViewModel.Mode, ui.ViewModel.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Pager.Match), $"{b.Command} ({b.Shown}): nothing changed on the screen");
-        }
-    }
-
-    /// <summary>A 100 MB file in a layer: the viewer opens it, pages it both ways and finds a line near its end; nothing holds it whole.</summary>
-    [Fact]
-    public void A_100_MB_file_opens_and_pages_from_its_layer()
-    {
-        const int lines = 2_000_000; // 55 bytes a line: 110 MB
-        static string Line(int i) => $"{i:D9} the quick brown fox jumps over the lazy dog {i % 7}";
-        var image = Path.Combine(_dir.Path, "big.docker.tar");
-        WriteBigImage(image, "data/big.log", lines, Line);
-        using var ui = new UiHarness(image, height: 30);
-        ui.Press(Key.Tab);
-        ui.Type("/big.log");
-        ui.Press(Key.Enter, Key.Enter);
-        Assert.Contains("   1 │ " + Line(0), ui.Screen);
-        ui.Press(Key.End);
-        Assert.Contains($"{lines} │ {Line(lines - 1)}", ui.Screen);
-        ui.Type("/" + Line(lines - 1000)[..9]);
-        ui.Press(Key.Enter);
-        Assert.Equal(lines - 1000, ui.Pager.Match);
-        ui.Press(Key.Home, Key.PageDown);
-        Assert.Contains(Line(ui.Pager.Top), ui.Screen);
-        Assert.True(ui.Pager.Top > 0);
-        // the spooled copy is the file's bytes: its line count is the count written
-        Assert.Equal(lines, ui.Pager.Content.KnownCount);
-        // and it has no name: nothing is left in the temporary folder, even if the process is killed now
-        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"layerdive-view-{Environment.ProcessId}-*"));
-    }
-
-    /// <summary>A docker-archive with one uncompressed layer holding a generated text file, written as it is generated.</summary>
-    private static void WriteBigImage(string path, string name, int lines, Func<int, string> line)
-    {
-        var layerPath = path + ".layer";
-        using (var layer = File.Create(layerPath))
-        using (var tar = new System.Formats.Tar.TarWriter(layer, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, name[..name.IndexOf('/')] + "/") { Mode = (UnixFileMode)0x1ED });
-            var data = Path.Combine(Path.GetDirectoryName(path)!, "big.data");
-            using (var w = new StreamWriter(data, false, new UTF8Encoding(false), 1 << 20) { NewLine = "\n" })
-                for (int i = 0; i < lines; i++) w.WriteLine(line(i));
-            using (var content = File.OpenRead(data))
-                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { Mode = (UnixFileMode)0x1A4, DataStream = content });
-            File.Delete(data);
-        }
-        string diffId;
-        using (var l = File.OpenRead(layerPath)) diffId = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(l));
-        var config = Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["{{diffId}}"]},"history":[{"created_by":"RUN generate big.log"}]}""");
-        var configName = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(config)) + ".json";
-        var manifest = Encoding.UTF8.GetBytes($$"""[{"Config":"{{configName}}","RepoTags":["big:latest"],"Layers":["layer.tar"]}]""");
-        using (var outer = new System.Formats.Tar.TarWriter(File.Create(path), System.Formats.Tar.TarEntryFormat.Pax))
-        {
-            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "manifest.json") { DataStream = new MemoryStream(manifest) });
-            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, configName) { DataStream = new MemoryStream(config) });
-            using var layer = File.OpenRead(layerPath);
-            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "layer.tar") { DataStream = layer });
-        }
-        File.Delete(layerPath);
     }
 
     /// <summary>The viewer on the bundled sample: its bytes as the sample's generator writes them, read back from its layer tars here.</summary>
