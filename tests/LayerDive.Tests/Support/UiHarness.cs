@@ -147,8 +147,6 @@ public sealed class UiHarness : IDisposable
         return _app.Driver!.Contents![r, c].Attribute!.Value;
     }
 
-    public bool Stopped { get; private set; }
-
     public void Dispose()
     {
         if (_token is not null) _app.End(_token);

@@ -36,14 +36,14 @@ public sealed class ExplorerWindow : Window
     {
         settings ??= new ExplorerSettings();
         ViewModel = new ExplorerViewModel(model, dive, compareWith, settings);
-        Palette = new Palette(color, settings.Theme);
+        var palette = new Palette(color, settings.Theme);
         BorderStyle = LineStyle.None;
-        if (Palette.Scheme is { } scheme) SetScheme(scheme);
+        if (palette.Scheme is { } scheme) SetScheme(scheme);
 
         // dive's filetree.pane-width is the tree's share; LayerDive's own layout gives it 60 %
         int left = settings.PaneWidth is double w ? (int)Math.Round(100 * (1 - w)) : 40;
         var layersFrame = new FrameView { Title = UiText.Get("Ui.Layers"), X = 0, Y = 0, Width = Dim.Percent(left), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
-        _layers = new LayersView(ViewModel, Palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        _layers = new LayersView(ViewModel, palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         layersFrame.Add(_layers);
         var layerDetailsFrame = new FrameView { Title = UiText.Get("Ui.LayerDetails"), X = 0, Y = Pos.Bottom(layersFrame), Width = Dim.Percent(left), Height = Dim.Percent(30), CanFocus = false };
         _layerDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
@@ -52,11 +52,11 @@ public sealed class ExplorerWindow : Window
         _imageDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         imageFrame.Add(_imageDetails);
         _treeFrame = new FrameView { X = Pos.Right(layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };
-        _tree = new FileTreeView(ViewModel.Tree, Palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        _tree = new FileTreeView(ViewModel.Tree, palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         _treeFrame.Add(_tree);
         _status = new StatusLine { X = 0, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1 };
         _prompt = new TextField { X = 9, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), Height = 1, Visible = false };
-        _pager = new PagerView(ViewModel.Viewer.Pager, Palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
+        _pager = new PagerView(ViewModel.Viewer.Pager, palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         _viewerFrame = new FrameView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), Visible = false, TabStop = TabBehavior.NoStop };
         _viewerFrame.Add(_pager);
         Add(layersFrame, layerDetailsFrame, imageFrame, _treeFrame, _status, _prompt, _viewerFrame);
@@ -71,8 +71,6 @@ public sealed class ExplorerWindow : Window
     }
 
     public ExplorerViewModel ViewModel { get; }
-
-    public Palette Palette { get; }
 
     public FileTree Tree => ViewModel.Tree;
 

@@ -16,8 +16,6 @@ public sealed class StatusLine : View
         SetNeedsDraw();
     }
 
-    public string Hints => string.Join(" ", _items.Select(i => i.Text));
-
     protected override bool OnDrawingContent(DrawContext? context)
     {
         var normal = GetAttributeForRole(VisualRole.Normal);

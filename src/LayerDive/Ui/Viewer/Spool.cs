@@ -6,7 +6,7 @@ namespace LayerDive.Ui.Viewer;
 /// <summary>
 /// A file's bytes copied, on a task of their own, into a private temporary file for the viewer to page:
 /// the file has no name once created (nothing is left behind, even if the process is killed), holds at
-/// most <see cref="Limit"/> bytes, and can be cancelled while the window goes on taking keys. The window
+/// most the limit it is given, and stops when disposed while the window goes on taking keys. The window
 /// shows <see cref="Written"/> of <see cref="Expected"/> as it goes.
 /// </summary>
 public sealed class Spool : IDisposable
@@ -25,7 +25,6 @@ public sealed class Spool : IDisposable
     public Spool(Func<Stream, CancellationToken, long> copy, long expected, long limit, string folder)
     {
         Expected = expected;
-        Limit = limit;
         var path = Path.Combine(folder, $"layerdive-view-{Environment.ProcessId}-{Guid.NewGuid():N}");
         _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose);
         try
@@ -47,8 +46,6 @@ public sealed class Spool : IDisposable
     }
 
     public long Expected { get; }
-
-    public long Limit { get; }
 
     /// <summary>The bytes copied so far.</summary>
     public long Written => _output.Written;
@@ -101,9 +98,6 @@ public sealed class Spool : IDisposable
         _file.Position = 0;
         return _file;
     }
-
-    /// <summary>Asks the copy to stop; its file goes when the copy has stopped.</summary>
-    public void Cancel() => _cancel.Cancel();
 
     /// <summary>Stops the copy if it is still going; its file (unless taken) is closed when the copy has stopped, without waiting for it here.</summary>
     public void Dispose()
