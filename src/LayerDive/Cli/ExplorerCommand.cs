@@ -14,7 +14,7 @@ internal static class ExplorerCommand
     public static int Run(string image, SharedOptions shared, ParseResult p, CliContext context, (string Image, string? Platform)? compare = null, string? platform = null)
     {
         bool color = !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
-        // dive's configuration and LayerDive's own (SPEC §11): a bad value stops here, before the screen is taken
+        // dive's configuration and LayerDive's own: a bad value stops here, before the screen is taken
         var settings = ExplorerSettings.Load(p.GetValue(shared.Config), context.GetEnvironment, context.WorkingDirectory, p.GetValue(shared.Theme));
         if (settings.Language is { } language && string.IsNullOrEmpty(p.GetValue(shared.Lang))) LayerDive.Core.Text.Use(language);
         var problems = new List<string>();
