@@ -138,15 +138,15 @@ public abstract class ContainerContract(DockerService docker)
         };
         using var load = LayerDive.Core.Loading.ImageLoader.Start("container://" + name, options, TestContext.Current.CancellationToken);
         var model = load.Wait();
-        using var ui = new UiHarness(new LayerDive.Ui.ExplorerWindow(model, dive.Result(), color: true));
+        using var ui = new UiHarness(new LayerDive.Ui.Explorer.ExplorerWindow(model, dive.Result(), color: true));
         ui.Press(Enumerable.Repeat(Terminal.Gui.Input.Key.CursorDown, 30).ToArray());
         Assert.Contains($"container {name}: its read-write", ui.Screen);
         // the top layer selected: the tree shows what the container added, changed and deleted
         Assert.Equal(model.Layers.Count - 1, ui.Window.Layers.SelectedLayer);
         var rows = ui.Window.Tree.VisibleRows.ToDictionary(r => r.Node.Path, r => r.Status);
-        Assert.Equal(LayerDive.Ui.RowStatus.Added, rows["root/added.txt"]);
-        Assert.Equal(LayerDive.Ui.RowStatus.Removed, rows["etc/group"]);
-        Assert.Equal(LayerDive.Ui.RowStatus.Modified, rows["etc/passwd"]);
+        Assert.Equal(LayerDive.Ui.Explorer.RowStatus.Added, rows["root/added.txt"]);
+        Assert.Equal(LayerDive.Ui.Explorer.RowStatus.Removed, rows["etc/group"]);
+        Assert.Equal(LayerDive.Ui.Explorer.RowStatus.Modified, rows["etc/passwd"]);
     }
 }
 

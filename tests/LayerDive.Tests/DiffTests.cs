@@ -273,7 +273,7 @@ public sealed class DiffExplorerTests : IDisposable
         var modelA = Images.Load(pathA);
         var dive = new LayerDive.Core.Analysis.DiveMetrics();
         var modelB = Images.Load(pathB, new LayerDive.Core.Loading.LoadOptions { Observers = [dive] });
-        using var ui = new UiHarness(new LayerDive.Ui.ExplorerWindow(modelB, dive.Result(), color: true, compareWith: modelA));
+        using var ui = new UiHarness(new LayerDive.Ui.Explorer.ExplorerWindow(modelB, dive.Result(), color: true, compareWith: modelA));
 
         // the tree after B's top layer, against A's final tree
         Assert.Contains($"Files after layer 1, against A: {modelA.Name} (linux/amd64)", ui.Lines[0]);

@@ -98,7 +98,7 @@ public sealed class DockerSourceTests(DockerService docker) : EngineContract(doc
         // the bytes of the export stream (every layer's tar, the configs, manifest.json), not only the merged layers
         Assert.True(last.BytesRead > model.Layers.Sum(l => l.CompressedSize), $"{last.BytesRead} read");
         Assert.True(last.BytesTotal > 0, "the inspect's size is the expected total");
-        Assert.Contains("read", LayerDive.Ui.Explorer.ProgressText(last));
+        Assert.Contains("read", LayerDive.Core.Reports.ProgressText.Of(last));
     }
 
     [Fact]

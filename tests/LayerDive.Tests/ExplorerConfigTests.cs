@@ -1,5 +1,5 @@
 using LayerDive.Cli;
-using LayerDive.Ui;
+using LayerDive.Ui.Explorer;
 using Terminal.Gui.Input;
 
 namespace LayerDive.Tests;
@@ -34,7 +34,11 @@ public sealed class ExplorerConfigTests
             return new CliContext(TextWriter.Null, error ?? new StringWriter(), n => env.TryGetValue(n, out var v) ? v : null, Work, terminal);
         }
 
-        public ExplorerSettings Load(string? config = null, string? theme = null) => ExplorerSettings.Load(config, Context(), theme);
+        public ExplorerSettings Load(string? config = null, string? theme = null)
+        {
+            var context = Context();
+            return ExplorerSettings.Load(config, context.GetEnvironment, context.WorkingDirectory, theme);
+        }
 
         public void Dispose() => _dir.Dispose();
     }
@@ -59,19 +63,19 @@ public sealed class ExplorerConfigTests
         Assert.DoesNotContain("^A Added", ui.Lines[^1]);
         Assert.Contains("os-release", ui.Screen);
         ui.Press(Key.T.WithCtrl); // layer 0 adds everything: hiding the added hides it all
-        Assert.Equal("Added", ui.Window.LastAction);
+        Assert.Equal(UiCommand.Added, ui.ViewModel.LastCommand);
         Assert.DoesNotContain("os-release", ui.Screen);
         ui.Press(Key.A.WithCtrl); // no longer bound in the tree
-        Assert.Equal("Added", ui.Window.LastAction);
+        Assert.Equal(UiCommand.Added, ui.ViewModel.LastCommand);
         Assert.DoesNotContain("os-release", ui.Screen);
         ui.Press(Key.Q); // q is no longer quit
-        Assert.Equal("Added", ui.Window.LastAction);
+        Assert.Equal(UiCommand.Added, ui.ViewModel.LastCommand);
         ui.Press(new Key('?'));
         Assert.Matches(@"\^T\s+show/hide added", ui.Screen); // the help lists what is bound
         Assert.Matches(@"x\s+quit", ui.Screen);
         ui.Press(Key.Esc);
         ui.Press(Key.X);
-        Assert.Equal("Quit", ui.Window.LastAction);
+        Assert.Equal(UiCommand.Quit, ui.ViewModel.LastCommand);
     }
 
     [Fact]
@@ -90,7 +94,7 @@ public sealed class ExplorerConfigTests
         place.Env["DIVE_LAYER_SHOW_AGGREGATED_CHANGES"] = "false";
         place.Env["LAYERDIVE_THEME"] = "light";
         var settings = place.Load();
-        Assert.Equal([Key.G.WithCtrl], settings.Keys.Get("Added").Keys);
+        Assert.Equal([Key.G.WithCtrl], settings.Keys.Get(UiCommand.Added).Keys);
         Assert.False(settings.Aggregated);
         Assert.Equal("light", settings.Theme);
         // and a flag over both
@@ -115,20 +119,20 @@ public sealed class ExplorerConfigTests
 
         var s = place.Load(explicitFile);
         Assert.Equal([explicitFile, work, workDir, home, xdg, sys2], s.Files);
-        Assert.Equal([Key.Z], s.Keys.Get("Quit").Keys); // --config first
+        Assert.Equal([Key.Z], s.Keys.Get(UiCommand.Quit).Keys); // --config first
         Assert.Equal("high-contrast", s.Theme);
-        Assert.Equal([Key.W.WithCtrl], s.Keys.Get("Switch").Keys); // ./.dive.yaml before ./.dive/config.yaml
-        Assert.Equal([Key.K.WithCtrl], s.Keys.Get("Filter").Keys); // ./.dive/config.yaml before ~/.dive.yaml
+        Assert.Equal([Key.W.WithCtrl], s.Keys.Get(UiCommand.Switch).Keys); // ./.dive.yaml before ./.dive/config.yaml
+        Assert.Equal([Key.K.WithCtrl], s.Keys.Get(UiCommand.Filter).Keys); // ./.dive/config.yaml before ~/.dive.yaml
         Assert.True(s.CollapseDirectories);
         Assert.True(s.Aggregated);
         Assert.Equal(new HashSet<RowStatus> { RowStatus.Unmodified, RowStatus.Removed }, s.Hide);
         Assert.Equal(0.7, s.PaneWidth);
         Assert.False(s.ShowAttributes); // $XDG_CONFIG_HOME before $XDG_CONFIG_DIRS
-        Assert.Equal([Key.X.WithCtrl], s.Keys.Get("Extract").Keys); // set by the last file only
-        Assert.Equal(KeyMap.Default.Get("Help").Keys, s.Keys.Get("Help").Keys); // set by none
+        Assert.Equal([Key.X.WithCtrl], s.Keys.Get(UiCommand.Extract).Keys); // set by the last file only
+        Assert.Equal(KeyMap.Default.Get(UiCommand.Help).Keys, s.Keys.Get(UiCommand.Help).Keys); // set by none
 
         // without --config the working directory's file wins
-        Assert.Equal([Key.X], place.Load().Keys.Get("Quit").Keys);
+        Assert.Equal([Key.X], place.Load().Keys.Get(UiCommand.Quit).Keys);
     }
 
     [Fact]
@@ -164,7 +168,22 @@ public sealed class ExplorerConfigTests
         { "layer:\n  show-aggregated-changes: 2\n", "layer.show-aggregated-changes", "2" },
         { "layerdive:\n  theme: neon\n", "layerdive.theme", "neon" },
         { "layerdive:\n  language: fr\n", "layerdive.language", "fr" },
+        { "layerdive:\n  viewer-limit: lots\n", "layerdive.viewer-limit", "lots" },
+        { "layerdive:\n  viewer-limit: 0\n", "layerdive.viewer-limit", "0" },
     };
+
+    [Fact]
+    public void The_viewer_limit_is_a_size_from_the_files_or_LAYERDIVE_VIEWER_LIMIT()
+    {
+        using var place = new Place();
+        Assert.Equal(256L << 20, place.Load().ViewerLimit); // the default: 256 MiB
+        place.Write("work/.dive.yaml", "layerdive:\n  viewer-limit: 64MiB\n");
+        Assert.Equal(64L << 20, place.Load().ViewerLimit);
+        place.Env["LAYERDIVE_VIEWER_LIMIT"] = "1GB"; // go-humanize: 10^9
+        Assert.Equal(1_000_000_000, place.Load().ViewerLimit);
+        place.Env["LAYERDIVE_VIEWER_LIMIT"] = "5000";
+        Assert.Equal(5000, place.Load().ViewerLimit);
+    }
 
     [Theory]
     [MemberData(nameof(BadValues))]

@@ -70,36 +70,60 @@ public sealed class LanguageTests
         Assert.Equal($"layerdive: warning: {orphanPath}: слой 1: etc/ghost: whiteout .wh.ghost ничего не скрывает: пути нет в слоях ниже", Assert.Single(warned.StderrLines));
     }
 
+    /// <summary>The two resource sets: Core's texts (explanations, errors, progress) and the executable's (the explorer and its viewer).</summary>
+    private static readonly (string Folder, string Name, string Accessor)[] Sets =
+    [
+        (Path.Combine(Paths.RepoRoot, "src", "LayerDive.Core", "Resources"), "Strings", @"(?<!\w)Text"),
+        (Path.Combine(Paths.RepoRoot, "src", "LayerDive", "Resources"), "UiStrings", @"(?<!\w)UiText"),
+    ];
+
+    private static Dictionary<string, string> Read(string folder, string file) => XDocument.Load(Path.Combine(folder, file)).Root!.Elements("data")
+        .ToDictionary(d => (string)d.Attribute("name")!, d => (string)d.Element("value")!);
+
     /// <summary>A key the code asks for and the resources lack would print the key itself: none may be missing.</summary>
-    [Fact]
-    public void Every_text_the_code_asks_for_is_in_the_resources()
+    [Theory]
+    [InlineData(0, 100)]
+    [InlineData(1, 50)]
+    public void Every_text_the_code_asks_for_is_in_the_resources(int set, int atLeast)
     {
-        var en = XDocument.Load(Path.Combine(Paths.RepoRoot, "src", "LayerDive.Core", "Resources", "Strings.resx")).Root!.Elements("data")
-            .Select(d => (string)d.Attribute("name")!).ToHashSet();
+        var (folder, name, accessor) = Sets[set];
+        var en = Read(folder, name + ".resx");
         var asked = Directory.GetFiles(Path.Combine(Paths.RepoRoot, "src"), "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/"))
-            .SelectMany(f => Regex.Matches(File.ReadAllText(f), @"Text\.(?:Get|Format)\(""([^""]+)""").Select(m => (File: Path.GetFileName(f), Key: m.Groups[1].Value)))
+            .SelectMany(f => Regex.Matches(File.ReadAllText(f), accessor + @"\.(?:Get|Format)\(""([^""]+)""").Select(m => (File: Path.GetFileName(f), Key: m.Groups[1].Value)))
             .ToList();
-        Assert.True(asked.Count > 100, $"only {asked.Count} texts found: the pattern no longer matches the code");
-        // a key built from a prefix ("Key." + id) is checked where its ids are (below)
-        Assert.Empty(asked.Where(a => !a.Key.EndsWith('.') && !en.Contains(a.Key)).Select(a => $"{a.File}: {a.Key}"));
+        Assert.True(asked.Count > atLeast, $"only {asked.Count} texts found: the pattern no longer matches the code");
+        // a key built from a prefix ("Key." + command) is checked where its names are (below)
+        Assert.Empty(asked.Where(a => !a.Key.EndsWith('.') && !en.ContainsKey(a.Key)).Select(a => $"{a.File}: {a.Key}"));
     }
 
-    [Fact]
-    public void Every_text_has_its_russian_with_the_same_placeholders()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Every_text_has_its_russian_with_the_same_placeholders(int set)
     {
-        var dir = Path.Combine(Paths.RepoRoot, "src", "LayerDive.Core", "Resources");
-        Dictionary<string, string> Read(string file) => XDocument.Load(Path.Combine(dir, file)).Root!.Elements("data")
-            .ToDictionary(d => (string)d.Attribute("name")!, d => (string)d.Element("value")!);
-        var en = Read("Strings.resx");
-        var ru = Read("Strings.ru.resx");
+        var (folder, name, _) = Sets[set];
+        var en = Read(folder, name + ".resx");
+        var ru = Read(folder, name + ".ru.resx");
         Assert.Equal(en.Keys.Order(), ru.Keys.Order());
         foreach (var (key, text) in en)
             Assert.True(Regex.Matches(text, @"\{\d\}").Select(m => m.Value).Order().SequenceEqual(Regex.Matches(ru[key], @"\{\d\}").Select(m => m.Value).Order()), key);
-        foreach (var k in LayerDive.Ui.KeyMap.Defaults)
+    }
+
+    /// <summary>The explorer's texts built from a name: every command's help and status label, every pane, every reason for waste.</summary>
+    [Fact]
+    public void Every_text_built_from_a_name_is_in_the_resources()
+    {
+        var (folder, name, _) = Sets[1];
+        var en = Read(folder, name + ".resx");
+        foreach (var k in LayerDive.Ui.Explorer.KeyMap.Defaults)
         {
-            Assert.True(en.ContainsKey("Key." + k.Id), k.Id);
-            if (k.InStatusBar) Assert.True(en.ContainsKey("Short." + k.Id), k.Id);
+            Assert.True(en.ContainsKey("Key." + k.Command), k.Command.ToString());
+            if (k.InStatusBar) Assert.True(en.ContainsKey("Short." + k.Command), k.Command.ToString());
         }
+        foreach (var pane in new[] { LayerDive.Ui.Explorer.Pane.Layers, LayerDive.Ui.Explorer.Pane.Tree, LayerDive.Ui.Explorer.Pane.Viewer })
+            Assert.True(en.ContainsKey("Ui.Pane." + pane), pane.ToString());
+        foreach (var reason in Enum.GetValues<LayerDive.Core.Analysis.WasteReason>())
+            Assert.True(en.ContainsKey("Ui.Waste." + reason), reason.ToString());
     }
 }

@@ -1,6 +1,7 @@
 using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
-using LayerDive.Ui;
+using LayerDive.Core.Reports;
+using LayerDive.Ui.Explorer;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 
@@ -23,11 +24,11 @@ public sealed class UiTests
         try
         {
             // an engine's export read up to the image's config: no layer count yet
-            Assert.Equal("Reading the image: 36 MB read at 9.0 MB/s", Explorer.ProgressText(new LoadProgress(0, 0, 36_000_000, 1_000_000_000, TimeSpan.FromSeconds(4))));
+            Assert.Equal("Reading the image: 36 MB read at 9.0 MB/s", ProgressText.Of(new LoadProgress(0, 0, 36_000_000, 1_000_000_000, TimeSpan.FromSeconds(4))));
             // standard input: the size is not known
-            Assert.Equal("Reading layers: 2 of 9 merged, 600 MB read at 200 MB/s", Explorer.ProgressText(new LoadProgress(2, 9, 600_000_000, 0, TimeSpan.FromSeconds(3))));
+            Assert.Equal("Reading layers: 2 of 9 merged, 600 MB read at 200 MB/s", ProgressText.Of(new LoadProgress(2, 9, 600_000_000, 0, TimeSpan.FromSeconds(3))));
             // a known size: the rate and what is left at that pace (300 MB in 3 s, 200 MB left: 2 s)
-            Assert.Equal("Reading layers: 2 of 9 merged, 300 MB of 500 MB read at 100 MB/s, about 2 s left", Explorer.ProgressText(new LoadProgress(2, 9, 300_000_000, 500_000_000, TimeSpan.FromSeconds(3))));
+            Assert.Equal("Reading layers: 2 of 9 merged, 300 MB of 500 MB read at 100 MB/s, about 2 s left", ProgressText.Of(new LoadProgress(2, 9, 300_000_000, 500_000_000, TimeSpan.FromSeconds(3))));
         }
         finally
         {
@@ -211,10 +212,10 @@ public sealed class UiTests
         ui.Press(Key.Tab);
         Assert.StartsWith("Enter View Space Fold ^Space Fold all ^A Added ^R Removed", ui.Lines[^1]);
         ui.Press(new Key('?'));
-        Assert.True(ui.Window.HelpVisible);
+        Assert.True(ui.ViewModel.HelpVisible);
         foreach (var k in KeyMap.Defaults) Assert.Contains(k.Action, ui.Screen);
         ui.Press(Key.Esc);
-        Assert.False(ui.Window.HelpVisible);
+        Assert.False(ui.ViewModel.HelpVisible);
     }
 
     [Fact]
@@ -271,10 +272,10 @@ public sealed class UiNavigationTests
     public void A_narrow_tree_pane_drops_the_attribute_columns()
     {
         using var ui = new UiHarness(Paths.Sample, 80, 24);
-        Assert.DoesNotContain(LayerDive.Ui.FileTreeView.AttributesHeader, ui.Screen);
+        Assert.DoesNotContain(FileTreeView.AttributesHeader, ui.Screen);
         Assert.Contains("Filetree", ui.Screen);
         using var wide = new UiHarness(Paths.Sample, 160, 40);
-        Assert.Contains(LayerDive.Ui.FileTreeView.AttributesHeader, wide.Screen);
+        Assert.Contains(FileTreeView.AttributesHeader, wide.Screen);
     }
 }
 

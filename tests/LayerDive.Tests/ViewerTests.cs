@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using LayerDive.Samples;
-using LayerDive.Ui;
+using LayerDive.Ui.Explorer;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 
@@ -30,7 +30,8 @@ public sealed class ViewerTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static ImageBuilder Image() => new ImageBuilder()
+    /// <summary>The image these tests and <see cref="KeyBindingTests"/> open.</summary>
+    internal static ImageBuilder Image() => new ImageBuilder()
         .Layer("ADD rootfs", l => l
             .Dir("bin").Dir("etc").Dir("usr").Dir("usr/share").Dir("var").Dir("var/log")
             .File("bin/sh", Binary, 0x1ED)
@@ -62,12 +63,12 @@ public sealed class ViewerTests : IDisposable
         using (var ui = Open(0, "usr/share/notes.txt"))
         {
             ui.Press(Key.Enter);
-            Assert.Equal(InputMode.Viewer, ui.Window.Mode);
+            Assert.Equal(InputMode.Viewer, ui.ViewModel.Mode);
             Assert.Contains("/usr/share/notes.txt as of layer 0", ui.Screen);
             for (int i = 0; i < Notes.Length; i++) Assert.Contains($"{i + 1,4} │ {Notes[i]}", ui.Screen);
             Assert.DoesNotContain("appended", ui.Screen);
             ui.Press(Key.Esc);
-            Assert.Equal(InputMode.Normal, ui.Window.Mode);
+            Assert.Equal(InputMode.Normal, ui.ViewModel.Mode);
             Assert.Contains("Current Layer Contents (layer 0)", ui.Screen);
         }
         using (var ui = Open(1, "usr/share/notes.txt"))
@@ -78,13 +79,13 @@ public sealed class ViewerTests : IDisposable
             // search within the file: "/", then n for the next match
             ui.Type("/note 3");
             ui.Press(Key.Enter);
-            Assert.Equal(2, ui.Window.Pager.Match); // "note 3:" is line 3
+            Assert.Equal(2, ui.Pager.Match); // "note 3:" is line 3
             ui.Press(Key.N);
-            Assert.Equal(29, ui.Window.Pager.Match); // "note 30:"
+            Assert.Equal(29, ui.Pager.Match); // "note 30:"
             ui.Press(Key.N);
-            Assert.Equal(30, ui.Window.Pager.Match); // "note 31:"
+            Assert.Equal(30, ui.Pager.Match); // "note 31:"
             ui.Press(Key.N.WithShift);
-            Assert.Equal(29, ui.Window.Pager.Match);
+            Assert.Equal(29, ui.Pager.Match);
         }
     }
 
@@ -102,7 +103,7 @@ public sealed class ViewerTests : IDisposable
 
         using var ui = Open(1, "usr/share/notes.txt");
         ui.Press(Key.Enter, Key.Tab);
-        Assert.Equal("ViewerDiff", ui.Window.LastAction);
+        Assert.Equal(UiCommand.ViewerDiff, ui.ViewModel.LastCommand);
         var lines = ui.Lines.Select(l => l.Trim('│').TrimEnd()).ToList();
         int first = lines.FindIndex(l => l.StartsWith("--- /usr/share/notes.txt (layer 0)", StringComparison.Ordinal));
         Assert.True(first >= 0, ui.Screen);
@@ -261,10 +262,10 @@ public sealed class ViewerTests : IDisposable
         using var ui = new UiHarness(image);
         Assert.Contains("(i: image config)", ui.Screen);
         ui.Press(Key.I);
-        Assert.Equal("Config", ui.Window.LastAction);
+        Assert.Equal(UiCommand.Config, ui.ViewModel.LastCommand);
         Assert.Contains("Image config", ui.Screen);
         var shown = new List<string>();
-        for (int i = 0; ui.Window.Pager.Content.Line(i) is { } line; i++) shown.Add(line);
+        for (int i = 0; ui.Pager.Content.Line(i) is { } line; i++) shown.Add(line);
         // the config as the archive holds it, read by Python
         var (code, json, stderr) = Scripts.Exec("python3", ["-c", InspectTests.ReadConfig, image]);
         Assert.True(code == 0, stderr);
@@ -283,7 +284,7 @@ public sealed class ViewerTests : IDisposable
         // the same lines as the inspect command
         Assert.Equal(Tool.Run("inspect", image).StdoutLines, shown.Where(l => l.Length > 0));
         ui.Press(Key.Q);
-        Assert.False(ui.Window.ViewerVisible);
+        Assert.False(ui.ViewModel.Viewer.IsOpen);
     }
 
     [Fact]
@@ -309,7 +310,7 @@ public sealed class ViewerTests : IDisposable
     [InlineData("high-contrast", "BrightGreen", "BrightYellow", "Black")]
     public void Themes_colour_everything_and_NO_COLOR_still_wins(string theme, string added, string modified, string background)
     {
-        var settings = new LayerDive.Cli.ExplorerSettings { Theme = theme };
+        var settings = new ExplorerSettings { Theme = theme };
         using (var ui = new UiHarness(_image, settings: settings))
         {
             var row = ui.AttributeOf("notes.txt");
@@ -328,111 +329,6 @@ public sealed class ViewerTests : IDisposable
             Assert.Equal(ui.AttributeOf("Total size"), ui.AttributeOf("notes.txt"));
             Assert.NotEqual(Color.Parse(added), ui.ColorOf("notes.txt"));
         }
-    }
-
-    /// <summary>
-    /// Every binding of the table, pressed where it works (its pane, its mode): the table dispatches it
-    /// (the window names the action it ran) and the user sees something change (the screen's text, the mode, the row the cursor is on).
-    /// </summary>
-    [Fact]
-    public void Every_binding_runs_its_action()
-    {
-        void Tree(UiHarness ui) => ui.Press(Key.Tab);
-        void At(UiHarness ui, int layer, string path) { ui.Press(Enumerable.Repeat(Key.CursorDown, layer).ToArray()); ui.Press(Key.Tab); ui.Type("/" + path); ui.Press(Key.Enter); }
-        void Viewer(UiHarness ui) { At(ui, 1, "usr/share/notes.txt"); ui.Press(Key.Enter); }
-        var setups = new Dictionary<string, Action<UiHarness>>
-        {
-            ["CloseFilter"] = ui => { ui.Press(Key.F.WithCtrl); ui.Type("notes"); },
-            ["LayerChanges"] = ui => ui.Press(Key.A.WithCtrl),
-            ["Up"] = ui => ui.Press(Key.CursorDown),
-            ["PageUp"] = ui => ui.Press(Key.CursorDown, Key.CursorDown),
-            ["Parent"] = Tree,
-            ["Expand"] = ui => ui.Press(Key.Tab, Key.Space),
-            ["View"] = ui => At(ui, 1, "usr/share/notes.txt"),
-            ["Explain"] = ui => At(ui, 1, "usr/share/notes.txt"),
-            ["Waste"] = ui => At(ui, 1, "usr/share/notes.txt"),
-            ["Extract"] = Tree,
-            ["SearchNext"] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
-            ["SearchPrevious"] = ui => { Tree(ui); ui.Type("/o"); ui.Press(Key.Enter); },
-            ["ViewerTop"] = ui => { Viewer(ui); ui.Press(Key.PageDown); },
-            // layer 1 removes, modifies and leaves paths unmodified: each toggle hides rows there
-            ["Removed"] = ui => ui.Press(Key.CursorDown, Key.Tab),
-            ["Modified"] = ui => ui.Press(Key.CursorDown, Key.Tab),
-            ["Unmodified"] = ui => ui.Press(Key.CursorDown, Key.Tab),
-        };
-        foreach (var b in KeyMap.Default.All)
-        {
-            using var ui = new UiHarness(_image, width: b.Id == "Wrap" ? 40 : 120, height: 24, extract: true); // rows wrap in a narrow pane
-            if (setups.TryGetValue(b.Id, out var setup)) setup(ui);
-            else if ((b.Pane & Pane.Layers) != 0) { }
-            else if ((b.Pane & Pane.Tree) != 0) Tree(ui);
-            else Viewer(ui);
-            var before = (ui.Screen, ui.Window.Mode, ui.Window.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Window.Pager.Match);
-            var last = ui.Window.LastAction;
-            ui.Press(b.Keys[0]);
-            // the prompt's close key is the prompt's own, not the table's dispatch
-            if (b.Id != "CloseFilter") Assert.True(b.Id == ui.Window.LastAction, $"{b.Id} ({b.Shown}): ran {ui.Window.LastAction ?? "nothing"}");
-            else Assert.Equal(last, ui.Window.LastAction);
-            if (b.Id == "Quit") continue; // the loop is asked to stop: nothing is drawn again
-            Assert.True(before != (ui.Screen, ui.Window.Mode, ui.Window.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Window.Pager.Match), $"{b.Id} ({b.Shown}): nothing changed on the screen");
-        }
-    }
-
-    /// <summary>A 100 MB file in a layer: the viewer opens it, pages it both ways and finds a line near its end; nothing holds it whole.</summary>
-    [Fact]
-    public void A_100_MB_file_opens_and_pages_from_its_layer()
-    {
-        const int lines = 2_000_000; // 55 bytes a line: 110 MB
-        static string Line(int i) => $"{i:D9} the quick brown fox jumps over the lazy dog {i % 7}";
-        var image = Path.Combine(_dir.Path, "big.docker.tar");
-        WriteBigImage(image, "data/big.log", lines, Line);
-        using var ui = new UiHarness(image, height: 30);
-        ui.Press(Key.Tab);
-        ui.Type("/big.log");
-        ui.Press(Key.Enter, Key.Enter);
-        Assert.Contains("   1 │ " + Line(0), ui.Screen);
-        ui.Press(Key.End);
-        Assert.Contains($"{lines} │ {Line(lines - 1)}", ui.Screen);
-        ui.Type("/" + Line(lines - 1000)[..9]);
-        ui.Press(Key.Enter);
-        Assert.Equal(lines - 1000, ui.Window.Pager.Match);
-        ui.Press(Key.Home, Key.PageDown);
-        Assert.Contains(Line(ui.Window.Pager.Top), ui.Screen);
-        Assert.True(ui.Window.Pager.Top > 0);
-        // the spooled copy is the file's bytes: its line count is the count written
-        Assert.Equal(lines, ui.Window.Pager.Content.KnownCount);
-        // and it has no name: nothing is left in the temporary folder, even if the process is killed now
-        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"layerdive-view-{Environment.ProcessId}-*"));
-    }
-
-    /// <summary>A docker-archive with one uncompressed layer holding a generated text file, written as it is generated.</summary>
-    private static void WriteBigImage(string path, string name, int lines, Func<int, string> line)
-    {
-        var layerPath = path + ".layer";
-        using (var layer = File.Create(layerPath))
-        using (var tar = new System.Formats.Tar.TarWriter(layer, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
-        {
-            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, name[..name.IndexOf('/')] + "/") { Mode = (UnixFileMode)0x1ED });
-            var data = Path.Combine(Path.GetDirectoryName(path)!, "big.data");
-            using (var w = new StreamWriter(data, false, new UTF8Encoding(false), 1 << 20) { NewLine = "\n" })
-                for (int i = 0; i < lines; i++) w.WriteLine(line(i));
-            using (var content = File.OpenRead(data))
-                tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, name) { Mode = (UnixFileMode)0x1A4, DataStream = content });
-            File.Delete(data);
-        }
-        string diffId;
-        using (var l = File.OpenRead(layerPath)) diffId = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(l));
-        var config = Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":["{{diffId}}"]},"history":[{"created_by":"RUN generate big.log"}]}""");
-        var configName = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(config)) + ".json";
-        var manifest = Encoding.UTF8.GetBytes($$"""[{"Config":"{{configName}}","RepoTags":["big:latest"],"Layers":["layer.tar"]}]""");
-        using (var outer = new System.Formats.Tar.TarWriter(File.Create(path), System.Formats.Tar.TarEntryFormat.Pax))
-        {
-            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "manifest.json") { DataStream = new MemoryStream(manifest) });
-            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, configName) { DataStream = new MemoryStream(config) });
-            using var layer = File.OpenRead(layerPath);
-            outer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "layer.tar") { DataStream = layer });
-        }
-        File.Delete(layerPath);
     }
 
     /// <summary>The viewer on the bundled sample: its bytes as the sample's generator writes them, read back from its layer tars here.</summary>
@@ -484,7 +380,7 @@ public sealed class ViewerTests : IDisposable
     {
         using var ui = new UiHarness(Paths.Sample, width: 80, height: 24);
         ui.Press(new Key('?'));
-        Assert.True(ui.Window.HelpVisible);
+        Assert.True(ui.ViewModel.HelpVisible);
         Assert.Contains(KeyMap.Defaults[0].Action, ui.Screen);
         ui.Press(Key.End);
         Assert.Contains("ctr = a container's read-write layer", ui.Screen); // the last line, below the first screen
@@ -492,7 +388,7 @@ public sealed class ViewerTests : IDisposable
         ui.Press(Key.Enter);
         Assert.Contains("^E", ui.Lines[ui.Find("extract the selected path").Row]);
         ui.Press(new Key('?'));
-        Assert.False(ui.Window.HelpVisible);
-        Assert.Equal(InputMode.Normal, ui.Window.Mode);
+        Assert.False(ui.ViewModel.HelpVisible);
+        Assert.Equal(InputMode.Normal, ui.ViewModel.Mode);
     }
 }

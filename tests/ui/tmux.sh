@@ -128,6 +128,47 @@ check "a bad key name: one line naming the file, key and value" wait_for_joined 
 check "and exit code 2" wait_for "exit=2"
 rm -rf "$cfg"
 
+# a file far larger than its image (2 GiB of zeros in a layer of 2 MB): the viewer copies it while the
+# explorer goes on, shows how far the copy has come, and Ctrl+C stops the copy (not the explorer)
+zeros=$(mktemp -d)
+python3 - "$zeros/zeros.tar" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+out = sys.argv[1]
+class Zeros(io.RawIOBase):
+    def readinto(self, b): b[:] = bytes(len(b)); return len(b)
+class Hashing(io.RawIOBase):
+    def __init__(self, inner): self.inner, self.sha = inner, hashlib.sha256()
+    def writable(self): return True
+    def write(self, b): self.sha.update(b); return self.inner.write(b)
+with open(out + ".gz", "wb") as f, gzip.GzipFile(fileobj=f, mode="wb", compresslevel=1) as gz:
+    h = Hashing(gz)
+    with tarfile.open(fileobj=h, mode="w|", format=tarfile.PAX_FORMAT) as t:
+        d = tarfile.TarInfo("data"); d.type = tarfile.DIRTYPE; d.mode = 0o755; t.addfile(d)
+        z = tarfile.TarInfo("data/zeros"); z.size = 2 << 30; z.mode = 0o644; t.addfile(z, Zeros())
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": ["sha256:" + h.sha.hexdigest()]}, "history": [{"created_by": "RUN write zeros"}]}).encode()
+name = hashlib.sha256(cfg).hexdigest() + ".json"
+man = json.dumps([{"Config": name, "RepoTags": ["zeros:latest"], "Layers": ["l/layer.tar.gz"]}]).encode()
+with tarfile.open(out, "w") as o:
+    for n, b in (("manifest.json", man), (name, cfg)):
+        ti = tarfile.TarInfo(n); ti.size = len(b); o.addfile(ti, io.BytesIO(b))
+    o.add(out + ".gz", "l/layer.tar.gz")
+os.remove(out + ".gz")
+PY
+# a limit as large as the file: without Ctrl+C, the whole 2 GiB would be copied
+open_session "env -u CI -u DisableRealDriverIO TERM=xterm-256color LAYERDIVE_VIEWER_LIMIT=4GiB $layerdive $zeros/zeros.tar; sleep 5"
+check "the image of zeros opens" wait_for "Current Layer Contents (layer 0)"
+tmux send-keys -t "$session" Tab
+sleep 0.3
+view zeros
+check "the viewer shows the copy's progress" wait_for "Copying /data/zeros from layer 0:"
+tmux send-keys -t "$session" C-c
+check "Ctrl+C stops the copy" wait_for "stopped copying /data/zeros"
+check "and the explorer goes on" wait_for "Current Layer Contents (layer 0)"
+tmux send-keys -t "$session" q
+sleep 1
+check "q quits after the copy stopped" bash -c "! tmux capture-pane -t $session -p | grep -qF 'Current Layer Contents'"
+rm -rf "$zeros"
+
 # the terminal shrinks: the panes follow
 start "$sample"
 check "opens before the resize" wait_for "Current Layer Contents (layer 0)"

@@ -111,7 +111,7 @@ public static class CommandLine
         {
             return Fail(ex.Describe());
         }
-        catch (SettingsException ex)
+        catch (Ui.Explorer.SettingsException ex)
         {
             return Fail(ex.Message);
         }

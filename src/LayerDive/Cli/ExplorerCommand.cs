@@ -2,6 +2,7 @@ using System.CommandLine;
 using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
 using LayerDive.Ui;
+using LayerDive.Ui.Explorer;
 
 namespace LayerDive.Cli;
 
@@ -13,22 +14,22 @@ internal static class ExplorerCommand
     public static int Run(string image, SharedOptions shared, ParseResult p, CliContext context, (string Image, string? Platform)? compare = null, string? platform = null)
     {
         bool color = !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
-        // dive's configuration and LayerDive's own (SPEC §11): a bad value stops here, before the screen is taken
-        var settings = ExplorerSettings.Load(p.GetValue(shared.Config), context, p.GetValue(shared.Theme));
+        // dive's configuration and LayerDive's own: a bad value stops here, before the screen is taken
+        var settings = ExplorerSettings.Load(p.GetValue(shared.Config), context.GetEnvironment, context.WorkingDirectory, p.GetValue(shared.Theme));
         if (settings.Language is { } language && string.IsNullOrEmpty(p.GetValue(shared.Lang))) LayerDive.Core.Text.Use(language);
         var problems = new List<string>();
         ImageLoad? started = null;
         string Extract(string path, int layer, string folder, Core.Model.ImageModel model)
         {
             var r = Extractor.Extract(started!, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
-            return LayerDive.Core.Text.Format("Ui.Extracted", "/" + path, r.Files, r.Directories, r.Symlinks, folder) + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
+            return UiText.Format("Ui.Extracted", "/" + path, r.Files, r.Directories, r.Symlinks, folder) + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
         }
         Core.Model.ImageModel? before = null;
         bool beforeFailed = false;
         int code;
         try
         {
-            code = Explorer.Run(Extract, (progress, ct) =>
+            code = ExplorerApp.Run(Extract, (progress, ct) =>
             {
                 if (compare is { } c)
                 {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using LayerDive.Core.Model;
+using LayerDive.Core.Reports;
 
 namespace LayerDive.Cli;
 
@@ -13,9 +14,6 @@ namespace LayerDive.Cli;
 /// </summary>
 internal static class InspectCommand
 {
-    // the run settings of a config's "config" object, in docker image inspect's order
-    private static readonly string[] Settings = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal", "Healthcheck", "OnBuild", "Shell", "ArgsEscaped"];
-
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
         var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
@@ -25,23 +23,17 @@ internal static class InspectCommand
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {
             var model = CommandLine.Load(img, shared, p, stderr);
+            if (p.GetValue(format) != "json")
+            {
+                foreach (var line in ConfigListing.Lines(model)) stdout.WriteLine(line);
+                return CommandLine.ExitOk;
+            }
             using var config = JsonDocument.Parse(model.Config.Raw);
             var root = config.RootElement;
-            var run = Property(root, "config") ?? Property(root, "container_config");
-            if (p.GetValue(format) == "json") WriteJson(model, root, run, stdout);
-            else foreach (var line in Lines(model, root, run)) stdout.WriteLine(line);
+            WriteJson(model, root, ConfigListing.Property(root, "config") ?? ConfigListing.Property(root, "container_config"), stdout);
             return CommandLine.ExitOk;
         }));
         return cmd;
-    }
-
-    /// <summary>A property by name, case-insensitively (older writers spell "config" as "Config"), or null.</summary>
-    private static JsonElement? Property(JsonElement e, string name)
-    {
-        if (e.ValueKind != JsonValueKind.Object) return null;
-        foreach (var p in e.EnumerateObject())
-            if (p.Name.Equals(name, StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind != JsonValueKind.Null) return p.Value;
-        return null;
     }
 
     private static void WriteJson(ImageModel model, JsonElement root, JsonElement? run, TextWriter output)
@@ -55,11 +47,11 @@ internal static class InspectCommand
             w.WriteStringValue(model.Name);
             w.WriteEndArray();
             foreach (var (name, key) in new[] { ("Created", "created"), ("Author", "author"), ("Architecture", "architecture"), ("Variant", "variant"), ("Os", "os"), ("OsVersion", "os.version") })
-                if (Property(root, key) is { } v) { w.WritePropertyName(name); v.WriteTo(w); }
+                if (ConfigListing.Property(root, key) is { } v) { w.WritePropertyName(name); v.WriteTo(w); }
             w.WriteStartObject("Config");
             if (run is { } r)
-                foreach (var setting in Settings)
-                    if (Property(r, setting) is { } v) { w.WritePropertyName(setting); v.WriteTo(w); }
+                foreach (var setting in ConfigListing.Settings)
+                    if (ConfigListing.Property(r, setting) is { } v) { w.WritePropertyName(setting); v.WriteTo(w); }
             w.WriteEndObject();
             w.WriteStartObject("RootFS");
             w.WriteString("Type", "layers");
@@ -81,59 +73,4 @@ internal static class InspectCommand
             w.WriteEndObject();
         }
     }
-
-    /// <summary>The text form's lines (the explorer's Image Config view shows the same).</summary>
-    public static List<string> Lines(ImageModel model)
-    {
-        using var config = JsonDocument.Parse(model.Config.Raw);
-        var root = config.RootElement;
-        return Lines(model, root, Property(root, "config") ?? Property(root, "container_config"));
-    }
-
-    private static List<string> Lines(ImageModel model, JsonElement root, JsonElement? run)
-    {
-        var output = new List<string>();
-        var c = model.Config;
-        output.Add($"Image:         {model.Name}");
-        output.Add($"Id:            {c.Digest}");
-        output.Add($"Platform:      {c.Platform}");
-        if (Property(root, "created") is { ValueKind: JsonValueKind.String } created) output.Add($"Created:       {created.GetString()}");
-        if (Property(root, "author") is { ValueKind: JsonValueKind.String } author) output.Add($"Author:        {author.GetString()}");
-        if (run is { } r)
-            foreach (var setting in Settings)
-            {
-                if (Property(r, setting) is not { } v) continue;
-                switch (v.ValueKind)
-                {
-                    case JsonValueKind.Array when setting == "Env":
-                        output.Add($"{setting}:");
-                        foreach (var e in v.EnumerateArray()) output.Add($"  {Text(e)}");
-                        break;
-                    case JsonValueKind.Array:
-                        output.Add($"{setting + ":",-15}{string.Join(' ', v.EnumerateArray().Select(Quoted))}");
-                        break;
-                    case JsonValueKind.Object when setting is "ExposedPorts" or "Volumes":
-                        output.Add($"{setting + ":",-15}{string.Join(' ', v.EnumerateObject().Select(o => o.Name))}");
-                        break;
-                    case JsonValueKind.Object when setting == "Labels":
-                        output.Add($"{setting}:");
-                        foreach (var o in v.EnumerateObject()) output.Add($"  {o.Name}={Text(o.Value)}");
-                        break;
-                    case JsonValueKind.Object:
-                        output.Add($"{setting + ":",-15}{v.GetRawText()}");
-                        break;
-                    default:
-                        output.Add($"{setting + ":",-15}{Text(v)}");
-                        break;
-                }
-            }
-        output.Add("Layers:");
-        foreach (var l in model.Layers)
-            output.Add($"  {l.Index,3}  {l.Digest ?? "-"}  {l.DiffId}");
-        return output;
-    }
-
-    private static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
-
-    private static string Quoted(JsonElement e) => e.ValueKind == JsonValueKind.String && e.GetString() is { } s && !s.Contains(' ') && s.Length > 0 ? s : e.GetRawText();
 }

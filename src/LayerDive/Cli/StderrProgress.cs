@@ -19,7 +19,7 @@ internal sealed class StderrProgress(string image, TextWriter stderr) : IProgres
         {
             if (_stopped || value.Elapsed < _next || (value.LayerCount > 0 && value.LayersMerged == value.LayerCount)) return;
             _next = value.Elapsed + Every;
-            stderr.WriteLine($"layerdive: {image}: {Ui.Explorer.ProgressText(value)}");
+            stderr.WriteLine($"layerdive: {image}: {Core.Reports.ProgressText.Of(value)}");
         }
     }
 

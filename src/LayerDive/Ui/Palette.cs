@@ -1,3 +1,5 @@
+using LayerDive.Ui.Explorer;
+using LayerDive.Ui.Viewer;
 using Terminal.Gui.Drawing;
 using Attr = Terminal.Gui.Drawing.Attribute;
 using C = Terminal.Gui.Drawing.Color;

@@ -1,7 +1,8 @@
 using System.Runtime.CompilerServices;
 using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
-using LayerDive.Ui;
+using LayerDive.Ui.Explorer;
+using LayerDive.Ui.Viewer;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Drivers;
@@ -17,14 +18,17 @@ internal static class HeadlessDriver
     internal static void DisableRealDriverIO() => Environment.SetEnvironmentVariable("DisableRealDriverIO", "1");
 }
 
-/// <summary>The real explorer window, driven headless: keys in, screen text and colours out.</summary>
+/// <summary>
+/// The real explorer window, driven headless: keys in, screen text and colours out. After the keys it
+/// lets a copy into the viewer end, as the explorer's ticker would show it (<see cref="Send"/> does not wait).
+/// </summary>
 public sealed class UiHarness : IDisposable
 {
     private readonly IApplication _app;
     private readonly SessionToken? _token;
 
-    public UiHarness(string image, int width = 120, int height = 60, bool color = true, bool extract = false, LayerDive.Cli.ExplorerSettings? settings = null)
-        : this(Open(image, color, extract, settings), width, height)
+    public UiHarness(string image, int width = 120, int height = 60, bool color = true, bool extract = false, ExplorerSettings? settings = null, string? spoolFolder = null)
+        : this(Open(image, color, extract, settings, spoolFolder), width, height)
     {
     }
 
@@ -41,20 +45,28 @@ public sealed class UiHarness : IDisposable
 
     public ExplorerWindow Window { get; }
 
-    private static ExplorerWindow Open(string image, bool color, bool extract, LayerDive.Cli.ExplorerSettings? settings)
+    /// <summary>The window's state and commands.</summary>
+    public ExplorerViewModel ViewModel => Window.ViewModel;
+
+    /// <summary>The viewer's position in what it shows.</summary>
+    public Pager Pager => Window.ViewModel.Viewer.Pager;
+
+    private static ExplorerWindow Open(string image, bool color, bool extract, ExplorerSettings? settings, string? spoolFolder)
     {
         var dive = new DiveMetrics();
         var load = ImageLoader.Start(image, new LoadOptions { Observers = [dive] }, TestContext.Current.CancellationToken);
         var model = load.Wait();
-        return new ExplorerWindow(model, dive.Result(), color, settings: settings)
-        {
-            ReadContent = (version, output) => FileContent.Copy(load, version, output),
-            Extract = !extract ? null : (path, layer, folder) =>
+        var window = new ExplorerWindow(model, dive.Result(), color, settings: settings);
+        var vm = window.ViewModel;
+        vm.Viewer.ReadContent = (version, output, ct) => FileContent.Copy(load, version, output, ct);
+        if (spoolFolder is not null) vm.Viewer.Folder = spoolFolder;
+        if (extract)
+            vm.Extract = (path, layer, folder) =>
             {
                 var r = Extractor.Extract(load, path, layer, folder);
                 return $"extracted /{path}: {r.Files} files, {r.Directories} directories, {r.Symlinks} links to {folder}";
-            },
-        };
+            };
+        return window;
     }
 
     /// <summary>Draws again (after the test changed the window from outside, as the explorer's ticker does).</summary>
@@ -66,7 +78,42 @@ public sealed class UiHarness : IDisposable
 
     public UiHarness Press(params Key[] keys)
     {
+        foreach (var k in keys)
+        {
+            _app.InjectKey(k);
+            if (ViewModel.Viewer.IsCopying) Settle();
+        }
+        _app.LayoutAndDraw(false);
+        return this;
+    }
+
+    /// <summary>Presses keys without waiting for a copy into the viewer to end (what a user sees meanwhile).</summary>
+    public UiHarness Send(params Key[] keys)
+    {
         foreach (var k in keys) _app.InjectKey(k);
+        _app.LayoutAndDraw(false);
+        return this;
+    }
+
+    /// <summary>Ticks the window as the explorer's ticker does, until a copy into the viewer has ended (60 s at most).</summary>
+    public UiHarness Settle()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            Window.Tick();
+            if (!ViewModel.Viewer.IsCopying) break;
+            if (clock.Elapsed > TimeSpan.FromSeconds(60)) throw new Xunit.Sdk.XunitException("a copy into the viewer did not end in 60 s");
+            Thread.Sleep(5);
+        }
+        _app.LayoutAndDraw(false);
+        return this;
+    }
+
+    /// <summary>Ticks the window (as the explorer's ticker does) and draws, without waiting.</summary>
+    public UiHarness Tick()
+    {
+        Window.Tick();
         _app.LayoutAndDraw(false);
         return this;
     }
@@ -99,8 +146,6 @@ public sealed class UiHarness : IDisposable
         // Contents is indexed by screen column; a line's text index equals its column for the ASCII and box-drawing cells used here
         return _app.Driver!.Contents![r, c].Attribute!.Value;
     }
-
-    public bool Stopped { get; private set; }
 
     public void Dispose()
     {

@@ -1,48 +1,10 @@
 using System.Text.RegularExpressions;
 using LayerDive.Core.Model;
 
-namespace LayerDive.Ui;
-
-/// <summary>The status a tree row shows: what the selected layer (or layers 1..N) did to the path.</summary>
-public enum RowStatus
-{
-    Unchanged,
-    Added,
-    Modified,
-    Removed,
-    Unmodified,
-}
-
-/// <summary>One line of the file tree pane; its tree glyphs come from its parent rows when drawn.</summary>
-public sealed class TreeRow(TreeNode node, int depth, RowStatus status, EntryAttributes attributes, TreeRow? parent, bool collapsed, long size, bool opaque)
-{
-    public TreeNode Node { get; } = node;
-    public int Depth { get; } = depth;
-    public RowStatus Status { get; internal set; } = status;
-    public EntryAttributes Attributes { get; } = attributes;
-    public TreeRow? Parent { get; } = parent;
-    public bool Collapsed { get; } = collapsed;
-    public long Size { get; internal set; } = size;
-    public bool Opaque { get; } = opaque;
-    /// <summary>The last shown child of its parent ("└──" rather than "├──").</summary>
-    public bool IsLast { get; internal set; }
-    public bool HasChildren { get; internal set; }
-    /// <summary>The kept rows of its children, while the rows are being laid out.</summary>
-    internal List<TreeRow>? Below { get; set; }
-
-    /// <summary>The tree glyphs before the name: "│   " or "    " per ancestor, then "├── " or "└── ".</summary>
-    public string Prefix()
-    {
-        var parts = new string[Depth + 1];
-        parts[Depth] = IsLast ? "└── " : "├── ";
-        int i = Depth - 1;
-        for (var a = Parent; a is not null && i >= 0; a = a.Parent, i--) parts[i] = a.IsLast ? "    " : "│   ";
-        return string.Concat(parts);
-    }
-}
+namespace LayerDive.Ui.Explorer;
 
 /// <summary>
-/// The file tree pane's view-model: the merged tree after the selected layer, annotated with that
+/// The file tree pane's rows: the merged tree after the selected layer, annotated with that
 /// layer's changes (or layers 1..N against layer 0), flattened into rows over the expanded
 /// directories only. UI state (collapsed, filters, sort) lives here, keyed by node; the model is
 /// never copied or changed.

@@ -1,6 +1,6 @@
 using DiffPlex;
 
-namespace LayerDive.Ui;
+namespace LayerDive.Ui.Viewer;
 
 /// <summary>A unified diff (<c>diff -u</c>'s form: hunks of changed lines with three lines of context) of two texts, line kinds for colour.</summary>
 public static class UnifiedDiff

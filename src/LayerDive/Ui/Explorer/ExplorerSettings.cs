@@ -1,16 +1,13 @@
 using System.Globalization;
 using LayerDive.Core;
-using LayerDive.Core.Model;
-using LayerDive.Ui;
+using LayerDive.Core.Analysis;
+using LayerDive.Ui.Viewer;
 using YamlDotNet.RepresentationModel;
 
-namespace LayerDive.Cli;
-
-/// <summary>A configuration value that cannot be used: the one line names the file (or variable), the key and the value.</summary>
-public sealed class SettingsException(string message) : Exception(message);
+namespace LayerDive.Ui.Explorer;
 
 /// <summary>
-/// The explorer's settings, read as SPEC §11 says: dive's configuration files (<c>--config</c>,
+/// The explorer's settings: dive's configuration files (<c>--config</c>,
 /// <c>./.dive.yaml</c>, <c>./.dive/config.yaml</c>, <c>~/.dive.yaml</c>, <c>$XDG_CONFIG_HOME/dive/config.yaml</c>,
 /// each <c>$XDG_CONFIG_DIRS/dive/config.yaml</c>; merged, the first that sets a key wins), then
 /// <c>DIVE_*</c> variables (<c>DIVE_KEYBINDING_QUIT</c>) over them, and LayerDive's own keys under
@@ -27,13 +24,15 @@ public sealed record ExplorerSettings
     public double? PaneWidth { get; init; }
     public string Theme { get; init; } = "dark";
     public string? Language { get; init; }
+    /// <summary>The most bytes of one file the viewer copies (<c>layerdive.viewer-limit</c>): a longer file shows its first part.</summary>
+    public long ViewerLimit { get; init; } = ViewerController.DefaultLimit;
     /// <summary>The configuration files read, most important first.</summary>
     public IReadOnlyList<string> Files { get; init; } = [];
 
     private static readonly string[] Scalars =
     [
         "diff.hide", "filetree.collapse-dir", "filetree.pane-width", "filetree.show-attributes",
-        "layer.show-aggregated-changes", "layerdive.theme", "layerdive.language",
+        "layer.show-aggregated-changes", "layerdive.theme", "layerdive.language", "layerdive.viewer-limit",
     ];
 
     /// <summary>Every key read: dive's and LayerDive's.</summary>
@@ -45,22 +44,22 @@ public sealed record ExplorerSettings
             .ToUpperInvariant().Replace('.', '_').Replace('-', '_');
 
     /// <summary>The configuration files in their order of precedence (those that exist).</summary>
-    public static IReadOnlyList<string> Search(string? explicitFile, CliContext context)
+    public static IReadOnlyList<string> Search(string? explicitFile, Func<string, string?> environment, string workingDirectory)
     {
         var files = new List<string>();
         if (explicitFile is not null)
         {
-            var full = Path.GetFullPath(explicitFile, context.WorkingDirectory);
+            var full = Path.GetFullPath(explicitFile, workingDirectory);
             if (!File.Exists(full)) throw new SettingsException(Text.Format("Error.SettingsFileMissing", explicitFile));
             files.Add(full);
         }
-        var home = context.GetEnvironment("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        var configHome = context.GetEnvironment("XDG_CONFIG_HOME") is { Length: > 0 } h ? h : Path.Combine(home, ".config");
-        var configDirs = context.GetEnvironment("XDG_CONFIG_DIRS") is { Length: > 0 } d ? d : "/etc/xdg";
+        var home = environment("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var configHome = environment("XDG_CONFIG_HOME") is { Length: > 0 } h ? h : Path.Combine(home, ".config");
+        var configDirs = environment("XDG_CONFIG_DIRS") is { Length: > 0 } d ? d : "/etc/xdg";
         var candidates = new List<string>
         {
-            Path.Combine(context.WorkingDirectory, ".dive.yaml"),
-            Path.Combine(context.WorkingDirectory, ".dive", "config.yaml"),
+            Path.Combine(workingDirectory, ".dive.yaml"),
+            Path.Combine(workingDirectory, ".dive", "config.yaml"),
             Path.Combine(home, ".dive.yaml"),
             Path.Combine(configHome, "dive", "config.yaml"),
         };
@@ -73,17 +72,20 @@ public sealed record ExplorerSettings
         return files;
     }
 
-    /// <summary>Reads the settings; <paramref name="theme"/> and <paramref name="language"/> are the flags, which win over everything.</summary>
-    public static ExplorerSettings Load(string? explicitFile, CliContext context, string? theme = null, string? language = null)
+    /// <summary>
+    /// Reads the settings from the files found from <paramref name="workingDirectory"/> and the home the
+    /// <paramref name="environment"/> names; <paramref name="theme"/> and <paramref name="language"/> are the flags, which win over everything.
+    /// </summary>
+    public static ExplorerSettings Load(string? explicitFile, Func<string, string?> environment, string workingDirectory, string? theme = null, string? language = null)
     {
-        var files = Search(explicitFile, context);
+        var files = Search(explicitFile, environment, workingDirectory);
         // key -> (value, where it came from); the first file that sets a key wins, a variable wins over the files
         var values = new Dictionary<string, (string Value, string Origin)>(StringComparer.Ordinal);
         foreach (var file in files)
             foreach (var (key, value) in Flatten(file))
                 values.TryAdd(key, (value, file));
         foreach (var key in KnownKeys)
-            if (context.GetEnvironment(Variable(key)) is { } v)
+            if (environment(Variable(key)) is { } v)
                 values[key] = (v, Variable(key));
         if (theme is not null) values["layerdive.theme"] = (theme, "--theme");
         if (language is not null) values["layerdive.language"] = (language, "--lang");
@@ -142,6 +144,13 @@ public sealed record ExplorerSettings
             var name = l.Value.Trim().ToLowerInvariant();
             if (!Text.Languages.Contains(name)) throw Bad("layerdive.language", l, Text.Format("Error.SettingNotOneOf", string.Join(", ", Text.Languages)));
             settings = settings with { Language = name };
+        }
+        if (values.TryGetValue("layerdive.viewer-limit", out var limit))
+        {
+            // go-humanize's sizes, as the CI rules read them: 256MiB, 1GB, 1000000
+            if (CiRules.ParseBytes(limit.Value.Trim()) is not { } bytes || !(bytes >= 1 && bytes < 1e18))
+                throw Bad("layerdive.viewer-limit", limit, Text.Get("Error.SettingNotSize"));
+            settings = settings with { ViewerLimit = (long)bytes };
         }
         return settings;
 

@@ -4,7 +4,7 @@ using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 
-namespace LayerDive.Ui;
+namespace LayerDive.Ui.Explorer;
 
 /// <summary>
 /// The layers pane: index, size, stored size, a bar of the layer's share, and the command; history
@@ -12,15 +12,18 @@ namespace LayerDive.Ui;
 /// </summary>
 public sealed class LayersView : View
 {
+    private readonly ExplorerViewModel _explorer;
     private readonly ImageModel _model;
     private readonly Palette _palette;
     private readonly List<(int? Layer, string Command)> _lines = [];
     private int _top;
 
-    public LayersView(ImageModel model, Palette palette)
+    public LayersView(ExplorerViewModel explorer, Palette palette)
     {
-        _model = model;
+        _explorer = explorer;
+        _model = explorer.Model;
         _palette = palette;
+        var model = _model;
         var history = model.Config.History.Count > 0 ? model.Config.History
             : model.Layers.Select(l => new HistoryEntry(l.Index, null, "", null, null, false) { LayerIndex = l.Index }).ToList();
         foreach (var h in history)
@@ -30,7 +33,6 @@ public sealed class LayersView : View
         }
         for (int i = 0; i < model.Layers.Count; i++)
             if (!_lines.Any(x => x.Layer == i)) _lines.Add((i, ""));
-        SelectedLayer = model.Layers.Count > 0 ? 0 : -1;
     }
 
     /// <summary>A line of the pane: a layer's figures (once it is merged) and command, or a step that made no layer.</summary>
@@ -45,39 +47,23 @@ public sealed class LayersView : View
         // the kind column says RUN or COPY: the command goes on without saying it again
         var kind = Kind(i);
         if (kind.Length > 1 && command.StartsWith(kind + " ", StringComparison.Ordinal)) command = command[(kind.Length + 1)..];
-        return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {kind,-5} {(Shared.Contains(i) ? "= " : "")}{command}";
+        return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {kind,-5} {(_explorer.Shared.Contains(i) ? "= " : "")}{command}";
     }
 
-    public static string Header => LayerDive.Core.Text.Get("Ui.LayersHeader");
-
-    private IReadOnlyList<Core.Analysis.LayerKind>? _kinds;
-
-    /// <summary>Each layer's kind, from the history (known before the layers are read), worked out once.</summary>
-    public Core.Analysis.LayerKind KindOf(int layer) => (_kinds ??= Core.Analysis.LayerKinds.Of(_model))[layer];
+    public static string Header => UiText.Get("Ui.LayersHeader");
 
     /// <summary>The layer's kind, short (base, RUN, COPY, ctr).</summary>
-    private string Kind(int layer) => layer < _model.Layers.Count ? LayerDive.Core.Text.Get("Kind.Short." + KindOf(layer)) : "";
+    private string Kind(int layer) => layer < _model.Layers.Count ? Core.Text.Get("Kind.Short." + _explorer.KindOf(layer)) : "";
 
-    /// <summary>Compare mode: the layers image A shares on the same base (stored once by an engine), marked "=".</summary>
-    public IReadOnlySet<int> Shared { get; set; } = new HashSet<int>();
-
-    public int SelectedLayer { get; private set; }
-
-    public event Action<int>? SelectionChanged;
+    public int SelectedLayer => _explorer.Layer;
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Replace("/bin/sh -c #(nop) ", "").Replace("/bin/sh -c ", "RUN ");
 
-    /// <summary>Selects a layer; only a merged one can be (the image may still be being read).</summary>
-    public void Select(int layer)
-    {
-        if (layer < 0 || layer >= _model.LayersMerged || layer == SelectedLayer) return;
-        SelectedLayer = layer;
-        SetNeedsDraw();
-        SelectionChanged?.Invoke(layer);
-    }
+    protected override void OnViewportChanged(DrawEventArgs e) => _explorer.LayerPageRows = Math.Max(1, Viewport.Height - 2);
 
     protected override bool OnDrawingContent(DrawContext? context)
     {
+        _explorer.LayerPageRows = Math.Max(1, Viewport.Height - 2);
         var normal = GetAttributeForRole(VisualRole.Normal);
         int height = Viewport.Height - 1;
         int cursor = _lines.FindIndex(x => x.Layer == SelectedLayer);
@@ -102,23 +88,17 @@ public sealed class LayersView : View
         return true;
     }
 
-    /// <summary>Moves the selection by <paramref name="layers"/> (the explorer's key table calls it).</summary>
-    public void MoveBy(int layers) => Select(Math.Clamp(SelectedLayer + layers, 0, Math.Max(0, _model.LayersMerged - 1)));
-
-    /// <summary>A page of the pane, up (-1) or down (1).</summary>
-    public void Page(int direction) => MoveBy(direction * Math.Max(1, Viewport.Height - 2));
-
     protected override bool OnMouseEvent(Mouse mouse)
     {
         if (mouse.IsSingleClicked && mouse.Position is { } p && p.Y >= 1 && _top + p.Y - 1 < _lines.Count)
         {
             SetFocus();
-            if (_lines[_top + p.Y - 1].Layer is int layer) Select(layer);
+            if (_lines[_top + p.Y - 1].Layer is int layer) _explorer.SelectLayer(layer);
             return true;
         }
         if (mouse.IsWheel)
         {
-            Select(SelectedLayer + (mouse.Flags.HasFlag(MouseFlags.WheeledDown) ? 1 : -1));
+            _explorer.SelectLayer(SelectedLayer + (mouse.Flags.HasFlag(MouseFlags.WheeledDown) ? 1 : -1));
             return true;
         }
         return false;

@@ -1,0 +1,146 @@
+using LayerDive.Core;
+using LayerDive.Core.Analysis;
+using LayerDive.Core.Reports;
+
+namespace LayerDive.Ui.Explorer;
+
+/// <summary>The explorer's commands: what each does, and for a toggle whether it is on.</summary>
+public sealed partial class ExplorerViewModel
+{
+    private readonly Dictionary<UiCommand, Handler> _commands;
+
+    /// <summary>What a command does, and for a toggle whether it is on (the status bar highlights it).</summary>
+    private readonly record struct Handler(Action Run, Func<bool>? IsOn = null);
+
+    /// <summary>The last command run (for the test that presses every binding).</summary>
+    public UiCommand? LastCommand { get; private set; }
+
+    /// <summary>Runs a command (the window forwards the one a key is bound to); each checks where it applies.</summary>
+    public void Execute(UiCommand command)
+    {
+        Message = null; // a message lasts until the next key
+        LastCommand = command;
+        _commands[command].Run();
+        Changed?.Invoke();
+    }
+
+    /// <summary>Whether the command's toggle is on (false for a command that is no toggle).</summary>
+    public bool IsActive(UiCommand command) => _commands[command].IsOn?.Invoke() == true;
+
+    private Dictionary<UiCommand, Handler> Commands() => new()
+    {
+        // while a file is copied into the viewer, the quit keys stop the copy (as the close keys do)
+        [UiCommand.Quit] = new(() => { if (Viewer.IsCopying) Viewer.Close(); else QuitRequested?.Invoke(); }),
+        [UiCommand.Switch] = new(() => FocusPane(Focus == Pane.Tree ? Pane.Layers : Pane.Tree)),
+        [UiCommand.Filter] = new(() => Prompt(InputMode.Filter, 9, Tree.Rows.Filter?.ToString() ?? "")),
+        [UiCommand.CloseFilter] = new(() => { }), // the prompt's own key: it ends the prompt (EndPrompt)
+        [UiCommand.Help] = new(() => { if (HelpVisible) Viewer.Close(); else Viewer.ShowLines(UiText.Get("Ui.HelpTitle"), Layer, HelpLines()); }),
+        [UiCommand.Up] = new(() => Move(-1, page: false)),
+        [UiCommand.Down] = new(() => Move(1, page: false)),
+        [UiCommand.PageUp] = new(() => Move(-1, page: true)),
+        [UiCommand.PageDown] = new(() => Move(1, page: true)),
+        [UiCommand.LayerChanges] = new(() => { Tree.Rows.Aggregate = false; ShowLayer(Layer); }, () => !Tree.Rows.Aggregate),
+        [UiCommand.Aggregated] = new(() => { Tree.Rows.Aggregate = true; ShowLayer(Layer); }, () => Tree.Rows.Aggregate),
+        [UiCommand.Parent] = new(Tree.Parent),
+        [UiCommand.Expand] = new(Tree.Expand),
+        [UiCommand.View] = new(ViewSelected),
+        [UiCommand.Fold] = new(Tree.Fold),
+        [UiCommand.FoldAll] = new(Tree.FoldAll),
+        [UiCommand.Added] = ShowKind(RowStatus.Added),
+        [UiCommand.Removed] = ShowKind(RowStatus.Removed),
+        [UiCommand.Modified] = ShowKind(RowStatus.Modified),
+        [UiCommand.Unmodified] = ShowKind(RowStatus.Unmodified),
+        [UiCommand.Attributes] = new(Tree.ToggleAttributes, () => Tree.ShowAttributes),
+        [UiCommand.Sort] = new(Tree.ToggleSort, () => Tree.Rows.SortBySize),
+        [UiCommand.Wrap] = new(Tree.ToggleWrap, () => Tree.Wrap),
+        [UiCommand.Extract] = new(() =>
+        {
+            if (Extract is null) return;
+            if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
+            Prompt(InputMode.ExtractTo, 12, "");
+        }),
+        [UiCommand.Explain] = new(ExplainSelected),
+        [UiCommand.Waste] = new(JumpToWaste),
+        [UiCommand.Search] = new(() => Prompt(InputMode.Search, 9, "")),
+        [UiCommand.SearchNext] = new(() => { if (!Find(forward: true)) Say(UiText.Format("Ui.NoMatch", SearchText)); }),
+        [UiCommand.SearchPrevious] = new(() => { if (!Find(forward: false)) Say(UiText.Format("Ui.NoMatch", SearchText)); }),
+        [UiCommand.Config] = new(() => Viewer.ShowLines(UiText.Get("Ui.ConfigTitle"), Layer, ConfigListing.Lines(Model))),
+        [UiCommand.Problems] = new(() =>
+        {
+            if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
+            Viewer.ShowLines(UiText.Format("Ui.ProblemsTitle", Model.Problems.Count), Layer,
+                Model.Problems.Count == 0 ? [UiText.Get("Ui.NoProblems")] : [.. Model.Problems.Select(p => p.ToString())]);
+        }),
+        [UiCommand.ViewerDiff] = new(Viewer.ToggleDiff, () => Viewer.Current?.Diff == true),
+        [UiCommand.ViewerHex] = new(Viewer.ToggleHex, () => Viewer.Current?.Hex == true),
+        [UiCommand.ViewerTop] = new(() => Viewer.Pager.ScrollTo(0)),
+        [UiCommand.ViewerEnd] = new(Viewer.Pager.End),
+        [UiCommand.ViewerClose] = new(Viewer.Close),
+    };
+
+    /// <summary>A toggle that shows or hides the tree's rows of one kind of change; on while they are shown.</summary>
+    private Handler ShowKind(RowStatus kind) => new(() => Tree.ToggleHidden(kind), () => !Tree.Rows.Hidden.Contains(kind));
+
+    private void Move(int direction, bool page)
+    {
+        switch (KeyPane)
+        {
+            case Pane.Viewer: Viewer.Pager.ScrollBy(direction * (page ? Viewer.Pager.PageSize : 1)); break;
+            case Pane.Tree: if (page) Tree.Page(direction); else Tree.MoveBy(direction); break;
+            default: MoveLayer(direction * (page ? Math.Max(1, LayerPageRows) : 1)); break;
+        }
+    }
+
+    /// <summary>Enter: a file's content as of the selected layer, a link's target; a directory folds.</summary>
+    private void ViewSelected()
+    {
+        if (Tree.Current is not { } row) return;
+        if (row.Attributes.IsDirectory) { Tree.Fold(); return; }
+        Viewer.OpenFile(row.Node.Path, Tree.Rows.Layer);
+    }
+
+    private void ExplainSelected()
+    {
+        if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
+        if (Tree.Current is not { } row) return;
+        var explanation = Explainer.Explain(Model, row.Node.Path);
+        var lines = explanation is null ? [Text.Get("Explain.NoLayer")] : Explainer.Describe(explanation).ToList();
+        if (CompareWith is { } a)
+        {
+            // compare mode: the same path's story in A
+            var before = Explainer.Explain(a, row.Node.Path);
+            lines = [UiText.Format("Ui.InImage", "B", Label(Model)), .. lines, "", UiText.Format("Ui.InImage", "A", Label(a)), .. (before is null ? [Text.Get("Explain.NoLayer")] : Explainer.Describe(before))];
+        }
+        Viewer.ShowLines(UiText.Format("Ui.ExplainTitle", "/" + row.Node.Path), Tree.Rows.Layer, lines);
+    }
+
+    private void JumpToWaste()
+    {
+        if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
+        if (Tree.Current is not { } wasted) return;
+        var item = _removable.FirstOrDefault(i => i.Path == wasted.Node.Path);
+        if (item is null) { Say(UiText.Format("Ui.NoWaste", "/" + wasted.Node.Path)); return; }
+        SelectLayer(item.StoredBy);
+        FocusPane(Pane.Layers);
+        string verb = UiText.Get("Ui.Waste." + item.Reason);
+        Say(UiText.Format("Ui.Waste", item.StoredBy, Units.HumanBytes(item.Bytes), "/" + item.Path, item.WastedBy, verb));
+    }
+
+    /// <summary>The help's lines: every binding with the keys actually bound, and the rule for layer kinds.</summary>
+    private List<string> HelpLines()
+    {
+        var lines = new List<string>();
+        foreach (var k in Keys.All)
+        {
+            string where = k.Pane switch
+            {
+                Pane.Any or Pane.All => "",
+                _ => "  (" + string.Join(", ", new[] { Pane.Layers, Pane.Tree, Pane.Viewer }.Where(p => (k.Pane & p) != 0).Select(p => UiText.Get("Ui.Pane." + p))) + ")",
+            };
+            lines.Add($"{(k.Keys.Count == 0 ? "-" : k.Shown),-18} {k.Action}{where}");
+        }
+        lines.Add("");
+        lines.AddRange(UiText.Get("Ui.KindRule").Split('\n'));
+        return lines;
+    }
+}

@@ -1,0 +1,122 @@
+using LayerDive.Core.Model;
+
+namespace LayerDive.Ui.Explorer;
+
+/// <summary>
+/// The file tree pane's state: its rows (<see cref="TreeRows"/> lays them out), the cursor, and how they
+/// are shown. <see cref="FileTreeView"/> draws it; the explorer's commands move and fold it.
+/// </summary>
+public sealed class FileTree
+{
+    private List<TreeRow> _rows = [];
+
+    public FileTree(ImageModel model) => Rows = new TreeRows(model) { Layer = model.TopLayer };
+
+    public TreeRows Rows { get; }
+
+    public bool ShowAttributes { get; set; } = true;
+
+    /// <summary>Long rows continue on the next lines instead of being cut at the pane's edge.</summary>
+    public bool Wrap { get; private set; }
+
+    public IReadOnlyList<TreeRow> VisibleRows => _rows;
+
+    /// <summary>The index of the row the cursor is on.</summary>
+    public int Cursor { get; private set; }
+
+    public TreeRow? Current => Cursor < _rows.Count ? _rows[Cursor] : null;
+
+    /// <summary>How many rows a page moves (the pane's height, told by the view that draws it).</summary>
+    public int PageRows { get; set; } = 1;
+
+    /// <summary>The rows, the cursor or how they are shown changed.</summary>
+    public event Action? Changed;
+
+    /// <summary>Moves the cursor to the next (or previous) row whose path contains <paramref name="text"/>; false when none does.</summary>
+    public bool Find(string text, bool forward = true, bool includeCurrent = false)
+    {
+        if (string.IsNullOrEmpty(text) || _rows.Count == 0) return false;
+        for (int step = includeCurrent ? 0 : 1; step <= _rows.Count; step++)
+        {
+            int i = ((forward ? Cursor + step : Cursor - step) % _rows.Count + _rows.Count) % _rows.Count;
+            if (_rows[i].Node.Path.Contains(text, StringComparison.OrdinalIgnoreCase))
+            {
+                MoveTo(i);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Lays the rows out again (the layer, a filter or a toggle changed), keeping the cursor on its path where it is still shown.</summary>
+    public void Rebuild()
+    {
+        var keep = Current?.Node;
+        _rows = Rows.Build();
+        int at = keep is null ? -1 : _rows.FindIndex(r => r.Node == keep);
+        Cursor = at >= 0 ? at : Math.Min(Cursor, Math.Max(0, _rows.Count - 1));
+        Changed?.Invoke();
+    }
+
+    public void MoveTo(int index)
+    {
+        Cursor = Math.Clamp(index, 0, Math.Max(0, _rows.Count - 1));
+        Changed?.Invoke();
+    }
+
+    public void MoveBy(int rows) => MoveTo(Cursor + rows);
+
+    /// <summary>A page up (-1) or down (1).</summary>
+    public void Page(int direction) => MoveBy(direction * Math.Max(1, PageRows));
+
+    /// <summary>Shows or hides the rows of one change status.</summary>
+    public void ToggleHidden(RowStatus s)
+    {
+        if (!Rows.Hidden.Remove(s)) Rows.Hidden.Add(s);
+        Rebuild();
+    }
+
+    /// <summary>Left: collapses an open directory, else goes to the parent.</summary>
+    public void Parent()
+    {
+        var cur = Current;
+        if (cur is { HasChildren: true, Collapsed: false }) { Rows.Toggle(cur.Node); Rebuild(); }
+        else if (cur?.Node.Parent is { IsRoot: false } parent) MoveTo(_rows.FindIndex(r => r.Node == parent));
+    }
+
+    /// <summary>Right: expands a collapsed directory.</summary>
+    public void Expand()
+    {
+        if (Current is { Collapsed: true } cur) { Rows.Toggle(cur.Node); Rebuild(); }
+    }
+
+    public void Fold()
+    {
+        if (Current is { HasChildren: true } cur) { Rows.Toggle(cur.Node); Rebuild(); }
+    }
+
+    public void FoldAll()
+    {
+        bool anyOpen = _rows.Any(r => r.HasChildren && !r.Collapsed);
+        Rows.SetAllCollapsed(anyOpen);
+        Rebuild();
+    }
+
+    public void ToggleAttributes()
+    {
+        ShowAttributes = !ShowAttributes;
+        Changed?.Invoke();
+    }
+
+    public void ToggleSort()
+    {
+        Rows.SortBySize = !Rows.SortBySize;
+        Rebuild();
+    }
+
+    public void ToggleWrap()
+    {
+        Wrap = !Wrap;
+        Changed?.Invoke();
+    }
+}
