@@ -39,7 +39,7 @@ public sealed class HostileOutputTests
         Assert.Equal(4, history.StdoutLines.Length);
         Assert.Contains("\\x1b]0;pwned\\x07 \\x1b[2J\\nFAKE LINE \\x9b31m", history.Stdout);
 
-        foreach (var args in new[] { new[] { "platforms", path }, ["overlay", path], ["diff", path, path], [path] })
+        foreach (var args in new[] { new[] { "platforms", path }, ["inspect", path], ["overlay", path], ["diff", path, path], [path] })
         {
             var r = Tool.Run(args);
             Assert.True(r.ExitCode == 0, $"{string.Join(' ', args)}: {r.Stderr}");
@@ -48,6 +48,7 @@ public sealed class HostileOutputTests
         }
         Assert.Contains("amd64\\x1b[5m", Tool.Run("platforms", path).Stdout);
         Assert.Contains("evil\\x1b[31m:latest", Tool.Run("overlay", path).Stdout);
+        Assert.Contains("Platform:      linux/amd64\\x1b[5m", Tool.Run("inspect", path).StdoutLines);
     }
 
     [Fact]

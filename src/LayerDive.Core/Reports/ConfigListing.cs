@@ -67,7 +67,8 @@ public static class ConfigListing
         output.Add("Layers:");
         foreach (var l in model.Layers)
             output.Add($"  {l.Index,3}  {l.Digest ?? "-"}  {l.DiffId}");
-        return output;
+        // every value is the image's own text: escaped, so an Env or a label cannot drive the terminal or add lines
+        return output.ConvertAll(Printable.OneLine);
     }
 
     private static string Text(JsonElement e) => e.ValueKind == JsonValueKind.String ? e.GetString()! : e.GetRawText();
