@@ -5,7 +5,7 @@ using Terminal.Gui.Input;
 namespace LayerDive.Tests;
 
 /// <summary>
-/// dive's configuration in the explorer (SPEC §11, issue 15 items 1 and 2): the files and their order,
+/// dive's configuration in the explorer (docs/cli.md, Configuration): the files and their order,
 /// DIVE_* and LAYERDIVE_* variables, every keybinding spelt as dive spells it, a bad value as one line;
 /// and the key table the explorer dispatches from, the status bar and help read, and the config rebinds.
 /// </summary>

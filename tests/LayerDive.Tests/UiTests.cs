@@ -8,7 +8,7 @@ using Terminal.Gui.Input;
 namespace LayerDive.Tests;
 
 /// <summary>
-/// The explorer as a user sees it (SPEC §6), driven headless through Terminal.Gui's ANSI driver: keys
+/// The explorer as a user sees it (docs/explorer.md), driven headless through Terminal.Gui's ANSI driver: keys
 /// are injected into the real window and the screen buffer is read back as text and colours.
 /// Expectations come from samples/LayerDive.Samples/SampleImage.cs and dive's test image.
 /// </summary>

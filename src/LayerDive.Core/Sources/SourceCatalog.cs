@@ -6,7 +6,7 @@ using LayerDive.Core.Sources.Registry;
 namespace LayerDive.Core.Sources;
 
 /// <summary>
-/// Every kind of source, and how a name finds its source (SPEC §1): "-" is standard input; a scheme
+/// Every kind of source, and how a name finds its source (docs/sources.md): "-" is standard input; a scheme
 /// prefix or <c>--source</c> names the kind; a path that exists is an archive or layout, its kind told
 /// from the content; any other image name is looked up in the Docker Engine, then in Podman, then in
 /// its registry, and the first that has it serves it (a note on stderr says which).

@@ -17,7 +17,6 @@ internal static class ExplorerCommand
         // dive's configuration and LayerDive's own: a bad value stops here, before the screen is taken
         var settings = ExplorerSettings.Load(p.GetValue(shared.Config), context.GetEnvironment, context.WorkingDirectory, p.GetValue(shared.Theme));
         if (settings.Language is { } language && string.IsNullOrEmpty(p.GetValue(shared.Lang))) LayerDive.Core.Text.Use(language);
-        var problems = new List<string>();
         ImageLoad? started = null;
         string Extract(string path, int layer, string folder, Core.Model.ImageModel model)
         {
@@ -57,11 +56,10 @@ internal static class ExplorerCommand
             started?.Dispose();
             return CommandLine.Guard(c.Image, context.Error, _ => throw ex);
         }
-        if (started is { Completion.IsCompletedSuccessfully: true } done)
-            problems.AddRange(done.Model.Problems.Take(20).Select(x => $"layerdive: warning: {image}: {x}"));
+        // the problems are said once the explorer has given the terminal back
+        if (started is { Completion.IsCompletedSuccessfully: true } done && !p.GetValue(shared.Quiet))
+            foreach (var problem in done.Model.Problems.Take(20)) ErrorReport.Warning(context.Error, image, problem.ToString());
         started?.Dispose();
-        if (!p.GetValue(shared.Quiet))
-            foreach (var line in problems) context.Error.WriteLine(line);
         return code;
     }
 }
