@@ -68,13 +68,16 @@ public static class PathText
     }
 
     /// <summary>True when the string holds a byte that is not UTF-8 (see <see cref="FromBytes"/>).</summary>
-    public static bool HasRawBytes(string s)
+    public static bool HasRawBytes(string s) => HasRawBytes(s.AsSpan());
+
+    /// <inheritdoc cref="HasRawBytes(string)"/>
+    public static bool HasRawBytes(ReadOnlySpan<char> s)
     {
-        int i = s.AsSpan().IndexOfAnyInRange(RawFirst, RawLast);
+        int i = s.IndexOfAnyInRange(RawFirst, RawLast);
         while (i >= 0)
         {
             if (i == 0 || !char.IsHighSurrogate(s[i - 1])) return true;
-            int next = s.AsSpan(i + 1).IndexOfAnyInRange(RawFirst, RawLast);
+            int next = s[(i + 1)..].IndexOfAnyInRange(RawFirst, RawLast);
             i = next < 0 ? -1 : i + 1 + next;
         }
         return false;
@@ -137,6 +140,53 @@ public static class PathText
         return FromBytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
 
         static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+    }
+
+    /// <summary>What the JSON documents say of their paths (the key <c>pathEncoding</c>).</summary>
+    public const string JsonPathEncoding = "utf-8; a byte that is not UTF-8 as the lone surrogate \\udc80+byte (Python's surrogateescape: os.fsencode gives the bytes back)";
+
+    /// <summary>
+    /// Writes a path (or link target) as a JSON string, losslessly: as any string where it is UTF-8,
+    /// and each byte that is not as the escape <c>\udc80</c>+byte (JSON carries a lone surrogate where
+    /// the writer would put U+FFFD), which Python reads back to the name's bytes with surrogateescape.
+    /// </summary>
+    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, string property, string? value)
+    {
+        if (value is null || !HasRawBytes(value))
+        {
+            w.WriteString(property, value);
+            return;
+        }
+        w.WritePropertyName(property);
+        w.WriteRawValue(JsonWithRawBytes(value), skipInputValidation: true);
+    }
+
+    /// <inheritdoc cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>
+    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, string property, ReadOnlySpan<char> value)
+    {
+        if (!HasRawBytes(value)) w.WriteString(property, value);
+        else WriteJson(w, property, value.ToString());
+    }
+
+    /// <summary>As <see cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>, for an element of an array.</summary>
+    public static void WriteJsonValue(System.Text.Json.Utf8JsonWriter w, string value)
+    {
+        if (!HasRawBytes(value)) w.WriteStringValue(value);
+        else w.WriteRawValue(JsonWithRawBytes(value), skipInputValidation: true);
+    }
+
+    private static string JsonWithRawBytes(string s)
+    {
+        var encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        var sb = new StringBuilder(s.Length + 16).Append('"');
+        int start = 0;
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (!IsRawByte(s[i]) || (i > 0 && char.IsHighSurrogate(s[i - 1]))) continue;
+            sb.Append(System.Text.Json.JsonEncodedText.Encode(s.AsSpan(start, i - start), encoder).Value).Append("\\u").Append(((int)s[i]).ToString("x4"));
+            start = i + 1;
+        }
+        return sb.Append(System.Text.Json.JsonEncodedText.Encode(s.AsSpan(start), encoder).Value).Append('"').ToString();
     }
 
     /// <summary>
