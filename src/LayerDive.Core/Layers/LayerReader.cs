@@ -160,6 +160,11 @@ internal static class LayerReader
         }
 
         long mtime = entry.MTime;
+        // a size where Go reads no data (a symlink, device, fifo, old-style directory; a hardlink whose size
+        // a PAX record gives): GNU tar would read that many bytes as data, so the two disagree on what
+        // follows; a hardlink's header size all of them ignore
+        if (entry.Size > 0 && (entry.Type is (byte)'2' or (byte)'3' or (byte)'4' or (byte)'6' || entry.OldStyleDirectory || (entry.Type == (byte)'1' && entry.PaxSize)))
+            result.Problems.Add(new Problem(ProblemKind.Other, layer, path, Text.Format("Warning.TarSizeWithoutData", entry.Size)));
         switch (entry.Type)
         {
             case (byte)'5':

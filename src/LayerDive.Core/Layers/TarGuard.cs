@@ -26,6 +26,10 @@ internal sealed class TarHeader
     public bool OpaqueXattr;
     /// <summary>The name or link name holds bytes that are not UTF-8.</summary>
     public bool NotUtf8;
+    /// <summary>A type-NUL header whose name ends in '/': an old-style directory.</summary>
+    public bool OldStyleDirectory;
+    /// <summary>The size came from a PAX record (where a hardlink may carry data, for GNU tar and libarchive).</summary>
+    public bool PaxSize;
 }
 
 /// <summary>
@@ -163,11 +167,13 @@ internal sealed class TarGuard(Stream inner) : IDisposable
             bool linkNotUtf8 = false;
             h.LinkName = link.IsEmpty ? "" : PathText.FromBytes(link, out linkNotUtf8);
             h.NotUtf8 = nameNotUtf8 || linkNotUtf8;
-            if (type == 0) type = name.Length > 0 && name[^1] == (byte)'/' ? (byte)'5' : (byte)'0'; // old-style directory (Go, Python, GNU tar)
+            h.OldStyleDirectory = type == 0 && name.Length > 0 && name[^1] == (byte)'/';
+            if (type == 0) type = h.OldStyleDirectory ? (byte)'5' : (byte)'0'; // old-style directory (Go, Python, GNU tar)
             if (type == (byte)'S' || _paxSparse)
                 throw new ImageException(Text.Format(type == (byte)'S' ? "Error.TarSparseOldGnu" : "Error.TarSparsePax", first), entryName: h.Name);
             h.Type = type;
             h.Size = _paxSize ?? size;
+            h.PaxSize = _paxSize is not null;
             h.Mode = mode;
             h.Uid = _paxUid ?? uid;
             h.Gid = _paxGid ?? gid;
@@ -452,27 +458,25 @@ internal sealed class TarGuard(Stream inner) : IDisposable
 
     /// <summary>
     /// A numeric header field: octal digits between optional spaces and NULs, blank (0), or base-256
-    /// (the first byte's top bit set, the rest a two's complement big-endian number whose sign is the
-    /// first byte's next bit, as Go and GNU tar read it).
+    /// (a first byte 0x80 or 0xff, then a two's complement big-endian number, as GNU tar reads it; Go
+    /// also takes other first bytes with the top bit set, which only damage writes).
     /// </summary>
     private static bool Numeric(ReadOnlySpan<byte> h, int offset, int length, out long value)
     {
         var field = h.Slice(offset, length);
         value = 0;
-        if ((field[0] & 0x80) != 0)
+        if (field[0] is 0x80 or 0xff)
         {
-            byte inv = (field[0] & 0x40) != 0 ? (byte)0xff : (byte)0;
-            ulong x = 0;
-            for (int i = 0; i < field.Length; i++)
-            {
-                byte c = (byte)(field[i] ^ inv);
-                if (i == 0) c &= 0x7f;
-                if ((x >> 56) > 0) return false;
-                x = (x << 8) | c;
-            }
-            if ((x >> 63) > 0) return false;
-            value = inv == 0xff ? ~(long)x : (long)x;
-            return true;
+            bool negative = field[0] == 0xff;
+            // the number is the field's bits, two's complement: at most 8 bytes of it may carry any
+            var digits = field[1..];
+            int significant = digits.Length - 8;
+            for (int i = 0; i < significant; i++)
+                if (digits[i] != (negative ? 0xff : 0)) return false;
+            ulong bits = negative ? ulong.MaxValue : 0;
+            foreach (byte b in digits[Math.Max(0, significant)..]) bits = (bits << 8) | b;
+            value = (long)bits;
+            return negative == value < 0;
         }
         field = field.TrimStart(" \0"u8);
         int end = field.IndexOfAny(" \0"u8);
