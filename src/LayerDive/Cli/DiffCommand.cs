@@ -226,6 +226,7 @@ internal static class DiffCommand
         {
             var w = json.Writer;
             w.WriteStartObject();
+            w.WriteString("pathEncoding", Core.PathText.JsonPathEncoding);
             w.WriteStartArray("changes");
             int added = 0, removed = 0, modified = 0;
             var growth = ImageDiff.Compare(a.Model, b.Model, mtime, d =>
