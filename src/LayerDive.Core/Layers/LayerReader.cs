@@ -132,11 +132,12 @@ internal static class LayerReader
     {
         int layer = options.LayerIndex;
         string name = entry.Name;
-        string? path = PathText.Normalize(name, out bool absolute);
+        // a directory with no name is the root, as the engines clean it to "." (GNU tar substitutes "." too)
+        string? path = name.Length == 0 && entry.Type == (byte)'5' ? "" : PathText.Normalize(name, out bool absolute);
         if (path is null)
             throw new ImageException(Text.Get(name.Contains('\0') ? "Error.EntryNameHoldsNul"
                 : name.Length == 0 ? "Error.EntryNameIsEmpty" : "Error.EntryNameClimbsOut"), entryName: name);
-        if (absolute && path.Length > 0)
+        if (path.Length > 0 && name[0] == '/')
             result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Format("Warning.AbsoluteName", PathText.Escape(name), PathText.Escape(path))));
 
         string fileName = PathText.FileName(path);
