@@ -251,13 +251,10 @@ internal static class LayerReader
         int n;
         while ((n = tar.ReadData(buffer)) > 0)
         {
+            ct.ThrowIfCancellationRequested(); // a large file is a long read: stop between its chunks
             xx.Append(buffer.AsSpan(0, n));
             sha?.AppendData(buffer, 0, n);
-            if (copy is not null)
-            {
-                ct.ThrowIfCancellationRequested();
-                copy.Write(buffer, 0, n);
-            }
+            copy?.Write(buffer, 0, n);
             total += n;
         }
         if (total != entry.Size)

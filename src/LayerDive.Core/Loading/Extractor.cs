@@ -75,15 +75,21 @@ public static partial class Extractor
             else Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var staged = new Dictionary<string, (string File, List<string> Targets)>(StringComparer.Ordinal);
             // each blob read once, in the source's order where it has one; a blob may be several layers
-            VerifiedLayers.Read(load, wanted.Keys, layers =>
+            Staging? sink = null;
+            try
             {
-                var byPath = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-                foreach (var l in layers)
-                    if (wanted.TryGetValue(l, out var m))
-                        foreach (var (source, targets) in m)
-                            (byPath.TryGetValue(source, out var all) ? all : byPath[source] = []).AddRange(targets);
-                return new Staging(staging, byPath, staged);
-            }, ct);
+                VerifiedLayers.Read(load, wanted.Keys, layers =>
+                {
+                    var byPath = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+                    foreach (var l in layers)
+                        if (wanted.TryGetValue(l, out var m))
+                            foreach (var (source, targets) in m)
+                                (byPath.TryGetValue(source, out var all) ? all : byPath[source] = []).AddRange(targets);
+                    sink?.Close();
+                    return sink = new Staging(staging, byPath, staged);
+                }, ct);
+            }
+            finally { sink?.Close(); } // a read that failed inside an entry left its file open
 
             int dirs = 0, files = 0, links = 0;
             long bytes = 0;
@@ -157,7 +163,7 @@ public static partial class Extractor
 
         public void Add(in RawEntry entry) => Close();
 
-        private void Close()
+        public void Close()
         {
             _open?.Dispose();
             _open = null;

@@ -202,6 +202,7 @@ internal static class VerifiedLayers
             var options = new LayerReadOptions
             {
                 ComputeDigests = load.Verify,
+                HashInBackground = true, // one layer at a time: the digests on threads of their own
                 LayerIndex = info.Index,
                 BlobDigestAlgorithm = expectedDigest?.StartsWith("sha512:", StringComparison.Ordinal) == true ? "sha512" : "sha256",
             };
