@@ -19,10 +19,11 @@ internal static class ExplainCommand
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {
             var model = CommandLine.Load(img, shared, p, stderr);
-            var e = Explainer.Explain(model, Core.PathText.Unescape(p.GetValue(path)!)); // as ls shows it: \xHH for a byte that is not UTF-8
+            var wanted = Core.PathText.Unescape(p.GetValue(path)!); // as ls shows it: \xHH for a byte that is not UTF-8
+            var e = Explainer.Explain(model, wanted);
             if (e is null)
             {
-                stderr.WriteLine($"layerdive: {img}: no layer of {model.Name} ever wrote {Core.PathText.Escape(p.GetValue(path)!)}");
+                stderr.WriteLine($"layerdive: {img}: no layer of {model.Name} ever wrote {Core.PathText.Escape(wanted)}");
                 return CommandLine.ExitRuleFailed;
             }
             if (p.GetValue(format) == "json") WriteJson(e, stdout);
