@@ -253,6 +253,25 @@ public sealed class TarFidelityTests : IDisposable
     }
 
     [Fact]
+    public void Explain_takes_the_shown_name_and_its_json_gives_the_bytes_back()
+    {
+        var image = Image(Get("names that are not UTF-8"))!;
+        var r = Tool.Run("explain", image, "\\xd0\\xd2\\xc9\\xd7\\xc5\\xd4");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal("/\\xd0\\xd2\\xc9\\xd7\\xc5\\xd4", r.StdoutLines[0]);
+        Assert.Contains("5 B", r.Stdout); // the KOI8-R file, not its Latin-1 twin (7 B)
+        var json = Tool.Run("explain", image, "/\\xf0\\xf2\\xe9\\xf7\\xe5\\xf4", "--format", "json");
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        if (!Scripts.OnPath("python3")) return;
+        var file = _dir.File("explain.json");
+        File.WriteAllText(file, json.Stdout);
+        // what the document says of its paths, done: surrogateescape back to the bytes
+        var (code, stdout, stderr) = Scripts.Exec("python3", "-c", "import json,os,sys\nd=json.load(open(sys.argv[1]))\nprint(d['pathEncoding'].split(';')[0], os.fsencode(d['path']).hex())", file);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("utf-8 " + Convert.ToHexStringLower([(byte)'/', .. Latin1]), stdout.Trim());
+    }
+
+    [Fact]
     public void Escaped_names_read_back_to_their_bytes()
     {
         foreach (byte[] name in new[] { Koi8, Latin1, "\\xd0"u8.ToArray(), "ok/ü/😀"u8.ToArray(), [0xed, 0xa0, 0x80], [0xf0, 0x90, 0x80], [0xc3], "a\tb\nc\\"u8.ToArray() })
