@@ -386,7 +386,7 @@ internal sealed class TarGuard(Stream inner) : IDisposable
             var value = record[(eq + 1)..];
             if (key.StartsWith("GNU.sparse."u8))
             {
-                _paxSparse = !global; // refused at its entry, whose name it may still change
+                if (!global) _paxSparse = true; // refused at its entry, whose name it may still change
                 continue;
             }
             if (key.Contains((byte)0))
