@@ -6,9 +6,10 @@ namespace LayerDive.Core;
 public static class PathText
 {
     /// <summary>
-    /// Escapes a name for one-line display: backslash, control characters (tab, newline, ...) and
-    /// U+FFFD (what an invalid UTF-8 byte decodes to) are written as <c>\xHH</c> / <c>\u{FFFD}</c>,
-    /// the same convention as the umoci ground-truth listings.
+    /// Escapes a name for one-line display, losslessly: a byte that is not part of valid UTF-8 (held as
+    /// U+DC80+byte, see <see cref="FromBytes"/>), a backslash and the control characters (tab, newline,
+    /// ...) are written <c>\xHH</c>, as the umoci ground-truth listings write them (Python's
+    /// surrogateescape); <see cref="Unescape"/> reads the form back.
     /// </summary>
     public static string Escape(string s)
     {
@@ -21,17 +22,172 @@ public static class PathText
         for (; i < s.Length; i++)
         {
             char c = s[i];
-            if (NeedsEscape(c))
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
             {
-                if (c == '\uFFFD') sb.Append("\\u{fffd}");
-                else sb.Append("\\x").Append(((int)c).ToString("x2"));
+                sb.Append(c).Append(s[++i]); // a character outside the BMP, whole
+                continue;
             }
+            if (IsRawByte(c)) sb.Append("\\x").Append((c - RawBase).ToString("x2"));
+            else if (c < 0x20 || c == 0x7f || c == '\\') sb.Append("\\x").Append(((int)c).ToString("x2"));
             else sb.Append(c);
         }
         return sb.ToString();
     }
 
-    private static bool NeedsEscape(char c) => c < 0x20 || c == 0x7f || c == '\\' || c == '\uFFFD';
+    // a valid low surrogate of a pair may fall in the raw-byte range too: the slow path tells them apart
+    private static bool NeedsEscape(char c) => c < 0x20 || c == 0x7f || c == '\\' || (c >= RawFirst && c <= RawLast);
+
+    private const char RawFirst = '\uDC80', RawLast = '\uDCFF';
+    private const int RawBase = 0xDC00;
+
+    private static bool IsRawByte(char c) => c >= RawFirst && c <= RawLast;
+
+    /// <summary>
+    /// A name's bytes as a string, losslessly: UTF-8 where they are valid UTF-8, and each byte of an
+    /// invalid sequence as the lone surrogate U+DC80+byte (Python's surrogateescape). Two different
+    /// byte strings are always two different strings; <see cref="ToBytes"/> gives the bytes back.
+    /// </summary>
+    public static string FromBytes(ReadOnlySpan<byte> bytes) => FromBytes(bytes, out _);
+
+    /// <inheritdoc cref="FromBytes(ReadOnlySpan{byte})"/>
+    /// <param name="notUtf8">True when some bytes were not valid UTF-8 (the string holds raw bytes).</param>
+    public static string FromBytes(ReadOnlySpan<byte> bytes, out bool notUtf8)
+    {
+        notUtf8 = !System.Text.Unicode.Utf8.IsValid(bytes);
+        if (!notUtf8) return Encoding.UTF8.GetString(bytes);
+        var sb = new StringBuilder(bytes.Length);
+        while (!bytes.IsEmpty)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes, out var rune, out int consumed) == System.Buffers.OperationStatus.Done)
+                sb.Append(rune.ToString());
+            else
+                foreach (byte b in bytes[..consumed]) sb.Append((char)(RawBase + b));
+            bytes = bytes[consumed..];
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>True when the string holds a byte that is not UTF-8 (see <see cref="FromBytes"/>).</summary>
+    public static bool HasRawBytes(string s) => HasRawBytes(s.AsSpan());
+
+    /// <inheritdoc cref="HasRawBytes(string)"/>
+    public static bool HasRawBytes(ReadOnlySpan<char> s)
+    {
+        int i = s.IndexOfAnyInRange(RawFirst, RawLast);
+        while (i >= 0)
+        {
+            if (i == 0 || !char.IsHighSurrogate(s[i - 1])) return true;
+            int next = s[(i + 1)..].IndexOfAnyInRange(RawFirst, RawLast);
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+        return false;
+    }
+
+    /// <summary>The bytes a string of <see cref="FromBytes"/> stands for (UTF-8, raw bytes as they were).</summary>
+    public static byte[] ToBytes(string s)
+    {
+        if (!HasRawBytes(s)) return Encoding.UTF8.GetBytes(s);
+        var bytes = new List<byte>(s.Length + 8);
+        AppendBytes(s, bytes);
+        return [.. bytes];
+    }
+
+    private static void AppendBytes(ReadOnlySpan<char> s, List<byte> bytes)
+    {
+        Span<byte> utf8 = stackalloc byte[4];
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                int n = new System.Text.Rune(c, s[++i]).EncodeToUtf8(utf8);
+                for (int k = 0; k < n; k++) bytes.Add(utf8[k]);
+            }
+            else if (IsRawByte(c)) bytes.Add((byte)(c - RawBase));
+            else
+            {
+                int n = (char.IsSurrogate(c) ? System.Text.Rune.ReplacementChar : new System.Text.Rune(c)).EncodeToUtf8(utf8);
+                for (int k = 0; k < n; k++) bytes.Add(utf8[k]);
+            }
+        }
+    }
+
+    /// <summary>The length of <see cref="ToBytes"/>: what a file system counts of the name.</summary>
+    public static int ByteCount(string s) => HasRawBytes(s) ? ToBytes(s).Length : Encoding.UTF8.GetByteCount(s);
+
+    /// <summary>
+    /// Reads the form <see cref="Escape"/> writes: each <c>\xHH</c> is the byte HH, everything else
+    /// stands for itself (a backslash not followed by <c>x</c> and two hex digits too), and the bytes
+    /// are read as <see cref="FromBytes"/> reads a name. So <c>\xd0\xd2</c> finds the KOI8-R name a
+    /// listing shows that way, and <c>\xd0\x92</c> the UTF-8 "В".
+    /// </summary>
+    public static string Unescape(string s)
+    {
+        if (!s.Contains("\\x", StringComparison.Ordinal)) return s;
+        var bytes = new List<byte>(s.Length);
+        int start = 0;
+        for (int i = 0; i + 3 < s.Length; i++)
+        {
+            if (s[i] == '\\' && s[i + 1] == 'x' && IsHex(s[i + 2]) && IsHex(s[i + 3]))
+            {
+                AppendBytes(s.AsSpan(start, i - start), bytes);
+                bytes.Add((byte)Convert.ToInt32(s.Substring(i + 2, 2), 16));
+                i += 3;
+                start = i + 1;
+            }
+        }
+        AppendBytes(s.AsSpan(start), bytes);
+        return FromBytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes));
+
+        static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+    }
+
+    /// <summary>What the JSON documents say of their paths (the key <c>pathEncoding</c>).</summary>
+    public const string JsonPathEncoding = "utf-8; a byte that is not UTF-8 as the lone surrogate \\udc80+byte (Python's surrogateescape: os.fsencode gives the bytes back)";
+
+    /// <summary>
+    /// Writes a path (or link target) as a JSON string, losslessly: as any string where it is UTF-8,
+    /// and each byte that is not as the escape <c>\udc80</c>+byte (JSON carries a lone surrogate where
+    /// the writer would put U+FFFD), which Python reads back to the name's bytes with surrogateescape.
+    /// </summary>
+    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, string property, string? value)
+    {
+        if (value is null || !HasRawBytes(value))
+        {
+            w.WriteString(property, value);
+            return;
+        }
+        w.WritePropertyName(property);
+        w.WriteRawValue(JsonWithRawBytes(value), skipInputValidation: true);
+    }
+
+    /// <inheritdoc cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>
+    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, string property, ReadOnlySpan<char> value)
+    {
+        if (!HasRawBytes(value)) w.WriteString(property, value);
+        else WriteJson(w, property, value.ToString());
+    }
+
+    /// <summary>As <see cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>, for an element of an array.</summary>
+    public static void WriteJsonValue(System.Text.Json.Utf8JsonWriter w, string value)
+    {
+        if (!HasRawBytes(value)) w.WriteStringValue(value);
+        else w.WriteRawValue(JsonWithRawBytes(value), skipInputValidation: true);
+    }
+
+    private static string JsonWithRawBytes(string s)
+    {
+        var encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        var sb = new StringBuilder(s.Length + 16).Append('"');
+        int start = 0;
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (!IsRawByte(s[i]) || (i > 0 && char.IsHighSurrogate(s[i - 1]))) continue;
+            sb.Append(System.Text.Json.JsonEncodedText.Encode(s.AsSpan(start, i - start), encoder).Value).Append("\\u").Append(((int)s[i]).ToString("x4"));
+            start = i + 1;
+        }
+        return sb.Append(System.Text.Json.JsonEncodedText.Encode(s.AsSpan(start), encoder).Value).Append('"').ToString();
+    }
 
     /// <summary>
     /// Normalises a tar entry name to a path relative to the root: leading "./" and "/" removed,
@@ -93,24 +249,18 @@ public static class PathText
     /// <summary>Joins a parent and a name ("" parent = root).</summary>
     public static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "/" + name;
 
-    /// <summary>Ordinal comparison of the UTF-8 bytes of two strings (the order of the ground-truth listings).</summary>
+    /// <summary>Comparison of the bytes two strings stand for (UTF-8, raw bytes as they were): the order of the ground-truth listings.</summary>
     public static int CompareUtf8(string a, string b)
     {
-        // UTF-16 ordinal order equals UTF-8 byte order except where surrogates meet U+E000..U+FFFF.
+        // UTF-16 ordinal order equals UTF-8 byte order except where surrogates meet: a pair sorts after
+        // U+E000..U+FFFF, and a raw byte (U+DC80+byte) sorts as the byte it is
         int n = Math.Min(a.Length, b.Length);
-        for (int i = 0; i < n; i++)
-        {
-            char x = a[i], y = b[i];
-            if (x == y) continue;
-            if (x >= 0xD800 && y >= 0xD800)
-            {
-                // surrogates (D800-DFFF) sort after E000-FFFF in UTF-8
-                bool xs = x <= 0xDFFF, ys = y <= 0xDFFF;
-                if (xs != ys) return xs ? 1 : -1;
-            }
-            return x < y ? -1 : 1;
-        }
-        return a.Length.CompareTo(b.Length);
+        int i = a.AsSpan(0, n).CommonPrefixLength(b.AsSpan(0, n));
+        if (i == n) return a.Length.CompareTo(b.Length);
+        char x = a[i], y = b[i];
+        if (char.IsSurrogate(x) || char.IsSurrogate(y) || (i > 0 && char.IsHighSurrogate(a[i - 1])))
+            return ToBytes(a).AsSpan().SequenceCompareTo(ToBytes(b));
+        return x < y ? -1 : 1;
     }
 
     /// <summary>

@@ -90,7 +90,8 @@ public sealed class AllocationTests
         var contents = LayerReader.Read(ms, new LayerReadOptions { LayerIndex = 0 }, TestContext.Current.CancellationToken);
         long perEntry = (GC.GetAllocatedBytesForCurrentThread() - before) / contents.EntryCount;
         TestContext.Current.TestOutputHelper?.WriteLine($"read: {perEntry} B/entry");
-        // measured 677 B/entry (.NET 10.0), most of it System.Formats.Tar's own (header, strings, data stream); all short-lived
-        Assert.InRange(perEntry, 1, 900);
+        // measured 376 B/entry (.NET 10.0; 677 with System.Formats.Tar's reader, before issue 24): the name,
+        // its attributes and the entry as the list keeps it; the reader's own buffers are reused from entry to entry
+        Assert.InRange(perEntry, 1, 500);
     }
 }

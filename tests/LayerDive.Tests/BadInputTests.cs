@@ -287,8 +287,11 @@ public sealed class BadInputTests
         Assert.Contains("tab\\x09name", r.Stdout);
         Assert.Contains("new\\x0aline", r.Stdout);
         Assert.Contains("back\\x5cslash", r.Stdout);
-        Assert.Contains("invalid-\\u{fffd}-utf8", r.Stdout);
+        // the byte 0xff is no UTF-8: shown as it is, and said once for the layer
+        Assert.Contains("invalid-\\xff-utf8", r.Stdout);
         Assert.Equal(7, r.StdoutLines.Length); // one line a path, whatever bytes the names hold
+        Assert.Equal($"layerdive: warning: {path}: layer 0: entry names that are not UTF-8 (the first: 'invalid-\\xff-utf8'): names are bytes, shown with \\xHH for each byte that is not UTF-8",
+            Assert.Single(r.StderrLines));
     }
 
     [Fact]

@@ -82,7 +82,7 @@ public sealed class DamagedTarHeaderTests : IDisposable
         { "octal", "damaged tar header at offset 1536 (after 'etc/a'): its mode field '00006x4\\0' is not a number" },
         { "size-past-data", "damaged tar header at offset 2048 (after 'etc/a'): its checksum" },
         { "pax-1tib", "(after 'etc/a'): its PAX records claim 1099511627776 bytes (at most 1048576 are read)" },
-        { "gnu-sparse-pax", "GNU sparse entries (PAX form) are not supported" },
+        { "gnu-sparse-pax", "a GNU sparse file (PAX GNU.sparse records, header offset 1536): LayerDive does not read sparse files" },
         { "pax-value-uid", "damaged tar header at offset 1536 (after 'etc/a'): its PAX record uid='-5' is not a non-negative whole number" },
         { "pax-value-mtime", "damaged tar header at offset 1536 (after 'etc/a'): its PAX record mtime='nan' is not a time" },
         { "pax-value-size", "damaged tar header at offset 1536 (after 'etc/a'): its PAX record size='' is not a non-negative whole number" },

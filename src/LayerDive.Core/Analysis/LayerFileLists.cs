@@ -248,7 +248,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         }
         else if (whiteout)
         {
-            w.WriteString("path", path);
+            PathText.WriteJson(w, "path", path);
             w.WriteNumber("typeFlag", '0');
             w.WriteString("linkName", "");
             w.WriteNumber("size", 0);
@@ -259,9 +259,9 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         }
         else
         {
-            w.WriteString("path", path);
+            PathText.WriteJson(w, "path", path);
             w.WriteNumber("typeFlag", FlagOf(a!, hardlink));
-            w.WriteString("linkName", hardlink ?? a!.LinkTarget ?? "");
+            PathText.WriteJson(w, "linkName", hardlink ?? a!.LinkTarget ?? "");
             w.WriteNumber("size", a!.HeaderSize);
             w.WriteNumber("fileMode", GoFileMode(a, hardlink is not null));
             w.WriteNumber("uid", a.Uid);

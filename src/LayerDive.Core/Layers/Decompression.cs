@@ -53,11 +53,83 @@ public static class Decompression
 
     // SharpCompress is loaded only when one of these runs (a method that names its types loads it when compiled)
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Stream OpenXz(Stream compressed) => DecoderFaults.Open("xz", () => new XZStream(compressed));
+    private static Stream OpenXz(Stream compressed) =>
+        new MultiStream(compressed, [0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0], raw => DecoderFaults.Open("xz", () => new XZStream(raw)));
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Stream OpenBzip2(Stream compressed) =>
-        DecoderFaults.Open("bzip2", () => BZip2Stream.Create(compressed, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: true, leaveOpen: true, tolerateTruncatedStream: false));
+        new MultiStream(compressed, "BZh"u8.ToArray(), raw => DecoderFaults.Open("bzip2", () =>
+            BZip2Stream.Create(raw, SharpCompress.Compressors.CompressionMode.Decompress, decompressConcatenated: false, leaveOpen: true, tolerateTruncatedStream: false)));
+
+    /// <summary>
+    /// Decodes every stream of a blob that holds several one after another, as gzip's members are read:
+    /// <c>xz</c>, <c>pixz</c> and <c>bzip2</c> append a stream when they add to a file, and <c>unxz</c>
+    /// and <c>bunzip2</c> read them all. The decoders read exactly their own stream, so what follows one
+    /// is looked at here: zeros (xz's stream padding) are skipped in silence, the format's magic starts
+    /// the next stream, and anything else is counted and ignored (the layer warns of it, as of bytes
+    /// after a gzip stream).
+    /// </summary>
+    internal sealed class MultiStream(Stream raw, byte[] magic, Func<Stream, Stream> open) : ReadOnlyForwardStream
+    {
+        private Stream? _current = open(raw);
+
+        /// <summary>Bytes after the last stream that start no other.</summary>
+        public long IgnoredBytes { get; private set; }
+
+        /// <summary>True when the ignored bytes are all zero.</summary>
+        public bool IgnoredBytesAreZero { get; private set; } = true;
+
+        public override int Read(Span<byte> buffer)
+        {
+            while (_current is not null)
+            {
+                int n = _current.Read(buffer);
+                if (n > 0 || buffer.IsEmpty) return n;
+                _current.Dispose();
+                _current = NextStream();
+            }
+            return 0;
+        }
+
+        private Stream? NextStream()
+        {
+            Span<byte> one = stackalloc byte[1];
+            long zeros = 0;
+            while (true)
+            {
+                if (raw.Read(one) == 0)
+                {
+                    IgnoredBytes = zeros;
+                    return null;
+                }
+                if (one[0] != 0) break;
+                zeros++;
+            }
+            var head = new byte[magic.Length];
+            head[0] = one[0];
+            int got = 1 + raw.ReadAtLeast(head.AsSpan(1), head.Length - 1, throwOnEndOfStream: false);
+            if (got == head.Length && head.AsSpan().SequenceEqual(magic))
+                return open(new PrefixedStream(head, raw));
+            IgnoredBytesAreZero = false;
+            var rest = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+            try
+            {
+                long ignored = zeros + got;
+                int n;
+                while ((n = raw.Read(rest)) > 0) ignored += n;
+                IgnoredBytes = ignored;
+            }
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(rest); }
+            return null;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _current?.Dispose();
+            _current = null;
+            base.Dispose(disposing);
+        }
+    }
 
     /// <summary>True when zstd is decoded by the system's libzstd rather than the managed port.</summary>
     public static bool NativeZstdAvailable => NativeZstd.Available;

@@ -1,6 +1,5 @@
 using LayerDive.Core;
 using System.Buffers;
-using System.Formats.Tar;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using LayerDive.Core.Model;
@@ -68,7 +67,7 @@ internal static class LayerReader
             // what the tar reader reads through: read ahead in chunks (it asks for a header, a small file, padding)
             using var tarHash = new HashingStream(decompressed, options.ComputeDigests && !sameBytes ? HashAlgorithmName.SHA256 : null, bufferSize: 1 << 16, inBackground: options.HashInBackground);
             using var guard = new TarGuard(tarHash);
-            ReadEntries(guard, options, result, output, ref current, cancellationToken);
+            ReadEntries(guard, options, result, output, sink as IContentSink, ref current, cancellationToken);
             current = null;
             // Drain to the end: the diff id covers the padding after the end-of-archive blocks, the
             // guard looks at what follows them, and the gzip CRC and length are only checked when the
@@ -81,6 +80,9 @@ internal static class LayerReader
             // gzip ignores zeros after the last member in silence, and warns of anything else
             if (decompressed is NativeGzip.DecompressionStream { IgnoredBytes: > 0, IgnoredBytesAreZero: false } gzip)
                 result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Format("Warning.GzipTrailingGarbage", gzip.IgnoredBytes)));
+            // so do xz and bzip2, after every stream the blob holds (the tools append streams)
+            if (decompressed is Decompression.MultiStream { IgnoredBytes: > 0, IgnoredBytesAreZero: false } multi)
+                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Format("Warning.CompressedTrailingGarbage", multi.IgnoredBytes, Decompression.Name(compression))));
             result.DiffId = sameBytes ? null : tarHash.Digest();
             result.UncompressedSize = tarHash.BytesRead;
         }
@@ -97,73 +99,51 @@ internal static class LayerReader
         return result;
     }
 
-    private static void ReadEntries(TarGuard tar, LayerReadOptions options, LayerContents result, EntryOutput output, ref string? current, CancellationToken ct)
+    private static void ReadEntries(TarGuard tar, LayerReadOptions options, LayerContents result, EntryOutput output, IContentSink? content, ref string? current, CancellationToken ct)
     {
-        using var reader = new TarReader(tar, leaveOpen: true);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         var xx = new XxHash128();
         using var sha = options.FileSha256 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
-        long end = 0;
+        var h = new TarHeader();
+        string? notUtf8 = null;
         try
         {
-            while (NextEntry(reader, tar, ref end) is { } entry)
+            while (tar.Next(h))
             {
                 ct.ThrowIfCancellationRequested();
-                current = entry.Name;
-                if (entry.EntryType == TarEntryType.GlobalExtendedAttributes) continue;
+                current = h.Name;
                 result.EntryCount++;
-                result.HeaderSizeTotal = checked(result.HeaderSizeTotal + entry.Length);
-                Decode(entry, options, result, output, buffer, xx, sha);
+                result.HeaderSizeTotal = checked(result.HeaderSizeTotal + h.Size);
+                if (h.NotUtf8 && notUtf8 is null) notUtf8 = h.Name;
+                Decode(h, tar, options, result, output, content, buffer, xx, sha, ct);
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+        // once a layer: its names are bytes, shown with \xHH where they are not UTF-8
+        if (notUtf8 is not null)
+            result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Format("Warning.TarNamesNotUtf8", PathText.Escape(notUtf8))));
     }
 
-    /// <summary>
-    /// The next entry, or null at the end. Old layers may end right after the last entry's data and
-    /// its padding, without the two zero blocks that mark the end of an archive (GNU tar accepts
-    /// them): an end of stream exactly where the entry before ended (<paramref name="end"/>) is such an
-    /// end; anywhere else it is a truncation.
-    /// </summary>
-    private static TarEntry? NextEntry(TarReader reader, TarGuard tar, ref long end)
-    {
-        try
-        {
-            var entry = reader.GetNextEntry(copyData: false);
-            // the entry's data starts where its header ended; a global header's data is read already
-            if (entry is not null)
-                end = RoundUpToBlock(tar.Position + (entry.EntryType == TarEntryType.GlobalExtendedAttributes ? 0 : entry.Length));
-            return entry;
-        }
-        catch (EndOfStreamException) when (tar.Position == end)
-        {
-            return null;
-        }
-    }
-
-    private static long RoundUpToBlock(long offset) => (offset + 511) & ~511L;
-
-    private static void Decode(TarEntry entry, LayerReadOptions options, LayerContents result, EntryOutput output, byte[] buffer, XxHash128 xx, IncrementalHash? sha)
+    private static void Decode(TarHeader entry, TarGuard tar, LayerReadOptions options, LayerContents result, EntryOutput output, IContentSink? content,
+        byte[] buffer, XxHash128 xx, IncrementalHash? sha, CancellationToken ct)
     {
         int layer = options.LayerIndex;
         string name = entry.Name;
-        if (entry.EntryType == TarEntryType.SparseFile)
-            throw new ImageException(Text.Get("Error.OldGNUSparseEntriesAreNot"), entryName: name);
-        if (entry is PaxTarEntry pax && pax.ExtendedAttributes.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)))
-            throw new ImageException(Text.Get("Error.GNUSparseEntriesPAXFormAre"), entryName: name);
-
-        string? path = PathText.Normalize(name, out bool absolute);
+        // a directory with no name is the root, as the engines clean it to "." (GNU tar substitutes "." too)
+        string? path = name.Length == 0 && entry.Type == (byte)'5' ? "" : PathText.Normalize(name, out bool absolute);
         if (path is null)
             throw new ImageException(Text.Get(name.Contains('\0') ? "Error.EntryNameHoldsNul"
                 : name.Length == 0 ? "Error.EntryNameIsEmpty" : "Error.EntryNameClimbsOut"), entryName: name);
-        if (absolute && path.Length > 0)
+        if (path.Length > 0 && name[0] == '/')
             result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Format("Warning.AbsoluteName", PathText.Escape(name), PathText.Escape(path))));
 
         string fileName = PathText.FileName(path);
         if (IsUnderAufsMeta(path)) return; // .wh..wh.plnk, .wh..wh.aufs, ...: AUFS metadata, ignored
+        int mode = (int)(entry.Mode & 0xFFF);
+        int uid = checked((int)entry.Uid), gid = checked((int)entry.Gid);
         if (fileName == OpaqueMarker)
         {
             output.Add(new RawEntry(RawKind.Opaque, PathText.Parent(path), null, MarkerPath: path));
@@ -175,62 +155,76 @@ internal static class LayerReader
             if (hidden.Length == 0 || hidden == "." || hidden == "..")
                 throw new ImageException(Text.Get("Error.WhiteoutMarkerNamesNoPath"), entryName: name);
             // the marker's own header (mode, owner) for dive's file lists; the merge reads only its path
-            var marker = new EntryAttributes { Type = FileType.File, Mode = (int)entry.Mode & 0xFFF, Uid = entry.Uid, Gid = entry.Gid };
+            var marker = new EntryAttributes { Type = FileType.File, Mode = mode, Uid = uid, Gid = gid };
             output.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), marker, MarkerPath: path));
             return;
         }
 
-        int mode = (int)entry.Mode & 0xFFF;
-        long mtime = entry.ModificationTime.ToUnixTimeSeconds();
-        switch (entry.EntryType)
+        long mtime = entry.MTime;
+        // a size where Go reads no data (a symlink, device, fifo, old-style directory; a hardlink whose size
+        // a PAX record gives): GNU tar would read that many bytes as data, so the two disagree on what
+        // follows; a hardlink's header size all of them ignore
+        if (entry.Size > 0 && (entry.Type is (byte)'2' or (byte)'3' or (byte)'4' or (byte)'6' || entry.OldStyleDirectory || (entry.Type == (byte)'1' && entry.PaxSize)))
+            result.Problems.Add(new Problem(ProblemKind.Other, layer, path, Text.Format("Warning.TarSizeWithoutData", entry.Size)));
+        switch (entry.Type)
         {
-            case TarEntryType.Directory:
-                bool opaqueXattr = entry is PaxTarEntry p && p.ExtendedAttributes.TryGetValue("SCHILY.xattr.trusted.overlay.opaque", out var v) && v == "y";
+            case (byte)'5':
+                bool opaqueXattr = entry.OpaqueXattr;
                 if (opaqueXattr)
                     result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Text.Get("Warning.NativeOpaque")));
-                output.Add(path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
+                output.Add(path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
                 break;
-            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                var (hash, digest, size) = HashContent(entry, buffer, xx, sha);
+            case (byte)'0' or (byte)'7':
+                var (hash, digest, size) = HashContent(entry, tar, content?.Open(path), buffer, xx, sha, ct);
                 output.Add(path, new EntryAttributes
                 {
-                    Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
+                    Type = FileType.File, Mode = mode, Uid = uid, Gid = gid, MTime = mtime,
                     Size = size, ContentHash = hash, Sha256 = digest, // the header's size: HashContent read exactly that
                     Inode = ((long)(layer + 1) << 32) | (uint)result.EntryCount,
                 });
                 break;
-            case TarEntryType.SymbolicLink:
-                output.Add(path, new EntryAttributes { Type = FileType.Symlink, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, LinkTarget = entry.LinkName });
+            case (byte)'2':
+                output.Add(path, new EntryAttributes { Type = FileType.Symlink, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, LinkTarget = entry.LinkName });
                 break;
-            case TarEntryType.HardLink:
+            case (byte)'1':
                 string? target = PathText.Normalize(entry.LinkName, out _);
                 if (target is null || target.Length == 0)
                     throw new ImageException(Text.Format("Error.HardlinkTargetIsEmptyOrClimbs", PathText.Escape(entry.LinkName)), entryName: name);
+                // a size in a hardlink's header declares no data (old ustar writers put the target's there): dive counts it
                 output.Add(new RawEntry(RawKind.Entry, path,
-                    new EntryAttributes { Type = FileType.File, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime, HeaderSize = entry.Length },
+                    new EntryAttributes { Type = FileType.File, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, HeaderSize = entry.Size },
                     HardlinkTarget: target));
                 break;
-            case TarEntryType.CharacterDevice or TarEntryType.BlockDevice:
-                bool isChar = entry.EntryType == TarEntryType.CharacterDevice;
-                var posix = (PosixTarEntry)entry;
-                bool overlayWhiteout = isChar && posix.DeviceMajor == 0 && posix.DeviceMinor == 0;
+            case (byte)'3' or (byte)'4':
+                bool isChar = entry.Type == (byte)'3';
+                int major = checked((int)entry.DevMajor), minor = checked((int)entry.DevMinor);
+                bool overlayWhiteout = isChar && major == 0 && minor == 0;
                 if (overlayWhiteout)
                     result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Text.Get("Warning.NativeWhiteout")));
                 output.Add(path, new EntryAttributes
                 {
-                    Type = isChar ? FileType.CharDevice : FileType.BlockDevice, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime,
-                    DevMajor = posix.DeviceMajor, DevMinor = posix.DeviceMinor, OverlayNativeMarker = overlayWhiteout,
+                    Type = isChar ? FileType.CharDevice : FileType.BlockDevice, Mode = mode, Uid = uid, Gid = gid, MTime = mtime,
+                    DevMajor = major, DevMinor = minor, OverlayNativeMarker = overlayWhiteout,
                 });
                 break;
-            case TarEntryType.Fifo:
-                output.Add(path, new EntryAttributes { Type = FileType.Fifo, Mode = mode, Uid = entry.Uid, Gid = entry.Gid, MTime = mtime });
+            case (byte)'6':
+                output.Add(path, new EntryAttributes { Type = FileType.Fifo, Mode = mode, Uid = uid, Gid = gid, MTime = mtime });
                 break;
             default:
-                result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, Text.Format("Warning.UnsupportedEntryType", entry.EntryType)));
+                result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, Text.Format("Warning.UnsupportedEntryType", TypeName(entry.Type))));
                 break;
         }
     }
 
+    /// <summary>A type flag as the warning names it: the runtime's name where it has one, else the flag.</summary>
+    private static string TypeName(byte type) => type switch
+    {
+        (byte)'V' => "TapeVolume",
+        (byte)'M' => "MultiVolume",
+        (byte)'N' => "RenamedOrSymlinked",
+        (byte)'D' => "DirectoryList",
+        _ => type is >= 0x20 and < 0x7f ? $"'{(char)type}'" : $"0x{type:x2}",
+    };
 
     private static bool IsUnderAufsMeta(string path)
     {
@@ -250,23 +244,21 @@ internal static class LayerReader
         }
     }
 
-    private static (UInt128 Hash, byte[]? Sha256, long Size) HashContent(TarEntry entry, byte[] buffer, XxHash128 xx, IncrementalHash? sha)
+    private static (UInt128 Hash, byte[]? Sha256, long Size) HashContent(TarHeader entry, TarGuard tar, Stream? copy, byte[] buffer, XxHash128 xx, IncrementalHash? sha, CancellationToken ct)
     {
         xx.Reset();
         long total = 0;
-        var data = entry.DataStream;
-        if (data is not null)
+        int n;
+        while ((n = tar.ReadData(buffer)) > 0)
         {
-            int n;
-            while ((n = data.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                xx.Append(buffer.AsSpan(0, n));
-                sha?.AppendData(buffer, 0, n);
-                total += n;
-            }
+            ct.ThrowIfCancellationRequested(); // a large file is a long read: stop between its chunks
+            xx.Append(buffer.AsSpan(0, n));
+            sha?.AppendData(buffer, 0, n);
+            copy?.Write(buffer, 0, n);
+            total += n;
         }
-        if (total != entry.Length)
-            throw new ShortEntryException(Text.Format("Error.TheEntryDeclaresBytesButThe", entry.Length, total));
+        if (total != entry.Size)
+            throw new ShortEntryException(Text.Format("Error.TheEntryDeclaresBytesButThe", entry.Size, total));
         return (xx.GetCurrentHashAsUInt128(), sha?.GetHashAndReset(), total);
     }
 

@@ -26,6 +26,17 @@ internal interface IEntrySink
     void Add(in RawEntry entry);
 }
 
+/// <summary>
+/// A sink that also takes the bytes of the regular files it chooses, copied as the reader reads and
+/// hashes them, before the entry itself is added. A name a layer holds twice is opened twice: the
+/// later entry is the one the merge keeps.
+/// </summary>
+internal interface IContentSink : IEntrySink
+{
+    /// <summary>Where to copy the data of the file entry at <paramref name="path"/> (normalised), or null to leave it.</summary>
+    Stream? Open(string path);
+}
+
 /// <summary>Everything one pass over a layer blob produced (its entries only when no sink took them).</summary>
 public sealed class LayerContents
 {

@@ -5,242 +5,440 @@ using System.Text;
 
 namespace LayerDive.Core.Layers;
 
+/// <summary>One entry's header as <see cref="TarGuard"/> decoded it; one object per reader, refilled for each entry.</summary>
+internal sealed class TarHeader
+{
+    /// <summary>The type flag, as the header has it ('0', '5', ...; NUL read as '0' or, with a trailing '/', as '5').</summary>
+    public byte Type;
+    /// <summary>The full name: PAX path, GNU long name or prefix/name, as bytes read by <see cref="PathText.FromBytes"/>.</summary>
+    public string Name = "";
+    public string LinkName = "";
+    /// <summary>The size the headers declare (PAX size= over the header's).</summary>
+    public long Size;
+    /// <summary>The data that follows: the size, or nothing for a link, directory, device or fifo (Go's archive/tar reads no data after those, whatever the size says).</summary>
+    public long DataLength;
+    public long Mode, Uid, Gid, DevMajor, DevMinor;
+    /// <summary>Modification time, Unix seconds as given (before 1970 or far ahead too).</summary>
+    public long MTime;
+    /// <summary>The offset of the entry's first header block (a PAX or GNU long-name header where it has one).</summary>
+    public long Offset;
+    /// <summary>PAX <c>SCHILY.xattr.trusted.overlay.opaque=y</c>.</summary>
+    public bool OpaqueXattr;
+    /// <summary>The name or link name holds bytes that are not UTF-8.</summary>
+    public bool NotUtf8;
+    /// <summary>A type-NUL header whose name ends in '/': an old-style directory.</summary>
+    public bool OldStyleDirectory;
+    /// <summary>The size came from a PAX record (where a hardlink may carry data, for GNU tar and libarchive).</summary>
+    public bool PaxSize;
+}
+
 /// <summary>
-/// Checks the structure of a tar stream as it passes to the tar reader, block by block, so that damage
-/// the reader takes in its stride is told instead of silently changing the tree. The runtime's
-/// TarReader reads a header with a zero checksum as the end of the archive (the rest of the layer
-/// vanishes), does not check a checksum otherwise, reads a header whose magic is not ustar as a V7
-/// header (its prefix field, and so part of the name, ignored), skips PAX records it cannot parse and
-/// takes GNU sparse records in a PAX header for file content. Each of these is refused here as GNU tar
-/// and Go's archive/tar refuse them: every header's checksum (the unsigned or the signed sum, as GNU
-/// tar accepts), its magic, every numeric field (octal, blank, or base-256), the size of PAX and GNU
-/// long-name records (at most 1 MiB, Go's limit), every PAX record's framing and the values of the
-/// keys the merge reads. After the end-of-archive block, tar headers are an error (an early end hides
-/// entries) and anything else non-zero a warning. It reads nothing ahead: it sees exactly what the
-/// reader reads, and what <see cref="ReadOnlyForwardStream.Drain"/> reads after it.
+/// Reads a layer's tar and checks its structure as strictly as GNU tar and Go's archive/tar do, and
+/// reads what Go's archive/tar reads (the engines apply layers with it). Refused, as they refuse it:
+/// a header whose checksum (the unsigned or the signed sum) does not hold or is zero (a reader that
+/// takes a zero checksum for the end would lose the rest), a numeric field that is neither octal,
+/// blank nor base-256, PAX and GNU long-name records over 1 MiB (Go's limit), a malformed PAX record
+/// or a bad value of a key that places or sizes an entry, a V7 header whose name would lose its
+/// prefix, tar headers after the end-of-archive block (an early end hides entries), GNU sparse files.
+/// Read as Go reads them: a type-NUL header whose name ends in '/' is a directory with no data; a
+/// hardlink, symlink, directory, device or fifo has no data whatever its size says; magic "ustar\0"
+/// with any version (NUL NUL too) is ustar; a GNU long name or link beats a PAX path, and of two the
+/// last wins (with a warning); an empty PAX path keeps the header's; PAX values are bytes (a binary
+/// xattr may hold any byte). Names are bytes: they are decoded by <see cref="PathText.FromBytes"/>, so
+/// names that are not UTF-8 stay distinct. Anything non-zero after the end is a warning. Every byte
+/// read passes through here, in order, and nothing is read ahead of what the caller asks for.
 /// </summary>
-internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
+internal sealed class TarGuard(Stream inner) : IDisposable
 {
     private const int Block = 512;
     private const int MaxSpecialSize = 1 << 20;
+    private const string EStargzToc = "stargz.index.json";
 
-    private readonly byte[] _header = new byte[Block];
-    private int _headerFill;
-    private long _dataLeft;            // bytes until the next header (the entry's data and its padding)
-    private byte[]? _special;          // a PAX header's records, collected as they pass
-    private int _specialFill, _specialSize;
-    private bool _specialGlobal;
-    private long _specialAt;           // the PAX header's offset, for messages
-    private long? _paxSize;            // PAX size=, the data length of the next entry
-    private string? _paxPath;
+    private readonly byte[] _block = new byte[Block];
+    private byte[] _name = ArrayPool<byte>.Shared.Rent(Block); // the name as assembled from its parts
+    private byte[]? _special;          // a PAX or GNU long-name record's data
+    private byte[]? _paxPath, _paxLink, _longName, _longLink;
+    private int _paxPathLength, _paxLinkLength, _longNameLength, _longLinkLength;
+    private long? _paxSize, _paxUid, _paxGid, _paxMTime;
+    private bool _paxOpaque, _paxSparse;
+    private long _dataLeft;            // bytes of the current entry's data not yet read
+    private int _padding;              // then the padding to the next block
     private string _previous = "";     // the last entry's name, for messages
     private long _endAt = -1;          // offset of the end-of-archive block, once read
-    private long _trailingFrom = -1;   // offset of the first non-zero block after it
+    private bool _ended;
     private readonly List<(string?, string)> _warnings = [];
-
-    private const string EStargzToc = "stargz.index.json";
     private long _position;
 
     /// <summary>True when an eStargz table of contents followed the end of the archive.</summary>
     public bool SawEStargzToc { get; private set; }
 
-    /// <summary>Bytes passed so far.</summary>
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
+    /// <summary>Bytes read so far.</summary>
+    public long Position => _position;
 
-    public override int Read(Span<byte> buffer)
+    /// <summary>What was odd but lost nothing (an entry path, or null for the layer; the message); call after draining.</summary>
+    public IReadOnlyList<(string? Path, string Message)> Warnings() => _warnings;
+
+    /// <summary>
+    /// Reads the next entry's headers into <paramref name="h"/> (skipping what is left of the entry
+    /// before); false at the end of the archive: its end-of-archive block, or the end of the stream
+    /// right after an entry (old layers end so; GNU tar accepts them).
+    /// </summary>
+    /// <exception cref="ImageException">A damaged header.</exception>
+    /// <exception cref="EndOfStreamException">The stream ends inside a header or an entry.</exception>
+    public bool Next(TarHeader h)
     {
-        int n = inner.Read(buffer);
-        if (n > 0)
+        if (_ended) return false;
+        SkipRest();
+        ClearExtended();
+        long first = -1;
+        while (true)
         {
-            Inspect(buffer[..n]);
-            _position += n;
+            long at = _position;
+            int n = ReadFull(_block);
+            if (n == 0 && first < 0)
+            {
+                _ended = true;
+                return false;
+            }
+            if (n < Block) throw new EndOfStreamException();
+            if (first < 0) first = at;
+            var b = _block.AsSpan();
+            if (!b.ContainsAnyExcept((byte)0))
+            {
+                _endAt = at;
+                _ended = true;
+                return false;
+            }
+            if (!ChecksumHolds(b))
+                throw Damaged(at, Text.Get(Numeric(b, 148, 8, out long stored) && stored == 0 ? "Error.ChecksumZero" : "Error.ChecksumMismatch"));
+            var format = FormatOf(b);
+            if (format == Format.V7 && b.Slice(257, 8).ContainsAnyExcept((byte)0))
+            {
+                // read as V7, as GNU tar and Go read it: harmless unless the name has a prefix a V7 header cannot hold
+                var prefix = b.Slice(345, 155);
+                if (prefix.ContainsAnyExcept((byte)0))
+                    throw Damaged(at, Text.Format("Error.ItsMagicIsNeitherUstarNor", Printable(b.Slice(257, 8)), Printable(prefix.TrimEnd((byte)0))));
+                _warnings.Add((PathText.FromBytes(CString(b[..100])), Text.Format("Warning.V7Magic", Printable(b.Slice(257, 8)))));
+            }
+            long size = Field(b, at, "size", 124, 12, allowNegative: false);
+            long mode = Field(b, at, "mode", 100, 8, allowNegative: false);
+            long uid = Field(b, at, "uid", 108, 8, allowNegative: false);
+            long gid = Field(b, at, "gid", 116, 8, allowNegative: false);
+            long mtime = Field(b, at, "mtime", 136, 12, allowNegative: true);
+            long major = 0, minor = 0;
+            if (format != Format.V7)
+            {
+                major = Field(b, at, "devmajor", 329, 8, allowNegative: false);
+                minor = Field(b, at, "devminor", 337, 8, allowNegative: false);
+            }
+            byte type = b[156];
+            switch (type)
+            {
+                case (byte)'x' or (byte)'g':
+                {
+                    if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsPAXRecordsClaimBytesAt", size, MaxSpecialSize));
+                    var data = ReadSpecial((int)size);
+                    if (type == (byte)'x') ClearPax();
+                    PaxRecords(data, at, global: type == (byte)'g');
+                    continue;
+                }
+                case (byte)'L' or (byte)'K':
+                {
+                    if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsGNULongNameClaimsBytes", size, MaxSpecialSize));
+                    var data = CString(ReadSpecial((int)size));
+                    bool isName = type == (byte)'L';
+                    if ((isName ? _longName : _longLink) is not null)
+                        _warnings.Add((PathText.FromBytes(data), Text.Format("Warning.TarRepeatedLongName", isName ? "name" : "link", at)));
+                    if (isName) Keep(ref _longName, ref _longNameLength, data);
+                    else Keep(ref _longLink, ref _longLinkLength, data);
+                    continue;
+                }
+            }
+
+            // an entry: its name and link from the header, then what the extended records say over them
+            h.Offset = first;
+            var name = AssembleName(b, format);
+            if (_paxPath is not null && _paxPathLength > 0) name = _paxPath.AsSpan(0, _paxPathLength);
+            if (_longName is not null && _longNameLength > 0) name = _longName.AsSpan(0, _longNameLength);
+            var link = CString(b.Slice(157, 100));
+            if (_paxLink is not null && _paxLinkLength > 0) link = _paxLink.AsSpan(0, _paxLinkLength);
+            if (_longLink is not null && _longLinkLength > 0) link = _longLink.AsSpan(0, _longLinkLength);
+            h.Name = PathText.FromBytes(name, out bool nameNotUtf8);
+            bool linkNotUtf8 = false;
+            h.LinkName = link.IsEmpty ? "" : PathText.FromBytes(link, out linkNotUtf8);
+            h.NotUtf8 = nameNotUtf8 || linkNotUtf8;
+            h.OldStyleDirectory = type == 0 && name.Length > 0 && name[^1] == (byte)'/';
+            if (type == 0) type = h.OldStyleDirectory ? (byte)'5' : (byte)'0'; // old-style directory (Go, Python, GNU tar)
+            if (type == (byte)'S' || _paxSparse)
+                throw new ImageException(Text.Format(type == (byte)'S' ? "Error.TarSparseOldGnu" : "Error.TarSparsePax", first), entryName: h.Name);
+            h.Type = type;
+            h.Size = _paxSize ?? size;
+            h.PaxSize = _paxSize is not null;
+            h.Mode = mode;
+            h.Uid = _paxUid ?? uid;
+            h.Gid = _paxGid ?? gid;
+            h.MTime = _paxMTime ?? mtime;
+            h.DevMajor = major;
+            h.DevMinor = minor;
+            h.OpaqueXattr = _paxOpaque;
+            h.DataLength = type is (byte)'1' or (byte)'2' or (byte)'3' or (byte)'4' or (byte)'5' or (byte)'6' ? 0 : h.Size;
+            _dataLeft = h.DataLength;
+            _padding = (int)(-h.DataLength & (Block - 1));
+            _previous = h.Name;
+            ClearExtended();
+            return true;
         }
+    }
+
+    /// <summary>Reads the current entry's data; 0 at its end, or where the stream ends before it (<see cref="DataLeft"/> tells).</summary>
+    public int ReadData(Span<byte> buffer)
+    {
+        if (_dataLeft <= 0 || buffer.IsEmpty) return 0;
+        if (buffer.Length > _dataLeft) buffer = buffer[..(int)_dataLeft];
+        int n = inner.Read(buffer);
+        _position += n;
+        _dataLeft -= n;
         return n;
     }
 
-    /// <summary>What was odd but lost nothing (an entry path, or null for the layer; the message); call after draining.</summary>
-    public IReadOnlyList<(string? Path, string Message)> Warnings()
+    /// <summary>The current entry's data not read yet.</summary>
+    public long DataLeft => _dataLeft;
+
+    /// <summary>Skips what is left of the current entry's data and its padding.</summary>
+    private void SkipRest()
     {
-        if (_endAt >= 0 && _headerFill > 0 && _trailingFrom < 0 && _header.AsSpan(0, _headerFill).ContainsAnyExcept((byte)0))
-            _trailingFrom = Position - _headerFill;
-        if (_trailingFrom >= 0)
+        if (_dataLeft > 0 || _padding > 0)
         {
-            _warnings.Add((null, Text.Format("Warning.TarTrailingData", Position - _trailingFrom, _endAt)));
-            _trailingFrom = -1;
+            var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+            try
+            {
+                while (_dataLeft > 0)
+                    if (ReadData(buffer.AsSpan(0, (int)Math.Min(buffer.Length, _dataLeft))) == 0) throw new EndOfStreamException();
+            }
+            finally { ArrayPool<byte>.Shared.Return(buffer); }
+            // the padding is there whole: an end of stream may follow it (old layers end without the end blocks), not cut it
+            int padding = _padding;
+            _padding = 0;
+            if (ReadFull(_block.AsSpan(0, padding)) < padding) throw new EndOfStreamException();
         }
-        return _warnings;
     }
 
-    private void Inspect(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Reads past the end of the archive to the end of the stream (the diff id covers the padding after
+    /// the end-of-archive blocks): zeros are fine, a table of contents of eStargz is noted, tar headers
+    /// are an error (an early end hides them) and anything else a warning.
+    /// </summary>
+    public void Drain()
     {
-        long offset = Position;
-        while (!bytes.IsEmpty)
+        if (!_ended)
         {
-            if (_dataLeft > 0)
+            var rest = new TarHeader();
+            while (Next(rest)) { }
+        }
+        long trailingFrom = -1;
+        while (true)
+        {
+            long at = _position;
+            int n = ReadFull(_block);
+            if (n == 0) break;
+            var b = _block.AsSpan(0, n);
+            bool zero = !b.ContainsAnyExcept((byte)0);
+            if (zero || trailingFrom >= 0) continue;
+            if (n == Block && ChecksumHolds(b))
             {
-                int take = (int)Math.Min(_dataLeft, bytes.Length);
-                if (_special is not null)
+                if (PathText.FromBytes(CString(b[..100])) == EStargzToc && Numeric(b, 124, 12, out long tocSize) && tocSize is >= 0 and <= MaxSpecialSize * 64)
                 {
-                    int keep = Math.Min(take, _specialSize - _specialFill);
-                    bytes[..keep].CopyTo(_special.AsSpan(_specialFill));
-                    _specialFill += keep;
-                    if (_specialFill == _specialSize) PaxRecords();
+                    // eStargz puts its table of contents after the end, where tar readers do not look
+                    SawEStargzToc = true;
+                    Skip((tocSize + Block - 1) & ~(long)(Block - 1));
+                    continue;
                 }
-                _dataLeft -= take;
-                bytes = bytes[take..];
-                offset += take;
-                continue;
+                throw Damaged(at, Text.Format("Error.AnEmptyBlockAtOffsetEnds", _endAt, Printable(CString(b[..100]))));
             }
-            int part = Math.Min(Block - _headerFill, bytes.Length);
-            bytes[..part].CopyTo(_header.AsSpan(_headerFill));
-            _headerFill += part;
-            bytes = bytes[part..];
-            offset += part;
-            if (_headerFill == Block)
-            {
-                _headerFill = 0;
-                Header(offset - Block);
-            }
+            trailingFrom = at;
         }
+        if (trailingFrom >= 0)
+            _warnings.Add((null, Text.Format("Warning.TarTrailingData", _position - trailingFrom, _endAt)));
     }
 
-    private void Header(long at)
+    private void Skip(long bytes)
     {
-        var h = _header.AsSpan();
-        bool zero = !h.ContainsAnyExcept((byte)0);
-        if (_endAt >= 0)
-        {
-            // after the end: zero padding, or garbage (a warning), or headers an early end would hide (an error)
-            if (zero || _trailingFrom >= 0) return;
-            if (ChecksumHolds(h) && Name(h) == EStargzToc && Numeric(h, 124, 12, out long tocSize) && tocSize is >= 0 and <= MaxSpecialSize * 64)
-            {
-                // eStargz puts its table of contents after the end, where tar readers do not look
-                SawEStargzToc = true;
-                _dataLeft = (tocSize + Block - 1) & ~(long)(Block - 1);
-                return;
-            }
-            if (ChecksumHolds(h))
-                throw Damaged(at, Text.Format("Error.AnEmptyBlockAtOffsetEnds", _endAt, Name(h)));
-            _trailingFrom = at;
-            return;
-        }
-        if (zero)
-        {
-            _endAt = at;
-            return;
-        }
-        if (!ChecksumHolds(h))
-            throw Damaged(at, Text.Get(Numeric(h, 148, 8, out long stored) && stored == 0 ? "Error.ChecksumZero" : "Error.ChecksumMismatch"));
-
-        var magic = h.Slice(257, 8);
-        bool ustar = magic[..6].SequenceEqual("ustar\0"u8);
-        bool gnu = magic.SequenceEqual("ustar  \0"u8);
-        if (!ustar && !gnu && magic.ContainsAnyExcept((byte)0))
-        {
-            // read as V7, as GNU tar and Go read it: harmless unless the name has a prefix a V7 header cannot hold
-            var prefix = h.Slice(345, 155);
-            if (prefix.ContainsAnyExcept((byte)0))
-                throw Damaged(at, Text.Format("Error.ItsMagicIsNeitherUstarNor", Printable(magic), Printable(prefix.TrimEnd((byte)0))));
-            _warnings.Add((Name(h), Text.Format("Warning.V7Magic", Printable(magic))));
-        }
-
-        long size = Field(h, at, "size", 124, 12, allowNegative: false);
-        Field(h, at, "mode", 100, 8, allowNegative: false);
-        Field(h, at, "uid", 108, 8, allowNegative: false);
-        Field(h, at, "gid", 116, 8, allowNegative: false);
-        Field(h, at, "mtime", 136, 12, allowNegative: true);
-        if (ustar || gnu)
-        {
-            Field(h, at, "devmajor", 329, 8, allowNegative: false);
-            Field(h, at, "devminor", 337, 8, allowNegative: false);
-        }
-
-        char type = (char)h[156];
-        switch (type)
-        {
-            case 'x' or 'g':
-                if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsPAXRecordsClaimBytesAt", size, MaxSpecialSize));
-                _special = ArrayPool<byte>.Shared.Rent(Math.Max(1, (int)size));
-                _specialSize = (int)size;
-                _specialFill = 0;
-                _specialGlobal = type == 'g';
-                _specialAt = at;
-                if (size == 0) PaxRecords();
-                break;
-            case 'L' or 'K':
-                if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsGNULongNameClaimsBytes", size, MaxSpecialSize));
-                break;
-            case 'S':
-                throw new ImageException(Text.Get("Error.OldGNUSparseEntriesAreNot"));
-            default:
-                // an entry: PAX size= overrides the header's
-                if (_paxSize is { } s) size = s;
-                _previous = _paxPath ?? Name(h);
-                _paxSize = null;
-                _paxPath = null;
-                break;
-        }
-        _dataLeft = (size + Block - 1) & ~(long)(Block - 1);
-    }
-
-    /// <summary>Checks a PAX header's records: framing, and the values of the keys that place or size an entry.</summary>
-    private void PaxRecords()
-    {
-        var data = _special.AsSpan(0, _specialSize);
-        long at = _specialAt;
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
         try
         {
-            while (!data.IsEmpty)
+            while (bytes > 0)
             {
-                int space = data.IndexOf((byte)' ');
-                if (space <= 0 || !int.TryParse(data[..space], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
-                    || length <= space + 1 || length > data.Length || data[length - 1] != (byte)'\n')
-                    throw Damaged(at, Text.Format("Error.ItsPAXRecordIsMalformed", Printable(data[..Math.Min(data.Length, 40)])));
-                var record = data[(space + 1)..(length - 1)];
-                int eq = record.IndexOf((byte)'=');
-                if (eq <= 0) throw Damaged(at, Text.Format("Error.ItsPAXRecordHasNoKey", Printable(record)));
-                string key = Encoding.UTF8.GetString(record[..eq]);
-                var value = record[(eq + 1)..];
-                if (key.StartsWith("GNU.sparse.", StringComparison.Ordinal))
-                    throw new ImageException(Text.Get("Error.GNUSparseEntriesPAXFormAre"));
-                switch (key)
-                {
-                    case "size" or "uid" or "gid":
-                        if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
-                            throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA", key, Printable(value)));
-                        if (key == "size" && !_specialGlobal) _paxSize = number;
-                        break;
-                    case "mtime" or "atime" or "ctime":
-                        if (!IsPaxTime(value))
-                            throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA2", key, Printable(value)));
-                        break;
-                    case "path" when !_specialGlobal:
-                        _paxPath = Encoding.UTF8.GetString(value);
-                        break;
-                }
-                data = data[length..];
+                int n = inner.Read(buffer.AsSpan(0, (int)Math.Min(buffer.Length, bytes)));
+                if (n == 0) return;
+                _position += n;
+                bytes -= n;
             }
         }
-        finally
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
+    }
+
+    private int ReadFull(Span<byte> into)
+    {
+        int total = 0;
+        while (total < into.Length)
         {
-            ArrayPool<byte>.Shared.Return(_special!);
-            _special = null;
+            int n = inner.Read(into[total..]);
+            if (n == 0) break;
+            total += n;
+        }
+        _position += total;
+        return total;
+    }
+
+    /// <summary>The data of a PAX or GNU long-name record, whole, and its padding.</summary>
+    private ReadOnlySpan<byte> ReadSpecial(int size)
+    {
+        if (_special is null || _special.Length < size)
+        {
+            if (_special is not null) ArrayPool<byte>.Shared.Return(_special);
+            _special = ArrayPool<byte>.Shared.Rent(Math.Max(size, Block));
+        }
+        if (ReadFull(_special.AsSpan(0, size)) < size) throw new EndOfStreamException();
+        int padding = -size & (Block - 1);
+        if (ReadFull(_block.AsSpan(0, padding)) < padding) throw new EndOfStreamException();
+        return _special.AsSpan(0, size);
+    }
+
+    private static void Keep(ref byte[]? buffer, ref int length, ReadOnlySpan<byte> value)
+    {
+        if (buffer is null || buffer.Length < value.Length)
+        {
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(value.Length, 64));
+        }
+        value.CopyTo(buffer);
+        length = value.Length;
+    }
+
+    private static void Release(ref byte[]? buffer)
+    {
+        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+        buffer = null;
+    }
+
+    private void ClearPax()
+    {
+        Release(ref _paxPath);
+        Release(ref _paxLink);
+        _paxPathLength = _paxLinkLength = 0;
+        _paxSize = _paxUid = _paxGid = _paxMTime = null;
+        _paxOpaque = _paxSparse = false;
+    }
+
+    private void ClearExtended()
+    {
+        ClearPax();
+        Release(ref _longName);
+        Release(ref _longLink);
+        _longNameLength = _longLinkLength = 0;
+    }
+
+    private enum Format { V7, Ustar, Star, Gnu }
+
+    /// <summary>The header's format by its magic, as Go tells it: "ustar\0" with any version is ustar (or star with its trailer), "ustar  \0" GNU, anything else V7.</summary>
+    private static Format FormatOf(ReadOnlySpan<byte> b)
+    {
+        var magic = b.Slice(257, 6);
+        if (magic.SequenceEqual("ustar\0"u8)) return b.Slice(508, 4).SequenceEqual("tar\0"u8) ? Format.Star : Format.Ustar;
+        if (b.Slice(257, 8).SequenceEqual("ustar  \0"u8)) return Format.Gnu;
+        return Format.V7;
+    }
+
+    /// <summary>The header's name: ustar's prefix, '/', and the name field (GNU and V7 headers have no prefix).</summary>
+    private ReadOnlySpan<byte> AssembleName(ReadOnlySpan<byte> b, Format format)
+    {
+        var name = CString(b[..100]);
+        if (format is not (Format.Ustar or Format.Star)) return name;
+        var prefix = CString(b.Slice(345, format == Format.Star ? 131 : 155));
+        if (prefix.IsEmpty) return name;
+        prefix.CopyTo(_name);
+        _name[prefix.Length] = (byte)'/';
+        name.CopyTo(_name.AsSpan(prefix.Length + 1));
+        return _name.AsSpan(0, prefix.Length + 1 + name.Length);
+    }
+
+    /// <summary>A field's bytes up to its first NUL.</summary>
+    private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> field)
+    {
+        int nul = field.IndexOf((byte)0);
+        return nul < 0 ? field : field[..nul];
+    }
+
+    /// <summary>Reads a PAX header's records: framing, the values of the keys that place or size an entry, and the opaque xattr.</summary>
+    private void PaxRecords(ReadOnlySpan<byte> data, long at, bool global)
+    {
+        while (!data.IsEmpty)
+        {
+            int space = data.IndexOf((byte)' ');
+            if (space <= 0 || !int.TryParse(data[..space], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
+                || length <= space + 1 || length > data.Length || data[length - 1] != (byte)'\n')
+                throw Damaged(at, Text.Format("Error.ItsPAXRecordIsMalformed", Printable(data[..Math.Min(data.Length, 40)])));
+            var record = data[(space + 1)..(length - 1)];
+            data = data[length..];
+            int eq = record.IndexOf((byte)'=');
+            if (eq <= 0) throw Damaged(at, Text.Format("Error.ItsPAXRecordHasNoKey", Printable(record[..Math.Min(record.Length, 40)])));
+            var key = record[..eq];
+            var value = record[(eq + 1)..];
+            if (key.StartsWith("GNU.sparse."u8))
+            {
+                if (!global) _paxSparse = true; // refused at its entry, whose name it may still change
+                continue;
+            }
+            if (key.Contains((byte)0))
+                throw Damaged(at, Text.Format("Error.ItsPAXRecordHasNoKey", Printable(record[..Math.Min(record.Length, 40)])));
+            if (key.SequenceEqual("size"u8) || key.SequenceEqual("uid"u8) || key.SequenceEqual("gid"u8))
+            {
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
+                    throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA", Encoding.ASCII.GetString(key), Printable(value)));
+                if (global) continue;
+                if (key[0] == (byte)'s') _paxSize = number;
+                else if (key[0] == (byte)'u') _paxUid = number;
+                else _paxGid = number;
+            }
+            else if (key.SequenceEqual("mtime"u8) || key.SequenceEqual("atime"u8) || key.SequenceEqual("ctime"u8))
+            {
+                if (!PaxTime(value, out long seconds))
+                    throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA2", Encoding.ASCII.GetString(key), Printable(value)));
+                if (!global && key[0] == (byte)'m') _paxMTime = seconds;
+            }
+            else if (key.SequenceEqual("path"u8) || key.SequenceEqual("linkpath"u8))
+            {
+                // Go refuses a NUL in a name record; a name is cut at nothing else
+                if (value.Contains((byte)0)) throw new ImageException(Text.Get("Error.EntryNameHoldsNul"), entryName: PathText.FromBytes(value).Replace('\0', '@'));
+                if (global) continue;
+                if (key[0] == (byte)'p') Keep(ref _paxPath, ref _paxPathLength, value);
+                else Keep(ref _paxLink, ref _paxLinkLength, value);
+            }
+            else if (!global && key.SequenceEqual("SCHILY.xattr.trusted.overlay.opaque"u8))
+                _paxOpaque = value.SequenceEqual("y"u8);
         }
     }
 
-    private static bool IsPaxTime(ReadOnlySpan<byte> value)
+    /// <summary>A PAX time, "[-]seconds[.fraction]", as whole seconds (rounded down, as ls shows a time).</summary>
+    private static bool PaxTime(ReadOnlySpan<byte> value, out long seconds)
     {
-        if (!value.IsEmpty && value[0] == (byte)'-') value = value[1..];
+        seconds = 0;
+        bool negative = !value.IsEmpty && value[0] == (byte)'-';
+        if (negative) value = value[1..];
         int dot = value.IndexOf((byte)'.');
         var whole = dot < 0 ? value : value[..dot];
         var fraction = dot < 0 ? default : value[(dot + 1)..];
-        return !whole.IsEmpty && !whole.ContainsAnyExceptInRange((byte)'0', (byte)'9')
-            && (dot < 0 || (!fraction.IsEmpty && !fraction.ContainsAnyExceptInRange((byte)'0', (byte)'9')));
+        if (whole.IsEmpty || whole.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            || (dot >= 0 && (fraction.IsEmpty || fraction.ContainsAnyExceptInRange((byte)'0', (byte)'9'))))
+            return false;
+        if (!long.TryParse(whole, NumberStyles.None, CultureInfo.InvariantCulture, out seconds)) return false;
+        if (negative) seconds = fraction.ContainsAnyExcept((byte)'0') ? -seconds - 1 : -seconds;
+        return true;
     }
 
     private static bool ChecksumHolds(ReadOnlySpan<byte> h)
     {
-        if (!Numeric(h, 148, 8, out long stored)) return false;
+        if ((h[148] & 0x80) != 0 || !Numeric(h, 148, 8, out long stored)) return false; // octal only
         long unsigned = 0, signed = 0;
         for (int i = 0; i < Block; i++)
         {
@@ -258,7 +456,11 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
         return value;
     }
 
-    /// <summary>A numeric header field: octal digits between optional spaces and NULs, blank (0), or base-256 (a leading 0x80 or 0xff).</summary>
+    /// <summary>
+    /// A numeric header field: octal digits between optional spaces and NULs, blank (0), or base-256
+    /// (a first byte 0x80 or 0xff, then a two's complement big-endian number, as GNU tar reads it; Go
+    /// also takes other first bytes with the top bit set, which only damage writes).
+    /// </summary>
     private static bool Numeric(ReadOnlySpan<byte> h, int offset, int length, out long value)
     {
         var field = h.Slice(offset, length);
@@ -288,14 +490,6 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
         return true;
     }
 
-    private static string Name(ReadOnlySpan<byte> h)
-    {
-        static string Text(ReadOnlySpan<byte> f) { int nul = f.IndexOf((byte)0); return Encoding.UTF8.GetString(nul < 0 ? f : f[..nul]); }
-        string name = Text(h[..100]);
-        string prefix = h.Slice(257, 6).SequenceEqual("ustar\0"u8) ? Text(h.Slice(345, 155)) : "";
-        return PathText.Escape(prefix.Length > 0 ? prefix + "/" + name : name);
-    }
-
     private static string Printable(ReadOnlySpan<byte> bytes)
     {
         var sb = new StringBuilder(bytes.Length);
@@ -305,15 +499,13 @@ internal sealed class TarGuard(Stream inner) : ReadOnlyForwardStream
 
     /// <summary>A header GNU tar and Go's archive/tar would reject: the layer's entries cannot be trusted past it.</summary>
     private ImageException Damaged(long at, string what) =>
-        new(_previous.Length > 0 ? Text.Format("Error.DamagedTarHeaderAfter", at, _previous, what) : Text.Format("Error.DamagedFirstTarHeader", at, what));
+        new(_previous.Length > 0 ? Text.Format("Error.DamagedTarHeaderAfter", at, PathText.Escape(_previous), what) : Text.Format("Error.DamagedFirstTarHeader", at, what));
 
-    protected override void Dispose(bool disposing)
+    public void Dispose()
     {
-        if (_special is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_special);
-            _special = null;
-        }
-        base.Dispose(disposing);
+        ClearExtended();
+        Release(ref _special);
+        if (_name.Length > 0) ArrayPool<byte>.Shared.Return(_name);
+        _name = [];
     }
 }

@@ -1,4 +1,3 @@
-using System.Formats.Tar;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
 
@@ -35,7 +34,7 @@ public static class FileContent
     /// <exception cref="ImageException">No such path, a directory, a link that goes nowhere or in circles.</exception>
     public static FileVersion Locate(ImageModel model, string path, int layer, bool follow = true)
     {
-        var norm = PathText.Normalize(path, out _) ?? throw new ImageException(Text.Format("Error.NoLayerEverWrote", path));
+        var norm = PathText.Normalize(path, out _) ?? throw new ImageException(Text.Format("Error.NoLayerEverWrote", PathText.Escape(path)));
         var pending = new List<string>(norm.Length == 0 ? [] : norm.Split('/'));
         pending.Reverse(); // a stack: the next component last
         var done = new List<string>();
@@ -55,12 +54,12 @@ public static class FileContent
                     return Version(model, path, child, before.Record, before.RemovedIn);
                 // a first component no layer wrote (with no link followed): the path never existed
                 throw new ImageException(child is null && done.Count == 0 && links == 0
-                    ? Text.Format("Error.NoLayerEverWrote", path)
-                    : Text.Format("Error.DoesNotExistAfterLayer", string.Join('/', [.. done, name]), layer));
+                    ? Text.Format("Error.NoLayerEverWrote", PathText.Escape(path))
+                    : Text.Format("Error.DoesNotExistAfterLayer", PathText.Escape(string.Join('/', [.. done, name])), layer));
             }
             if (state.Attributes.Type == FileType.Symlink && (follow || !last))
             {
-                if (++links > MaxLinks) throw new ImageException(Text.Format("Error.TooManyLinks", path));
+                if (++links > MaxLinks) throw new ImageException(Text.Format("Error.TooManyLinks", PathText.Escape(path)));
                 var target = state.Attributes.LinkTarget ?? "";
                 if (target.StartsWith('/')) { done.Clear(); node = model.Root; }
                 var parts = target.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -68,12 +67,12 @@ public static class FileContent
                 continue;
             }
             if (!last && !state.Attributes.IsDirectory)
-                throw new ImageException(Text.Format("Error.NotADirectoryOnTheWay", string.Join('/', [.. done, name]), path));
+                throw new ImageException(Text.Format("Error.NotADirectoryOnTheWay", PathText.Escape(string.Join('/', [.. done, name])), PathText.Escape(path)));
             done.Add(name);
             node = child;
             if (last) return Version(model, path, child, state, null);
         }
-        throw new ImageException(Text.Format("Error.IsADirectory", "/" + string.Join('/', done), path));
+        throw new ImageException(Text.Format("Error.IsADirectory", "/" + PathText.Escape(string.Join('/', done)), PathText.Escape(path)));
     }
 
     /// <summary>The last record that showed the path before it was deleted, and the layer that deleted it.</summary>
@@ -93,18 +92,21 @@ public static class FileContent
     private static FileVersion Version(ImageModel model, string path, TreeNode node, ChangeRecord record, int? removedIn)
     {
         var a = record.Attributes;
-        if (a.IsDirectory) throw new ImageException(Text.Format("Error.IsADirectory", "/" + node.Path, path));
+        if (a.IsDirectory) throw new ImageException(Text.Format("Error.IsADirectory", "/" + PathText.Escape(node.Path), PathText.Escape(path)));
         if (a.Type is FileType.CharDevice or FileType.BlockDevice or FileType.Fifo)
-            throw new ImageException(Text.Format("Error.HasNoContent", "/" + node.Path, Reports.RootfsListing.TypeName(a.Type)));
+            throw new ImageException(Text.Format("Error.HasNoContent", "/" + PathText.Escape(node.Path), Reports.RootfsListing.TypeName(a.Type)));
         return new FileVersion(path, node.Path, record.Layer, a, removedIn);
     }
 
     /// <summary>
-    /// Copies the version's bytes into <paramref name="output"/>, streaming from its layer (a hardlink's
-    /// from its target's entry); a symbolic link (located without following) writes nothing. Returns the
-    /// bytes written.
+    /// Copies the version's bytes into <paramref name="output"/>, read from its layer (a hardlink's from
+    /// its target's entry) by the reader the merge uses, and verified as the load verified the layer:
+    /// the blob digest and the diff id of what was read again must be those of the first read. Bytes
+    /// reach the output only once they are verified: a seekable output is written as they pass and cut
+    /// back to where it stood on any error; any other waits in a private temporary file. A symbolic
+    /// link (located without following) writes nothing. Returns the bytes written.
     /// </summary>
-    /// <exception cref="ImageException">The entry is not in its layer, or its bytes end short.</exception>
+    /// <exception cref="ImageException">The entry is not in its layer, its bytes end short, or the layer's bytes changed.</exception>
     public static long Copy(ImageLoad load, FileVersion version, Stream output, CancellationToken ct = default)
     {
         var a = version.Attributes;
@@ -112,38 +114,114 @@ public static class FileContent
         var source = a.HardlinkTarget ?? version.Resolved;
         int layer = version.Layer;
         if (a.HardlinkTarget is not null && load.Model.Find(source)?.StateAt(version.Layer) is { IsPresent: true } target) layer = target.Layer;
-        long written = -1;
-        long origin = output.CanSeek ? output.Position : 0;
-        load.ReadLayers([layer], (read, blob) =>
+        if (!output.CanSeek)
         {
-            var decompressed = Decompression.Open(Decompression.SniffAndRewind(blob, out var c), c);
-            using var tar = new TarReader(decompressed);
-            TarEntry? e;
-            var buffer = new byte[81920];
-            // the layer's last entry of the name is the one the merge kept (a tar may carry a name twice):
-            // the whole layer is read, and a later entry replaces what an earlier one wrote
-            while ((e = tar.GetNextEntry()) is not null)
+            // verified before a byte is shown: the copy waits in a file only this process can open
+            using var spool = new FileStream(Path.Combine(Path.GetTempPath(), "layerdive-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
+                FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(spool.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            long n = Copy(load, source, layer, spool, ct);
+            spool.Position = 0;
+            spool.CopyTo(output);
+            return n;
+        }
+        long origin = output.Position;
+        try
+        {
+            return Copy(load, source, layer, output, ct);
+        }
+        catch
+        {
+            output.SetLength(origin);
+            throw;
+        }
+    }
+
+    private static long Copy(ImageLoad load, string source, int layer, Stream output, CancellationToken ct)
+    {
+        var sink = new OneFile(source, output);
+        VerifiedLayers.Read(load, [layer], _ => sink, ct);
+        if (sink.Written < 0) throw new ImageException(Text.Format("Error.ContentNotFound", "/" + PathText.Escape(source)), layer, load.Model.Layers[layer].Digest);
+        return sink.Written;
+    }
+
+    /// <summary>Takes the bytes of one path; the layer's last entry of the name is the one the merge kept (a tar may carry a name twice).</summary>
+    private sealed class OneFile(string path, Stream output) : IContentSink
+    {
+        private readonly long _origin = output.Position;
+
+        public long Written { get; private set; } = -1;
+
+        public Stream? Open(string entryPath)
+        {
+            if (entryPath != path) return null;
+            output.Position = _origin;
+            output.SetLength(_origin);
+            Written = 0;
+            return new Counting(this, output);
+        }
+
+        public void Add(in RawEntry entry) { }
+
+        private sealed class Counting(OneFile owner, Stream inner) : Stream
+        {
+            public override bool CanRead => false;
+            public override bool CanSeek => false;
+            public override bool CanWrite => true;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() => inner.Flush();
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count)
             {
-                if (e.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile)) continue;
-                if (PathText.Normalize(e.Name, out _) != source) continue;
-                if (written >= 0)
-                {
-                    if (!output.CanSeek) throw new ImageException(Text.Format("Error.NameTwiceInLayer", "/" + source), layer, load.Model.Layers[layer].Digest);
-                    output.Position = origin;
-                    output.SetLength(origin);
-                }
-                written = 0;
-                if (e.DataStream is not { } data) continue;
-                int n;
-                while ((n = data.Read(buffer)) > 0)
-                {
-                    ct.ThrowIfCancellationRequested();
-                    output.Write(buffer, 0, n);
-                    written += n;
-                }
+                inner.Write(buffer, offset, count);
+                owner.Written += count;
             }
+        }
+    }
+}
+
+/// <summary>
+/// Reads layers a second time (for <c>cat</c>, <c>extract</c> and the viewer) through the reader the
+/// merge uses, its name rules and checks, and verifies them as the load did: each blob's digest and
+/// diff id must be those the manifest and config name, or, where they name none, those the first read
+/// found. A registry or a file that gives other bytes the second time is an error, not content.
+/// </summary>
+internal static class VerifiedLayers
+{
+    public static void Read(ImageLoad load, IEnumerable<int> layers, Func<IReadOnlyList<int>, IContentSink> sinkFor, CancellationToken ct)
+    {
+        var model = load.Model;
+        load.ReadLayers(layers, (indices, blob) =>
+        {
+            var info = model.Layers[indices[0]];
+            var expectedDigest = info.ExpectedDigest ?? info.Digest;
+            var options = new LayerReadOptions
+            {
+                ComputeDigests = load.Verify,
+                HashInBackground = true, // one layer at a time: the digests on threads of their own
+                LayerIndex = info.Index,
+                BlobDigestAlgorithm = expectedDigest?.StartsWith("sha512:", StringComparison.Ordinal) == true ? "sha512" : "sha256",
+            };
+            LayerContents contents;
+            try
+            {
+                contents = LayerReader.Read(blob, options, sinkFor(indices), ct);
+            }
+            catch (ImageException ex)
+            {
+                throw ex.InLayer(info.Index, info.Digest ?? info.DiffId);
+            }
+            if (!load.Verify) return;
+            string id = info.Digest ?? info.DiffId ?? info.BlobPath;
+            if (expectedDigest is not null && !string.Equals(expectedDigest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))
+                throw new ImageException(Text.Format("Error.BlobDigestMismatchExpectedGot", expectedDigest, contents.BlobDigest), info.Index, id);
+            var expectedDiffId = info.ExpectedDiffId ?? info.DiffId;
+            if (expectedDiffId is not null && !string.Equals(expectedDiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase))
+                throw new ImageException(Text.Format("Error.DiffIdMismatchTheConfigExpects", expectedDiffId, contents.DiffId), info.Index, id);
         }, ct);
-        if (written < 0) throw new ImageException(Text.Format("Error.ContentNotFound", "/" + source), layer, load.Model.Layers[layer].Digest);
-        return written;
     }
 }

@@ -52,6 +52,9 @@ public sealed class ImageLoad : IDisposable
 
     public ImageModel Model { get; }
 
+    /// <summary>Whether the load verified the layers' digests; a layer read again is verified the same way.</summary>
+    public bool Verify { get; init; } = true;
+
     /// <summary>
     /// Reads the blobs of <paramref name="indexes"/> again, handing each (with every layer it is) to
     /// <paramref name="onLayer"/> with a stream valid during the call; after the load has ended.
@@ -164,7 +167,7 @@ public static class ImageLoader
             OtherImages = others,
         };
         run = new LoadRun(model, merger, image, options, source.Blobs.Access, counter, clock, ct);
-        return new ImageLoad(model, run.RunAsync(source.Blobs), source, image.Layers);
+        return new ImageLoad(model, run.RunAsync(source.Blobs), source, image.Layers) { Verify = options.Verify };
     }
 
     private static LayerReadOptions ReadOptions(LayerRef r, LoadOptions options, bool inOrder) => new()

@@ -81,13 +81,13 @@ public sealed class TreeNode
 
     public TreeNode? Child(ReadOnlySpan<char> name) => _children.Find(name);
 
-    /// <summary>The children visible after <paramref name="layer"/>, sorted by name (ordinal).</summary>
+    /// <summary>The children visible after <paramref name="layer"/>, sorted by name (the bytes of the names, as the listings sort).</summary>
     public List<TreeNode> VisibleChildren(int layer)
     {
         var list = new List<TreeNode>();
         foreach (var c in _children.All)
             if (c.IsVisibleAt(layer)) list.Add(c);
-        list.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        list.Sort(static (a, b) => PathText.CompareUtf8(a.Name, b.Name));
         return list;
     }
 

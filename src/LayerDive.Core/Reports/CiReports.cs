@@ -205,7 +205,7 @@ public static class CiReports
             w.WriteStartObject();
             w.WriteNumber("count", i.Count);
             w.WriteNumber("sizeBytes", i.CumulativeSize);
-            w.WriteString("file", i.Path);
+            PathText.WriteJson(w, "file", i.Path);
             w.WriteEndObject();
             FlushSome(w);
         }
@@ -222,7 +222,7 @@ public static class CiReports
         foreach (var r in m.Items)
         {
             w.WriteStartObject();
-            w.WriteString("path", "/" + r.Path);
+            PathText.WriteJson(w, "path", "/" + r.Path);
             w.WriteNumber("bytes", r.Bytes);
             w.WriteNumber("storedByLayer", r.StoredBy);
             w.WriteNumber("wastedByLayer", r.WastedBy);

@@ -87,6 +87,7 @@ public sealed class DiveExportWriter : IDisposable
         w.WriteString("sourceKind", model.SourceKind);
         w.WriteString("platform", model.Config.Platform);
         w.WriteString("config", model.Config.Digest);
+        w.WriteString("pathEncoding", PathText.JsonPathEncoding);
         w.WriteNumber("userSizeBytes", dive.UserSizeBytes);
         CiReports.WriteRatio(w, "userWastedPercent", dive.UserWastedPercent);
         w.WriteStartArray("layers");
@@ -111,7 +112,7 @@ public sealed class DiveExportWriter : IDisposable
             w.WriteNumber("unmodified", l.Unmodified);
             w.WriteNumber("whiteouts", l.Whiteouts.Count);
             w.WriteStartArray("opaqueDirectories");
-            foreach (var d in l.OpaqueDirectories) w.WriteStringValue("/" + d);
+            foreach (var d in l.OpaqueDirectories) PathText.WriteJsonValue(w, "/" + d);
             w.WriteEndArray();
             w.WriteString("createdBy", l.CreatedBy);
             w.WriteEndObject();
@@ -125,7 +126,7 @@ public sealed class DiveExportWriter : IDisposable
             w.WriteStartObject();
             w.WriteNumber("layer", p.LayerIndex);
             w.WriteString("kind", p.Kind.ToString());
-            w.WriteString("path", p.Path is null ? null : "/" + p.Path);
+            PathText.WriteJson(w, "path", p.Path is null ? null : "/" + p.Path);
             w.WriteString("message", p.Message);
             w.WriteEndObject();
             CiReports.FlushSome(w);

@@ -225,6 +225,7 @@ internal static class DiffCommand
         {
             var w = json.Writer;
             w.WriteStartObject();
+            w.WriteString("pathEncoding", Core.PathText.JsonPathEncoding);
             w.WriteStartArray("changes");
             int added = 0, removed = 0, modified = 0;
             var growth = ImageDiff.Compare(a.Model, b.Model, mtime, d =>
@@ -232,7 +233,7 @@ internal static class DiffCommand
                 _ = d.Status switch { DiffStatus.Added => added++, DiffStatus.Removed => removed++, _ => modified++ };
                 w.WriteStartObject();
                 w.WriteString("status", d.Status switch { DiffStatus.Added => "added", DiffStatus.Removed => "removed", _ => "modified" });
-                w.WriteString("path", "/" + d.Path);
+                Core.PathText.WriteJson(w, "path", "/" + d.Path);
                 if (d.Status == DiffStatus.Modified) w.WriteString("changed", LsCommand.Describe(d.Changed));
                 Attributes(w, "a", d.Old);
                 Attributes(w, "b", d.New);
@@ -271,7 +272,7 @@ internal static class DiffCommand
             foreach (var g in growth)
             {
                 w.WriteStartObject();
-                w.WriteString("path", "/" + g.Path);
+                Core.PathText.WriteJson(w, "path", "/" + g.Path);
                 w.WriteNumber("bytesA", g.Before);
                 w.WriteNumber("bytesB", g.After);
                 w.WriteNumber("growth", g.Growth);
@@ -306,7 +307,7 @@ internal static class DiffCommand
         w.WriteNumber("uid", x.Uid);
         w.WriteNumber("gid", x.Gid);
         w.WriteNumber("size", x.Type == FileType.File ? x.Size : 0);
-        if (x.LinkTarget is not null) w.WriteString("linkTarget", x.LinkTarget);
+        if (x.LinkTarget is not null) Core.PathText.WriteJson(w, "linkTarget", x.LinkTarget);
         w.WriteNumber("mtime", x.MTime);
         w.WriteEndObject();
     }

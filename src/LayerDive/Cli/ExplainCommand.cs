@@ -19,10 +19,11 @@ internal static class ExplainCommand
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {
             var model = CommandLine.Load(img, shared, p, stderr);
-            var e = Explainer.Explain(model, p.GetValue(path)!);
+            var wanted = Core.PathText.Unescape(p.GetValue(path)!); // as ls shows it: \xHH for a byte that is not UTF-8
+            var e = Explainer.Explain(model, wanted);
             if (e is null)
             {
-                stderr.WriteLine($"layerdive: {img}: no layer of {model.Name} ever wrote {p.GetValue(path)}");
+                stderr.WriteLine($"layerdive: {img}: no layer of {model.Name} ever wrote {Core.PathText.Escape(wanted)}");
                 return CommandLine.ExitRuleFailed;
             }
             if (p.GetValue(format) == "json") WriteJson(e, stdout);
@@ -45,7 +46,8 @@ internal static class ExplainCommand
         {
             var w = json.Writer;
             w.WriteStartObject();
-            w.WriteString("path", "/" + e.Path);
+            w.WriteString("pathEncoding", Core.PathText.JsonPathEncoding);
+            Core.PathText.WriteJson(w, "path", "/" + e.Path);
             w.WriteBoolean("visible", e.Visible);
             w.WriteNumber("sinceLayer", e.SinceLayer);
             w.WriteNumber("storedBytes", e.StoredBytes);
@@ -58,7 +60,7 @@ internal static class ExplainCommand
                 w.WriteNumber("layer", s.Layer);
                 w.WriteString("kind", s.Kind.ToString());
                 w.WriteString("what", Explainer.Verb(s.Kind));
-                if (s.Marker is not null) w.WriteString("marker", "/" + s.Marker);
+                if (s.Marker is not null) Core.PathText.WriteJson(w, "marker", "/" + s.Marker);
                 if (s.Kind == StepKind.Modified) w.WriteString("changed", LsCommand.Describe(s.Changed));
                 w.WriteStartObject("attributes");
                 w.WriteString("type", RootfsListing.TypeName(s.Attributes.Type));
@@ -66,8 +68,8 @@ internal static class ExplainCommand
                 w.WriteNumber("uid", s.Attributes.Uid);
                 w.WriteNumber("gid", s.Attributes.Gid);
                 w.WriteNumber("size", s.Attributes.Size);
-                if (s.Attributes.LinkTarget is not null) w.WriteString("linkTarget", s.Attributes.LinkTarget);
-                if (s.Attributes.HardlinkTarget is not null) w.WriteString("hardlinkTarget", "/" + s.Attributes.HardlinkTarget);
+                if (s.Attributes.LinkTarget is not null) Core.PathText.WriteJson(w, "linkTarget", s.Attributes.LinkTarget);
+                if (s.Attributes.HardlinkTarget is not null) Core.PathText.WriteJson(w, "hardlinkTarget", "/" + s.Attributes.HardlinkTarget);
                 w.WriteEndObject();
                 w.WriteString("createdBy", s.CreatedBy);
                 w.WriteEndObject();

@@ -11,7 +11,7 @@ internal static class ExtractCommand
     public static Command Create(SharedOptions shared, TextWriter stdout, TextWriter stderr)
     {
         var image = Completion.Image(new Argument<string>("IMAGE") { Description = Completion.ImageDescription });
-        var path = new Argument<string>("PATH") { Description = "A file or directory of the merged tree" };
+        var path = new Argument<string>("PATH") { Description = "A file or directory of the merged tree; \\xHH for a byte that is not UTF-8, as ls shows it" };
         var output = new Option<string>("--output", "-o") { Description = "The folder to write into (created if missing); nothing is written outside it", Required = true };
         var layer = new Option<int?>("--layer", "-l") { Description = "The tree after this layer (default: the top layer)" };
         var cmd = new Command("extract", "Write a file or directory of the merged tree into a folder") { image, path, output, layer };
@@ -19,7 +19,7 @@ internal static class ExtractCommand
         {
             using var load = CommandLine.Start(img, shared, p, stderr);
             int n = CommandLine.LayerIndex(load.Model, p.GetValue(layer));
-            var result = Extractor.Extract(load, p.GetValue(path)!, n, p.GetValue(output)!);
+            var result = Extractor.Extract(load, Core.PathText.Unescape(p.GetValue(path)!), n, p.GetValue(output)!); // as ls shows it
             stdout.WriteLine($"extracted {result.Files} files ({Units.HumanBytes(result.Bytes)}), {result.Directories} directories, {result.Symlinks} symlinks to {p.GetValue(output)}");
             foreach (var s in result.Skipped) stderr.WriteLine($"layerdive: note: skipped {s}");
             return CommandLine.ExitOk;

@@ -74,11 +74,13 @@ public sealed class Mutator(byte[] seed)
     private static bool IsLayer(Member m) =>
         m.Type is TarEntryType.RegularFile or TarEntryType.V7RegularFile && !IsJson(m) && Compression(m.Data) is not null;
 
-    /// <summary>"gzip", "zstd", "none" for a blob that is (or decompresses to) a tar; null otherwise.</summary>
+    /// <summary>"gzip", "zstd", "xz", "bzip2", "none" for a blob that is (or decompresses to) a tar; null otherwise.</summary>
     private static string? Compression(byte[] b)
     {
         if (b.Length > 2 && b[0] == 0x1f && b[1] == 0x8b) return "gzip";
         if (b.Length > 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return "zstd";
+        if (b.Length > 6 && b.AsSpan(0, 6).SequenceEqual((byte[])[0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0])) return "xz";
+        if (b.Length > 4 && b.AsSpan(0, 3).SequenceEqual("BZh"u8)) return "bzip2";
         if (b.Length >= 512 && b.Length % 512 == 0 && Encoding.ASCII.GetString(b, 257, 5) == "ustar") return "none";
         return null;
     }
@@ -86,7 +88,13 @@ public sealed class Mutator(byte[] seed)
     private static byte[] Decompress(byte[] blob, string compression)
     {
         if (compression == "none") return blob;
-        using var input = LayerDive.Core.Layers.Decompression.Open(new MemoryStream(blob), compression == "gzip" ? LayerDive.Core.Model.Compression.Gzip : LayerDive.Core.Model.Compression.Zstd);
+        using var input = LayerDive.Core.Layers.Decompression.Open(new MemoryStream(blob), compression switch
+        {
+            "gzip" => LayerDive.Core.Model.Compression.Gzip,
+            "xz" => LayerDive.Core.Model.Compression.Xz,
+            "bzip2" => LayerDive.Core.Model.Compression.Bzip2,
+            _ => LayerDive.Core.Model.Compression.Zstd,
+        });
         var output = new MemoryStream();
         input.CopyTo(output);
         return output.ToArray();
@@ -96,8 +104,27 @@ public sealed class Mutator(byte[] seed)
     {
         "gzip" => ImageBuilder.Compress(tar, LayerCompression.Gzip).Bytes,
         "zstd" => ImageBuilder.Compress(tar, LayerCompression.Zstd).Bytes,
+        "xz" or "bzip2" => CompressWithTool(compression, tar),
         _ => tar,
     };
+
+    /// <summary>xz or bzip2 by its own tool (which the seeds that hold such layers need).</summary>
+    public static byte[] CompressWithTool(string tool, byte[] bytes)
+    {
+        var input = Path.Combine(Path.GetTempPath(), "layerdive-mutant-" + Guid.NewGuid().ToString("N")[..12]);
+        File.WriteAllBytes(input, bytes);
+        try
+        {
+            var (code, _, stderr) = Scripts.Exec(tool, "-kf", input);
+            if (code != 0) throw new InvalidOperationException($"{tool}: {stderr}");
+            return File.ReadAllBytes(input + (tool == "xz" ? ".xz" : ".bz2"));
+        }
+        finally
+        {
+            File.Delete(input);
+            File.Delete(input + (tool == "xz" ? ".xz" : ".bz2"));
+        }
+    }
 
     /// <summary>
     /// Records that <paramref name="changed"/> now holds <paramref name="bytes"/>: a content-addressed
