@@ -227,6 +227,18 @@ public sealed class TarFidelityTests : IDisposable
         var shown = rows.Select(r => PathText.Escape(r.Node.Path) + "\t" + LayerDive.Core.Reports.RootfsListing.TypeName(r.Attributes.Type)).Order(StringComparer.Ordinal);
         var expected = c.Listing.Select(l => string.Join('\t', l.Split('\t')[..2])).Order(StringComparer.Ordinal);
         Assert.Equal(expected, shown);
+
+        // the filter and the search take each path as the tree shows it (\xHH where the name is not UTF-8)
+        foreach (var path in c.Listing.Select(l => l.Split('\t')[0]))
+        {
+            var filtered = new LayerDive.Ui.Explorer.TreeRows(model) { Layer = 0, Filter = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(path) + "$") }.Build();
+            Assert.Contains(filtered, r => PathText.Escape(r.Node.Path) == path);
+            var tree = new LayerDive.Ui.Explorer.FileTree(model);
+            tree.Rows.Layer = 0;
+            tree.Rebuild();
+            Assert.True(tree.Find(path, includeCurrent: true), $"search for {path}");
+            Assert.Contains(path, PathText.Escape(tree.Current!.Node.Path));
+        }
     }
 
     /// <summary>Python's tarfile, run on the same tar now, names the same entries (where it agrees with Go).</summary>

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Ui.Explorer;
@@ -39,7 +40,8 @@ public sealed class FileTree
         for (int step = includeCurrent ? 0 : 1; step <= _rows.Count; step++)
         {
             int i = ((forward ? Cursor + step : Cursor - step) % _rows.Count + _rows.Count) % _rows.Count;
-            if (_rows[i].Node.Path.Contains(text, StringComparison.OrdinalIgnoreCase))
+            // matched against the path as the tree shows it (a name that is not UTF-8 in its \xHH form)
+            if (PathText.Escape(_rows[i].Node.Path).Contains(text, StringComparison.OrdinalIgnoreCase))
             {
                 MoveTo(i);
                 return true;

@@ -1,3 +1,4 @@
+using LayerDive.Core;
 using System.Text.RegularExpressions;
 using LayerDive.Core.Model;
 
@@ -142,6 +143,7 @@ public sealed class TreeRows(ImageModel model)
 
     private int WritePath(int parentLength, string name)
     {
+        name = PathText.Escape(name); // the filter sees the path as the tree shows it (\xHH for bytes that are not UTF-8)
         int at = parentLength == 0 ? 0 : parentLength + 1;
         int length = at + name.Length;
         if (length > _path.Length) Array.Resize(ref _path, Math.Max(length, _path.Length * 2));
