@@ -111,4 +111,24 @@ public sealed class HeldDocumentTests
             Assert.Equal(expected.Stdout, r.Stdout);
         }
     }
+
+    /// <summary>A config within its 64 MiB of "0," (33 million values): before, a gigabyte of index, and from a 64 KB .tar.gz an internal error.</summary>
+    [Fact]
+    public void A_config_of_tiny_values_is_one_line_in_little_memory()
+    {
+        using var dir = new TempDir();
+        var config = "[" + string.Concat(Enumerable.Repeat("0,", (64 << 20) / 2 - 16)) + "0]";
+        var tar = dir.File("tiny-values.tar");
+        ImageBuilder.WriteTar(tar, [("c.json", Encoding.UTF8.GetBytes(config)), ("manifest.json", """[{"Config":"c.json","RepoTags":["tiny:1"],"Layers":[]}]"""u8.ToArray())]);
+        var gz = dir.File("tiny-values.tar.gz");
+        File.WriteAllBytes(gz, HostileStoreTests.Gzip(File.ReadAllBytes(tar)));
+        Assert.True(new FileInfo(gz).Length < 1 << 20);
+        foreach (var (source, stdin) in new[] { (tar, (string?)null), (gz, null), ("-", gz) })
+        {
+            var r = Child.Run(Bound, Watch.None, null, stdin, "ls", source);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal($"layerdive: error: {source}: config holds more than 2097152 JSON values, more than any image document needs; refused", Assert.Single(r.ErrorLines));
+            Assert.True(r.PeakRssMiB < 200, $"{source}: peak RSS {r.PeakRssMiB} MiB");
+        }
+    }
 }

@@ -172,6 +172,7 @@ public sealed class HostileStoreTests
     [Theory]
     [InlineData("images.json is a device")]
     [InlineData("images.json is 8 GiB")]
+    [InlineData("images.json is 32 MiB of tiny values")]
     [InlineData("a tar-split of 2 MB with a 2 GiB line")]
     public void A_store_that_would_fill_the_memory_is_one_line_in_little_memory(string damage)
     {
@@ -190,6 +191,11 @@ public sealed class HostileStoreTests
             case "images.json is 8 GiB":
                 using (var f = File.OpenWrite(store.ImagesJson)) f.SetLength(8L << 30); // sparse: nothing is written
                 says = $"{store.ImagesJson} is {8L << 30} bytes: a store's record may be 32 MiB at most";
+                break;
+            case "images.json is 32 MiB of tiny values":
+                // within the size a record may have, but 16 million values would index into hundreds of MB
+                File.WriteAllText(store.ImagesJson, "[" + string.Concat(Enumerable.Repeat("0,", (32 << 20) / 2 - 8)) + "0]");
+                says = $"{store.ImagesJson} holds more than 2097152 JSON values, more than any image document needs; refused";
                 break;
             default:
                 // gzip members joined make one stream: an opening, then 2,048 members of 1 MiB of 'A' with no newline

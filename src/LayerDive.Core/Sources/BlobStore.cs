@@ -69,6 +69,13 @@ internal abstract class BlobStore : IDisposable
         using var s = Open(path);
         // a document a streamed archive kept: its bytes as they are
         if (s is MemoryStream held && held.TryGetBuffer(out var kept) && kept.Offset == 0 && kept.Count == kept.Array!.Length) return kept.Array;
+        if (size is long known)
+        {
+            // read into its own size: a growing buffer would hold three times a large document at once
+            var bytes = new byte[known];
+            s.ReadExactly(bytes);
+            return bytes;
+        }
         using var ms = new MemoryStream();
         var buf = new byte[81920];
         int n;
