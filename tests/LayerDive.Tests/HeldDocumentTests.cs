@@ -131,4 +131,23 @@ public sealed class HeldDocumentTests
             Assert.True(r.PeakRssMiB < 200, $"{source}: peak RSS {r.PeakRssMiB} MiB");
         }
     }
+
+    /// <summary>A manifest that names a layer as its config: the member was never kept as a document (it was an internal error).</summary>
+    [Fact]
+    public void A_config_that_is_a_layer_in_a_streamed_archive_is_one_line()
+    {
+        using var dir = new TempDir();
+        var (layers, _, _, _) = new ImageBuilder().Layer("base", l => l.Dir("etc").File("etc/motd", "hi\n")).Build(LayerCompression.None);
+        var tar = dir.File("layer-as-config.tar");
+        ImageBuilder.WriteTar(tar, [("l0/layer.tar", layers[0].Bytes),
+            ("manifest.json", """[{"Config":"l0/layer.tar","RepoTags":["odd:1"],"Layers":["l0/layer.tar"]}]"""u8.ToArray())]);
+        var gz = dir.File("layer-as-config.tar.gz");
+        File.WriteAllBytes(gz, HostileStoreTests.Gzip(File.ReadAllBytes(tar)));
+        foreach (var (source, stdin) in new[] { (gz, (string?)null), ("-", gz) })
+        {
+            var r = Child.Run(Bound, Watch.None, null, stdin, "ls", source);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal($"layerdive: error: {source}: 'l0/layer.tar' is not a JSON document", Assert.Single(r.ErrorLines));
+        }
+    }
 }

@@ -66,7 +66,7 @@ internal abstract class BlobStore : IDisposable
         int limit = kind == DocumentKind.Manifest ? MaxManifestDocumentSize : MaxDocumentSize;
         var size = SizeOf(path);
         if (size > limit) throw TooLarge(path, size.Value, kind);
-        using var s = Open(path);
+        using var s = OpenDocument(path);
         // a document a streamed archive kept: its bytes as they are
         if (s is MemoryStream held && held.TryGetBuffer(out var kept) && kept.Offset == 0 && kept.Count == kept.Array!.Length) return kept.Array;
         if (size is long known)
@@ -86,6 +86,9 @@ internal abstract class BlobStore : IDisposable
         }
         return ms.ToArray();
     }
+
+    /// <summary>Opens a member read as a document; a store that keeps only some members says here why one is not kept.</summary>
+    private protected virtual Stream OpenDocument(string path) => Open(path);
 
     private static ImageException TooLarge(string path, long size, DocumentKind kind) =>
         kind == DocumentKind.Manifest
@@ -292,7 +295,13 @@ internal sealed class CompressedTarBlobStore : TarBlobStore
         var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in the archive");
         if (_documents.TryGet(p, out var data)) return HeldDocuments.Stream(data);
         if (Members[p].Length == 0) return new MemoryStream([], writable: false);
-        throw _documents.NotKept(p);
+        throw new InvalidOperationException($"'{p}' of a compressed archive can only be read in archive order");
+    }
+
+    private protected override Stream OpenDocument(string path)
+    {
+        var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in the archive");
+        return _documents.TryGet(p, out _) || Members[p].Length == 0 ? Open(p) : throw _documents.NotKept(p);
     }
 
     public override void ReadInArchiveOrder(IReadOnlyCollection<string> resolvedPaths, Action<string, Stream> onMember, CancellationToken ct)

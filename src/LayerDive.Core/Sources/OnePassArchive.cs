@@ -200,7 +200,14 @@ internal sealed class OnePassArchive : IDisposable
         {
             var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in {archive._what}");
             if (archive._documents.TryGet(p, out var d)) return HeldDocuments.Stream(d);
-            return archive._members[p].Length == 0 ? new MemoryStream([], writable: false) : throw archive._documents.NotKept(p);
+            return archive._members[p].Length == 0 ? new MemoryStream([], writable: false)
+                : throw new InvalidOperationException($"'{p}' of {archive._what} passed already");
+        }
+
+        private protected override Stream OpenDocument(string path)
+        {
+            var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in {archive._what}");
+            return archive._documents.TryGet(p, out _) || archive._members[p].Length == 0 ? Open(p) : throw archive._documents.NotKept(p);
         }
 
         public override long? SizeOf(string path) => archive.Follow(path) is { } p ? archive._members[p].Length : null;
