@@ -100,7 +100,7 @@ internal sealed class ArchiveSource : IImageSource
             if (store.Exists("repositories")) return V1Candidates(store);
             throw new ImageException(Text.Get("Error.NotADockerArchiveNoManifest"));
         }
-        using var doc = Json.Parse(store.ReadDocument("manifest.json"), "manifest.json");
+        using var doc = Json.Parse(store.ReadDocument("manifest.json", DocumentKind.Manifest), "manifest.json");
         if (doc.RootElement.ValueKind != JsonValueKind.Array)
             throw new ImageException(Text.Format("Error.ManifestJsonIsNotAList", Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
@@ -145,7 +145,7 @@ internal sealed class ArchiveSource : IImageSource
     /// <summary>The v1 form: only "repositories" and &lt;id&gt;/json with parent links.</summary>
     private static List<ImageCandidate> V1Candidates(BlobStore store)
     {
-        using var doc = Json.Parse(store.ReadDocument("repositories"), "repositories");
+        using var doc = Json.Parse(store.ReadDocument("repositories", DocumentKind.Manifest), "repositories");
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
             throw new ImageException(Text.Format("Error.RepositoriesIsNotAnObject", Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
@@ -224,7 +224,7 @@ internal sealed class ArchiveSource : IImageSource
     private static List<ImageCandidate> OciCandidates(BlobStore store, bool verify)
     {
         if (!store.Exists("index.json")) throw new ImageException(Text.Get("Error.NotAnOCILayoutNoIndex"));
-        using var doc = Json.Parse(store.ReadDocument("index.json"), "index.json");
+        using var doc = Json.Parse(store.ReadDocument("index.json", DocumentKind.Manifest), "index.json");
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
             throw new ImageException(Text.Format("Error.IndexJsonIsNotAnImage", Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
@@ -249,7 +249,7 @@ internal sealed class ArchiveSource : IImageSource
                 list.Add(new ImageCandidate { Name = refName ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = "missing blob", Resolve = () => throw new ImageException(Text.Format("Error.ManifestIsNotInTheLayout", digest)) });
                 continue;
             }
-            var bytes = store.ReadDocument(path);
+            var bytes = store.ReadDocument(path, DocumentKind.Manifest);
             if (verify) VerifyDocument(bytes, digest, "manifest");
             using var doc = Json.Parse(bytes, $"manifest {ImageException.ShortDigest(digest)}");
             var root = doc.RootElement;

@@ -1,9 +1,21 @@
 using LayerDive.Core;
 using System.Formats.Tar;
+using System.IO.Enumeration;
+using LayerDive.Core.Interop;
 using LayerDive.Core.Layers;
 using Microsoft.Win32.SafeHandles;
 
 namespace LayerDive.Core.Sources;
+
+/// <summary>The kinds of metadata document, each with its own limit.</summary>
+internal enum DocumentKind
+{
+    /// <summary>A manifest, an index, an archive's manifest.json or repositories: 4 MiB at most (as registries and containerd take them).</summary>
+    Manifest,
+
+    /// <summary>An image config (or a v1 layer's json): 64 MiB at most.</summary>
+    Config,
+}
 
 /// <summary>
 /// Where an image's files live: an OCI layout directory, a tar archive read in place, or a compressed
@@ -11,7 +23,10 @@ namespace LayerDive.Core.Sources;
 /// </summary>
 internal abstract class BlobStore : IDisposable
 {
-    /// <summary>Metadata documents (manifests, configs, indexes) larger than this are refused.</summary>
+    /// <summary>The largest manifest or index read.</summary>
+    public const int MaxManifestDocumentSize = 4 << 20;
+
+    /// <summary>The largest image config read, and so the largest metadata document of any kind.</summary>
     public const int MaxDocumentSize = 64 << 20;
 
     /// <summary>True when members can only be read in the archive's order (see <see cref="ReadInArchiveOrder"/>).</summary>
@@ -45,24 +60,40 @@ internal abstract class BlobStore : IDisposable
         }
     }
 
-    /// <summary>Reads a small metadata document whole.</summary>
-    public byte[] ReadDocument(string path)
+    /// <summary>Reads a metadata document whole, refused past its kind's limit before anything is read.</summary>
+    public byte[] ReadDocument(string path, DocumentKind kind = DocumentKind.Config)
     {
+        int limit = kind == DocumentKind.Manifest ? MaxManifestDocumentSize : MaxDocumentSize;
         var size = SizeOf(path);
-        if (size > MaxDocumentSize)
-            throw new ImageException(Text.Format("Error.IsBytesTooLargeForA", path, size));
-        using var s = Open(path);
+        if (size > limit) throw TooLarge(path, size.Value, kind);
+        using var s = OpenDocument(path);
+        // a document a streamed archive kept: its bytes as they are
+        if (s is MemoryStream held && held.TryGetBuffer(out var kept) && kept.Offset == 0 && kept.Count == kept.Array!.Length) return kept.Array;
+        if (size is long known)
+        {
+            // read into its own size: a growing buffer would hold three times a large document at once
+            var bytes = new byte[known];
+            s.ReadExactly(bytes);
+            return bytes;
+        }
         using var ms = new MemoryStream();
         var buf = new byte[81920];
         int n;
         while ((n = s.Read(buf)) > 0)
         {
             ms.Write(buf, 0, n);
-            if (ms.Length > MaxDocumentSize)
-                throw new ImageException(Text.Format("Error.IsTooLargeForAManifest", path));
+            if (ms.Length > limit) throw TooLarge(path, ms.Length, kind);
         }
         return ms.ToArray();
     }
+
+    /// <summary>Opens a member read as a document; a store that keeps only some members says here why one is not kept.</summary>
+    private protected virtual Stream OpenDocument(string path) => Open(path);
+
+    private static ImageException TooLarge(string path, long size, DocumentKind kind) =>
+        kind == DocumentKind.Manifest
+            ? new(Text.Format("Error.ManifestTooLarge", path, size, MaxManifestDocumentSize >> 20))
+            : new(Text.Format("Error.ConfigTooLarge", path, size, MaxDocumentSize >> 20));
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
@@ -75,37 +106,79 @@ internal abstract class BlobStore : IDisposable
     }
 }
 
-/// <summary>An OCI image layout (or an unpacked docker save) read in place from a directory.</summary>
+/// <summary>
+/// An OCI image layout (or an unpacked docker save) read in place from a directory. Every file it names
+/// is opened beneath the directory: a link that stays inside is followed (an unpacked docker save links
+/// a layer.tar to another), one that leads outside (to a host file, /proc, or by "..") is refused, and
+/// so is anything but a regular file.
+/// </summary>
 internal sealed class DirectoryBlobStore : BlobStore
 {
-    private readonly string _root;
+    private readonly Folder _folder;
 
-    public DirectoryBlobStore(string root) => _root = Path.GetFullPath(root);
+    public DirectoryBlobStore(string root)
+    {
+        try
+        {
+            _folder = Folder.Open(root);
+        }
+        catch (IOException ex)
+        {
+            throw new ImageException(Text.Format("Error.LayoutUnreadable", ".", ex.Message));
+        }
+    }
 
     public override string? Resolve(string path)
     {
         var norm = PathText.Normalize(path, out _);
-        if (norm is null) return null;
-        var full = Path.GetFullPath(Path.Combine(_root, norm));
-        if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal)) return null;
-        return File.Exists(full) ? norm : null;
+        if (string.IsNullOrEmpty(norm)) return null;
+        return Look(norm, out int type, out _) switch
+        {
+            Found.Ok => type == Libc.TypeDirectory ? null : norm, // a named pipe or device is found, and refused when opened
+            Found.Missing => null,
+            var found => throw Refused(norm, found, 0),
+        };
     }
 
     public override Stream Open(string path)
     {
         var norm = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in the layout");
-        var full = Path.Combine(_root, norm);
-        // a named pipe (or a device) would be waited on, perhaps for ever: a layout holds regular files
-        if (FileKind.Of(full) == FileKind.Kind.Other)
-            throw new ImageException(Text.Format("Error.InTheLayoutIsNotA", norm));
-        return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        var opened = _folder.OpenFile(norm, Links.Inside);
+        if (opened.Found != Found.Ok) throw Refused(norm, opened.Found, opened.Errno);
+        return new BufferedStream(new HandleStream(opened.Handle!, opened.Size), 1 << 16);
     }
 
-    public override long? SizeOf(string path) => Resolve(path) is { } norm ? new FileInfo(Path.Combine(_root, norm)).Length : null;
+    public override long? SizeOf(string path)
+    {
+        var norm = Resolve(path);
+        return norm is not null && Look(norm, out _, out long size) == Found.Ok ? size : null;
+    }
 
+    private Found Look(string norm, out int type, out long size) => _folder.Look(norm, Links.Inside, out type, out size);
+
+    private static ImageException Refused(string norm, Found found, int errno) => found switch
+    {
+        Found.Link or Found.Outside => new(Text.Format("Error.LayoutLinkOutside", norm)),
+        // a named pipe (or a device) would be waited on, perhaps for ever: a layout holds regular files
+        Found.WrongKind => new(Text.Format("Error.InTheLayoutIsNotA", norm)),
+        Found.Missing => new(Text.Format("Error.TheBlobNamedByTheManifest", norm)),
+        _ => new(Text.Format("Error.LayoutUnreadable", norm, Libc.Error(errno))),
+    };
+
+    /// <summary>The files beneath the directory; a link to a folder is not entered (it may lead anywhere, / among them).</summary>
     public override IEnumerable<string> Paths =>
-        Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(_root, f).Replace(Path.DirectorySeparatorChar, '/'));
+        new FileSystemEnumerable<string>(_folder.Path, (ref FileSystemEntry e) => e.ToFullPath(),
+            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
+        {
+            ShouldIncludePredicate = (ref FileSystemEntry e) => !e.IsDirectory,
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        }.Select(f => Path.GetRelativePath(_folder.Path, f).Replace(Path.DirectorySeparatorChar, '/'));
+
+    public override void Dispose()
+    {
+        _folder.Dispose();
+        base.Dispose();
+    }
 }
 
 /// <summary>The members of a tar archive: kind, where the data is, and link targets.</summary>
@@ -159,27 +232,6 @@ internal abstract class TarBlobStore : BlobStore
     }
 
     private protected virtual void OnIndexed(string name, TarEntry entry) { }
-
-    /// <summary>Metadata documents of a streamed archive larger than this are not kept (layers never are).</summary>
-    private const int KeepLimit = 4 << 20;
-
-    /// <summary>
-    /// Reads a member whole when it may be a JSON document (named like one, or starting with '{' or
-    /// '['); otherwise returns the rest of its data, the peeked byte put back, as <c>Remainder</c>.
-    /// </summary>
-    internal static (byte[]? Document, Stream? Remainder) KeepIfDocument(string name, long length, Stream data)
-    {
-        if (length > KeepLimit) return (null, data);
-        bool named = name.EndsWith(".json", StringComparison.Ordinal) || name.EndsWith("/json", StringComparison.Ordinal)
-            || name is "repositories" or "oci-layout" or "VERSION" || name.EndsWith("/VERSION", StringComparison.Ordinal);
-        int first = length == 0 ? -1 : data.ReadByte();
-        if (!named && first != '{' && first != '[')
-            return (null, first < 0 ? data : new PrefixedStream(new[] { (byte)first }, data));
-        var bytes = new byte[length];
-        if (first >= 0) bytes[0] = (byte)first;
-        if (bytes.Length > 1) data.ReadExactly(bytes, 1, bytes.Length - 1);
-        return (bytes, null);
-    }
 }
 
 /// <summary>An uncompressed tar archive (docker save, oci-archive) read in place with positional reads.</summary>
@@ -218,7 +270,7 @@ internal sealed class CompressedTarBlobStore : TarBlobStore
 {
     private readonly string _path;
     private readonly Model.Compression _compression;
-    private readonly Dictionary<string, byte[]> _documents = new(StringComparer.Ordinal);
+    private readonly HeldDocuments _documents = new();
 
     public CompressedTarBlobStore(string path, Model.Compression compression)
     {
@@ -235,21 +287,27 @@ internal sealed class CompressedTarBlobStore : TarBlobStore
     private protected override void OnIndexed(string name, TarEntry entry)
     {
         if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) return;
-        if (KeepIfDocument(name, entry.Length, entry.DataStream).Document is { } data) _documents[name] = data;
+        _documents.Offer(name, entry.Length, entry.DataStream);
     }
 
     public override Stream Open(string path)
     {
         var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in the archive");
-        if (_documents.TryGetValue(p, out var data)) return new MemoryStream(data, writable: false);
+        if (_documents.TryGet(p, out var data)) return HeldDocuments.Stream(data);
         if (Members[p].Length == 0) return new MemoryStream([], writable: false);
         throw new InvalidOperationException($"'{p}' of a compressed archive can only be read in archive order");
+    }
+
+    private protected override Stream OpenDocument(string path)
+    {
+        var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in the archive");
+        return _documents.TryGet(p, out _) || Members[p].Length == 0 ? Open(p) : throw _documents.NotKept(p);
     }
 
     public override void ReadInArchiveOrder(IReadOnlyCollection<string> resolvedPaths, Action<string, Stream> onMember, CancellationToken ct)
     {
         var wanted = new HashSet<string>(resolvedPaths, StringComparer.Ordinal);
-        foreach (var p in wanted.Where(p => _documents.ContainsKey(p) || Members[p].Length == 0).ToList())
+        foreach (var p in wanted.Where(p => _documents.TryGet(p, out _) || Members[p].Length == 0).ToList())
         {
             using var s = Open(p);
             onMember(p, s);

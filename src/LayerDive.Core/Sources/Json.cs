@@ -5,10 +5,22 @@ namespace LayerDive.Core.Sources;
 /// <summary>Tolerant reads of manifest and config documents (docker, OCI and jib spell keys differently).</summary>
 internal static class Json
 {
+    /// <summary>
+    /// The most values (tokens) a document may hold. A parsed document costs 12 bytes of index per value
+    /// beside its text, so a 64 MiB config of "0," would take a gigabyte; the largest real documents (a
+    /// store's layers.json of tens of thousands of layers, a config with thousands of history entries)
+    /// hold a few hundred thousand.
+    /// </summary>
+    public const int MaxValues = 2 << 20;
+
     public static JsonDocument Parse(byte[] bytes, string what)
     {
         try
         {
+            // counted first, with nothing held: the document's index is built only when it is bounded
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowTrailingCommas = true, MaxDepth = 256 });
+            for (int values = 0; reader.Read();)
+                if (++values > MaxValues) throw new ImageException(Text.Format("Error.DocumentTooManyValues", what, MaxValues));
             return JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 256 });
         }
         catch (JsonException ex)

@@ -17,7 +17,7 @@ internal sealed class OnePassArchive : IDisposable
     private readonly IDisposable _owner;
     private readonly string _what;
     private readonly bool _fileSha256;
-    private readonly Dictionary<string, byte[]> _documents = new(StringComparer.Ordinal);
+    private readonly HeldDocuments _documents = new();
     private readonly Dictionary<string, TarMember> _members = new(StringComparer.Ordinal);
     private readonly List<HeldLayer> _held = [];
     private readonly Dictionary<string, ImageException> _unreadable = new(StringComparer.Ordinal);
@@ -126,24 +126,21 @@ internal sealed class OnePassArchive : IDisposable
             deliver.Stream(name, indexes, data);
             return MemberKind.Layer;
         }
-        byte[]? document;
+        bool kept;
         Stream? rest;
         try
         {
-            (document, rest) = TarBlobStore.KeepIfDocument(name, e.Length, data);
+            (kept, rest) = _documents.Offer(name, e.Length, data);
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
         {
             throw new ImageException(Text.Format("Error.IsCutOffOrDamagedIn", _what, name, ex.Message), inner: ex);
         }
-        if (document is not null)
-        {
-            _documents[name] = document;
-            return MemberKind.Document;
-        }
+        // a document with no room left is not kept, and asking for it says so
+        if (kept || rest is null) return MemberKind.Document;
         try
         {
-            var held = HeldLayer.Read(name, rest!, _fileSha256, ct);
+            var held = HeldLayer.Read(name, rest, _fileSha256, ct);
             if (deliver is null) _held.Add(held);
             else deliver.Place(held);
         }
@@ -202,8 +199,15 @@ internal sealed class OnePassArchive : IDisposable
         public override Stream Open(string path)
         {
             var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in {archive._what}");
-            return archive._documents.TryGetValue(p, out var d) ? new MemoryStream(d, writable: false)
+            if (archive._documents.TryGet(p, out var d)) return HeldDocuments.Stream(d);
+            return archive._members[p].Length == 0 ? new MemoryStream([], writable: false)
                 : throw new InvalidOperationException($"'{p}' of {archive._what} passed already");
+        }
+
+        private protected override Stream OpenDocument(string path)
+        {
+            var p = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in {archive._what}");
+            return archive._documents.TryGet(p, out _) || archive._members[p].Length == 0 ? Open(p) : throw archive._documents.NotKept(p);
         }
 
         public override long? SizeOf(string path) => archive.Follow(path) is { } p ? archive._members[p].Length : null;

@@ -290,12 +290,9 @@ internal static partial class UpperDirLayer
         Span<byte> value = stackalloc byte[8];
         foreach (var name in new[] { "trusted.overlay.opaque", "user.overlay.opaque" })
         {
-            nint n = LGetXattr(dir, name, ref MemoryMarshal.GetReference(value), value.Length);
+            nint n = Interop.Libc.LGetXattr(dir, name, ref MemoryMarshal.GetReference(value), value.Length);
             if (n > 0 && value[0] == (byte)'y') return true;
         }
         return false;
     }
-
-    [LibraryImport("libc", EntryPoint = "lgetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static partial nint LGetXattr(string path, string name, ref byte value, nint size);
 }

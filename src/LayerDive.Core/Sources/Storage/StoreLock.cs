@@ -1,4 +1,5 @@
-using System.Runtime.InteropServices;
+using LayerDive.Core.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace LayerDive.Core.Sources.Storage;
 
@@ -10,71 +11,45 @@ namespace LayerDive.Core.Sources.Storage;
 /// writer that keeps the lock longer than the wait is refused with one line. Linux only; elsewhere, and
 /// where the store has no lock file, nothing is locked.
 /// </summary>
-internal sealed partial class StoreLock : IDisposable
+internal sealed class StoreLock : IDisposable
 {
-    private int _fd;
+    private readonly SafeFileHandle _file;
 
-    private StoreLock(int fd) => _fd = fd;
+    private StoreLock(SafeFileHandle file) => _file = file;
 
     /// <summary>How long a writer may keep the store (LAYERDIVE_STORE_WAIT, seconds; 30 by default).</summary>
     public static TimeSpan Wait(SourceOptions options) =>
         options.Env("LAYERDIVE_STORE_WAIT") is { } s && double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
             ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(30);
 
-    /// <summary>Takes the shared lock on <paramref name="path"/>, waiting up to <paramref name="wait"/> for a writer; null when there is nothing to lock.</summary>
-    /// <exception cref="ImageException">A writer kept the lock for the whole wait.</exception>
-    public static unsafe StoreLock? Shared(string path, TimeSpan wait)
+    /// <summary>Takes the shared lock on the store's file <paramref name="relative"/>, waiting up to <paramref name="wait"/> for a writer; null when there is nothing to lock.</summary>
+    /// <exception cref="ImageException">A writer kept the lock for the whole wait, or the lock file is a link or no regular file.</exception>
+    public static StoreLock? Shared(Store store, string relative, TimeSpan wait)
     {
-        if (!OperatingSystem.IsLinux() || !File.Exists(path)) return null;
-        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
-        int fd;
-        fixed (byte* p = bytes) fd = Open(p, CloseOnExec); // O_RDONLY: a read lock needs no more
-        if (fd < 0) return null; // unreadable lock file: the reads that follow will say what is wrong
+        if (!OperatingSystem.IsLinux()) return null;
+        // O_RDONLY: a read lock needs no more; opened as every file of the store is (no link, no named pipe)
+        var opened = store.Open(relative, missingIsError: false);
+        if (opened is null) return null;
+        var file = opened.Value.Handle!;
         var until = DateTime.UtcNow + wait;
         while (true)
         {
-            var fl = new Flock { Type = ReadLock, Whence = 0, Start = 0, Length = 0, Pid = 0 };
-            if (Fcntl(fd, OfdSetLock, ref fl) == 0) return new StoreLock(fd);
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno is not (EAgain or EAccess or EIntr))
+            var fl = new Libc.Flock { Type = Libc.ReadLock, Whence = 0, Start = 0, Length = 0, Pid = 0 };
+            if (Libc.Fcntl(file, Libc.OfdSetLock, ref fl) == 0) return new StoreLock(file);
+            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            if (errno is not (Libc.EAgain or Libc.EAccess or Libc.EIntr))
             {
-                Close(fd);
+                file.Dispose();
                 return null; // locks not supported here (an old kernel, a file system without them)
             }
             if (DateTime.UtcNow >= until)
             {
-                Close(fd);
-                throw new ImageException(Text.Format("Error.StorageLocked", path, (int)wait.TotalSeconds));
+                file.Dispose();
+                throw new ImageException(Text.Format("Error.StorageLocked", store.Full(relative), (int)wait.TotalSeconds));
             }
             Thread.Sleep(50);
         }
     }
 
-    public void Dispose()
-    {
-        if (_fd >= 0) Close(_fd);
-        _fd = -1;
-    }
-
-    private const int CloseOnExec = 0x80000, OfdSetLock = 37, ReadLock = 0, EAgain = 11, EAccess = 13, EIntr = 4;
-
-    /// <summary>struct flock, as Linux lays it out on 64-bit machines.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Flock
-    {
-        public short Type;
-        public short Whence;
-        public long Start;
-        public long Length;
-        public int Pid;
-    }
-
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static unsafe partial int Open(byte* path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
-    private static partial int Fcntl(int fd, int command, ref Flock flock);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int Close(int fd);
+    public void Dispose() => _file.Dispose();
 }
