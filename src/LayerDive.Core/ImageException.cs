@@ -2,18 +2,28 @@ namespace LayerDive.Core;
 
 /// <summary>
 /// An image that cannot be used: bad input, a missing blob, a digest mismatch, an unsupported format.
-/// Carries the place of the fault so that a front end can print one line naming the image, the layer
-/// and the entry; library code never prints or exits.
+/// Carries the kind of the fault and its place, so that a front end can print one line naming the
+/// image, the layer and the entry, and a caller can act on the kind; library code never prints or exits.
 /// </summary>
 public sealed class ImageException : Exception
 {
-    public ImageException(string message, int? layerIndex = null, string? layerDigest = null, string? entryName = null, Exception? inner = null)
+    public ImageException(FaultKind kind, string message, int? layerIndex = null, string? layerDigest = null, string? entryName = null, Exception? inner = null)
         : base(message, inner)
     {
+        Kind = kind;
         LayerIndex = layerIndex;
         LayerDigest = layerDigest;
         EntryName = entryName;
     }
+
+    /// <summary>A fault of no kind yet: what tools/texts/apply.py gives a kind; gone once it has run.</summary>
+    public ImageException(string message, int? layerIndex = null, string? layerDigest = null, string? entryName = null, Exception? inner = null)
+        : this(FaultKind.Damaged, message, layerIndex, layerDigest, entryName, inner)
+    {
+    }
+
+    /// <summary>What kind of fault it is (not found, unreachable, damaged...).</summary>
+    public FaultKind Kind { get; }
 
     /// <summary>The layer (0 = bottom) the fault was found in, when it was found in a layer.</summary>
     public int? LayerIndex { get; }
@@ -26,7 +36,7 @@ public sealed class ImageException : Exception
 
     /// <summary>The same fault placed in a layer (used when a reader that knows nothing of layers throws).</summary>
     public ImageException InLayer(int layerIndex, string? layerDigest) =>
-        LayerIndex is null ? new ImageException(Message, layerIndex, layerDigest, EntryName, InnerException) : this;
+        LayerIndex is null ? new ImageException(Kind, Message, layerIndex, layerDigest, EntryName, InnerException) : this;
 
     /// <summary>"layer 3 (sha256:abcd1234): entry 'x': message" — everything but the image name.</summary>
     public string Describe()

@@ -17,6 +17,12 @@ public static class Text
 
     public static string Format(string key, params object?[] args) => string.Format(CultureInfo.InvariantCulture, Get(key), args);
 
+    /// <summary>A text's placeholders filled: numbers and dates as the invariant culture writes them, whatever the language.</summary>
+    internal static string Fill(string template, params object?[] args) => string.Format(CultureInfo.InvariantCulture, template, args);
+
+    /// <summary>A text whose key is data (an enum member's name after a prefix), in the current language; the key itself when there is none.</summary>
+    internal static string Lookup(ResourceManager resources, string key) => resources.GetString(key, CultureInfo.CurrentUICulture) ?? key;
+
     /// <summary>The language asked for: --lang first, else LANG/LC_ALL/LC_MESSAGES ("ru_RU.UTF-8" is Russian), else English.</summary>
     public static string Choose(string? option, Func<string, string?> environment)
     {
