@@ -40,7 +40,7 @@ public sealed class Spool : IDisposable
             _file.Dispose();
             throw;
         }
-        _output = new SpoolStream(_file, limit, _cancel.Cancel);
+        _output = new SpoolStream(_file, limit);
         var token = _cancel.Token;
         _copy = Task.Run(() => Run(copy, token));
     }
@@ -64,17 +64,18 @@ public sealed class Spool : IDisposable
     {
         try
         {
+            // the copy reads its layer to the end and checks its digests: a part kept at the limit is shown
+            // only once the whole layer proved to be what the image names
             copy(_output, token);
-            State = SpoolState.Done;
+            State = _output.Full ? SpoolState.Limited : SpoolState.Done;
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            State = _output.Full ? SpoolState.Limited : SpoolState.Cancelled;
+            State = SpoolState.Cancelled;
         }
         catch (Exception ex) when (ex is ImageException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
-            // a copy stopped at the limit may end in the middle of a layer's stream: it ended where it was asked to
-            State = _output.Full ? SpoolState.Limited : SpoolState.Failed;
+            State = SpoolState.Failed;
             Error = ex.Message;
         }
         catch (Exception ex)

@@ -2,12 +2,13 @@ namespace LayerDive.Ui.Viewer;
 
 /// <summary>
 /// The viewer's copy of a file, as the copy writes it: the bytes go to <paramref name="file"/> up to
-/// <paramref name="limit"/>, the count is readable from another thread (for the progress shown), and the
-/// first byte past the limit is not written: it calls <paramref name="full"/> (which stops the copy).
+/// <paramref name="limit"/>, the count is readable from another thread (for the progress shown), and
+/// what comes past the limit is let through unwritten: the copy reads on to the end of its layer, so
+/// that the layer's digests are checked before any of it is shown.
 /// A copy may go back to where it started (a layer that holds the name twice keeps the last), so the
 /// position and length follow the file's.
 /// </summary>
-public sealed class SpoolStream(Stream file, long limit, Action full) : Stream
+public sealed class SpoolStream(Stream file, long limit) : Stream
 {
     private long _written;
 
@@ -41,11 +42,7 @@ public sealed class SpoolStream(Stream file, long limit, Action full) : Stream
         {
             file.Write(buffer[..(int)room]);
             Volatile.Write(ref _written, file.Position);
-            if (!Full)
-            {
-                Full = true;
-                full();
-            }
+            Full = true;
             return;
         }
         file.Write(buffer);
