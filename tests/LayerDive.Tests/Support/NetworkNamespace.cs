@@ -12,7 +12,8 @@ namespace LayerDive.Tests.Support;
 /// benchmarking range 198.18.0.0/15). Inside it 127.0.0.1, 127.0.0.2 and 198.18.0.2 reach servers
 /// there, and it has no other interface, so nothing sent inside can leave and nothing outside can reach
 /// it: a host other than this one, for a client inside, without any traffic to this machine's own
-/// addresses. Servers listen inside it (<see cref="NewSocket"/>), a child process runs inside it
+/// addresses; a name looked up inside asks 127.0.0.1 (its own resolv.conf), not this machine's
+/// resolver. Servers listen inside it (<see cref="NewSocket"/>), a child process runs inside it
 /// (<see cref="Command"/>); Dispose deletes it.
 /// </summary>
 public sealed class NetworkNamespace : IDisposable
@@ -28,6 +29,19 @@ public sealed class NetworkNamespace : IDisposable
 
     public string Name { get; }
 
+    /// <summary>
+    /// A new namespace for <paramref name="purpose"/>; without one the test skips saying why, or fails
+    /// under CI=true (where .ci/run runs as root).
+    /// </summary>
+    public static NetworkNamespace Create(string purpose)
+    {
+        if (TryCreate(out var why) is { } net) return net;
+        why = $"{purpose} needs a network namespace of the test's own: {why}";
+        if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why);
+        Assert.Skip(why);
+        throw new UnreachableException();
+    }
+
     /// <summary>A new namespace, or null and why not (not root, no <c>ip</c>, or <c>ip</c> failed).</summary>
     public static NetworkNamespace? TryCreate(out string why)
     {
@@ -42,7 +56,8 @@ public sealed class NetworkNamespace : IDisposable
         if (net.Ip("netns", "add", net.Name) is { } failed) { why = failed; return null; }
         // from here on the namespace exists: it is deleted whatever fails next
         var setup = net.Ip("-n", net.Name, "link", "set", "lo", "up")
-            ?? net.Ip("-n", net.Name, "addr", "add", $"{OtherHost}/32", "dev", "lo");
+            ?? net.Ip("-n", net.Name, "addr", "add", $"{OtherHost}/32", "dev", "lo")
+            ?? net.WriteResolvConf();
         if (setup is not null)
         {
             why = setup;
@@ -85,6 +100,26 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>The command line that runs <paramref name="program"/> inside the namespace (<c>ip netns exec</c>, which execs it: the same process).</summary>
     public string[] Command(string program) => [_ip, "netns", "exec", Name, program];
 
+    /// <summary>
+    /// The namespace's own /etc/resolv.conf (ip netns exec mounts /etc/netns/NAME/resolv.conf over it):
+    /// a name looked up inside asks 127.0.0.1, never this machine's resolver; null when written.
+    /// </summary>
+    private string? WriteResolvConf()
+    {
+        try
+        {
+            Directory.CreateDirectory(EtcDir);
+            File.WriteAllText(Path.Combine(EtcDir, "resolv.conf"), "nameserver 127.0.0.1\n");
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot write {EtcDir}/resolv.conf: {e.Message}";
+        }
+    }
+
+    private string EtcDir => Path.Combine("/etc/netns", Name);
+
     /// <summary>Runs ip with <paramref name="args"/>; null when it succeeded, else what it said.</summary>
     private string? Ip(params string[] args)
     {
@@ -110,6 +145,7 @@ public sealed class NetworkNamespace : IDisposable
     {
         if (_deleted) return;
         _deleted = true;
+        if (Directory.Exists(EtcDir)) Directory.Delete(EtcDir, recursive: true);
         if (Ip("netns", "delete", Name) is { } failed) throw new InvalidOperationException(failed);
     }
 }
