@@ -6,7 +6,7 @@ namespace LayerDive.Tests;
 
 /// <summary>
 /// A registry and token service that mean harm, on loopback (127.0.0.1 and 127.0.0.2 stand for two
-/// hosts; this machine's own non-loopback address for a host that is not loopback): they stall, trickle,
+/// hosts; 198.18.0.2 inside a network namespace the test makes, for a host that is not loopback): they stall, trickle,
 /// send without end, echo the credentials they received and send them elsewhere. layerdive runs as a
 /// child process with LAYERDIVE_REGISTRY_TIMEOUT=1, so each case must end in one line and exit 2 (or
 /// what the README says it does) within a few seconds, with no secret in either output and its peak
@@ -27,27 +27,32 @@ public sealed class HostileRegistryTests : IDisposable
 
     private readonly TempDir _dir = new();
     private readonly List<IDisposable> _servers = [];
+    /// <summary>The test's own network namespace, once it asked for a host that is not loopback.</summary>
+    private NetworkNamespace? _net;
 
-    /// <summary>This machine's address that is not loopback, standing for another host; the test skips without one.</summary>
-    private static IPAddress OtherHost()
+    /// <summary>
+    /// An address that is not loopback, standing for another host: 198.18.0.2 inside a network namespace
+    /// made for this test, never an address of this machine (traffic may go only to loopback and to the
+    /// test's own namespaces). From here on the test's servers listen inside it and layerdive runs inside
+    /// it. Skips without root or ip, fails instead under CI=true.
+    /// </summary>
+    private IPAddress OtherHost()
     {
-        if (HostileServer.OtherHostAddress() is { } address) return address;
-        const string why = "this machine has no address that is not loopback (a host other than this one is needed)";
-        if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why);
-        Assert.Skip(why);
-        return IPAddress.None;
+        Assert.True(_servers.Count == 0 && _net is null, "the namespace comes before any server: a server made earlier would be out of layerdive's reach");
+        _net = NetworkNamespace.Create("a host that is not loopback");
+        return NetworkNamespace.OtherHost;
     }
 
     private HostileRegistry Registry(IPAddress at, Func<HostileRequest, HostileAnswer, Task<bool>>? fault = null)
     {
-        var r = new HostileRegistry(at, fault);
+        var r = new HostileRegistry(at, fault, _net);
         _servers.Add(r);
         return r;
     }
 
     private HostileServer Server(IPAddress at, Func<HostileRequest, HostileAnswer, Task> handler)
     {
-        var s = HostileServer.Tcp(at, handler);
+        var s = HostileServer.Tcp(at, handler, _net);
         _servers.Add(s);
         return s;
     }
@@ -88,7 +93,7 @@ public sealed class HostileRegistryTests : IDisposable
     /// <summary>A helper that answers alice's password.</summary>
     private const string GoodHelper = "read host\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"alice\",\"Secret\":\"" + Password + "\"}' \"$host\"";
 
-    private static HostileRun Run(Dictionary<string, string> env, params string[] args) => HostileCli.Run(env, Kill, args);
+    private HostileRun Run(Dictionary<string, string> env, params string[] args) => HostileCli.Run(env, Kill, _net, args);
 
     /// <summary>Exit 2, nothing on stdout, one line on stderr holding <paramref name="expected"/>, in bounded time and memory.</summary>
     private static string AssertOneLine(HostileRun r, string? expected = null)
@@ -503,5 +508,6 @@ public sealed class HostileRegistryTests : IDisposable
     {
         foreach (var s in _servers) s.Dispose();
         _dir.Dispose();
+        _net?.Dispose();
     }
 }

@@ -18,12 +18,12 @@ public sealed class HostileRegistry : IDisposable
 
     private readonly HostileServer _server;
 
-    public HostileRegistry(IPAddress address, Func<HostileRequest, HostileAnswer, Task<bool>>? fault = null)
+    public HostileRegistry(IPAddress address, Func<HostileRequest, HostileAnswer, Task<bool>>? fault = null, NetworkNamespace? inside = null)
     {
         Fault = fault;
         var image = new ImageBuilder().Layer("ADD motd /etc/motd", l => l.Dir("etc").File("etc/motd", Motd));
         (Layers, _, Config, Manifest) = image.Build(LayerCompression.None);
-        _server = HostileServer.Tcp(address, Serve);
+        _server = HostileServer.Tcp(address, Serve, inside);
     }
 
     public Func<HostileRequest, HostileAnswer, Task<bool>>? Fault { get; set; }
@@ -115,9 +115,15 @@ public static class HostileCli
     /// from the stats line LAYERDIVE_STATS=1 prints (the line itself is left out of Stderr); each output
     /// is kept to its first 4 MB.
     /// </summary>
-    public static HostileRun Run(IReadOnlyDictionary<string, string> environment, TimeSpan kill, params string[] args)
+    public static HostileRun Run(IReadOnlyDictionary<string, string> environment, TimeSpan kill, params string[] args) =>
+        Run(environment, kill, null, args);
+
+    /// <summary>The same, inside <paramref name="inside"/> when given (where it reaches only the servers there).</summary>
+    public static HostileRun Run(IReadOnlyDictionary<string, string> environment, TimeSpan kill, NetworkNamespace? inside, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        string[] command = inside?.Command("dotnet") ?? ["dotnet"];
+        var psi = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in command[1..]) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "layerdive.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Clear();

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 
@@ -93,7 +92,8 @@ public sealed class HostileAnswer(Stream stream, Socket socket, CancellationToke
 
 /// <summary>
 /// A small HTTP/1.1 server for hostile-peer tests, on a TCP address (loopback ones stand for separate
-/// hosts: 127.0.0.1 and 127.0.0.2) or a unix socket. One request a connection; every request is logged
+/// hosts: 127.0.0.1 and 127.0.0.2; a host that is not loopback is one inside a
+/// <see cref="NetworkNamespace"/> of the test's own, never an address of this machine) or a unix socket. One request a connection; every request is logged
 /// with its headers (its Authorization above all) before the handler answers it.
 /// </summary>
 public sealed class HostileServer : IDisposable
@@ -112,10 +112,11 @@ public sealed class HostileServer : IDisposable
         _ = Task.Run(Accept);
     }
 
-    /// <summary>A server on <paramref name="address"/>, on a port the system picks.</summary>
-    public static HostileServer Tcp(IPAddress address, Func<HostileRequest, HostileAnswer, Task> handler)
+    /// <summary>A server on <paramref name="address"/>, on a port the system picks (inside <paramref name="inside"/> when given).</summary>
+    public static HostileServer Tcp(IPAddress address, Func<HostileRequest, HostileAnswer, Task> handler, NetworkNamespace? inside = null)
     {
-        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var listener = inside?.NewSocket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
+            ?? new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(address, 0));
         var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
         return new HostileServer(listener, $"{address}:{port}", handler, null) { Port = port };
@@ -141,17 +142,6 @@ public sealed class HostileServer : IDisposable
 
     /// <summary>Bytes written to clients so far.</summary>
     public long Sent => Interlocked.Read(ref _sent);
-
-    /// <summary>
-    /// An IPv4 address of this machine that is not loopback (another host, as a client sees it), or null
-    /// when the machine has none.
-    /// </summary>
-    public static IPAddress? OtherHostAddress() =>
-        NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
 
     private async Task Accept()
     {
