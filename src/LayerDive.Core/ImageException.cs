@@ -1,3 +1,5 @@
+using LayerDive.Core.Resources;
+
 namespace LayerDive.Core;
 
 /// <summary>
@@ -43,9 +45,9 @@ public sealed class ImageException : Exception
     {
         var parts = new List<string>(3);
         if (LayerIndex is int i)
-            parts.Add(LayerDigest is null ? Text.Format("Error.AtLayer", i) : Text.Format("Error.AtLayerDigest", i, ShortDigest(LayerDigest)));
+            parts.Add(LayerDigest is null ? Text.Fill(Strings.Fault_InLayer, i) : Text.Fill(Strings.Fault_InLayerDigest, i, ShortDigest(LayerDigest)));
         if (EntryName is not null)
-            parts.Add(Text.Format("Error.AtEntry", PathText.Escape(EntryName)));
+            parts.Add(Text.Fill(Strings.Fault_AtEntry, PathText.Escape(EntryName)));
         parts.Add(Message);
         return string.Join(": ", parts);
     }

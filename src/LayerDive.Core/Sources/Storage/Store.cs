@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using LayerDive.Core.Interop;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Storage;
 
@@ -36,7 +37,7 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
     /// <summary><paramref name="id"/> when it is an id (64 lowercase hex digits, as containers-storage makes them).</summary>
     /// <exception cref="ImageException">It is anything else (a path such as <c>../../x</c>, say).</exception>
     public static string Id(string? id) =>
-        id is not null && IdPattern().IsMatch(id) ? id : throw new ImageException(Text.Format("Error.StorageIdInvalid", PathText.Escape(id ?? "null")));
+        id is not null && IdPattern().IsMatch(id) ? id : throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Storage_IdInvalid, PathText.Escape(id ?? "null")));
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex IdPattern();
@@ -66,7 +67,7 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
         }
         catch (Exception ex) when (ex is IOException or EndOfStreamException)
         {
-            throw new ImageException(Text.Format("Error.StorageUnreadable", Full(relative), ex.Message));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Storage_Unreadable, Full(relative), ex.Message));
         }
         return bytes;
     }
@@ -79,18 +80,18 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
         {
             Found.Ok => folder!,
             Found.Missing => throw new ImageException(Text.Format(missingKey, Full(relative))),
-            Found.WrongKind => throw new ImageException(Text.Format("Error.StorageNotAFolder", Full(relative))),
+            Found.WrongKind => throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Storage_NotAFolder, Full(relative))),
             _ => throw Refused(relative, found, errno),
         };
     }
 
     private ImageException Refused(string relative, Found found, int errno) => found switch
     {
-        Found.Link => new(Text.Format("Error.StoragePathIsALink", Full(relative))),
-        Found.Outside => new(Text.Format("Error.StoragePathOutside", Full(relative))),
-        Found.WrongKind => new(Text.Format("Error.StoragePathNotRegular", Full(relative))),
-        Found.Missing => new(Text.Format("Error.StorageUnreadable", Full(relative), Libc.Error(Libc.ENoEnt))),
-        _ => new(Text.Format("Error.StorageUnreadable", Full(relative), Libc.Error(errno))),
+        Found.Link => new(FaultKind.Damaged, Text.Fill(Strings.Storage_PathIsLink, Full(relative))),
+        Found.Outside => new(FaultKind.Damaged, Text.Fill(Strings.Storage_PathOutside, Full(relative))),
+        Found.WrongKind => new(FaultKind.Damaged, Text.Fill(Strings.Storage_PathNotRegular, Full(relative))),
+        Found.Missing => new(FaultKind.Unreachable, Text.Fill(Strings.Storage_Unreadable, Full(relative), Libc.Error(Libc.ENoEnt))),
+        _ => new(FaultKind.Unreachable, Text.Fill(Strings.Storage_Unreadable, Full(relative), Libc.Error(errno))),
     };
 
     public void Dispose() => root.Dispose();
