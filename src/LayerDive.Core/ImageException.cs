@@ -18,12 +18,6 @@ public sealed class ImageException : Exception
         EntryName = entryName;
     }
 
-    /// <summary>A fault of no kind yet: what tools/texts/apply.py gives a kind; gone once it has run.</summary>
-    public ImageException(string message, int? layerIndex = null, string? layerDigest = null, string? entryName = null, Exception? inner = null)
-        : this(FaultKind.Damaged, message, layerIndex, layerDigest, entryName, inner)
-    {
-    }
-
     /// <summary>What kind of fault it is (not found, unreachable, damaged...).</summary>
     public FaultKind Kind { get; }
 

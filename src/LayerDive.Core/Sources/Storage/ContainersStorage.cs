@@ -122,7 +122,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
     private static ResolvedImage Resolve(Store store, string id, string name, IReadOnlyList<JsonElement> chain, SourceOptions options, string? manifestDigest)
     {
         var configPath = store.BigData(id, "sha256:" + id);
-        var bytes = store.Read(configPath, BlobStore.MaxDocumentSize, "Error.ConfigTooLarge", "Error.TheConfigIsMissing");
+        var bytes = store.Read(configPath, BlobStore.MaxDocumentSize, Strings.Document_ConfigTooLarge, Strings.Image_ConfigMissing);
         if (options.Verify) ArchiveSource.VerifyDocument(bytes, "sha256:" + id, "config");
         var config = ArchiveSource.ParseConfig(bytes, "sha256:" + id, "config");
         if (config.DiffIds.Count != chain.Count)
@@ -189,7 +189,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
 
     /// <summary>One of the store's records (images.json, layers.json), refused past <see cref="Store.MaxRecordSize"/>.</summary>
     private static JsonDocument ReadRecord(Store store, string relative) =>
-        Json.Parse(store.Read(relative, Store.MaxRecordSize, "Error.StorageRecordTooLarge", null), store.Full(relative));
+        Json.Parse(store.Read(relative, Store.MaxRecordSize, Strings.Storage_RecordTooLarge, null), store.Full(relative));
 
     /// <summary>The driver and root of <c>storage.conf</c> ($CONTAINERS_STORAGE_CONF, else /etc/containers/storage.conf), where set.</summary>
     private static (string? Driver, string? Root) StorageConf(SourceOptions options)
@@ -228,7 +228,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
             try
             {
                 var id = Store.Id(layer.BlobPath);
-                files = store.OpenFolder(store.Files(id), "Error.StorageLayerFolderMissing");
+                files = store.OpenFolder(store.Files(id), Strings.Storage_LayerFolderMissing);
                 var split = store.Open(store.TarSplit(id), missingIsError: false)
                     ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_TarSplitMissing, store.Full(store.TarSplit(id))));
                 return new TarSplitStream(new HandleStream(split.Handle!, split.Size), files) { Lock = held };

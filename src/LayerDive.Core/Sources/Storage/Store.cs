@@ -53,13 +53,14 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
     }
 
     /// <summary>A file of the store read whole, refused past <paramref name="limit"/> bytes before any is read.</summary>
-    /// <param name="missingKey">The text when it is missing (its full path as the placeholder); null: "cannot be read".</param>
-    public byte[] Read(string relative, int limit, string tooLargeKey, string? missingKey)
+    /// <param name="tooLarge">The text when it is larger (its full path, size and limit in MiB as the placeholders).</param>
+    /// <param name="missing">The text when it is missing (its full path as the placeholder); null: "cannot be read".</param>
+    public byte[] Read(string relative, int limit, string tooLarge, string? missing)
     {
-        var opened = Open(relative, missingIsError: missingKey is null)
-            ?? throw new ImageException(Text.Format(missingKey!, Full(relative)));
+        var opened = Open(relative, missingIsError: missing is null)
+            ?? throw new ImageException(FaultKind.NotFound, Text.Fill(missing!, Full(relative)));
         using var file = new HandleStream(opened.Handle!, opened.Size);
-        if (opened.Size > limit) throw new ImageException(Text.Format(tooLargeKey, Full(relative), opened.Size, limit >> 20));
+        if (opened.Size > limit) throw new ImageException(FaultKind.Damaged, Text.Fill(tooLarge, Full(relative), opened.Size, limit >> 20));
         var bytes = new byte[opened.Size];
         try
         {
@@ -72,14 +73,14 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
         return bytes;
     }
 
-    /// <summary>The folder <paramref name="relative"/> of the store.</summary>
-    public Folder OpenFolder(string relative, string missingKey)
+    /// <summary>The folder <paramref name="relative"/> of the store; <paramref name="missing"/> is the text when it is missing (its full path as the placeholder).</summary>
+    public Folder OpenFolder(string relative, string missing)
     {
         var found = root.OpenFolder(relative, Links.Refused, out var folder, out int errno);
         return found switch
         {
             Found.Ok => folder!,
-            Found.Missing => throw new ImageException(Text.Format(missingKey, Full(relative))),
+            Found.Missing => throw new ImageException(FaultKind.NotFound, Text.Fill(missing, Full(relative))),
             Found.WrongKind => throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Storage_NotAFolder, Full(relative))),
             _ => throw Refused(relative, found, errno),
         };
