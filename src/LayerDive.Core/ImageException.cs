@@ -1,3 +1,5 @@
+using LayerDive.Core.Resources;
+
 namespace LayerDive.Core;
 
 /// <summary>
@@ -14,12 +16,6 @@ public sealed class ImageException : Exception
         LayerIndex = layerIndex;
         LayerDigest = layerDigest;
         EntryName = entryName;
-    }
-
-    /// <summary>A fault of no kind yet: what tools/texts/apply.py gives a kind; gone once it has run.</summary>
-    public ImageException(string message, int? layerIndex = null, string? layerDigest = null, string? entryName = null, Exception? inner = null)
-        : this(FaultKind.Damaged, message, layerIndex, layerDigest, entryName, inner)
-    {
     }
 
     /// <summary>What kind of fault it is (not found, unreachable, damaged...).</summary>
@@ -43,9 +39,9 @@ public sealed class ImageException : Exception
     {
         var parts = new List<string>(3);
         if (LayerIndex is int i)
-            parts.Add(LayerDigest is null ? Text.Format("Error.AtLayer", i) : Text.Format("Error.AtLayerDigest", i, ShortDigest(LayerDigest)));
+            parts.Add(LayerDigest is null ? Text.Fill(Strings.Fault_InLayer, i) : Text.Fill(Strings.Fault_InLayerDigest, i, ShortDigest(LayerDigest)));
         if (EntryName is not null)
-            parts.Add(Text.Format("Error.AtEntry", PathText.Escape(EntryName)));
+            parts.Add(Text.Fill(Strings.Fault_AtEntry, PathText.Escape(EntryName)));
         parts.Add(Message);
         return string.Join(": ", parts);
     }

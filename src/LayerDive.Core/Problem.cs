@@ -1,3 +1,5 @@
+using LayerDive.Core.Resources;
+
 namespace LayerDive.Core;
 
 /// <summary>What kind of oddity an image has that did not stop the analysis.</summary>
@@ -25,5 +27,5 @@ public enum ProblemKind
 public sealed record Problem(ProblemKind Kind, int LayerIndex, string? Path, string Message)
 {
     public override string ToString() =>
-        Path is null ? $"{Text.Format("Error.AtLayer", LayerIndex)}: {Message}" : $"{Text.Format("Error.AtLayer", LayerIndex)}: {PathText.Escape(Path)}: {Message}";
+        Path is null ? $"{Text.Fill(Strings.Fault_InLayer, LayerIndex)}: {Message}" : $"{Text.Fill(Strings.Fault_InLayer, LayerIndex)}: {PathText.Escape(Path)}: {Message}";
 }

@@ -4,18 +4,14 @@ using System.Resources;
 namespace LayerDive.Core;
 
 /// <summary>
-/// The texts people read (explanations, the explorer), from Resources/Strings*.resx in the current UI
-/// culture: English, or Russian (the course LayerDive teaches in), chosen by --lang or LANG.
+/// The language of the texts people read (explanations, errors, the explorer): English, or Russian
+/// (the course LayerDive teaches in), chosen by --lang or LANG. The texts themselves are read through
+/// the classes MSBuild generates from Resources/Strings*.resx (<c>Strings.Registry_TokenRefused</c>),
+/// in the current UI culture, so a key the code asks for and the file lacks fails the build.
 /// </summary>
 public static class Text
 {
-    private static readonly ResourceManager Strings = new("LayerDive.Core.Resources.Strings", typeof(Text).Assembly);
-
     public static readonly string[] Languages = ["en", "ru"];
-
-    public static string Get(string key) => Strings.GetString(key, CultureInfo.CurrentUICulture) ?? key;
-
-    public static string Format(string key, params object?[] args) => string.Format(CultureInfo.InvariantCulture, Get(key), args);
 
     /// <summary>A text's placeholders filled: numbers and dates as the invariant culture writes them, whatever the language.</summary>
     internal static string Fill(string template, params object?[] args) => string.Format(CultureInfo.InvariantCulture, template, args);

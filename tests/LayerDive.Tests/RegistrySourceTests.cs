@@ -53,6 +53,9 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
         return ($"registry://127.0.0.1:{proxy.Port}/{repository}", EngineEnv.Options(Env()));
     }
 
+    /// <summary>The proxy cuts the blob on every try: a transfer that keeps breaking off, not a damaged image.</summary>
+    protected override LayerDive.Core.FaultKind CutKind => LayerDive.Core.FaultKind.Unreachable;
+
     private FaultyProxy Proxy(FaultyProxy.Fault fault, int? port = null, string? blob = null)
     {
         var proxy = new FaultyProxy(port ?? registries.Anonymous, fault, blob: blob);

@@ -30,6 +30,22 @@ public abstract class SourceContract
     /// <summary>The layer the cut copy cuts, or null where the source cannot say in advance (a stream cut at a byte count).</summary>
     protected virtual int? CutLayer => 3;
 
+    /// <summary>The kind of fault the cut copy is: damaged bytes, or for a source behind a network, a transfer that keeps breaking off.</summary>
+    protected virtual FaultKind CutKind => FaultKind.Damaged;
+
+    /// <summary>
+    /// An image the source does not have, named as <see cref="Image(string)"/> names its own: a path beside
+    /// it, a tag nothing pushed or loaded; standard input, which has no name, asked for an image it lacks.
+    /// </summary>
+    protected virtual (string Reference, SourceOptions Options) MissingImage()
+    {
+        var (reference, options) = Image();
+        if (reference == "-") return (reference, options with { Image = "layerdive-missing" });
+        if (File.Exists(reference) || Directory.Exists(reference)) return (reference + ".missing", options);
+        int slash = reference.LastIndexOf('/'), colon = reference.LastIndexOf(':');
+        return ((colon > slash ? reference[..colon] : reference) + ":layerdive-missing", options);
+    }
+
     protected virtual void SkipUnlessReady() { }
 
     /// <summary>The archive's own manifest.json and config, read here with a tar reader: the expected layers.</summary>
@@ -163,8 +179,19 @@ public abstract class SourceContract
         var ex = Assert.Throws<ImageException>(() => ImageLoader.Load(reference, new LoadOptions { Source = options }, TestContext.Current.CancellationToken));
         var line = ex.Describe();
         Assert.DoesNotContain("\n", line);
+        Assert.Equal(CutKind, ex.Kind);
         if (CutLayer is { } k) Assert.Equal(k, ex.LayerIndex);
         else Assert.Matches("layer", line);
+    }
+
+    [Fact]
+    public void An_image_the_source_lacks_is_not_found()
+    {
+        SkipUnlessReady();
+        var (reference, options) = MissingImage();
+        var ex = Assert.Throws<ImageException>(() => ImageLoader.Load(reference, new LoadOptions { Source = options }, TestContext.Current.CancellationToken));
+        Assert.Equal(FaultKind.NotFound, ex.Kind);
+        Assert.DoesNotContain("\n", ex.Describe());
     }
 
     /// <summary>A copy of the archive whose layer <paramref name="layer"/> keeps only its first half (the outer tar stays valid).</summary>
@@ -307,6 +334,7 @@ public sealed class StdinSourceTests : SourceContract, IDisposable
         source.Blobs.ReadInOrder(image.Layers, (_, _) => { }, TestContext.Current.CancellationToken);
         var again = Assert.Throws<ImageException>(() => source.Blobs.ReadInOrder(image.Layers, (_, _) => { }, TestContext.Current.CancellationToken));
         Assert.Contains("standard input", again.Message);
+        Assert.Equal(FaultKind.Unsupported, again.Kind);
     }
 
     public void Dispose() => _dir.Dispose();

@@ -17,7 +17,8 @@ on a tree that differs from the one the table was written against:
 4. every call in src/, tests/ and samples/ is rewritten: Text.Get("Error.X") -> Strings.Area_Condition,
    Text.Format("Error.X", a) -> Text.Fill(Strings.Area_Condition, a); a key chosen by a condition
    -> the condition over accessors; a key built from a prefix ("Key." + id) -> a lookup through the
-   class's ResourceManager; SourceMissException -> ImageException with a kind;
+   class's ResourceManager; SourceMissException -> ImageException with a kind. The explorer's UiText
+   (over UiStrings.resx) is read the same way: UiText.Format("Ui.X", a) -> UiText.Fill(UiStrings.Ui_X, a).
 5. each `new ImageException(` gets the FaultKind its text has in the table;
 6. what it could not do is listed, file:line, for a hand; the exit code is 1 when there is any.
 
@@ -468,13 +469,19 @@ def find_block(stripped, block):
 
 # ---------------------------------------------------------------- C# call sites
 
+# The classes whose Get(key)/Format(key, ...) read a text by its key string: Core's Text, and the explorer's
+# UiText (src/LayerDive/Ui, over UiStrings.resx). A call keeps its class: Fill and Lookup are on both.
+READERS = {'Text': r'(?:LayerDive\.)?(?:Core\.)?', 'UiText': r'(?:LayerDive\.)?(?:Ui\.)?'}
+
+
 def text_aliases(text):
-    return re.findall(r'using\s+(\w+)\s*=\s*(?:global::)?LayerDive\.Core\.Text\s*;', text)
+    """The aliases a file gives the readers: `using T = LayerDive.Core.Text;`, `using U = LayerDive.Ui.UiText;`."""
+    return re.findall(r'using\s+(\w+)\s*=\s*(?:global::)?LayerDive\.(?:Core\.Text|Ui\.UiText)\s*;', text)
 
 
 def call_pattern(aliases):
-    names = '|'.join(['Text'] + [re.escape(a) for a in aliases])
-    return re.compile(r'(?<![\w.])((?:global::)?(?:LayerDive\.)?(?:Core\.)?(?:' + names + r'))\.(Get|Format)\s*\(')
+    names = [f'(?:global::)?{space}{name}' for name, space in READERS.items()] + [re.escape(a) for a in aliases]
+    return re.compile(r'(?<![\w.])((?:' + '|'.join(names) + r'))\.(Get|Format)\s*\(')
 
 
 PLACEHOLDER = re.compile(r'\{([A-Za-z][\w.]*)\}\.([A-Z][A-Za-z0-9]*_[A-Z][A-Za-z0-9]*|ResourceManager)\b')
@@ -673,10 +680,14 @@ class Converter:
         sites = []
         for m in re.finditer(r'\bnew\s+((?:global::)?(?:LayerDive\.)?(?:Core\.)?)ImageException\s*\(', code):
             sites.append((m.end() - 1, m.group(1)))
-        # target-typed: ImageException Name(...) => new(...)
-        for m in re.finditer(r'\bImageException\s+\w+\s*\([^()]*\)\s*=>\s*new\s*\(', code):
-            sites.append((m.end() - 1, ''))
-        return sorted(sites)
+        # target-typed, in a member that returns an ImageException: ImageException Name(...) => new(...), and each
+        # new(...) its body gives as the result (an arm of a switch or of ?:), to the body's ';'
+        for m in re.finditer(r'\bImageException\??\s+\w+\s*\([^()]*\)\s*=>', code):
+            end = code.find(';', m.end())
+            body = code[m.end() - 2:end if end >= 0 else len(code)]
+            for n in re.finditer(r'(?:=>|\?|(?<!:):(?!:))\s*new\s*\(', body):
+                sites.append((m.end() - 2 + n.end() - 1, ''))
+        return sorted(set(sites))
 
     def kind_of(self, text, kinds, open_at):
         close_at = csharp.closing(text, kinds, open_at)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Analysis;
 
@@ -108,23 +109,23 @@ public static class Explainer
         var lines = new List<string> { "/" + PathText.Escape(e.Path), "" };
         int width = e.Steps.Max(s => Verb(s.Kind).Length);
         foreach (var s in e.Steps)
-            lines.Add($"  {Text.Get("Explain.Layer")} {s.Layer,-3} {Verb(s.Kind).PadRight(width)} {Detail(s)}");
+            lines.Add($"  {Strings.Explain_LayerLabel} {s.Layer,-3} {Verb(s.Kind).PadRight(width)} {Detail(s)}");
         lines.Add("");
         var verdictLayer = e.Steps.LastOrDefault();
         var now = e.Steps.LastOrDefault(s => s.Kind != StepKind.CopiedUp) ?? e.Steps[^1];
         lines.Add(e.Visible
             ? now.Layer > e.SinceLayer
-                ? Text.Format("Explain.VisibleSinceAsNow", e.SinceLayer, now.Layer, Attributes(e.Steps[^1].Attributes))
-                : Text.Format("Explain.VisibleSince", e.SinceLayer, Attributes(e.Steps[^1].Attributes))
-            : Text.Format("Explain.HiddenSince", e.SinceLayer, Verb(verdictLayer!.Kind), verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")"));
+                ? Text.Fill(Strings.Explain_VisibleSinceAsNow, e.SinceLayer, now.Layer, Attributes(e.Steps[^1].Attributes))
+                : Text.Fill(Strings.Explain_VisibleSince, e.SinceLayer, Attributes(e.Steps[^1].Attributes))
+            : Text.Fill(Strings.Explain_HiddenSince, e.SinceLayer, Verb(verdictLayer!.Kind), verdictLayer.Marker is null ? "" : " (/" + PathText.Escape(verdictLayer.Marker) + ")"));
         if (e.ContainerLayer is int c && verdictLayer?.Layer == c)
-            lines.Add(Text.Get(e.Visible ? "Explain.WrittenInContainer" : "Explain.DeletedInContainer"));
-        string visible = Text.Get(!e.Visible && e.VisibleBytes > 0 ? "Explain.VisibleElsewhere" : "Explain.Visible");
-        lines.Add(Text.Format("Explain.Cost", Reports.Units.HumanBytes(e.StoredBytes), Reports.Units.HumanBytes(e.VisibleBytes), visible, Reports.Units.HumanBytes(e.RemovableBytes)));
+            lines.Add(e.Visible ? Strings.Explain_WrittenInContainer : Strings.Explain_DeletedInContainer);
+        string visible = !e.Visible && e.VisibleBytes > 0 ? Strings.Explain_VisibleAsHardlink : Strings.Explain_Visible;
+        lines.Add(Text.Fill(Strings.Explain_HistoryCost, Reports.Units.HumanBytes(e.StoredBytes), Reports.Units.HumanBytes(e.VisibleBytes), visible, Reports.Units.HumanBytes(e.RemovableBytes)));
         return lines;
     }
 
-    public static string Verb(StepKind k) => Text.Get("Verb." + k);
+    public static string Verb(StepKind k) => Text.Lookup(Strings.ResourceManager, "Step_" + k);
 
     private static string Detail(ExplainStep s) => s.Kind switch
     {
@@ -142,7 +143,7 @@ public static class Explainer
             FileType.CharDevice or FileType.BlockDevice => $"device {a.DevMajor},{a.DevMinor}",
             _ => "",
         };
-        string link = a.HardlinkTarget is null ? "" : ", " + Text.Format("Explain.HardlinkTo", "/" + a.HardlinkTarget);
+        string link = a.HardlinkTarget is null ? "" : ", " + Text.Fill(Strings.Explain_HardlinkTo, "/" + a.HardlinkTarget);
         return $"{a.ModeString()} {a.Uid}:{a.Gid}{(what.Length > 0 ? ", " + what : "")}{link}";
     }
 
@@ -160,11 +161,11 @@ public static class Explainer
         if (c.HasFlag(AttributeChange.Uid)) parts.Add($"uid {before.Uid} -> {after.Uid}");
         if (c.HasFlag(AttributeChange.Gid)) parts.Add($"gid {before.Gid} -> {after.Gid}");
         if (c.HasFlag(AttributeChange.Size)) parts.Add($"size {before.Size} -> {after.Size}");
-        if (c.HasFlag(AttributeChange.Content)) parts.Add(Text.Get("Explain.ContentChanged"));
+        if (c.HasFlag(AttributeChange.Content)) parts.Add(Strings.Explain_ContentChanged);
         if (c.HasFlag(AttributeChange.LinkTarget)) parts.Add($"target {before.LinkTarget} -> {after.LinkTarget}");
         if (c.HasFlag(AttributeChange.Device)) parts.Add($"device {before.DevMajor},{before.DevMinor} -> {after.DevMajor},{after.DevMinor}");
         if (c.HasFlag(AttributeChange.MTime))
-            parts.Add(c == AttributeChange.MTime ? Text.Get("Explain.MtimeOnly") : "mtime");
+            parts.Add(c == AttributeChange.MTime ? Strings.Explain_MtimeOnly : "mtime");
         return string.Join(", ", parts);
     }
 }

@@ -1,4 +1,5 @@
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Analysis;
 
@@ -89,5 +90,5 @@ public static class LayerKinds
     }
 
     /// <summary>The kind as the panes and reports write it (base, RUN, COPY, container, other).</summary>
-    public static string Label(LayerKind k) => Text.Get("Kind." + k);
+    public static string Label(LayerKind k) => Text.Lookup(Strings.ResourceManager, "Kind_" + k);
 }

@@ -3,6 +3,7 @@ using System.Buffers;
 using System.IO.Hashing;
 using System.Security.Cryptography;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Layers;
 
@@ -79,10 +80,10 @@ internal static class LayerReader
                 result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, path, message));
             // gzip ignores zeros after the last member in silence, and warns of anything else
             if (decompressed is NativeGzip.DecompressionStream { IgnoredBytes: > 0, IgnoredBytesAreZero: false } gzip)
-                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Format("Warning.GzipTrailingGarbage", gzip.IgnoredBytes)));
+                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Fill(Strings.Gzip_TrailingGarbage, gzip.IgnoredBytes)));
             // so do xz and bzip2, after every stream the blob holds (the tools append streams)
             if (decompressed is Decompression.MultiStream { IgnoredBytes: > 0, IgnoredBytesAreZero: false } multi)
-                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Format("Warning.CompressedTrailingGarbage", multi.IgnoredBytes, Decompression.Name(compression))));
+                result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Fill(Strings.Layer_CompressedTrailingGarbage, multi.IgnoredBytes, Decompression.Name(compression))));
             result.DiffId = sameBytes ? null : tarHash.Digest();
             result.UncompressedSize = tarHash.BytesRead;
         }
@@ -124,7 +125,7 @@ internal static class LayerReader
         }
         // once a layer: its names are bytes, shown with \xHH where they are not UTF-8
         if (notUtf8 is not null)
-            result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Format("Warning.TarNamesNotUtf8", PathText.Escape(notUtf8))));
+            result.Problems.Add(new Problem(ProblemKind.Other, options.LayerIndex, null, Text.Fill(Strings.Tar_NamesNotUtf8, PathText.Escape(notUtf8))));
     }
 
     private static void Decode(TarHeader entry, TarGuard tar, LayerReadOptions options, LayerContents result, EntryOutput output, IContentSink? content,
@@ -135,10 +136,10 @@ internal static class LayerReader
         // a directory with no name is the root, as the engines clean it to "." (GNU tar substitutes "." too)
         string? path = name.Length == 0 && entry.Type == (byte)'5' ? "" : PathText.Normalize(name, out bool absolute);
         if (path is null)
-            throw new ImageException(Text.Get(name.Contains('\0') ? "Error.EntryNameHoldsNul"
-                : name.Length == 0 ? "Error.EntryNameIsEmpty" : "Error.EntryNameClimbsOut"), entryName: name);
+            throw new ImageException(FaultKind.Damaged, name.Contains('\0') ? Strings.Tar_NameHoldsNul
+                : name.Length == 0 ? Strings.Tar_NameEmpty : Strings.Tar_NameClimbsOut, entryName: name);
         if (path.Length > 0 && name[0] == '/')
-            result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Format("Warning.AbsoluteName", PathText.Escape(name), PathText.Escape(path))));
+            result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Fill(Strings.Tar_AbsoluteName, PathText.Escape(name), PathText.Escape(path))));
 
         string fileName = PathText.FileName(path);
         if (IsUnderAufsMeta(path)) return; // .wh..wh.plnk, .wh..wh.aufs, ...: AUFS metadata, ignored
@@ -153,7 +154,7 @@ internal static class LayerReader
         {
             string hidden = fileName[WhiteoutPrefix.Length..];
             if (hidden.Length == 0 || hidden == "." || hidden == "..")
-                throw new ImageException(Text.Get("Error.WhiteoutMarkerNamesNoPath"), entryName: name);
+                throw new ImageException(FaultKind.Damaged, Strings.Tar_WhiteoutNamesNoPath, entryName: name);
             // the marker's own header (mode, owner) for dive's file lists; the merge reads only its path
             var marker = new EntryAttributes { Type = FileType.File, Mode = mode, Uid = uid, Gid = gid };
             output.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), marker, MarkerPath: path));
@@ -165,13 +166,13 @@ internal static class LayerReader
         // a PAX record gives): GNU tar would read that many bytes as data, so the two disagree on what
         // follows; a hardlink's header size all of them ignore
         if (entry.Size > 0 && (entry.Type is (byte)'2' or (byte)'3' or (byte)'4' or (byte)'6' || entry.OldStyleDirectory || (entry.Type == (byte)'1' && entry.PaxSize)))
-            result.Problems.Add(new Problem(ProblemKind.Other, layer, path, Text.Format("Warning.TarSizeWithoutData", entry.Size)));
+            result.Problems.Add(new Problem(ProblemKind.Other, layer, path, Text.Fill(Strings.Tar_SizeWithoutData, entry.Size)));
         switch (entry.Type)
         {
             case (byte)'5':
                 bool opaqueXattr = entry.OpaqueXattr;
                 if (opaqueXattr)
-                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Text.Get("Warning.NativeOpaque")));
+                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Strings.Tar_OverlayNativeOpaque));
                 output.Add(path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
                 break;
             case (byte)'0' or (byte)'7':
@@ -189,7 +190,7 @@ internal static class LayerReader
             case (byte)'1':
                 string? target = PathText.Normalize(entry.LinkName, out _);
                 if (target is null || target.Length == 0)
-                    throw new ImageException(Text.Format("Error.HardlinkTargetIsEmptyOrClimbs", PathText.Escape(entry.LinkName)), entryName: name);
+                    throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Tar_HardlinkTargetOutside, PathText.Escape(entry.LinkName)), entryName: name);
                 // a size in a hardlink's header declares no data (old ustar writers put the target's there): dive counts it
                 output.Add(new RawEntry(RawKind.Entry, path,
                     new EntryAttributes { Type = FileType.File, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, HeaderSize = entry.Size },
@@ -200,7 +201,7 @@ internal static class LayerReader
                 int major = checked((int)entry.DevMajor), minor = checked((int)entry.DevMinor);
                 bool overlayWhiteout = isChar && major == 0 && minor == 0;
                 if (overlayWhiteout)
-                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Text.Get("Warning.NativeWhiteout")));
+                    result.Problems.Add(new Problem(ProblemKind.OverlayNativeMarker, layer, path, Strings.Tar_OverlayNativeWhiteout));
                 output.Add(path, new EntryAttributes
                 {
                     Type = isChar ? FileType.CharDevice : FileType.BlockDevice, Mode = mode, Uid = uid, Gid = gid, MTime = mtime,
@@ -211,7 +212,7 @@ internal static class LayerReader
                 output.Add(path, new EntryAttributes { Type = FileType.Fifo, Mode = mode, Uid = uid, Gid = gid, MTime = mtime });
                 break;
             default:
-                result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, Text.Format("Warning.UnsupportedEntryType", TypeName(entry.Type))));
+                result.Problems.Add(new Problem(ProblemKind.UnsupportedEntryType, layer, path, Text.Fill(Strings.Tar_EntryTypeSkipped, TypeName(entry.Type))));
                 break;
         }
     }
@@ -258,7 +259,7 @@ internal static class LayerReader
             total += n;
         }
         if (total != entry.Size)
-            throw new ShortEntryException(Text.Format("Error.TheEntryDeclaresBytesButThe", entry.Size, total));
+            throw new ShortEntryException(Text.Fill(Strings.Tar_EntryShorterThanDeclared, entry.Size, total));
         return (xx.GetCurrentHashAsUInt128(), sha?.GetHashAndReset(), total);
     }
 
@@ -304,15 +305,15 @@ internal static class LayerReader
         string what = Decompression.Name(compression);
         string message = ex switch
         {
-            CompressedStreamEndException => Text.Format("Error.Truncated", ex.Message),
-            ShortEntryException => Text.Format("Error.TruncatedInEntryDeclared", ex.Message),
-            EndOfStreamException => Text.Get(entry is null ? "Error.TruncatedInData" : "Error.TruncatedInEntry"),
-            NotSupportedException => Text.Format("Error.UnsupportedTarContent", ex.Message),
-            InvalidDataException when compression != Compression.None && entry is null => Text.Format("Error.CorruptData", what, ex.Message),
-            InvalidDataException => Text.Format("Error.CorruptTarOrData", what, ex.Message),
-            OverflowException => Text.Get("Error.NumberTooLarge"),
-            _ => Text.Format("Error.CannotReadLayer", what, ex.Message),
+            CompressedStreamEndException => Text.Fill(Strings.Layer_Truncated, ex.Message),
+            ShortEntryException => Text.Fill(Strings.Layer_TruncatedInEntryDeclared, ex.Message),
+            EndOfStreamException => entry is null ? Strings.Layer_TruncatedInData : Strings.Layer_TruncatedInEntry,
+            NotSupportedException => Text.Fill(Strings.Layer_UnsupportedContent, ex.Message),
+            InvalidDataException when compression != Compression.None && entry is null => Text.Fill(Strings.Layer_CorruptCompression, what, ex.Message),
+            InvalidDataException => Text.Fill(Strings.Layer_CorruptTarOrCompression, what, ex.Message),
+            OverflowException => Strings.Tar_NumberTooLarge,
+            _ => Text.Fill(Strings.Layer_Unreadable, what, ex.Message),
         };
-        return new ImageException(message, entryName: entry, inner: ex);
+        return new ImageException(ex is NotSupportedException ? FaultKind.Unsupported : FaultKind.Damaged, message, entryName: entry, inner: ex);
     }
 }

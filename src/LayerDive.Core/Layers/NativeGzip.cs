@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Layers;
 
@@ -117,8 +118,8 @@ internal static unsafe class NativeGzip
                 }
                 if (_inputPos == _inputLength && !Fill(1))
                     throw new CompressedStreamEndException(Members == 0
-                        ? Text.Get("Error.GzipEndsInFirstMember")
-                        : Text.Format("Error.GzipEndsInMember", Members + 1));
+                        ? Strings.Gzip_EndsInFirstMember
+                        : Text.Fill(Strings.Gzip_EndsInMember, Members + 1));
                 int produced;
                 int rc;
                 fixed (byte* dst = buffer)

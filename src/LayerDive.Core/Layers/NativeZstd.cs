@@ -1,6 +1,7 @@
 using LayerDive.Core;
 using System.Buffers;
 using System.Runtime.InteropServices;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Layers;
 
@@ -103,7 +104,7 @@ internal static unsafe class NativeZstd
                 }
                 if (_innerDone && _inputPos == _inputLength)
                 {
-                    if (_lastHint != 0) throw new CompressedStreamEndException(Text.Get("Error.ZstdTheStreamEndsInThe"));
+                    if (_lastHint != 0) throw new CompressedStreamEndException(Strings.Zstd_EndsInFrame);
                     return 0;
                 }
                 fixed (byte* dst = buffer)

@@ -1,6 +1,7 @@
 using LayerDive.Core;
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Layers;
 
@@ -166,7 +167,7 @@ internal sealed class FileWindowStream(SafeFileHandle handle, long offset, long 
         if (left <= 0) return 0;
         if (buffer.Length > left) buffer = buffer[..(int)left];
         int n = RandomAccess.Read(handle, buffer, offset + _position);
-        if (n == 0) throw new EndOfStreamException(Text.Get("Error.TheArchiveEndsBeforeTheMember"));
+        if (n == 0) throw new EndOfStreamException(Strings.Archive_MemberCut);
         _position += n;
         return n;
     }

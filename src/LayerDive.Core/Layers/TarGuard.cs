@@ -2,6 +2,7 @@ using LayerDive.Core;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Layers;
 
@@ -110,15 +111,15 @@ internal sealed class TarGuard(Stream inner) : IDisposable
                 return false;
             }
             if (!ChecksumHolds(b))
-                throw Damaged(at, Text.Get(Numeric(b, 148, 8, out long stored) && stored == 0 ? "Error.ChecksumZero" : "Error.ChecksumMismatch"));
+                throw Damaged(at, Numeric(b, 148, 8, out long stored) && stored == 0 ? Strings.Tar_ChecksumZero : Strings.Tar_ChecksumMismatch);
             var format = FormatOf(b);
             if (format == Format.V7 && b.Slice(257, 8).ContainsAnyExcept((byte)0))
             {
                 // read as V7, as GNU tar and Go read it: harmless unless the name has a prefix a V7 header cannot hold
                 var prefix = b.Slice(345, 155);
                 if (prefix.ContainsAnyExcept((byte)0))
-                    throw Damaged(at, Text.Format("Error.ItsMagicIsNeitherUstarNor", Printable(b.Slice(257, 8)), Printable(prefix.TrimEnd((byte)0))));
-                _warnings.Add((PathText.FromBytes(CString(b[..100])), Text.Format("Warning.V7Magic", Printable(b.Slice(257, 8)))));
+                    throw Damaged(at, Text.Fill(Strings.Tar_V7NameLosesPrefix, Printable(b.Slice(257, 8)), Printable(prefix.TrimEnd((byte)0))));
+                _warnings.Add((PathText.FromBytes(CString(b[..100])), Text.Fill(Strings.Tar_V7Magic, Printable(b.Slice(257, 8)))));
             }
             long size = Field(b, at, "size", 124, 12, allowNegative: false);
             long mode = Field(b, at, "mode", 100, 8, allowNegative: false);
@@ -136,7 +137,7 @@ internal sealed class TarGuard(Stream inner) : IDisposable
             {
                 case (byte)'x' or (byte)'g':
                 {
-                    if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsPAXRecordsClaimBytesAt", size, MaxSpecialSize));
+                    if (size > MaxSpecialSize) throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordsTooLarge, size, MaxSpecialSize));
                     var data = ReadSpecial((int)size);
                     if (type == (byte)'x') ClearPax();
                     PaxRecords(data, at, global: type == (byte)'g');
@@ -144,11 +145,11 @@ internal sealed class TarGuard(Stream inner) : IDisposable
                 }
                 case (byte)'L' or (byte)'K':
                 {
-                    if (size > MaxSpecialSize) throw Damaged(at, Text.Format("Error.ItsGNULongNameClaimsBytes", size, MaxSpecialSize));
+                    if (size > MaxSpecialSize) throw Damaged(at, Text.Fill(Strings.Tar_GnuLongNameTooLarge, size, MaxSpecialSize));
                     var data = CString(ReadSpecial((int)size));
                     bool isName = type == (byte)'L';
                     if ((isName ? _longName : _longLink) is not null)
-                        _warnings.Add((PathText.FromBytes(data), Text.Format("Warning.TarRepeatedLongName", isName ? "name" : "link", at)));
+                        _warnings.Add((PathText.FromBytes(data), Text.Fill(Strings.Tar_RepeatedLongName, isName ? "name" : "link", at)));
                     if (isName) Keep(ref _longName, ref _longNameLength, data);
                     else Keep(ref _longLink, ref _longLinkLength, data);
                     continue;
@@ -170,7 +171,7 @@ internal sealed class TarGuard(Stream inner) : IDisposable
             h.OldStyleDirectory = type == 0 && name.Length > 0 && name[^1] == (byte)'/';
             if (type == 0) type = h.OldStyleDirectory ? (byte)'5' : (byte)'0'; // old-style directory (Go, Python, GNU tar)
             if (type == (byte)'S' || _paxSparse)
-                throw new ImageException(Text.Format(type == (byte)'S' ? "Error.TarSparseOldGnu" : "Error.TarSparsePax", first), entryName: h.Name);
+                throw new ImageException(FaultKind.Unsupported, Text.Fill(type == (byte)'S' ? Strings.Tar_SparseOldGnu : Strings.Tar_SparsePax, first), entryName: h.Name);
             h.Type = type;
             h.Size = _paxSize ?? size;
             h.PaxSize = _paxSize is not null;
@@ -253,12 +254,12 @@ internal sealed class TarGuard(Stream inner) : IDisposable
                     Skip((tocSize + Block - 1) & ~(long)(Block - 1));
                     continue;
                 }
-                throw Damaged(at, Text.Format("Error.AnEmptyBlockAtOffsetEnds", _endAt, Printable(CString(b[..100]))));
+                throw Damaged(at, Text.Fill(Strings.Tar_EmptyBlockEndsEarly, _endAt, Printable(CString(b[..100]))));
             }
             trailingFrom = at;
         }
         if (trailingFrom >= 0)
-            _warnings.Add((null, Text.Format("Warning.TarTrailingData", _position - trailingFrom, _endAt)));
+            _warnings.Add((null, Text.Fill(Strings.Tar_TrailingData, _position - trailingFrom, _endAt)));
     }
 
     private void Skip(long bytes)
@@ -377,11 +378,11 @@ internal sealed class TarGuard(Stream inner) : IDisposable
             int space = data.IndexOf((byte)' ');
             if (space <= 0 || !int.TryParse(data[..space], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
                 || length <= space + 1 || length > data.Length || data[length - 1] != (byte)'\n')
-                throw Damaged(at, Text.Format("Error.ItsPAXRecordIsMalformed", Printable(data[..Math.Min(data.Length, 40)])));
+                throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordMalformed, Printable(data[..Math.Min(data.Length, 40)])));
             var record = data[(space + 1)..(length - 1)];
             data = data[length..];
             int eq = record.IndexOf((byte)'=');
-            if (eq <= 0) throw Damaged(at, Text.Format("Error.ItsPAXRecordHasNoKey", Printable(record[..Math.Min(record.Length, 40)])));
+            if (eq <= 0) throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNoKey, Printable(record[..Math.Min(record.Length, 40)])));
             var key = record[..eq];
             var value = record[(eq + 1)..];
             if (key.StartsWith("GNU.sparse."u8))
@@ -390,11 +391,11 @@ internal sealed class TarGuard(Stream inner) : IDisposable
                 continue;
             }
             if (key.Contains((byte)0))
-                throw Damaged(at, Text.Format("Error.ItsPAXRecordHasNoKey", Printable(record[..Math.Min(record.Length, 40)])));
+                throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNoKey, Printable(record[..Math.Min(record.Length, 40)])));
             if (key.SequenceEqual("size"u8) || key.SequenceEqual("uid"u8) || key.SequenceEqual("gid"u8))
             {
                 if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
-                    throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA", Encoding.ASCII.GetString(key), Printable(value)));
+                    throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNotNumber, Encoding.ASCII.GetString(key), Printable(value)));
                 if (global) continue;
                 if (key[0] == (byte)'s') _paxSize = number;
                 else if (key[0] == (byte)'u') _paxUid = number;
@@ -403,13 +404,13 @@ internal sealed class TarGuard(Stream inner) : IDisposable
             else if (key.SequenceEqual("mtime"u8) || key.SequenceEqual("atime"u8) || key.SequenceEqual("ctime"u8))
             {
                 if (!PaxTime(value, out long seconds))
-                    throw Damaged(at, Text.Format("Error.ItsPAXRecordIsNotA2", Encoding.ASCII.GetString(key), Printable(value)));
+                    throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNotTime, Encoding.ASCII.GetString(key), Printable(value)));
                 if (!global && key[0] == (byte)'m') _paxMTime = seconds;
             }
             else if (key.SequenceEqual("path"u8) || key.SequenceEqual("linkpath"u8))
             {
                 // Go refuses a NUL in a name record; a name is cut at nothing else
-                if (value.Contains((byte)0)) throw new ImageException(Text.Get("Error.EntryNameHoldsNul"), entryName: PathText.FromBytes(value).Replace('\0', '@'));
+                if (value.Contains((byte)0)) throw new ImageException(FaultKind.Damaged, Strings.Tar_NameHoldsNul, entryName: PathText.FromBytes(value).Replace('\0', '@'));
                 if (global) continue;
                 if (key[0] == (byte)'p') Keep(ref _paxPath, ref _paxPathLength, value);
                 else Keep(ref _paxLink, ref _paxLinkLength, value);
@@ -452,7 +453,7 @@ internal sealed class TarGuard(Stream inner) : IDisposable
     private long Field(ReadOnlySpan<byte> h, long at, string name, int offset, int length, bool allowNegative)
     {
         if (!Numeric(h, offset, length, out long value) || (value < 0 && !allowNegative))
-            throw Damaged(at, Text.Format("Error.ItsFieldIsNotANumber", name, Printable(h.Slice(offset, length))));
+            throw Damaged(at, Text.Fill(Strings.Tar_FieldNotNumber, name, Printable(h.Slice(offset, length))));
         return value;
     }
 
@@ -499,7 +500,7 @@ internal sealed class TarGuard(Stream inner) : IDisposable
 
     /// <summary>A header GNU tar and Go's archive/tar would reject: the layer's entries cannot be trusted past it.</summary>
     private ImageException Damaged(long at, string what) =>
-        new(_previous.Length > 0 ? Text.Format("Error.DamagedTarHeaderAfter", at, PathText.Escape(_previous), what) : Text.Format("Error.DamagedFirstTarHeader", at, what));
+        new(FaultKind.Damaged, _previous.Length > 0 ? Text.Fill(Strings.Tar_HeaderDamaged, at, PathText.Escape(_previous), what) : Text.Fill(Strings.Tar_FirstHeaderDamaged, at, what));
 
     public void Dispose()
     {

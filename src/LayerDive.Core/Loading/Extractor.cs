@@ -3,6 +3,7 @@ using System.Text;
 using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Loading;
 
@@ -24,8 +25,8 @@ public static partial class Extractor
     public static ExtractResult Extract(ImageLoad load, string path, int layer, string destination, CancellationToken ct = default)
     {
         var model = load.Model;
-        var top = model.Find(path) ?? throw new ImageException(Text.Format("Error.NoLayerEverWrote", PathText.Escape(path)));
-        if (!top.IsVisibleAt(layer)) throw new ImageException(Text.Format("Error.DoesNotExistAfterLayer", PathText.Escape(top.Path), layer));
+        var top = model.Find(path) ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Path_NeverWritten, PathText.Escape(path)));
+        if (!top.IsVisibleAt(layer)) throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Path_AbsentAfterLayer, PathText.Escape(top.Path), layer));
         var root = Path.GetFullPath(destination);
         bool created = !Directory.Exists(root);
         Directory.CreateDirectory(root);
@@ -45,8 +46,10 @@ public static partial class Extractor
             if (longName || PathText.ByteCount(relative) > limit)
             {
                 int under = CountVisible(n, layer);
-                skipped.Add($"/{PathText.Escape(Shorten(n.Path))} ({(under > 1 ? $"and the {under - 1} paths under it: " : "")}" +
-                    (longName ? $"its name is longer than the file system's {NameLimit}-byte limit)" : $"longer than the file system's {PathLimit}-byte path limit)"));
+                string others = under > 1 ? Text.Fill(Strings.Extract_AndPathsUnder, under - 1) : "";
+                skipped.Add(longName
+                    ? Text.Fill(Strings.Extract_SkippedLongName, "/" + PathText.Escape(Shorten(n.Path)), others, NameLimit)
+                    : Text.Fill(Strings.Extract_SkippedLongPath, "/" + PathText.Escape(Shorten(n.Path)), others, PathLimit));
                 continue;
             }
             var state = n.StateAt(layer)!.Value;
@@ -116,7 +119,7 @@ public static partial class Extractor
             }
             foreach (var f in items.Where(i => i.Attributes.Type == FileType.File))
             {
-                if (!placed.Contains(f.Relative)) { skipped.Add("/" + PathText.Escape(f.Node.Path) + " (its bytes were not found in its layer)"); continue; }
+                if (!placed.Contains(f.Relative)) { skipped.Add(Text.Fill(Strings.Extract_SkippedNoBytes, "/" + PathText.Escape(f.Node.Path))); continue; }
                 files++;
                 SetMode(root, f.Relative, f.Attributes.Mode & 0x1FF);
             }
@@ -125,14 +128,14 @@ public static partial class Extractor
                 if (string.IsNullOrEmpty(sl.Attributes.LinkTarget))
                 {
                     // a link to nothing (a tar allows it; a file system does not)
-                    skipped.Add($"/{PathText.Escape(sl.Node.Path)} (a symlink with an empty target: not created)");
+                    skipped.Add(Text.Fill(Strings.Extract_SkippedEmptyLink, "/" + PathText.Escape(sl.Node.Path)));
                     continue;
                 }
                 MakeSymlink(root, sl.Relative, sl.Attributes.LinkTarget);
                 links++;
             }
             foreach (var o in items.Where(i => i.Attributes.Type is FileType.CharDevice or FileType.BlockDevice or FileType.Fifo))
-                skipped.Add($"/{PathText.Escape(o.Node.Path)} ({Reports.RootfsListing.TypeName(o.Attributes.Type)}: not created)");
+                skipped.Add(Text.Fill(Strings.Extract_SkippedSpecial, "/" + PathText.Escape(o.Node.Path), Reports.RootfsListing.TypeName(o.Attributes.Type)));
             done = true;
             return new ExtractResult(files, dirs, links, bytes, skipped);
         }
@@ -244,7 +247,7 @@ public static partial class Extractor
         byte* buffer = stackalloc byte[1];
         fixed (byte* p = path)
             if (Native.Readlink(p, buffer, 1) >= 0)
-                throw new ImageException(Text.Format("Error.WouldBeWrittenThroughTheLink", PathText.Escape(relative), PathText.Escape(Path.Combine(root, relative))));
+                throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Extract_ThroughLink, PathText.Escape(relative), PathText.Escape(Path.Combine(root, relative))));
     }
 
     private const int EEXIST = 17;
@@ -304,17 +307,17 @@ public static partial class Extractor
     {
         var full = Path.Combine(root, relative);
         if ((File.Exists(full) || Directory.Exists(full)) && (File.GetAttributes(full) & System.IO.FileAttributes.ReparsePoint) != 0)
-            throw new ImageException(Text.Format("Error.WouldBeWrittenThroughTheLink", relative, full));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Extract_ThroughLink, relative, full));
         return full;
     }
 
     /// <summary>The full path of <paramref name="relative"/> under <paramref name="root"/>, refusing anything that would leave it.</summary>
     public static string Safe(string root, string relative)
     {
-        var norm = PathText.Normalize(relative, out _) ?? throw new ImageException(Text.Format("Error.WouldBeWrittenOutside", relative, root));
+        var norm = PathText.Normalize(relative, out _) ?? throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Extract_OutsideFolder, relative, root));
         var full = Path.GetFullPath(Path.Combine(root, norm));
         if (full != root && !full.StartsWith(root.TrimEnd('/') + "/", StringComparison.Ordinal))
-            throw new ImageException(Text.Format("Error.WouldBeWrittenOutside", relative, root));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Extract_OutsideFolder, relative, root));
         // no existing component on the way may be a link (which could lead out of the folder)
         var check = root;
         foreach (var seg in norm.Split('/', StringSplitOptions.RemoveEmptyEntries))
@@ -323,7 +326,7 @@ public static partial class Extractor
             var info = new FileInfo(check);
             if (info.Exists || Directory.Exists(check))
                 if ((File.GetAttributes(check) & System.IO.FileAttributes.ReparsePoint) != 0)
-                    throw new ImageException(Text.Format("Error.WouldBeWrittenThroughTheLink", relative, check));
+                    throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Extract_ThroughLink, relative, check));
         }
         return full;
     }

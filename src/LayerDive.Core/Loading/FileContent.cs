@@ -1,5 +1,6 @@
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Loading;
 
@@ -34,7 +35,7 @@ public static class FileContent
     /// <exception cref="ImageException">No such path, a directory, a link that goes nowhere or in circles.</exception>
     public static FileVersion Locate(ImageModel model, string path, int layer, bool follow = true)
     {
-        var norm = PathText.Normalize(path, out _) ?? throw new ImageException(Text.Format("Error.NoLayerEverWrote", PathText.Escape(path)));
+        var norm = PathText.Normalize(path, out _) ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Path_NeverWritten, PathText.Escape(path)));
         var pending = new List<string>(norm.Length == 0 ? [] : norm.Split('/'));
         pending.Reverse(); // a stack: the next component last
         var done = new List<string>();
@@ -53,13 +54,13 @@ public static class FileContent
                 if (last && child is not null && LastBefore(child, layer) is { } before)
                     return Version(model, path, child, before.Record, before.RemovedIn);
                 // a first component no layer wrote (with no link followed): the path never existed
-                throw new ImageException(child is null && done.Count == 0 && links == 0
-                    ? Text.Format("Error.NoLayerEverWrote", PathText.Escape(path))
-                    : Text.Format("Error.DoesNotExistAfterLayer", PathText.Escape(string.Join('/', [.. done, name])), layer));
+                throw new ImageException(FaultKind.NotFound, child is null && done.Count == 0 && links == 0
+                    ? Text.Fill(Strings.Path_NeverWritten, PathText.Escape(path))
+                    : Text.Fill(Strings.Path_AbsentAfterLayer, PathText.Escape(string.Join('/', [.. done, name])), layer));
             }
             if (state.Attributes.Type == FileType.Symlink && (follow || !last))
             {
-                if (++links > MaxLinks) throw new ImageException(Text.Format("Error.TooManyLinks", PathText.Escape(path)));
+                if (++links > MaxLinks) throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Path_TooManyLinks, PathText.Escape(path)));
                 var target = state.Attributes.LinkTarget ?? "";
                 if (target.StartsWith('/')) { done.Clear(); node = model.Root; }
                 var parts = target.Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -67,12 +68,12 @@ public static class FileContent
                 continue;
             }
             if (!last && !state.Attributes.IsDirectory)
-                throw new ImageException(Text.Format("Error.NotADirectoryOnTheWay", PathText.Escape(string.Join('/', [.. done, name])), PathText.Escape(path)));
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Path_NotDirectoryOnWay, PathText.Escape(string.Join('/', [.. done, name])), PathText.Escape(path)));
             done.Add(name);
             node = child;
             if (last) return Version(model, path, child, state, null);
         }
-        throw new ImageException(Text.Format("Error.IsADirectory", "/" + PathText.Escape(string.Join('/', done)), PathText.Escape(path)));
+        throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Path_IsDirectory, "/" + PathText.Escape(string.Join('/', done)), PathText.Escape(path)));
     }
 
     /// <summary>The last record that showed the path before it was deleted, and the layer that deleted it.</summary>
@@ -92,9 +93,9 @@ public static class FileContent
     private static FileVersion Version(ImageModel model, string path, TreeNode node, ChangeRecord record, int? removedIn)
     {
         var a = record.Attributes;
-        if (a.IsDirectory) throw new ImageException(Text.Format("Error.IsADirectory", "/" + PathText.Escape(node.Path), PathText.Escape(path)));
+        if (a.IsDirectory) throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Path_IsDirectory, "/" + PathText.Escape(node.Path), PathText.Escape(path)));
         if (a.Type is FileType.CharDevice or FileType.BlockDevice or FileType.Fifo)
-            throw new ImageException(Text.Format("Error.HasNoContent", "/" + PathText.Escape(node.Path), Reports.RootfsListing.TypeName(a.Type)));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Path_HasNoContent, "/" + PathText.Escape(node.Path), Reports.RootfsListing.TypeName(a.Type)));
         return new FileVersion(path, node.Path, record.Layer, a, removedIn);
     }
 
@@ -141,7 +142,7 @@ public static class FileContent
     {
         var sink = new OneFile(source, output);
         VerifiedLayers.Read(load, [layer], _ => sink, ct);
-        if (sink.Written < 0) throw new ImageException(Text.Format("Error.ContentNotFound", "/" + PathText.Escape(source)), layer, load.Model.Layers[layer].Digest);
+        if (sink.Written < 0) throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Path_ContentMissing, "/" + PathText.Escape(source)), layer, load.Model.Layers[layer].Digest);
         return sink.Written;
     }
 
@@ -218,10 +219,10 @@ internal static class VerifiedLayers
             if (!load.Verify) return;
             string id = info.Digest ?? info.DiffId ?? info.BlobPath;
             if (expectedDigest is not null && !string.Equals(expectedDigest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException(Text.Format("Error.BlobDigestMismatchExpectedGot", expectedDigest, contents.BlobDigest), info.Index, id);
+                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, expectedDigest, contents.BlobDigest), info.Index, id);
             var expectedDiffId = info.ExpectedDiffId ?? info.DiffId;
             if (expectedDiffId is not null && !string.Equals(expectedDiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException(Text.Format("Error.DiffIdMismatchTheConfigExpects", expectedDiffId, contents.DiffId), info.Index, id);
+                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_DiffIdMismatch, expectedDiffId, contents.DiffId), info.Index, id);
         }, ct);
     }
 }

@@ -4,6 +4,7 @@ using LayerDive.Core.Layers;
 using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
 using LayerDive.Core.Sources;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Loading;
 
@@ -74,7 +75,7 @@ public sealed class ImageLoad : IDisposable
             return;
         }
         blobs.ReadInOrder(wanted, (found, arrival) => onLayer(found, arrival.Stream
-            ?? throw new ImageException(Text.Get("Error.TheLayerSBytesPassedBefore"), found[0])), ct);
+            ?? throw new ImageException(FaultKind.Unsupported, Strings.Stream_LayerPassedUnplaced, found[0])), ct);
     }
 
     public void Dispose() => _source.Dispose();
@@ -510,13 +511,13 @@ public static class ImageLoader
         layer.DiffId = contents.DiffId ?? r.DiffId;
         if (Decompression.FromMediaType(r.MediaType) is { } declared && declared != contents.Compression)
             contents.Problems.Add(new Problem(ProblemKind.MediaTypeMismatch, r.Index, null,
-                Text.Format("Warning.MediaTypeMismatch", r.MediaType, Decompression.Name(declared), Decompression.Name(contents.Compression))));
+                Text.Fill(Strings.Layer_MediaTypeMismatch, r.MediaType, Decompression.Name(declared), Decompression.Name(contents.Compression))));
         if (!verify) return;
         string id = r.Digest ?? r.DiffId ?? layer.BlobPath;
         if (r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException(Text.Format("Error.BlobDigestMismatchExpectedGot", r.Digest, contents.BlobDigest), r.Index, id);
+            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, r.Digest, contents.BlobDigest), r.Index, id);
         if (r.DiffId is not null && !string.Equals(r.DiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException(Text.Format("Error.DiffIdMismatchTheConfigExpects", r.DiffId, contents.DiffId), r.Index, id);
+            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_DiffIdMismatch, r.DiffId, contents.DiffId), r.Index, id);
         layer.Verified = r.DiffId is not null || r.Digest is not null;
     }
 }

@@ -1,5 +1,6 @@
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Merge;
 
@@ -129,7 +130,7 @@ internal sealed class OverlayMerger
         else
         {
             _layer!.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, false, 0, 0, Orphan: true));
-            _problems.Add(new Problem(ProblemKind.OrphanWhiteout, n, e.Path, Text.Format("Warning.OrphanWhiteout", PathText.Escape(PathText.FileName(e.MarkerPath!)))));
+            _problems.Add(new Problem(ProblemKind.OrphanWhiteout, n, e.Path, Text.Fill(Strings.Merge_OrphanWhiteout, PathText.Escape(PathText.FileName(e.MarkerPath!)))));
         }
         return node;
     }
@@ -257,7 +258,7 @@ internal sealed class OverlayMerger
         if (e.Path.Length == 0)
         {
             if (attributes.IsDirectory) SetPresent(Root, attributes);
-            else _problems.Add(new Problem(ProblemKind.Other, n, "", Text.Get("Warning.RootNotDirectory")));
+            else _problems.Add(new Problem(ProblemKind.Other, n, "", Strings.Merge_RootNotDirectory));
             return Root;
         }
 
@@ -274,7 +275,7 @@ internal sealed class OverlayMerger
                 : target?.Last is { Kind: ChangeKind.Removed } gone && gone.Layer == n ? target.StateAt(n - 1) : null;
             if (target is null || target == node || linked is not { IsPresent: true } || linked.Value.Attributes.IsDirectory)
             {
-                _problems.Add(new Problem(ProblemKind.HardlinkTargetMissing, n, e.Path, Text.Format("Warning.HardlinkTargetMissing", PathText.Escape(e.HardlinkTarget))));
+                _problems.Add(new Problem(ProblemKind.HardlinkTargetMissing, n, e.Path, Text.Fill(Strings.Merge_HardlinkTargetMissing, PathText.Escape(e.HardlinkTarget))));
                 if (node.History.Length == 0) parent.RemoveChild(node);
                 return null;
             }
@@ -319,7 +320,7 @@ internal sealed class OverlayMerger
             child ??= node.AddChild(Intern(seg), ref _lastNumber);
             if (child.IsVisibleNow)
             {
-                _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, Text.Get("Warning.ParentNotDirectory")));
+                _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, Strings.Merge_ParentNotDirectory));
             }
             SetPresent(child, ImplicitDirectory);
             node = child;

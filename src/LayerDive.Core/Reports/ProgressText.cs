@@ -1,4 +1,5 @@
 using LayerDive.Core.Loading;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Reports;
 
@@ -12,10 +13,10 @@ public static class ProgressText
     public static string Of(LoadProgress p)
     {
         var rate = p.Elapsed >= TimeSpan.FromSeconds(0.5) && p.BytesRead > 0
-            ? Text.Format("Progress.Rate", Units.HumanBytes((long)(p.BytesRead / p.Elapsed.TotalSeconds))) : "";
-        return p.LayerCount == 0 ? Text.Format("Progress.Stream", Units.HumanBytes(p.BytesRead), rate)
-            : p.BytesTotal <= 0 ? Text.Format("Progress.LayersNoTotal", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), rate)
-            : Text.Format("Progress.Layers", p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(Math.Max(p.BytesTotal, p.BytesRead)),
-                p.Remaining is { } left ? Text.Format("Progress.TimeLeft", Math.Max(1, (int)Math.Ceiling(left.TotalSeconds))) : "", rate);
+            ? Text.Fill(Strings.Progress_Rate, Units.HumanBytes((long)(p.BytesRead / p.Elapsed.TotalSeconds))) : "";
+        return p.LayerCount == 0 ? Text.Fill(Strings.Progress_Stream, Units.HumanBytes(p.BytesRead), rate)
+            : p.BytesTotal <= 0 ? Text.Fill(Strings.Progress_LayersNoTotal, p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), rate)
+            : Text.Fill(Strings.Progress_Layers, p.LayersMerged, p.LayerCount, Units.HumanBytes(p.BytesRead), Units.HumanBytes(Math.Max(p.BytesTotal, p.BytesRead)),
+                p.Remaining is { } left ? Text.Fill(Strings.Progress_TimeLeft, Math.Max(1, (int)Math.Ceiling(left.TotalSeconds))) : "", rate);
     }
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -37,7 +38,7 @@ internal sealed class ArchiveSource : IImageSource
     public static ArchiveSource Open(string path, string? kindHint, SourceOptions options)
     {
         if (kindHint is not null && !Kinds.Contains(kindHint))
-            throw new ImageException(Text.Format("Error.UnknownArchiveKindExpectedOneOf", kindHint, string.Join(", ", Kinds)));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Archive_UnknownKind, kindHint, string.Join(", ", Kinds)));
         var store = OpenStore(path);
         try
         {
@@ -61,13 +62,13 @@ internal sealed class ArchiveSource : IImageSource
     private static BlobStore OpenStore(string path)
     {
         if (Directory.Exists(path)) return new DirectoryBlobStore(path);
-        if (!File.Exists(path)) throw new ImageException(Text.Get("Error.NoSuchFileOrDirectory"));
+        if (!File.Exists(path)) throw new ImageException(FaultKind.NotFound, Strings.Source_NoSuchFile);
         Compression outer;
         using (var f = File.OpenRead(path))
         {
             var head = new byte[Decompression.MagicLength];
             int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-            if (n == 0) throw new ImageException(Text.Get("Error.TheFileIsEmpty"));
+            if (n == 0) throw new ImageException(FaultKind.Damaged, Strings.Archive_Empty);
             outer = Decompression.Sniff(head.AsSpan(0, n));
         }
         try
@@ -76,8 +77,8 @@ internal sealed class ArchiveSource : IImageSource
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or FormatException or OverflowException or ArgumentException or NotSupportedException or IOException)
         {
-            throw new ImageException(outer == Compression.None ? Text.Format("Error.NotATarArchive", ex.Message)
-                : Text.Format("Error.NotACompressedTarArchive", Decompression.Name(outer), ex.Message), inner: ex);
+            throw new ImageException(FaultKind.Damaged, outer == Compression.None ? Text.Fill(Strings.Archive_NotTar, ex.Message)
+                : Text.Fill(Strings.Archive_NotCompressedTar, Decompression.Name(outer), ex.Message), inner: ex);
         }
     }
 
@@ -86,7 +87,7 @@ internal sealed class ArchiveSource : IImageSource
     {
         if (store.Exists("manifest.json") || store.Exists("repositories")) return DockerArchive;
         if (store.Exists("index.json")) return directory ? OciLayout : OciArchive;
-        throw new ImageException(Text.Get("Error.NotAContainerImageFoundNo"));
+        throw new ImageException(FaultKind.Unsupported, Strings.Archive_NotAnImage);
     }
 
     public void Dispose() => Store.Dispose();
@@ -98,17 +99,17 @@ internal sealed class ArchiveSource : IImageSource
         if (!store.Exists("manifest.json"))
         {
             if (store.Exists("repositories")) return V1Candidates(store);
-            throw new ImageException(Text.Get("Error.NotADockerArchiveNoManifest"));
+            throw new ImageException(FaultKind.Unsupported, Strings.Archive_NotDockerArchive);
         }
         using var doc = Json.Parse(store.ReadDocument("manifest.json", DocumentKind.Manifest), "manifest.json");
         if (doc.RootElement.ValueKind != JsonValueKind.Array)
-            throw new ImageException(Text.Format("Error.ManifestJsonIsNotAList", Describe(doc.RootElement)));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Archive_ManifestJsonNotList, Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
         foreach (var item in doc.RootElement.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.Object)
-                throw new ImageException(Text.Format("Error.ManifestJsonHoldsWhereAnImage", Describe(item)));
-            var configPath = item.String("Config") ?? throw new ImageException(Text.Get("Error.AnEntryOfManifestJsonNames"));
+                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Archive_ManifestJsonEntryNotObject, Describe(item)));
+            var configPath = item.String("Config") ?? throw new ImageException(FaultKind.Damaged, Strings.Archive_ManifestJsonEntryNoConfig);
             var tags = item.Strings("RepoTags");
             var layers = item.Strings("Layers");
             // only blobs/<alg>/<hex> is a content address; "<hex>.json" names are not checked by docker either
@@ -128,7 +129,7 @@ internal sealed class ArchiveSource : IImageSource
                 },
             });
         }
-        if (list.Count == 0) throw new ImageException(Text.Get("Error.ManifestJsonListsNoImages"));
+        if (list.Count == 0) throw new ImageException(FaultKind.Damaged, Strings.Archive_ManifestJsonEmpty);
         return list;
     }
 
@@ -147,7 +148,7 @@ internal sealed class ArchiveSource : IImageSource
     {
         using var doc = Json.Parse(store.ReadDocument("repositories", DocumentKind.Manifest), "repositories");
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            throw new ImageException(Text.Format("Error.RepositoriesIsNotAnObject", Describe(doc.RootElement)));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Archive_RepositoriesNotObject, Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
         foreach (var repo in doc.RootElement.EnumerateObject())
         {
@@ -160,7 +161,7 @@ internal sealed class ArchiveSource : IImageSource
                 list.Add(new ImageCandidate { Name = name, Tags = [name], Resolve = () => ResolveV1(store, name, id) });
             }
         }
-        if (list.Count == 0) throw new ImageException(Text.Get("Error.RepositoriesNamesNoImages"));
+        if (list.Count == 0) throw new ImageException(FaultKind.Damaged, Strings.Archive_RepositoriesEmpty);
         return list;
     }
 
@@ -170,8 +171,8 @@ internal sealed class ArchiveSource : IImageSource
         var seen = new HashSet<string>();
         for (string? id = topId; id is not null; )
         {
-            if (!seen.Add(id)) throw new ImageException(Text.Format("Error.TheParentChainOfLoopsAt", name, id));
-            if (!store.Exists($"{id}/json")) throw new ImageException(Text.Format("Error.LayerHasNoJsonNamedAs", id));
+            if (!seen.Add(id)) throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Archive_V1ParentLoop, name, id));
+            if (!store.Exists($"{id}/json")) throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Archive_V1ParentMissing, id));
             var bytes = store.ReadDocument($"{id}/json");
             using var d = Json.Parse(bytes, $"{id}/json");
             chain.Add((id, bytes));
@@ -223,10 +224,10 @@ internal sealed class ArchiveSource : IImageSource
 
     private static List<ImageCandidate> OciCandidates(BlobStore store, bool verify)
     {
-        if (!store.Exists("index.json")) throw new ImageException(Text.Get("Error.NotAnOCILayoutNoIndex"));
+        if (!store.Exists("index.json")) throw new ImageException(FaultKind.Unsupported, Strings.Archive_OciLayoutNoIndex);
         using var doc = Json.Parse(store.ReadDocument("index.json", DocumentKind.Manifest), "index.json");
         if (doc.RootElement.ValueKind != JsonValueKind.Object)
-            throw new ImageException(Text.Format("Error.IndexJsonIsNotAnImage", Describe(doc.RootElement)));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Archive_IndexJsonNotIndex, Describe(doc.RootElement)));
         var list = new List<ImageCandidate>();
         WalkIndex(store, doc.RootElement, null, verify, list, depth: 0);
         return list;
@@ -234,10 +235,10 @@ internal sealed class ArchiveSource : IImageSource
 
     private static void WalkIndex(BlobStore store, JsonElement index, string? inheritedName, bool verify, List<ImageCandidate> list, int depth)
     {
-        if (depth > 8) throw new ImageException(Text.Get("Error.ImageIndexesNestMoreThanDeep"));
+        if (depth > 8) throw new ImageException(FaultKind.Damaged, Strings.Image_IndexNestsTooDeep);
         foreach (var m in index.Array("manifests"))
         {
-            var digest = m.String("digest") ?? throw new ImageException(Text.Get("Error.AnIndexEntryHasNoDigest"));
+            var digest = m.String("digest") ?? throw new ImageException(FaultKind.Damaged, Strings.Image_IndexEntryNoDigest);
             var annotations = m.StringMap("annotations");
             string? refName = annotations.GetValueOrDefault("io.containerd.image.name") is { } full && full.Length > 0 ? full
                 : annotations.GetValueOrDefault("org.opencontainers.image.ref.name") ?? inheritedName;
@@ -246,7 +247,7 @@ internal sealed class ArchiveSource : IImageSource
             if (!store.Exists(path))
             {
                 // index entries may point at blobs a layout does not carry (other platforms, referrers)
-                list.Add(new ImageCandidate { Name = refName ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = "missing blob", Resolve = () => throw new ImageException(Text.Format("Error.ManifestIsNotInTheLayout", digest)) });
+                list.Add(new ImageCandidate { Name = refName ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = "missing blob", Resolve = () => throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_ManifestMissing, digest)) });
                 continue;
             }
             var bytes = store.ReadDocument(path, DocumentKind.Manifest);
@@ -283,13 +284,13 @@ internal sealed class ArchiveSource : IImageSource
 
     private static ResolvedImage ResolveOci(BlobStore store, JsonElement manifest, string name, string manifestDigest, bool verify)
     {
-        var configDigest = manifest.Get("config")?.String("digest") ?? throw new ImageException(Text.Format("Error.ManifestNamesNoConfig", ImageException.ShortDigest(manifestDigest)));
+        var configDigest = manifest.Get("config")?.String("digest") ?? throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_ManifestNoConfig, ImageException.ShortDigest(manifestDigest)));
         var config = ReadConfig(store, BlobPath(configDigest), configDigest, verify);
         var refs = new List<LayerRef>();
         int i = 0;
         foreach (var l in manifest.Array("layers"))
         {
-            var digest = l.String("digest") ?? throw new ImageException(Text.Format("Error.LayerOfTheManifestHasNo", i));
+            var digest = l.String("digest") ?? throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_ManifestLayerNoDigest, i));
             var annotations = l.StringMap("annotations");
             bool estargz = annotations.ContainsKey("containerd.io/snapshot/stargz/toc.digest");
             refs.Add(new LayerRef(i, BlobPath(digest), l.String("mediaType"), digest, l.Long("size"), i < config.DiffIds.Count ? config.DiffIds[i] : null, estargz));
@@ -303,7 +304,7 @@ internal sealed class ArchiveSource : IImageSource
     {
         int colon = digest.IndexOf(':');
         if (colon <= 0 || colon == digest.Length - 1 || digest.AsSpan(colon + 1).ContainsAny("/\\.") )
-            throw new ImageException(Text.Format("Error.IsNotADigest", digest));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_NotADigest, digest));
         return $"blobs/{digest[..colon]}/{digest[(colon + 1)..]}";
     }
 
@@ -321,12 +322,12 @@ internal sealed class ArchiveSource : IImageSource
         string? actual = digest.StartsWith("sha256:", StringComparison.Ordinal) ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes))
             : digest.StartsWith("sha512:", StringComparison.Ordinal) ? "sha512:" + Convert.ToHexStringLower(SHA512.HashData(bytes)) : null;
         if (actual is not null && !string.Equals(actual, digest, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException(Text.Format("Error.DigestMismatchExpectedGot", what, digest, actual));
+            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Image_DigestMismatch, what, digest, actual));
     }
 
     private static ImageConfig ReadConfig(BlobStore store, string path, string? digest, bool verify)
     {
-        if (!store.Exists(path)) throw new ImageException(Text.Format("Error.TheConfigIsMissing", path));
+        if (!store.Exists(path)) throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_ConfigMissing, path));
         var bytes = store.ReadDocument(path);
         if (verify && digest is not null) VerifyDocument(bytes, digest, "config");
         return ParseConfig(bytes, digest, "config");
@@ -335,7 +336,7 @@ internal sealed class ArchiveSource : IImageSource
     private static void CheckLayerCount(int layers, ImageConfig config)
     {
         if (config.DiffIds.Count > 0 && config.DiffIds.Count != layers)
-            throw new ImageException(Text.Format("Error.TheManifestListsLayersButThe", layers, config.DiffIds.Count));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_LayerCountMismatch, layers, config.DiffIds.Count));
     }
 
     /// <summary>Parses an image config (OCI, Docker, or a v1 layer json).</summary>
@@ -344,7 +345,7 @@ internal sealed class ArchiveSource : IImageSource
         using var doc = Json.Parse(bytes, what);
         var root = doc.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
-            throw new ImageException(Text.Format("Error.IsNotAnImageConfig", what, Describe(root)));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_ConfigNotObject, what, Describe(root)));
         var rootfs = root.Get("rootfs");
         var diffIds = rootfs?.Strings("diff_ids") ?? [];
         var history = new List<HistoryEntry>();
@@ -387,12 +388,12 @@ public static class CandidateSelection
     {
         var images = source.Candidates.Where(c => !c.IsArtifact).ToList();
         if (images.Count == 0)
-            throw new ImageException(Text.Get(source.Candidates.Count == 0 ? "Error.IndexListsNoImages" : "Error.OnlyArtifacts"));
+            throw new ImageException(FaultKind.NotFound, source.Candidates.Count == 0 ? Strings.Image_IndexEmpty : Strings.Image_OnlyArtifacts);
         if (options.Image is { } query)
         {
             var matched = images.Where(c => Matches(c, query)).ToList();
             if (matched.Count == 0)
-                throw new ImageException(Text.Format("Error.NoImageMatchesTheSourceHolds", query, string.Join(", ", images.Select(c => c.Name).Distinct())));
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_NoneMatches, query, string.Join(", ", images.Select(c => c.Name).Distinct())));
             images = matched;
         }
         var withPlatform = images.Where(c => c.Platform is not null).ToList();
@@ -402,7 +403,7 @@ public static class CandidateSelection
             var wanted = PlatformInfo.Parse(wantedText);
             chosen = withPlatform.FirstOrDefault(c => c.Platform!.Matches(wanted))
                 ?? (withPlatform.Count == 0 && images.Count > 0 ? images[0]
-                    : throw new ImageException(Text.Format("Error.NoImageForPlatformTheSource", wanted, string.Join(", ", withPlatform.Select(c => c.Platform!.ToString()).Distinct()))));
+                    : throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_NoneForPlatform, wanted, string.Join(", ", withPlatform.Select(c => c.Platform!.ToString()).Distinct()))));
         }
         else
         {

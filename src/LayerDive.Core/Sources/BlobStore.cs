@@ -4,6 +4,7 @@ using System.IO.Enumeration;
 using LayerDive.Core.Interop;
 using LayerDive.Core.Layers;
 using Microsoft.Win32.SafeHandles;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -92,8 +93,8 @@ internal abstract class BlobStore : IDisposable
 
     private static ImageException TooLarge(string path, long size, DocumentKind kind) =>
         kind == DocumentKind.Manifest
-            ? new(Text.Format("Error.ManifestTooLarge", path, size, MaxManifestDocumentSize >> 20))
-            : new(Text.Format("Error.ConfigTooLarge", path, size, MaxDocumentSize >> 20));
+            ? new(FaultKind.Damaged, Text.Fill(Strings.Document_ManifestTooLarge, path, size, MaxManifestDocumentSize >> 20))
+            : new(FaultKind.Damaged, Text.Fill(Strings.Document_ConfigTooLarge, path, size, MaxDocumentSize >> 20));
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
@@ -124,7 +125,7 @@ internal sealed class DirectoryBlobStore : BlobStore
         }
         catch (IOException ex)
         {
-            throw new ImageException(Text.Format("Error.LayoutUnreadable", ".", ex.Message));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Layout_Unreadable, ".", ex.Message));
         }
     }
 
@@ -158,11 +159,11 @@ internal sealed class DirectoryBlobStore : BlobStore
 
     private static ImageException Refused(string norm, Found found, int errno) => found switch
     {
-        Found.Link or Found.Outside => new(Text.Format("Error.LayoutLinkOutside", norm)),
+        Found.Link or Found.Outside => new(FaultKind.Damaged, Text.Fill(Strings.Layout_LinkOutside, norm)),
         // a named pipe (or a device) would be waited on, perhaps for ever: a layout holds regular files
-        Found.WrongKind => new(Text.Format("Error.InTheLayoutIsNotA", norm)),
-        Found.Missing => new(Text.Format("Error.TheBlobNamedByTheManifest", norm)),
-        _ => new(Text.Format("Error.LayoutUnreadable", norm, Libc.Error(errno))),
+        Found.WrongKind => new(FaultKind.Damaged, Text.Fill(Strings.Archive_LayoutMemberNotFile, norm)),
+        Found.Missing => new(FaultKind.NotFound, Text.Fill(Strings.Archive_BlobMissing, norm)),
+        _ => new(FaultKind.Unreachable, Text.Fill(Strings.Layout_Unreadable, norm, Libc.Error(errno))),
     };
 
     /// <summary>The files beneath the directory; a link to a folder is not entered (it may lead anywhere, / among them).</summary>
@@ -326,7 +327,7 @@ internal sealed class CompressedTarBlobStore : TarBlobStore
             onMember(name, e.DataStream ?? new MemoryStream([], writable: false));
         }
         if (wanted.Count > 0)
-            throw new ImageException(Text.Format("Error.TheArchiveChangedWhileItWas", wanted.First()));
+            throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Archive_MemberGone, wanted.First()));
     }
 }
 
@@ -350,5 +351,5 @@ internal sealed class StoreBlobReader(BlobStore store) : IBlobReader
 
     /// <summary>The member that holds a layer's blob, after the archive's links.</summary>
     private string Member(LayerRef layer) => store.Resolve(layer.BlobPath)
-        ?? throw new ImageException(Text.Format("Error.TheBlobNamedByTheManifest", layer.BlobPath), layer.Index, layer.Digest ?? layer.DiffId);
+        ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Archive_BlobMissing, layer.BlobPath), layer.Index, layer.Digest ?? layer.DiffId);
 }

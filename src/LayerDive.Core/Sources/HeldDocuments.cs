@@ -1,4 +1,5 @@
 using LayerDive.Core.Layers;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -53,6 +54,6 @@ internal sealed class HeldDocuments
 
     /// <summary>Why a member asked for as a document is not here.</summary>
     public ImageException NotKept(string name) => _overLimit.Contains(name)
-        ? new(Text.Format("Error.ArchiveDocumentsOverLimit", name, Limit >> 20))
-        : new(Text.Format("Error.ArchiveMemberNotADocument", name));
+        ? new(FaultKind.Damaged, Text.Fill(Strings.Archive_DocumentsOverLimit, name, Limit >> 20))
+        : new(FaultKind.Damaged, Text.Fill(Strings.Archive_MemberNotADocument, name));
 }

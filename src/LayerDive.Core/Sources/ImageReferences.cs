@@ -1,5 +1,6 @@
 using LayerDive.Core;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -12,7 +13,7 @@ public sealed record PlatformInfo(string Os, string Architecture, string? Varian
     {
         var parts = text.Split('/');
         if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0))
-            throw new ImageException(Text.Format("Error.PlatformIsNotOfTheForm", text));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Image_PlatformMalformed, text));
         return new PlatformInfo(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);
     }
 

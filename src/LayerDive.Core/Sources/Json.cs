@@ -20,12 +20,12 @@ internal static class Json
             // counted first, with nothing held: the document's index is built only when it is bounded
             var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowTrailingCommas = true, MaxDepth = 256 });
             for (int values = 0; reader.Read();)
-                if (++values > MaxValues) throw new ImageException(Text.Format("Error.DocumentTooManyValues", what, MaxValues));
+                if (++values > MaxValues) throw new ImageException(FaultKind.Damaged, Text.Fill(global::LayerDive.Core.Resources.Strings.Document_TooManyValues, what, MaxValues));
             return JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, MaxDepth = 256 });
         }
         catch (JsonException ex)
         {
-            throw new ImageException(bytes.Length == 0 ? Text.Format("Error.DocumentIsEmpty", what) : Text.Format("Error.IsNotJSON", what, ex.Message.Split('.')[0]));
+            throw new ImageException(FaultKind.Damaged, bytes.Length == 0 ? Text.Fill(global::LayerDive.Core.Resources.Strings.Json_Empty, what) : Text.Fill(global::LayerDive.Core.Resources.Strings.Json_Invalid, what, ex.Message.Split('.')[0]));
         }
     }
 

@@ -1,6 +1,7 @@
 using LayerDive.Core;
 using System.Formats.Tar;
 using LayerDive.Core.Layers;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -51,7 +52,7 @@ internal sealed class OnePassArchive : IDisposable
         _members.ContainsKey("manifest.json") ? ArchiveSource.DockerArchive
         : _members.ContainsKey("index.json") && (_members.ContainsKey("oci-layout") || _ended) ? ArchiveSource.OciArchive
         : _members.ContainsKey("repositories") && _ended ? ArchiveSource.DockerArchive
-        : _ended ? throw new ImageException(Text.Format("Error.IsNotAContainerImageFound", _what))
+        : _ended ? throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Stream_NotAnImage, _what))
         : throw new NotYetRead(), ct);
 
     /// <summary>
@@ -83,7 +84,7 @@ internal sealed class OnePassArchive : IDisposable
     public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
     {
         if (_readOnce)
-            throw new ImageException(Text.Format("Error.CanBeReadOnlyOnceAnd", _what));
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Stream_ReadTwice, _what));
         _readOnce = true;
         var delivery = new Delivery(this, layers, onLayer);
         foreach (var h in _held) delivery.Place(h);
@@ -106,7 +107,7 @@ internal sealed class OnePassArchive : IDisposable
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or FormatException or OverflowException)
         {
             string where = _last is null ? "" : $" after '{_last}'" + (_unreadable.TryGetValue(_last, out var fault) ? $" ({fault.Message})" : "");
-            throw new ImageException(Text.Format("Error.IsCutOffOrDamaged", _what, where, ex.Message), inner: ex);
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Stream_Damaged, _what, where, ex.Message), inner: ex);
         }
         if (e is null)
         {
@@ -134,7 +135,7 @@ internal sealed class OnePassArchive : IDisposable
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException)
         {
-            throw new ImageException(Text.Format("Error.IsCutOffOrDamagedIn", _what, name, ex.Message), inner: ex);
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Stream_DamagedInMember, _what, name, ex.Message), inner: ex);
         }
         // a document with no room left is not kept, and asking for it says so
         if (kept || rest is null) return MemberKind.Document;
@@ -281,10 +282,10 @@ internal sealed class OnePassArchive : IDisposable
                 if (_came[l.Index]) continue;
                 string id = l.Digest ?? l.DiffId ?? l.BlobPath;
                 if (archive.Follow(l.BlobPath) is { } member && archive._unreadable.TryGetValue(member, out var fault))
-                    throw new ImageException(fault.Message, l.Index, id, fault.EntryName, fault);
+                    throw new ImageException(fault.Kind, fault.Message, l.Index, id, fault.EntryName, fault);
                 if (archive.Follow(l.BlobPath) is null && _strangers.Count > 0)
-                    throw new ImageException(Text.Format("Error.NoLayerOfHasThisLayer", archive._what, string.Join(", ", _strangers.Select(s => $"'{s.Member}' (diff id {s.Contents.DiffId})"))), l.Index, id);
-                throw new ImageException(Text.Format("Error.TheBlobIsNotIn", l.BlobPath, archive._what), l.Index, id);
+                    throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_LayerNotInArchive, archive._what, string.Join(", ", _strangers.Select(s => $"'{s.Member}' (diff id {s.Contents.DiffId})"))), l.Index, id);
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_BlobMissing, l.BlobPath, archive._what), l.Index, id);
             }
         }
     }

@@ -1,5 +1,6 @@
 using LayerDive.Core;
 using LayerDive.Core.Layers;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -130,20 +131,13 @@ public sealed class HeldLayer
         }
         catch (ImageException ex) when (ex.LayerIndex is null)
         {
-            throw new ImageException(Text.Format("Error.Layer", member, ex.Message), entryName: ex.EntryName, inner: ex);
+            throw new ImageException(ex.Kind, Text.Fill(Strings.Stream_InMember, member, ex.Message), entryName: ex.EntryName, inner: ex);
         }
     }
 
     /// <summary>The problems, placed in layer <paramref name="index"/>.</summary>
     public IEnumerable<Problem> ProblemsIn(int index) => Contents.Problems.Select(p => p with { LayerIndex = index });
 }
-
-/// <summary>
-/// A source that cannot serve the name (an engine not running or without the image, a registry that
-/// does not have it or cannot be reached): for a bare name, the next source is tried; the message says
-/// what this one answered.
-/// </summary>
-internal sealed class SourceMissException(string message) : Exception(message);
 
 /// <summary>
 /// One kind of source: the schemes that name it, a cheap probe for names without a scheme, and how to

@@ -2,6 +2,7 @@ using LayerDive.Core;
 using System.Text.RegularExpressions;
 using LayerDive.Core.Sources.Engines;
 using LayerDive.Core.Sources.Registry;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -52,11 +53,11 @@ public static partial class SourceCatalog
     {
         string? kind = options.Kind;
         if (kind is not null && All.All(f => f.Kind != kind))
-            throw new ImageException(Text.Format("Error.UnknownSourceExpectedOneOf", kind, string.Join(", ", All.Select(f => f.Kind))));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Source_UnknownKind, kind, string.Join(", ", All.Select(f => f.Kind))));
         if (reference == "-")
         {
             if (kind is EngineSource.Docker or EngineSource.Podman)
-                throw new ImageException(Text.Format("Error.IsStandardInputNotAnImage", kind));
+                throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Source_StdinNotEngine, kind));
             var stdin = options.StandardInput?.Invoke() ?? Console.OpenStandardInput();
             return StreamSource.Open(stdin, "-", "standard input", options, ct);
         }
@@ -71,7 +72,7 @@ public static partial class SourceCatalog
         if (takers.Any(f => ArchiveSource.Kinds.Contains(f.Kind)))
             return OpenPath(reference, null, options); // among the archive kinds, the content decides
         if (takers.Count == 0 || LooksLikePath(reference))
-            throw new ImageException(Text.Get("Error.NoSuchFileOrDirectory"));
+            throw new ImageException(FaultKind.NotFound, Strings.Source_NoSuchFile);
         // a bare name: each source in turn, until one has it
         var misses = new List<string>();
         foreach (var f in takers)
@@ -80,26 +81,16 @@ public static partial class SourceCatalog
             {
                 return f.Open(reference, options with { BareName = true });
             }
-            catch (SourceMissException miss)
+            catch (ImageException miss) when (miss.Kind is FaultKind.NotFound or FaultKind.Unreachable)
             {
                 misses.Add(miss.Message);
             }
         }
-        throw new ImageException(Text.Format("Error.NoSuchFileAndNoEngine", string.Join("; ", misses)));
+        throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Source_NotFoundAnywhere, string.Join("; ", misses)));
     }
 
     /// <summary>A source named by its kind: what it lacks is the error.</summary>
-    private static IImageSource Named(SourceFactory f, string name, SourceOptions options)
-    {
-        try
-        {
-            return f.Open(name, options);
-        }
-        catch (SourceMissException miss)
-        {
-            throw new ImageException(miss.Message);
-        }
-    }
+    private static IImageSource Named(SourceFactory f, string name, SourceOptions options) => f.Open(name, options);
 
     /// <summary>A name as the Docker CLI accepts it: [HOST[:PORT]/]PATH[:TAG][@DIGEST], or an image id.</summary>
     public static bool LooksLikeImageName(string name) => name.Length is > 0 and < 512 && ImageName().IsMatch(name);

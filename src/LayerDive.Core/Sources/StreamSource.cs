@@ -1,6 +1,7 @@
 using LayerDive.Core;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources;
 
@@ -35,7 +36,7 @@ internal sealed class StreamSource : IImageSource
         catch (Exception ex) when (ex is InvalidDataException or IOException or NotSupportedException)
         {
             stream.Dispose();
-            throw new ImageException(Text.Format("Error.IsNotACompressedArchive", what, Decompression.Name(outer), ex.Message), inner: ex);
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Stream_NotCompressed, what, Decompression.Name(outer), ex.Message), inner: ex);
         }
         var archive = new OnePassArchive(tar, stream, what, options.FileSha256);
         try

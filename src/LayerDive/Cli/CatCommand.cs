@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LayerDive.Core.Loading;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -22,7 +23,7 @@ internal static class CatCommand
             int n = CommandLine.LayerIndex(load.Model, p.GetValue(layer));
             var version = FileContent.Locate(load.Model, Core.PathText.Unescape(p.GetValue(path)!), n); // as ls shows it: \xHH for a byte that is not UTF-8
             if (version.RemovedIn is int removed)
-                throw new Core.ImageException(Core.Text.Format("Error.DeletedInLayer", "/" + Core.PathText.Escape(version.Resolved), removed, n, version.Layer));
+                throw new Core.ImageException(Core.FaultKind.NotFound, Core.Text.Fill(Strings.Path_DeletedInLayer, "/" + Core.PathText.Escape(version.Resolved), removed, n, version.Layer));
             context.Out.Flush();
             var raw = context.RawOut ?? throw new InvalidOperationException("no byte output");
             using var output = raw();

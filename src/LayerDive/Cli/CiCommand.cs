@@ -5,6 +5,7 @@ using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -167,7 +168,7 @@ internal static class CiCommand
         // dive would write over it; a report is never worth the image (--json takes a file: "--json IMAGE" is an easy slip)
         var imageFile = Path.GetFullPath(image, context.WorkingDirectory);
         if (File.Exists(imageFile) && Path.GetFullPath(jsonPath, context.WorkingDirectory) == imageFile)
-            throw new ImageException(Text.Format("Error.JsonNamesTheImage", jsonPath));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Cli_JsonWouldReplaceImage, jsonPath));
         Analysis? analysis = null;
         WriteFile(jsonPath, stream =>
         {

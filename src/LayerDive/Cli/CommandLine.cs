@@ -5,6 +5,7 @@ using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
 using LayerDive.Core.Sources;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -52,7 +53,7 @@ public static class CommandLine
                 if (json is null)
                 {
                     if (!p.GetValue(shared.Quiet))
-                        ErrorReport.Note(stderr, null, "stdout is not a terminal, so no explorer: here is a summary (for scripts: ls, --ci, --json)");
+                        ErrorReport.Note(stderr, null, Strings.Cli_NoTerminalSummary);
                     return OverviewCommand.Run(img, shared, p, stdout, stderr);
                 }
                 var analysis = CiCommand.Analyse(img, shared, p, context, json);
@@ -122,7 +123,7 @@ public static class CommandLine
         catch (InvalidDataException ex)
         {
             // the data's fault by its type (a decoder's), where no reader placed it in a layer
-            return Fail(Text.Format("Error.DamagedData", ex.Message));
+            return Fail(Text.Fill(Strings.Cli_DamagedData, ex.Message));
         }
         catch (Exception ex) when (Environment.GetEnvironmentVariable("LAYERDIVE_DEBUG") is null or "" or "0")
         {
@@ -170,12 +171,12 @@ public static class CommandLine
             if (model.SourceNote is { } note)
                 ErrorReport.Note(stderr, image, note);
             if (model.OtherImages.Count > 0)
-                ErrorReport.Note(stderr, image, $"using {model.Name}; it also holds {string.Join(", ", model.OtherImages)} (pick one with --image)");
+                ErrorReport.Note(stderr, image, Text.Fill(Strings.Cli_OtherImages, model.Name, string.Join(", ", model.OtherImages)));
             const int max = 20;
             foreach (var problem in model.Problems.Take(max))
                 ErrorReport.Warning(stderr, image, problem.ToString());
             if (model.Problems.Count > max)
-                ErrorReport.Warning(stderr, image, Text.Format("Warning.More", model.Problems.Count - max));
+                ErrorReport.Warning(stderr, image, Text.Fill(Strings.Cli_MoreWarnings, model.Problems.Count - max));
         }
         return load;
     }
@@ -185,7 +186,7 @@ public static class CommandLine
     {
         int layer = requested ?? model.TopLayer; // -1 for an image without layers: the empty root
         if (requested is not null && (layer < 0 || layer > model.TopLayer))
-            throw new ImageException(Text.Format("Error.NoSuchLayer", layer, model.Layers.Count, model.TopLayer));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Cli_NoSuchLayer, layer, model.Layers.Count, model.TopLayer));
         return layer;
     }
 }

@@ -3,6 +3,7 @@ using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
 using LayerDive.Ui;
 using LayerDive.Ui.Explorer;
+using LayerDive.Resources;
 
 namespace LayerDive.Cli;
 
@@ -21,7 +22,8 @@ internal static class ExplorerCommand
         string Extract(string path, int layer, string folder, Core.Model.ImageModel model)
         {
             var r = Extractor.Extract(started!, path, layer, Path.GetFullPath(folder, context.WorkingDirectory));
-            return UiText.Format("Ui.Extracted", "/" + path, r.Files, r.Directories, r.Symlinks, folder) + (r.Skipped.Count > 0 ? $" ({r.Skipped.Count} skipped)" : "");
+            var said = UiText.Fill(UiStrings.Ui_Extracted, "/" + path, r.Files, r.Directories, r.Symlinks, folder);
+            return r.Skipped.Count > 0 ? UiText.Fill(UiStrings.Ui_ExtractedSkipped, said, r.Skipped.Count) : said;
         }
         Core.Model.ImageModel? before = null;
         bool beforeFailed = false;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using LayerDive.Core.Loading;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Reports;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -21,7 +22,7 @@ internal static class ExtractCommand
             int n = CommandLine.LayerIndex(load.Model, p.GetValue(layer));
             var result = Extractor.Extract(load, Core.PathText.Unescape(p.GetValue(path)!), n, p.GetValue(output)!); // as ls shows it
             stdout.WriteLine($"extracted {result.Files} files ({Units.HumanBytes(result.Bytes)}), {result.Directories} directories, {result.Symlinks} symlinks to {p.GetValue(output)}");
-            foreach (var s in result.Skipped) stderr.WriteLine($"layerdive: note: skipped {s}");
+            foreach (var s in result.Skipped) stderr.WriteLine($"layerdive: note: {Core.Text.Fill(Strings.Extract_Skipped, s)}");
             return CommandLine.ExitOk;
         }));
         return cmd;

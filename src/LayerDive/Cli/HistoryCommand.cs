@@ -1,6 +1,7 @@
 using System.CommandLine;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -41,7 +42,7 @@ internal static class HistoryCommand
                 Printable.OneLine(h.CreatedBy),
                 Units.DockerSize(size),
                 Printable.OneLine(h.Comment ?? ""),
-                h.LayerIndex is int k && k < kinds.Count ? Core.Analysis.LayerKinds.Label(kinds[k]) : Core.Text.Get("Kind.Metadata"),
+                h.LayerIndex is int k && k < kinds.Count ? Core.Analysis.LayerKinds.Label(kinds[k]) : Strings.Kind_Metadata,
             ]);
         }
         WriteTable(rows, output);

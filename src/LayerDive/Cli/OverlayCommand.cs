@@ -2,6 +2,7 @@ using System.CommandLine;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Reports;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -16,18 +17,18 @@ internal static class OverlayCommand
         if (folders.Count == 0)
         {
             // not overlay2: say so, and show what the driver uses instead
-            o.WriteLine(Core.Text.Format("Overlay.HostOtherDriver", storage.Driver));
+            o.WriteLine(Core.Text.Fill(Strings.Overlay_HostOtherDriver, storage.Driver));
             foreach (var (key, value) in storage.Data.OrderBy(d => d.Key, StringComparer.Ordinal)) o.WriteLine($"#   {Printable.OneLine(key)}: {Printable.OneLine(value)}");
             return;
         }
-        o.WriteLine(Core.Text.Format("Overlay.HostTitle", storage.Driver));
+        o.WriteLine(Core.Text.Fill(Strings.Overlay_HostTitle, storage.Driver));
         foreach (var f in folders)
         {
             string what = f.Role switch
             {
-                HostFolderRole.Init => Core.Text.Get("Overlay.HostInit"),
-                HostFolderRole.Container => Core.Text.Format("Overlay.HostContainer", f.Layer),
-                _ => Core.Text.Format("Overlay.HostLayer", f.Layer),
+                HostFolderRole.Init => Strings.Overlay_HostInit,
+                HostFolderRole.Container => Core.Text.Fill(Strings.Overlay_HostContainer, f.Layer),
+                _ => Core.Text.Fill(Strings.Overlay_HostLayer, f.Layer),
             };
             o.WriteLine($"# {what}");
             // the engine's inspect and the files beside each folder: escaped as the image's own text is
@@ -49,21 +50,21 @@ internal static class OverlayCommand
             var model = CommandLine.Load(img, shared, p, stderr);
             var layout = OverlayLayout.For(model);
             var o = stdout;
-            o.WriteLine(Core.Text.Format("Overlay.Title", Printable.OneLine(model.Name), model.Layers.Count));
-            foreach (var line in Core.Text.Get("Overlay.Intro").Split('\n')) o.WriteLine(line);
+            o.WriteLine(Core.Text.Fill(Strings.Overlay_Title, Printable.OneLine(model.Name), model.Layers.Count));
+            foreach (var line in Strings.Overlay_Intro.Split('\n')) o.WriteLine(line);
             o.WriteLine();
-            o.WriteLine(Core.Text.Get("Overlay.LayerHeader"));
+            o.WriteLine(Strings.Overlay_LayerHeader);
             foreach (var l in layout.Layers)
             {
                 o.WriteLine($"# {l.Index,-5}  {l.ChainId}");
                 o.WriteLine($"{layout.Root}/{l.CacheId}/");
-                o.WriteLine("    " + Core.Text.Format("Overlay.Diff", Units.HumanBytes(l.Size)));
-                o.WriteLine("    " + Core.Text.Format("Overlay.Link", l.Link, layout.Root, l.CacheId));
+                o.WriteLine("    " + Core.Text.Fill(Strings.Overlay_DiffSize, Units.HumanBytes(l.Size)));
+                o.WriteLine("    " + Core.Text.Fill(Strings.Overlay_Link, l.Link, layout.Root, l.CacheId));
                 if (l.Lower.Count > 0) o.WriteLine($"    lower     {string.Join(':', l.Lower)}");
                 if (l.Index > 0) o.WriteLine("    work/");
             }
             o.WriteLine();
-            o.WriteLine(Core.Text.Get("Overlay.Container"));
+            o.WriteLine(Strings.Overlay_Container);
             o.WriteLine($"{layout.Root}/{layout.ContainerId}/{{diff,work,merged}}");
             o.WriteLine();
             o.WriteLine(layout.MountCommand());

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Engines;
 
@@ -41,8 +42,8 @@ internal sealed class ContainerSource : IImageSource
         var imageName = inspect.Get("Config")?.String("Image") ?? image.Candidates[0].Name;
         Location = $"{KindName}://{containerName}";
         Note = _upper is not null
-            ? Text.Format("Note.ContainerFromUpperDir", containerName, imageName, _upper)
-            : Text.Format("Note.ContainerFromApi", containerName, imageName, Driver);
+            ? Text.Fill(Strings.Container_ReadFromUpperDir, containerName, imageName, _upper)
+            : Text.Fill(Strings.Container_RebuiltThroughApi, containerName, imageName, Driver);
         var created = inspect.Time("Created");
         var candidate = image.Candidates[0];
         Candidates =
@@ -55,7 +56,7 @@ internal sealed class ContainerSource : IImageSource
                     var r = candidate.Resolve();
                     _imageLayers = r.Layers.Count;
                     int index = r.Config.History.Count;
-                    var history = new HistoryEntry(index, created, Text.Format("Ui.ContainerLayerCommand", containerName), LayerComment, null, false) { LayerIndex = r.Layers.Count };
+                    var history = new HistoryEntry(index, created, Text.Fill(Strings.Container_LayerCommand, containerName), LayerComment, null, false) { LayerIndex = r.Layers.Count };
                     var config = r.Config with { History = [.. r.Config.History, history] };
                     var layer = new LayerRef(r.Layers.Count, "container:" + _id, "application/vnd.oci.image.layer.v1.tar", null, null, null);
                     return new ResolvedImage($"{containerName} ({imageName})", config, [.. r.Layers, layer], r.ManifestDigest);
@@ -104,7 +105,7 @@ internal sealed class ContainerSource : IImageSource
     /// <summary>Opens the container <paramref name="name"/> in the Docker Engine, else in Podman.</summary>
     public static IImageSource Open(string name, SourceOptions options)
     {
-        if (string.IsNullOrWhiteSpace(name)) throw new ImageException(Text.Get("Error.NoContainerNamed"));
+        if (string.IsNullOrWhiteSpace(name)) throw new ImageException(FaultKind.BadArgument, Strings.Container_NoName);
         var misses = new List<string>();
         foreach (var (engine, hosts) in new[] { (Engine.Docker, (IReadOnlyList<EngineHost>)[EngineHosts.Docker(options)]), (Engine.Podman, EngineHosts.Podman(options)) })
             foreach (var host in hosts)
@@ -114,7 +115,7 @@ internal sealed class ContainerSource : IImageSource
                 {
                     client = EngineClient.Connect(host);
                 }
-                catch (SourceMissException miss)
+                catch (ImageException miss) when (miss.Kind is FaultKind.NotFound or FaultKind.Unreachable)
                 {
                     misses.Add(miss.Message);
                     continue;
@@ -124,11 +125,11 @@ internal sealed class ContainerSource : IImageSource
                     using var inspect = client.GetJson($"containers/{Uri.EscapeDataString(name)}/json");
                     if (inspect is null)
                     {
-                        misses.Add(Text.Format("Error.EngineHasNoContainer", client.Host.EngineName, host.Address, name));
+                        misses.Add(Text.Fill(Strings.Engine_NoContainer, client.Host.EngineName, host.Address, name));
                         client.Dispose();
                         continue;
                     }
-                    var imageId = inspect.RootElement.String("Image") ?? throw new ImageException(Text.Format("Error.EngineHasNoContainer", client.Host.EngineName, host.Address, name));
+                    var imageId = inspect.RootElement.String("Image") ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_NoContainer, client.Host.EngineName, host.Address, name));
                     var image = EngineSource.Open(engine, imageId, options with { BareName = false });
                     return new ContainerSource(client, inspect.RootElement.Clone(), image, name);
                 }
@@ -138,7 +139,7 @@ internal sealed class ContainerSource : IImageSource
                     throw;
                 }
             }
-        throw new ImageException(Text.Format("Error.NoContainer", name, string.Join("; ", misses)));
+        throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Container_NotFound, name, string.Join("; ", misses)));
     }
 
     public void Dispose()
@@ -178,7 +179,7 @@ internal sealed class ContainerSource : IImageSource
     private void ApiLayer(TarWriter tar, CancellationToken ct)
     {
         using var changes = _client.GetJson($"containers/{_id}/changes", ct)
-            ?? throw new ImageException(Text.Format("Error.EngineHasNoContainer", _client.Host.EngineName, _client.Host.Address, _id));
+            ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_NoContainer, _client.Host.EngineName, _client.Host.Address, _id));
         var list = changes.RootElement.ValueKind == JsonValueKind.Array ? changes.RootElement.EnumerateArray()
             .Select(c => (Path: (c.String("Path") ?? "").Trim('/'), Kind: c.Long("Kind") ?? 0)).Where(c => c.Path.Length > 0).OrderBy(c => c.Path, StringComparer.Ordinal).ToList() : [];
         foreach (var (path, kind) in list)

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using LayerDive.Core.Sources.Registry;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Engines;
 
@@ -26,7 +27,7 @@ internal sealed class EngineClient : IDisposable
     public EngineHost Host { get; }
     public Version ApiVersion { get; }
 
-    /// <summary>Connects and negotiates the version; an engine that is not there is an <see cref="SourceMissException"/>.</summary>
+    /// <summary>Connects and negotiates the version; an engine that is not there is an <see cref="ImageException"/> of kind <see cref="FaultKind.NotFound"/> or <see cref="FaultKind.Unreachable"/>.</summary>
     public static EngineClient Connect(EngineHost host, CancellationToken ct = default)
     {
         var (handler, baseAddress) = Handler(host);
@@ -38,14 +39,14 @@ internal sealed class EngineClient : IDisposable
             using var ping = http.Send(new HttpRequestMessage(HttpMethod.Get, "_ping"), HttpCompletionOption.ResponseHeadersRead, cts.Token);
             var server = ping.Headers.TryGetValues("API-Version", out var v) && Version.TryParse(v.FirstOrDefault(), out var parsed) ? parsed : null;
             if (!ping.IsSuccessStatusCode && server is null)
-                throw new SourceMissException($"{host} answered /_ping with {(int)ping.StatusCode} {ping.ReasonPhrase}");
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_PingRefused, host, (int)ping.StatusCode, ping.ReasonPhrase));
             var version = server is null || server > Newest ? Newest : server;
             return new EngineClient(host, http, version);
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException && !ct.IsCancellationRequested)
         {
             http.Dispose();
-            throw new SourceMissException(Unreachable(host, ex));
+            throw new ImageException(FaultKind.Unreachable, Unreachable(host, ex));
         }
         catch
         {
@@ -82,7 +83,7 @@ internal sealed class EngineClient : IDisposable
                 handler.SslOptions = TlsOptions(tls);
             return (handler, new Uri(uri.GetLeftPart(UriPartial.Authority) + "/"));
         }
-        throw new SourceMissException($"{host}: only unix:// and tcp:// addresses are supported");
+        throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_AddressUnsupported, host));
     }
 
     private static SslClientAuthenticationOptions TlsOptions(EngineTls tls)
@@ -114,13 +115,13 @@ internal sealed class EngineClient : IDisposable
     {
         var socketError = (ex as HttpRequestException)?.InnerException as SocketException ?? ex.InnerException?.InnerException as SocketException;
         if (host.SocketPath is { } path && !File.Exists(path) && !Directory.Exists(path))
-            return $"{host.EngineName} is not running: no socket at {path} ({host.ChosenBy})";
+            return Text.Fill(Strings.Engine_NotRunningNoSocket, host.EngineName, path, host.ChosenBy);
         return socketError?.SocketErrorCode switch
         {
-            SocketError.AccessDenied => $"permission denied on {host.SocketPath ?? host.Address} ({host.ChosenBy}): run as a user who may use {host.EngineName}",
-            SocketError.ConnectionRefused => $"{host.EngineName} is not running: nothing listens at {host.Address} ({host.ChosenBy})",
-            _ when ex is OperationCanceledException => $"{host.EngineName} at {host.Address} did not answer within {PingTimeout.TotalSeconds:0} s ({host.ChosenBy})",
-            _ => $"{host.EngineName} at {host.Address} cannot be reached ({host.ChosenBy}): {(socketError ?? ex.InnerException ?? ex).Message}",
+            SocketError.AccessDenied => Text.Fill(Strings.Engine_SocketPermissionDenied, host.SocketPath ?? host.Address, host.ChosenBy, host.EngineName),
+            SocketError.ConnectionRefused => Text.Fill(Strings.Engine_NotRunningRefused, host.EngineName, host.Address, host.ChosenBy),
+            _ when ex is OperationCanceledException => Text.Fill(Strings.Engine_NoAnswer, host.EngineName, host.Address, (int)PingTimeout.TotalSeconds, host.ChosenBy),
+            _ => Text.Fill(Strings.Engine_Unreachable, host.EngineName, host.Address, host.ChosenBy, (socketError ?? ex.InnerException ?? ex).Message),
         };
     }
 
@@ -137,8 +138,8 @@ internal sealed class EngineClient : IDisposable
     {
         using var response = Send(path, Host.Timeout, ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        if (!response.IsSuccessStatusCode) throw new ImageException(ErrorText(response));
-        var tooLarge = () => new ImageException(Text.Format("Error.EngineAnswerTooLarge", Host.EngineName, path, MaxJsonAnswer));
+        if (!response.IsSuccessStatusCode) throw new ImageException(FaultKind.Unreachable, ErrorText(response));
+        var tooLarge = () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Engine_AnswerTooLarge, Host.EngineName, path, MaxJsonAnswer));
         if (response.Content.Headers.ContentLength > MaxJsonAnswer) throw tooLarge();
         byte[] bytes;
         try
@@ -148,7 +149,7 @@ internal sealed class EngineClient : IDisposable
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
-            throw new ImageException(Text.Format("Error.EngineAnswerTooSlow", Host.EngineName, path, ex.Message));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_AnswerTooSlow, Host.EngineName, path, ex.Message));
         }
         try
         {
@@ -156,7 +157,7 @@ internal sealed class EngineClient : IDisposable
         }
         catch (JsonException ex)
         {
-            throw new ImageException(Text.Format("Error.AnsweredWithSomethingThatIsNot", Host.EngineName, path, ex.Message.Split('.')[0]));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Engine_AnswerNotJson, Host.EngineName, path, ex.Message.Split('.')[0]));
         }
     }
 
@@ -175,7 +176,7 @@ internal sealed class EngineClient : IDisposable
         }
         if (!response.IsSuccessStatusCode)
         {
-            using (response) throw new ImageException(ErrorText(response));
+            using (response) throw new ImageException(FaultKind.Unreachable, ErrorText(response));
         }
         return response;
     }
@@ -197,12 +198,12 @@ internal sealed class EngineClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new ImageException(Unreachable(Host, ex), inner: ex); // it names the engine, its address and what chose it
+            throw new ImageException(FaultKind.Unreachable, Unreachable(Host, ex), inner: ex); // it names the engine, its address and what chose it
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             // the time limit of a JSON answer, or the connect limit of any
-            throw new ImageException(Text.Format("Error.EngineAnswerTooSlow", Host.EngineName, path, Text.Format("Error.NetworkNoDataFor", TimedReadStream.Seconds(limit ?? PingTimeout)) + $" ({TimeoutVariable})"));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_AnswerTooSlow, Host.EngineName, path, Text.Fill(Strings.Network_NoData, TimedReadStream.Seconds(limit ?? PingTimeout)) + $" ({TimeoutVariable})"));
         }
     }
 
@@ -229,7 +230,7 @@ internal sealed class EngineClient : IDisposable
         message ??= System.Text.Encoding.UTF8.GetString(body);
         var text = string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         if (text.Length > ShownErrorText) text = text[..ShownErrorText] + "...";
-        return $"{Host.EngineName} answered {(int)response.StatusCode} {response.ReasonPhrase}: {text}";
+        return Text.Fill(Strings.Engine_Answered, Host.EngineName, (int)response.StatusCode, response.ReasonPhrase, text);
     }
 
     public void Dispose() => _http.Dispose();

@@ -2,6 +2,7 @@ using LayerDive.Core;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Engines;
 
@@ -17,12 +18,12 @@ internal sealed record EngineHost(Engine Engine, string Address, string ChosenBy
     /// <summary>How long one wait on the engine may take (LAYERDIVE_ENGINE_TIMEOUT, 60 s by default): a JSON answer whole, or one read of a stream.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    public string EngineName => Engine == Engine.Docker ? "the Docker Engine" : "Podman";
+    public string EngineName => Engine == Engine.Docker ? Strings.Engine_DockerName : "Podman";
 
     /// <summary>The socket's path for a unix:// address, else null.</summary>
     public string? SocketPath => Address.StartsWith("unix://", StringComparison.Ordinal) ? Address["unix://".Length..] : null;
 
-    public override string ToString() => $"{EngineName} at {Address} ({ChosenBy})";
+    public override string ToString() => Text.Fill(Strings.Engine_HostAt, EngineName, Address, ChosenBy);
 }
 
 /// <summary>Finds the engines' addresses as their own command-line tools do.</summary>
@@ -39,7 +40,7 @@ internal static class EngineHosts
     private static EngineHost DockerHost(SourceOptions o)
     {
         if (o.Env("DOCKER_HOST") is { Length: > 0 } host)
-            return new EngineHost(Engine.Docker, host, "from DOCKER_HOST", EnvTls(o, host));
+            return new EngineHost(Engine.Docker, host, Text.Fill(Strings.Engine_FromVariable, "DOCKER_HOST"), EnvTls(o, host));
         string configDir = o.Env("DOCKER_CONFIG") is { Length: > 0 } dc ? dc : Path.Combine(Home(o), ".docker");
         if (o.Env("DOCKER_CONTEXT") is { Length: > 0 } context)
             return FromContext(context, configDir, "DOCKER_CONTEXT");
@@ -57,9 +58,9 @@ internal static class EngineHosts
                 // the file that holds the registry credentials: where it breaks, never what is there
                 throw Registry.CredentialStore.NotJson(configFile, ex);
             }
-            if (current is { Length: > 0 }) return FromContext(current, configDir, $"currentContext of {configFile}");
+            if (current is { Length: > 0 }) return FromContext(current, configDir, Text.Fill(Strings.Engine_FromCurrentContext, configFile));
         }
-        return new EngineHost(Engine.Docker, DefaultDockerSocket, "the default socket; DOCKER_HOST or DOCKER_CONTEXT names another");
+        return new EngineHost(Engine.Docker, DefaultDockerSocket, Strings.Engine_DefaultSocket);
     }
 
     /// <summary>Podman's sockets, in the order tried: <c>CONTAINER_HOST</c>, the user's, the system's.</summary>
@@ -73,35 +74,35 @@ internal static class EngineHosts
     private static IReadOnlyList<EngineHost> PodmanHosts(SourceOptions o)
     {
         if (o.Env("CONTAINER_HOST") is { Length: > 0 } host)
-            return [new EngineHost(Engine.Podman, host, "from CONTAINER_HOST")];
+            return [new EngineHost(Engine.Podman, host, Text.Fill(Strings.Engine_FromVariable, "CONTAINER_HOST"))];
         var list = new List<EngineHost>();
         if (o.Env("XDG_RUNTIME_DIR") is { Length: > 0 } run)
-            list.Add(new EngineHost(Engine.Podman, "unix://" + Path.Combine(run, "podman", "podman.sock"), "the user's socket; CONTAINER_HOST names another"));
-        list.Add(new EngineHost(Engine.Podman, "unix:///run/podman/podman.sock", "the system socket; CONTAINER_HOST names another"));
+            list.Add(new EngineHost(Engine.Podman, "unix://" + Path.Combine(run, "podman", "podman.sock"), Strings.Engine_UserSocket));
+            list.Add(new EngineHost(Engine.Podman, "unix:///run/podman/podman.sock", Strings.Engine_SystemSocket));
         return list;
     }
 
     private static EngineHost FromContext(string name, string configDir, string chosenBy)
     {
-        if (name == "default") return new EngineHost(Engine.Docker, DefaultDockerSocket, $"context 'default' ({chosenBy})");
+        if (name == "default") return new EngineHost(Engine.Docker, DefaultDockerSocket, Text.Fill(Strings.Engine_FromContext, "default", chosenBy));
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
         var meta = Path.Combine(configDir, "contexts", "meta", hash, "meta.json");
         if (!File.Exists(meta))
-            throw new ImageException(Text.Format("Error.TheDockerContextIsNotIn", name, chosenBy, Path.Combine(configDir, "contexts")));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Engine_ContextMissing, name, chosenBy, Path.Combine(configDir, "contexts")));
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(meta));
             var endpoint = doc.RootElement.Get("Endpoints")?.Get("docker");
-            var host = endpoint?.String("Host") is { Length: > 0 } h ? h : throw new ImageException(Text.Format("Error.TheDockerContextNamesNoDocker", name, meta));
+            var host = endpoint?.String("Host") is { Length: > 0 } h ? h : throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Engine_ContextNoHost, name, meta));
             var tlsDir = Path.Combine(configDir, "contexts", "tls", hash, "docker");
             EngineTls? tls = Directory.Exists(tlsDir)
                 ? new EngineTls(Existing(tlsDir, "ca.pem"), Existing(tlsDir, "cert.pem"), Existing(tlsDir, "key.pem"), endpoint?.Bool("SkipTLSVerify") != true)
                 : null;
-            return new EngineHost(Engine.Docker, host, $"context '{name}' ({chosenBy})", tls);
+            return new EngineHost(Engine.Docker, host, Text.Fill(Strings.Engine_FromContext, name, chosenBy), tls);
         }
         catch (JsonException ex)
         {
-            throw new ImageException(Text.Format("Error.IsNotJSON", meta, ex.Message.Split('.')[0]));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Json_Invalid, meta, ex.Message.Split('.')[0]));
         }
     }
 

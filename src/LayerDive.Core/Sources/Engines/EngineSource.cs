@@ -2,6 +2,7 @@ using LayerDive.Core;
 using System.Diagnostics;
 using System.Text.Json;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Engines;
 
@@ -27,8 +28,8 @@ internal sealed class EngineSource : IImageSource
         (_client, _name, _options) = (client, name, options);
         Kind = client.Host.Engine == Engine.Docker ? Docker : Podman;
         Location = $"{Kind}://{name}";
-        Note = options.BareName ? $"read from {client.Host}" : null;
-        var id = inspect.String("Id") ?? throw new ImageException(Text.Format("Error.SInspectOfHasNoId", client.Host.EngineName, name));
+        Note = options.BareName ? Text.Fill(Strings.Source_ReadFrom, client.Host) : null;
+        var id = inspect.String("Id") ?? throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Engine_InspectHasNoId, client.Host.EngineName, name));
         var tags = inspect.Strings("RepoTags");
         var diffIds = inspect.Get("RootFS")?.Strings("Layers") ?? [];
         bool byId = id.StartsWith(name.StartsWith("sha256:", StringComparison.Ordinal) ? name : "sha256:" + name, StringComparison.Ordinal);
@@ -54,13 +55,13 @@ internal sealed class EngineSource : IImageSource
     public IReadOnlyList<ImageCandidate> Candidates { get; }
     public IBlobReader Blobs => _blobs ?? throw new InvalidOperationException("resolve the image first");
 
-    /// <summary>Opens <paramref name="name"/> in one engine; an engine that is not there or lacks it is a <see cref="SourceMissException"/>.</summary>
+    /// <summary>Opens <paramref name="name"/> in one engine; an engine that is not there or lacks it is an <see cref="ImageException"/> of kind <see cref="FaultKind.NotFound"/> or <see cref="FaultKind.Unreachable"/>.</summary>
     public static IImageSource Open(Engine engine, string name, SourceOptions options)
     {
         if (!SourceCatalog.LooksLikeImageName(name))
-            throw new ImageException(Text.Format("Error.IsNotAnImageName", name));
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Engine_NotAnImageName, name));
         var hosts = engine == Engine.Docker ? [EngineHosts.Docker(options)] : EngineHosts.Podman(options);
-        SourceMissException? first = null;
+        ImageException? first = null;
         foreach (var host in hosts)
         {
             if (host.SocketPath is { } socket && !File.Exists(socket) && engine == Engine.Podman && hosts.Count > 1 && host != hosts[^1])
@@ -70,7 +71,7 @@ internal sealed class EngineSource : IImageSource
             {
                 client = EngineClient.Connect(host);
             }
-            catch (SourceMissException miss)
+            catch (ImageException miss) when (miss.Kind is FaultKind.NotFound or FaultKind.Unreachable)
             {
                 first ??= miss;
                 continue;
@@ -78,7 +79,7 @@ internal sealed class EngineSource : IImageSource
             try
             {
                 using var inspect = client.GetJson($"images/{name}/json")
-                    ?? throw new SourceMissException($"{client.Host.EngineName} at {host.Address} has no image '{name}'");
+                    ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_NoImage, client.Host.EngineName, host.Address, name));
                 return new EngineSource(client, name, inspect.RootElement.Clone(), options);
             }
             catch
@@ -89,7 +90,7 @@ internal sealed class EngineSource : IImageSource
         }
         if (engine == Engine.Podman && options.Env("CONTAINER_HOST") is not { Length: > 0 } && PodmanCommand.Available(options))
             return PodmanCommand.Open(name, options, first?.Message);
-        throw first ?? new SourceMissException($"{engine} has no address");
+        throw first ?? new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_NoAddress, engine));
     }
 
     /// <summary>Starts the export and reads it until the image's config has come; layers met before it are held.</summary>
@@ -103,14 +104,14 @@ internal sealed class EngineSource : IImageSource
         {
             // the legacy export names the config <hex>.json; Docker 25's OCI layout, blobs/sha256/<hex>
             var path = export.Has($"{hex}.json") ? $"{hex}.json" : export.Has($"blobs/sha256/{hex}") ? $"blobs/sha256/{hex}"
-                : export.Ended ? throw new ImageException(Text.Format("Error.SExportOfDoesNotHold", _client.Host.EngineName, _name, ImageException.ShortDigest(id)))
+                : export.Ended ? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_ExportLacksConfig, _client.Host.EngineName, _name, ImageException.ShortDigest(id)))
                 : throw OnePassArchive.NotYet();
             var bytes = export.Store.ReadDocument(path);
             var config = ArchiveSource.ParseConfig(bytes, _options.Verify ? null : id, "config");
             if (_options.Verify && !string.Equals(config.Digest, id, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException(Text.Format("Error.ConfigDigestMismatchTheEngineS", id, config.Digest));
+                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Engine_ConfigDigestMismatch, id, config.Digest));
             if (diffIds.Count > 0 && !config.DiffIds.SequenceEqual(diffIds))
-                throw new ImageException(Text.Format("Error.TheExportSConfigListsOther", config.DiffIds.Count, diffIds.Count));
+                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Engine_ExportLayersDiffer, config.DiffIds.Count, diffIds.Count));
             // the blob path is a label: the export's members are placed by the diff ids their hashes give
             var refs = config.DiffIds.Select((d, i) => new LayerRef(i, d, null, null, null, d)).ToList();
             return new ResolvedImage(shown, config, refs, null);
@@ -120,7 +121,7 @@ internal sealed class EngineSource : IImageSource
     private OnePassArchive Export()
     {
         var response = _client.GetStream($"images/{_name}/get")
-            ?? throw new ImageException(Text.Format("Error.NoLongerHasTheImage", _client.Host.EngineName, _name));
+            ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_ImageGone, _client.Host.EngineName, _name));
         try
         {
             // the response is read ahead on a thread of its own: its framing and socket reads cost about as
@@ -159,14 +160,14 @@ internal static class PodmanCommand
         {
             exists.WaitForExit();
             if (exists.ExitCode != 0)
-                throw new SourceMissException($"Podman has no image '{name}' (podman image exists; {socketMiss ?? "no socket"})");
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_PodmanNoImage, name, socketMiss ?? Strings.Engine_NoSocket));
         }
         var save = Start(options, "image", "save", "--format", "docker-archive", name);
         var owner = new ProcessOwner(save);
         try
         {
             var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", $"the output of podman image save {name}", options);
-            return new Named(source, EngineSource.Podman, options.BareName ? $"read from Podman (podman image save; {socketMiss ?? "no socket"})" : null, owner);
+            return new Named(source, EngineSource.Podman, options.BareName ? Text.Fill(Strings.Engine_ReadThroughPodmanSave, socketMiss ?? Strings.Engine_NoSocket) : null, owner);
         }
         catch
         {
@@ -182,7 +183,7 @@ internal static class PodmanCommand
         if (options.Environment is not null)
             foreach (var key in new[] { "PATH", "HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "CONTAINERS_STORAGE_CONF", "CONTAINERS_CONF" })
                 if (options.Env(key) is { } value) info.Environment[key] = value;
-        var p = Process.Start(info) ?? throw new SourceMissException("podman could not be started");
+        var p = Process.Start(info) ?? throw new ImageException(FaultKind.Unreachable, Strings.Engine_PodmanNotStarted);
         p.ErrorDataReceived += (_, _) => { };
         p.BeginErrorReadLine();
         return p;

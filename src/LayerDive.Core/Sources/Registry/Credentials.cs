@@ -2,6 +2,7 @@ using LayerDive.Core;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Registry;
 
@@ -64,7 +65,7 @@ internal static class CredentialStore
     private static Credential? FromAuthsFile(string path, string[] keys, string? variable)
     {
         if (!File.Exists(path))
-            return variable is null ? null : throw new ImageException(Text.Format("Error.NamesWhichDoesNotExist", variable, path));
+            return variable is null ? null : throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Credentials_FileMissing, variable, path));
         using var doc = Parse(path);
         return FromAuths(doc.RootElement, keys, path);
     }
@@ -80,9 +81,9 @@ internal static class CredentialStore
             {
                 string decoded;
                 try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth)); }
-                catch (FormatException) { throw new ImageException(Text.Format("Error.TheCredentialForInIsNot", key, origin)); }
+                catch (FormatException) { throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Credentials_NotBase64, key, origin)); }
                 int colon = decoded.IndexOf(':');
-                if (colon < 0) throw new ImageException(Text.Format("Error.TheCredentialForInIsNot2", key, origin));
+                if (colon < 0) throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Credentials_NotUserPassword, key, origin));
                 return new Credential(decoded[..colon], decoded[(colon + 1)..], null, origin);
             }
             if (entry.String("username") is { } u && entry.String("password") is { } p) return new Credential(u, p, null, origin);
@@ -103,13 +104,13 @@ internal static class CredentialStore
     {
         string program = "docker-credential-" + helper;
         var path = (o.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists)
-            ?? throw new ImageException(Text.Format("Error.TheCredentialHelperNamedInDocker", program));
+            ?? throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Credentials_HelperNotOnPath, program));
         var info = new ProcessStartInfo(path, "get") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (o.Environment is not null)
             foreach (var name in new[] { "PATH", "HOME" })
                 if (o.Env(name) is { } v) info.Environment[name] = v;
         var clock = Stopwatch.StartNew();
-        using var p = Process.Start(info) ?? throw new ImageException(Text.Format("Error.CouldNotBeStarted", program));
+        using var p = Process.Start(info) ?? throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Credentials_HelperNotStarted, program));
         var output = Task.Run(() => Bounded(p.StandardOutput.BaseStream));
         var errors = Task.Run(() => Bounded(p.StandardError.BaseStream));
         try
@@ -123,7 +124,7 @@ internal static class CredentialStore
         {
             // it never ended, or left a child holding its outputs open: its answer cannot be known whole
             try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            throw new ImageException(Text.Format("Error.CredentialHelperTimedOut", program, TimedReadStream.Seconds(limit)));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Credentials_HelperTimedOut, program, TimedReadStream.Seconds(limit)));
         }
         var (stdout, stdoutWhole) = output.Result;
         var (stderr, _) = errors.Result;
@@ -132,9 +133,9 @@ internal static class CredentialStore
             // helpers say "credentials not found in native keychain" for a host they do not know
             if (missingIsNone || stderr.Contains("not found", StringComparison.OrdinalIgnoreCase) || stdout.Contains("not found", StringComparison.OrdinalIgnoreCase))
                 return null;
-            throw new ImageException(Text.Format("Error.GetFailedExit", program, p.ExitCode));
+            throw new ImageException(FaultKind.Unauthorized, Text.Fill(Strings.Credentials_HelperFailed, program, p.ExitCode));
         }
-        if (!stdoutWhole) throw new ImageException(Text.Format("Error.CredentialHelperAnswerTooLarge", program, MaxHelperOutput));
+        if (!stdoutWhole) throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Credentials_HelperAnswerTooLarge, program, MaxHelperOutput));
         try
         {
             using var doc = JsonDocument.Parse(stdout);
@@ -144,7 +145,7 @@ internal static class CredentialStore
         }
         catch (JsonException)
         {
-            throw new ImageException(Text.Format("Error.GetAnsweredSomethingThatIsNot", program));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Credentials_HelperAnswerNotJson, program));
         }
     }
 
@@ -187,5 +188,5 @@ internal static class CredentialStore
     /// character it stopped at, which may be one of a password's.
     /// </summary>
     internal static ImageException NotJson(string path, JsonException ex) =>
-        new(Text.Format("Error.CredentialFileNotJson", path, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1));
+        new(FaultKind.BadArgument, Text.Fill(Strings.Credentials_FileNotJson, path, (ex.LineNumber ?? 0) + 1, (ex.BytePositionInLine ?? 0) + 1));
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using LayerDive.Core.Layers;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Registry;
 
@@ -59,7 +60,7 @@ internal sealed class TimedReadStream : ReadOnlyForwardStream
         if (_whole is { } whole)
         {
             var left = whole - _clock.Elapsed;
-            if (left <= TimeSpan.Zero) throw new NetworkStallException(Text.Format("Error.NetworkNotWholeWithin", Seconds(whole), Position64) + _suffix);
+            if (left <= TimeSpan.Zero) throw new NetworkStallException(Text.Fill(Strings.Network_NotWholeInTime, Seconds(whole), Position64) + _suffix);
             if (left < limit) (limit, wholeLimits) = (left, true);
         }
         if (!_timer.TryReset())
@@ -77,8 +78,8 @@ internal sealed class TimedReadStream : ReadOnlyForwardStream
         catch (OperationCanceledException) when (_timer.IsCancellationRequested)
         {
             throw new NetworkStallException((wholeLimits
-                ? Text.Format("Error.NetworkNotWholeWithin", Seconds(_whole!.Value), Position64)
-                : Text.Format("Error.NetworkNoDataFor", Seconds(_perRead))) + _suffix);
+                ? Text.Fill(Strings.Network_NotWholeInTime, Seconds(_whole!.Value), Position64)
+                : Text.Fill(Strings.Network_NoData, Seconds(_perRead))) + _suffix);
         }
         Position64 += n;
         if (_leastPerSpan > 0 && n > 0)
@@ -88,7 +89,7 @@ internal sealed class TimedReadStream : ReadOnlyForwardStream
             if (_spanWaited >= _perRead)
             {
                 if (_spanBytes < _leastPerSpan)
-                    throw new NetworkStallException(Text.Format("Error.NetworkTooSlow", _spanBytes, Seconds(_spanWaited), _leastPerSpan) + _suffix);
+                    throw new NetworkStallException(Text.Fill(Strings.Network_TooSlow, _spanBytes, Seconds(_spanWaited), _leastPerSpan) + _suffix);
                 (_spanWaited, _spanBytes) = (TimeSpan.Zero, 0);
             }
         }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Registry;
 
@@ -78,7 +79,7 @@ internal sealed class RegistryClient : IDisposable
     /// <summary>The secrets this client holds, to be hidden in anything a server sent before it is shown.</summary>
     public SecretScrubber Secrets { get; } = new();
 
-    public string Describe => $"the registry {Reference.Host}";
+    public string Describe => Text.Fill(Strings.Registry_Named, Reference.Host);
 
     /// <summary>
     /// GETs a path of the repository (<c>manifests/REF</c>, <c>blobs/DIGEST</c>) with the headers a
@@ -94,7 +95,7 @@ internal sealed class RegistryClient : IDisposable
         {
             var left = Deadline - clock.Elapsed;
             if (left <= TimeSpan.Zero)
-                throw new SourceMissException($"{Describe} cannot be reached at {uri.GetLeftPart(UriPartial.Authority)}: no answer within {TimedReadStream.Seconds(Deadline)} s");
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_Unreachable, Describe, uri.GetLeftPart(UriPartial.Authority), Text.Fill(Strings.Registry_NoAnswer, TimedReadStream.Seconds(Deadline))));
             var request = new HttpRequestMessage(HttpMethod.Get, uri);
             foreach (var a in accept) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(a));
             if (rangeFrom > 0) request.Headers.Range = new RangeHeaderValue(rangeFrom, null);
@@ -124,10 +125,10 @@ internal sealed class RegistryClient : IDisposable
                     attempt++;
                     continue;
                 }
-                string why = ex is OperationCanceledException ? $"no answer within {TimedReadStream.Seconds(limit)} s"
-                    : ex is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } ? $"the name {uri.Host} does not resolve"
+                string why = ex is OperationCanceledException ? Text.Fill(Strings.Registry_NoAnswer, TimedReadStream.Seconds(limit))
+                    : ex is HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError } ? Text.Fill(Strings.Registry_NameDoesNotResolve, uri.Host)
                     : (ex.InnerException ?? ex).Message;
-                throw new SourceMissException($"{Describe} cannot be reached at {uri.GetLeftPart(UriPartial.Authority)}: {why}");
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_Unreachable, Describe, uri.GetLeftPart(UriPartial.Authority), why));
             }
             var status = (int)response.StatusCode;
             if (status == 401 && ownHost && !authorized)
@@ -141,7 +142,7 @@ internal sealed class RegistryClient : IDisposable
             if (status is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
             {
                 response.Dispose();
-                if (++redirects > MaxRedirects) throw new ImageException(Text.Format("Error.RedirectedMoreThanTimes", Describe, path, MaxRedirects));
+                if (++redirects > MaxRedirects) throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_TooManyRedirects, Describe, path, MaxRedirects));
                 uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
                 CheckRedirect(uri, path);
                 continue;
@@ -156,7 +157,7 @@ internal sealed class RegistryClient : IDisposable
             {
                 var text = ErrorText(response);
                 response.Dispose();
-                throw new ImageException(Text.Format("Error.RefusedWith", Describe, Reference.Repository, status, text, Who(_sent)));
+                throw new ImageException(FaultKind.Unauthorized, Text.Fill(Strings.Registry_Refused, Describe, Reference.Repository, status, text, Who(_sent)));
             }
             return response;
         }
@@ -164,17 +165,17 @@ internal sealed class RegistryClient : IDisposable
 
     /// <summary>What was sent, for a refusal: where the credential came from, why none was sent, or that none is stored.</summary>
     private string Who(Credential? sent) =>
-        sent?.ToString() ?? _withheld ?? "no credentials (docker login, or REGISTRY_AUTH_FILE)";
+        sent?.ToString() ?? _withheld ?? Strings.Registry_NoCredentialsStored;
 
     /// <summary>A redirect is followed only to HTTP(S), never from HTTPS to HTTP, and to plain HTTP elsewhere than loopback only with --insecure.</summary>
     private void CheckRedirect(Uri uri, string path)
     {
         if (uri.Scheme is not ("http" or "https"))
-            throw new ImageException(Text.Format("Error.RegistryRedirectSchemeRefused", Describe, path, uri.Scheme));
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Registry_RedirectSchemeRefused, Describe, path, uri.Scheme));
         if (uri.Scheme == "http" && _base.Scheme == "https")
-            throw new ImageException(Text.Format("Error.RedirectedFromHTTPSToPlainHTTP", Describe, path, uri.Host));
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Registry_RedirectToHttp, Describe, path, uri.Host));
         if (uri.Scheme == "http" && !IsLoopbackHost(uri.Host) && !_options.Insecure)
-            throw new ImageException(Text.Format("Error.RegistryRedirectPlainHttpRefused", Describe, path, uri.Host));
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Registry_RedirectPlainHttpRefused, Describe, path, uri.Host));
     }
 
     /// <summary>Sends, giving up after <paramref name="limit"/> (an OperationCanceledException then, while <paramref name="ct"/> is not cancelled).</summary>
@@ -208,9 +209,9 @@ internal sealed class RegistryClient : IDisposable
         if (status is { } s && _options.Notice is { } notice)
         {
             if (asked is { } a && a > wait)
-                notice(Text.Format("Note.RegistryRetryAfterCapped", Describe, s, TimedReadStream.Seconds(a), TimedReadStream.Seconds(wait)));
+                notice(Text.Fill(Strings.Registry_RetryAfterCapped, Describe, s, TimedReadStream.Seconds(a), TimedReadStream.Seconds(wait)));
             else if (wait >= TimeSpan.FromSeconds(1))
-                notice(Text.Format("Note.RegistryRetryWait", Describe, s, TimedReadStream.Seconds(wait)));
+                notice(Text.Fill(Strings.Registry_RetryWait, Describe, s, TimedReadStream.Seconds(wait)));
         }
         ct.WaitHandle.WaitOne(wait);
         ct.ThrowIfCancellationRequested();
@@ -244,22 +245,22 @@ internal sealed class RegistryClient : IDisposable
     /// </summary>
     private void Authorize(AuthenticationHeaderValue? challenge, CancellationToken ct)
     {
-        if (challenge is null) throw new ImageException(Text.Format("Error.AnsweredWithoutSayingHowToAuthenticate", Describe));
+        if (challenge is null) throw new ImageException(FaultKind.Unauthorized, Text.Fill(Strings.Registry_ChallengeMissing, Describe));
         if (string.Equals(challenge.Scheme, "Basic", StringComparison.OrdinalIgnoreCase))
         {
             if (_base.Scheme == "http" && !Reference.IsLoopback)
-                throw new ImageException(Text.Format("Error.AsksForCredentialsOverPlainHTTP", Describe));
+                throw new ImageException(FaultKind.Unauthorized, Text.Fill(Strings.Registry_CredentialsOverHttp, Describe));
             if (Credential() is not { BasicHeader: { } basic } stored)
-                throw new ImageException(Text.Format("Error.AsksForAUserNameAnd", Describe, Reference.Host));
+                throw new ImageException(FaultKind.Unauthorized, Text.Fill(Strings.Registry_NoCredentials, Describe, Reference.Host));
             _sent = stored;
             Volatile.Write(ref _authorization, "Basic " + basic);
             return;
         }
         if (!string.Equals(challenge.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase))
-            throw new ImageException(Text.Format("Error.AsksForAuthenticationWhichIsNot", Describe, Secrets.Scrub(challenge.Scheme)));
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Registry_AuthSchemeUnsupported, Describe, Secrets.Scrub(challenge.Scheme)));
         var parameters = ChallengeParameters(challenge.Parameter ?? "");
         if (!parameters.TryGetValue("realm", out var realm) || !Uri.TryCreate(realm, UriKind.Absolute, out var realmUri))
-            throw new ImageException(Text.Format("Error.AsksForATokenWithoutA", Describe));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_TokenRealmInvalid, Describe));
         CheckRealm(realmUri);
         var scope = parameters.GetValueOrDefault("scope") ?? $"repository:{Reference.Repository}:pull";
         lock (_gate)
@@ -275,7 +276,7 @@ internal sealed class RegistryClient : IDisposable
         if (realmUri.Scheme == "https" || IsLoopbackHost(realmUri.Host))
             credential = Credential();
         else
-            _withheld = Text.Format("Error.RegistryCredentialsWithheld", HostOf(realmUri));
+            _withheld = Text.Fill(Strings.Registry_CredentialsWithheld, HostOf(realmUri));
         var token = FetchToken(realmUri, parameters.GetValueOrDefault("service"), scope, credential, ct);
         lock (_gate)
         {
@@ -292,12 +293,12 @@ internal sealed class RegistryClient : IDisposable
     private void CheckRealm(Uri realm)
     {
         if (realm.Scheme is not ("https" or "http"))
-            throw new ImageException(Text.Format("Error.RegistryRealmSchemeRefused", Describe, realm.Scheme));
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Registry_RealmSchemeRefused, Describe, realm.Scheme));
         var host = HostOf(realm);
         bool refused = IsLoopbackHost(host) ? !Reference.IsLoopback
             : IPAddress.TryParse(host, out var ip) && IsLinkLocalOrUnspecified(ip) && !string.Equals(host, Reference.HostWithoutPort.Trim('[', ']'), StringComparison.OrdinalIgnoreCase);
         if (refused)
-            throw new ImageException(Text.Format("Error.RegistryRealmHostRefused", Describe, host));
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Registry_RealmHostRefused, Describe, host));
     }
 
     /// <summary>A URI's host as DNS and the runtime see it: no brackets, no trailing dot.</summary>
@@ -348,13 +349,13 @@ internal sealed class RegistryClient : IDisposable
             }
             catch (Exception ex) when (IsNetworkFault(ex, ct))
             {
-                throw new ImageException(Text.Format("Error.STokenServiceCannotBeReached", Describe, realm.GetLeftPart(UriPartial.Authority), (ex is OperationCanceledException ? "no answer in time" : (ex.InnerException ?? ex).Message)));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_TokenServiceUnreachable, Describe, realm.GetLeftPart(UriPartial.Authority), (ex is OperationCanceledException ? "no answer in time" : (ex.InnerException ?? ex).Message)));
             }
             using (response)
             {
                 if (!response.IsSuccessStatusCode)
-                    throw new ImageException(Text.Format("Error.STokenServiceRefusedWith", Describe, Secrets.Scrub(scope), (int)response.StatusCode, ErrorText(response), Who(credential)));
-                var tooLarge = () => new ImageException(Text.Format("Error.RegistryTokenTooLarge", Describe, MaxTokenAnswer));
+                    throw new ImageException(FaultKind.Unauthorized, Text.Fill(Strings.Registry_TokenRefused, Describe, Secrets.Scrub(scope), (int)response.StatusCode, ErrorText(response), Who(credential)));
+                var tooLarge = () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_TokenTooLarge, Describe, MaxTokenAnswer));
                 if (response.Content.Headers.ContentLength > MaxTokenAnswer) throw tooLarge();
                 byte[] bytes;
                 try
@@ -364,13 +365,13 @@ internal sealed class RegistryClient : IDisposable
                 }
                 catch (Exception ex) when (ex is IOException or HttpRequestException)
                 {
-                    throw new ImageException(Text.Format("Error.STokenServiceCannotBeReached", Describe, realm.GetLeftPart(UriPartial.Authority), ex.Message));
+                    throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_TokenServiceUnreachable, Describe, realm.GetLeftPart(UriPartial.Authority), ex.Message));
                 }
                 try
                 {
                     using var doc = JsonDocument.Parse(bytes);
                     var token = (doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.String("token") ?? doc.RootElement.String("access_token") : null)
-                        ?? throw new ImageException(Text.Format("Error.STokenServiceAnsweredWithoutA", Describe));
+                        ?? throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_TokenMissing, Describe));
                     Secrets.Add(token);
                     // RFC 6750 / the distribution spec: 60 s when the answer does not say
                     var seconds = doc.RootElement.Long("expires_in") is long e && e > 0 ? e : 60;
@@ -378,7 +379,7 @@ internal sealed class RegistryClient : IDisposable
                 }
                 catch (JsonException)
                 {
-                    throw new ImageException(Text.Format("Error.STokenServiceAnsweredSomethingThat", Describe));
+                    throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_TokenAnswerNotJson, Describe));
                 }
             }
         }

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using LayerDive.Core.Layers;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Registry;
 
@@ -35,7 +36,7 @@ internal sealed class RegistrySource : IImageSource
 
     public static IImageSource Open(string name, SourceOptions options)
     {
-        var reference = RegistryReference.Parse(name) ?? throw new ImageException(Text.Format("Error.IsNotAnImageReference", name));
+        var reference = RegistryReference.Parse(name) ?? throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Registry_NotAReference, name));
         var client = new RegistryClient(reference, options);
         try
         {
@@ -48,7 +49,7 @@ internal sealed class RegistrySource : IImageSource
                     options.Counter?.Expect(image.Layers.Sum(l => l.Size ?? 0));
                     return image;
                 })).ToList();
-            return new RegistrySource(client, candidates, options.BareName ? $"read from {client.Describe}" : null, options.Counter);
+            return new RegistrySource(client, candidates, options.BareName ? Text.Fill(Strings.Source_ReadFrom, client.Describe) : null, options.Counter);
         }
         catch
         {
@@ -111,17 +112,17 @@ internal sealed class RegistrySource : IImageSource
         {
             using var response = _client.Get($"manifests/{reference}", ManifestTypes);
             if (response.StatusCode == HttpStatusCode.NotFound)
-                throw new SourceMissException($"{_client.Describe} has no manifest {_client.Reference.Repository}:{reference}{_client.ErrorText(response)}");
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Registry_NoManifest, _client.Describe, _client.Reference.Repository, reference, _client.ErrorText(response)));
             if (!response.IsSuccessStatusCode)
-                throw new ImageException(Text.Format("Error.AnsweredForTheManifest", _client.Describe, (int)response.StatusCode, reference, _client.ErrorText(response)));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_ManifestStatus, _client.Describe, (int)response.StatusCode, reference, _client.ErrorText(response)));
             var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
             if (mediaType is "text/html" or "text/plain")
-                throw new ImageException(Text.Format("Error.AnsweredAPageWhereTheManifest", _client.Describe, mediaType, reference));
+                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestIsPage, _client.Describe, mediaType, reference));
             var bytes = ReadDocument(response, MaxManifestSize, $"the manifest {reference}");
             var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
             var expected = pinned ?? (response.Headers.TryGetValues("Docker-Content-Digest", out var v) ? v.FirstOrDefault() : null);
             if (_verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException(Text.Format("Error.ManifestDigestMismatchTheBytesAre", (pinned is null ? "the registry says" : "the reference pins"), _client.Secrets.Scrub(expected), actual));
+                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Registry_ManifestDigestMismatch, (pinned is null ? "the registry says" : "the reference pins"), _client.Secrets.Scrub(expected), actual));
             if (mediaType.Length == 0 || mediaType == "application/json")
             {
                 // tell the kind from the document, as an OCI layout's index would
@@ -138,15 +139,15 @@ internal sealed class RegistrySource : IImageSource
         private byte[] ReadDocument(HttpResponseMessage response, int limit, string what)
         {
             if (response.Content.Headers.ContentLength > limit)
-                throw new ImageException(Text.Format("Error.IsBytesMoreThanAManifest", what, response.Content.Headers.ContentLength));
+                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestTooLarge, what, response.Content.Headers.ContentLength));
             try
             {
                 using var body = new TimedReadStream(response.Content.ReadAsStream(), _client.Timeout, whole: _client.Timeout);
-                return CappedRead.All(body, limit, () => new ImageException(Text.Format("Error.IsMoreThanBytes", what, limit)));
+                return CappedRead.All(body, limit, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, what, limit)));
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException)
             {
-                throw new ImageException(Text.Format("Error.RegistryDocumentTooSlow", _client.Describe, what, ex.Message));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_DocumentTooSlow, _client.Describe, what, ex.Message));
             }
         }
 
@@ -168,7 +169,7 @@ internal sealed class RegistrySource : IImageSource
             // what an OCI layout opens here is a document (a config), held whole: read in chunks under the documents'
             // cap, so a body without end costs the cap and no more
             using var blob = new BlobStream(_client, digest, size: null, maxSize: MaxDocumentSize);
-            return new MemoryStream(CappedRead.All(blob, MaxDocumentSize, () => new ImageException(Text.Format("Error.IsMoreThanBytes", $"the blob {ImageException.ShortDigest(digest)} from {_client.Describe}", MaxDocumentSize))), writable: false);
+            return new MemoryStream(CappedRead.All(blob, MaxDocumentSize, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, $"the blob {ImageException.ShortDigest(digest)} from {_client.Describe}", MaxDocumentSize))), writable: false);
         }
 
         private static string DigestOf(string path)
@@ -189,7 +190,7 @@ internal sealed class RegistrySource : IImageSource
 
         public Stream Open(LayerRef layer)
         {
-            var blob = new BlobStream(client, layer.Digest ?? throw new ImageException(Text.Get("Error.TheManifestNamesALayerWithout"), layer.Index), layer.Size);
+            var blob = new BlobStream(client, layer.Digest ?? throw new ImageException(FaultKind.Damaged, Strings.Registry_LayerNoDigest, layer.Index), layer.Size);
             return counter is null ? blob : counter.Counting(blob);
         }
 
@@ -244,7 +245,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
                 Broken(ex.Message);
                 continue;
             }
-            catch (SourceMissException ex)
+            catch (ImageException ex) when (ex.Kind is FaultKind.NotFound or FaultKind.Unreachable)
             {
                 // no answer to the request that would resume it (its own tries are behind this): worth one more, as a stall is
                 Broken(ex.Message, stalled: true);
@@ -254,7 +255,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
             {
                 _position += n;
                 if (_position > size)
-                    throw new ImageException(Text.Format("Error.TheBlobIsLargerThanThe", ImageException.ShortDigest(digest), size));
+                    throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_BlobLargerThanManifest, ImageException.ShortDigest(digest), size));
                 if (_position > maxSize) throw TooLarge();
                 return n;
             }
@@ -263,15 +264,15 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         }
     }
 
-    private ImageException TooLarge() => new(Text.Format("Error.IsMoreThanBytes", $"the blob {ImageException.ShortDigest(digest)} from {client.Describe}", maxSize));
+    private ImageException TooLarge() => new(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, $"the blob {ImageException.ShortDigest(digest)} from {client.Describe}", maxSize));
 
     private void Broken(string why, bool stalled = false)
     {
         Disconnect();
         if (stalled && ++_stalls >= MaxStalls)
-            throw new ImageException(Text.Format("Error.RegistryBlobStalled", ImageException.ShortDigest(digest), client.Describe, _stalls, why, _position));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_BlobStalled, ImageException.ShortDigest(digest), client.Describe, _stalls, why, _position));
         if (++_resumes > MaxResumes)
-            throw new ImageException(Text.Format("Error.TheBlobFromBrokeOffTimes", ImageException.ShortDigest(digest), client.Describe, MaxResumes + 1, why, _position));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_BlobBrokeOff, ImageException.ShortDigest(digest), client.Describe, MaxResumes + 1, why, _position));
     }
 
     private void Connect()
@@ -280,13 +281,13 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             response.Dispose();
-            throw new ImageException(Text.Format("Error.HasNoBlob", client.Describe, digest));
+            throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Registry_BlobMissing, client.Describe, digest));
         }
         if (!response.IsSuccessStatusCode)
         {
             var text = client.ErrorText(response);
             response.Dispose();
-            throw new ImageException(Text.Format("Error.AnsweredForTheBlob", client.Describe, (int)response.StatusCode, ImageException.ShortDigest(digest), text));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_BlobStatus, client.Describe, (int)response.StatusCode, ImageException.ShortDigest(digest), text));
         }
         if (response.Content.Headers.ContentLength is long length && maxSize is long max && _position + length > max)
         {
@@ -311,7 +312,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
         else if (_position > 0 && response.Content.Headers.ContentRange?.From is long from && from != _position)
         {
             Disconnect();
-            throw new ImageException(Text.Format("Error.ResumedTheBlobAtByteNot", client.Describe, ImageException.ShortDigest(digest), from, _position));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ResumedWrongOffset, client.Describe, ImageException.ShortDigest(digest), from, _position));
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using LayerDive.Core.Interop;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Storage;
 
@@ -43,7 +44,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
         if (spec.StartsWith('['))
         {
             int close = spec.IndexOf(']');
-            if (close < 0) throw new ImageException(Text.Format("Error.StorageSpecUnclosed", spec));
+            if (close < 0) throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Storage_SpecUnclosed, spec));
             var inside = spec[1..close];
             name = spec[(close + 1)..];
             int at = inside.IndexOf('@');
@@ -54,7 +55,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
             root = plus >= 0 ? inside[..plus] : inside;
             if (root.Length == 0) root = null;
         }
-        if (name.Length == 0) throw new ImageException(Text.Format("Error.StorageNoName", spec));
+        if (name.Length == 0) throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Storage_NoImageNamed, spec));
         var (confDriver, confRoot) = StorageConf(options);
         root ??= confRoot ?? DefaultRoot;
         Folder folder;
@@ -64,14 +65,14 @@ internal sealed partial class ContainersStorageSource : IImageSource
         }
         catch (IOException)
         {
-            throw new ImageException(Text.Format("Error.StorageNoStore", root, driver ?? "overlay, vfs"));
+            throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_NoStore, root, driver ?? "overlay, vfs"));
         }
         try
         {
             bool Has(string d) => folder.Look(d + "-images", Links.Refused, out int type, out _) == Found.Ok && type == Libc.TypeDirectory;
             var found = driver ?? (confDriver is { } d && Has(d) ? d : new[] { "overlay", "vfs" }.FirstOrDefault(Has));
             if (found is null || !Has(found))
-                throw new ImageException(Text.Format("Error.StorageNoStore", root, driver ?? "overlay, vfs"));
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_NoStore, root, driver ?? "overlay, vfs"));
             return Open(new Store(found, folder), name, options);
         }
         catch
@@ -95,7 +96,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
         }
         using var imagesOwner = images;
         using var layersOwner = layers;
-        var image = Find(images.RootElement, name) ?? throw new ImageException(Text.Format("Error.StorageNoImage", name, store.Root,
+        var image = Find(images.RootElement, name) ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_NoImage, name, store.Root,
             string.Join(", ", (images.RootElement.ValueKind == JsonValueKind.Array ? images.RootElement.EnumerateArray() : default)
                 .SelectMany(i => i.Strings("names")).Take(8).DefaultIfEmpty("none"))));
         var id = Store.Id(image.String("id"));
@@ -121,11 +122,11 @@ internal sealed partial class ContainersStorageSource : IImageSource
     private static ResolvedImage Resolve(Store store, string id, string name, IReadOnlyList<JsonElement> chain, SourceOptions options, string? manifestDigest)
     {
         var configPath = store.BigData(id, "sha256:" + id);
-        var bytes = store.Read(configPath, BlobStore.MaxDocumentSize, "Error.ConfigTooLarge", "Error.TheConfigIsMissing");
+        var bytes = store.Read(configPath, BlobStore.MaxDocumentSize, Strings.Document_ConfigTooLarge, Strings.Image_ConfigMissing);
         if (options.Verify) ArchiveSource.VerifyDocument(bytes, "sha256:" + id, "config");
         var config = ArchiveSource.ParseConfig(bytes, "sha256:" + id, "config");
         if (config.DiffIds.Count != chain.Count)
-            throw new ImageException(Text.Format("Error.TheManifestListsLayersButThe", chain.Count, config.DiffIds.Count));
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_LayerCountMismatch, chain.Count, config.DiffIds.Count));
         var refs = new List<LayerRef>();
         for (int i = 0; i < chain.Count; i++)
         {
@@ -144,11 +145,11 @@ internal sealed partial class ContainersStorageSource : IImageSource
         for (var id = top; id is not null;)
         {
             Store.Id(id);
-            if (!byId.TryGetValue(id, out var layer)) throw new ImageException(Text.Format("Error.StorageLayerMissing", ImageException.ShortDigest(id), name));
+            if (!byId.TryGetValue(id, out var layer)) throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_LayerNotListed, ImageException.ShortDigest(id), name));
             if (layer.Get("flags") is { } flags && flags.Bool("incomplete"))
-                throw new ImageException(Text.Format("Error.StorageLayerIncomplete", ImageException.ShortDigest(id)));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Storage_LayerIncomplete, ImageException.ShortDigest(id)));
             chain.Add(layer);
-            if (chain.Count > 4096) throw new ImageException(Text.Format("Error.StorageLayerLoop", name));
+            if (chain.Count > 4096) throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Storage_LayerLoop, name));
             id = layer.String("parent");
         }
         chain.Reverse();
@@ -188,7 +189,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
 
     /// <summary>One of the store's records (images.json, layers.json), refused past <see cref="Store.MaxRecordSize"/>.</summary>
     private static JsonDocument ReadRecord(Store store, string relative) =>
-        Json.Parse(store.Read(relative, Store.MaxRecordSize, "Error.StorageRecordTooLarge", null), store.Full(relative));
+        Json.Parse(store.Read(relative, Store.MaxRecordSize, Strings.Storage_RecordTooLarge, null), store.Full(relative));
 
     /// <summary>The driver and root of <c>storage.conf</c> ($CONTAINERS_STORAGE_CONF, else /etc/containers/storage.conf), where set.</summary>
     private static (string? Driver, string? Root) StorageConf(SourceOptions options)
@@ -227,9 +228,9 @@ internal sealed partial class ContainersStorageSource : IImageSource
             try
             {
                 var id = Store.Id(layer.BlobPath);
-                files = store.OpenFolder(store.Files(id), "Error.StorageLayerFolderMissing");
+                files = store.OpenFolder(store.Files(id), Strings.Storage_LayerFolderMissing);
                 var split = store.Open(store.TarSplit(id), missingIsError: false)
-                    ?? throw new ImageException(Text.Format("Error.StorageTarSplitMissing", store.Full(store.TarSplit(id))));
+                    ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_TarSplitMissing, store.Full(store.TarSplit(id))));
                 return new TarSplitStream(new HandleStream(split.Handle!, split.Size), files) { Lock = held };
             }
             catch (ImageException ex)

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using LayerDive.Core.Interop;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Storage;
 
@@ -36,7 +37,7 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
     /// <summary><paramref name="id"/> when it is an id (64 lowercase hex digits, as containers-storage makes them).</summary>
     /// <exception cref="ImageException">It is anything else (a path such as <c>../../x</c>, say).</exception>
     public static string Id(string? id) =>
-        id is not null && IdPattern().IsMatch(id) ? id : throw new ImageException(Text.Format("Error.StorageIdInvalid", PathText.Escape(id ?? "null")));
+        id is not null && IdPattern().IsMatch(id) ? id : throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Storage_IdInvalid, PathText.Escape(id ?? "null")));
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex IdPattern();
@@ -52,13 +53,14 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
     }
 
     /// <summary>A file of the store read whole, refused past <paramref name="limit"/> bytes before any is read.</summary>
-    /// <param name="missingKey">The text when it is missing (its full path as the placeholder); null: "cannot be read".</param>
-    public byte[] Read(string relative, int limit, string tooLargeKey, string? missingKey)
+    /// <param name="tooLarge">The text when it is larger (its full path, size and limit in MiB as the placeholders).</param>
+    /// <param name="missing">The text when it is missing (its full path as the placeholder); null: "cannot be read".</param>
+    public byte[] Read(string relative, int limit, string tooLarge, string? missing)
     {
-        var opened = Open(relative, missingIsError: missingKey is null)
-            ?? throw new ImageException(Text.Format(missingKey!, Full(relative)));
+        var opened = Open(relative, missingIsError: missing is null)
+            ?? throw new ImageException(FaultKind.NotFound, Text.Fill(missing!, Full(relative)));
         using var file = new HandleStream(opened.Handle!, opened.Size);
-        if (opened.Size > limit) throw new ImageException(Text.Format(tooLargeKey, Full(relative), opened.Size, limit >> 20));
+        if (opened.Size > limit) throw new ImageException(FaultKind.Damaged, Text.Fill(tooLarge, Full(relative), opened.Size, limit >> 20));
         var bytes = new byte[opened.Size];
         try
         {
@@ -66,31 +68,31 @@ internal sealed partial class Store(string driver, Folder root) : IDisposable
         }
         catch (Exception ex) when (ex is IOException or EndOfStreamException)
         {
-            throw new ImageException(Text.Format("Error.StorageUnreadable", Full(relative), ex.Message));
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Storage_Unreadable, Full(relative), ex.Message));
         }
         return bytes;
     }
 
-    /// <summary>The folder <paramref name="relative"/> of the store.</summary>
-    public Folder OpenFolder(string relative, string missingKey)
+    /// <summary>The folder <paramref name="relative"/> of the store; <paramref name="missing"/> is the text when it is missing (its full path as the placeholder).</summary>
+    public Folder OpenFolder(string relative, string missing)
     {
         var found = root.OpenFolder(relative, Links.Refused, out var folder, out int errno);
         return found switch
         {
             Found.Ok => folder!,
-            Found.Missing => throw new ImageException(Text.Format(missingKey, Full(relative))),
-            Found.WrongKind => throw new ImageException(Text.Format("Error.StorageNotAFolder", Full(relative))),
+            Found.Missing => throw new ImageException(FaultKind.NotFound, Text.Fill(missing, Full(relative))),
+            Found.WrongKind => throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Storage_NotAFolder, Full(relative))),
             _ => throw Refused(relative, found, errno),
         };
     }
 
     private ImageException Refused(string relative, Found found, int errno) => found switch
     {
-        Found.Link => new(Text.Format("Error.StoragePathIsALink", Full(relative))),
-        Found.Outside => new(Text.Format("Error.StoragePathOutside", Full(relative))),
-        Found.WrongKind => new(Text.Format("Error.StoragePathNotRegular", Full(relative))),
-        Found.Missing => new(Text.Format("Error.StorageUnreadable", Full(relative), Libc.Error(Libc.ENoEnt))),
-        _ => new(Text.Format("Error.StorageUnreadable", Full(relative), Libc.Error(errno))),
+        Found.Link => new(FaultKind.Damaged, Text.Fill(Strings.Storage_PathIsLink, Full(relative))),
+        Found.Outside => new(FaultKind.Damaged, Text.Fill(Strings.Storage_PathOutside, Full(relative))),
+        Found.WrongKind => new(FaultKind.Damaged, Text.Fill(Strings.Storage_PathNotRegular, Full(relative))),
+        Found.Missing => new(FaultKind.Unreachable, Text.Fill(Strings.Storage_Unreadable, Full(relative), Libc.Error(Libc.ENoEnt))),
+        _ => new(FaultKind.Unreachable, Text.Fill(Strings.Storage_Unreadable, Full(relative), Libc.Error(errno))),
     };
 
     public void Dispose() => root.Dispose();

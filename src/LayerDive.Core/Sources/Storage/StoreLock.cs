@@ -1,5 +1,6 @@
 using LayerDive.Core.Interop;
 using Microsoft.Win32.SafeHandles;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Storage;
 
@@ -45,7 +46,7 @@ internal sealed class StoreLock : IDisposable
             if (DateTime.UtcNow >= until)
             {
                 file.Dispose();
-                throw new ImageException(Text.Format("Error.StorageLocked", store.Full(relative), (int)wait.TotalSeconds));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Storage_Locked, store.Full(relative), (int)wait.TotalSeconds));
             }
             Thread.Sleep(50);
         }

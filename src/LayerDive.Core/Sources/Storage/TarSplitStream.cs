@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LayerDive.Core.Interop;
 using LayerDive.Core.Layers;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Sources.Storage;
 
@@ -70,9 +71,9 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
                     }
                     catch (IOException ex)
                     {
-                        throw new ImageException(Text.Format("Error.StorageFileUnreadable", FileName(_name.AsSpan(0, _nameLength)), _root, ex.Message));
+                        throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Storage_FileUnreadable, FileName(_name.AsSpan(0, _nameLength)), _root, ex.Message));
                     }
-                    if (n <= 0) throw Damaged(Text.Format("Error.StorageFileShort", FileName(_name.AsSpan(0, _nameLength)), _fileLeft));
+                    if (n <= 0) throw Damaged(Text.Fill(Strings.Storage_FileShort, FileName(_name.AsSpan(0, _nameLength)), _fileLeft));
                     _fileLeft -= n;
                     return n;
                 }
@@ -111,7 +112,7 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
             if (_end == _buffer.Length)
             {
                 if (_buffer.Length >= MaxLine)
-                    throw new ImageException(Text.Format("Error.StorageTarSplitDamaged", _line + 1, Text.Format("Error.StorageTarSplitLineTooLong", MaxLine >> 20)));
+                    throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Storage_TarSplitDamaged, _line + 1, Text.Fill(Strings.Storage_TarSplitLineTooLong, MaxLine >> 20)));
                 Array.Resize(ref _buffer, _buffer.Length * 2);
             }
             int n;
@@ -141,7 +142,7 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
         try
         {
             var reader = new Utf8JsonReader(line);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw Damaged(Text.Format("Error.StorageTarSplitType", "?"));
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw Damaged(Text.Fill(Strings.Storage_TarSplitEntryType, "?"));
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("type")) { reader.Read(); type = reader.GetInt32(); }
@@ -168,9 +169,9 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
             return true;
         }
         _segmentLength = _segmentAt = 0; // a file's payload is its checksum, not tar bytes
-        if (type != 1) throw Damaged(Text.Format("Error.StorageTarSplitType", type));
+        if (type != 1) throw Damaged(Text.Fill(Strings.Storage_TarSplitEntryType, type));
         if (size <= 0) return true;
-        if (name < 0) throw Damaged(Text.Get("Error.StorageTarSplitNoName"));
+        if (name < 0) throw Damaged(Strings.Storage_TarSplitNoName);
         OpenFile(_name.AsSpan(0, name), size);
         return true;
     }
@@ -203,23 +204,23 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
         int max = System.Buffers.Text.Base64.GetMaxDecodedFromUtf8Length(text.Length);
         if (_segment.Length < max) _segment = new byte[Math.Max(max, _segment.Length * 2)];
         var status = System.Buffers.Text.Base64.DecodeFromUtf8(text, _segment, out _, out int written);
-        if (status != System.Buffers.OperationStatus.Done) throw new FormatException(Text.Get("Error.StorageTarSplitBase64"));
+        if (status != System.Buffers.OperationStatus.Done) throw new FormatException(Strings.Storage_TarSplitNotBase64);
         _segmentLength = written;
     }
 
     private void OpenFile(ReadOnlySpan<byte> name, long size)
     {
         // a name of the layer, relative and staying inside it: "a/b", "./a/b"; never "/a", "a/../../b", "a\0b"
-        if (!Inside(name)) throw Damaged(Text.Format("Error.StorageTarSplitBadName", PathText.Escape(Encoding.UTF8.GetString(name))));
+        if (!Inside(name)) throw Damaged(Text.Fill(Strings.Storage_TarSplitNameOutside, PathText.Escape(Encoding.UTF8.GetString(name))));
         // the name must be the file itself, never through a link to something else on the host
         var opened = _folder.OpenFile(name, Links.Refused);
         _file = opened.Found switch
         {
             Found.Ok => opened.Handle!,
-            Found.Link => throw Damaged(Text.Format("Error.StorageFileIsALink", FileName(name))),
-            Found.Outside => throw Damaged(Text.Format("Error.StorageTarSplitBadName", FileName(name))),
-            Found.WrongKind => throw Damaged(Text.Format("Error.StorageFileNotRegular", FileName(name))),
-            _ => throw new ImageException(Text.Format("Error.StorageFileUnreadable", FileName(name), _root,
+            Found.Link => throw Damaged(Text.Fill(Strings.Storage_FileIsLink, FileName(name))),
+            Found.Outside => throw Damaged(Text.Fill(Strings.Storage_TarSplitNameOutside, FileName(name))),
+            Found.WrongKind => throw Damaged(Text.Fill(Strings.Storage_FileNotRegular, FileName(name))),
+            _ => throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Storage_FileUnreadable, FileName(name), _root,
                 Libc.Error(opened.Found == Found.Missing ? Libc.ENoEnt : opened.Errno))),
         };
         _nameLength = name.Length;
@@ -239,7 +240,7 @@ internal sealed class TarSplitStream : ReadOnlyForwardStream
         return true;
     }
 
-    private ImageException Damaged(string why) => new(Text.Format("Error.StorageTarSplitDamaged", _line, why));
+    private ImageException Damaged(string why) => new(FaultKind.Damaged, Text.Fill(Strings.Storage_TarSplitDamaged, _line, why));
 
     /// <summary>The store's read lock, released with the stream.</summary>
     public IDisposable? Lock { get; init; }

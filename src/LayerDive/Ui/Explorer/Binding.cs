@@ -1,4 +1,5 @@
 using Terminal.Gui.Input;
+using LayerDive.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -13,10 +14,10 @@ public sealed record Binding(UiCommand Command, string ConfigKey, Pane Pane, str
     public IReadOnlyList<Key> Keys { get; init; } = KeySpelling.ParseAll(Spelling);
 
     /// <summary>What the key does, in the chosen language.</summary>
-    public string Action => UiText.Get("Key." + Command);
+    public string Action => UiText.Lookup(UiStrings.ResourceManager, "Key_" + Command);
 
     /// <summary>The status bar's label (null for the keys that need no reminder).</summary>
-    public string? Short => InStatusBar ? UiText.Get("Short." + Command) : null;
+    public string? Short => InStatusBar ? UiText.Lookup(UiStrings.ResourceManager, "Short_" + Command) : null;
 
     /// <summary>The keys as the help lists them: <c>^F, ^/</c>.</summary>
     public string Shown => string.Join(", ", Keys.Select(KeySpelling.Display));

@@ -5,6 +5,7 @@ using LayerDive.Core.Reports;
 using Terminal.Gui.App;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
+using LayerDive.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -31,7 +32,7 @@ public static class ExplorerApp
         using var app = Application.Create();
         app.Init();
         var loading = new Window { Title = $"LayerDive: {image}" };
-        var label = new Label { X = 2, Y = 1, Text = UiText.Get("Ui.Reading") };
+        var label = new Label { X = 2, Y = 1, Text = UiStrings.Ui_Reading };
         loading.Add(label);
         void Open() => opening ??= Task.Run(() => start(progress, cancel.Token));
         void Start(object? sender, EventArgs e) => Open();

@@ -3,6 +3,7 @@ using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Ui.Viewer;
 using YamlDotNet.RepresentationModel;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -50,7 +51,7 @@ public sealed record ExplorerSettings
         if (explicitFile is not null)
         {
             var full = Path.GetFullPath(explicitFile, workingDirectory);
-            if (!File.Exists(full)) throw new SettingsException(Text.Format("Error.SettingsFileMissing", explicitFile));
+            if (!File.Exists(full)) throw new SettingsException(Text.Fill(Strings.Settings_FileMissing, explicitFile));
             files.Add(full);
         }
         var home = environment("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
@@ -100,7 +101,7 @@ public sealed record ExplorerSettings
             }
             catch (FormatException ex)
             {
-                throw Bad(b.ConfigKey, v, Text.Format("Error.SettingNotKey", ex.Message));
+                throw Bad(b.ConfigKey, v, Text.Fill(Strings.Settings_NotAKey, ex.Message));
             }
             rebound[b.ConfigKey] = v.Value;
         }
@@ -116,7 +117,7 @@ public sealed record ExplorerSettings
                     "removed" => RowStatus.Removed,
                     "modified" => RowStatus.Modified,
                     "unmodified" => RowStatus.Unmodified,
-                    _ => throw Bad("diff.hide", hide, Text.Get("Error.SettingNotHide")),
+                    _ => throw Bad("diff.hide", hide, Strings.Settings_NotHideList),
                 });
             }
             settings = settings with { Hide = hidden };
@@ -130,26 +131,26 @@ public sealed record ExplorerSettings
         if (values.TryGetValue("filetree.pane-width", out var width))
         {
             if (!double.TryParse(width.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) || !(w > 0 && w < 1))
-                throw Bad("filetree.pane-width", width, Text.Get("Error.SettingNotWidth"));
+                throw Bad("filetree.pane-width", width, Strings.Settings_NotWidth);
             settings = settings with { PaneWidth = w };
         }
         if (values.TryGetValue("layerdive.theme", out var t))
         {
             var name = t.Value.Trim().ToLowerInvariant();
-            if (!Palette.Themes.Contains(name)) throw Bad("layerdive.theme", t, Text.Format("Error.SettingNotOneOf", string.Join(", ", Palette.Themes)));
+            if (!Palette.Themes.Contains(name)) throw Bad("layerdive.theme", t, Text.Fill(Strings.Settings_NotOneOf, string.Join(", ", Palette.Themes)));
             settings = settings with { Theme = name };
         }
         if (values.TryGetValue("layerdive.language", out var l))
         {
             var name = l.Value.Trim().ToLowerInvariant();
-            if (!Text.Languages.Contains(name)) throw Bad("layerdive.language", l, Text.Format("Error.SettingNotOneOf", string.Join(", ", Text.Languages)));
+            if (!Text.Languages.Contains(name)) throw Bad("layerdive.language", l, Text.Fill(Strings.Settings_NotOneOf, string.Join(", ", Text.Languages)));
             settings = settings with { Language = name };
         }
         if (values.TryGetValue("layerdive.viewer-limit", out var limit))
         {
             // go-humanize's sizes, as the CI rules read them: 256MiB, 1GB, 1000000
             if (CiRules.ParseBytes(limit.Value.Trim()) is not { } bytes || !(bytes >= 1 && bytes < 1e18))
-                throw Bad("layerdive.viewer-limit", limit, Text.Get("Error.SettingNotSize"));
+                throw Bad("layerdive.viewer-limit", limit, Strings.Settings_NotSize);
             settings = settings with { ViewerLimit = (long)bytes };
         }
         return settings;
@@ -162,13 +163,13 @@ public sealed record ExplorerSettings
             {
                 "true" or "t" or "1" or "yes" or "on" => true,
                 "false" or "f" or "0" or "no" or "off" => false,
-                _ => throw Bad(key, v, Text.Get("Error.SettingNotBool")),
+                _ => throw Bad(key, v, Strings.Settings_NotBool),
             };
         }
     }
 
     private static SettingsException Bad(string key, (string Value, string Origin) v, string reason) =>
-        new(Text.Format("Error.BadSetting", v.Origin, key, v.Value, reason));
+        new(Text.Fill(Strings.Settings_Invalid, v.Origin, key, v.Value, reason));
 
     /// <summary>The file's keys, dotted and in lower case (<c>keybinding.quit</c>), each with its value; a list is joined with commas.</summary>
     private static IEnumerable<(string Key, string Value)> Flatten(string file)
@@ -180,7 +181,7 @@ public sealed record ExplorerSettings
         }
         catch (YamlDotNet.Core.YamlException ex)
         {
-            throw new SettingsException(Text.Format("Error.SettingsNotYaml", file, ex.Message.ReplaceLineEndings(" ")));
+            throw new SettingsException(Text.Fill(Strings.Settings_NotYaml, file, ex.Message.ReplaceLineEndings(" ")));
         }
         if (yaml.Documents.Count == 0 || yaml.Documents[0].RootNode is not YamlMappingNode root) yield break;
         var stack = new Stack<(string Prefix, YamlMappingNode Node)>();

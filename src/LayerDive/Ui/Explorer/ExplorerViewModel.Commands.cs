@@ -1,6 +1,8 @@
 using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Reports;
+using LayerDive.Core.Resources;
+using LayerDive.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -34,7 +36,7 @@ public sealed partial class ExplorerViewModel
         [UiCommand.Switch] = new(() => FocusPane(Focus == Pane.Tree ? Pane.Layers : Pane.Tree)),
         [UiCommand.Filter] = new(() => Prompt(InputMode.Filter, 9, Tree.Rows.Filter?.ToString() ?? "")),
         [UiCommand.CloseFilter] = new(() => { }), // the prompt's own key: it ends the prompt (EndPrompt)
-        [UiCommand.Help] = new(() => { if (HelpVisible) Viewer.Close(); else Viewer.ShowLines(UiText.Get("Ui.HelpTitle"), Layer, HelpLines()); }),
+        [UiCommand.Help] = new(() => { if (HelpVisible) Viewer.Close(); else Viewer.ShowLines(UiStrings.Ui_HelpTitle, Layer, HelpLines()); }),
         [UiCommand.Up] = new(() => Move(-1, page: false)),
         [UiCommand.Down] = new(() => Move(1, page: false)),
         [UiCommand.PageUp] = new(() => Move(-1, page: true)),
@@ -56,20 +58,20 @@ public sealed partial class ExplorerViewModel
         [UiCommand.Extract] = new(() =>
         {
             if (Extract is null) return;
-            if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
+            if (!IsComplete) { Say(UiStrings.Ui_StillReading); return; }
             Prompt(InputMode.ExtractTo, 12, "");
         }),
         [UiCommand.Explain] = new(ExplainSelected),
         [UiCommand.Waste] = new(JumpToWaste),
         [UiCommand.Search] = new(() => Prompt(InputMode.Search, 9, "")),
-        [UiCommand.SearchNext] = new(() => { if (!Find(forward: true)) Say(UiText.Format("Ui.NoMatch", SearchText)); }),
-        [UiCommand.SearchPrevious] = new(() => { if (!Find(forward: false)) Say(UiText.Format("Ui.NoMatch", SearchText)); }),
-        [UiCommand.Config] = new(() => Viewer.ShowLines(UiText.Get("Ui.ConfigTitle"), Layer, ConfigListing.Lines(Model))),
+        [UiCommand.SearchNext] = new(() => { if (!Find(forward: true)) Say(UiText.Fill(UiStrings.Ui_SearchNoMatch, SearchText)); }),
+        [UiCommand.SearchPrevious] = new(() => { if (!Find(forward: false)) Say(UiText.Fill(UiStrings.Ui_SearchNoMatch, SearchText)); }),
+        [UiCommand.Config] = new(() => Viewer.ShowLines(UiStrings.Ui_ConfigTitle, Layer, ConfigListing.Lines(Model))),
         [UiCommand.Problems] = new(() =>
         {
-            if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
-            Viewer.ShowLines(UiText.Format("Ui.ProblemsTitle", Model.Problems.Count), Layer,
-                Model.Problems.Count == 0 ? [UiText.Get("Ui.NoProblems")] : [.. Model.Problems.Select(p => p.ToString())]);
+            if (!IsComplete) { Say(UiStrings.Ui_StillReading); return; }
+            Viewer.ShowLines(UiText.Fill(UiStrings.Ui_ProblemsTitle, Model.Problems.Count), Layer,
+                Model.Problems.Count == 0 ? [UiStrings.Ui_ProblemsListEmpty] : [.. Model.Problems.Select(p => p.ToString())]);
         }),
         [UiCommand.ViewerDiff] = new(Viewer.ToggleDiff, () => Viewer.Current?.Diff == true),
         [UiCommand.ViewerHex] = new(Viewer.ToggleHex, () => Viewer.Current?.Hex == true),
@@ -101,29 +103,29 @@ public sealed partial class ExplorerViewModel
 
     private void ExplainSelected()
     {
-        if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
+        if (!IsComplete) { Say(UiStrings.Ui_StillReading); return; }
         if (Tree.Current is not { } row) return;
         var explanation = Explainer.Explain(Model, row.Node.Path);
-        var lines = explanation is null ? [Text.Get("Explain.NoLayer")] : Explainer.Describe(explanation).ToList();
+        var lines = explanation is null ? [Strings.Explain_NoLayerWrote] : Explainer.Describe(explanation).ToList();
         if (CompareWith is { } a)
         {
             // compare mode: the same path's story in A
             var before = Explainer.Explain(a, row.Node.Path);
-            lines = [UiText.Format("Ui.InImage", "B", Label(Model)), .. lines, "", UiText.Format("Ui.InImage", "A", Label(a)), .. (before is null ? [Text.Get("Explain.NoLayer")] : Explainer.Describe(before))];
+            lines = [UiText.Fill(UiStrings.Ui_InImage, "B", Label(Model)), .. lines, "", UiText.Fill(UiStrings.Ui_InImage, "A", Label(a)), .. (before is null ? [Strings.Explain_NoLayerWrote] : Explainer.Describe(before))];
         }
-        Viewer.ShowLines(UiText.Format("Ui.ExplainTitle", "/" + row.Node.Path), Tree.Rows.Layer, lines);
+        Viewer.ShowLines(UiText.Fill(UiStrings.Ui_ExplainTitle, "/" + row.Node.Path), Tree.Rows.Layer, lines);
     }
 
     private void JumpToWaste()
     {
-        if (!IsComplete) { Say(UiText.Get("Ui.StillReading")); return; }
+        if (!IsComplete) { Say(UiStrings.Ui_StillReading); return; }
         if (Tree.Current is not { } wasted) return;
         var item = _removable.FirstOrDefault(i => i.Path == wasted.Node.Path);
-        if (item is null) { Say(UiText.Format("Ui.NoWaste", "/" + wasted.Node.Path)); return; }
+        if (item is null) { Say(UiText.Fill(UiStrings.Ui_WasteNone, "/" + wasted.Node.Path)); return; }
         SelectLayer(item.StoredBy);
         FocusPane(Pane.Layers);
-        string verb = UiText.Get("Ui.Waste." + item.Reason);
-        Say(UiText.Format("Ui.Waste", item.StoredBy, Units.HumanBytes(item.Bytes), "/" + item.Path, item.WastedBy, verb));
+        string verb = UiText.Lookup(UiStrings.ResourceManager, "Ui_Waste" + item.Reason);
+        Say(UiText.Fill(UiStrings.Ui_WasteStoredBy, item.StoredBy, Units.HumanBytes(item.Bytes), "/" + item.Path, item.WastedBy, verb));
     }
 
     /// <summary>The help's lines: every binding with the keys actually bound, and the rule for layer kinds.</summary>
@@ -135,12 +137,12 @@ public sealed partial class ExplorerViewModel
             string where = k.Pane switch
             {
                 Pane.Any or Pane.All => "",
-                _ => "  (" + string.Join(", ", new[] { Pane.Layers, Pane.Tree, Pane.Viewer }.Where(p => (k.Pane & p) != 0).Select(p => UiText.Get("Ui.Pane." + p))) + ")",
+                _ => "  (" + string.Join(", ", new[] { Pane.Layers, Pane.Tree, Pane.Viewer }.Where(p => (k.Pane & p) != 0).Select(p => UiText.Lookup(UiStrings.ResourceManager, "Ui_Pane" + p))) + ")",
             };
             lines.Add($"{(k.Keys.Count == 0 ? "-" : k.Shown),-18} {k.Action}{where}");
         }
         lines.Add("");
-        lines.AddRange(UiText.Get("Ui.KindRule").Split('\n'));
+        lines.AddRange(UiStrings.Ui_LayerKindRule.Split('\n'));
         return lines;
     }
 }

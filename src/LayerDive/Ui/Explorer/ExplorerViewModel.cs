@@ -5,6 +5,7 @@ using LayerDive.Core.Loading;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
 using LayerDive.Ui.Viewer;
+using LayerDive.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -109,7 +110,7 @@ public sealed partial class ExplorerViewModel : IDisposable
     /// <summary>True once every layer is merged and the image's figures are in.</summary>
     public bool IsComplete { get; private set; }
 
-    public string Title => CompareWith is null ? $"LayerDive: {Model.Name}" : $"LayerDive: {Model.Name} ({UiText.Format("Ui.ComparedWith", CompareWith.Name)})";
+    public string Title => CompareWith is null ? $"LayerDive: {Model.Name}" : $"LayerDive: {Model.Name} ({UiText.Fill(UiStrings.Ui_ComparedWith, CompareWith.Name)})";
 
     public string TreeTitle { get; private set; } = "";
 
@@ -118,7 +119,7 @@ public sealed partial class ExplorerViewModel : IDisposable
     public IReadOnlyList<string> ImageDetails { get; private set; } = [];
 
     /// <summary>The help is open (in the viewer: it scrolls and searches on a small terminal).</summary>
-    public bool HelpVisible => Viewer.IsOpen && Viewer.Current?.Title == UiText.Get("Ui.HelpTitle");
+    public bool HelpVisible => Viewer.IsOpen && Viewer.Current?.Title == UiStrings.Ui_HelpTitle;
 
     /// <summary>Where the one-line prompt opens (after its label), and the text it opens with.</summary>
     public int PromptColumn { get; private set; }
@@ -154,9 +155,9 @@ public sealed partial class ExplorerViewModel : IDisposable
         _progress = progress;
         ImageDetails =
         [
-            UiText.Format("Ui.Image", Model.Name, Model.Config.Platform),
+            UiText.Fill(UiStrings.Ui_ImageName, Model.Name, Model.Config.Platform),
             "",
-            progress is null ? UiText.Get("Ui.Reading") : ProgressText.Of(progress),
+            progress is null ? UiStrings.Ui_Reading : ProgressText.Of(progress),
         ];
         Changed?.Invoke();
     }
@@ -168,18 +169,18 @@ public sealed partial class ExplorerViewModel : IDisposable
         _removable = overlay.Items;
         var lines = new List<string>
         {
-            UiText.Format("Ui.Image", Model.Name, Model.Config.Platform),
-            UiText.Format("Ui.TotalSize", Units.HumanBytes(dive.SizeBytes), Model.Layers.Count),
-            UiText.Format("Ui.Efficiency", (dive.Efficiency * 100).ToString("0.00", CultureInfo.InvariantCulture), Units.HumanBytes(dive.WastedBytes)),
-            UiText.Format("Ui.Removable", Units.HumanBytes(overlay.RemovableBytes), (overlay.RemovablePercent * 100).ToString("0.0", CultureInfo.InvariantCulture)),
+            UiText.Fill(UiStrings.Ui_ImageName, Model.Name, Model.Config.Platform),
+            UiText.Fill(UiStrings.Ui_ImageTotalSize, Units.HumanBytes(dive.SizeBytes), Model.Layers.Count),
+            UiText.Fill(UiStrings.Ui_ImageEfficiency, (dive.Efficiency * 100).ToString("0.00", CultureInfo.InvariantCulture), Units.HumanBytes(dive.WastedBytes)),
+            UiText.Fill(UiStrings.Ui_ImageRemovable, Units.HumanBytes(overlay.RemovableBytes), (overlay.RemovablePercent * 100).ToString("0.0", CultureInfo.InvariantCulture)),
             "",
-            UiText.Get("Ui.InefficientHeader"),
+            UiStrings.Ui_InefficientHeader,
         };
         lines.AddRange(dive.Inefficiencies.Select(i => $"{i.Count,-5}  {Units.HumanBytes(i.CumulativeSize),-12}  {i.Path}"));
-        if (dive.Inefficiencies.Count == 0) lines.Add(UiText.Get("Ui.None"));
+        if (dive.Inefficiencies.Count == 0) lines.Add(UiStrings.Ui_InefficientNone);
         // the read's warnings: a count and the key that lists them (they are printed after the explorer too)
-        lines.Insert(1, Model.Problems.Count == 0 ? UiText.Format("Ui.ProblemsNone", Keys.Get(UiCommand.Config).First)
-            : UiText.Format("Ui.ProblemsCount", Model.Problems.Count, Keys.Get(UiCommand.Problems).First, Keys.Get(UiCommand.Config).First));
+        lines.Insert(1, Model.Problems.Count == 0 ? UiText.Fill(UiStrings.Ui_ProblemsNone, Keys.Get(UiCommand.Config).First)
+            : UiText.Fill(UiStrings.Ui_ProblemsCount, Model.Problems.Count, Keys.Get(UiCommand.Problems).First, Keys.Get(UiCommand.Config).First));
         ImageDetails = lines;
         IsComplete = true;
         Changed?.Invoke();
@@ -197,7 +198,7 @@ public sealed partial class ExplorerViewModel : IDisposable
     public IReadOnlyList<StatusItem> Status()
     {
         if (_prompt is { } mode)
-            return [new(UiText.Get(mode == InputMode.Search ? "Ui.Search" : mode == InputMode.ExtractTo ? "Ui.ExtractTo" : "Ui.Filter"), false)];
+            return [new(mode == InputMode.Search ? UiStrings.Ui_SearchPrompt : mode == InputMode.ExtractTo ? UiStrings.Ui_ExtractPrompt : UiStrings.Ui_FilterPrompt, false)];
         if (Message is not null) return [new(Message, true)];
         var pane = KeyPane;
         var items = new List<StatusItem>();
@@ -227,7 +228,7 @@ public sealed partial class ExplorerViewModel : IDisposable
         {
             case InputMode.ExtractTo when accepted && text.Length > 0 && Tree.Current is { } selected && Extract is not null:
                 try { Say(Extract(selected.Node.Path, Tree.Rows.Layer, text)); }
-                catch (Exception ex) when (ex is Core.ImageException or IOException or UnauthorizedAccessException) { Say(UiText.Format("Ui.NotExtracted", ex.Message)); }
+                catch (Exception ex) when (ex is Core.ImageException or IOException or UnauthorizedAccessException) { Say(UiText.Fill(UiStrings.Ui_NotExtracted, ex.Message)); }
                 break;
             case InputMode.Filter when !accepted:
                 ApplyFilter("");
@@ -254,21 +255,21 @@ public sealed partial class ExplorerViewModel : IDisposable
     {
         Tree.Rows.Layer = layer;
         Tree.Rebuild();
-        TreeTitle = CompareWith is { } a ? UiText.Format("Ui.ComparedTree", layer, Label(a))
-            : Tree.Rows.Aggregate ? UiText.Format("Ui.Aggregated", layer) : UiText.Format("Ui.CurrentLayer", layer);
+        TreeTitle = CompareWith is { } a ? UiText.Fill(UiStrings.Ui_TreeTitleCompared, layer, Label(a))
+            : Tree.Rows.Aggregate ? UiText.Fill(UiStrings.Ui_TreeTitleAggregated, layer) : UiText.Fill(UiStrings.Ui_TreeTitle, layer);
         if (layer >= 0 && layer < Model.Layers.Count)
         {
             var l = Model.Layers[layer];
             LayerDetails =
             [
-                UiText.Format("Ui.Digest", l.Digest ?? "-"),
-                UiText.Format("Ui.DiffId", l.DiffId ?? "-"),
-                UiText.Format("Ui.Stored", Units.HumanBytes(l.CompressedSize), Core.Layers.Decompression.Name(l.Compression), Units.HumanBytes(l.UncompressedSize), Units.HumanBytes(l.Size)),
-                UiText.Format("Ui.Changes", l.Added, l.Modified, l.Removed, l.Unmodified),
-                UiText.Format("Ui.Markers", l.Whiteouts.Count, l.OpaqueDirectories.Count, l.Verified ? UiText.Get("Ui.Verified") : ""),
-                UiText.Format("Ui.Kind", LayerKinds.Label(KindOf(layer))),
-                UiText.Get("Ui.Command"),
-                .. Wrap(l.CreatedBy.Length == 0 ? UiText.Get("Ui.NoHistory") : l.CreatedBy, 200),
+                UiText.Fill(UiStrings.Ui_LayerDigest, l.Digest ?? "-"),
+                UiText.Fill(UiStrings.Ui_LayerDiffId, l.DiffId ?? "-"),
+                UiText.Fill(UiStrings.Ui_LayerStored, Units.HumanBytes(l.CompressedSize), Core.Layers.Decompression.Name(l.Compression), Units.HumanBytes(l.UncompressedSize), Units.HumanBytes(l.Size)),
+                UiText.Fill(UiStrings.Ui_LayerChanges, l.Added, l.Modified, l.Removed, l.Unmodified),
+                UiText.Fill(UiStrings.Ui_LayerMarkers, l.Whiteouts.Count, l.OpaqueDirectories.Count, l.Verified ? UiStrings.Ui_LayerVerified : ""),
+                UiText.Fill(UiStrings.Ui_LayerKind, LayerKinds.Label(KindOf(layer))),
+                UiStrings.Ui_LayerCommand,
+                .. Wrap(l.CreatedBy.Length == 0 ? UiStrings.Ui_LayerNoHistory : l.CreatedBy, 200),
             ];
         }
         Changed?.Invoke();

@@ -6,6 +6,7 @@ using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
+using LayerDive.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -42,13 +43,13 @@ public sealed class ExplorerWindow : Window
 
         // dive's filetree.pane-width is the tree's share; LayerDive's own layout gives it 60 %
         int left = settings.PaneWidth is double w ? (int)Math.Round(100 * (1 - w)) : 40;
-        var layersFrame = new FrameView { Title = UiText.Get("Ui.Layers"), X = 0, Y = 0, Width = Dim.Percent(left), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
+        var layersFrame = new FrameView { Title = UiStrings.Ui_Layers, X = 0, Y = 0, Width = Dim.Percent(left), Height = Dim.Percent(45), TabStop = TabBehavior.TabStop };
         _layers = new LayersView(ViewModel, palette) { Width = Dim.Fill(), Height = Dim.Fill(), CanFocus = true };
         layersFrame.Add(_layers);
-        var layerDetailsFrame = new FrameView { Title = UiText.Get("Ui.LayerDetails"), X = 0, Y = Pos.Bottom(layersFrame), Width = Dim.Percent(left), Height = Dim.Percent(30), CanFocus = false };
+        var layerDetailsFrame = new FrameView { Title = UiStrings.Ui_LayerDetails, X = 0, Y = Pos.Bottom(layersFrame), Width = Dim.Percent(left), Height = Dim.Percent(30), CanFocus = false };
         _layerDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         layerDetailsFrame.Add(_layerDetails);
-        var imageFrame = new FrameView { Title = UiText.Get("Ui.ImageDetails"), X = 0, Y = Pos.Bottom(layerDetailsFrame), Width = Dim.Percent(left), Height = Dim.Fill(1), CanFocus = false };
+        var imageFrame = new FrameView { Title = UiStrings.Ui_ImageDetails, X = 0, Y = Pos.Bottom(layerDetailsFrame), Width = Dim.Percent(left), Height = Dim.Fill(1), CanFocus = false };
         _imageDetails = new TextLinesView { Width = Dim.Fill(), Height = Dim.Fill() };
         imageFrame.Add(_imageDetails);
         _treeFrame = new FrameView { X = Pos.Right(layersFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), TabStop = TabBehavior.TabStop };

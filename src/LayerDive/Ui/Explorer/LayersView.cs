@@ -3,6 +3,8 @@ using LayerDive.Core.Reports;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
+using LayerDive.Core.Resources;
+using LayerDive.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -50,10 +52,10 @@ public sealed class LayersView : View
         return $"{i,3} {Units.HumanBytes(l.Size),8} {Units.HumanBytes(l.CompressedSize),8} {share} {kind,-5} {(_explorer.Shared.Contains(i) ? "= " : "")}{command}";
     }
 
-    public static string Header => UiText.Get("Ui.LayersHeader");
+    public static string Header => UiStrings.Ui_LayersHeader;
 
     /// <summary>The layer's kind, short (base, RUN, COPY, ctr).</summary>
-    private string Kind(int layer) => layer < _model.Layers.Count ? Core.Text.Get("Kind.Short." + _explorer.KindOf(layer)) : "";
+    private string Kind(int layer) => layer < _model.Layers.Count ? Core.Text.Lookup(Strings.ResourceManager, "Kind_Short" + _explorer.KindOf(layer)) : "";
 
     public int SelectedLayer => _explorer.Layer;
 

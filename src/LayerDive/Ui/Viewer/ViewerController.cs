@@ -2,6 +2,7 @@ using LayerDive.Core;
 using LayerDive.Core.Loading;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
+using LayerDive.Resources;
 
 namespace LayerDive.Ui.Viewer;
 
@@ -70,15 +71,15 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
             say(ex.Message);
             return;
         }
-        string title = UiText.Format("Ui.ViewerTitle", "/" + path, layer);
-        if (version.RemovedIn is int removed) title += " · " + UiText.Format("Ui.ViewerDeleted", removed, version.Layer);
+        string title = UiText.Fill(UiStrings.Ui_ViewerTitle, "/" + path, layer);
+        if (version.RemovedIn is int removed) title += " · " + UiText.Fill(UiStrings.Ui_ViewerDeleted, removed, version.Layer);
         if (version.Attributes.Type == FileType.Symlink)
         {
-            var lines = new List<string> { UiText.Format("Ui.ViewerLink", "/" + path, version.Attributes.LinkTarget ?? "") };
+            var lines = new List<string> { UiText.Fill(UiStrings.Ui_ViewerLink, "/" + path, version.Attributes.LinkTarget ?? "") };
             try
             {
                 var target = FileContent.Locate(model, path, version.RemovedIn is null ? layer : version.Layer, follow: true);
-                lines.Add(UiText.Format("Ui.ViewerLinkResolves", "/" + target.Resolved, Units.HumanBytes(target.Size)));
+                lines.Add(UiText.Fill(UiStrings.Ui_ViewerLinkResolves, "/" + target.Resolved, Units.HumanBytes(target.Size)));
             }
             catch (ImageException ex)
             {
@@ -90,7 +91,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         Copy(version, title, (bytes, limited) =>
         {
             bool binary = LooksBinary(bytes);
-            if (limited) title += " · " + UiText.Format("Ui.ViewerFileOverLimit", Units.HumanBytes(bytes.Length), Units.HumanBytes(version.Size));
+            if (limited) title += " · " + UiText.Fill(UiStrings.Ui_ViewerFileOverLimit, Units.HumanBytes(bytes.Length), Units.HumanBytes(version.Size));
             var viewing = new Viewing(title, version, layer, bytes) { Binary = binary, Hex = binary, Limited = limited };
             Show(viewing, Content(viewing));
         }, error =>
@@ -104,7 +105,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
     public void ToggleDiff()
     {
         if (IsCopying) return;
-        if (_viewing is not { Version: { } version, Bytes: { } bytes } viewing) { say(UiText.Get("Ui.NoDiffHere")); return; }
+        if (_viewing is not { Version: { } version, Bytes: { } bytes } viewing) { say(UiStrings.Ui_NoDiffHere); return; }
         if (viewing.Diff)
         {
             var back = viewing with { Diff = false };
@@ -120,11 +121,11 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         }
         if (before is null || before.RemovedIn is not null || before.Attributes.Type != FileType.File)
         {
-            say(UiText.Format("Ui.NotModifiedHere", "/" + version.Resolved, viewing.Layer));
+            say(UiText.Fill(UiStrings.Ui_NotModifiedHere, "/" + version.Resolved, viewing.Layer));
             return;
         }
         long most = Math.Min(DiffLimit, Limit);
-        if (before.Size > most || version.Size > most) { say(UiText.Format("Ui.TooLargeToDiff", Units.HumanBytes(most))); return; }
+        if (before.Size > most || version.Size > most) { say(UiText.Fill(UiStrings.Ui_TooLargeToDiff, Units.HumanBytes(most))); return; }
         Copy(before, Title, (a, _) =>
         {
             List<string> lines;
@@ -133,15 +134,15 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
             {
                 if (viewing.Binary || LooksBinary(a))
                 {
-                    lines = [UiText.Format("Ui.BinaryDiffers", Units.HumanBytes(before.Size), Units.HumanBytes(version.Size))];
+                    lines = [UiText.Fill(UiStrings.Ui_BinaryDiffers, Units.HumanBytes(before.Size), Units.HumanBytes(version.Size))];
                     kinds = [LineKind.Note];
                 }
                 else
                 {
-                    (lines, kinds) = UnifiedDiff.Build(ReadAll(a), ReadAll(bytes), $"/{version.Resolved} ({UiText.Format("Ui.LayerN", before.Layer)})", $"/{version.Resolved} ({UiText.Format("Ui.LayerN", viewing.Layer)})");
+                    (lines, kinds) = UnifiedDiff.Build(ReadAll(a), ReadAll(bytes), $"/{version.Resolved} ({UiText.Fill(UiStrings.Ui_DiffLayerLabel, before.Layer)})", $"/{version.Resolved} ({UiText.Fill(UiStrings.Ui_DiffLayerLabel, viewing.Layer)})");
                     if (lines.Count <= 2)
                     {
-                        lines.Add(UiText.Format("Ui.SameContent", before.Attributes.Diff(version.Attributes)));
+                        lines.Add(UiText.Fill(UiStrings.Ui_SameContent, before.Attributes.Diff(version.Attributes)));
                         kinds.Add(LineKind.Note);
                     }
                 }
@@ -158,7 +159,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
     public void ToggleHex()
     {
         if (IsCopying) return;
-        if (_viewing is not { Bytes: not null } viewing) { say(UiText.Get("Ui.NoHexHere")); return; }
+        if (_viewing is not { Bytes: not null } viewing) { say(UiStrings.Ui_NoHexHere); return; }
         var next = viewing with { Hex = !viewing.Hex, Diff = false };
         Show(next, Content(next));
     }
@@ -172,7 +173,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         {
             p.Spool.Dispose();
             _pending = null;
-            if (!quietly) say(UiText.Format("Ui.ViewerCopyCancelled", p.What));
+            if (!quietly) say(UiText.Fill(UiStrings.Ui_ViewerCopyCancelled, p.What));
         }
         Pager.Content.Dispose();
         Pager.Content = new ListContent([]);
@@ -195,8 +196,8 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
             Pager.Content.Dispose();
             Pager.Content = new ListContent(
             [
-                UiText.Format("Ui.ViewerCopyInProgress", p.What, p.Layer, Units.HumanBytes(written), Units.HumanBytes(spool.Expected)),
-                UiText.Format("Ui.ViewerCopyCancelKeys", cancelKeys),
+                UiText.Fill(UiStrings.Ui_ViewerCopyInProgress, p.What, p.Layer, Units.HumanBytes(written), Units.HumanBytes(spool.Expected)),
+                UiText.Fill(UiStrings.Ui_ViewerCopyCancelKeys, cancelKeys),
             ], [LineKind.Normal, LineKind.Note]);
             return true;
         }
@@ -209,7 +210,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
             case SpoolState.Failed:
                 spool.Dispose();
                 spool.ThrowUnexpected();
-                p.Failed(UiText.Format("Ui.NotViewed", spool.Error));
+                p.Failed(UiText.Fill(UiStrings.Ui_NotViewed, spool.Error));
                 break;
             default: // cancelled: by closing, which has already said so
                 spool.Dispose();
@@ -229,7 +230,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            say(UiText.Format("Ui.NotViewed", ex.Message));
+            say(UiText.Fill(UiStrings.Ui_NotViewed, ex.Message));
             return;
         }
         _pending = new Pending(spool, "/" + version.Resolved, version.Layer, done, failed);
@@ -251,7 +252,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         Pager.Content.Dispose();
         _viewing = viewing;
         Pager.Content = content;
-        Title = viewing.Diff ? viewing.Title + " · " + UiText.Get("Ui.DiffMode") : viewing.Title;
+        Title = viewing.Diff ? viewing.Title + " · " + UiStrings.Ui_DiffMode : viewing.Title;
         IsOpen = true;
     }
 
@@ -262,7 +263,7 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         PagerContent content = viewing.Hex ? new HexContent(bytes) : new TextFileContent(bytes);
         if (!viewing.Limited) return content;
         long rest = Math.Max(0, viewing.Version!.Size - bytes.Length);
-        return new NotedContent(content, UiText.Format("Ui.ViewerRestNotShown", Units.HumanBytes(rest), Units.HumanBytes(Limit)));
+        return new NotedContent(content, UiText.Fill(UiStrings.Ui_ViewerRestNotShown, Units.HumanBytes(rest), Units.HumanBytes(Limit)));
     }
 
     /// <summary>A NUL in the first 8000 bytes makes a file binary (as git and GNU diff decide).</summary>
