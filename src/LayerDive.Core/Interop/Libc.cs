@@ -90,6 +90,22 @@ internal static unsafe partial class Libc
     [LibraryImport(Library, EntryPoint = "fcntl", SetLastError = true)]
     public static partial int Fcntl(SafeFileHandle file, int command, nint argument);
 
+    // writing what extract makes, by the name's bytes (a name need not be UTF-8)
+    [LibraryImport(Library, EntryPoint = "mkdir", SetLastError = true)]
+    public static partial int Mkdir(byte* path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "rename", SetLastError = true)]
+    public static partial int Rename(byte* from, byte* to);
+
+    [LibraryImport(Library, EntryPoint = "chmod", SetLastError = true)]
+    public static partial int Chmod(byte* path, uint mode);
+
+    [LibraryImport(Library, EntryPoint = "symlink", SetLastError = true)]
+    public static partial int Symlink(byte* target, byte* path);
+
+    [LibraryImport(Library, EntryPoint = "readlink", SetLastError = true)]
+    public static partial nint Readlink(byte* path, byte* buffer, nint size);
+
     [LibraryImport(Library, EntryPoint = "lgetxattr", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial nint LGetXattr(string path, string name, ref byte value, nint size);
 

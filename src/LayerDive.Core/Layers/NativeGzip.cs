@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using LayerDive.Core.Interop;
 using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Layers;
@@ -16,26 +17,9 @@ namespace LayerDive.Core.Layers;
 /// </summary>
 internal static unsafe class NativeGzip
 {
-    private const string Library = "libSystem.IO.Compression.Native";
     private const int GzipWindowBits = 31; // 15-bit window, gzip framing
     private const int Ok = 0, StreamEnd = 1, BufError = -5;
 
-    // the runtime's PAL_ZStream (pal_zlib.h): the native side keeps its own z_stream and copies these in and out
-    [StructLayout(LayoutKind.Sequential)]
-    private struct ZStream
-    {
-        public byte* NextIn;
-        public byte* NextOut;
-        public sbyte* Msg;
-        public nint InternalState;
-        public uint AvailIn;
-        public uint AvailOut;
-    }
-
-    [DllImport(Library)] private static extern int CompressionNative_InflateInit2_(ZStream* stream, int windowBits);
-    [DllImport(Library)] private static extern int CompressionNative_InflateReset2_(ZStream* stream, int windowBits);
-    [DllImport(Library)] private static extern int CompressionNative_Inflate(ZStream* stream, int flush);
-    [DllImport(Library)] private static extern int CompressionNative_InflateEnd(ZStream* stream);
 
     private static readonly Lazy<bool> Loaded = new(Probe);
 
@@ -45,11 +29,11 @@ internal static unsafe class NativeGzip
     private static bool Probe()
     {
         if (Environment.GetEnvironmentVariable("LAYERDIVE_MANAGED_GZIP") is "1") return false;
-        var z = (ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZStream));
+        var z = (Zlib.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(Zlib.ZStream));
         try
         {
-            if (CompressionNative_InflateInit2_(z, GzipWindowBits) != Ok) return false;
-            CompressionNative_InflateEnd(z);
+            if (Zlib.InflateInit2_(z, GzipWindowBits) != Ok) return false;
+            Zlib.InflateEnd(z);
             return true;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
@@ -66,7 +50,7 @@ internal static unsafe class NativeGzip
     public sealed class DecompressionStream : ReadOnlyForwardStream
     {
         private readonly Stream _inner;
-        private ZStream* _z;
+        private Zlib.ZStream* _z;
         private byte[]? _input = ArrayPool<byte>.Shared.Rent(1 << 17);
         private int _inputLength, _inputPos;
         private bool _betweenMembers, _ended;
@@ -74,8 +58,8 @@ internal static unsafe class NativeGzip
         public DecompressionStream(Stream inner)
         {
             _inner = inner;
-            _z = (ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(ZStream));
-            if (CompressionNative_InflateInit2_(_z, GzipWindowBits) != Ok)
+            _z = (Zlib.ZStream*)NativeMemory.AllocZeroed((nuint)sizeof(Zlib.ZStream));
+            if (Zlib.InflateInit2_(_z, GzipWindowBits) != Ok)
             {
                 NativeMemory.Free(_z);
                 _z = null;
@@ -113,7 +97,7 @@ internal static unsafe class NativeGzip
                         _ended = true;
                         return 0;
                     }
-                    Check(CompressionNative_InflateReset2_(_z, GzipWindowBits));
+                    Check(Zlib.InflateReset2_(_z, GzipWindowBits));
                     _betweenMembers = false;
                 }
                 if (_inputPos == _inputLength && !Fill(1))
@@ -129,7 +113,7 @@ internal static unsafe class NativeGzip
                     _z->AvailIn = (uint)(_inputLength - _inputPos);
                     _z->NextOut = dst;
                     _z->AvailOut = (uint)buffer.Length;
-                    rc = CompressionNative_Inflate(_z, 0);
+                    rc = Zlib.Inflate(_z, 0);
                     _inputPos = _inputLength - (int)_z->AvailIn;
                     produced = buffer.Length - (int)_z->AvailOut;
                     _z->NextIn = null;
@@ -187,7 +171,7 @@ internal static unsafe class NativeGzip
         {
             if (_z is not null)
             {
-                CompressionNative_InflateEnd(_z);
+                Zlib.InflateEnd(_z);
                 NativeMemory.Free(_z);
                 _z = null;
             }

@@ -1,6 +1,7 @@
 using LayerDive.Core;
 using System.Buffers;
 using System.Runtime.InteropServices;
+using LayerDive.Core.Interop;
 using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Layers;
@@ -12,38 +13,12 @@ namespace LayerDive.Core.Layers;
 /// </summary>
 internal static unsafe class NativeZstd
 {
-    private const string Library = "libzstd.so.1";
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct InBuffer
-    {
-        public byte* Src;
-        public nuint Size;
-        public nuint Pos;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct OutBuffer
-    {
-        public byte* Dst;
-        public nuint Size;
-        public nuint Pos;
-    }
-
     private static readonly Lazy<bool> Loaded = new(() =>
         Environment.GetEnvironmentVariable("LAYERDIVE_MANAGED_ZSTD") is not "1"
         && OperatingSystem.IsLinux()
-        && NativeLibrary.TryLoad(Library, typeof(NativeZstd).Assembly, null, out _));
+        && NativeLibrary.TryLoad(Zstd.Library, typeof(NativeZstd).Assembly, null, out _));
 
     public static bool Available => Loaded.Value;
-
-    [DllImport(Library)] private static extern nint ZSTD_createDStream();
-    [DllImport(Library)] private static extern nuint ZSTD_freeDStream(nint stream);
-    [DllImport(Library)] private static extern nuint ZSTD_initDStream(nint stream);
-    [DllImport(Library)] private static extern nuint ZSTD_decompressStream(nint stream, OutBuffer* output, InBuffer* input);
-    [DllImport(Library)] private static extern uint ZSTD_isError(nuint code);
-    [DllImport(Library)] private static extern nint ZSTD_getErrorName(nuint code);
-    [DllImport(Library)] private static extern nuint ZSTD_DCtx_setParameter(nint context, int parameter, int value);
 
     private const int ForceIgnoreChecksum = 1002; // ZSTD_d_forceIgnoreChecksum (ZSTD_d_experimentalParam3)
 
@@ -56,7 +31,7 @@ internal static unsafe class NativeZstd
     {
         lock (Idle)
             if (Idle.Count > 0) return Idle.Pop();
-        nint stream = ZSTD_createDStream();
+        nint stream = Zstd.ZSTD_createDStream();
         return stream != 0 ? stream : throw new OutOfMemoryException("zstd: cannot create a decompression context");
     }
 
@@ -70,7 +45,7 @@ internal static unsafe class NativeZstd
                 return;
             }
         }
-        ZSTD_freeDStream(stream);
+        Zstd.ZSTD_freeDStream(stream);
     }
 
     /// <summary>A read-only stream decoding every zstd frame of <paramref name="inner"/> (skippable frames skipped).</summary>
@@ -87,8 +62,8 @@ internal static unsafe class NativeZstd
         {
             _inner = inner;
             _stream = Rent();
-            Check(ZSTD_initDStream(_stream));
-            Check(ZSTD_DCtx_setParameter(_stream, ForceIgnoreChecksum, ignoreChecksum ? 1 : 0));
+            Check(Zstd.ZSTD_initDStream(_stream));
+            Check(Zstd.ZSTD_DCtx_setParameter(_stream, ForceIgnoreChecksum, ignoreChecksum ? 1 : 0));
         }
 
         public override int Read(Span<byte> buffer)
@@ -110,9 +85,9 @@ internal static unsafe class NativeZstd
                 fixed (byte* dst = buffer)
                 fixed (byte* src = _input)
                 {
-                    var output = new OutBuffer { Dst = dst, Size = (nuint)buffer.Length, Pos = 0 };
-                    var input = new InBuffer { Src = src, Size = (nuint)_inputLength, Pos = (nuint)_inputPos };
-                    _lastHint = Check(ZSTD_decompressStream(_stream, &output, &input));
+                    var output = new Zstd.OutBuffer { Dst = dst, Size = (nuint)buffer.Length, Pos = 0 };
+                    var input = new Zstd.InBuffer { Src = src, Size = (nuint)_inputLength, Pos = (nuint)_inputPos };
+                    _lastHint = Check(Zstd.ZSTD_decompressStream(_stream, &output, &input));
                     _inputPos = (int)input.Pos;
                     if (output.Pos > 0) return (int)output.Pos;
                 }
@@ -121,8 +96,8 @@ internal static unsafe class NativeZstd
 
         private static nuint Check(nuint code)
         {
-            if (ZSTD_isError(code) != 0)
-                throw new InvalidDataException("zstd: " + Marshal.PtrToStringAnsi(ZSTD_getErrorName(code)));
+            if (Zstd.ZSTD_isError(code) != 0)
+                throw new InvalidDataException("zstd: " + Marshal.PtrToStringAnsi(Zstd.ZSTD_getErrorName(code)));
             return code;
         }
 

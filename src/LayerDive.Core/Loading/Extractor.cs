@@ -3,6 +3,7 @@ using System.Text;
 using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Model;
+using LayerDive.Core.Interop;
 using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Loading;
@@ -195,7 +196,7 @@ public static partial class Extractor
         var path = CPath(root, relative);
         RefuseLink(path, relative, root);
         fixed (byte* p = path)
-            if (Native.Mkdir(p, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != EEXIST) throw Failed("mkdir", relative);
+            if (Libc.Mkdir(p, 0x1ED) != 0 && Marshal.GetLastPInvokeError() != EEXIST) throw Failed("mkdir", relative);
     }
 
     private static unsafe void Place(string root, string staged, string relative)
@@ -210,7 +211,7 @@ public static partial class Extractor
         var from = CPath(staged, "");
         fixed (byte* f = from)
         fixed (byte* t = to)
-            if (Native.Rename(f, t) != 0) throw Failed("rename", relative);
+            if (Libc.Rename(f, t) != 0) throw Failed("rename", relative);
     }
 
     private static unsafe void SetMode(string root, string relative, int mode)
@@ -223,7 +224,7 @@ public static partial class Extractor
         }
         var path = CPath(root, relative);
         fixed (byte* p = path)
-            if (Native.Chmod(p, (uint)mode) != 0) throw Failed("chmod", relative);
+            if (Libc.Chmod(p, (uint)mode) != 0) throw Failed("chmod", relative);
     }
 
     private static unsafe void MakeSymlink(string root, string relative, string target)
@@ -238,7 +239,7 @@ public static partial class Extractor
         byte[] to = [.. PathText.ToBytes(target), 0];
         fixed (byte* p = path)
         fixed (byte* t = to)
-            if (Native.Symlink(t, p) != 0) throw Failed("symlink", relative);
+            if (Libc.Symlink(t, p) != 0) throw Failed("symlink", relative);
     }
 
     /// <summary>Refuses an existing symbolic link at the last component (readlink succeeds only on a link).</summary>
@@ -246,7 +247,7 @@ public static partial class Extractor
     {
         byte* buffer = stackalloc byte[1];
         fixed (byte* p = path)
-            if (Native.Readlink(p, buffer, 1) >= 0)
+            if (Libc.Readlink(p, buffer, 1) >= 0)
                 throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Extract_ThroughLink, PathText.Escape(relative), PathText.Escape(Path.Combine(root, relative))));
     }
 
@@ -255,23 +256,6 @@ public static partial class Extractor
     private static IOException Failed(string call, string relative) =>
         new($"{call} {PathText.Escape(relative)}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
 
-    private static unsafe partial class Native
-    {
-        [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true)]
-        public static partial int Mkdir(byte* path, uint mode);
-
-        [LibraryImport("libc", EntryPoint = "rename", SetLastError = true)]
-        public static partial int Rename(byte* from, byte* to);
-
-        [LibraryImport("libc", EntryPoint = "chmod", SetLastError = true)]
-        public static partial int Chmod(byte* path, uint mode);
-
-        [LibraryImport("libc", EntryPoint = "symlink", SetLastError = true)]
-        public static partial int Symlink(byte* target, byte* path);
-
-        [LibraryImport("libc", EntryPoint = "readlink", SetLastError = true)]
-        public static partial nint Readlink(byte* path, byte* buffer, nint size);
-    }
 
     /// <summary>The layer whose entry holds a hardlink target's bytes, as it stood in <paramref name="layer"/>.</summary>
     private static int SourceLayer(ImageModel model, string target, int layer) =>
