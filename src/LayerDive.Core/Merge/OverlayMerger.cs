@@ -5,8 +5,8 @@ using LayerDive.Core.Resources;
 namespace LayerDive.Core.Merge;
 
 /// <summary>
-/// Applies layers bottom to top under the OverlayFS rules of the OCI image spec (SPEC §2), writing
-/// each path's history into the one shared tree and classifying every change (SPEC §3).
+/// Applies layers bottom to top under the OverlayFS rules of the OCI image spec (docs/merge.md), writing
+/// each path's history into the one shared tree and classifying every change (docs/merge.md).
 /// Entries are applied one by one as the layer's tar streams by (<see cref="BeginLayer"/>,
 /// <see cref="Add"/>, <see cref="EndLayer"/>), and the result is the one the spec defines whatever the
 /// order of the tar: a layer's whiteouts and opaque markers hide only what the layers below left,

@@ -1,6 +1,6 @@
 namespace LayerDive.Core.Model;
 
-/// <summary>How a layer changed a path, against the merged view of the layers below it (SPEC §3).</summary>
+/// <summary>How a layer changed a path, against the merged view of the layers below it (docs/merge.md).</summary>
 public enum ChangeKind : byte
 {
     /// <summary>The path did not exist in the merged view below.</summary>

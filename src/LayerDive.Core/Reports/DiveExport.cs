@@ -8,7 +8,7 @@ namespace LayerDive.Core.Reports;
 
 /// <summary>
 /// The <c>--json</c> report: dive's export schema unchanged (<c>layer[]</c>, <c>image</c>), so that
-/// existing consumers keep working, plus a <c>layerdive</c> object with everything else (SPEC §5).
+/// existing consumers keep working, plus a <c>layerdive</c> object with everything else (docs/cli.md).
 /// </summary>
 public static class DiveExport
 {
