@@ -50,7 +50,7 @@ internal static class EngineHosts
             string? current = null;
             try
             {
-                using var doc = JsonDocument.Parse(File.ReadAllBytes(configFile));
+                using var doc = JsonDocument.Parse(SettingsFile.Read(configFile));
                 current = doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.String("currentContext") : null;
             }
             catch (JsonException ex)
@@ -91,7 +91,7 @@ internal static class EngineHosts
             throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Engine_ContextMissing, name, chosenBy, Path.Combine(configDir, "contexts")));
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(meta));
+            using var doc = JsonDocument.Parse(SettingsFile.Read(meta));
             var endpoint = doc.RootElement.Get("Endpoints")?.Get("docker");
             var host = endpoint?.String("Host") is { Length: > 0 } h ? h : throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Engine_ContextNoHost, name, meta));
             var tlsDir = Path.Combine(configDir, "contexts", "tls", hash, "docker");

@@ -175,7 +175,7 @@ internal static class CredentialStore
     {
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+            return JsonDocument.Parse(SettingsFile.Read(path), new JsonDocumentOptions { AllowTrailingCommas = true });
         }
         catch (JsonException ex)
         {
