@@ -315,22 +315,9 @@ public sealed class TarFidelityTests : IDisposable
         var bytes = new MemoryStream();
         var stderr = new StringWriter { NewLine = "\n" };
         var context = new LayerDive.Cli.CliContext(TextWriter.Null, stderr, n => n is "PATH" or "HOME" ? Environment.GetEnvironmentVariable(n) : null, Environment.CurrentDirectory)
-        { RawOut = () => new KeepOpen(bytes) };
+        { RawOut = () => new PipeStream(bytes) };
         int code = LayerDive.Cli.CommandLine.Run(["cat", image, path], context);
         return (code, bytes.ToArray(), stderr.ToString());
     }
 
-    private sealed class KeepOpen(Stream inner) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-    }
 }

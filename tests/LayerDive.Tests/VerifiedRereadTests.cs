@@ -43,7 +43,7 @@ public sealed class VerifiedRereadTests(RegistryServices registries) : IDisposab
         var stderr = new StringWriter { NewLine = "\n" };
         var env = Env();
         var context = new LayerDive.Cli.CliContext(stdout, stderr, n => env.TryGetValue(n, out var v) ? v : n is "PATH" or "HOME" ? Environment.GetEnvironmentVariable(n) : null, Environment.CurrentDirectory)
-        { RawOut = () => new PipeLike(bytes) };
+        { RawOut = () => new PipeStream(bytes) };
         int code = LayerDive.Cli.CommandLine.Run(args, context);
         return (code, [.. Encoding.UTF8.GetBytes(stdout.ToString()), .. bytes.ToArray()], stderr.ToString());
     }
@@ -184,18 +184,4 @@ public sealed class VerifiedRereadTests(RegistryServices registries) : IDisposab
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Standard output as a pipe: written to, never sought.</summary>
-    private sealed class PipeLike(Stream inner) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
-    }
 }
