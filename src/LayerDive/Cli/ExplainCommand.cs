@@ -24,7 +24,7 @@ internal static class ExplainCommand
             var e = Explainer.Explain(model, wanted);
             if (e is null)
             {
-                stderr.WriteLine($"layerdive: {img}: no layer of {model.Name} ever wrote {Core.PathText.Escape(wanted)}");
+                ErrorReport.Note(stderr, img, Core.Text.Fill(Strings.Explain_NeverWritten, model.Name, Core.PathText.Escape(wanted)));
                 return CommandLine.ExitRuleFailed;
             }
             if (p.GetValue(format) == "json") WriteJson(e, stdout);

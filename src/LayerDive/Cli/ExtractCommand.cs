@@ -22,7 +22,7 @@ internal static class ExtractCommand
             int n = CommandLine.LayerIndex(load.Model, p.GetValue(layer));
             var result = Extractor.Extract(load, Core.PathText.Unescape(p.GetValue(path)!), n, p.GetValue(output)!); // as ls shows it
             stdout.WriteLine($"extracted {result.Files} files ({Units.HumanBytes(result.Bytes)}), {result.Directories} directories, {result.Symlinks} symlinks to {p.GetValue(output)}");
-            foreach (var s in result.Skipped) stderr.WriteLine($"layerdive: note: {Core.Text.Fill(Strings.Extract_Skipped, s)}");
+            foreach (var s in result.Skipped) ErrorReport.Note(stderr, null, Core.Text.Fill(Strings.Extract_Skipped, s));
             return CommandLine.ExitOk;
         }));
         return cmd;
