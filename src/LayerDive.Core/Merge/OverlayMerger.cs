@@ -6,7 +6,7 @@ namespace LayerDive.Core.Merge;
 
 /// <summary>
 /// Applies layers bottom to top under the OverlayFS rules of the OCI image spec (docs/merge.md), writing
-/// each path's history into the one shared tree and classifying every change (docs/merge.md).
+/// each path's history into the one shared tree and classifying every change.
 /// Entries are applied one by one as the layer's tar streams by (<see cref="BeginLayer"/>,
 /// <see cref="Add"/>, <see cref="EndLayer"/>), and the result is the one the spec defines whatever the
 /// order of the tar: a layer's whiteouts and opaque markers hide only what the layers below left,
@@ -15,7 +15,7 @@ namespace LayerDive.Core.Merge;
 /// directory the layer implies). Markers take effect as if they all came first, whiteouts before
 /// opaque markers; a layer may delete a path and write it again.
 /// </summary>
-internal sealed class OverlayMerger
+internal sealed partial class OverlayMerger
 {
     private static readonly EntryAttributes RootAttributes = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };
     private static readonly EntryAttributes ImplicitDirectory = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };
@@ -113,140 +113,6 @@ internal sealed class OverlayMerger
             foreach (var c in node.AllChildren) stack.Push(c);
         }
         Array.Clear(_names);
-    }
-
-    // ---- markers ----
-
-    private TreeNode? ApplyWhiteout(in RawEntry e)
-    {
-        int n = _n;
-        var node = Find(e.Path);
-        if (node is not null && VisibleToMarkers(node, n, whiteout: true))
-        {
-            bool wasDir = node.StateAt(n - 1)!.Value.Attributes.IsDirectory;
-            var (paths, bytes, headerBytes) = Hide(node, RemovalCause.Whiteout, RemovalCause.AncestorWhiteout, whiteout: true);
-            _layer!.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, wasDir, paths, bytes, Orphan: false, wasDir ? headerBytes : 0));
-        }
-        else
-        {
-            _layer!.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, false, 0, 0, Orphan: true));
-            _problems.Add(new Problem(ProblemKind.OrphanWhiteout, n, e.Path, Text.Fill(Strings.Merge_OrphanWhiteout, PathText.Escape(PathText.FileName(e.MarkerPath!)))));
-        }
-        return node;
-    }
-
-    private TreeNode? ApplyOpaque(in RawEntry e)
-    {
-        int n = _n;
-        _layer!.OpaqueDirectories.Add(e.Path);
-        var dir = Find(e.Path);
-        if (dir is null || !VisibleToMarkers(dir, n, whiteout: false) || !dir.StateAt(n - 1)!.Value.Attributes.IsDirectory) return dir;
-        foreach (var child in dir.AllChildren.ToArray())
-            Hide(child, RemovalCause.Opaque, RemovalCause.Opaque, whiteout: false);
-        return dir;
-    }
-
-    /// <summary>
-    /// True when the path is there for a marker of layer n to hide: the layers below left it, and no
-    /// marker of this layer hid it already (whiteouts act before opaque markers).
-    /// </summary>
-    private bool VisibleToMarkers(TreeNode node, int n, bool whiteout) =>
-        node.StateAt(n - 1) is { IsPresent: true } && !(_markerHidden.TryGetValue(node, out var cause) && HiddenByMarker(cause, whiteout));
-
-    /// <summary>A removal a marker made, which a later marker of the same layer leaves as it is.</summary>
-    private static bool HiddenByMarker(RemovalCause cause, bool whiteout) =>
-        cause is RemovalCause.Whiteout or RemovalCause.AncestorWhiteout || (cause == RemovalCause.Opaque && !whiteout);
-
-    private struct HideFrame
-    {
-        public TreeNode Node;
-        public RemovalCause Cause;
-        public int Parent;
-        public bool Expanded;
-        public bool KeepsChild;
-    }
-
-    /// <summary>
-    /// Hides <paramref name="top"/> and what lies under it as the layers below left them, as if the
-    /// marker came before the layer's entries: what the entries wrote stays as they left it, a directory
-    /// above a path they wrote stays as the directory they imply, and a lower path an entry's change
-    /// removed takes the marker's cause. Returns how many lower paths were hidden, their file bytes
-    /// and their header bytes.
-    /// </summary>
-    private (int Paths, long Bytes, long HeaderBytes) Hide(TreeNode top, RemovalCause self, RemovalCause descendants, bool whiteout)
-    {
-        int n = _n, paths = 0;
-        long bytes = 0, headerBytes = 0;
-        var frames = _frames;
-        frames.Clear();
-        frames.Add(new HideFrame { Node = top, Cause = self, Parent = -1 });
-        while (frames.Count > 0)
-        {
-            int i = frames.Count - 1;
-            var f = frames[i];
-            var node = f.Node;
-            if (!f.Expanded)
-            {
-                var lower = node.StateAt(n - 1);
-                if (lower is not { IsPresent: true })
-                {
-                    // only this layer made it: it stays, and so does its parent
-                    frames.RemoveAt(i);
-                    if (node.RecordIn(n) is { IsPresent: true } && f.Parent >= 0) SetKeeps(frames, f.Parent);
-                    continue;
-                }
-                if (_markerHidden.TryGetValue(node, out var earlier) && HiddenByMarker(earlier, whiteout))
-                {
-                    frames.RemoveAt(i);
-                    continue;
-                }
-                _markerHidden[node] = f.Cause;
-                paths++;
-                var a = lower.Value.Attributes;
-                headerBytes += a.HeaderSize;
-                if (a.Type == FileType.File) bytes += a.Size;
-                f.Expanded = true;
-                frames[i] = f;
-                foreach (var c in node.AllChildren)
-                    frames.Add(new HideFrame { Node = c, Cause = descendants, Parent = i });
-                continue;
-            }
-            frames.RemoveAt(i);
-            if (node.WrittenIn(n))
-            {
-                // the layer's entries wrote or went through it after the marker hid the lower one: it is as
-                // they left it, or the directory they imply
-                var own = node.RecordIn(n);
-                if (own is null)
-                {
-                    SetPresent(node, ImplicitDirectory);
-                    if (f.Parent >= 0) SetKeeps(frames, f.Parent);
-                }
-                else if (own is { IsPresent: true } written)
-                {
-                    if (written.Attributes.Implicit && !node.StateAt(n - 1)!.Value.Attributes.IsDirectory)
-                        _problems.RemoveAll(p => p.Kind == ProblemKind.ParentNotDirectory && p.LayerIndex == n && p.Path == node.Path);
-                    if (f.Parent >= 0) SetKeeps(frames, f.Parent);
-                }
-            }
-            else if (f.KeepsChild)
-            {
-                SetPresent(node, ImplicitDirectory);
-                if (f.Parent >= 0) SetKeeps(frames, f.Parent);
-            }
-            else
-            {
-                SetRemoved(node, f.Cause);
-            }
-        }
-        return (paths, bytes, headerBytes);
-    }
-
-    private static void SetKeeps(List<HideFrame> frames, int index)
-    {
-        var p = frames[index];
-        p.KeepsChild = true;
-        frames[index] = p;
     }
 
     // ---- entries ----

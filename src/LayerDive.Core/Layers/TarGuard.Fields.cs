@@ -1,0 +1,170 @@
+using LayerDive.Core;
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using LayerDive.Core.Resources;
+
+namespace LayerDive.Core.Layers;
+
+/// <summary>The header fields: formats, names, PAX records, numbers and checksums, read as Go's archive/tar reads them.</summary>
+internal sealed partial class TarGuard
+{
+    private enum Format { V7, Ustar, Star, Gnu }
+
+    /// <summary>The header's format by its magic, as Go tells it: "ustar\0" with any version is ustar (or star with its trailer), "ustar  \0" GNU, anything else V7.</summary>
+    private static Format FormatOf(ReadOnlySpan<byte> b)
+    {
+        var magic = b.Slice(257, 6);
+        if (magic.SequenceEqual("ustar\0"u8)) return b.Slice(508, 4).SequenceEqual("tar\0"u8) ? Format.Star : Format.Ustar;
+        if (b.Slice(257, 8).SequenceEqual("ustar  \0"u8)) return Format.Gnu;
+        return Format.V7;
+    }
+
+    /// <summary>The header's name: ustar's prefix, '/', and the name field (GNU and V7 headers have no prefix).</summary>
+    private ReadOnlySpan<byte> AssembleName(ReadOnlySpan<byte> b, Format format)
+    {
+        var name = CString(b[..100]);
+        if (format is not (Format.Ustar or Format.Star)) return name;
+        var prefix = CString(b.Slice(345, format == Format.Star ? 131 : 155));
+        if (prefix.IsEmpty) return name;
+        prefix.CopyTo(_name);
+        _name[prefix.Length] = (byte)'/';
+        name.CopyTo(_name.AsSpan(prefix.Length + 1));
+        return _name.AsSpan(0, prefix.Length + 1 + name.Length);
+    }
+
+    /// <summary>A field's bytes up to its first NUL.</summary>
+    private static ReadOnlySpan<byte> CString(ReadOnlySpan<byte> field)
+    {
+        int nul = field.IndexOf((byte)0);
+        return nul < 0 ? field : field[..nul];
+    }
+
+    /// <summary>Reads a PAX header's records: framing, the values of the keys that place or size an entry, and the opaque xattr.</summary>
+    private void PaxRecords(ReadOnlySpan<byte> data, long at, bool global)
+    {
+        while (!data.IsEmpty)
+        {
+            int space = data.IndexOf((byte)' ');
+            if (space <= 0 || !int.TryParse(data[..space], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
+                || length <= space + 1 || length > data.Length || data[length - 1] != (byte)'\n')
+                throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordMalformed, Printable(data[..Math.Min(data.Length, 40)])));
+            var record = data[(space + 1)..(length - 1)];
+            data = data[length..];
+            int eq = record.IndexOf((byte)'=');
+            if (eq <= 0) throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNoKey, Printable(record[..Math.Min(record.Length, 40)])));
+            var key = record[..eq];
+            var value = record[(eq + 1)..];
+            if (key.StartsWith("GNU.sparse."u8))
+            {
+                if (!global) _paxSparse = true; // refused at its entry, whose name it may still change
+                continue;
+            }
+            if (key.Contains((byte)0))
+                throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNoKey, Printable(record[..Math.Min(record.Length, 40)])));
+            if (key.SequenceEqual("size"u8) || key.SequenceEqual("uid"u8) || key.SequenceEqual("gid"u8))
+            {
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long number))
+                    throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNotNumber, Encoding.ASCII.GetString(key), Printable(value)));
+                if (global) continue;
+                if (key[0] == (byte)'s') _paxSize = number;
+                else if (key[0] == (byte)'u') _paxUid = number;
+                else _paxGid = number;
+            }
+            else if (key.SequenceEqual("mtime"u8) || key.SequenceEqual("atime"u8) || key.SequenceEqual("ctime"u8))
+            {
+                if (!PaxTime(value, out long seconds))
+                    throw Damaged(at, Text.Fill(Strings.Tar_PaxRecordNotTime, Encoding.ASCII.GetString(key), Printable(value)));
+                if (!global && key[0] == (byte)'m') _paxMTime = seconds;
+            }
+            else if (key.SequenceEqual("path"u8) || key.SequenceEqual("linkpath"u8))
+            {
+                // Go refuses a NUL in a name record; a name is cut at nothing else
+                if (value.Contains((byte)0)) throw new ImageException(FaultKind.Damaged, Strings.Tar_NameHoldsNul, entryName: PathText.FromBytes(value).Replace('\0', '@'));
+                if (global) continue;
+                if (key[0] == (byte)'p') Keep(ref _paxPath, ref _paxPathLength, value);
+                else Keep(ref _paxLink, ref _paxLinkLength, value);
+            }
+            else if (!global && key.SequenceEqual("SCHILY.xattr.trusted.overlay.opaque"u8))
+                _paxOpaque = value.SequenceEqual("y"u8);
+        }
+    }
+
+    /// <summary>A PAX time, "[-]seconds[.fraction]", as whole seconds (rounded down, as ls shows a time).</summary>
+    private static bool PaxTime(ReadOnlySpan<byte> value, out long seconds)
+    {
+        seconds = 0;
+        bool negative = !value.IsEmpty && value[0] == (byte)'-';
+        if (negative) value = value[1..];
+        int dot = value.IndexOf((byte)'.');
+        var whole = dot < 0 ? value : value[..dot];
+        var fraction = dot < 0 ? default : value[(dot + 1)..];
+        if (whole.IsEmpty || whole.ContainsAnyExceptInRange((byte)'0', (byte)'9')
+            || (dot >= 0 && (fraction.IsEmpty || fraction.ContainsAnyExceptInRange((byte)'0', (byte)'9'))))
+            return false;
+        if (!long.TryParse(whole, NumberStyles.None, CultureInfo.InvariantCulture, out seconds)) return false;
+        if (negative) seconds = fraction.ContainsAnyExcept((byte)'0') ? -seconds - 1 : -seconds;
+        return true;
+    }
+
+    private static bool ChecksumHolds(ReadOnlySpan<byte> h)
+    {
+        if ((h[148] & 0x80) != 0 || !Numeric(h, 148, 8, out long stored)) return false; // octal only
+        long unsigned = 0, signed = 0;
+        for (int i = 0; i < Block; i++)
+        {
+            byte b = i is >= 148 and < 156 ? (byte)' ' : h[i];
+            unsigned += b;
+            signed += (sbyte)b;
+        }
+        return stored == unsigned || stored == signed;
+    }
+
+    private long Field(ReadOnlySpan<byte> h, long at, string name, int offset, int length, bool allowNegative)
+    {
+        if (!Numeric(h, offset, length, out long value) || (value < 0 && !allowNegative))
+            throw Damaged(at, Text.Fill(Strings.Tar_FieldNotNumber, name, Printable(h.Slice(offset, length))));
+        return value;
+    }
+
+    /// <summary>
+    /// A numeric header field: octal digits between optional spaces and NULs, blank (0), or base-256
+    /// (a first byte 0x80 or 0xff, then a two's complement big-endian number, as GNU tar reads it; Go
+    /// also takes other first bytes with the top bit set, which only damage writes).
+    /// </summary>
+    private static bool Numeric(ReadOnlySpan<byte> h, int offset, int length, out long value)
+    {
+        var field = h.Slice(offset, length);
+        value = 0;
+        if (field[0] is 0x80 or 0xff)
+        {
+            bool negative = field[0] == 0xff;
+            // the number is the field's bits, two's complement: at most 8 bytes of it may carry any
+            var digits = field[1..];
+            int significant = digits.Length - 8;
+            for (int i = 0; i < significant; i++)
+                if (digits[i] != (negative ? 0xff : 0)) return false;
+            ulong bits = negative ? ulong.MaxValue : 0;
+            foreach (byte b in digits[Math.Max(0, significant)..]) bits = (bits << 8) | b;
+            value = (long)bits;
+            return negative == value < 0;
+        }
+        field = field.TrimStart(" \0"u8);
+        int end = field.IndexOfAny(" \0"u8);
+        var digitsText = end < 0 ? field : field[..end];
+        if (end >= 0 && field[end..].ContainsAnyExcept(" \0"u8)) return false;
+        foreach (byte b in digitsText)
+        {
+            if (b is < (byte)'0' or > (byte)'7' || value > (long.MaxValue >> 3)) return false;
+            value = (value << 3) | (long)(b - '0');
+        }
+        return true;
+    }
+
+    private static string Printable(ReadOnlySpan<byte> bytes)
+    {
+        var sb = new StringBuilder(bytes.Length);
+        foreach (byte b in bytes) sb.Append(b is >= 0x20 and < 0x7f ? (char)b : b == 0 ? "\\0" : $"\\x{b:x2}");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,65 @@
+using LayerDive.Core;
+using System.Runtime.InteropServices;
+using LayerDive.Core.Layers;
+using LayerDive.Core.Merge;
+using LayerDive.Core.Model;
+using LayerDive.Core.Sources;
+using LayerDive.Core.Resources;
+
+namespace LayerDive.Core.Loading;
+
+/// <summary>
+/// A load under way: its model fills in layer by layer (see <see cref="ImageModel.Sync"/>). It keeps
+/// its source open until disposed, so that a layer's bytes can be read again (<see cref="ReadLayers"/>).
+/// </summary>
+public sealed class ImageLoad : IDisposable
+{
+    private readonly IImageSource _source;
+    private readonly IReadOnlyList<LayerRef> _layers;
+
+    internal ImageLoad(ImageModel model, Task completion, IImageSource source, IReadOnlyList<LayerRef> layers)
+    {
+        Model = model;
+        Completion = completion;
+        (_source, _layers) = (source, layers);
+    }
+
+    public ImageModel Model { get; }
+
+    /// <summary>Whether the load verified the layers' digests; a layer read again is verified the same way.</summary>
+    public bool Verify { get; init; } = true;
+
+    /// <summary>
+    /// Reads the blobs of <paramref name="indexes"/> again, handing each (with every layer it is) to
+    /// <paramref name="onLayer"/> with a stream valid during the call; after the load has ended.
+    /// </summary>
+    public void ReadLayers(IEnumerable<int> indexes, Action<IReadOnlyList<int>, Stream> onLayer, CancellationToken ct = default)
+    {
+        var wanted = indexes.Distinct().Order().Select(i => _layers[i]).ToList();
+        var blobs = _source.Blobs;
+        if (blobs.Access == BlobAccess.Random)
+        {
+            foreach (var l in wanted)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var blob = blobs.Open(l);
+                onLayer([l.Index], blob);
+            }
+            return;
+        }
+        blobs.ReadInOrder(wanted, (found, arrival) => onLayer(found, arrival.Stream
+            ?? throw new ImageException(FaultKind.Unsupported, Strings.Stream_LayerPassedUnplaced, found[0])), ct);
+    }
+
+    public void Dispose() => _source.Dispose();
+
+    /// <summary>Ends when every layer is merged, or with the first error.</summary>
+    public Task Completion { get; }
+
+    /// <summary>Waits for the end of the load; throws its first error.</summary>
+    public ImageModel Wait()
+    {
+        Completion.GetAwaiter().GetResult();
+        return Model;
+    }
+}

@@ -1,0 +1,25 @@
+using LayerDive.Core;
+using System.Runtime.InteropServices;
+using LayerDive.Core.Layers;
+using LayerDive.Core.Merge;
+using LayerDive.Core.Model;
+using LayerDive.Core.Sources;
+using LayerDive.Core.Resources;
+
+namespace LayerDive.Core.Loading;
+
+/// <summary>What to load and how.</summary>
+public sealed record LoadOptions
+{
+    public SourceOptions Source { get; init; } = new();
+    /// <summary>Check every blob digest and diff id; a mismatch is an error.</summary>
+    public bool Verify { get; init; } = true;
+    /// <summary>Take a SHA-256 of every regular file as well (ground-truth listings).</summary>
+    public bool FileSha256 { get; init; }
+    /// <summary>Layers read at once; default: the number of cores.</summary>
+    public int? MaxParallelism { get; init; }
+    /// <summary>Told after each layer is merged.</summary>
+    public IProgress<LoadProgress>? Progress { get; init; }
+    /// <summary>Analyses that see each layer's entries right after it is merged (dive metrics, export file lists).</summary>
+    public IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
+}
