@@ -1,5 +1,3 @@
-using LayerDive.Core;
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using LayerDive.Core.Resources;

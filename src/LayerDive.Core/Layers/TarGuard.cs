@@ -1,6 +1,5 @@
 using LayerDive.Core;
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using LayerDive.Core.Resources;
 

@@ -1,9 +1,3 @@
-using LayerDive.Core;
-using System.Buffers;
-using System.Globalization;
-using System.Text;
-using LayerDive.Core.Resources;
-
 namespace LayerDive.Core.Layers;
 
 /// <summary>One entry's header as <see cref="TarGuard"/> decoded it; one object per reader, refilled for each entry.</summary>

@@ -1,7 +1,5 @@
-using LayerDive.Core;
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Headers;
+using System.Net;
 using System.Text.Json;
 using LayerDive.Core.Resources;
 
