@@ -215,6 +215,23 @@ public sealed class HostileRegistryTests : IDisposable
         Assert.DoesNotContain(registry.Log[^1].Authorization!.Split(' ')[1], line);
     }
 
+    /// <summary>
+    /// A registry that echoes the password with a character written as a JSON escape (Go's encoder writes
+    /// \u003c for '&lt;'; any character may be escaped): hidden once the message is decoded too.
+    /// </summary>
+    [Fact]
+    public void A_registry_echoing_the_password_in_json_escapes_has_it_hidden()
+    {
+        string escaped = Password.Replace("-", "\\u002d");
+        var registry = Registry(Host1);
+        registry.Fault = (r, a) => r.Authorization is null
+            ? Challenge(a, "Basic realm=\"hostile\"")
+            : a.Send(403, $"{{\"errors\":[{{\"code\":\"DENIED\",\"message\":\"denied for {escaped}\"}}]}}").ContinueWith(_ => true);
+        var run = Run(Env(AuthFile(registry.Authority)), "ls", registry.Image);
+        AssertOneLine(run, "(403: DENIED denied for ");
+        SecretForms.AssertAbsent(run, Password, UserPassword);
+    }
+
     /// <summary>A config.json that is not JSON: the error gives where, never what (a character of it may be a password's).</summary>
     [Theory]
     [InlineData("registry")]

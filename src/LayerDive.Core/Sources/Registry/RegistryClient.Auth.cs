@@ -65,12 +65,15 @@ internal sealed partial class RegistryClient
                 return;
             }
         }
-        // plain HTTP to another host is asked with no credentials at all: --insecure relaxes the registry's own transport, never where credentials go
+        // plain HTTP to another host is asked with no credentials at all: --insecure relaxes the registry's own transport,
+        // never where credentials go; nor is a token they would buy, since it then goes to the registry over plain HTTP
         Credential? credential = null;
-        if (realmUri.Scheme == "https" || IsLoopbackHost(realmUri.Host))
-            credential = Credential();
-        else
+        if (!(realmUri.Scheme == "https" || IsLoopbackHost(realmUri.Host)))
             _withheld = Text.Fill(Strings.Registry_CredentialsWithheld, HostOf(realmUri));
+        else if (!(_base.Scheme == "https" || Reference.IsLoopback))
+            _withheld = Text.Fill(Strings.Registry_CredentialsWithheld, Reference.Host);
+        else
+            credential = Credential();
         var token = FetchToken(realmUri, parameters.GetValueOrDefault("service"), scope, credential, ct);
         lock (_gate)
         {

@@ -239,7 +239,8 @@ internal sealed partial class RegistryClient : IDisposable
         {
             using var doc = JsonDocument.Parse(text);
             if (doc.RootElement.Get("errors") is { ValueKind: JsonValueKind.Array } errors && errors.GetArrayLength() > 0)
-                return ": " + CappedRead.FirstLine($"{errors[0].String("code")} {errors[0].String("message")}", ShownErrorText);
+                // scrubbed again once decoded: an escape (\u003c from Go's encoder) may have hidden a secret from the first pass
+                return ": " + CappedRead.FirstLine(Secrets.Scrub($"{errors[0].String("code")} {errors[0].String("message")}"), ShownErrorText);
         }
         catch (JsonException) { }
         var line = CappedRead.FirstLine(text, ShownErrorText);
