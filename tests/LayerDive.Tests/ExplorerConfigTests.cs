@@ -161,6 +161,7 @@ public sealed class ExplorerConfigTests
     public static TheoryData<string, string, string> BadValues => new()
     {
         { "keybinding:\n  quit: ctrl+banana\n", "keybinding.quit", "ctrl+banana" },
+        { "keybinding:\n  quit: \"\"\n", "keybinding.quit", "" },
         { "keybinding:\n  toggle-view: hyper+q\n", "keybinding.toggle-view", "hyper+q" },
         { "filetree:\n  show-attributes: maybe\n", "filetree.show-attributes", "maybe" },
         { "filetree:\n  pane-width: 1.5\n", "filetree.pane-width", "1.5" },

@@ -97,7 +97,9 @@ public sealed record ExplorerSettings
             if (!values.TryGetValue(b.ConfigKey, out var v)) continue;
             try
             {
-                KeySpelling.ParseAll(v.Value);
+                // quit with no key at all would leave no way out of the explorer
+                if (KeySpelling.ParseAll(v.Value).Count == 0 && b.Command == UiCommand.Quit)
+                    throw Bad(b.ConfigKey, v, Strings.Settings_QuitUnbound);
             }
             catch (FormatException ex)
             {

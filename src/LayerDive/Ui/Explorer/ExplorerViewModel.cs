@@ -52,8 +52,7 @@ public sealed partial class ExplorerViewModel : IDisposable
         _commands = Commands();
         if (dive is not null) Completed(dive);
         else Refresh(null);
-        Layer = model.Layers.Count > 0 ? 0 : -1;
-        ShowLayer(Layer);
+        ShowLayer(model.Layers.Count > 0 ? 0 : -1);
         if (compareWith is not null) SelectLayer(model.LayersMerged - 1); // compare mode: B's final tree first
     }
 
@@ -87,7 +86,7 @@ public sealed partial class ExplorerViewModel : IDisposable
     public Pane KeyPane => Mode == InputMode.Viewer ? Pane.Viewer : Focus;
 
     /// <summary>The selected layer: the tree shows the merged tree after it.</summary>
-    public int Layer { get; private set; }
+    public int Layer => Tree.Rows.Layer;
 
     /// <summary>The tree compares layers 1..N with layer 0 rather than showing the selected layer's changes.</summary>
     public bool Aggregate => Tree.Rows.Aggregate;
@@ -133,7 +132,6 @@ public sealed partial class ExplorerViewModel : IDisposable
     public void SelectLayer(int layer)
     {
         if (layer < 0 || layer >= Model.LayersMerged || layer == Layer) return;
-        Layer = layer;
         ShowLayer(layer);
     }
 

@@ -43,7 +43,8 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
 
     public Pager Pager { get; } = new();
 
-    public bool IsOpen { get; private set; }
+    /// <summary>Something is shown, or being copied to be shown.</summary>
+    public bool IsOpen => _viewing is not null || _pending is not null;
 
     /// <summary>A file's bytes are being copied: the viewer shows how far the copy has come.</summary>
     public bool IsCopying => _pending is not null;
@@ -179,7 +180,6 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         Pager.Content = new ListContent([]);
         _viewing?.Bytes?.Dispose();
         _viewing = null;
-        IsOpen = false;
         Title = "";
     }
 
@@ -235,7 +235,6 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         }
         _pending = new Pending(spool, "/" + version.Resolved, version.Layer, done, failed);
         Title = title;
-        IsOpen = true;
         // a small file is there at once, with no progress flashing by
         spool.Wait(TimeSpan.FromMilliseconds(50));
         Poll();
@@ -253,7 +252,6 @@ public sealed class ViewerController(ImageModel model, Action<string> say, strin
         _viewing = viewing;
         Pager.Content = content;
         Title = viewing.Diff ? viewing.Title + " · " + UiStrings.Ui_DiffMode : viewing.Title;
-        IsOpen = true;
     }
 
     /// <summary>The file's bytes as text or hex (a view of the copy the viewing holds), with a note at the end where the copy holds only its first part.</summary>
