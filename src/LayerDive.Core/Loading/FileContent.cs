@@ -118,9 +118,7 @@ public static class FileContent
         if (!output.CanSeek)
         {
             // verified before a byte is shown: the copy waits in a file only this process can open
-            using var spool = new FileStream(Path.Combine(Path.GetTempPath(), "layerdive-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
-                FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(spool.SafeFileHandle, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            using var spool = PrivateTempFile.Create();
             long n = Copy(load, source, layer, spool, ct);
             spool.Position = 0;
             spool.CopyTo(output);

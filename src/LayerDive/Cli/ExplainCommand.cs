@@ -34,7 +34,7 @@ internal static class ExplainCommand
                 // an engine's image or container: the real folder the visible version lives in (the last layer that
                 // wrote it; a copy-up writes the whole file into that layer's diff/ too)
                 if (e.Visible && HostFolder.Of(model).FirstOrDefault(f => f.Layer == e.Steps[^1].Layer) is { } folder)
-                    stdout.WriteLine(Core.Text.Fill(Strings.Explain_HostFolder, Path.Combine(folder.Diff, e.Path)));
+                    stdout.WriteLine(Core.Text.Fill(Strings.Explain_HostFolder, Core.PathText.Escape(Path.Combine(folder.Diff, e.Path))));
             }
             return CommandLine.ExitOk;
         }));

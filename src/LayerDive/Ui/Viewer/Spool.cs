@@ -1,3 +1,4 @@
+using LayerDive.Core.Loading;
 using System.Runtime.ExceptionServices;
 using LayerDive.Core;
 
@@ -25,21 +26,7 @@ public sealed class Spool : IDisposable
     public Spool(Func<Stream, CancellationToken, long> copy, long expected, long limit, string folder)
     {
         Expected = expected;
-        var path = Path.Combine(folder, $"layerdive-view-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 4096, FileOptions.DeleteOnClose);
-        try
-        {
-            if (OperatingSystem.IsLinux())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                File.Delete(path); // the open handle keeps it: nothing is left behind, even if the process is killed
-            }
-        }
-        catch
-        {
-            _file.Dispose();
-            throw;
-        }
+        _file = PrivateTempFile.Create(folder, "layerdive-view"); // nothing is left behind, even if the process is killed
         _output = new SpoolStream(_file, limit);
         var token = _cancel.Token;
         _copy = Task.Run(() => Run(copy, token));
