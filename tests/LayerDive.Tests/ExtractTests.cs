@@ -7,6 +7,33 @@ namespace LayerDive.Tests;
 /// <summary>Extraction (Ctrl+E, <c>layerdive extract</c>) writes the merged tree's bytes, only under the named folder.</summary>
 public sealed class ExtractTests
 {
+    /// <summary>A destination that fills up is the destination's fault, said as such: not a damaged layer.</summary>
+    [Fact]
+    public void A_full_destination_is_its_own_error_not_the_layers()
+    {
+        if (Environment.UserName != "root" || !Scripts.OnPath("mount"))
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI runs as root");
+            Assert.Skip("a small tmpfs to fill needs root");
+        }
+        using var dir = new TempDir();
+        Assert.Equal(0, Scripts.Exec("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir.Path).ExitCode);
+        try
+        {
+            // the alpine image's /bin (busybox, about 800 kB) cannot fit in 64 kB
+            var r = Tool.Run("extract", Paths.Public("fanal__test_testdata_alpine-311.tar.gz"), "/bin", "--output", dir.Path);
+            Assert.Equal(2, r.ExitCode);
+            var line = Assert.Single(r.StderrLines);
+            Assert.Contains("No space left on device", line);
+            Assert.DoesNotContain("layer 0", line);
+            Assert.Empty(dir.Listing()); // the staging folder went with the failure
+        }
+        finally
+        {
+            Scripts.Exec("umount", dir.Path);
+        }
+    }
+
     [Fact]
     public void A_directory_is_written_as_the_merged_tree_has_it()
     {

@@ -89,6 +89,11 @@ internal static class LayerReader
         }
         catch (ImageException) { throw; }
         catch (OperationCanceledException) { throw; }
+        catch (SinkException ex)
+        {
+            // where the bytes go failed (a full disk under extract), not the layer: its own error, untranslated
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex.InnerException!);
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             throw Translate(ex, result.Compression, current);
@@ -176,7 +181,7 @@ internal static class LayerReader
                 output.Add(path, new EntryAttributes { Type = FileType.Directory, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, OverlayNativeMarker = opaqueXattr });
                 break;
             case (byte)'0' or (byte)'7':
-                var (hash, digest, size) = HashContent(entry, tar, content?.Open(path), buffer, xx, sha, ct);
+                var (hash, digest, size) = HashContent(entry, tar, content is null ? null : OpenSink(content, path), buffer, xx, sha, ct);
                 output.Add(path, new EntryAttributes
                 {
                     Type = FileType.File, Mode = mode, Uid = uid, Gid = gid, MTime = mtime,
@@ -255,7 +260,11 @@ internal static class LayerReader
             ct.ThrowIfCancellationRequested(); // a large file is a long read: stop between its chunks
             xx.Append(buffer.AsSpan(0, n));
             sha?.AppendData(buffer, 0, n);
-            copy?.Write(buffer, 0, n);
+            if (copy is not null)
+            {
+                try { copy.Write(buffer, 0, n); }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new SinkException(ex); }
+            }
             total += n;
         }
         if (total != entry.Size)
@@ -299,6 +308,21 @@ internal static class LayerReader
     {
         public void Add(in RawEntry entry) => list.Add(entry);
     }
+
+    /// <summary>Where a file's bytes go: the sink's I/O faults are the destination's (a full disk), never the layer's.</summary>
+    private static Stream? OpenSink(IContentSink content, string path)
+    {
+        try
+        {
+            return content.Open(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SinkException(ex);
+        }
+    }
+
+    private sealed class SinkException(Exception inner) : Exception(inner.Message, inner);
 
     private static ImageException Translate(Exception ex, Compression compression, string? entry)
     {
