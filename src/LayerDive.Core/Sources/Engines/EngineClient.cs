@@ -202,8 +202,8 @@ internal sealed class EngineClient : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // the time limit of a JSON answer, or the connect limit of any
-            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_AnswerTooSlow, Host.EngineName, path, Text.Fill(Strings.Network_NoData, TimedReadStream.Seconds(limit ?? PingTimeout)) + $" ({TimeoutVariable})"));
+            // the time limit of a JSON answer (the variable sets it), or the fixed connect limit of any
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_AnswerTooSlow, Host.EngineName, path, Text.Fill(Strings.Network_NoData, TimedReadStream.Seconds(limit ?? PingTimeout)) + (limit is null ? "" : $" ({TimeoutVariable})")));
         }
     }
 

@@ -195,11 +195,19 @@ internal sealed partial class ContainersStorageSource : IImageSource
     private static (string? Driver, string? Root) StorageConf(SourceOptions options)
     {
         var path = options.Env("CONTAINERS_STORAGE_CONF") ?? "/etc/containers/storage.conf";
-        // a named pipe would block the read, and a device or a huge file has no end worth reading
-        if (FileKind.Of(path) != FileKind.Kind.Regular || new FileInfo(path).Length > 1 << 20) return (null, null);
+        // read as any settings file is: a named pipe, a device or a huge file there is not read (the defaults hold)
+        string text;
+        try
+        {
+            text = System.Text.Encoding.UTF8.GetString(SettingsFile.Read(path));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ImageException)
+        {
+            return (null, null);
+        }
         string? driver = null, root = null;
         bool inStorage = false;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in text.Split('\n'))
         {
             var line = raw.Trim();
             if (line.StartsWith('[')) { inStorage = line == "[storage]"; continue; }
