@@ -139,7 +139,7 @@ internal static class LayerReader
         int layer = options.LayerIndex;
         string name = entry.Name;
         // a directory with no name is the root, as the engines clean it to "." (GNU tar substitutes "." too)
-        string? path = name.Length == 0 && entry.Type == (byte)'5' ? "" : PathText.Normalize(name, out bool absolute);
+        string? path = name.Length == 0 && entry.Type == (byte)'5' ? "" : PathText.Normalize(name, out _);
         if (path is null)
             throw new ImageException(FaultKind.Damaged, name.Contains('\0') ? Strings.Tar_NameHoldsNul
                 : name.Length == 0 ? Strings.Tar_NameEmpty : Strings.Tar_NameClimbsOut, entryName: name);

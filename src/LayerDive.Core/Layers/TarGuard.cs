@@ -45,9 +45,6 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
     /// <summary>True when an eStargz table of contents followed the end of the archive.</summary>
     public bool SawEStargzToc { get; private set; }
 
-    /// <summary>Bytes read so far.</summary>
-    public long Position => _position;
-
     /// <summary>What was odd but lost nothing (an entry path, or null for the layer; the message); call after draining.</summary>
     public IReadOnlyList<(string? Path, string Message)> Warnings() => _warnings;
 
@@ -129,7 +126,6 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
             }
 
             // an entry: its name and link from the header, then what the extended records say over them
-            h.Offset = first;
             var name = AssembleName(b, format);
             if (_paxPath is not null && _paxPathLength > 0) name = _paxPath.AsSpan(0, _paxPathLength);
             if (_longName is not null && _longNameLength > 0) name = _longName.AsSpan(0, _longNameLength);
@@ -163,7 +159,7 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
         }
     }
 
-    /// <summary>Reads the current entry's data; 0 at its end, or where the stream ends before it (<see cref="DataLeft"/> tells).</summary>
+    /// <summary>Reads the current entry's data; 0 at its end, or where the stream ends before it (the reader then finds the entry short of its size).</summary>
     public int ReadData(Span<byte> buffer)
     {
         if (_dataLeft <= 0 || buffer.IsEmpty) return 0;
@@ -173,9 +169,6 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
         _dataLeft -= n;
         return n;
     }
-
-    /// <summary>The current entry's data not read yet.</summary>
-    public long DataLeft => _dataLeft;
 
     /// <summary>Skips what is left of the current entry's data and its padding.</summary>
     private void SkipRest()

@@ -15,8 +15,6 @@ internal sealed class TarHeader
     public long Mode, Uid, Gid, DevMajor, DevMinor;
     /// <summary>Modification time, Unix seconds as given (before 1970 or far ahead too).</summary>
     public long MTime;
-    /// <summary>The offset of the entry's first header block (a PAX or GNU long-name header where it has one).</summary>
-    public long Offset;
     /// <summary>PAX <c>SCHILY.xattr.trusted.overlay.opaque=y</c>.</summary>
     public bool OpaqueXattr;
     /// <summary>The name or link name holds bytes that are not UTF-8.</summary>
