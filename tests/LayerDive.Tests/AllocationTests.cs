@@ -42,7 +42,7 @@ public sealed class AllocationTests
     {
         var contents = ReadLayer();
         var merger = new OverlayMerger();
-        var layer = new LayerInfo { Index = 0, BlobPath = "-" };
+        var layer = new LayerInfo { Index = 0 };
         long before = GC.GetAllocatedBytesForCurrentThread();
         merger.Apply(layer, contents);
         merger.Complete();
@@ -72,7 +72,7 @@ public sealed class AllocationTests
     {
         var contents = ReadLayer();
         var merger = new OverlayMerger();
-        var layer = new LayerInfo { Index = 0, BlobPath = "-" };
+        var layer = new LayerInfo { Index = 0 };
         merger.Apply(layer, contents);
         merger.Complete();
         return (merger.Root, contents.EntryCount);

@@ -331,7 +331,7 @@ public sealed class BadInputTests
         var contents = await Task.Run(() => LayerDive.Core.Layers.LayerReader.Read(reader, new() { LayerIndex = 0 }, TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
         await writer;
         var merger = new LayerDive.Core.Merge.OverlayMerger();
-        var layer = new LayerInfo { Index = 0, BlobPath = "-" };
+        var layer = new LayerInfo { Index = 0 };
         merger.Apply(layer, contents);
         merger.Complete();
         Assert.Equal(count + 1, layer.Added);

@@ -277,9 +277,9 @@ public sealed class ContainersStorageTests(StoreFixture stores) : IClassFixture<
         }
         // while a layer is read, a writer cannot lock
         using var source = LayerDive.Core.Sources.SourceCatalog.Open(reference, new LayerDive.Core.Sources.SourceOptions(), TestContext.Current.CancellationToken);
-        var image = source.Candidates[0].Resolve();
+        var image = source.Candidates[0].Resolve(TestContext.Current.CancellationToken);
         const string TryLock = "import fcntl, sys\nf = open(sys.argv[1], 'r+')\ntry:\n    fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)\n    print('locked')\nexcept OSError:\n    print('busy')\n";
-        using (source.Blobs.Open(image.Layers[0]))
+        using (((LayerDive.Core.Sources.IRandomAccessBlobs)image.Blobs).Open(image.Layers[0]))
             Assert.Equal("busy", Scripts.Exec("python3", "-c", TryLock, lockFile).Stdout.Trim());
         Assert.Equal("locked", Scripts.Exec("python3", "-c", TryLock, lockFile).Stdout.Trim());
     }

@@ -67,7 +67,7 @@ public sealed class MergeOrderTests
         var infos = new List<LayerInfo>();
         for (int i = 0; i < layers.Count; i++)
         {
-            var info = new LayerInfo { Index = i, BlobPath = "-" };
+            var info = new LayerInfo { Index = i };
             merger.BeginLayer(info);
             foreach (var e in order(layers[i])) merger.Add(e);
             merger.EndLayer([]);

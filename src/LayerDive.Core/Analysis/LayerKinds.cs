@@ -29,17 +29,15 @@ public enum LayerKind
 /// </summary>
 public static class LayerKinds
 {
-    /// <summary>The comment of the history entry a container's layer has (<c>container://</c>).</summary>
-    public const string ContainerComment = "layerdive:container-layer";
-
+    /// <summary>The container's read-write layer (<c>container://</c>), if the image is a container's.</summary>
     public static int? ContainerLayer(ImageModel model) =>
-        model.Layers.LastOrDefault(l => l.History?.Comment == ContainerComment)?.Index;
+        model.Layers.LastOrDefault(l => l.Origin == LayerOrigin.Container)?.Index;
 
     public static IReadOnlyList<LayerKind> Of(ImageModel model)
     {
         int baseEnd = BaseLayers(model);
         return model.Layers.Select(l =>
-            l.History?.Comment == ContainerComment ? LayerKind.Container
+            l.Origin == LayerOrigin.Container ? LayerKind.Container
             : l.Index < baseEnd ? LayerKind.Base
             : Step(l.CreatedBy)).ToList();
     }
@@ -55,7 +53,7 @@ public static class LayerKinds
             if (h.LayerIndex is not null || !IsCmd(h.CreatedBy)) continue;
             // the layers made before this step, if layers of the image's own come after it
             int before = history.Take(i).Count(x => x.LayerIndex is not null);
-            bool after = history.Skip(i + 1).Any(x => x.LayerIndex is not null && x.Comment != ContainerComment);
+            bool after = history.Skip(i + 1).Any(x => x.LayerIndex is int layer && (layer >= model.Layers.Count || model.Layers[layer].Origin == LayerOrigin.Image));
             if (before > 0 && after) end = before;
         }
         if (end > 0) return end;

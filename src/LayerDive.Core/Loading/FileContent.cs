@@ -207,7 +207,7 @@ internal static class VerifiedLayers
                 throw ex.InLayer(info.Index, info.Digest ?? info.DiffId);
             }
             if (!load.Verify) return;
-            string id = info.Digest ?? info.DiffId ?? info.BlobPath;
+            string id = info.Digest ?? info.DiffId ?? info.Locator?.ToString() ?? $"#{info.Index}";
             if (expectedDigest is not null && !string.Equals(expectedDigest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))
                 throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, expectedDigest, contents.BlobDigest), info.Index, id);
             var expectedDiffId = info.ExpectedDiffId ?? info.DiffId;

@@ -11,13 +11,13 @@ namespace LayerDive.Core.Loading;
 public sealed class ImageLoad : IDisposable
 {
     private readonly IImageSource _source;
-    private readonly IReadOnlyList<LayerRef> _layers;
+    private readonly ResolvedImage _image;
 
-    internal ImageLoad(ImageModel model, Task completion, IImageSource source, IReadOnlyList<LayerRef> layers)
+    internal ImageLoad(ImageModel model, Task completion, IImageSource source, ResolvedImage image)
     {
         Model = model;
         Completion = completion;
-        (_source, _layers) = (source, layers);
+        (_source, _image) = (source, image);
     }
 
     public ImageModel Model { get; }
@@ -31,19 +31,8 @@ public sealed class ImageLoad : IDisposable
     /// </summary>
     public void ReadLayers(IEnumerable<int> indexes, Action<IReadOnlyList<int>, Stream> onLayer, CancellationToken ct = default)
     {
-        var wanted = indexes.Distinct().Order().Select(i => _layers[i]).ToList();
-        var blobs = _source.Blobs;
-        if (blobs.Access == BlobAccess.Random)
-        {
-            foreach (var l in wanted)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var blob = blobs.Open(l);
-                onLayer([l.Index], blob);
-            }
-            return;
-        }
-        blobs.ReadInOrder(wanted, (found, arrival) => onLayer(found, arrival.Stream
+        var wanted = indexes.Distinct().Order().Select(i => _image.Layers[i]).ToList();
+        _image.Blobs.ReadInOrder(wanted, (found, arrival) => onLayer(found, arrival.Stream
             ?? throw new ImageException(FaultKind.Unsupported, Strings.Stream_LayerPassedUnplaced, found[0])), ct);
     }
 

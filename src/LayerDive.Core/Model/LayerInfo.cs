@@ -29,8 +29,10 @@ public sealed class LayerInfo
     /// <summary>The blob digest the manifest expects, where it names one.</summary>
     public string? ExpectedDigest { get; init; }
     public string? MediaType { get; init; }
-    /// <summary>Where the blob lives inside the image (archive member or layout path).</summary>
-    public required string BlobPath { get; init; }
+    /// <summary>Where the source found the blob (an archive member, a registry blob, a store layer, ...); null for a layer made by hand.</summary>
+    internal Sources.LayerLocator? Locator { get; init; }
+    /// <summary>An image's layer, or the read-write layer a container put on top.</summary>
+    public LayerOrigin Origin { get; init; }
     public Compression Compression { get; set; }
     public bool EStargz { get; set; }
     public long CompressedSize { get; set; }

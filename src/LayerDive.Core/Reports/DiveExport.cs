@@ -3,6 +3,7 @@ using LayerDive.Core.Analysis;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
+using LayerDive.Core.Sources;
 
 namespace LayerDive.Core.Reports;
 
@@ -21,9 +22,13 @@ public static class DiveExport
     public static string DiveLayerId(LayerInfo l)
     {
         var digest = l.Digest ?? l.DiffId ?? "";
-        if (l.BlobPath.Length == 0 || l.BlobPath == l.ExpectedDiffId || l.BlobPath == l.ExpectedDigest) return digest; // a label, not a member
-        var first = l.BlobPath.Split('/')[0];
-        return first == "blobs" ? digest : first;
+        var first = l.Locator switch
+        {
+            LayerLocator.Member m => m.Path.Split('/')[0],
+            LayerLocator.StoreLayer or LayerLocator.ContainerUpper => l.Locator.ToString(),
+            _ => null, // found by a digest: no member to name it
+        };
+        return first is null or "" or "blobs" ? digest : first;
     }
 
 }

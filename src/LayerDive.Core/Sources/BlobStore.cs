@@ -218,11 +218,12 @@ internal abstract class TarBlobStore : BlobStore
 
     public override long? SizeOf(string path) => Resolve(path) is { } p ? Members[p].Length : null;
 
-    private protected void Index(TarReader reader, bool seekable)
+    private protected void Index(TarReader reader, bool seekable, CancellationToken ct)
     {
         TarEntry? e;
         while ((e = reader.GetNextEntry()) is not null)
         {
+            ct.ThrowIfCancellationRequested();
             if (e.EntryType == TarEntryType.GlobalExtendedAttributes) continue;
             var name = PathText.Normalize(e.Name, out _);
             if (string.IsNullOrEmpty(name)) continue;
@@ -240,11 +241,11 @@ internal sealed class TarFileBlobStore : TarBlobStore
 {
     private readonly SafeFileHandle _handle;
 
-    public TarFileBlobStore(string path)
+    public TarFileBlobStore(string path, CancellationToken ct)
     {
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 4096))
         using (var reader = new TarReader(fs, leaveOpen: true))
-            Index(reader, seekable: true);
+            Index(reader, seekable: true, ct);
         _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
     }
 
@@ -273,14 +274,14 @@ internal sealed class CompressedTarBlobStore : TarBlobStore
     private readonly Model.Compression _compression;
     private readonly HeldDocuments _documents = new();
 
-    public CompressedTarBlobStore(string path, Model.Compression compression)
+    public CompressedTarBlobStore(string path, Model.Compression compression, CancellationToken ct)
     {
         _path = path;
         _compression = compression;
         using var file = File.OpenRead(path);
         using var decompressed = Decompression.Open(file, compression);
         using var reader = new TarReader(decompressed, leaveOpen: true);
-        Index(reader, seekable: false);
+        Index(reader, seekable: false, ct);
     }
 
     public override bool IsSequential => true;
@@ -329,27 +330,4 @@ internal sealed class CompressedTarBlobStore : TarBlobStore
         if (wanted.Count > 0)
             throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Archive_MemberGone, wanted.First()));
     }
-}
-
-/// <summary>The blob reader of an archive or layout on disk: members by path, in parallel where the store allows.</summary>
-internal sealed class StoreBlobReader(BlobStore store) : IBlobReader
-{
-    public BlobAccess Access => store.IsSequential ? BlobAccess.ArchiveOrder : BlobAccess.Random;
-
-    public Stream Open(LayerRef layer) => store.Open(Member(layer));
-
-    public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
-    {
-        var byPath = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        foreach (var l in layers)
-        {
-            var path = Member(l);
-            (byPath.TryGetValue(path, out var list) ? list : byPath[path] = []).Add(l.Index);
-        }
-        store.ReadInArchiveOrder(byPath.Keys, (path, stream) => onLayer(byPath[path], LayerArrival.Of(stream)), ct);
-    }
-
-    /// <summary>The member that holds a layer's blob, after the archive's links.</summary>
-    private string Member(LayerRef layer) => store.Resolve(layer.BlobPath)
-        ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Archive_BlobMissing, layer.BlobPath), layer.Index, layer.Digest ?? layer.DiffId);
 }

@@ -3,7 +3,7 @@ using LayerDive.Core.Resources;
 namespace LayerDive.Core.Sources;
 
 /// <summary>Choosing one image among a source's candidates (docs/sources.md): the same rules for every source.</summary>
-public static class CandidateSelection
+internal static class CandidateSelection
 {
     /// <summary>Picks the image to analyse (docs/sources.md): --image, then --platform, then the first tagged one.</summary>
     public static ImageCandidate Select(this IImageSource source, SourceOptions options, out IReadOnlyList<string> others)

@@ -29,6 +29,17 @@ internal static class Json
         }
     }
 
+    /// <summary>What a JSON value is, for a message that says what was found instead of what was expected.</summary>
+    public static string Describe(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => e.ValueKind.ToString().ToLowerInvariant(),
+    };
+
     /// <summary>A property by name, case-insensitively (jib writes "config"/"repoTags"/"layers").</summary>
     public static JsonElement? Get(this JsonElement e, string name)
     {

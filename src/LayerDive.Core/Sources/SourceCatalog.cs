@@ -1,8 +1,8 @@
-using LayerDive.Core;
 using System.Text.RegularExpressions;
-using LayerDive.Core.Sources.Engines;
-using LayerDive.Core.Sources.Registry;
 using LayerDive.Core.Resources;
+using LayerDive.Core.Sources.Engines;
+using LayerDive.Core.Sources.OnePass;
+using LayerDive.Core.Sources.Registry;
 
 namespace LayerDive.Core.Sources;
 
@@ -14,15 +14,15 @@ namespace LayerDive.Core.Sources;
 /// </summary>
 public static partial class SourceCatalog
 {
-    public static IReadOnlyList<SourceFactory> All { get; } =
+    internal static IReadOnlyList<SourceFactory> All { get; } =
     [
         Archive(ArchiveSource.DockerArchive, ["docker-archive://", "docker-tar://"], "a docker save archive at a path"),
         Archive(ArchiveSource.OciArchive, ["oci-archive://"], "an OCI image layout in a tar at a path"),
         Archive(ArchiveSource.OciLayout, ["oci://", "oci-dir://"], "an OCI image layout directory"),
         new(EngineSource.Docker, ["docker://"], "an image in the Docker Engine, found by DOCKER_HOST, DOCKER_CONTEXT, the default socket",
-            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Docker, name, o)),
+            LooksLikeImageName, (name, o, ct) => EngineSource.Open(Engine.Docker, name, o, ct)),
         new(EngineSource.Podman, ["podman://"], "an image in Podman, found by CONTAINER_HOST, XDG_RUNTIME_DIR, the system socket, else the podman command",
-            LooksLikeImageName, (name, o) => EngineSource.Open(Engine.Podman, name, o)),
+            LooksLikeImageName, (name, o, ct) => EngineSource.Open(Engine.Podman, name, o, ct)),
         new(ContainerSource.KindName, ["container://"], "a container in the Docker Engine or Podman: its image's layers and its own read-write layer on top",
             _ => false, ContainerSource.Open),
         new(Storage.ContainersStorageSource.KindName, ["containers-storage:"], "an image in a podman/buildah store, read from disk: containers-storage:[DRIVER@ROOT+RUNROOT]NAME (default /var/lib/containers/storage)",
@@ -31,25 +31,28 @@ public static partial class SourceCatalog
             name => RegistryReference.Parse(name) is not null, RegistrySource.Open),
     ];
 
+    /// <summary>Every kind, as <c>--source</c> names it.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = All.Select(f => f.Kind).ToList();
+
     /// <summary>The help text of <c>--source</c>, from the list.</summary>
     public static string Help =>
         "Kind of source: " + string.Join("; ", All.Select(f => $"{f.Kind}: {f.Description}"))
         + ". Default: from the name (a scheme such as docker:// or oci-archive://, or - for standard input) and the content";
 
     private static SourceFactory Archive(string kind, IReadOnlyList<string> schemes, string description) =>
-        new(kind, schemes, description, path => File.Exists(path) || Directory.Exists(path), (path, o) => OpenPath(path, kind, o));
+        new(kind, schemes, description, path => File.Exists(path) || Directory.Exists(path), (path, o, ct) => OpenPath(path, kind, o, ct));
 
     /// <summary>
     /// A path: an archive file or a layout folder, read in place; a pipe (<c>&lt;(docker save x)</c>, a
     /// named pipe) or a device is read once as it streams, like standard input.
     /// </summary>
-    private static IImageSource OpenPath(string path, string? kind, SourceOptions options) =>
+    private static IImageSource OpenPath(string path, string? kind, SourceOptions options, CancellationToken ct) =>
         FileKind.Of(path) == FileKind.Kind.Other
-            ? StreamSource.Open(File.OpenRead(path), path, $"the stream {path}", options)
-            : ArchiveSource.Open(path, kind, options);
+            ? StreamSource.Open(File.OpenRead(path), path, $"the stream {path}", options, ct)
+            : ArchiveSource.Open(path, kind, options, ct);
 
     /// <summary>Opens the source <paramref name="reference"/> names.</summary>
-    public static IImageSource Open(string reference, SourceOptions options, CancellationToken ct = default)
+    internal static IImageSource Open(string reference, SourceOptions options, CancellationToken ct)
     {
         string? kind = options.Kind;
         if (kind is not null && All.All(f => f.Kind != kind))
@@ -64,13 +67,13 @@ public static partial class SourceCatalog
         foreach (var f in All)
             foreach (var scheme in f.Schemes)
                 if (reference.StartsWith(scheme, StringComparison.Ordinal))
-                    return Named(f, reference[scheme.Length..], options);
+                    return f.Open(reference[scheme.Length..], options, ct);
         if (kind is not null)
-            return Named(All.First(f => f.Kind == kind), reference, options);
+            return All.First(f => f.Kind == kind).Open(reference, options, ct);
         // no scheme, no --source: the kinds whose cheap probe takes the name, in the list's order
         var takers = All.Where(f => f.Probe(reference)).ToList();
         if (takers.Any(f => ArchiveSource.Kinds.Contains(f.Kind)))
-            return OpenPath(reference, null, options); // among the archive kinds, the content decides
+            return OpenPath(reference, null, options, ct); // among the archive kinds, the content decides
         if (takers.Count == 0 || LooksLikePath(reference))
             throw new ImageException(FaultKind.NotFound, Strings.Source_NoSuchFile);
         // a bare name: each source in turn, until one has it
@@ -79,7 +82,7 @@ public static partial class SourceCatalog
         {
             try
             {
-                return f.Open(reference, options with { BareName = true });
+                return f.Open(reference, options with { BareName = true }, ct);
             }
             catch (ImageException miss) when (miss.Kind is FaultKind.NotFound or FaultKind.Unreachable)
             {
@@ -89,8 +92,17 @@ public static partial class SourceCatalog
         throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Source_NotFoundAnywhere, string.Join("; ", misses)));
     }
 
-    /// <summary>A source named by its kind: what it lacks is the error.</summary>
-    private static IImageSource Named(SourceFactory f, string name, SourceOptions options) => f.Open(name, options);
+    /// <summary>
+    /// The images and artifacts the source <paramref name="reference"/> names holds, in its order; an
+    /// image its index gives no platform is resolved for its config's.
+    /// </summary>
+    public static IReadOnlyList<ImageListing> List(string reference, SourceOptions options, CancellationToken ct = default)
+    {
+        using var source = Open(reference, options, ct);
+        return source.Candidates.Select(c => c.IsArtifact
+            ? new ImageListing(c.Name, null, c.ManifestDigest ?? c.ConfigDigest, c.ArtifactType ?? "unknown")
+            : new ImageListing(c.Name, c.Platform?.ToString() ?? c.Resolve(ct).Config.Platform, c.ManifestDigest ?? c.ConfigDigest, null)).ToList();
+    }
 
     /// <summary>A name as the Docker CLI accepts it: [HOST[:PORT]/]PATH[:TAG][@DIGEST], or an image id.</summary>
     public static bool LooksLikeImageName(string name) => name.Length is > 0 and < 512 && ImageName().IsMatch(name);

@@ -15,14 +15,12 @@ internal static class PlatformsCommand
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, stderr, img =>
         {
             var options = shared.LoadOptions(p).Source;
-            using var source = SourceCatalog.Open(img, options);
             var rows = new List<string[]> { new[] { "PLATFORM", "DIGEST", "NAME" } };
-            foreach (var c in source.Candidates)
+            foreach (var c in SourceCatalog.List(img, options))
             {
-                string platform = c.IsArtifact ? $"(artifact: {c.ArtifactType})"
-                    : c.Platform?.ToString() ?? c.Resolve().Config.Platform;
+                string platform = c.IsArtifact ? $"(artifact: {c.ArtifactType})" : c.Platform!;
                 // every cell is the image's own text: escaped
-                rows.Add([Printable.OneLine(platform), Printable.OneLine(c.ManifestDigest ?? c.ConfigDigest ?? "-"), Printable.OneLine(c.Name)]);
+                rows.Add([Printable.OneLine(platform), Printable.OneLine(c.Digest ?? "-"), Printable.OneLine(c.Name)]);
             }
             HistoryCommand.WriteTable(rows, stdout);
             return CommandLine.ExitOk;

@@ -23,7 +23,7 @@ internal sealed class SharedOptions
     {
         Lang.AcceptOnlyFromAmong(Text.Languages);
         Theme.AcceptOnlyFromAmong(Ui.Palette.Themes);
-        Source.AcceptOnlyFromAmong([.. SourceCatalog.All.Select(f => f.Kind)]);
+        Source.AcceptOnlyFromAmong([.. SourceCatalog.Kinds]);
     }
 
     public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Insecure, Quiet, NoColor, Lang, Config, Theme];

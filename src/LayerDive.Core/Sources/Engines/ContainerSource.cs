@@ -20,15 +20,11 @@ namespace LayerDive.Core.Sources.Engines;
 internal sealed class ContainerSource : IImageSource
 {
     public const string KindName = "container";
-    /// <summary>The history comment that marks the layer a container wrote.</summary>
-    public const string LayerComment = Analysis.LayerKinds.ContainerComment;
 
     private readonly IImageSource _image;
     private readonly EngineClient _client;
     private readonly string _id;
     private readonly string? _upper;
-    private IBlobReader? _blobs;
-    private int _imageLayers = -1;
 
     private ContainerSource(EngineClient client, JsonElement inspect, IImageSource image, string name)
     {
@@ -51,15 +47,13 @@ internal sealed class ContainerSource : IImageSource
             new ImageCandidate
             {
                 Name = $"{containerName} ({imageName})", Tags = candidate.Tags, ConfigDigest = candidate.ConfigDigest, Platform = candidate.Platform,
-                Resolve = () =>
+                Resolve = ct =>
                 {
-                    var r = candidate.Resolve();
-                    _imageLayers = r.Layers.Count;
-                    int index = r.Config.History.Count;
-                    var history = new HistoryEntry(index, created, Text.Fill(Strings.Container_LayerCommand, containerName), LayerComment, null, false) { LayerIndex = r.Layers.Count };
+                    var r = candidate.Resolve(ct);
+                    var history = new HistoryEntry(r.Config.History.Count, created, Text.Fill(Strings.Container_LayerCommand, containerName), LayerDescriptor.ContainerComment, null, false) { LayerIndex = r.Layers.Count };
                     var config = r.Config with { History = [.. r.Config.History, history] };
-                    var layer = new LayerRef(r.Layers.Count, "container:" + _id, "application/vnd.oci.image.layer.v1.tar", null, null, null);
-                    return new ResolvedImage($"{containerName} ({imageName})", config, [.. r.Layers, layer], r.ManifestDigest);
+                    var layer = new LayerDescriptor(r.Layers.Count, new LayerLocator.ContainerUpper(_id), Images.MediaTypes.OciLayerTar, null, null, null) { Origin = LayerOrigin.Container };
+                    return new ResolvedImage($"{containerName} ({imageName})", config, [.. r.Layers, layer], r.ManifestDigest, new ContainerBlobs(r.Blobs, this));
                 },
             },
         ];
@@ -100,16 +94,15 @@ internal sealed class ContainerSource : IImageSource
     /// <summary>The driver's data: LowerDir, UpperDir, WorkDir, MergedDir for overlay2.</summary>
     public Dictionary<string, string> GraphData { get; }
 
-    public IBlobReader Blobs => _blobs ??= new ContainerBlobs(_image.Blobs, this);
-
     /// <summary>Opens the container <paramref name="name"/> in the Docker Engine, else in Podman.</summary>
-    public static IImageSource Open(string name, SourceOptions options)
+    public static IImageSource Open(string name, SourceOptions options, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(name)) throw new ImageException(FaultKind.BadArgument, Strings.Container_NoName);
         var misses = new List<string>();
         foreach (var (engine, hosts) in new[] { (Engine.Docker, (IReadOnlyList<EngineHost>)[EngineHosts.Docker(options)]), (Engine.Podman, EngineHosts.Podman(options)) })
             foreach (var host in hosts)
             {
+                ct.ThrowIfCancellationRequested();
                 EngineClient client;
                 try
                 {
@@ -130,7 +123,7 @@ internal sealed class ContainerSource : IImageSource
                         continue;
                     }
                     var imageId = inspect.RootElement.String("Image") ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_NoContainer, client.Host.EngineName, host.Address, name));
-                    var image = EngineSource.Open(engine, imageId, options with { BareName = false });
+                    var image = EngineSource.Open(engine, imageId, options with { BareName = false }, ct);
                     return new ContainerSource(client, inspect.RootElement.Clone(), image, name);
                 }
                 catch
@@ -212,17 +205,15 @@ internal sealed class ContainerSource : IImageSource
     /// <summary>The image's blobs (one pass over its export), then the container's layer.</summary>
     private sealed class ContainerBlobs(IBlobReader image, ContainerSource source) : IBlobReader
     {
-        public BlobAccess Access => image.Access;
-
-        public Stream Open(LayerRef layer) => layer.Index == source._imageLayers ? source.ContainerLayer(default) : image.Open(layer);
-
-        public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
+        public void ReadInOrder(IReadOnlyList<LayerDescriptor> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
         {
-            var below = layers.Where(l => l.Index != source._imageLayers).ToList();
+            var below = layers.Where(l => l.Origin == LayerOrigin.Image).ToList();
             if (below.Count > 0) image.ReadInOrder(below, onLayer, ct);
-            if (below.Count == layers.Count) return;
-            using var layer = source.ContainerLayer(ct);
-            onLayer([source._imageLayers], LayerArrival.Of(layer));
+            foreach (var top in layers.Where(l => l.Origin == LayerOrigin.Container))
+            {
+                using var layer = source.ContainerLayer(ct);
+                onLayer([top.Index], LayerArrival.Of(layer));
+            }
         }
     }
 }

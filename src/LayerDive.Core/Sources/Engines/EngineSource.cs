@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using LayerDive.Core.Model;
 using LayerDive.Core.Resources;
+using LayerDive.Core.Sources.Images;
+using LayerDive.Core.Sources.OnePass;
 
 namespace LayerDive.Core.Sources.Engines;
 
@@ -43,7 +45,7 @@ internal sealed class EngineSource : IImageSource
             new ImageCandidate
             {
                 Name = shown, Tags = tags.Count > 0 ? tags : [shown], ConfigDigest = id, Platform = platform,
-                Resolve = () => Resolve(shown, id, diffIds),
+                Resolve = ct => Resolve(shown, id, diffIds, ct),
             },
         ];
     }
@@ -53,10 +55,9 @@ internal sealed class EngineSource : IImageSource
     public string? Note { get; }
     public EngineStorage? Storage { get; }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
-    public IBlobReader Blobs => _blobs ?? throw new InvalidOperationException("resolve the image first");
 
     /// <summary>Opens <paramref name="name"/> in one engine; an engine that is not there or lacks it is an <see cref="ImageException"/> of kind <see cref="FaultKind.NotFound"/> or <see cref="FaultKind.Unreachable"/>.</summary>
-    public static IImageSource Open(Engine engine, string name, SourceOptions options)
+    public static IImageSource Open(Engine engine, string name, SourceOptions options, CancellationToken ct)
     {
         if (!SourceCatalog.LooksLikeImageName(name))
             throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Engine_NotAnImageName, name));
@@ -64,6 +65,7 @@ internal sealed class EngineSource : IImageSource
         ImageException? first = null;
         foreach (var host in hosts)
         {
+            ct.ThrowIfCancellationRequested();
             if (host.SocketPath is { } socket && !File.Exists(socket) && engine == Engine.Podman && hosts.Count > 1 && host != hosts[^1])
                 continue; // Podman's user socket absent: the system one is next
             EngineClient client;
@@ -89,12 +91,12 @@ internal sealed class EngineSource : IImageSource
             }
         }
         if (engine == Engine.Podman && options.Env("CONTAINER_HOST") is not { Length: > 0 } && PodmanCommand.Available(options))
-            return PodmanCommand.Open(name, options, first?.Message);
+            return PodmanCommand.Open(name, options, first?.Message, ct);
         throw first ?? new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_NoAddress, engine));
     }
 
     /// <summary>Starts the export and reads it until the image's config has come; layers met before it are held.</summary>
-    private ResolvedImage Resolve(string shown, string id, IReadOnlyList<string> diffIds)
+    private ResolvedImage Resolve(string shown, string id, IReadOnlyList<string> diffIds, CancellationToken ct)
     {
         _export ??= Export();
         _blobs ??= new OnePassBlobs(_export, again: Export);
@@ -103,19 +105,19 @@ internal sealed class EngineSource : IImageSource
         return export.ReadUntil(() =>
         {
             // the legacy export names the config <hex>.json; Docker 25's OCI layout, blobs/sha256/<hex>
+            // (until both have passed, not finding it only means it has not come yet)
             var path = export.Has($"{hex}.json") ? $"{hex}.json" : export.Has($"blobs/sha256/{hex}") ? $"blobs/sha256/{hex}"
-                : export.Ended ? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_ExportLacksConfig, _client.Host.EngineName, _name, ImageException.ShortDigest(id)))
-                : throw OnePassArchive.NotYet();
+                : throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_ExportLacksConfig, _client.Host.EngineName, _name, ImageException.ShortDigest(id)));
             var bytes = export.Store.ReadDocument(path);
-            var config = ArchiveSource.ParseConfig(bytes, _options.Verify ? null : id, "config");
+            var config = ImageConfigParser.Parse(bytes, _options.Verify ? null : id, "config");
             if (_options.Verify && !string.Equals(config.Digest, id, StringComparison.OrdinalIgnoreCase))
                 throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Engine_ConfigDigestMismatch, id, config.Digest));
             if (diffIds.Count > 0 && !config.DiffIds.SequenceEqual(diffIds))
                 throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Engine_ExportLayersDiffer, config.DiffIds.Count, diffIds.Count));
-            // the blob path is a label: the export's members are placed by the diff ids their hashes give
-            var refs = config.DiffIds.Select((d, i) => new LayerRef(i, d, null, null, null, d)).ToList();
-            return new ResolvedImage(shown, config, refs, null);
-        }, default);
+            // the export's members are placed by the diff ids their hashes give
+            var layers = config.DiffIds.Select((d, i) => new LayerDescriptor(i, new LayerLocator.ByDiffId(d), null, null, null, d)).ToList();
+            return new ResolvedImage(shown, config, layers, null, _blobs);
+        }, ct);
     }
 
     private OnePassArchive Export()
@@ -154,7 +156,7 @@ internal static class PodmanCommand
     private static string? Program(SourceOptions options) =>
         (options.Env("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, "podman")).FirstOrDefault(File.Exists);
 
-    public static IImageSource Open(string name, SourceOptions options, string? socketMiss)
+    public static IImageSource Open(string name, SourceOptions options, string? socketMiss, CancellationToken ct)
     {
         using (var exists = Start(options, "image", "exists", name))
         {
@@ -166,7 +168,7 @@ internal static class PodmanCommand
         var owner = new ProcessOwner(save);
         try
         {
-            var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", $"the output of podman image save {name}", options);
+            var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", $"the output of podman image save {name}", options, ct);
             return new Named(source, EngineSource.Podman, options.BareName ? Text.Fill(Strings.Engine_ReadThroughPodmanSave, socketMiss ?? Strings.Engine_NoSocket) : null, owner);
         }
         catch
@@ -210,7 +212,6 @@ internal static class PodmanCommand
         public string Location => inner.Location;
         public string? Note => note;
         public IReadOnlyList<ImageCandidate> Candidates => inner.Candidates;
-        public IBlobReader Blobs => inner.Blobs;
 
         public void Dispose()
         {

@@ -1,10 +1,9 @@
 using LayerDive.Core;
 using System.Net;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Resources;
+using LayerDive.Core.Sources.Images;
 
 namespace LayerDive.Core.Sources.Registry;
 
@@ -12,8 +11,8 @@ namespace LayerDive.Core.Sources.Registry;
 /// An image in a registry, read through the distribution API with no daemon, no pull and nothing on
 /// disk: the manifest (or index) and the config are fetched and verified, then the layer blobs stream
 /// straight into the merge, several at once, each resumed with <c>Range</c> where its connection
-/// breaks. The manifests and blobs are seen as an OCI layout, so the layout's candidate logic (indexes,
-/// platforms, artifacts, verification) serves a registry as it serves a file.
+/// breaks. The registry serves content by its digest, so the walk of indexes, platforms and artifacts
+/// that reads an OCI layout reads a registry too (<see cref="ImageIndexWalker"/>).
 /// </summary>
 internal sealed class RegistrySource : IImageSource
 {
@@ -21,35 +20,37 @@ internal sealed class RegistrySource : IImageSource
 
     private readonly RegistryClient _client;
 
-    private RegistrySource(RegistryClient client, IReadOnlyList<ImageCandidate> candidates, string? note, ReadCounter? counter)
+    private RegistrySource(RegistryClient client, IReadOnlyList<ImageCandidate> candidates, string? note)
     {
         (_client, Candidates, Note) = (client, candidates, note);
         Location = $"{KindName}://{client.Reference}";
-        Blobs = new RegistryBlobs(client, counter);
     }
 
     public string Kind => KindName;
     public string Location { get; }
     public string? Note { get; }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
-    public IBlobReader Blobs { get; }
 
-    public static IImageSource Open(string name, SourceOptions options)
+    public static IImageSource Open(string name, SourceOptions options, CancellationToken ct)
     {
         var reference = RegistryReference.Parse(name) ?? throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Registry_NotAReference, name));
         var client = new RegistryClient(reference, options);
         try
         {
-            var store = new RegistryStore(client, options.Verify);
+            ct.ThrowIfCancellationRequested();
+            var store = new RegistryDescriptors(client, options.Verify);
+            var (digest, mediaType) = store.FetchRoot();
+            var blobs = new RegistryBlobs(client, options.Counter);
             // progress follows the download: the layers' sizes are what is expected
-            var candidates = ArchiveSource.CandidatesOf(store, ArchiveSource.OciArchive, options.Verify)
-                .Select(c => c.WithResolve(() =>
+            var candidates = ImageIndexWalker.FromDescriptor(store, digest, mediaType, reference.ToString(), blobs, options.Verify)
+                .Select(c => c.WithResolve(token =>
                 {
-                    var image = c.Resolve();
+                    token.ThrowIfCancellationRequested();
+                    var image = c.Resolve(token);
                     options.Counter?.Expect(image.Layers.Sum(l => l.Size ?? 0));
                     return image;
                 })).ToList();
-            return new RegistrySource(client, candidates, options.BareName ? Text.Fill(Strings.Source_ReadFrom, client.Describe) : null, options.Counter);
+            return new RegistrySource(client, candidates, options.BareName ? Text.Fill(Strings.Source_ReadFrom, client.Describe) : null);
         }
         catch
         {
@@ -60,74 +61,57 @@ internal sealed class RegistrySource : IImageSource
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>The manifest media types a registry is asked for.</summary>
-    internal static readonly string[] ManifestTypes =
-    [
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    ];
-
     /// <summary>
-    /// The registry as an OCI layout: <c>index.json</c> names the reference's manifest (annotated with
-    /// the reference, so the images are named by it); <c>blobs/sha256/HEX</c> is a manifest when an
-    /// index named it (fetched from <c>manifests/</c>), else a blob.
+    /// The registry's content by digest: a manifest or an index from <c>manifests/</c>, a config from
+    /// <c>blobs/</c>; the reference's own manifest, fetched first, is kept.
     /// </summary>
-    private sealed class RegistryStore : BlobStore
+    private sealed class RegistryDescriptors(RegistryClient client, bool verify) : IDescriptorStore
     {
-        private readonly RegistryClient _client;
-        private readonly bool _verify;
-        private readonly HashSet<string> _manifests = new(StringComparer.Ordinal);
-        private readonly byte[] _index;
         private readonly Dictionary<string, byte[]> _fetched = new(StringComparer.Ordinal);
 
-        public RegistryStore(RegistryClient client, bool verify)
+        /// <summary>The manifest the reference names (by tag or digest): its digest and media type.</summary>
+        public (string Digest, string MediaType) FetchRoot()
         {
-            (_client, _verify) = (client, verify);
             var reference = client.Reference;
             var (bytes, digest, mediaType) = FetchManifest(reference.ManifestReference, reference.Digest);
             _fetched[digest] = bytes;
-            _manifests.Add(digest);
-            _index = Encoding.UTF8.GetBytes(
-                $"{{\"schemaVersion\":2,\"manifests\":[{{\"mediaType\":{Quote(mediaType)},\"digest\":\"{digest}\",\"size\":{bytes.Length},\"annotations\":{{\"io.containerd.image.name\":{Quote(reference.ToString())}}}}}]}}");
-            Register(bytes);
+            return (digest, mediaType);
         }
 
-        private static string Quote(string s) => "\"" + JsonEncodedText.Encode(s).ToString() + "\"";
+        /// <summary>Anything an index or manifest names may be asked for: a registry that lacks it says so when it is fetched.</summary>
+        public bool Has(string digest) => true;
 
-        /// <summary>Every manifest an index names is fetched from manifests/, not blobs/.</summary>
-        private void Register(byte[] manifest)
+        public byte[] ReadDocument(string digest, DocumentKind kind)
         {
-            try
-            {
-                using var doc = JsonDocument.Parse(manifest);
-                foreach (var m in doc.RootElement.Array("manifests"))
-                    if (m.String("digest") is { } d) _manifests.Add(d);
-            }
-            catch (JsonException) { /* said when the manifest is read as one */ }
+            if (_fetched.TryGetValue(digest, out var bytes)) return bytes;
+            if (kind == DocumentKind.Manifest) return FetchManifest(digest, digest).Bytes;
+            // a config, held whole: read in chunks under the documents' cap, so a body without end costs the cap and no more
+            using var blob = new BlobStream(client, digest, size: null, maxSize: BlobStore.MaxDocumentSize);
+            return CappedRead.All(blob, BlobStore.MaxDocumentSize, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, $"the blob {ImageException.ShortDigest(digest)} from {client.Describe}", BlobStore.MaxDocumentSize)));
         }
+
+        public LayerLocator Locate(string digest) => new LayerLocator.Blob(digest);
 
         private (byte[] Bytes, string Digest, string MediaType) FetchManifest(string reference, string? pinned)
         {
-            using var response = _client.Get($"manifests/{reference}", ManifestTypes);
+            using var response = client.Get($"manifests/{reference}", MediaTypes.Manifests);
             if (response.StatusCode == HttpStatusCode.NotFound)
-                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Registry_NoManifest, _client.Describe, _client.Reference.Repository, reference, _client.ErrorText(response)));
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Registry_NoManifest, client.Describe, client.Reference.Repository, reference, client.ErrorText(response)));
             if (!response.IsSuccessStatusCode)
-                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_ManifestStatus, _client.Describe, (int)response.StatusCode, reference, _client.ErrorText(response)));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_ManifestStatus, client.Describe, (int)response.StatusCode, reference, client.ErrorText(response)));
             var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
             if (mediaType is "text/html" or "text/plain")
-                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestIsPage, _client.Describe, mediaType, reference));
+                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestIsPage, client.Describe, mediaType, reference));
             var bytes = ReadDocument(response, MaxManifestSize, $"the manifest {reference}");
             var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
             var expected = pinned ?? (response.Headers.TryGetValues("Docker-Content-Digest", out var v) ? v.FirstOrDefault() : null);
-            if (_verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Registry_ManifestDigestMismatch, (pinned is null ? "the registry says" : "the reference pins"), _client.Secrets.Scrub(expected), actual));
+            if (verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
+                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Registry_ManifestDigestMismatch, (pinned is null ? "the registry says" : "the reference pins"), client.Secrets.Scrub(expected), actual));
             if (mediaType.Length == 0 || mediaType == "application/json")
             {
                 // tell the kind from the document, as an OCI layout's index would
                 using var doc = Json.Parse(bytes, $"the manifest {reference}");
-                mediaType = doc.RootElement.String("mediaType") ?? (doc.RootElement.Get("manifests") is not null ? ManifestTypes[0] : ManifestTypes[1]);
+                mediaType = doc.RootElement.String("mediaType") ?? (doc.RootElement.Get("manifests") is not null ? MediaTypes.OciIndex : MediaTypes.OciManifest);
             }
             return (bytes, actual, mediaType);
         }
@@ -142,66 +126,23 @@ internal sealed class RegistrySource : IImageSource
                 throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestTooLarge, what, response.Content.Headers.ContentLength));
             try
             {
-                using var body = new TimedReadStream(response.Content.ReadAsStream(), _client.Timeout, whole: _client.Timeout);
+                using var body = new TimedReadStream(response.Content.ReadAsStream(), client.Timeout, whole: client.Timeout);
                 return CappedRead.All(body, limit, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, what, limit)));
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException)
             {
-                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_DocumentTooSlow, _client.Describe, what, ex.Message));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_DocumentTooSlow, client.Describe, what, ex.Message));
             }
         }
-
-        public override string? Resolve(string path) =>
-            path == "index.json" || (path.StartsWith("blobs/", StringComparison.Ordinal) && path.Count(c => c == '/') == 2) ? path : null;
-
-        public override Stream Open(string path)
-        {
-            if (path == "index.json") return new MemoryStream(_index, writable: false);
-            var digest = DigestOf(path);
-            if (_fetched.TryGetValue(digest, out var bytes)) return new MemoryStream(bytes, writable: false);
-            if (_manifests.Contains(digest))
-            {
-                var (manifest, _, _) = FetchManifest(digest, digest);
-                _fetched[digest] = manifest;
-                Register(manifest);
-                return new MemoryStream(manifest, writable: false);
-            }
-            // what an OCI layout opens here is a document (a config), held whole: read in chunks under the documents'
-            // cap, so a body without end costs the cap and no more
-            using var blob = new BlobStream(_client, digest, size: null, maxSize: MaxDocumentSize);
-            return new MemoryStream(CappedRead.All(blob, MaxDocumentSize, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, $"the blob {ImageException.ShortDigest(digest)} from {_client.Describe}", MaxDocumentSize))), writable: false);
-        }
-
-        private static string DigestOf(string path)
-        {
-            var parts = path.Split('/');
-            return $"{parts[1]}:{parts[2]}";
-        }
-
-        public override long? SizeOf(string path) => null;
-
-        public override IEnumerable<string> Paths => [];
     }
 
     /// <summary>Layer blobs: any of them, several at once (the loader reads one per core).</summary>
-    private sealed class RegistryBlobs(RegistryClient client, ReadCounter? counter) : IBlobReader
+    private sealed class RegistryBlobs(RegistryClient client, ReadCounter? counter) : IRandomAccessBlobs
     {
-        public BlobAccess Access => BlobAccess.Random;
-
-        public Stream Open(LayerRef layer)
+        public Stream Open(LayerDescriptor layer)
         {
             var blob = new BlobStream(client, layer.Digest ?? throw new ImageException(FaultKind.Damaged, Strings.Registry_LayerNoDigest, layer.Index), layer.Size);
             return counter is null ? blob : counter.Counting(blob);
-        }
-
-        public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
-        {
-            foreach (var l in layers)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var s = Open(l);
-                onLayer([l.Index], LayerArrival.Of(s));
-            }
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using LayerDive.Core.Interop;
 using LayerDive.Core.Model;
 using LayerDive.Core.Resources;
+using LayerDive.Core.Sources.Images;
 
 namespace LayerDive.Core.Sources.Storage;
 
@@ -24,20 +25,16 @@ internal sealed partial class ContainersStorageSource : IImageSource
 
     private readonly Store _store;
 
-    private ContainersStorageSource(Store store, string location, IReadOnlyList<ImageCandidate> candidates, TimeSpan wait)
-    {
+    private ContainersStorageSource(Store store, string location, IReadOnlyList<ImageCandidate> candidates) =>
         (_store, Location, Candidates) = (store, location, candidates);
-        Blobs = new TarSplitBlobs(store, wait);
-    }
 
     public string Kind => KindName;
     public string Location { get; }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
-    public IBlobReader Blobs { get; }
     public void Dispose() => _store.Dispose();
 
     /// <summary>Parses <c>[DRIVER@ROOT+RUNROOT:OPTIONS]NAME</c> (every part of the brackets optional) and opens the image.</summary>
-    public static IImageSource Open(string spec, SourceOptions options)
+    public static IImageSource Open(string spec, SourceOptions options, CancellationToken ct)
     {
         string? driver = null, root = null;
         string name = spec;
@@ -114,28 +111,28 @@ internal sealed partial class ContainersStorageSource : IImageSource
             Tags = names,
             ConfigDigest = "sha256:" + id,
             ManifestDigest = manifestDigest,
-            Resolve = () => Resolve(store, id, shown, chain, options, manifestDigest),
+            Resolve = _ => Resolve(store, id, shown, chain, options, manifestDigest, new TarSplitBlobs(store, wait)),
         };
-        return new ContainersStorageSource(store, location, [candidate], wait);
+        return new ContainersStorageSource(store, location, [candidate]);
     }
 
-    private static ResolvedImage Resolve(Store store, string id, string name, IReadOnlyList<JsonElement> chain, SourceOptions options, string? manifestDigest)
+    private static ResolvedImage Resolve(Store store, string id, string name, IReadOnlyList<JsonElement> chain, SourceOptions options, string? manifestDigest, IBlobReader blobs)
     {
         var configPath = store.BigData(id, "sha256:" + id);
         var bytes = store.Read(configPath, BlobStore.MaxDocumentSize, Strings.Document_ConfigTooLarge, Strings.Image_ConfigMissing);
-        if (options.Verify) ArchiveSource.VerifyDocument(bytes, "sha256:" + id, "config");
-        var config = ArchiveSource.ParseConfig(bytes, "sha256:" + id, "config");
+        if (options.Verify) DigestCheck.Document(bytes, "sha256:" + id, "config");
+        var config = ImageConfigParser.Parse(bytes, "sha256:" + id, "config");
         if (config.DiffIds.Count != chain.Count)
             throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_LayerCountMismatch, chain.Count, config.DiffIds.Count));
-        var refs = new List<LayerRef>();
+        var layers = new List<LayerDescriptor>();
         for (int i = 0; i < chain.Count; i++)
         {
             var l = chain[i];
             var layerId = Store.Id(l.String("id"));
             // the rebuilt tar is the layer's uncompressed stream: its digest is the diff digest the store recorded
-            refs.Add(new LayerRef(i, layerId, "application/vnd.oci.image.layer.v1.tar", l.String("diff-digest"), l.Long("diff-size"), config.DiffIds[i]));
+            layers.Add(new LayerDescriptor(i, new LayerLocator.StoreLayer(layerId), MediaTypes.OciLayerTar, l.String("diff-digest"), l.Long("diff-size"), config.DiffIds[i]));
         }
-        return new ResolvedImage(name, config, refs, manifestDigest);
+        return new ResolvedImage(name, config, layers, manifestDigest, blobs);
     }
 
     /// <summary>The layers from the bottom to <paramref name="top"/>, by their parents (each an id: see <see cref="Store.Id"/>).</summary>
@@ -224,18 +221,16 @@ internal sealed partial class ContainersStorageSource : IImageSource
     private static partial Regex TomlString();
 
     /// <summary>Every layer rebuilt on its own, in any order and at once: the store is a folder.</summary>
-    private sealed class TarSplitBlobs(Store store, TimeSpan wait) : IBlobReader
+    private sealed class TarSplitBlobs(Store store, TimeSpan wait) : IRandomAccessBlobs
     {
-        public BlobAccess Access => BlobAccess.Random;
-
-        public Stream Open(LayerRef layer)
+        public Stream Open(LayerDescriptor layer)
         {
             // the layers' read lock for as long as the layer is read: podman cannot remove it meanwhile
             var held = StoreLock.Shared(store, $"{store.Layers}/layers.lock", wait);
             Folder? files = null;
             try
             {
-                var id = Store.Id(layer.BlobPath);
+                var id = Store.Id(layer.Locator is LayerLocator.StoreLayer stored ? stored.Id : null);
                 files = store.OpenFolder(store.Files(id), Strings.Storage_LayerFolderMissing);
                 var split = store.Open(store.TarSplit(id), missingIsError: false)
                     ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_TarSplitMissing, store.Full(store.TarSplit(id))));
@@ -252,16 +247,6 @@ internal sealed partial class ContainersStorageSource : IImageSource
                 files?.Dispose();
                 held?.Dispose();
                 throw;
-            }
-        }
-
-        public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
-        {
-            foreach (var l in layers)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var s = Open(l);
-                onLayer([l.Index], LayerArrival.Of(s));
             }
         }
     }

@@ -1,9 +1,9 @@
-using LayerDive.Core;
+using System.Diagnostics.CodeAnalysis;
 using System.Formats.Tar;
-using LayerDive.Core.Layers;
 using LayerDive.Core.Resources;
+using LayerDive.Core.Sources.Images;
 
-namespace LayerDive.Core.Sources;
+namespace LayerDive.Core.Sources.OnePass;
 
 /// <summary>
 /// An image archive read from a stream exactly once (standard input, an engine's export): no
@@ -23,6 +23,7 @@ internal sealed class OnePassArchive : IDisposable
     private readonly List<HeldLayer> _held = [];
     private readonly Dictionary<string, ImageException> _unreadable = new(StringComparer.Ordinal);
     private bool _ended;
+    private bool _missed;
     private bool _readOnce;
     private string? _last;
 
@@ -49,39 +50,64 @@ internal sealed class OnePassArchive : IDisposable
     /// once oci-layout or the end has come without a manifest.json.
     /// </summary>
     public string DetectKind(CancellationToken ct) => ReadUntil(() =>
-        _members.ContainsKey("manifest.json") ? ArchiveSource.DockerArchive
-        : _members.ContainsKey("index.json") && (_members.ContainsKey("oci-layout") || _ended) ? ArchiveSource.OciArchive
-        : _members.ContainsKey("repositories") && _ended ? ArchiveSource.DockerArchive
+        _members.ContainsKey(DockerArchiveManifest.ManifestFile) ? ArchiveSource.DockerArchive
+        : _members.ContainsKey(OciLayout.IndexFile) && (_members.ContainsKey("oci-layout") || _ended) ? ArchiveSource.OciArchive
+        : _members.ContainsKey(DockerV1Chain.RepositoriesFile) && _ended ? ArchiveSource.DockerArchive
         : _ended ? throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Stream_NotAnImage, _what))
-        : throw new NotYetRead(), ct);
+        : MoreNeeded<string>(), ct);
 
     /// <summary>
-    /// Reads on until <paramref name="attempt"/> succeeds: it is tried again each time a document or a
-    /// link arrives, and once at the end of the stream (where a member not seen is absent). Layers met
-    /// on the way are read and held.
+    /// Reads on until <paramref name="attempt"/> can be answered from what has passed (see
+    /// <see cref="TryNow"/>): it is tried again each time a document or a link arrives, and once at the
+    /// end of the stream, where a member not seen is absent. Layers met on the way are read and held.
     /// </summary>
     public T ReadUntil<T>(Func<T> attempt, CancellationToken ct)
     {
-        while (true)
+        T result;
+        while (!TryNow(attempt, out result!))
         {
-            try
-            {
-                return attempt();
-            }
-            catch (NotYetRead) when (!_ended) { }
             while (true)
             {
                 var kind = Next(ct, deliver: null);
                 if (kind is MemberKind.End or MemberKind.Document or MemberKind.Link) break;
             }
         }
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> over what has passed so far. False when it asked for a member that
+    /// has not come by yet (<see cref="Has"/>, or the store's lookups) or said it needs more
+    /// (<see cref="MoreNeeded"/>) while the stream goes on: what it concluded then, a value or a fault,
+    /// was drawn from an absence that may not last, and does not count.
+    /// </summary>
+    public bool TryNow<T>(Func<T> attempt, [MaybeNullWhen(false)] out T result)
+    {
+        _missed = false;
+        try
+        {
+            result = attempt();
+        }
+        catch (ImageException) when (_missed && !_ended)
+        {
+            result = default;
+            return false;
+        }
+        return !_missed || _ended;
+    }
+
+    /// <summary>For an attempt: what it needs has not come by yet (a value it returns is not used).</summary>
+    public T MoreNeeded<T>()
+    {
+        _missed = true;
+        return default!;
     }
 
     /// <summary>
     /// Hands every layer over (see <see cref="IBlobReader.ReadInOrder"/>): first those held already,
     /// then each as it comes, then reads to the end of the stream.
     /// </summary>
-    public void ReadInOrder(IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
+    public void ReadInOrder(IReadOnlyList<LayerDescriptor> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
     {
         if (_readOnce)
             throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Stream_ReadTwice, _what));
@@ -173,29 +199,23 @@ internal sealed class OnePassArchive : IDisposable
         _owner.Dispose();
     }
 
-    /// <summary>Thrown while resolving: the member asked for has not come by yet.</summary>
-    private sealed class NotYetRead() : Exception("not read yet");
+    /// <summary>The member a path names after the archive's links; asking for one that has not come by yet makes the attempt under way wait for more (<see cref="TryNow"/>).</summary>
+    private string? Seek(string path)
+    {
+        var found = Follow(path);
+        if (found is null && !_ended) _missed = true;
+        return found;
+    }
 
-    /// <summary>For an attempt of <see cref="ReadUntil"/>: what it needs has not come yet.</summary>
-    public static Exception NotYet() => new NotYetRead();
+    /// <summary>Whether a member (after links) has come by; one not seen yet may still come (<see cref="TryNow"/>).</summary>
+    public bool Has(string path) => Seek(path) is not null;
 
-    /// <summary>True once the stream has ended.</summary>
-    public bool Ended => _ended;
-
-    /// <summary>Whether a member (after links) has come by; never "not yet".</summary>
-    public bool Has(string path) => Follow(path) is not null;
-
-    /// <summary>The documents and members seen so far; a member not seen yet is "not yet" until the stream ends.</summary>
+    /// <summary>The documents and members seen so far; asking for a member not seen yet makes the attempt under way wait for more.</summary>
     private sealed class SeenSoFar(OnePassArchive archive) : BlobStore
     {
         public override bool IsSequential => true;
 
-        public override string? Resolve(string path)
-        {
-            var found = archive.Follow(path);
-            if (found is null && !archive._ended) throw new NotYetRead();
-            return found;
-        }
+        public override string? Resolve(string path) => archive.Seek(path);
 
         public override Stream Open(string path)
         {
@@ -217,8 +237,11 @@ internal sealed class OnePassArchive : IDisposable
     }
 
     /// <summary>One pass's hand-over: which member is which layer, and which layers came.</summary>
-    private sealed class Delivery(OnePassArchive archive, IReadOnlyList<LayerRef> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer)
+    private sealed class Delivery(OnePassArchive archive, IReadOnlyList<LayerDescriptor> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer)
     {
+        /// <summary>The member a layer is named by, through the archive's links, where its locator names one that has passed.</summary>
+        private string? MemberOf(LayerDescriptor l) => l.Locator is LayerLocator.Member m ? archive.Follow(m.Path) : null;
+
         private readonly bool[] _came = new bool[layers.Count == 0 ? 0 : layers.Max(l => l.Index) + 1];
         private readonly List<HeldLayer> _strangers = [];
 
@@ -227,8 +250,8 @@ internal sealed class OnePassArchive : IDisposable
         {
             if (archive.Identified.TryGetValue(member, out var learned)) return Waiting(learned);
             var named = DigestInName(member);
-            var indexes = layers.Where(l => !_came[l.Index] && (archive.Follow(l.BlobPath) == member
-                || (named is not null && archive.Follow(l.BlobPath) is null && (Same(l.DiffId, named) || Same(l.Digest, named))))).Select(l => l.Index).ToArray();
+            var indexes = layers.Where(l => !_came[l.Index] && (MemberOf(l) == member
+                || (named is not null && MemberOf(l) is null && (Same(l.DiffId, named) || Same(l.Digest, named))))).Select(l => l.Index).ToArray();
             return indexes.Length > 0 ? indexes : null;
         }
 
@@ -255,7 +278,7 @@ internal sealed class OnePassArchive : IDisposable
         /// <summary>Places a layer read already: by its member's path, else by its diff id or blob digest.</summary>
         public void Place(HeldLayer held)
         {
-            var indexes = Known(held.Member) ?? layers.Where(l => !_came[l.Index] && archive.Follow(l.BlobPath) is null
+            var indexes = Known(held.Member) ?? layers.Where(l => !_came[l.Index] && MemberOf(l) is null
                 && (Same(l.DiffId, held.Contents.DiffId) || Same(l.Digest, held.Contents.BlobDigest))).Select(l => l.Index).ToArray();
             if (indexes.Length == 0)
             {
@@ -280,12 +303,12 @@ internal sealed class OnePassArchive : IDisposable
             foreach (var l in layers)
             {
                 if (_came[l.Index]) continue;
-                string id = l.Digest ?? l.DiffId ?? l.BlobPath;
-                if (archive.Follow(l.BlobPath) is { } member && archive._unreadable.TryGetValue(member, out var fault))
+                string id = l.Id;
+                if (MemberOf(l) is { } member && archive._unreadable.TryGetValue(member, out var fault))
                     throw new ImageException(fault.Kind, fault.Message, l.Index, id, fault.EntryName, fault);
-                if (archive.Follow(l.BlobPath) is null && _strangers.Count > 0)
+                if (MemberOf(l) is null && _strangers.Count > 0)
                     throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_LayerNotInArchive, archive._what, string.Join(", ", _strangers.Select(s => $"'{s.Member}' (diff id {s.Contents.DiffId})"))), l.Index, id);
-                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_BlobMissing, l.BlobPath, archive._what), l.Index, id);
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_BlobMissing, l.Locator, archive._what), l.Index, id);
             }
         }
     }

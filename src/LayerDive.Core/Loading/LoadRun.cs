@@ -1,0 +1,260 @@
+using LayerDive.Core;
+using System.Runtime.InteropServices;
+using LayerDive.Core.Layers;
+using LayerDive.Core.Merge;
+using LayerDive.Core.Model;
+using LayerDive.Core.Sources;
+using LayerDive.Core.Resources;
+
+namespace LayerDive.Core.Loading;
+
+/// <summary>One load: the merge, the layers' feeds into it, and the first error.</summary>
+internal sealed class LoadRun
+{
+    private readonly ImageModel _model;
+    private readonly OverlayMerger _merger;
+    private readonly ResolvedImage _image;
+    private readonly LoadOptions _options;
+    private readonly LayerFeed[] _feeds;
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _cts;
+    private readonly long _total;
+    private readonly ReadCounter _counter;
+    private readonly System.Diagnostics.Stopwatch _clock;
+    private readonly Timer? _ticker;
+    private long _bytesRead;
+
+    public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options,
+        ReadCounter counter, System.Diagnostics.Stopwatch clock, CancellationToken ct)
+    {
+        (_model, _merger, _image, _options, _counter, _clock) = (model, merger, image, options, counter, clock);
+        // a source that counts what it reads (a stream, a download) reports as it comes, not only as layers are merged
+        if (options.Progress is { } progress)
+            _ticker = new Timer(_ => { if (_counter.BytesRead > 0) progress.Report(Snapshot(_model.LayersMerged)); }, null, 250, 250);
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _total = image.Layers.Sum(l => l.Size ?? 0);
+        // a source read in its order reads every layer on one thread: a layer above must never wait for one below
+        _feeds = new LayerFeed[image.Layers.Count];
+        for (int i = 0; i < _feeds.Length; i++) _feeds[i] = new LayerFeed(this, i, bounded: image.Blobs is IRandomAccessBlobs);
+    }
+
+    public CancellationToken Token => _cts.Token;
+
+    public async Task RunAsync()
+    {
+        if (_feeds.Length == 0)
+        {
+            Complete();
+            return;
+        }
+        lock (_model.Sync) _merger.BeginLayer(_model.Layers[0]);
+        _feeds[0].GoLive(out _);
+        Task reading = _image.Blobs is IRandomAccessBlobs random
+            ? ReadParallel(random)
+            : Task.Factory.StartNew(() => Guarded(() => ReadInOrder(_image.Blobs)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            await _done.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_ticker is not null) await _ticker.DisposeAsync().ConfigureAwait(false);
+            _cts.Cancel(); // nothing is left to read; after an error, the other readers stop
+            await reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            _cts.Dispose();
+        }
+    }
+
+    private void Guarded(Action action)
+    {
+        try { action(); }
+        catch (Exception ex) { Fail(ex); }
+    }
+
+    /// <summary>The first error ends the load (the readers still running are cancelled); later ones are its echoes.</summary>
+    private void Fail(Exception ex)
+    {
+        if (_done.TrySetException(ex)) _cts.Cancel();
+    }
+
+    /// <summary>Random-access stores: one reader per core, started in layer order, so the lowest unmerged layer is always being read.</summary>
+    private async Task ReadParallel(IRandomAccessBlobs blobs)
+    {
+        int parallelism = Math.Max(1, _options.MaxParallelism ?? Environment.ProcessorCount);
+        using var gate = new SemaphoreSlim(parallelism);
+        var readers = new List<Task>(_feeds.Length);
+        try
+        {
+            for (int i = 0; i < _feeds.Length; i++)
+            {
+                await gate.WaitAsync(Token).ConfigureAwait(false);
+                var (r, feed) = (_image.Layers[i], _feeds[i]);
+                // a thread of its own: a reader is long, busy work that should not wait for the pool
+                readers.Add(Task.Factory.StartNew(() =>
+                {
+                    bool released = false;
+                    try
+                    {
+                        LayerContents contents;
+                        using (var blob = OpenOne(blobs, r)) contents = ReadOne(blob, r, _options, feed, Token);
+                        gate.Release(); // the next layer's read may start while this one finishes merging
+                        released = true;
+                        feed.ReaderDone(contents);
+                    }
+                    catch (Exception ex) { Fail(ex); }
+                    finally { if (!released) gate.Release(); }
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+            }
+        }
+        catch (OperationCanceledException) { /* an error stopped the load; it is reported already */ }
+        await Task.WhenAll(readers).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Sources read in their order (a compressed archive, a stream, an engine's export): on this thread.</summary>
+    private void ReadInOrder(IBlobReader blobs)
+    {
+        blobs.ReadInOrder(_image.Layers, (indices, arrival) =>
+        {
+            LayerContents contents;
+            if (arrival.Stream is { } stream)
+            {
+                IEntrySink sink = indices.Count == 1 ? _feeds[indices[0]] : new TeeSink(indices.Select(i => (IEntrySink)_feeds[i]).ToArray());
+                contents = ReadOne(stream, _image.Layers[indices[0]], _options, sink, Token, inOrder: true);
+            }
+            else
+            {
+                // read before it was known which layer it is: its entries were held, now they go in
+                var held = arrival.Held!;
+                contents = held.Contents;
+                var problems = held.ProblemsIn(indices[0]).ToList();
+                contents.Problems.Clear();
+                contents.Problems.AddRange(problems);
+                foreach (var i in indices)
+                    foreach (ref readonly var e in CollectionsMarshal.AsSpan(contents.Entries)) _feeds[i].Add(e);
+                contents.Entries.Clear();
+            }
+            foreach (var i in indices) _feeds[i].ReaderDone(contents);
+        }, Token);
+    }
+
+    /// <summary>Merges a run of entries of the live layer.</summary>
+    public void Apply(int index, ReadOnlySpan<RawEntry> entries)
+    {
+        var layer = _model.Layers[index];
+        var observers = _options.Observers;
+        lock (_model.Sync)
+        {
+            foreach (ref readonly var e in entries)
+            {
+                var node = _merger.Add(e);
+                foreach (var observer in observers) observer.OnEntry(layer, e, node);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The live layer <paramref name="index"/> is read and merged: finishes it, then makes the layers
+    /// above live in turn, finishing each that its reader completed already.
+    /// </summary>
+    public void Advance(int index, LayerContents contents)
+    {
+        while (true)
+        {
+            var layer = _model.Layers[index];
+            Finish(layer, _image.Layers[index], contents, _options.Verify);
+            lock (_model.Sync)
+            {
+                _merger.EndLayer(contents.Problems);
+                foreach (var observer in _options.Observers) observer.OnLayerMerged(layer);
+                if (index + 1 < _feeds.Length)
+                {
+                    _merger.BeginLayer(_model.Layers[index + 1]);
+                    _model.SetLayersMerged(index + 1);
+                }
+            }
+            long read = Interlocked.Add(ref _bytesRead, contents.CompressedSize);
+            if (++index == _feeds.Length)
+            {
+                Complete();
+                return;
+            }
+            _options.Progress?.Report(Snapshot(index));
+            if (!_feeds[index].GoLive(out var next)) return;
+            contents = next!;
+        }
+    }
+
+    private void Complete()
+    {
+        lock (_model.Sync)
+        {
+            _merger.Complete();
+            _model.SetLayersMerged(_feeds.Length);
+        }
+        _options.Progress?.Report(Snapshot(_feeds.Length));
+        _done.TrySetResult();
+    }
+
+    /// <summary>Progress by the source's stream where it counts one, else by the layers merged.</summary>
+    private LoadProgress Snapshot(int merged)
+    {
+        long streamed = _counter.BytesRead;
+        if (streamed > 0) return new LoadProgress(merged, _feeds.Length, streamed, _counter.BytesExpected, _clock.Elapsed);
+        long read = Interlocked.Read(ref _bytesRead);
+        return new LoadProgress(merged, _feeds.Length, read, Math.Max(_total, read), _clock.Elapsed);
+    }
+
+    private static LayerReadOptions ReadOptions(LayerDescriptor r, LoadOptions options, bool inOrder) => new()
+    {
+        HashInBackground = inOrder,
+        ComputeDigests = options.Verify,
+        FileSha256 = options.FileSha256,
+        LayerIndex = r.Index,
+        BlobDigestAlgorithm = r.Digest?.StartsWith("sha512:", StringComparison.Ordinal) == true ? "sha512" : "sha256",
+    };
+
+    private static Stream OpenOne(IRandomAccessBlobs blobs, LayerDescriptor r)
+    {
+        try
+        {
+            return blobs.Open(r);
+        }
+        catch (ImageException ex)
+        {
+            throw ex.InLayer(r.Index, r.Digest ?? r.DiffId);
+        }
+    }
+
+    private static LayerContents ReadOne(Stream blob, LayerDescriptor r, LoadOptions options, IEntrySink sink, CancellationToken ct, bool inOrder = false)
+    {
+        try
+        {
+            return LayerReader.Read(blob, ReadOptions(r, options, inOrder), sink, ct);
+        }
+        catch (ImageException ex)
+        {
+            throw ex.InLayer(r.Index, r.Digest ?? r.DiffId);
+        }
+    }
+    private static void Finish(LayerInfo layer, LayerDescriptor r, LayerContents contents, bool verify)
+    {
+        layer.Compression = contents.Compression;
+        layer.EStargz = contents.EStargz || r.EStargzAnnotation;
+        layer.CompressedSize = contents.CompressedSize;
+        layer.UncompressedSize = contents.UncompressedSize;
+        layer.EntryCount = contents.EntryCount;
+        layer.Size = contents.HeaderSizeTotal;
+        layer.Digest = r.Digest ?? (contents.Compression == Compression.None ? null : contents.BlobDigest);
+        layer.DiffId = contents.DiffId ?? r.DiffId;
+        if (Decompression.FromMediaType(r.MediaType) is { } declared && declared != contents.Compression)
+            contents.Problems.Add(new Problem(ProblemKind.MediaTypeMismatch, r.Index, null,
+                Text.Fill(Strings.Layer_MediaTypeMismatch, r.MediaType, Decompression.Name(declared), Decompression.Name(contents.Compression))));
+        if (!verify) return;
+        string id = r.Id;
+        if (r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))
+            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, r.Digest, contents.BlobDigest), r.Index, id);
+        if (r.DiffId is not null && !string.Equals(r.DiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase))
+            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_DiffIdMismatch, r.DiffId, contents.DiffId), r.Index, id);
+        layer.Verified = r.DiffId is not null || r.Digest is not null;
+    }
+}
