@@ -1,10 +1,6 @@
-using LayerDive.Core;
-using System.Runtime.InteropServices;
-using LayerDive.Core.Layers;
 using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
 using LayerDive.Core.Sources;
-using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Loading;
 

@@ -1,10 +1,9 @@
-using LayerDive.Core;
 using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
-using LayerDive.Core.Sources;
 using LayerDive.Core.Resources;
+using LayerDive.Core.Sources;
 
 namespace LayerDive.Core.Loading;
 
