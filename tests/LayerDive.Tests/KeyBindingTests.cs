@@ -64,4 +64,29 @@ public sealed class KeyBindingTests : IDisposable
             Assert.True(before != (ui.Screen, ui.ViewModel.Mode, ui.ViewModel.HelpVisible, ui.Window.Tree.Current?.Node.Path, ui.Pager.Match), $"{b.Command} ({b.Shown}): nothing changed on the screen");
         }
     }
+
+    /// <summary>
+    /// The README's two key tables ("rebindable") list the keys the table binds by default, and no other:
+    /// a key the explorer does not bind from its table (a fixed one, as Ctrl+Z) has no place there.
+    /// </summary>
+    [Fact]
+    public void The_README_key_tables_list_exactly_the_bound_keys()
+    {
+        var readme = File.ReadAllLines(Path.Combine(Paths.RepoRoot, "README.md"));
+        var listed = new SortedSet<string>(StringComparer.Ordinal);
+        bool inTable = false;
+        foreach (var line in readme)
+        {
+            if (line.StartsWith("| keys (", StringComparison.Ordinal) && line.Contains("rebindable", StringComparison.Ordinal)) { inTable = true; continue; }
+            if (!inTable) continue;
+            if (!line.StartsWith('|')) { inTable = false; continue; }
+            var first = line.Split('|')[1];
+            // `Up`/`k`, `Ctrl+A` `Ctrl+R`: every spelling in backticks in the first column
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(first, "`([^`]+)`"))
+                listed.Add(KeySpelling.Display(KeySpelling.Parse(m.Groups[1].Value)));
+        }
+        var bound = new SortedSet<string>(KeyMap.Defaults.SelectMany(b => b.Keys).Select(KeySpelling.Display), StringComparer.Ordinal);
+        Assert.True(listed.Count > 20, $"only {listed.Count} keys read from the README's tables");
+        Assert.True(listed.SetEquals(bound), $"in the README, not bound: {string.Join(' ', listed.Except(bound))}; bound, not in the README: {string.Join(' ', bound.Except(listed))}");
+    }
 }

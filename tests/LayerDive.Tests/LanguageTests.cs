@@ -70,6 +70,43 @@ public sealed class LanguageTests
         Assert.Equal($"layerdive: warning: {orphanPath}: слой 1: etc/ghost: whiteout .wh.ghost ничего не скрывает: пути нет в слоях ниже", Assert.Single(warned.StderrLines));
     }
 
+    /// <summary>The commands' own lines (a rule's value, build's failure, extract's summary, the usage hint) come from the resources too.</summary>
+    [Fact]
+    public void The_commands_own_messages_speak_russian_when_asked()
+    {
+        var rule = Tool.Run(Opaque, "--ci", "--lowestEfficiency", "1.2", "--lang", "ru");
+        Assert.Equal(2, rule.ExitCode);
+        Assert.Equal("layerdive: error: правило lowestEfficiency: 1.2 вне допустимого диапазона 0..1", Assert.Single(rule.StderrLines));
+
+        using var dir = new TempDir();
+        var extracted = Tool.Run("extract", Opaque, "/app", "-o", dir.File("en"));
+        var counts = Regex.Match(extracted.StdoutLines[0], @"^extracted (\d+) files \((.+)\), (\d+) directories, (\d+) symlinks to ");
+        Assert.True(counts.Success, extracted.Stdout);
+        var ru = Tool.Run("extract", Opaque, "/app", "-o", dir.File("ru"), "--lang", "ru");
+        Assert.Equal(0, ru.ExitCode);
+        Assert.Equal($"извлечено в {dir.File("ru")}: файлов {counts.Groups[1]} ({counts.Groups[2]}), каталогов {counts.Groups[3]}, символических ссылок {counts.Groups[4]}", ru.StdoutLines[0]);
+
+        var usage = Tool.RunWith(new Dictionary<string, string> { ["LANG"] = "ru_RU.UTF-8" }, null, "ls", Opaque, "--layer", "x");
+        Assert.Equal(2, usage.ExitCode);
+        Assert.Equal("Как пользоваться: «layerdive --help».", usage.StderrLines[^1]);
+        Assert.Equal("Run 'layerdive --help' for usage.", Tool.Run("ls", Opaque, "--layer", "x").StderrLines[^1]);
+
+        // a build that fails (an empty context: docker stops before it needs a daemon) is named with the engine's exit code
+        if (!Scripts.OnPath("docker"))
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail("docker is not installed (CI=true: .ci/run installs it)");
+            Assert.Skip("docker is not installed (apt-get install docker.io)");
+        }
+        var context = Directory.CreateDirectory(dir.File("context")).FullName;
+        var env = new Dictionary<string, string> { ["DOCKER_HOST"] = "unix://" + dir.File("no-engine.sock"), ["HOME"] = dir.Path };
+        var failedEn = Tool.RunWith(env, dir.Path, "build", context);
+        Assert.Equal(2, failedEn.ExitCode);
+        Assert.Matches(@"^layerdive: error: build: docker build failed \(exit [1-9]\d*\)$", failedEn.StderrLines[^1]);
+        var failedRu = Tool.RunWith(env, dir.Path, "build", context, "--lang", "ru");
+        Assert.Matches(@"^layerdive: error: build: команда «docker build» завершилась с ошибкой \(код выхода [1-9]\d*\)$", failedRu.StderrLines[^1]);
+        Assert.Equal("Сборка образа...", failedRu.StdoutLines[0]);
+    }
+
     /// <summary>Every English resource file under src/ (Core's texts, and the executable's: the explorer and its viewer) with its Russian one.</summary>
     private static IEnumerable<(string English, string Russian)> ResourceFiles() =>
         Directory.GetFiles(Path.Combine(Paths.RepoRoot, "src"), "*.resx", SearchOption.AllDirectories)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LayerDive.Core.Resources;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -73,14 +74,14 @@ public static class CiRules
         }
         catch (YamlException ex)
         {
-            throw new RuleConfigException($"{source}: not valid YAML: {ex.Message}");
+            throw new RuleConfigException(Text.Fill(Strings.Settings_NotYaml, source, ex.Message));
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root) yield break;
         if (!root.Children.TryGetValue(new YamlScalarNode("rules"), out var rulesNode)) yield break;
         if (rulesNode is not YamlMappingNode rules)
         {
             if (rulesNode is YamlScalarNode { Value: null or "" or "~" or "null" }) yield break;
-            throw new RuleConfigException($"{source}: 'rules' must be a mapping of rule names to values");
+            throw new RuleConfigException(Text.Fill(Strings.CiRules_NotMapping, source));
         }
         foreach (var (k, v) in rules.Children)
         {
@@ -88,7 +89,7 @@ public static class CiRules
             var name = names.FirstOrDefault(n => key == Key(n) || key == Kebab(n), (RuleName)(-1));
             if ((int)name < 0) continue; // dive ignores keys it does not know (and --ci the regression rules of diff --ci)
             if (v is not YamlScalarNode scalar)
-                throw new RuleConfigException($"{source}: rule {Key(name)}: the value must be a number or a word, not a list or mapping");
+                throw new RuleConfigException(Text.Fill(Strings.CiRules_ValueNotScalar, source, Key(name)));
             yield return (name, scalar.Value ?? "");
         }
     }
@@ -105,21 +106,21 @@ public static class CiRules
             if (t.EndsWith('%'))
             {
                 if (!double.TryParse(t[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) || !double.IsFinite(percent) || percent < 0)
-                    throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a share (like 10%)");
+                    throw new RuleConfigException(where + Text.Fill(Strings.CiRules_NotShare, Key(name), text));
                 return new RuleSetting(name, t, percent / 100, Relative: true);
             }
-            var growth = ParseBytes(t) ?? throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a byte size or a share (like 20MB or 10%)");
+            var growth = ParseBytes(t) ?? throw new RuleConfigException(where + Text.Fill(Strings.CiRules_NotSizeOrShare, Key(name), text));
             return new RuleSetting(name, t, growth);
         }
         if (name == RuleName.HighestWastedBytes)
         {
-            var bytes = ParseBytes(t) ?? throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a byte size (like 20MB, 20MiB or 1000)");
+            var bytes = ParseBytes(t) ?? throw new RuleConfigException(where + Text.Fill(Strings.CiRules_NotSize, Key(name), text));
             return new RuleSetting(name, t, bytes);
         }
         if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var ratio) || double.IsNaN(ratio))
-            throw new RuleConfigException($"{where}rule {Key(name)}: '{text}' is not a number");
+            throw new RuleConfigException(where + Text.Fill(Strings.CiRules_NotNumber, Key(name), text));
         if (ratio < 0 || ratio > 1)
-            throw new RuleConfigException($"{where}rule {Key(name)}: {text} is outside the allowed range 0..1");
+            throw new RuleConfigException(where + Text.Fill(Strings.CiRules_OutOfRange, Key(name), text));
         return new RuleSetting(name, t, ratio);
     }
 

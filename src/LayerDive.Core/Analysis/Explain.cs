@@ -93,7 +93,7 @@ public static class Explainer
             case RemovalCause.Opaque:
                 for (var a = node.Parent; a is not null; a = a.Parent)
                     if (layer?.OpaqueDirectories.Contains(a.Path) == true)
-                        return (StepKind.CutOffByOpaque, PathText.Join(a.Path, ".wh..wh..opq"));
+                        return (StepKind.CutOffByOpaque, Layers.OverlayMarkers.OpaqueFor(a.Path));
                 return (StepKind.CutOffByOpaque, null);
             default:
                 for (var a = node.Parent; a is { IsRoot: false }; a = a.Parent)

@@ -34,9 +34,6 @@ internal sealed record LayerReadOptions
 internal static class LayerReader
 {
     private const int ChunkSize = 1 << 17;
-    private const string OpaqueMarker = ".wh..wh..opq";
-    private const string WhiteoutPrefix = ".wh.";
-    private const string AufsMetaPrefix = ".wh..wh.";
 
     /// <summary>
     /// Reads the layer. Throws <see cref="ImageException"/> for any bad input (truncated, corrupt,
@@ -147,17 +144,16 @@ internal static class LayerReader
             result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Fill(Strings.Tar_AbsoluteName, PathText.Escape(name), PathText.Escape(path))));
 
         string fileName = PathText.FileName(path);
-        if (IsUnderAufsMeta(path)) return; // .wh..wh.plnk, .wh..wh.aufs, ...: AUFS metadata, ignored
+        if (OverlayMarkers.IsUnderAufsMeta(path)) return; // AUFS metadata (its hard link directory, its notes): ignored
         int mode = (int)(entry.Mode & 0xFFF);
         int uid = checked((int)entry.Uid), gid = checked((int)entry.Gid);
-        if (fileName == OpaqueMarker)
+        if (OverlayMarkers.IsOpaque(fileName))
         {
             output.Add(new RawEntry(RawKind.Opaque, PathText.Parent(path), null, MarkerPath: path));
             return;
         }
-        if (fileName.StartsWith(WhiteoutPrefix, StringComparison.Ordinal))
+        if (OverlayMarkers.IsWhiteout(fileName, out var hidden))
         {
-            string hidden = fileName[WhiteoutPrefix.Length..];
             if (hidden.Length == 0 || hidden == "." || hidden == "..")
                 throw new ImageException(FaultKind.Damaged, Strings.Tar_WhiteoutNamesNoPath, entryName: name);
             // the marker's own header (mode, owner) for dive's file lists; the merge reads only its path
@@ -231,24 +227,6 @@ internal static class LayerReader
         (byte)'D' => "DirectoryList",
         _ => type is >= 0x20 and < 0x7f ? $"'{(char)type}'" : $"0x{type:x2}",
     };
-
-    private static bool IsUnderAufsMeta(string path)
-    {
-        int start = 0;
-        while (true)
-        {
-            int idx = path.IndexOf(AufsMetaPrefix, start, StringComparison.Ordinal);
-            if (idx < 0) return false;
-            bool atSegmentStart = idx == 0 || path[idx - 1] == '/';
-            if (atSegmentStart)
-            {
-                int end = path.IndexOf('/', idx);
-                string seg = end < 0 ? path[idx..] : path[idx..end];
-                if (seg != OpaqueMarker) return true;
-            }
-            start = idx + 1;
-        }
-    }
 
     private static (UInt128 Hash, byte[]? Sha256, long Size) HashContent(TarHeader entry, TarGuard tar, Stream? copy, byte[] buffer, XxHash128 xx, IncrementalHash? sha, CancellationToken ct)
     {

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LayerDive.Core;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -55,7 +57,7 @@ internal static class BuildCommand
         var iidFile = Path.Combine(Path.GetTempPath(), "layerdive-iid-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            context.Out.WriteLine("Building image...");
+            context.Out.WriteLine(Strings.Build_Started);
             var psi = new ProcessStartInfo(engine) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = context.WorkingDirectory };
             psi.ArgumentList.Add("build");
             psi.ArgumentList.Add("--iidfile");
@@ -70,7 +72,7 @@ internal static class BuildCommand
             }
             catch (System.ComponentModel.Win32Exception)
             {
-                return ErrorReport.Error(context.Error, "build", $"{engine} is not installed (build runs '{engine} build')");
+                return ErrorReport.Error(context.Error, "build", Text.Fill(Strings.Build_EngineNotInstalled, engine));
             }
             using (process)
             {
@@ -82,13 +84,13 @@ internal static class BuildCommand
                 process.WaitForExit();
                 if (process.ExitCode != 0)
                 {
-                    return ErrorReport.Error(context.Error, "build", $"{engine} build failed (exit {process.ExitCode})");
+                    return ErrorReport.Error(context.Error, "build", Text.Fill(Strings.Build_Failed, engine, process.ExitCode));
                 }
             }
             var id = File.Exists(iidFile) ? File.ReadAllText(iidFile).Trim() : "";
             if (id.Length == 0)
             {
-                return ErrorReport.Error(context.Error, "build", $"{engine} build wrote no image id");
+                return ErrorReport.Error(context.Error, "build", Text.Fill(Strings.Build_NoImageId, engine));
             }
             return analyse([$"{engine}://{id}", .. ours]);
         }

@@ -96,7 +96,7 @@ internal static class CiCommand
         if (explicitFile is not null)
         {
             found = Path.GetFullPath(explicitFile, context.WorkingDirectory);
-            if (!File.Exists(found)) throw new RuleConfigException($"{explicitFile}: the configuration file does not exist");
+            if (!File.Exists(found)) throw new RuleConfigException(Text.Fill(Strings.Settings_FileMissing, explicitFile));
             found = explicitFile;
         }
         else
@@ -123,7 +123,7 @@ internal static class CiCommand
             }
             catch (YamlDotNet.Core.YamlException ex)
             {
-                throw new RuleConfigException($"{found}: not valid YAML: {ex.Message}");
+                throw new RuleConfigException(Text.Fill(Strings.Settings_NotYaml, found, ex.Message));
             }
         }
         return found;
@@ -136,7 +136,7 @@ internal static class CiCommand
         if (ciConfig is { } configPath)
         {
             var full = Path.GetFullPath(configPath, context.WorkingDirectory);
-            if (!File.Exists(full)) throw new RuleConfigException($"{configPath}: the CI rules file does not exist");
+            if (!File.Exists(full)) throw new RuleConfigException(Text.Fill(Strings.CiRules_FileMissing, configPath));
             yaml = File.ReadAllText(full);
             source = configPath;
         }

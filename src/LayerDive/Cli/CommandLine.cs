@@ -95,7 +95,7 @@ public static class CommandLine
         if (parse.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
         {
             foreach (var e in parse.Errors) ErrorReport.Error(stderr, null, e.Message);
-            stderr.WriteLine("Run 'layerdive --help' for usage.");
+            stderr.WriteLine(Strings.Cli_UsageHint);
             return ExitBadInput;
         }
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
@@ -127,7 +127,7 @@ public static class CommandLine
         }
         catch (Exception ex) when (Environment.GetEnvironmentVariable("LAYERDIVE_DEBUG") is null or "" or "0")
         {
-            return Fail($"internal error ({ex.GetType().Name}): {ex.Message} (set LAYERDIVE_DEBUG=1 for details)");
+            return Fail(Text.Fill(Strings.Cli_InternalError, ex.GetType().Name, ex.Message));
         }
 
         // one line, whatever bytes an image put in a name the message quotes

@@ -1,4 +1,6 @@
 using System.Reflection;
+using LayerDive.Core;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -70,7 +72,7 @@ internal static class DockerPlugin
             if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) File.SetUnixFileMode(target, (UnixFileMode)0b111_101_101);
         }
         else File.CreateSymbolicLink(target, process);
-        context.Out.WriteLine($"installed {target}: 'docker {Name} IMAGE' now runs LayerDive");
+        context.Out.WriteLine(Text.Fill(Strings.Plugin_Installed, target, Name));
         return CommandLine.ExitOk;
     }
 }

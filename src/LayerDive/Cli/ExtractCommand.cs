@@ -21,7 +21,7 @@ internal static class ExtractCommand
             using var load = CommandLine.Start(img, shared, p, stderr);
             int n = CommandLine.LayerIndex(load.Model, p.GetValue(layer));
             var result = Extractor.Extract(load, Core.PathText.Unescape(p.GetValue(path)!), n, p.GetValue(output)!); // as ls shows it
-            stdout.WriteLine($"extracted {result.Files} files ({Units.HumanBytes(result.Bytes)}), {result.Directories} directories, {result.Symlinks} symlinks to {p.GetValue(output)}");
+            stdout.WriteLine(Core.Text.Fill(Strings.Extract_Summary, result.Files, Units.HumanBytes(result.Bytes), result.Directories, result.Symlinks, p.GetValue(output)));
             foreach (var s in result.Skipped) ErrorReport.Note(stderr, null, Core.Text.Fill(Strings.Extract_Skipped, s));
             return CommandLine.ExitOk;
         }));

@@ -243,14 +243,13 @@ internal static partial class UpperDirLayer
                 if (isDir)
                 {
                     tar.WriteEntry(info.FullName, relative + "/");
-                    if (Opaque(info.FullName)) tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, relative + "/.wh..wh..opq"));
+                    if (Opaque(info.FullName)) tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, Layers.OverlayMarkers.OpaqueFor(relative)));
                     subdirs.Add(info.FullName);
                     continue;
                 }
                 if (Whiteout(info))
                 {
-                    int slash = relative.LastIndexOf('/');
-                    tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, slash < 0 ? ".wh." + relative : relative[..(slash + 1)] + ".wh." + relative[(slash + 1)..]));
+                    tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, Layers.OverlayMarkers.WhiteoutFor(relative)));
                     continue;
                 }
                 tar.WriteEntry(info.FullName, relative);

@@ -129,9 +129,6 @@ internal sealed class EngineClient : IDisposable
 
     /// <summary>A JSON answer is held whole: past this it is refused (a config's cap; an image's inspect is a few KB).</summary>
     private const int MaxJsonAnswer = 64 << 20;
-    /// <summary>The part of an error answer read; its message is shown cut to <see cref="ShownErrorText"/> characters.</summary>
-    private const int MaxErrorText = 4 << 10;
-    private const int ShownErrorText = 200;
 
     /// <summary>A small JSON answer, whole within the host's time limit; null for 404.</summary>
     public JsonDocument? GetJson(string path, CancellationToken ct = default)
@@ -139,18 +136,9 @@ internal sealed class EngineClient : IDisposable
         using var response = Send(path, Host.Timeout, ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         if (!response.IsSuccessStatusCode) throw new ImageException(FaultKind.Unreachable, ErrorText(response));
-        var tooLarge = () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Engine_AnswerTooLarge, Host.EngineName, path, MaxJsonAnswer));
-        if (response.Content.Headers.ContentLength > MaxJsonAnswer) throw tooLarge();
-        byte[] bytes;
-        try
-        {
-            using var body = new TimedReadStream(response.Content.ReadAsStream(ct), Host.Timeout, whole: Host.Timeout, variable: TimeoutVariable);
-            bytes = CappedRead.All(body, MaxJsonAnswer, tooLarge);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_AnswerTooSlow, Host.EngineName, path, ex.Message));
-        }
+        var bytes = HttpBodies.ReadDocument(response, MaxJsonAnswer, Host.Timeout, TimeoutVariable,
+            tooLarge: _ => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Engine_AnswerTooLarge, Host.EngineName, path, MaxJsonAnswer)),
+            failed: why => new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Engine_AnswerTooSlow, Host.EngineName, path, why)), ct);
         try
         {
             return JsonDocument.Parse(bytes);
@@ -210,16 +198,7 @@ internal sealed class EngineClient : IDisposable
     /// <summary>The engine's own message ({"message": ...}) with the status, in one line: from the first few KiB that come in time, cut.</summary>
     private string ErrorText(HttpResponseMessage response)
     {
-        byte[] body;
-        try
-        {
-            using var s = new TimedReadStream(response.Content.ReadAsStream(), Host.Timeout, whole: Host.Timeout);
-            body = CappedRead.Start(s, MaxErrorText);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            body = [];
-        }
+        var body = HttpBodies.ReadErrorText(response, Host.Timeout);
         string? message = null;
         try
         {
@@ -227,10 +206,7 @@ internal sealed class EngineClient : IDisposable
             message = doc.RootElement.ValueKind == JsonValueKind.Object ? doc.RootElement.String("message") : null;
         }
         catch (JsonException) { }
-        message ??= System.Text.Encoding.UTF8.GetString(body);
-        var text = string.Join(' ', message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        if (text.Length > ShownErrorText) text = text[..ShownErrorText] + "...";
-        return Text.Fill(Strings.Engine_Answered, Host.EngineName, (int)response.StatusCode, response.ReasonPhrase, text);
+        return Text.Fill(Strings.Engine_Answered, Host.EngineName, (int)response.StatusCode, response.ReasonPhrase, HttpBodies.OneLine(message ?? body));
     }
 
     public void Dispose() => _http.Dispose();

@@ -143,27 +143,6 @@ internal static class CappedRead
         }
         return all;
     }
-
-    /// <summary>At most <paramref name="limit"/> bytes from the start of <paramref name="s"/> (what came before a stall included).</summary>
-    public static byte[] Start(Stream s, int limit)
-    {
-        var buffer = new byte[limit];
-        int filled = 0;
-        try
-        {
-            int n;
-            while (filled < limit && (n = s.Read(buffer, filled, limit - filled)) > 0) filled += n;
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException) { }
-        return buffer[..filled];
-    }
-
-    /// <summary>The first line of a peer's text, cut to <paramref name="max"/> characters ("..." where cut).</summary>
-    public static string FirstLine(string text, int max)
-    {
-        var line = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "";
-        return line.Length > max ? line[..max] + "..." : line;
-    }
 }
 
 /// <summary>

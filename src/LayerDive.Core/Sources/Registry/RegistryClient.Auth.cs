@@ -146,24 +146,15 @@ internal sealed partial class RegistryClient
             }
             catch (Exception ex) when (IsNetworkFault(ex, ct))
             {
-                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_TokenServiceUnreachable, Describe, realm.GetLeftPart(UriPartial.Authority), (ex is OperationCanceledException ? "no answer in time" : (ex.InnerException ?? ex).Message)));
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_TokenServiceUnreachable, Describe, realm.GetLeftPart(UriPartial.Authority), ex is OperationCanceledException ? Text.Fill(Strings.Registry_NoAnswer, TimedReadStream.Seconds(Timeout)) : (ex.InnerException ?? ex).Message));
             }
             using (response)
             {
                 if (!response.IsSuccessStatusCode)
                     throw new ImageException(FaultKind.Unauthorized, Text.Fill(Strings.Registry_TokenRefused, Describe, Secrets.Scrub(scope), (int)response.StatusCode, ErrorText(response), Who(credential)));
-                var tooLarge = () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_TokenTooLarge, Describe, MaxTokenAnswer));
-                if (response.Content.Headers.ContentLength > MaxTokenAnswer) throw tooLarge();
-                byte[] bytes;
-                try
-                {
-                    using var body = new TimedReadStream(response.Content.ReadAsStream(ct), Timeout, whole: Timeout, variable: "LAYERDIVE_REGISTRY_TIMEOUT");
-                    bytes = CappedRead.All(body, MaxTokenAnswer, tooLarge);
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException)
-                {
-                    throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_TokenServiceUnreachable, Describe, realm.GetLeftPart(UriPartial.Authority), ex.Message));
-                }
+                var bytes = HttpBodies.ReadDocument(response, MaxTokenAnswer, Timeout, TimeoutVariable,
+                    tooLarge: _ => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_TokenTooLarge, Describe, MaxTokenAnswer)),
+                    failed: why => new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_TokenServiceUnreachable, Describe, realm.GetLeftPart(UriPartial.Authority), why)), ct);
                 try
                 {
                     using var doc = JsonDocument.Parse(bytes);

@@ -30,11 +30,10 @@ internal sealed partial class RegistryClient : IDisposable
     private const int MaxRedirects = 5;
     /// <summary>A token answer is a JWT of a few KB; a larger one is refused, never held.</summary>
     internal const int MaxTokenAnswer = 64 << 10;
-    /// <summary>The part of an error answer read; its first line is shown, cut to <see cref="ShownErrorText"/> characters.</summary>
-    private const int MaxErrorText = 4 << 10;
-    private const int ShownErrorText = 200;
     /// <summary>What a blob must bring in each <see cref="Timeout"/> of waiting (about 1 KiB/s at the default).</summary>
     internal const int LeastBlobBytesPerSpan = 32 << 10;
+    /// <summary>The variable that sets <see cref="Timeout"/>.</summary>
+    public const string TimeoutVariable = "LAYERDIVE_REGISTRY_TIMEOUT";
 
     private readonly HttpClient _http;
     private Uri _base;
@@ -54,7 +53,7 @@ internal sealed partial class RegistryClient : IDisposable
     {
         Reference = reference;
         _options = options;
-        Timeout = options.Env("LAYERDIVE_REGISTRY_TIMEOUT") is { } t && double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
+        Timeout = options.Env(TimeoutVariable) is { } t && double.TryParse(t, System.Globalization.CultureInfo.InvariantCulture, out var s) && s > 0
             ? TimeSpan.FromSeconds(s) : TimeSpan.FromSeconds(30);
         _plainAllowed = reference.IsLoopback || options.Insecure;
         _base = new Uri($"https://{reference.ApiHost}/");
@@ -219,31 +218,21 @@ internal sealed partial class RegistryClient : IDisposable
     }
 
     /// <summary>
-    /// ": CODE message" from a registry's JSON error body, or the first line of a text one: read from the
-    /// first few KiB that come within the time limit, with every known secret hidden, cut to one short line.
+    /// ": CODE message" from a registry's JSON error body, or its text in one line: read from the first
+    /// few KiB that come within the time limit, with every known secret hidden, cut to one short line.
     /// </summary>
     internal string ErrorText(HttpResponseMessage response)
     {
-        byte[] start;
-        try
-        {
-            using var body = new TimedReadStream(response.Content.ReadAsStream(), Timeout, whole: Timeout);
-            start = CappedRead.Start(body, MaxErrorText);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
-        {
-            return "";
-        }
-        var text = Secrets.Scrub(System.Text.Encoding.UTF8.GetString(start));
+        var text = Secrets.Scrub(HttpBodies.ReadErrorText(response, Timeout));
         try
         {
             using var doc = JsonDocument.Parse(text);
             if (doc.RootElement.Get("errors") is { ValueKind: JsonValueKind.Array } errors && errors.GetArrayLength() > 0)
                 // scrubbed again once decoded: an escape (\u003c from Go's encoder) may have hidden a secret from the first pass
-                return ": " + CappedRead.FirstLine(Secrets.Scrub($"{errors[0].String("code")} {errors[0].String("message")}"), ShownErrorText);
+                return ": " + HttpBodies.OneLine(Secrets.Scrub($"{errors[0].String("code")} {errors[0].String("message")}"));
         }
         catch (JsonException) { }
-        var line = CappedRead.FirstLine(text, ShownErrorText);
+        var line = HttpBodies.OneLine(text);
         return line.Length == 0 ? "" : ": " + line;
     }
 

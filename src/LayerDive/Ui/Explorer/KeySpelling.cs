@@ -1,5 +1,7 @@
 using Terminal.Gui.Drivers;
 using Terminal.Gui.Input;
+using LayerDive.Core;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Ui.Explorer;
 
@@ -55,7 +57,7 @@ public static class KeySpelling
             if (mod == "ctrl" || mod == "control") ctrl = true;
             else if (mod == "alt" || mod == "meta") alt = true;
             else if (mod == "shift") shift = true;
-            else throw new FormatException($"'{mod}' is not a modifier (ctrl, alt, shift)");
+            else throw new FormatException(Text.Fill(Strings.Settings_NotAModifier, mod));
             s = s[(plus + 1)..];
         }
         Key key;
@@ -73,7 +75,7 @@ public static class KeySpelling
             }
             else key = new Key(rune.ToString());
         }
-        else throw new FormatException($"'{s}' is not a key");
+        else throw new FormatException(Text.Fill(Strings.Settings_KeyUnknown, s));
         if (shift) key = key.WithShift;
         if (ctrl) key = key.WithCtrl;
         if (alt) key = key.WithAlt;
