@@ -180,8 +180,7 @@ internal sealed class ContainerSource : IImageSource
             ct.ThrowIfCancellationRequested();
             if (kind == 2)
             {
-                int slash = path.LastIndexOf('/');
-                var marker = slash < 0 ? ".wh." + path : path[..(slash + 1)] + ".wh." + path[(slash + 1)..];
+                var marker = Layers.OverlayMarkers.WhiteoutFor(path);
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, marker));
                 continue;
             }

@@ -92,7 +92,7 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
             response.Dispose();
             throw TooLarge();
         }
-        var body = new TimedReadStream(response.Content.ReadAsStream(), client.Timeout, leastPerSpan: RegistryClient.LeastBlobBytesPerSpan, variable: "LAYERDIVE_REGISTRY_TIMEOUT");
+        var body = new TimedReadStream(response.Content.ReadAsStream(), client.Timeout, leastPerSpan: RegistryClient.LeastBlobBytesPerSpan, variable: RegistryClient.TimeoutVariable);
         (_response, _body) = (response, body);
         if (_position > 0 && response.StatusCode != HttpStatusCode.PartialContent)
         {

@@ -100,7 +100,12 @@ internal sealed class RegistrySource : IImageSource
             var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
             if (mediaType is "text/html" or "text/plain")
                 throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestIsPage, client.Describe, mediaType, reference));
-            var bytes = ReadDocument(response, MaxManifestSize, $"the manifest {reference}");
+            var what = $"the manifest {reference}";
+            var bytes = HttpBodies.ReadDocument(response, MaxManifestSize, client.Timeout, variable: null, // the message names the variable itself
+                tooLarge: declared => new ImageException(FaultKind.Damaged, declared is { } n
+                    ? Text.Fill(Strings.Registry_ManifestTooLarge, what, n)
+                    : Text.Fill(Strings.Registry_AnswerTooLarge, what, MaxManifestSize)),
+                failed: why => new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_DocumentTooSlow, client.Describe, what, why)), default);
             var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
             var expected = pinned ?? (response.Headers.TryGetValues("Docker-Content-Digest", out var v) ? v.FirstOrDefault() : null);
             if (verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
@@ -116,22 +121,6 @@ internal sealed class RegistrySource : IImageSource
 
         /// <summary>Manifests of 4 MiB and more are refused (the distribution spec's limit).</summary>
         private const int MaxManifestSize = 4 << 20;
-
-        /// <summary>A document's body, whole within the client's time limit after its headers, never more than <paramref name="limit"/> held.</summary>
-        private byte[] ReadDocument(HttpResponseMessage response, int limit, string what)
-        {
-            if (response.Content.Headers.ContentLength > limit)
-                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestTooLarge, what, response.Content.Headers.ContentLength));
-            try
-            {
-                using var body = new TimedReadStream(response.Content.ReadAsStream(), client.Timeout, whole: client.Timeout);
-                return CappedRead.All(body, limit, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, what, limit)));
-            }
-            catch (Exception ex) when (ex is IOException or HttpRequestException)
-            {
-                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Registry_DocumentTooSlow, client.Describe, what, ex.Message));
-            }
-        }
     }
 
     /// <summary>Layer blobs: any of them, several at once (the loader reads one per core).</summary>
