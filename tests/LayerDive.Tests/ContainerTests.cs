@@ -1,4 +1,5 @@
 using System.Formats.Tar;
+using LayerDive.Core.Sources;
 
 namespace LayerDive.Tests;
 
@@ -7,11 +8,64 @@ namespace LayerDive.Tests;
 /// delete, chmod and replace a directory. With overlay2 the container's layer is read from its upper
 /// directory (0/0 character devices, the opaque xattr); with vfs through the API (changes and archive).
 /// Either way its changes are <c>docker diff</c>'s and the merged tree is <c>docker export</c>'s.
+/// The source contract runs on a container created (never started) from the image: its image's layers,
+/// and on top its own layer, empty.
 /// </summary>
-public abstract class ContainerContract(DockerService docker)
+public abstract class ContainerContract(DockerService docker) : SourceContract, IDisposable
 {
     /// <summary>The engine the containers run in.</summary>
     protected DockerService Engine => docker;
+
+    private readonly TempDir _dir = new();
+    private readonly Dictionary<string, string> _created = [];
+    private CuttingProxy? _proxy;
+
+    protected override void SkipUnlessReady()
+    {
+        if (docker.SkipReason is { } why) Assert.Skip(why);
+    }
+
+    /// <summary>A container created from the image of <paramref name="archive"/> (loaded with docker load), once per archive.</summary>
+    private string Created(string archive)
+    {
+        if (_created.TryGetValue(archive, out var name)) return name;
+        var image = docker.Ensure(archive);
+        name = "c" + Guid.NewGuid().ToString("N")[..10];
+        var (code, output) = docker.Docker("create", "--network", "none", "--name", name, image, "true");
+        Assert.True(code == 0, output);
+        return _created[archive] = name;
+    }
+
+    private SourceOptions Options(string host) => EngineEnv.Options(EngineEnv.With(("DOCKER_HOST", host)));
+
+    protected override (string, SourceOptions) Image(string archive) => ("container://" + Created(archive), Options(docker.Address));
+
+    /// <summary>The container's layer: what the container changed, read by the source, which no digest names.</summary>
+    protected override int LayersOnTop => 1;
+
+    /// <summary>The image's export cut in the middle of layer 0, by a proxy in front of the engine (as the engines' contract cuts it).</summary>
+    protected override (string, SourceOptions) CutImage()
+    {
+        var name = Created(Archive);
+        _proxy = EngineEnv.CutInLayerZero(docker, docker.Ensure(Archive), _dir.File("proxy.sock"));
+        return ("container://" + name, Options(_proxy.Address));
+    }
+
+    /// <summary>Layer 0, for the reason the engines' contract gives: the legacy export names the bottom layer by its json alone.</summary>
+    protected override int CutLayer => 0;
+
+    protected override (string, SourceOptions) MissingImage() => ("container://layerdive-missing-" + Guid.NewGuid().ToString("N")[..8], Options(docker.Address));
+
+    /// <summary>Overridden: a container has one image, of one platform.</summary>
+    [Fact]
+    public override void The_platform_asked_for_is_chosen() => Another_platform_is_not_found();
+
+    public void Dispose()
+    {
+        _proxy?.Dispose();
+        _dir.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     /// <summary>How the note on stderr says the container's layer was read.</summary>
     protected abstract string ReadFrom { get; }
@@ -151,6 +205,7 @@ public abstract class ContainerContract(DockerService docker)
 }
 
 [Collection(nameof(SerialCollection))]
+[ContractFor("container")]
 public sealed class Overlay2ContainerTests(Overlay2DockerService docker) : ContainerContract(docker), IClassFixture<Overlay2DockerService>
 {
     protected override string ReadFrom => "its read-write layer read from " + Engine.Root;
@@ -194,6 +249,7 @@ public sealed class Overlay2ContainerTests(Overlay2DockerService docker) : Conta
 }
 
 [Collection(nameof(SerialCollection))]
+[ContractFor("container")]
 public sealed class VfsContainerTests(DockerService docker) : ContainerContract(docker), IClassFixture<DockerService>
 {
     protected override string ReadFrom => "its read-write layer rebuilt through the engine's API (the vfs driver's";

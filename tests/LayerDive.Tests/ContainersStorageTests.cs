@@ -98,12 +98,17 @@ public sealed class StoreFixture : IDisposable
     }
 }
 
+/// <summary>The stores are made once for every test class that reads them (this suite and the source contract's).</summary>
+[CollectionDefinition("stores")]
+public sealed class StoresCollection : ICollectionFixture<StoreFixture>;
+
 /// <summary>
 /// <c>containers-storage:[DRIVER@ROOT+RUNROOT]NAME</c> (issue 17, item 1): images podman loaded and
 /// buildah built, read from the store's files with no engine running; the layers rebuilt from their
 /// tar-split verify against their diff ids, and the merged tree equals the archive's and umoci's.
 /// </summary>
-public sealed class ContainersStorageTests(StoreFixture stores) : IClassFixture<StoreFixture>
+[Collection("stores")]
+public sealed class ContainersStorageTests(StoreFixture stores)
 {
     private void Require()
     {

@@ -14,6 +14,7 @@ public sealed class RegistryCollection : ICollectionFixture<RegistryServices>;
 /// answer for layer 3's blob.
 /// </summary>
 [Collection("registry")]
+[ContractFor("registry")]
 public sealed class RegistrySourceTests(RegistryServices registries) : SourceContract, IDisposable
 {
     private readonly TempDir _dir = new();
@@ -51,6 +52,13 @@ public sealed class RegistrySourceTests(RegistryServices registries) : SourceCon
         var blob = manifest.RootElement.GetProperty("layers")[3].GetProperty("digest").GetString()!;
         var proxy = Proxy(FaultyProxy.Fault.CutOneBlobAlways, blob: blob);
         return ($"registry://127.0.0.1:{proxy.Port}/{repository}", EngineEnv.Options(Env()));
+    }
+
+    /// <summary>The layout pushed whole (skopeo --all: the index, its nested index, both images).</summary>
+    protected override (string, SourceOptions)? MultiPlatformImage(string layout)
+    {
+        var repository = registries.Push(registries.Anonymous, $"oci:{layout}:latest", "contract/multi-platform:latest", "--all");
+        return ($"registry://127.0.0.1:{registries.Anonymous}/{repository}", EngineEnv.Options(Env()));
     }
 
     /// <summary>The proxy cuts the blob on every try: a transfer that keeps breaking off, not a damaged image.</summary>

@@ -39,7 +39,7 @@ public static class ImageLoader
         try
         {
             var candidate = source.Select(options.Source, out var others);
-            var image = candidate.Resolve(ct);
+            var image = candidate.ResolveFor(options.Source, ct);
             var load = Start(source, image, others, options, counter, clock, ct, out var started);
             Volatile.Write(ref run, started);
             return load;

@@ -38,6 +38,23 @@ internal static class CandidateSelection
         return chosen;
     }
 
+    /// <summary>
+    /// Resolves the chosen image. Where its source names no platform for it (an archive's manifest.json,
+    /// an engine's or a store's image), the platform asked for is checked against its config instead: an
+    /// image of another platform is not found, never shown in its place.
+    /// </summary>
+    public static ResolvedImage ResolveFor(this ImageCandidate chosen, SourceOptions options, CancellationToken ct)
+    {
+        var image = chosen.Resolve(ct);
+        if (chosen.Platform is null && options.Platform is { } wantedText && image.Config.Os is { } os && image.Config.Architecture is { } arch)
+        {
+            var has = new PlatformInfo(os, arch, image.Config.Variant);
+            if (!has.Matches(PlatformInfo.Parse(wantedText)))
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_NoneForPlatform, wantedText, has));
+        }
+        return image;
+    }
+
     private static bool Matches(ImageCandidate c, string query)
     {
         foreach (var t in c.Tags)

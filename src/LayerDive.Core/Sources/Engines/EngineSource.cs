@@ -97,6 +97,7 @@ internal sealed class EngineSource : IImageSource
     private ResolvedImage Resolve(string shown, string id, IReadOnlyList<string> diffIds, CancellationToken ct)
     {
         _export ??= Export();
+        _export.DiffIds = diffIds; // a cut export then names the layer it broke off in
         _blobs ??= new OnePassBlobs(_export, again: Export);
         var hex = id[(id.IndexOf(':') + 1)..];
         var export = _export;

@@ -133,7 +133,8 @@ internal sealed class OnePassArchive : IDisposable
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or FormatException or OverflowException)
         {
             string where = _last is null ? "" : $" after '{_last}'" + (_unreadable.TryGetValue(_last, out var fault) ? $" ({fault.Message})" : "");
-            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Stream_Damaged, _what, where, ex.Message), inner: ex);
+            var (layer, diffId) = _last is not null && _unreadable.ContainsKey(_last) ? LayerOf(_last) : (null, null);
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Stream_Damaged, _what, where, ex.Message), layer, diffId, inner: ex);
         }
         if (e is null)
         {
@@ -178,6 +179,31 @@ internal sealed class OnePassArchive : IDisposable
             _unreadable[name] = ex;
         }
         return MemberKind.Layer;
+    }
+
+    /// <summary>The layers' diff ids in order, where the source knew them before the stream (an engine's inspect).</summary>
+    public IReadOnlyList<string>? DiffIds { get; set; }
+
+    /// <summary>
+    /// The layer a member the stream broke off in is, where what passed says so: the digest it is named
+    /// by among <see cref="DiffIds"/>, or (a legacy export) its place in the chain of &lt;id&gt;/json parents
+    /// counted down to the bottom layer.
+    /// </summary>
+    private (int?, string?) LayerOf(string member)
+    {
+        if (Delivery.DigestInName(member) is { } named && DiffIds?.ToList().IndexOf(named) is int at and >= 0) return (at, named);
+        string? id = member.EndsWith("/layer.tar", StringComparison.Ordinal) ? member[..^"/layer.tar".Length] : null;
+        for (int depth = 0; id is not null && depth < 4096 && _documents.TryGet(id + "/json", out var json); depth++)
+        {
+            try
+            {
+                using var doc = Json.Parse(json, id + "/json");
+                id = doc.RootElement.String("parent");
+            }
+            catch (ImageException) { return (null, null); }
+            if (id is null) return (depth, DiffIds?.ElementAtOrDefault(depth));
+        }
+        return (null, null);
     }
 
     /// <summary>The member a path names after the archive's links, or null when it is not (or not yet) in it.</summary>
@@ -256,7 +282,7 @@ internal sealed class OnePassArchive : IDisposable
         }
 
         /// <summary>The digest a content-addressed member is named by (blobs/sha256/HEX, or Podman's HEX.tar), else null.</summary>
-        private static string? DigestInName(string member)
+        internal static string? DigestInName(string member)
         {
             var hex = member.StartsWith("blobs/sha256/", StringComparison.Ordinal) ? member["blobs/sha256/".Length..]
                 : member.EndsWith(".tar", StringComparison.Ordinal) && !member.Contains('/') ? member[..^4] : null;
