@@ -12,7 +12,7 @@ public sealed class ImageModel
     public string? SourceNote { get; init; }
 
     /// <summary>Where an engine keeps the image (or container) on disk: its storage driver and the driver's folders; null for a file.</summary>
-    public EngineStorage? Storage { get; init; }
+    internal EngineStorage? Storage { get; init; }
     /// <summary>The image's name: its tag or reference, or a short config digest when untagged.</summary>
     public required string Name { get; init; }
     public required ImageConfig Config { get; init; }
