@@ -21,23 +21,33 @@ header='#nullable enable'   # the files record nullable annotations: string! and
 printf '%s\n' "$header" >"$shipped"
 printf '%s\n' "$header" >"$unshipped"
 
+# the code fix is asked for RS0016/RS0017 only, so no source file may change; this checks that it did not
+sources() { find "$dir" -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' -print0 | sort -z | xargs -0 sha256sum; }
+before=$(sources)
+
 # dotnet format may leave a few symbols out of one batch; a second pass adds what the first missed.
 for pass in 1 2 3; do
   if ! fmt=$(dotnet format analyzers "$project" --diagnostics RS0016 RS0017 --severity warn 2>&1); then
     echo "$fmt"
     exit 1
   fi
-  if dotnet build "$project" -v q -nologo -p:TreatWarningsAsErrors=true 2>&1 | grep -qE 'RS00(16|17)'; then
+  out=$(dotnet build "$project" -v q -nologo 2>&1) || true
+  if grep -qE 'RS00(16|17)' <<<"$out"; then
     echo "pass $pass left symbols unpinned; running the code fix again"
     continue
   fi
   break
 done
 
+if [[ $(sources) != "$before" ]]; then
+  echo "refresh.sh: dotnet format changed a source file of $dir; see git diff" >&2
+  exit 1
+fi
+
 # Unshipped -> Shipped: the header, then every symbol once, in ordinal order (locale-independent).
 {
   printf '%s\n' "$header"
-  grep -hv -e "^$header\$" -e '^[[:space:]]*$' "$shipped" "$unshipped" | LC_ALL=C sort -u
+  { grep -hv -e "^$header\$" -e '^[[:space:]]*$' "$shipped" "$unshipped" || true; } | LC_ALL=C sort -u
 } >"$shipped.new"
 mv "$shipped.new" "$shipped"
 printf '%s\n' "$header" >"$unshipped"
