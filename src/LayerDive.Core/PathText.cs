@@ -3,7 +3,7 @@ using System.Text;
 namespace LayerDive.Core;
 
 /// <summary>Path helpers shared by every front end: normalisation of tar names and escaping for display.</summary>
-public static class PathText
+internal static class PathText
 {
     /// <summary>
     /// Escapes a name for one-line display, losslessly: a byte that is not part of valid UTF-8 (held as

@@ -9,7 +9,7 @@ namespace LayerDive.Core;
 /// the classes MSBuild generates from Resources/Strings*.resx (<c>Strings.Registry_TokenRefused</c>),
 /// in the current UI culture, so a key the code asks for and the file lacks fails the build.
 /// </summary>
-public static class Text
+internal static class Text
 {
     public static readonly string[] Languages = ["en", "ru"];
 

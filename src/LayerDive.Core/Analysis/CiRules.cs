@@ -10,7 +10,7 @@ namespace LayerDive.Core.Analysis;
 /// command-line flags. Values parse as dive parses them; comparisons are strict, so a figure equal to
 /// its threshold passes.
 /// </summary>
-public static class CiRules
+internal static class CiRules
 {
     public static readonly IReadOnlyDictionary<RuleName, string> Defaults = new Dictionary<RuleName, string>
     {

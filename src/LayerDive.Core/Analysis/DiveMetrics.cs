@@ -27,7 +27,7 @@ public sealed record DiveMetricsResult(
 /// sizes of everything under the directory it hid in the merged view below (0 when it hid a file).
 /// Paths are keyed by their node of the merged tree, so no path string is kept per entry.
 /// </summary>
-public sealed class DiveMetrics : ILayerObserver
+internal sealed class DiveMetrics : ILayerObserver
 {
     private struct PathData
     {

@@ -7,7 +7,7 @@ namespace LayerDive.Core.Analysis;
 /// engine's init layer of a container), its <c>diff</c> folder, and, read from beside it where this user
 /// can, the <c>link</c> short name and the <c>lower</c> chain.
 /// </summary>
-public sealed record HostFolder(int? Layer, string Diff, HostFolderRole Role)
+internal sealed record HostFolder(int? Layer, string Diff, HostFolderRole Role)
 {
     /// <summary>The layer's own folder (the one that holds diff/, link, lower, work/, merged/).</summary>
     public string Folder => Diff.EndsWith("/diff", StringComparison.Ordinal) ? Diff[..^"/diff".Length] : Diff;
@@ -48,7 +48,7 @@ public sealed record HostFolder(int? Layer, string Diff, HostFolderRole Role)
 }
 
 /// <summary>What a real folder holds.</summary>
-public enum HostFolderRole
+internal enum HostFolderRole
 {
     /// <summary>An image layer.</summary>
     Layer,

@@ -2,19 +2,12 @@ using LayerDive.Core.Model;
 
 namespace LayerDive.Core.Analysis;
 
-/// <summary>How a path differs between image A and image B.</summary>
-public enum DiffStatus
-{
-    /// <summary>In B only.</summary>
-    Added,
-    /// <summary>In A only.</summary>
-    Removed,
-    /// <summary>In both, with other attributes or content.</summary>
-    Modified,
-}
-
-/// <summary>One path that differs: its attributes in A (null when added) and in B (null when removed), and what changed.</summary>
-public readonly record struct PathDiff(string Path, DiffStatus Status, EntryAttributes? Old, EntryAttributes? New, AttributeChange Changed);
+/// <summary>
+/// One path that differs: <see cref="ChangeKind.Added"/> (in B only), <see cref="ChangeKind.Removed"/> (in A
+/// only) or <see cref="ChangeKind.Modified"/> (in both, with other attributes or content), as a layer changes
+/// the layers below it; its attributes in A (null when added) and in B (null when removed), and what changed.
+/// </summary>
+public readonly record struct PathDiff(string Path, ChangeKind Status, EntryAttributes? Old, EntryAttributes? New, AttributeChange Changed);
 
 /// <summary>A layer both images hold (the same diff id); <see cref="SameChain"/> when every layer below it is the same too, so that an engine stores it once for both.</summary>
 public sealed record SharedLayer(string DiffId, int IndexA, int IndexB, long Bytes, bool SameChain);
@@ -80,13 +73,13 @@ public static class ImageDiff
             if (sa is { } x && x.Type == FileType.File && x.HardlinkTarget is null) f.Before += x.Size;
             if (sb is { } y && y.Type == FileType.File && y.HardlinkTarget is null) f.After += y.Size;
             if (sa is null && sb is null) continue;
-            if (sa is null) onChange(new PathDiff(new string(path, 0, length), DiffStatus.Added, null, sb, AttributeChange.None));
-            else if (sb is null) onChange(new PathDiff(new string(path, 0, length), DiffStatus.Removed, sa, null, AttributeChange.None));
+            if (sa is null) onChange(new PathDiff(new string(path, 0, length), ChangeKind.Added, null, sb, AttributeChange.None));
+            else if (sb is null) onChange(new PathDiff(new string(path, 0, length), ChangeKind.Removed, sa, null, AttributeChange.None));
             else
             {
                 var changed = sa.Diff(sb);
                 if (!mtime) changed &= ~AttributeChange.MTime;
-                if (changed != AttributeChange.None) onChange(new PathDiff(new string(path, 0, length), DiffStatus.Modified, sa, sb, changed));
+                if (changed != AttributeChange.None) onChange(new PathDiff(new string(path, 0, length), ChangeKind.Modified, sa, sb, changed));
             }
         }
         growth.Sort((x, y) => Math.Abs(y.Growth).CompareTo(Math.Abs(x.Growth)) is var c and not 0 ? c : PathText.CompareUtf8(x.Path, y.Path));

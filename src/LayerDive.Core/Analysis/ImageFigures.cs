@@ -1,7 +1,7 @@
 namespace LayerDive.Core.Analysis;
 
 /// <summary>The figures the rules judge, both metric sets side by side.</summary>
-public sealed record ImageFigures(DiveMetricsResult Dive, OverlayMetricsResult Overlay)
+internal sealed record ImageFigures(DiveMetricsResult Dive, OverlayMetricsResult Overlay)
 {
     public double Efficiency => Dive.Efficiency;
     public long WastedBytes => Dive.WastedBytes;

@@ -5,14 +5,14 @@ using LayerDive.Core.Model;
 namespace LayerDive.Core.Analysis;
 
 /// <summary>One layer as Docker's overlay2 driver keeps it on disk.</summary>
-public sealed record OverlayLayer(int Index, string DiffId, string ChainId, string CacheId, string Link, IReadOnlyList<string> Lower, long Size);
+internal sealed record OverlayLayer(int Index, string DiffId, string ChainId, string CacheId, string Link, IReadOnlyList<string> Lower, long Size);
 
 /// <summary>
 /// How Docker's overlay2 storage would hold the image (docs/explorer.md): the chain id of every layer (as Docker
 /// computes it from the diff ids), a directory per layer with diff/, link and lower, and the
 /// <c>mount -t overlay</c> that assembles a container's root filesystem from them.
 /// </summary>
-public sealed record OverlayLayout(IReadOnlyList<OverlayLayer> Layers, string ContainerId, string Root)
+internal sealed record OverlayLayout(IReadOnlyList<OverlayLayer> Layers, string ContainerId, string Root)
 {
     /// <summary>Docker: ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)).</summary>
     public static string ChainId(string? parentChainId, string diffId) =>

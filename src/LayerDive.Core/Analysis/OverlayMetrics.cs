@@ -31,7 +31,7 @@ public static class OverlayMetrics
     /// a visible hardlink names it. Only the hardlinked inodes are kept (a set of every visible file's
     /// inode cost 20-40 bytes a file at the end of a run, its peak on a large image).
     /// </summary>
-    public sealed class VisibleContent
+    internal sealed class VisibleContent
     {
         private readonly int _top;
         private readonly HashSet<long> _linked = [];
@@ -52,7 +52,7 @@ public static class OverlayMetrics
     }
 
     /// <summary>The contents visible after the top layer, under any name.</summary>
-    public static VisibleContent VisibleInodes(ImageModel model) => new(model);
+    internal static VisibleContent VisibleInodes(ImageModel model) => new(model);
 
     /// <summary>
     /// Every file content stored in a layer and not visible after the top layer: earlier copies of

@@ -1,10 +1,10 @@
 namespace LayerDive.Core.Analysis;
 
-public enum RuleStatus
+internal enum RuleStatus
 {
     Pass,
     Fail,
     Skip,
 }
 
-public sealed record RuleResult(RuleSetting Setting, RuleStatus Status, string Message);
+internal sealed record RuleResult(RuleSetting Setting, RuleStatus Status, string Message);

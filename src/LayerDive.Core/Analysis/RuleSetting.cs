@@ -1,10 +1,10 @@
 namespace LayerDive.Core.Analysis;
 
 /// <summary>A rule configuration that cannot be used: exit 2, naming the rule and the value.</summary>
-public sealed class RuleConfigException(string message) : Exception(message);
+internal sealed class RuleConfigException(string message) : Exception(message);
 
 /// <summary>The three dive CI rules, and the regression rules of <c>diff --ci</c> (B judged against A).</summary>
-public enum RuleName
+internal enum RuleName
 {
     HighestUserWastedPercent,
     HighestWastedBytes,
@@ -18,14 +18,14 @@ public enum RuleName
 }
 
 /// <summary>Which figures the rules judge: dive's (the default, for parity) or the overlay merge's.</summary>
-public enum MetricSet
+internal enum MetricSet
 {
     Dive,
     Overlay,
 }
 
 /// <summary>One rule as configured: its text, and the threshold it parses to (null when disabled); <paramref name="Relative"/>: a share (10%) rather than bytes.</summary>
-public sealed record RuleSetting(RuleName Name, string Text, double? Threshold, bool Relative = false)
+internal sealed record RuleSetting(RuleName Name, string Text, double? Threshold, bool Relative = false)
 {
     public bool Enabled => Threshold is not null;
     public string Key => CiRules.Key(Name);

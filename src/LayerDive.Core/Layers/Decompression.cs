@@ -9,7 +9,7 @@ using ZstdDecompressionStream = SharpCompress.Compressors.ZStandard.Decompressio
 namespace LayerDive.Core.Layers;
 
 /// <summary>Tells compressions apart by their magic bytes and opens a decompressing stream.</summary>
-public static class Decompression
+internal static class Decompression
 {
     /// <summary>The number of leading bytes <see cref="Sniff"/> looks at.</summary>
     public const int MagicLength = 6;

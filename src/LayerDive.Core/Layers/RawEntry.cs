@@ -3,7 +3,7 @@ using LayerDive.Core.Model;
 namespace LayerDive.Core.Layers;
 
 /// <summary>What a tar entry of a layer means for the merge.</summary>
-public enum RawKind : byte
+internal enum RawKind : byte
 {
     /// <summary>A file, directory, link or device to put in the tree.</summary>
     Entry,
@@ -18,7 +18,7 @@ public enum RawKind : byte
 /// an opaque marker the directory. A hardlink carries its target in <see cref="HardlinkTarget"/> and
 /// gets its content identity from the merge.
 /// </summary>
-public readonly record struct RawEntry(RawKind Kind, string Path, EntryAttributes? Attributes, string? HardlinkTarget = null, string? MarkerPath = null);
+internal readonly record struct RawEntry(RawKind Kind, string Path, EntryAttributes? Attributes, string? HardlinkTarget = null, string? MarkerPath = null);
 
 /// <summary>Takes a layer's decoded entries, in tar order, as the reader decodes them.</summary>
 internal interface IEntrySink
@@ -38,7 +38,7 @@ internal interface IContentSink : IEntrySink
 }
 
 /// <summary>Everything one pass over a layer blob produced (its entries only when no sink took them).</summary>
-public sealed class LayerContents
+internal sealed class LayerContents
 {
     public List<RawEntry> Entries { get; } = [];
     public List<Problem> Problems { get; } = [];

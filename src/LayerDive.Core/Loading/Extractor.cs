@@ -9,7 +9,7 @@ using LayerDive.Core.Resources;
 namespace LayerDive.Core.Loading;
 
 /// <summary>What an extraction wrote and what it left out.</summary>
-public sealed record ExtractResult(int Files, int Directories, int Symlinks, long Bytes, IReadOnlyList<string> Skipped);
+internal sealed record ExtractResult(int Files, int Directories, int Symlinks, long Bytes, IReadOnlyList<string> Skipped);
 
 /// <summary>
 /// Writes a path of the merged tree after a layer (a file, or a directory and everything visible under
@@ -21,7 +21,7 @@ public sealed record ExtractResult(int Files, int Directories, int Symlinks, lon
 /// last so that nothing is written through them. Names are the bytes the tar held, also where they
 /// are not UTF-8.
 /// </summary>
-public static partial class Extractor
+internal static partial class Extractor
 {
     public static ExtractResult Extract(ImageLoad load, string path, int layer, string destination, CancellationToken ct = default)
     {

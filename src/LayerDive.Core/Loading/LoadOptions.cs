@@ -16,5 +16,5 @@ public sealed record LoadOptions
     /// <summary>Told after each layer is merged.</summary>
     public IProgress<LoadProgress>? Progress { get; init; }
     /// <summary>Analyses that see each layer's entries right after it is merged (dive metrics, export file lists).</summary>
-    public IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
+    internal IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
 }

@@ -8,7 +8,7 @@ namespace LayerDive.Core.Merge;
 /// layer's end: the way to compute per-layer figures in the same streaming pass without keeping the
 /// entries. Calls come from the load's threads one at a time, in layer order and tar order.
 /// </summary>
-public interface ILayerObserver
+internal interface ILayerObserver
 {
     /// <summary>An entry of <paramref name="layer"/>, just merged; <paramref name="node"/> is what the merge says it is about (<see cref="OverlayMerger.Add"/>).</summary>
     void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node);

@@ -1,6 +1,6 @@
 namespace LayerDive.Core.Model;
 
-/// <summary>How a layer changed a path, against the merged view of the layers below it (docs/merge.md).</summary>
+/// <summary>How a layer changed a path, against the merged view of the layers below it (docs/merge.md); in a comparison of two images, how B differs from A.</summary>
 public enum ChangeKind : byte
 {
     /// <summary>The path did not exist in the merged view below.</summary>

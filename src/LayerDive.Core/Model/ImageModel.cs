@@ -12,7 +12,7 @@ public sealed class ImageModel
     public string? SourceNote { get; init; }
 
     /// <summary>Where an engine keeps the image (or container) on disk: its storage driver and the driver's folders; null for a file.</summary>
-    public EngineStorage? Storage { get; init; }
+    internal EngineStorage? Storage { get; init; }
     /// <summary>The image's name: its tag or reference, or a short config digest when untagged.</summary>
     public required string Name { get; init; }
     public required ImageConfig Config { get; init; }
@@ -144,7 +144,7 @@ public sealed class ImageModel
 /// (overlay2, vfs, ...) and its data: for overlay2 <c>LowerDir</c> (top first, colon-separated),
 /// <c>UpperDir</c>, <c>WorkDir</c>, <c>MergedDir</c>.
 /// </summary>
-public sealed record EngineStorage(string Driver, IReadOnlyDictionary<string, string> Data)
+internal sealed record EngineStorage(string Driver, IReadOnlyDictionary<string, string> Data)
 {
     /// <summary>The folders of the image's layers, bottom first (the last is the container's upper directory when there is one).</summary>
     public IReadOnlyList<string> LayerFolders()

@@ -14,7 +14,7 @@ public enum Compression : byte
 /// A <c>.wh.NAME</c> marker of a layer and what it hid: how many paths, their file bytes, and the sum
 /// of the tar header sizes of what it hid under a directory (what dive counts for a whiteout).
 /// </summary>
-public sealed record WhiteoutInfo(string MarkerPath, string HiddenPath, bool HidDirectory, int HiddenPaths, long HiddenBytes, bool Orphan, long HiddenHeaderBytes = 0);
+internal sealed record WhiteoutInfo(string MarkerPath, string HiddenPath, bool HidDirectory, int HiddenPaths, long HiddenBytes, bool Orphan, long HiddenHeaderBytes = 0);
 
 /// <summary>One layer: where its bytes came from, whether they verified, and what it changed.</summary>
 public sealed class LayerInfo
@@ -53,7 +53,7 @@ public sealed class LayerInfo
     public int Removed { get; set; }
     public int Unmodified { get; set; }
 
-    public List<WhiteoutInfo> Whiteouts { get; } = [];
+    internal List<WhiteoutInfo> Whiteouts { get; } = [];
     /// <summary>Directories this layer made opaque (<c>DIR/.wh..wh..opq</c>), by path.</summary>
     public List<string> OpaqueDirectories { get; } = [];
 

@@ -11,21 +11,21 @@ namespace LayerDive.Core.Reports;
 /// as <c>KIND://IMAGE</c>, the name of what extracted it (dive's resolver names: docker-archive,
 /// docker-engine, podman), and whether to use ANSI styles.
 /// </summary>
-public sealed record CiTextContext(string? ConfigFile, string Source, string Resolver, bool Color)
+internal sealed record CiTextContext(string? ConfigFile, string Source, string Resolver, bool Color)
 {
     /// <summary>dive's configuration file when one was found (dive says so first).</summary>
     public string? DiveConfigFile { get; init; }
 }
 
 /// <summary>The verdict of CI mode: the figures, and every rule's result.</summary>
-public sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet Metrics, IReadOnlyList<RuleResult> Rules, ImageFigures? Before = null, string? BeforeImage = null)
+internal sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet Metrics, IReadOnlyList<RuleResult> Rules, ImageFigures? Before = null, string? BeforeImage = null)
 {
     public bool Pass => Rules.All(r => r.Status != RuleStatus.Fail);
     public int Count(RuleStatus s) => Rules.Count(r => r.Status == s);
 }
 
 /// <summary>The CI report in each format: text (dive's shape), json, junit, markdown.</summary>
-public static class CiReports
+internal static class CiReports
 {
     public static readonly string[] Formats = ["text", "json", "junit", "markdown"];
 

@@ -9,7 +9,7 @@ namespace LayerDive.Core.Reports;
 /// stop signal, healthcheck) and the layers' digests and diff ids. <c>layerdive inspect</c> prints these
 /// lines and the explorer's Image Config view shows them.
 /// </summary>
-public static class ConfigListing
+internal static class ConfigListing
 {
     /// <summary>The run settings of a config's "config" object, in docker image inspect's order.</summary>
     public static readonly IReadOnlyList<string> Settings = ["User", "ExposedPorts", "Env", "Entrypoint", "Cmd", "Volumes", "WorkingDir", "Labels", "StopSignal", "Healthcheck", "OnBuild", "Shell", "ArgsEscaped"];

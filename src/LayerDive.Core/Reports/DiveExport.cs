@@ -11,7 +11,7 @@ namespace LayerDive.Core.Reports;
 /// The <c>--json</c> report: dive's export schema unchanged (<c>layer[]</c>, <c>image</c>), so that
 /// existing consumers keep working, plus a <c>layerdive</c> object with everything else (docs/cli.md).
 /// </summary>
-public static class DiveExport
+internal static class DiveExport
 {
     /// <summary>
     /// dive's layer id: the first folder of the layer's member in the archive (a docker save's
@@ -38,7 +38,7 @@ public static class DiveExport
 /// it) as soon as the layer is merged, in dive's order, then <see cref="Finish"/> writes the image's
 /// figures. Memory stays that of one layer's own tree, whatever the number of layers.
 /// </summary>
-public sealed class DiveExportWriter : IDisposable
+internal sealed class DiveExportWriter : IDisposable
 {
     private readonly Utf8JsonWriter _w;
     private readonly LayerFileLists _lists;

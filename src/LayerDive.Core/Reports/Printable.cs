@@ -7,7 +7,7 @@ namespace LayerDive.Core.Reports;
 /// control character, C0 and C1 alike (ESC, CSI, a newline), is written as an escape, so an image
 /// cannot drive the user's terminal or break a one-line message in two.
 /// </summary>
-public static class Printable
+internal static class Printable
 {
     /// <summary>The text with its control characters escaped (<c>\n</c>, <c>\r</c>, <c>\t</c>, <c>\xNN</c>); unchanged when it has none.</summary>
     public static string OneLine(string text)

@@ -4,7 +4,7 @@ using LayerDive.Core.Resources;
 namespace LayerDive.Core.Reports;
 
 /// <summary>How far a load has come, in words: the explorer's progress screen and the commands' progress line on stderr.</summary>
-public static class ProgressText
+internal static class ProgressText
 {
     /// <summary>
     /// "Reading layers: 3 of 9 merged, 310 MB of 514 MB read at 150 MB/s, about 2 s left"; while a stream

@@ -8,7 +8,7 @@ namespace LayerDive.Core.Reports;
 /// umoci ground truth (../shared/tools/README.md) so that the two can be diffed:
 /// path type mode uid gid size sha256 linktarget mtime nlink, sorted by path bytes.
 /// </summary>
-public static class RootfsListing
+internal static class RootfsListing
 {
     public const string Header = "#path\ttype\tmode\tuid\tgid\tsize\tsha256\tlinktarget\tmtime\tnlink";
 

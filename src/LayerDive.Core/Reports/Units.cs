@@ -3,7 +3,7 @@ using System.Globalization;
 namespace LayerDive.Core.Reports;
 
 /// <summary>Byte and duration texts exactly as the Go tools print them (dive: go-humanize; docker: go-units).</summary>
-public static class Units
+internal static class Units
 {
     private static readonly string[] SiSuffixes = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
 

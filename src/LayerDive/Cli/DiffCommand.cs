@@ -150,7 +150,7 @@ internal static class DiffCommand
            });
     }
 
-    private static string Status(DiffStatus s) => s switch { DiffStatus.Added => "A", DiffStatus.Removed => "D", _ => "M" };
+    private static string Status(ChangeKind s) => s switch { ChangeKind.Added => "A", ChangeKind.Removed => "D", _ => "M" };
 
     private static void WriteText(Side a, Side b, bool mtime, TextWriter output)
     {
@@ -159,8 +159,8 @@ internal static class DiffCommand
         {
             switch (d.Status)
             {
-                case DiffStatus.Added: added++; output.WriteLine($"A  {LsCommand.Row(d.New!, d.Path)}"); break;
-                case DiffStatus.Removed: removed++; output.WriteLine($"D  {LsCommand.Row(d.Old!, d.Path)}"); break;
+                case ChangeKind.Added: added++; output.WriteLine($"A  {LsCommand.Row(d.New!, d.Path)}"); break;
+                case ChangeKind.Removed: removed++; output.WriteLine($"D  {LsCommand.Row(d.Old!, d.Path)}"); break;
                 default: modified++; output.WriteLine($"M  {LsCommand.Row(d.New!, d.Path)}  ({Changes(d.Old!, d.New!, d.Changed)})"); break;
             }
         });
@@ -230,11 +230,11 @@ internal static class DiffCommand
             int added = 0, removed = 0, modified = 0;
             var growth = ImageDiff.Compare(a.Model, b.Model, mtime, d =>
             {
-                _ = d.Status switch { DiffStatus.Added => added++, DiffStatus.Removed => removed++, _ => modified++ };
+                _ = d.Status switch { ChangeKind.Added => added++, ChangeKind.Removed => removed++, _ => modified++ };
                 w.WriteStartObject();
-                w.WriteString("status", d.Status switch { DiffStatus.Added => "added", DiffStatus.Removed => "removed", _ => "modified" });
+                w.WriteString("status", d.Status switch { ChangeKind.Added => "added", ChangeKind.Removed => "removed", _ => "modified" });
                 Core.PathText.WriteJson(w, "path", "/" + d.Path);
-                if (d.Status == DiffStatus.Modified) w.WriteString("changed", LsCommand.Describe(d.Changed));
+                if (d.Status == ChangeKind.Modified) w.WriteString("changed", LsCommand.Describe(d.Changed));
                 Attributes(w, "a", d.Old);
                 Attributes(w, "b", d.New);
                 w.WriteEndObject();
