@@ -1,15 +1,5 @@
 namespace LayerDive.Core.Model;
 
-/// <summary>The compression of a layer blob, told by its magic bytes.</summary>
-public enum Compression : byte
-{
-    None,
-    Gzip,
-    Zstd,
-    Xz,
-    Bzip2,
-}
-
 /// <summary>
 /// A <c>.wh.NAME</c> marker of a layer and what it hid: how many paths, their file bytes, and the sum
 /// of the tar header sizes of what it hid under a directory (what dive counts for a whiteout).
