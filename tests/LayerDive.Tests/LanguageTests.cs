@@ -107,6 +107,54 @@ public sealed class LanguageTests
         Assert.Equal("Сборка образа...", failedRu.StdoutLines[0]);
     }
 
+    /// <summary>
+    /// The words a source puts into a message (which document, what a JSON value is, which stream, after
+    /// which member) are translated with it. The Russian is put together from Strings.ru.resx, as the
+    /// code puts it together; the English is today's, unchanged.
+    /// </summary>
+    [Fact]
+    public void A_sources_own_words_speak_russian_too()
+    {
+        var ru = Read(Path.Combine(Paths.RepoRoot, "src", "LayerDive.Core", "Resources", "Strings.ru.resx"));
+        using var dir = new TempDir();
+
+        // a docker archive whose config is a JSON string: "config" and "a string" are both the source's words
+        var stringConfig = dir.File("string-config.tar");
+        LayerDive.Samples.ImageBuilder.WriteTar(stringConfig, [
+            ("manifest.json", "[{\"Config\":\"config.json\",\"RepoTags\":[\"x:1\"],\"Layers\":[]}]"u8.ToArray()),
+            ("config.json", "\"not a config\""u8.ToArray())]);
+        var russian = Tool.Run("ls", stringConfig, "--lang", "ru");
+        Assert.Equal(2, russian.ExitCode);
+        Assert.Equal($"layerdive: error: {stringConfig}: " + string.Format(CultureInfo.InvariantCulture, ru["Image_ConfigNotObject"], ru["Image_ConfigDocument"], ru["Json_KindString"]),
+            Assert.Single(russian.StderrLines));
+        Assert.Equal($"layerdive: error: {stringConfig}: config is a string, not an image config", Assert.Single(Tool.Run("ls", stringConfig, "--lang", "en").StderrLines));
+
+        // standard input cut 100 bytes into the second member's ustar header: the stream and the member before the cut are named
+        var first = new byte[700];
+        Array.Fill(first, (byte)' ');
+        var whole = dir.File("two-members.tar");
+        LayerDive.Samples.ImageBuilder.WriteTar(whole, [("first.json", first), ("second.json", "{}"u8.ToArray())]);
+        var cut = dir.File("cut.tar");
+        File.WriteAllBytes(cut, File.ReadAllBytes(whole)[..(512 + (first.Length + 511) / 512 * 512 + 100)]);
+        var options = new LayerDive.Core.Sources.SourceOptions { StandardInput = () => File.OpenRead(cut) };
+        var ct = TestContext.Current.CancellationToken;
+        var before = CultureInfo.CurrentUICulture;
+        try
+        {
+            LayerDive.Core.Text.Use("ru");
+            var inRussian = Assert.Throws<LayerDive.Core.ImageException>(() => LayerDive.Core.Sources.SourceCatalog.Open("-", options, ct).Dispose());
+            // the template's last placeholder is the tar reader's own words: everything before it is ours
+            Assert.StartsWith(string.Format(CultureInfo.InvariantCulture, ru["Stream_Damaged"], ru["Stream_StandardInput"], string.Format(CultureInfo.InvariantCulture, ru["Stream_After"], "first.json"), ""), inRussian.Message);
+            LayerDive.Core.Text.Use("en");
+            var inEnglish = Assert.Throws<LayerDive.Core.ImageException>(() => LayerDive.Core.Sources.SourceCatalog.Open("-", options, ct).Dispose());
+            Assert.StartsWith("standard input is cut off or damaged after 'first.json': ", inEnglish.Message);
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = before;
+        }
+    }
+
     /// <summary>Every English resource file under src/ (Core's texts, and the executable's: the explorer and its viewer) with its Russian one.</summary>
     private static IEnumerable<(string English, string Russian)> ResourceFiles() =>
         Directory.GetFiles(Path.Combine(Paths.RepoRoot, "src"), "*.resx", SearchOption.AllDirectories)

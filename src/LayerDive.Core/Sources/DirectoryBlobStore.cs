@@ -41,7 +41,8 @@ internal sealed class DirectoryBlobStore : BlobStore
 
     public override Stream Open(string path)
     {
-        var norm = Resolve(path) ?? throw new FileNotFoundException($"'{path}' is not in the layout");
+        // callers ask Exists first: gone since then (removed under us), it is missing as one the open finds gone
+        var norm = Resolve(path) ?? throw Refused(path, Found.Missing, 0);
         var opened = _folder.OpenFile(norm, Links.Inside);
         if (opened.Found != Found.Ok) throw Refused(norm, opened.Found, opened.Errno);
         return new BufferedStream(new HandleStream(opened.Handle!, opened.Size), 1 << 16);

@@ -54,11 +54,12 @@ internal sealed record ResolvedImage(string Name, ImageConfig Config, IReadOnlyL
 
 /// <summary>
 /// One kind of source: the schemes that name it, a cheap probe for names without a scheme, and how to
-/// open it. <see cref="SourceCatalog"/> holds the list, which also writes <c>--source</c>'s help.
+/// open it. <see cref="SourceCatalog"/> holds the list, which also writes <c>--source</c>'s help (each
+/// description read when the help is written, so in the language chosen by then).
 /// </summary>
 internal sealed record SourceFactory(
     string Kind,
     IReadOnlyList<string> Schemes,
-    string Description,
+    Func<string> Description,
     Func<string, bool> Probe,
     Func<string, SourceOptions, CancellationToken, IImageSource> Open);

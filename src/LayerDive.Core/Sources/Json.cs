@@ -32,12 +32,13 @@ internal static class Json
     /// <summary>What a JSON value is, for a message that says what was found instead of what was expected.</summary>
     public static string Describe(JsonElement e) => e.ValueKind switch
     {
-        JsonValueKind.Null => "null",
-        JsonValueKind.Object => "an object",
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        _ => e.ValueKind.ToString().ToLowerInvariant(),
+        JsonValueKind.Null => "null", // JSON's own word, in every language
+        JsonValueKind.Object => global::LayerDive.Core.Resources.Strings.Json_KindObject,
+        JsonValueKind.String => global::LayerDive.Core.Resources.Strings.Json_KindString,
+        JsonValueKind.Number => global::LayerDive.Core.Resources.Strings.Json_KindNumber,
+        JsonValueKind.True or JsonValueKind.False => global::LayerDive.Core.Resources.Strings.Json_KindBoolean,
+        JsonValueKind.Array => global::LayerDive.Core.Resources.Strings.Json_KindArray,
+        _ => e.ValueKind.ToString().ToLowerInvariant(), // Undefined: never in a parsed document
     };
 
     /// <summary>A property by name, case-insensitively (jib writes "config"/"repoTags"/"layers").</summary>

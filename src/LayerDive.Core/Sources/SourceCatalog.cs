@@ -16,30 +16,29 @@ public static partial class SourceCatalog
 {
     internal static IReadOnlyList<SourceFactory> All { get; } =
     [
-        Archive(ArchiveSource.DockerArchive, ["docker-archive://", "docker-tar://"], "a docker save archive at a path"),
-        Archive(ArchiveSource.OciArchive, ["oci-archive://"], "an OCI image layout in a tar at a path"),
-        Archive(ArchiveSource.OciLayout, ["oci://", "oci-dir://"], "an OCI image layout directory"),
-        new(EngineSource.Docker, ["docker://"], "an image in the Docker Engine, found by DOCKER_HOST, DOCKER_CONTEXT, the default socket",
+        Archive(ArchiveSource.DockerArchive, ["docker-archive://", "docker-tar://"], () => Strings.Source_HelpDockerArchive),
+        Archive(ArchiveSource.OciArchive, ["oci-archive://"], () => Strings.Source_HelpOciArchive),
+        Archive(ArchiveSource.OciLayout, ["oci://", "oci-dir://"], () => Strings.Source_HelpOciLayout),
+        new(EngineSource.Docker, ["docker://"], () => Strings.Source_HelpDocker,
             LooksLikeImageName, (name, o, ct) => EngineSource.Open(Engine.Docker, name, o, ct)),
-        new(EngineSource.Podman, ["podman://"], "an image in Podman, found by CONTAINER_HOST, XDG_RUNTIME_DIR, the system socket, else the podman command",
+        new(EngineSource.Podman, ["podman://"], () => Strings.Source_HelpPodman,
             LooksLikeImageName, (name, o, ct) => EngineSource.Open(Engine.Podman, name, o, ct)),
-        new(ContainerSource.KindName, ["container://"], "a container in the Docker Engine or Podman: its image's layers and its own read-write layer on top",
+        new(ContainerSource.KindName, ["container://"], () => Strings.Source_HelpContainer,
             _ => false, ContainerSource.Open),
-        new(Storage.ContainersStorageSource.KindName, ["containers-storage:"], "an image in a podman/buildah store, read from disk: containers-storage:[DRIVER@ROOT+RUNROOT]NAME (default /var/lib/containers/storage)",
+        new(Storage.ContainersStorageSource.KindName, ["containers-storage:"], () => Strings.Source_HelpContainersStorage,
             _ => false, Storage.ContainersStorageSource.Open),
-        new(RegistrySource.KindName, ["registry://"], "an image in a registry: HOST[:PORT]/REPO[:TAG][@DIGEST], docker.io when no host is named",
+        new(RegistrySource.KindName, ["registry://"], () => Strings.Source_HelpRegistry,
             name => RegistryReference.Parse(name) is not null, RegistrySource.Open),
     ];
 
     /// <summary>Every kind, as <c>--source</c> names it.</summary>
     public static IReadOnlyList<string> Kinds { get; } = All.Select(f => f.Kind).ToList();
 
-    /// <summary>The help text of <c>--source</c>, from the list.</summary>
+    /// <summary>The help text of <c>--source</c>, from the list, in the language of the moment.</summary>
     public static string Help =>
-        "Kind of source: " + string.Join("; ", All.Select(f => $"{f.Kind}: {f.Description}"))
-        + ". Default: from the name (a scheme such as docker:// or oci-archive://, or - for standard input) and the content";
+        Text.Fill(Strings.Source_Help, string.Join("; ", All.Select(f => $"{f.Kind}: {f.Description()}")));
 
-    private static SourceFactory Archive(string kind, IReadOnlyList<string> schemes, string description) =>
+    private static SourceFactory Archive(string kind, IReadOnlyList<string> schemes, Func<string> description) =>
         new(kind, schemes, description, path => File.Exists(path) || Directory.Exists(path), (path, o, ct) => OpenPath(path, kind, o, ct));
 
     /// <summary>
@@ -48,7 +47,7 @@ public static partial class SourceCatalog
     /// </summary>
     private static IImageSource OpenPath(string path, string? kind, SourceOptions options, CancellationToken ct) =>
         FileKind.Of(path) == FileKind.Kind.Other
-            ? StreamSource.Open(File.OpenRead(path), path, $"the stream {path}", options, ct)
+            ? StreamSource.Open(File.OpenRead(path), path, Text.Fill(Strings.Stream_NamedPath, path), options, ct)
             : ArchiveSource.Open(path, kind, options, ct);
 
     /// <summary>Opens the source <paramref name="reference"/> names.</summary>
@@ -62,7 +61,7 @@ public static partial class SourceCatalog
             if (kind is EngineSource.Docker or EngineSource.Podman)
                 throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Source_StdinNotEngine, kind));
             var stdin = options.StandardInput?.Invoke() ?? Console.OpenStandardInput();
-            return StreamSource.Open(stdin, "-", "standard input", options, ct);
+            return StreamSource.Open(stdin, "-", Strings.Stream_StandardInput, options, ct);
         }
         foreach (var f in All)
             foreach (var scheme in f.Schemes)
@@ -100,7 +99,7 @@ public static partial class SourceCatalog
     {
         using var source = Open(reference, options, ct);
         return source.Candidates.Select(c => c.IsArtifact
-            ? new ImageListing(c.Name, null, c.ManifestDigest ?? c.ConfigDigest, c.ArtifactType ?? "unknown")
+            ? new ImageListing(c.Name, null, c.ManifestDigest ?? c.ConfigDigest, c.ArtifactType ?? Strings.Image_ArtifactUnknown)
             : new ImageListing(c.Name, c.Platform?.ToString() ?? c.Resolve(ct).Config.Platform, c.ManifestDigest ?? c.ConfigDigest, null)).ToList();
     }
 

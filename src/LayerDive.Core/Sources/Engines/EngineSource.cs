@@ -108,7 +108,7 @@ internal sealed class EngineSource : IImageSource
             var path = export.Has($"{hex}.json") ? $"{hex}.json" : export.Has($"blobs/sha256/{hex}") ? $"blobs/sha256/{hex}"
                 : throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Engine_ExportLacksConfig, _client.Host.EngineName, _name, ImageException.ShortDigest(id)));
             var bytes = export.Store.ReadDocument(path);
-            var config = ImageConfigParser.Parse(bytes, _options.Verify ? null : id, "config");
+            var config = ImageConfigParser.Parse(bytes, _options.Verify ? null : id, Strings.Image_ConfigDocument);
             if (_options.Verify && !string.Equals(config.Digest, id, StringComparison.OrdinalIgnoreCase))
                 throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Engine_ConfigDigestMismatch, id, config.Digest));
             if (diffIds.Count > 0 && !config.DiffIds.SequenceEqual(diffIds))
@@ -130,7 +130,7 @@ internal sealed class EngineSource : IImageSource
             var stream = _client.Body(response);
             if (_options.Counter is { } counter) stream = counter.Counting(stream);
             stream = new Layers.ReadAheadStream(stream);
-            return new OnePassArchive(stream, response, $"{_client.Host.EngineName}'s export of {_name}", _options.FileSha256);
+            return new OnePassArchive(stream, response, Text.Fill(Strings.Engine_ExportOf, _client.Host.EngineName, _name), _options.FileSha256);
         }
         catch
         {

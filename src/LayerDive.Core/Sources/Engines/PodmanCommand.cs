@@ -25,7 +25,7 @@ internal static class PodmanCommand
         var owner = new ProcessOwner(save);
         try
         {
-            var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", $"the output of podman image save {name}", options, ct);
+            var source = StreamSource.Open(save.StandardOutput.BaseStream, $"{EngineSource.Podman}://{name}", Text.Fill(Strings.Engine_PodmanSaveOutput, name), options, ct);
             return new Named(source, EngineSource.Podman, options.BareName ? Text.Fill(Strings.Engine_ReadThroughPodmanSave, socketMiss ?? Strings.Engine_NoSocket) : null, owner);
         }
         catch

@@ -56,7 +56,7 @@ internal static class DockerArchiveManifest
     {
         if (!store.Exists(path)) throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_ConfigMissing, path));
         var bytes = store.ReadDocument(path);
-        if (verify && digest is not null) DigestCheck.Document(bytes, digest, "config");
-        return ImageConfigParser.Parse(bytes, digest, "config");
+        if (verify && digest is not null) DigestCheck.Document(bytes, digest, Strings.Image_DigestOfConfig);
+        return ImageConfigParser.Parse(bytes, digest, Strings.Image_ConfigDocument);
     }
 }

@@ -56,14 +56,14 @@ internal static class ImageIndexWalker
             // index entries may point at content a layout does not carry (other platforms, referrers)
             list.Add(new ImageCandidate
             {
-                Name = entry.Name ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = "missing blob",
+                Name = entry.Name ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = Strings.Image_ArtifactBlobMissing,
                 Resolve = _ => throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_ManifestMissing, digest)),
             });
             return;
         }
         var bytes = store.ReadDocument(digest, DocumentKind.Manifest);
-        if (verify) DigestCheck.Document(bytes, digest, "manifest");
-        using var doc = Json.Parse(bytes, $"manifest {ImageException.ShortDigest(digest)}");
+        if (verify) DigestCheck.Document(bytes, digest, Strings.Image_DigestOfManifest);
+        using var doc = Json.Parse(bytes, Text.Fill(Strings.Image_ManifestDocument, ImageException.ShortDigest(digest)));
         var root = doc.RootElement;
         var innerType = root.String("mediaType") ?? entry.MediaType;
         if (MediaTypes.IsIndex(innerType) || (innerType is null && root.Get("manifests") is not null))
@@ -85,7 +85,7 @@ internal static class ImageIndexWalker
             ConfigDigest = config?.String("digest"),
             Platform = entry.Platform,
             IsArtifact = isArtifact,
-            ArtifactType = isArtifact ? artifactType ?? configType ?? "unknown" : null,
+            ArtifactType = isArtifact ? artifactType ?? configType ?? Strings.Image_ArtifactUnknown : null,
             Resolve = _ => Resolve(store, manifest, name, digest, blobs, verify),
         });
     }
@@ -96,8 +96,8 @@ internal static class ImageIndexWalker
         var configDigest = manifest.Get("config")?.String("digest") is { } named ? DigestCheck.WellFormed(named) : throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_ManifestNoConfig, ImageException.ShortDigest(manifestDigest)));
         if (!store.Has(configDigest)) throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_ConfigMissing, store.Locate(configDigest)));
         var bytes = store.ReadDocument(configDigest, DocumentKind.Config);
-        if (verify) DigestCheck.Document(bytes, configDigest, "config");
-        var config = ImageConfigParser.Parse(bytes, configDigest, "config");
+        if (verify) DigestCheck.Document(bytes, configDigest, Strings.Image_DigestOfConfig);
+        var config = ImageConfigParser.Parse(bytes, configDigest, Strings.Image_ConfigDocument);
         var layers = new List<LayerDescriptor>();
         foreach (var l in manifest.Array("layers"))
         {

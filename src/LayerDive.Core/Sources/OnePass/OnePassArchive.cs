@@ -132,7 +132,7 @@ internal sealed class OnePassArchive : IDisposable
         }
         catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException or IOException or FormatException or OverflowException)
         {
-            string where = _last is null ? "" : $" after '{_last}'" + (_unreadable.TryGetValue(_last, out var fault) ? $" ({fault.Message})" : "");
+            string where = _last is null ? "" : Text.Fill(Strings.Stream_After, _last) + (_unreadable.TryGetValue(_last, out var fault) ? $" ({fault.Message})" : "");
             var (layer, diffId) = _last is not null && _unreadable.ContainsKey(_last) ? LayerOf(_last) : (null, null);
             throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Stream_Damaged, _what, where, ex.Message), layer, diffId, inner: ex);
         }
@@ -333,7 +333,7 @@ internal sealed class OnePassArchive : IDisposable
                 if (MemberOf(l) is { } member && archive._unreadable.TryGetValue(member, out var fault))
                     throw new ImageException(fault.Kind, fault.Message, l.Index, id, fault.EntryName, fault);
                 if (MemberOf(l) is null && _strangers.Count > 0)
-                    throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_LayerNotInArchive, archive._what, string.Join(", ", _strangers.Select(s => $"'{s.Member}' (diff id {s.Contents.DiffId})"))), l.Index, id);
+                    throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_LayerNotInArchive, archive._what, string.Join(", ", _strangers.Select(s => Text.Fill(Strings.Stream_HeldMember, s.Member, s.Contents.DiffId)))), l.Index, id);
                 throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Stream_BlobMissing, l.Locator, archive._what), l.Index, id);
             }
         }

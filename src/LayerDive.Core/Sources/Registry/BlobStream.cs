@@ -58,11 +58,11 @@ internal sealed class BlobStream(RegistryClient client, string digest, long? siz
                 return n;
             }
             if (size is null || _position == size) return 0;
-            Broken($"the body ended after {_position} of {size} bytes");
+            Broken(Text.Fill(Strings.Registry_BodyEndedEarly, _position, size));
         }
     }
 
-    private ImageException TooLarge() => new(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, $"the blob {ImageException.ShortDigest(digest)} from {client.Describe}", maxSize));
+    private ImageException TooLarge() => new(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, Text.Fill(Strings.Registry_BlobNamed, ImageException.ShortDigest(digest), client.Describe), maxSize));
 
     private void Broken(string why, bool stalled = false)
     {

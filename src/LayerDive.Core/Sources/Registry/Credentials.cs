@@ -20,7 +20,7 @@ internal sealed class Credential(string? user, string? secret, string? identityT
 
     public string? BasicHeader => User is null || Secret is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes($"{User}:{Secret}"));
 
-    public override string ToString() => $"credentials from {Origin}";
+    public override string ToString() => Text.Fill(Strings.Credentials_From, Origin);
 }
 
 /// <summary>

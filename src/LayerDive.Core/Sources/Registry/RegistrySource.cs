@@ -85,7 +85,7 @@ internal sealed class RegistrySource : IImageSource
             if (kind == DocumentKind.Manifest) return FetchManifest(digest, digest).Bytes;
             // a config, held whole: read in chunks under the documents' cap, so a body without end costs the cap and no more
             using var blob = new BlobStream(client, digest, size: null, maxSize: BlobStore.MaxDocumentSize);
-            return CappedRead.All(blob, BlobStore.MaxDocumentSize, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, $"the blob {ImageException.ShortDigest(digest)} from {client.Describe}", BlobStore.MaxDocumentSize)));
+            return CappedRead.All(blob, BlobStore.MaxDocumentSize, () => new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_AnswerTooLarge, Text.Fill(Strings.Registry_BlobNamed, ImageException.ShortDigest(digest), client.Describe), BlobStore.MaxDocumentSize)));
         }
 
         public LayerLocator Locate(string digest) => new LayerLocator.Blob(digest);
@@ -100,7 +100,7 @@ internal sealed class RegistrySource : IImageSource
             var mediaType = response.Content.Headers.ContentType?.MediaType ?? "";
             if (mediaType is "text/html" or "text/plain")
                 throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Registry_ManifestIsPage, client.Describe, mediaType, reference));
-            var what = $"the manifest {reference}";
+            var what = Text.Fill(Strings.Registry_ManifestNamed, reference);
             var bytes = HttpBodies.ReadDocument(response, MaxManifestSize, client.Timeout, variable: null, // the message names the variable itself
                 tooLarge: declared => new ImageException(FaultKind.Damaged, declared is { } n
                     ? Text.Fill(Strings.Registry_ManifestTooLarge, what, n)
@@ -109,11 +109,11 @@ internal sealed class RegistrySource : IImageSource
             var actual = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
             var expected = pinned ?? (response.Headers.TryGetValues("Docker-Content-Digest", out var v) ? v.FirstOrDefault() : null);
             if (verify && expected is not null && !string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase))
-                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Registry_ManifestDigestMismatch, (pinned is null ? "the registry says" : "the reference pins"), client.Secrets.Scrub(expected), actual));
+                throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Registry_ManifestDigestMismatch, (pinned is null ? Strings.Registry_DigestSaidByRegistry : Strings.Registry_DigestPinnedByReference), client.Secrets.Scrub(expected), actual));
             if (mediaType.Length == 0 || mediaType == "application/json")
             {
                 // tell the kind from the document, as an OCI layout's index would
-                using var doc = Json.Parse(bytes, $"the manifest {reference}");
+                using var doc = Json.Parse(bytes, what);
                 mediaType = doc.RootElement.String("mediaType") ?? (doc.RootElement.Get("manifests") is not null ? MediaTypes.OciIndex : MediaTypes.OciManifest);
             }
             return (bytes, actual, mediaType);

@@ -95,7 +95,7 @@ internal sealed partial class ContainersStorageSource : IImageSource
         using var layersOwner = layers;
         var image = Find(images.RootElement, name) ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_NoImage, name, store.Root,
             string.Join(", ", (images.RootElement.ValueKind == JsonValueKind.Array ? images.RootElement.EnumerateArray() : default)
-                .SelectMany(i => i.Strings("names")).Take(8).DefaultIfEmpty("none"))));
+                .SelectMany(i => i.Strings("names")).Take(8).DefaultIfEmpty(Strings.Storage_HoldsNone))));
         var id = Store.Id(image.String("id"));
         var names = image.Strings("names");
         string shown = names.FirstOrDefault(n => n == name || n.EndsWith("/" + name, StringComparison.Ordinal) || n.EndsWith("/" + name + ":latest", StringComparison.Ordinal)) ?? names.FirstOrDefault() ?? id[..12];
@@ -120,8 +120,8 @@ internal sealed partial class ContainersStorageSource : IImageSource
     {
         var configPath = store.BigData(id, "sha256:" + id);
         var bytes = store.Read(configPath, BlobStore.MaxDocumentSize, Strings.Document_ConfigTooLarge, Strings.Image_ConfigMissing);
-        if (options.Verify) DigestCheck.Document(bytes, "sha256:" + id, "config");
-        var config = ImageConfigParser.Parse(bytes, "sha256:" + id, "config");
+        if (options.Verify) DigestCheck.Document(bytes, "sha256:" + id, Strings.Image_DigestOfConfig);
+        var config = ImageConfigParser.Parse(bytes, "sha256:" + id, Strings.Image_ConfigDocument);
         if (config.DiffIds.Count != chain.Count)
             throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Image_LayerCountMismatch, chain.Count, config.DiffIds.Count));
         var layers = new List<LayerDescriptor>();
