@@ -35,8 +35,10 @@ revision=$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# the context is exactly what the image adds (the Containerfile copies it as one layer)
 ctx=$work/context
-mkdir -p "$ctx/samples"
+app=$ctx/opt/layerdive
+mkdir -p "$app/samples"
 
 exe=${LAYERDIVE_EXECUTABLE:-}
 if [[ -z $exe ]]; then
@@ -45,18 +47,17 @@ if [[ -z $exe ]]; then
   exe=$work/publish/layerdive
 fi
 [[ -x $exe ]] || { echo "image.sh: $exe is not an executable" >&2; exit 2; }
-cp "$exe" "$ctx/layerdive"
-cp "$repo/samples/sample.oci.tar" "$ctx/samples/sample.oci.tar"
-cp "$repo/Containerfile" "$ctx/Containerfile"
+cp "$exe" "$app/layerdive"
+cp "$repo/samples/sample.oci.tar" "$app/samples/sample.oci.tar"
 
 base_args=()
 if [[ ${BASE:-} == local ]]; then
-  BASE=$("$here/base.sh" localhost/layerdive-base:local "$ctx/layerdive")
+  BASE=$("$here/base.sh" localhost/layerdive-base:local "$app/layerdive")
 fi
 [[ -n ${BASE:-} ]] && base_args=(--build-arg "BASE=$BASE")
 
 tag=layerdive:$version
-args=(-f "$ctx/Containerfile" "${base_args[@]}" --build-arg "VERSION=$version" --build-arg "REVISION=$revision"
+args=(-f "$repo/Containerfile" "${base_args[@]}" --build-arg "VERSION=$version" --build-arg "REVISION=$revision"
   --build-arg "SOURCE=${source_url:-https://github.com/layerdive/layerdive}" -t "$tag" -t layerdive:latest)
 archive=$out/layerdive-$version-image.tar
 rm -f "$archive"

@@ -1,3 +1,6 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace LayerDive.Tests;
@@ -159,5 +162,44 @@ public sealed class ContainerImageTests(LayerDiveImage image) : IClassFixture<La
         var native = Scripts.Exec(await image.Native, Paths.Sample, "--ci");
         Assert.True(container.Code == native.ExitCode, container.Stdout + container.Stderr);
         Assert.Equal(Figures(native.Stdout), Figures(container.Stdout));
+    }
+
+    /// <summary>
+    /// What the image adds to its base is the executable, byte for byte the native build, and the
+    /// sample, nothing else: read from the saved OCI archive with TarReader alone (index.json, the
+    /// manifest, the top layer).
+    /// </summary>
+    [Fact]
+    public async Task The_image_adds_the_native_executable_and_the_sample_and_nothing_else()
+    {
+        SkipUnlessReady();
+        var (_, archive) = await image.Built;
+        var blobs = new Dictionary<string, byte[]>();
+        using (var r = new TarReader(File.OpenRead(archive)))
+            for (var e = r.GetNextEntry(); e is not null; e = r.GetNextEntry())
+                if (e.DataStream is not null)
+                {
+                    var ms = new MemoryStream();
+                    e.DataStream.CopyTo(ms);
+                    blobs[e.Name.TrimStart('.', '/')] = ms.ToArray();
+                }
+        byte[] Blob(JsonElement descriptor) => blobs["blobs/sha256/" + descriptor.GetProperty("digest").GetString()!["sha256:".Length..]];
+        var index = JsonDocument.Parse(blobs["index.json"]).RootElement;
+        var manifest = JsonDocument.Parse(Blob(index.GetProperty("manifests")[0])).RootElement;
+        var layers = manifest.GetProperty("layers");
+        Assert.Equal(2, layers.GetArrayLength()); // the base's one layer and ours
+        var top = layers[layers.GetArrayLength() - 1];
+        Stream layer = new MemoryStream(Blob(top));
+        if (top.GetProperty("mediaType").GetString()!.EndsWith("gzip", StringComparison.Ordinal)) layer = new GZipStream(layer, CompressionMode.Decompress);
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        using (var r = new TarReader(layer))
+            for (var e = r.GetNextEntry(); e is not null; e = r.GetNextEntry())
+                files[e.Name.TrimStart('.', '/').TrimEnd('/')] = e.DataStream is null ? e.EntryType.ToString() : Convert.ToHexString(SHA256.HashData(e.DataStream));
+        string Sha(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+        Assert.Equal(new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["opt"] = "Directory", ["opt/layerdive"] = "Directory", ["opt/layerdive/samples"] = "Directory",
+            ["opt/layerdive/layerdive"] = Sha(await image.Native), ["opt/layerdive/samples/sample.oci.tar"] = Sha(Paths.Sample),
+        }, files);
     }
 }
