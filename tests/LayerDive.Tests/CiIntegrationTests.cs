@@ -131,6 +131,12 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
     [Fact]
     public async Task The_action_downloads_an_archive_by_url_and_checks_it()
     {
+        if (!Scripts.OnPath("curl") && !Scripts.OnPath("wget"))
+        {
+            const string why = "neither curl nor wget is installed (apt-get install curl); .ci/run installs curl";
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why);
+            Assert.Skip(why);
+        }
         using var ws = new TempDir();
         var archive = await ReleaseArchive(ws);
         using var server = new FileServer(Path.GetDirectoryName(archive)!);
@@ -238,6 +244,26 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
         Assert.Equal(2, code);
         Assert.Contains("does not match SHA256SUMS", log);
         Assert.Empty(Directory.EnumerateFileSystemEntries(project));
+    }
+
+    /// <summary>The README's tables name every input of the action and every variable of the template, and no other.</summary>
+    [Fact]
+    public void The_README_lists_the_actions_inputs_and_the_templates_variables()
+    {
+        var readme = File.ReadAllText(Path.Combine(Paths.RepoRoot, "README.md"));
+        var start = readme.IndexOf("### In CI (GitHub Actions, GitLab CI)", StringComparison.Ordinal);
+        Assert.True(start >= 0, "no In CI section in the README");
+        var end = readme.IndexOf("\n## ", start, StringComparison.Ordinal);
+        var section = readme[start..(end < 0 ? readme.Length : end)];
+        // the first column of each table row: `name`, or several `NAME`s
+        var listed = section.Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal))
+            .SelectMany(l => Regex.Matches(l.Split('|')[1], "`([^`]+)`").Select(m => m.Groups[1].Value)).ToHashSet();
+
+        var inputs = ((YamlMappingNode)LoadYaml(Path.Combine(Paths.RepoRoot, "action.yml"))["inputs"]).Children.Keys.Select(k => ((YamlScalarNode)k).Value!);
+        var job = (YamlMappingNode)LoadYaml(Path.Combine(Paths.RepoRoot, "ci", "gitlab", "layerdive.gitlab-ci.yml"))[".layerdive"];
+        var variables = ((YamlMappingNode)job["variables"]).Children.Keys.Select(k => ((YamlScalarNode)k).Value!).Append("LAYERDIVE_IMAGE");
+        var expected = inputs.Concat(variables).ToHashSet();
+        Assert.True(expected.SetEquals(listed), $"not in the README: {string.Join(' ', expected.Except(listed))}; in the README only: {string.Join(' ', listed.Except(expected))}");
     }
 
     // ---------------- the runner ----------------
