@@ -149,6 +149,27 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
         Assert.Equal("pass", run.Outputs["verdict"]);
     }
 
+    /// <summary>
+    /// Without an archive the action installs the release of its own version (the project's, read from
+    /// its checkout) or of the version input. No network here: a proxy that refuses every connection
+    /// stops the download, and the log says what it asked for.
+    /// </summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("v9.8.7")]
+    public void The_action_installs_the_release_of_its_own_version_by_default(string version)
+    {
+        if (!Scripts.OnPath("curl")) Assert.Skip("curl is not installed (apt-get install curl); .ci/run installs it");
+        using var ws = new TempDir();
+        const string refused = "http://127.0.0.1:1";
+        var run = RunAction(ws, new() { ["image"] = DiveImage, ["version"] = version },
+            new() { ["https_proxy"] = refused, ["HTTPS_PROXY"] = refused, ["http_proxy"] = refused, ["no_proxy"] = "", ["NO_PROXY"] = "" });
+        var v = version.Length > 0 ? version.TrimStart('v') : ProjectVersion();
+        Assert.Contains($"layerdive: downloading https://github.com/layerdive/layerdive/releases/download/v{v}/layerdive-{v}-linux-x64.tar.gz\n", run.Log);
+        Assert.Equal(2, run.Steps["install"]);
+        Assert.False(run.Steps.ContainsKey("gate"));
+    }
+
     /// <summary>An archive that is not the one SHA256SUMS lists is not run; nothing is gated.</summary>
     [Fact]
     public async Task The_action_refuses_an_archive_that_does_not_match_its_sums()
@@ -276,7 +297,7 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
     /// over the inputs and earlier steps' outputs), and files of its own for GITHUB_OUTPUT,
     /// GITHUB_STEP_SUMMARY and GITHUB_PATH; after a failed step only steps under <c>always()</c> run.
     /// </summary>
-    private static ActionRun RunAction(TempDir ws, Dictionary<string, string> given)
+    private static ActionRun RunAction(TempDir ws, Dictionary<string, string> given, Dictionary<string, string>? machine = null)
     {
         var action = LoadYaml(Path.Combine(Paths.RepoRoot, "action.yml"));
         var inputs = new Dictionary<string, string>();
@@ -336,11 +357,12 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
                 files[f] = Path.Combine(temp, $"_{f.ToLowerInvariant()}_{id}");
                 File.WriteAllText(files[f], "");
             }
-            var env = new Dictionary<string, string>(files)
+            var env = new Dictionary<string, string>(machine ?? [])
             {
                 ["CI"] = "true", ["GITHUB_ACTIONS"] = "true", ["GITHUB_ACTION_PATH"] = Paths.RepoRoot,
                 ["GITHUB_WORKSPACE"] = workspace, ["RUNNER_TEMP"] = temp,
             };
+            foreach (var (k, v) in files) env[k] = v;
             if (step.Children.ContainsKey("env"))
                 foreach (var (k, v) in (YamlMappingNode)step["env"])
                     env[((YamlScalarNode)k).Value!] = Evaluate(((YamlScalarNode)v).Value!);
