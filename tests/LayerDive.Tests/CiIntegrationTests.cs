@@ -229,6 +229,7 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
         env["LAYERDIVE_IMAGE"] = DiveImage;
         env["LAYERDIVE_ARCHIVE"] = archive;
         env["LAYERDIVE_HIGHEST_USER_WASTED_PERCENT"] = userWasted;
+        env["TMPDIR"] = Directory.CreateDirectory(ws.File("tmp")).FullName;
         var script = string.Join("\n", ((YamlSequenceNode)job["script"]).Select(n => ((YamlScalarNode)n).Value));
         var (code, log) = RunShell(shell, ["-e"], script, project, env);
 
@@ -241,6 +242,8 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
         Assert.Equal(direct.Stdout, File.ReadAllText(Path.Combine(project, report)));
         // nothing but the two reports is written into the project
         Assert.Equal(kept.Order(StringComparer.Ordinal), Directory.EnumerateFileSystemEntries(project).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal));
+        // and the installed copy is gone
+        Assert.Empty(Directory.EnumerateFileSystemEntries(env["TMPDIR"]));
     }
 
     /// <summary>The template is fetched alone (include: remote), so it carries its release's version: the project's.</summary>
@@ -261,10 +264,12 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
         var script = string.Join("\n", ((YamlSequenceNode)job["script"]).Select(n => ((YamlScalarNode)n).Value));
         var project = Path.Combine(ws.Path, "project");
         Directory.CreateDirectory(project);
-        var (code, log) = RunShell("sh", ["-e"], script, project, new() { ["CI_PROJECT_DIR"] = project, ["LAYERDIVE_IMAGE"] = DiveImage, ["LAYERDIVE_ARCHIVE"] = archive });
+        var tmp = Directory.CreateDirectory(ws.File("tmp")).FullName;
+        var (code, log) = RunShell("sh", ["-e"], script, project, new() { ["CI_PROJECT_DIR"] = project, ["LAYERDIVE_IMAGE"] = DiveImage, ["LAYERDIVE_ARCHIVE"] = archive, ["TMPDIR"] = tmp });
         Assert.Equal(2, code);
         Assert.Contains("does not match SHA256SUMS", log);
         Assert.Empty(Directory.EnumerateFileSystemEntries(project));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp));
     }
 
     /// <summary>The README's tables name every input of the action and every variable of the template, and no other.</summary>
