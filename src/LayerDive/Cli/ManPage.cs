@@ -191,7 +191,7 @@ internal static class ManPage
         Seconds an engine's JSON answer may take to arrive whole (default 60).
         .TP
         .B LAYERDIVE_STORE_WAIT
-        Seconds to wait for a podman/buildah store's lock.
+        Seconds to wait for a podman/buildah store's writer to let go of its lock (default 30).
         .TP
         .B LAYERDIVE_MANAGED_ZSTD\fR, \fBLAYERDIVE_MANAGED_GZIP
         \fB1\fR decodes zstd (gzip) layers with the managed decoder instead of the system's library.
@@ -200,7 +200,7 @@ internal static class ManPage
         \fB1\fR prints the run's wall and CPU time and peak memory on stderr.
         .TP
         .B LAYERDIVE_DEBUG
-        Set, an unexpected failure ends with its stack trace instead of one line.
+        Set (and not \fB0\fR), an unexpected failure ends with its stack trace instead of one line.
         .SH EXIT STATUS
         .TP
         .B 0
