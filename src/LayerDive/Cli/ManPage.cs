@@ -193,8 +193,11 @@ internal static class ManPage
         .B LAYERDIVE_STORE_WAIT
         Seconds to wait for a podman/buildah store's writer to let go of its lock (default 30).
         .TP
-        .B LAYERDIVE_MANAGED_ZSTD\fR, \fBLAYERDIVE_MANAGED_GZIP
-        \fB1\fR decodes zstd (gzip) layers with the managed decoder instead of the system's library.
+        .B LAYERDIVE_MANAGED_ZSTD
+        \fB1\fR decodes zstd layers with the managed decoder built in instead of the system's libzstd.so.1 (which is optional: without it the managed decoder is used).
+        .TP
+        .B LAYERDIVE_MANAGED_GZIP
+        \fB1\fR decodes gzip layers with the runtime's GZipStream instead of the member-by-member inflater.
         .TP
         .B LAYERDIVE_STATS
         \fB1\fR prints the run's wall and CPU time and peak memory on stderr.
@@ -230,7 +233,7 @@ internal static class ManPage
         .BR podman (1),
         .BR skopeo (1),
         .BR umoci (1);
-        dive, https://github.com/wagoodman/dive
+        dive, \%https://github.com/wagoodman/dive
         
         """;
 }
