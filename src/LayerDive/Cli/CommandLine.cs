@@ -28,8 +28,26 @@ public static class CommandLine
             return ExitOk;
         }
         if (DockerPlugin.Unwrap(args, context, out var unwrapped, out var plugin)) (args, context) = (unwrapped, plugin);
-        var (stdout, stderr) = (context.Out, context.Error);
         var shared = new SharedOptions { Environment = context.GetEnvironment };
+        var root = Root(context, shared);
+
+        var parse = root.Parse(args);
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        Text.Use(Text.Choose(parse.Errors.Count == 0 ? parse.GetValue(shared.Lang) : null, context.GetEnvironment));
+        try
+        {
+            return Invoke(parse, args, context);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture; // an in-process run leaves its caller's language alone
+        }
+    }
+
+    /// <summary>The command tree: the root (the explorer, CI mode) and every verb, as a run parses them and the manual page lists them.</summary>
+    internal static RootCommand Root(CliContext context, SharedOptions shared)
+    {
+        var (stdout, stderr) = (context.Out, context.Error);
         var root = new RootCommand("LayerDive: look inside Docker/OCI images layer by layer, with a correct OverlayFS merge.");
         foreach (var o in shared.All) root.Options.Add(o);
         var imageArg = Completion.Image(new Argument<string?>("IMAGE") { Description = "An image: a name in Docker or Podman (nginx:1.27, docker://app:dev, podman://app), an archive (docker save, OCI archive, compressed or not), an OCI layout directory, a container (container://NAME), a podman/buildah store (containers-storage:[DRIVER@ROOT]NAME), or - for an archive on standard input; default: the bundled sample", Arity = ArgumentArity.ZeroOrOne });
@@ -75,18 +93,8 @@ public static class CommandLine
         root.Subcommands.Add(install);
         root.Subcommands.Add(Completion.Create(stdout));
         root.Subcommands.Add(BuildCommand.Create(analyseArgs => Invoke(root.Parse(analyseArgs), analyseArgs, context), context));
-
-        var parse = root.Parse(args);
-        var culture = System.Globalization.CultureInfo.CurrentUICulture;
-        Text.Use(Text.Choose(parse.Errors.Count == 0 ? parse.GetValue(shared.Lang) : null, context.GetEnvironment));
-        try
-        {
-            return Invoke(parse, args, context);
-        }
-        finally
-        {
-            System.Globalization.CultureInfo.CurrentUICulture = culture; // an in-process run leaves its caller's language alone
-        }
+        root.Subcommands.Add(ManPage.Create(root, context));
+        return root;
     }
 
     private static int Invoke(ParseResult parse, string[] args, CliContext context)
