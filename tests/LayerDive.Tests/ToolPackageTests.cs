@@ -20,7 +20,10 @@ public sealed class ToolPackageTests(ToolPackageFeed feed) : IClassFixture<ToolP
         // the pointer package names the native package for linux-x64 and the framework-dependent fallback
         var settings = XDocument.Parse(ReadEntry(f.Package("layerdive"), "tools/any/any/DotnetToolSettings.xml"));
         var rids = settings.Descendants("RuntimeIdentifierPackage").Select(e => ((string)e.Attribute("RuntimeIdentifier")!, (string)e.Attribute("Id")!)).ToList();
-        Assert.Equal([("linux-x64", "layerdive.linux-x64"), ("any", "layerdive.any")], rids);
+        (string, string)[] expected = ToolPackageFeed.CrossArm64
+            ? [("linux-x64", "layerdive.linux-x64"), ("linux-arm64", "layerdive.linux-arm64"), ("any", "layerdive.any")]
+            : [("linux-x64", "layerdive.linux-x64"), ("any", "layerdive.any")];
+        Assert.Equal(expected, rids);
 
         // what was installed is the linux-x64 package's executable: an ELF with no layerdive.dll for a runtime to JIT
         var exe = f.InstalledExecutable;
@@ -30,6 +33,26 @@ public sealed class ToolPackageTests(ToolPackageFeed feed) : IClassFixture<ToolP
         Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F' }, magic);
         Assert.False(File.Exists(Path.Combine(Path.GetDirectoryName(exe)!, "layerdive.dll")), "layerdive.dll beside the installed executable: not native");
         Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(exe)!, "*.dll"));
+    }
+
+    /// <summary>The linux-arm64 package, cross compiled here: an ELF for AArch64 (e_machine 183), no assembly to JIT.</summary>
+    [Fact]
+    public async Task The_arm64_package_holds_a_native_arm64_executable()
+    {
+        if (!ToolPackageFeed.CrossArm64)
+        {
+            const string why = "no arm64 cross toolchain (apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross)";
+            if (System.Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why + "; CI=true: .ci/run installs it");
+            Assert.Skip(why);
+        }
+        var f = await feed.Ready;
+        using var zip = ZipFile.OpenRead(f.Package("layerdive.linux-arm64"));
+        var exe = zip.GetEntry("tools/any/linux-arm64/layerdive") ?? throw new InvalidOperationException("no tools/any/linux-arm64/layerdive in the arm64 package");
+        var header = new byte[20];
+        using (var s = exe.Open()) s.ReadExactly(header);
+        Assert.Equal(new byte[] { 0x7f, (byte)'E', (byte)'L', (byte)'F', 2 }, header[..5]);
+        Assert.Equal(183, BitConverter.ToUInt16(header, 18));
+        Assert.DoesNotContain(zip.Entries, e => e.FullName.EndsWith("layerdive.dll", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -70,7 +93,7 @@ public sealed class ToolPackageTests(ToolPackageFeed feed) : IClassFixture<ToolP
     public async Task Every_package_carries_the_version_and_its_metadata()
     {
         var f = await feed.Ready;
-        foreach (var id in new[] { "layerdive", "layerdive.linux-x64", "layerdive.any" })
+        foreach (var id in new[] { "layerdive", "layerdive.linux-x64", "layerdive.any" }.Concat(ToolPackageFeed.CrossArm64 ? ["layerdive.linux-arm64"] : []))
         {
             var nuspec = XDocument.Parse(ReadEntry(f.Package(id), $"{id}.nuspec"));
             XNamespace ns = nuspec.Root!.Name.Namespace;
@@ -159,6 +182,10 @@ public sealed class ToolPackageFeed : IDisposable
     /// <summary>The version as Directory.Build.props sets it.</summary>
     public static string Version { get; } =
         XDocument.Load(Path.Combine(Paths.RepoRoot, "Directory.Build.props")).Descendants("Version").Single().Value;
+
+    /// <summary>Whether release/tool.sh can cross compile linux-arm64 here (its own test of the toolchain).</summary>
+    public static bool CrossArm64 { get; } =
+        Scripts.OnPath("aarch64-linux-gnu-objcopy") && Scripts.OnPath("aarch64-linux-gnu-gcc") && File.Exists("/usr/aarch64-linux-gnu/lib/libc.so.6");
 
     /// <summary>The commit checked out, as git names it.</summary>
     public static string Commit { get; } = Git("rev-parse", "HEAD");
