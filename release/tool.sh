@@ -22,18 +22,19 @@ trap 'rm -rf "$scratch"' EXIT
 
 project=$root/src/LayerDive
 version=$(dotnet msbuild "$project" -getProperty:Version)
-rids=(linux-x64 linux-arm64 any)
+rids=(linux-x64 linux-arm64 any)   # as ToolPackageRuntimeIdentifiers in src/LayerDive/LayerDive.csproj
+without_arm64=
 if ! command -v aarch64-linux-gnu-objcopy >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null \
    || [[ ! -f /usr/aarch64-linux-gnu/lib/libc.so.6 ]]; then
   msg="no arm64 cross toolchain (apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross)"
   [[ ${LAYERDIVE_REQUIRE_ARM64:-} == 1 ]] && { echo "release/tool.sh: $msg" >&2; exit 1; }
   echo "release/tool.sh: linux-arm64 left out: $msg" >&2
   rids=(linux-x64 any)
+  without_arm64=-p:LayerDiveToolWithoutArm64=true
 fi
-list=$(IFS=';'; echo "${rids[*]}")
 # no symbols in the packages: the native build's layerdive.dbg alone is 30 MB that no user runs
 pack() { dotnet pack "$project" -c Release --artifacts-path "$scratch" -o "$out" -nologo -v q \
-  -p:DebugType=none -p:CopyOutputSymbolsToPublishDirectory=false "-p:ToolPackageRuntimeIdentifiers=${list//;/%3B}" "$@"; }
+  -p:DebugType=none -p:CopyOutputSymbolsToPublishDirectory=false ${without_arm64:+"$without_arm64"} "$@"; }
 pack
 for rid in "${rids[@]}"; do
   case $rid in
