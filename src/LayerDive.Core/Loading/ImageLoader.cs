@@ -1,5 +1,6 @@
 using LayerDive.Core.Merge;
 using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
 using LayerDive.Core.Sources;
 
 namespace LayerDive.Core.Loading;
@@ -27,6 +28,8 @@ public static class ImageLoader
     /// </summary>
     public static ImageLoad Start(string reference, LoadOptions options, CancellationToken ct = default)
     {
+        // every digest is checked: without OpenSSL the runtime would abort at the first hash
+        if (!Interop.OpenSsl.Available) throw new ImageException(FaultKind.Unsupported, Strings.Runtime_NoOpenSsl);
         var counter = new ReadCounter();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         LoadRun? run = null;
