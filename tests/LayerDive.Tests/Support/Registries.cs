@@ -251,57 +251,38 @@ public sealed class TokenService : IDisposable
 /// close after its answer): cut each blob's first answer a little into its body, cut every answer for
 /// one blob, answer 503 to the first requests, or never answer at all.
 /// </summary>
-public sealed class FaultyProxy : IDisposable
+public sealed class FaultyProxy : LoopbackProxy
 {
     public enum Fault { CutEachBlobOnce, CutOneBlobAlways, Unavailable, Silent, HtmlManifest, WrongDigestHeader, RedirectBlobs }
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly int _upstream;
     private readonly Fault _fault;
     private readonly HashSet<string> _cut = [];
-    private readonly CancellationTokenSource _stop = new();
     private readonly string? _blob;
     private int _refused;
 
-    public FaultyProxy(int upstreamPort, Fault fault, int times = 2, string? blob = null)
-    {
-        (_upstream, _fault, Times, _blob) = (upstreamPort, fault, times, blob);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _ = Task.Run(Accept);
-    }
+    public FaultyProxy(int upstreamPort, Fault fault, int times = 2, string? blob = null) : base(upstreamPort) =>
+        (_fault, Times, _blob) = (fault, times, blob);
 
-    public int Port { get; }
     public int Times { get; }
     public int Cuts { get { lock (_cut) return _cut.Count; } }
     public int Refused => Volatile.Read(ref _refused);
 
-    private async Task Accept()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
-            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
-            catch (Exception) { return; }
-            _ = Task.Run(() => Serve(client));
-        }
-    }
 
-    private async Task Serve(TcpClient client)
+    protected override async Task Serve(TcpClient client)
     {
         using (client)
         {
             var stream = client.GetStream();
             if (_fault == Fault.Silent)
             {
-                try { await Task.Delay(Timeout.Infinite, _stop.Token); } catch (OperationCanceledException) { }
+                try { await Task.Delay(Timeout.Infinite, Stop.Token); } catch (OperationCanceledException) { }
                 return;
             }
             var head = await ReadHead(stream);
             if (head is null) return;
             if (_fault == Fault.Silent)
             {
-                try { await Task.Delay(Timeout.Infinite, _stop.Token); } catch (OperationCanceledException) { }
+                try { await Task.Delay(Timeout.Infinite, Stop.Token); } catch (OperationCanceledException) { }
                 return;
             }
             var path = head.Split(' ', 3)[1];
@@ -318,7 +299,7 @@ public sealed class FaultyProxy : IDisposable
             }
             if (_fault == Fault.RedirectBlobs && path.Contains("/blobs/", StringComparison.Ordinal))
             {
-                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://localhost:{_upstream}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+                await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://localhost:{Upstream}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
                 return;
             }
             long limit = long.MaxValue; // bytes of the body passed on
@@ -331,7 +312,7 @@ public sealed class FaultyProxy : IDisposable
                 limit = 10;
             }
             using var up = new TcpClient();
-            await up.ConnectAsync(IPAddress.Loopback, _upstream);
+            await up.ConnectAsync(IPAddress.Loopback, Upstream);
             var upstream = up.GetStream();
             var lines = head.Split("\r\n").Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0);
             await upstream.WriteAsync(Encoding.ASCII.GetBytes(string.Join("\r\n", lines) + "\r\nConnection: close\r\n\r\n"));
@@ -351,23 +332,5 @@ public sealed class FaultyProxy : IDisposable
         }
     }
 
-    private static async Task<string?> ReadHead(NetworkStream stream)
-    {
-        var sb = new StringBuilder();
-        var one = new byte[1];
-        while (!sb.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-        {
-            if (await stream.ReadAsync(one) == 0) return null;
-            if (sb.Length == 0 && one[0] == 0x16) return null; // a TLS handshake: this proxy speaks plain HTTP only, as a plain registry would
-            sb.Append((char)one[0]);
-            if (sb.Length > 65536) return null;
-        }
-        return sb.ToString();
-    }
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _listener.Stop();
-    }
 }
