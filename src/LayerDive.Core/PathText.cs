@@ -250,16 +250,19 @@ internal static class PathText
     public static string Join(string parent, string name) => parent.Length == 0 ? name : parent + "/" + name;
 
     /// <summary>Comparison of the bytes two strings stand for (UTF-8, raw bytes as they were): the order of the ground-truth listings.</summary>
-    public static int CompareUtf8(string a, string b)
+    public static int CompareUtf8(string a, string b) => CompareUtf8(a.AsSpan(), b.AsSpan());
+
+    /// <inheritdoc cref="CompareUtf8(string, string)"/>
+    public static int CompareUtf8(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
     {
         // UTF-16 ordinal order equals UTF-8 byte order except where surrogates meet: a pair sorts after
         // U+E000..U+FFFF, and a raw byte (U+DC80+byte) sorts as the byte it is
         int n = Math.Min(a.Length, b.Length);
-        int i = a.AsSpan(0, n).CommonPrefixLength(b.AsSpan(0, n));
+        int i = a[..n].CommonPrefixLength(b[..n]);
         if (i == n) return a.Length.CompareTo(b.Length);
         char x = a[i], y = b[i];
         if (char.IsSurrogate(x) || char.IsSurrogate(y) || (i > 0 && char.IsHighSurrogate(a[i - 1])))
-            return ToBytes(a).AsSpan().SequenceCompareTo(ToBytes(b));
+            return ToBytes(a.ToString()).AsSpan().SequenceCompareTo(ToBytes(b.ToString()));
         return x < y ? -1 : 1;
     }
 

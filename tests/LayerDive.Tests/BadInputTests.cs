@@ -335,8 +335,8 @@ public sealed class BadInputTests
         merger.Apply(layer, contents);
         merger.Complete();
         Assert.Equal(count + 1, layer.Added);
-        var d = merger.Root.Child("d")!;
+        var d = merger.Root.Child("d")!.Value;
         Assert.Equal(count, d.ChildCount);
-        Assert.True(d.Child("f0999999")!.IsVisibleAt(0));
+        Assert.True(d.Child("f0999999")!.Value.IsVisibleAt(0));
     }
 }

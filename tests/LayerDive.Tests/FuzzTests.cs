@@ -11,8 +11,8 @@ namespace LayerDive.Tests;
 /// success is fine; a failure is an escaped exception, a stack trace or "internal error", an exit code
 /// that means neither, a run that hangs, a file written outside the run's folders, or a damaged layer
 /// accepted without a word where a reference reader (GNU tar, gzip -t, zstd -t) rejects it.
-/// Deterministic: LAYERDIVE_FUZZ_SEED (default 1) and LAYERDIVE_FUZZ_MUTANTS (default 1000, under a
-/// minute) choose the run; README.md tells how to run a longer one.
+/// Deterministic: LAYERDIVE_FUZZ_SEED (default 1), LAYERDIVE_FUZZ_MUTANTS (default 1000, under a
+/// minute) and LAYERDIVE_FUZZ_FROM (the first mutant, default 0) choose the run; README.md tells how to run a longer one.
 /// </summary>
 public sealed class FuzzTests
 {
@@ -70,7 +70,7 @@ public sealed class FuzzTests
     [Fact]
     public void Damaged_images_end_in_an_error_a_warning_or_success_never_in_a_failure()
     {
-        int seed = Setting("LAYERDIVE_FUZZ_SEED", 1), count = Setting("LAYERDIVE_FUZZ_MUTANTS", 1000);
+        int seed = Setting("LAYERDIVE_FUZZ_SEED", 1), count = Setting("LAYERDIVE_FUZZ_MUTANTS", 1000), from = Setting("LAYERDIVE_FUZZ_FROM", 0);
         var seeds = Seeds().Select(s => (s.Name, Mutator: new Mutator(s.Bytes))).ToList();
         bool gnuTar = Scripts.OnPath("tar"), gzip = Scripts.OnPath("gzip"), zstd = Scripts.OnPath("zstd");
         var verdicts = new Dictionary<Verdict, int>();
@@ -79,7 +79,7 @@ public sealed class FuzzTests
         int runs = 0;
         var started = DateTime.UtcNow;
 
-        for (int i = 0; i < count; i++)
+        for (int i = from; i < count; i++)
         {
             var (seedName, mutator) = seeds[i % seeds.Count];
             var random = new Random(unchecked(seed * 1_000_003 + i));
@@ -125,7 +125,12 @@ public sealed class FuzzTests
                 var (verdict, why, result) = Run(args, image);
                 verdicts[verdict] = verdicts.GetValueOrDefault(verdict) + 1;
                 if (verdict == Verdict.Failure)
-                    failures.Add($"{label}\n  layerdive {string.Join(' ', args.Select(a => a.Replace(work.Path, "$DIR")))}: {why}");
+                {
+                    // kept for a closer look: the mutant is made again by LAYERDIVE_FUZZ_FROM=i LAYERDIVE_FUZZ_MUTANTS=i+1 too
+                    var kept = Path.Combine(Path.GetTempPath(), $"layerdive-fuzz-mutant-{seed}-{i}.tar");
+                    File.Copy(image, kept, overwrite: true);
+                    failures.Add($"{label} (kept as {kept})\n  layerdive {string.Join(' ', args.Select(a => a.Replace(work.Path, "$DIR")))}: {why}");
+                }
                 // a damaged layer the reference refuses is never read in silence
                 if (args[0] == "ls" && args.Length == 4 && says is not null && result is { ExitCode: 0 } r && !r.StderrLines.Any(l => l.StartsWith("layerdive: warning:", StringComparison.Ordinal)))
                     failures.Add($"{label}\n  accepted without a word; {(mutant.LayerTar is not null ? "GNU tar" : mutant.BlobCompression + " -t")} gives {says}");

@@ -40,19 +40,19 @@ public sealed class MergeOrderTests
         var lower = new List<RawEntry> { Dir("d"), File("d/old", 1), File("d/kept", 2) };
         var upper = new List<RawEntry> { File("d/new", 3), Whiteout("d") };
         var root = Merge([lower, upper], l => l).Root;
-        var d = root.Child("d")!;
+        var d = root.Child("d")!.Value;
         Assert.True(d.IsVisibleAt(1));
         Assert.True(d.StateAt(1)!.Value.Attributes.Implicit);
-        Assert.Equal(RemovalCause.AncestorWhiteout, d.Child("old")!.RecordIn(1)!.Value.Cause);
-        Assert.False(d.Child("kept")!.IsVisibleAt(1));
-        Assert.Equal(ChangeKind.Added, d.Child("new")!.RecordIn(1)!.Value.Kind);
+        Assert.Equal(RemovalCause.AncestorWhiteout, d.Child("old")!.Value.RecordIn(1)!.Value.Cause);
+        Assert.False(d.Child("kept")!.Value.IsVisibleAt(1));
+        Assert.Equal(ChangeKind.Added, d.Child("new")!.Value.RecordIn(1)!.Value.Kind);
     }
 
     private static string Show(RawEntry e) => e.Kind switch
     {
         RawKind.Whiteout => "wh " + e.Path,
         RawKind.Opaque => "opq " + e.Path,
-        _ => e.HardlinkTarget is not null ? $"link {e.Path}->{e.HardlinkTarget}" : $"{e.Attributes!.Type} {e.Path} {e.Attributes.ContentHash}",
+        _ => e.HardlinkTarget is not null ? $"link {e.Path}->{e.HardlinkTarget}" : $"{e.Attributes!.Value.Type} {e.Path} {e.Attributes.Value.ContentHash}",
     };
 
     private static List<RawEntry> MarkersFirst(List<RawEntry> l) =>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Merge;
@@ -36,18 +35,18 @@ internal sealed class DiveMetrics : ILayerObserver
         public int Count;
     }
 
-    /// <summary>A node's part in the current layer's tree (stamps are the layer's index + 1): an item of it, its size, a parent in it.</summary>
+    /// <summary>A node's part in the current layer's tree: its place in the layer's items (plus one), and whether it is a parent in it (the layer's index + 1).</summary>
     private struct LayerMarks
     {
         public int Item;
         public int Parent;
-        public long Size;
     }
 
     // per path: by the node's number where the tree has a node, by the path itself where it has none
     // (orphan whiteouts, skipped hardlinks). Most paths are discovered once: for them a node keeps only
     // that size (plus one; 0 is "not discovered"), and the few found again have their figures aside.
-    private readonly ChunkedArray<long> _firstSize = new();
+    private readonly ChunkedArray<uint> _firstSize = new();
+    private readonly Dictionary<int, long> _largeFirstSize = []; // a first size of 2^32 - 1 bytes or more
     private readonly Dictionary<int, PathData> _repeated = [];
     private readonly Dictionary<string, PathData> _byPath = new(StringComparer.Ordinal);
     private readonly List<object> _inefficient = [];
@@ -56,7 +55,8 @@ internal sealed class DiveMetrics : ILayerObserver
     // whiteout markers (dive keeps them under their own name; they count for the path they hide) and
     // entries the merge skipped
     private readonly ChunkedArray<LayerMarks> _marks = new();
-    private readonly ChunkedArray<TreeNode?> _layerNodes = new(); // the first _layerNodeCount
+    private readonly ChunkedArray<(int Node, long Size)> _layerNodes = new(); // the first _layerNodeCount
+    private TreeStore? _tree;
     private int _layerNodeCount;
     private readonly Dictionary<string, (object Key, long Size)> _named = new(StringComparer.Ordinal);
     private readonly HashSet<string> _parentPaths = new(StringComparer.Ordinal);
@@ -69,8 +69,8 @@ internal sealed class DiveMetrics : ILayerObserver
         {
             case RawKind.Entry:
                 if (node is { IsRoot: true }) return; // the root is never a node of dive's tree
-                if (node is null) _named[entry.Path] = (entry.Path, entry.Attributes!.HeaderSize);
-                else SetItem(node, entry.Attributes!.HeaderSize, later: true);
+                if (node is not { } written) _named[entry.Path] = (entry.Path, entry.Attributes!.Value.HeaderSize);
+                else SetItem(written, entry.Attributes!.Value.HeaderSize, later: true);
                 MarkParents(node?.Parent, entry.Path);
                 break;
             case RawKind.Whiteout:
@@ -80,8 +80,8 @@ internal sealed class DiveMetrics : ILayerObserver
                 break;
             case RawKind.Opaque:
                 if (entry.Path.Length == 0) return;
-                if (node is null) _named.TryAdd(entry.Path, (entry.Path, 0));
-                else SetItem(node, 0, later: false); // the directory, unless an entry made it already
+                if (node is not { } dir) _named.TryAdd(entry.Path, (entry.Path, 0));
+                else SetItem(dir, 0, later: false); // the directory, unless an entry made it already
                 MarkParents(node?.Parent, entry.Path);
                 break;
         }
@@ -91,30 +91,29 @@ internal sealed class DiveMetrics : ILayerObserver
     private void SetItem(TreeNode node, long size, bool later)
     {
         ref var m = ref _marks[node.Number];
-        if (m.Item != _stamp)
+        // an item of this layer when its place holds it (the places start over each layer)
+        if (m.Item > 0 && m.Item <= _layerNodeCount && _layerNodes[m.Item - 1].Node == node.Number)
         {
-            m.Item = _stamp;
-            m.Size = size;
-            _layerNodes[_layerNodeCount++] = node;
+            if (later) _layerNodes[m.Item - 1].Size = size;
+            return;
         }
-        else if (later)
-        {
-            m.Size = size;
-        }
+        _tree ??= node.Tree;
+        _layerNodes[_layerNodeCount++] = (node.Number, size);
+        m.Item = _layerNodeCount;
     }
 
     /// <summary>Notes that the parents of a node of dive's tree have children (by node, or by path where the tree has none).</summary>
     private void MarkParents(TreeNode? parent, string path)
     {
-        if (parent is null)
+        if (parent is not { } first)
         {
             for (var p = PathText.Parent(path); p.Length > 0; p = PathText.Parent(p))
                 if (!_parentPaths.Add(p)) break;
             return;
         }
-        for (var p = parent; p is { IsRoot: false }; p = p.Parent)
+        for (TreeNode? p = first; p is { IsRoot: false } at; p = at.Parent)
         {
-            ref var m = ref _marks[p.Number];
+            ref var m = ref _marks[at.Number];
             if (m.Parent == _stamp) break; // its ancestors are marked already
             m.Parent = _stamp;
         }
@@ -130,10 +129,11 @@ internal sealed class DiveMetrics : ILayerObserver
         var newlyInefficient = new List<(string Path, object Key)>();
         for (int i = 0; i < _layerNodeCount; i++)
         {
-            var node = _layerNodes[i]!;
+            var (number, size) = _layerNodes[i];
+            var node = _tree!.Node(number);
             ref var m = ref _marks[node.Number];
             if (m.Parent == _stamp || (_parentPaths.Count > 0 && _parentPaths.Contains(node.Path))) continue;
-            Discover(node, m.Size, newlyInefficient);
+            Discover(node, size, newlyInefficient);
         }
         foreach (var (name, (key, size)) in _named)
         {
@@ -149,30 +149,42 @@ internal sealed class DiveMetrics : ILayerObserver
         _parentPaths.Clear();
     }
 
-    /// <summary>A leaf of the layer's tree: one more discovery of its path.</summary>
+    /// <summary>A leaf of the layer's tree: one more discovery of its path (a node, or a path the tree has no node for).</summary>
     private void Discover(object key, long size, List<(string Path, object Key)> newlyInefficient)
     {
-        ref var data = ref Unsafe.NullRef<PathData>();
         if (key is TreeNode node)
         {
-            ref long first = ref _firstSize[node.Number];
-            if (first == 0)
-            {
-                first = size + 1;
-                return;
-            }
-            data = ref CollectionsMarshal.GetValueRefOrAddDefault(_repeated, node.Number, out bool seen);
-            if (!seen) data = new PathData { Count = 1, Minimum = first - 1, Cumulative = first - 1 };
+            Discover(node, size, newlyInefficient);
+            return;
         }
-        else
+        ref var data = ref CollectionsMarshal.GetValueRefOrAddDefault(_byPath, (string)key, out _);
+        if (Count(ref data, size)) newlyInefficient.Add(((string)key, key));
+    }
+
+    private void Discover(TreeNode node, long size, List<(string Path, object Key)> newlyInefficient)
+    {
+        ref uint first = ref _firstSize[node.Number];
+        if (first == 0)
         {
-            data = ref CollectionsMarshal.GetValueRefOrAddDefault(_byPath, (string)key, out _);
+            if (size + 1 < uint.MaxValue) first = (uint)(size + 1);
+            else (first, _largeFirstSize[node.Number]) = (uint.MaxValue, size);
+            return;
         }
+        ref var data = ref CollectionsMarshal.GetValueRefOrAddDefault(_repeated, node.Number, out bool seen);
+        if (!seen) data = new PathData { Count = 1, Minimum = FirstSize(node.Number), Cumulative = FirstSize(node.Number) };
+        if (Count(ref data, size)) newlyInefficient.Add((node.Path, node));
+    }
+
+    /// <summary>Counts a discovery; true when it is the path's second (the path just became inefficient).</summary>
+    private static bool Count(ref PathData data, long size)
+    {
         if (data.Count == 0 || size < data.Minimum) data.Minimum = size;
         data.Cumulative += size;
         data.Count++;
-        if (data.Count == 2) newlyInefficient.Add((key as string ?? ((TreeNode)key).Path, key));
+        return data.Count == 2;
     }
+
+    private long FirstSize(int node) => _firstSize[node] == uint.MaxValue ? _largeFirstSize[node] : _firstSize[node] - 1;
 
     /// <summary>The figures of a path discovered more than once.</summary>
     private PathData Repeated(object key) => key is TreeNode node ? _repeated[node.Number] : _byPath[(string)key];
@@ -184,10 +196,9 @@ internal sealed class DiveMetrics : ILayerObserver
         long minimum = 0, discovered = 0;
         for (int i = 0; i < _firstSize.Capacity; i++)
         {
-            long first = _firstSize[i];
-            if (first == 0 || _repeated.ContainsKey(i)) continue;
-            minimum += first - 1;
-            discovered += first - 1;
+            if (_firstSize[i] == 0 || _repeated.ContainsKey(i)) continue;
+            minimum += FirstSize(i);
+            discovered += FirstSize(i);
         }
         foreach (var d in _repeated.Values.Concat(_byPath.Values))
         {

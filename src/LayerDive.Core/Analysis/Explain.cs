@@ -34,8 +34,7 @@ public static class Explainer
     /// <summary>The path's story across the layers, or null when no layer ever touched it.</summary>
     public static Explanation? Explain(ImageModel model, string path)
     {
-        var node = model.Find(path);
-        if (node is null || node.IsRoot) return null;
+        if (model.Find(path) is not { IsRoot: false } node) return null;
         var steps = new List<ExplainStep>();
         ChangeRecord? previous = null;
         bool everRemoved = false;
@@ -43,7 +42,7 @@ public static class Explainer
         foreach (var r in node.History)
         {
             string createdBy = r.Layer >= 0 && r.Layer < model.Layers.Count ? model.Layers[r.Layer].CreatedBy : "";
-            var before = previous is { IsPresent: true } p ? p.Attributes : null;
+            EntryAttributes? before = previous is { IsPresent: true } p ? p.Attributes : null;
             switch (r.Kind)
             {
                 case ChangeKind.Added:
@@ -86,17 +85,17 @@ public static class Explainer
             case RemovalCause.Whiteout:
                 return (StepKind.WhitedOut, layer?.Whiteouts.FirstOrDefault(w => w.HiddenPath == node.Path)?.MarkerPath);
             case RemovalCause.AncestorWhiteout:
-                for (var a = node.Parent; a is { IsRoot: false }; a = a.Parent)
+                for (var up = node.Parent; up is { IsRoot: false } a; up = a.Parent)
                     if (layer?.Whiteouts.FirstOrDefault(w => w.HiddenPath == a.Path && !w.Orphan) is { } w)
                         return (StepKind.AncestorWhitedOut, w.MarkerPath);
                 return (StepKind.AncestorWhitedOut, null);
             case RemovalCause.Opaque:
-                for (var a = node.Parent; a is not null; a = a.Parent)
+                for (var up = node.Parent; up is { } a; up = a.Parent)
                     if (layer?.OpaqueDirectories.Contains(a.Path) == true)
                         return (StepKind.CutOffByOpaque, Layers.OverlayMarkers.OpaqueFor(a.Path));
                 return (StepKind.CutOffByOpaque, null);
             default:
-                for (var a = node.Parent; a is { IsRoot: false }; a = a.Parent)
+                for (var up = node.Parent; up is { IsRoot: false } a; up = a.Parent)
                     if (a.RecordIn(r.Layer) is { IsPresent: true } ar && !ar.Attributes.IsDirectory)
                         return (StepKind.AncestorReplaced, a.Path);
                 return (StepKind.AncestorReplaced, null);
@@ -147,9 +146,9 @@ public static class Explainer
         return $"{a.ModeString()} {a.Uid}:{a.Gid}{(what.Length > 0 ? ", " + what : "")}{link}";
     }
 
-    private static string Changes(EntryAttributes? before, EntryAttributes after, AttributeChange c)
+    private static string Changes(EntryAttributes? was, EntryAttributes after, AttributeChange c)
     {
-        if (before is null) return Attributes(after);
+        if (was is not { } before) return Attributes(after);
         var parts = new List<string>();
         if (c.HasFlag(AttributeChange.Type))
         {

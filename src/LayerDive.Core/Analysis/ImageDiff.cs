@@ -77,7 +77,7 @@ public static class ImageDiff
             else if (sb is null) onChange(new PathDiff(new string(path, 0, length), ChangeKind.Removed, sa, null, AttributeChange.None));
             else
             {
-                var changed = sa.Diff(sb);
+                var changed = sa.Value.Diff(sb.Value);
                 if (!mtime) changed &= ~AttributeChange.MTime;
                 if (changed != AttributeChange.None) onChange(new PathDiff(new string(path, 0, length), ChangeKind.Modified, sa, sb, changed));
             }
@@ -88,8 +88,8 @@ public static class ImageDiff
         Item[] Items(TreeNode? da, TreeNode? db)
         {
             var byName = new Dictionary<string, (TreeNode? A, TreeNode? B)>(StringComparer.Ordinal);
-            if (da is not null) foreach (var c in da.VisibleChildren(topA)) byName[c.Name] = (c, null);
-            if (db is not null) foreach (var c in db.VisibleChildren(topB)) byName[c.Name] = byName.TryGetValue(c.Name, out var p) ? (p.A, c) : (null, c);
+            if (da is { } a) foreach (var c in a.VisibleChildren(topA)) byName[c.Name] = (c, null);
+            if (db is { } b) foreach (var c in b.VisibleChildren(topB)) byName[c.Name] = byName.TryGetValue(c.Name, out var p) ? (p.A, c) : (null, c);
             var items = new List<Item>(byName.Count * 2);
             foreach (var (key, (ca, cb)) in byName)
             {

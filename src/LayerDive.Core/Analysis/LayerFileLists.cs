@@ -18,8 +18,8 @@ namespace LayerDive.Core.Analysis;
 internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLayer) : ILayerObserver
 {
     private readonly ChunkedArray<ushort> _stamp = new();               // the stamp of the layer whose tree holds the node
-    private readonly ChunkedArray<EntryAttributes?> _entry = new();     // the entry that wrote it in that layer
-    private readonly Dictionary<int, string> _hardlink = [];            // hardlinks are few: by node number
+    private readonly ChunkedArray<int> _entry = new();                  // the version the layer's entry wrote (the tree's attributes index + 1), 0 for none
+    private readonly Dictionary<int, (string Target, EntryAttributes Header)> _hardlink = []; // hardlinks are few, by node number: the target and the link's own header
     private ushort _layer;
     private int _layerIndex = -1;
     private TreeNode? _root;
@@ -55,12 +55,13 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         {
             case RawKind.Entry:
                 if (entry.Path.Length == 0) return; // the root is never a node
-                if (node is { IsRoot: false })
+                if (node is { IsRoot: false } written)
                 {
-                    Stamp(node);
-                    _entry[node.Number] = entry.Attributes;
-                    if (entry.HardlinkTarget is { } target) _hardlink[node.Number] = target;
-                    else _hardlink.Remove(node.Number);
+                    Stamp(written);
+                    // the tree keeps the version the entry wrote (a later entry of the layer may change what is in force)
+                    _entry[written.Number] = written.Tree.TryRecordIn(written.Number, layer.Index, out var r) ? r.Attr + 1 : 0;
+                    if (entry.HardlinkTarget is { } target) _hardlink[written.Number] = (target, entry.Attributes!.Value);
+                    else _hardlink.Remove(written.Number);
                 }
                 else Set(ExtraAt(entry.Path), entry.Attributes, entry.HardlinkTarget, whiteout: false);
                 break;
@@ -71,7 +72,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
                 break;
             case RawKind.Opaque:
                 if (entry.Path.Length == 0) return;
-                if (node is { IsRoot: false }) Stamp(node);
+                if (node is { IsRoot: false } dir) Stamp(dir);
                 else ExtraAt(entry.Path); // its directory, implicit
                 break;
         }
@@ -88,14 +89,14 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     /// <summary>Puts a merged-tree node and its ancestors in the layer's tree (implicit until an entry says more).</summary>
     private void Stamp(TreeNode node)
     {
-        for (var n = node; !n.IsRoot; n = n.Parent!)
+        for (var n = node; !n.IsRoot; n = n.Parent!.Value)
         {
             ref ushort stamp = ref _stamp[n.Number];
             if (stamp == _layer) return;
             stamp = _layer;
-            _entry[n.Number] = null;
+            _entry[n.Number] = 0;
             _hardlink.Remove(n.Number);
-            if (n.Parent!.IsRoot) _root = n.Parent;
+            if (n.Parent!.Value.IsRoot) _root = n.Parent;
         }
     }
 
@@ -179,7 +180,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
             if (item.Node is { } written)
             {
                 // let the entry go: held past its layer, the arrays would keep every layer's attributes alive
-                _entry[written.Number] = null;
+                _entry[written.Number] = 0;
                 _hardlink.Remove(written.Number);
             }
             Reports.CiReports.FlushSome(w);
@@ -191,11 +192,11 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     {
         List<Extra>? extras = null;
         bool hasExtras = _extras.Count > 0 && _extras.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(_path.AsSpan(0, length), out extras);
-        if ((dir is null || dir.ChildCount == 0) && !hasExtras) return ([], 0); // a file: nothing to allocate
+        if ((dir is not { } d || d.Tree.FirstChild(d.Number) == TreeStore.None) && !hasExtras) return ([], 0); // a file: nothing to allocate
         var items = _items;
         items.Clear();
-        if (dir is not null)
-            foreach (var c in dir.AllChildren)
+        if (dir is { } parent)
+            foreach (var c in parent.AllChildren)
                 if (_stamp[c.Number] == _layer) items.Add(new Item(c.Name, c, null));
         if (hasExtras)
         {
@@ -225,9 +226,9 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         EntryAttributes? a = null;
         string? hardlink = null;
         bool payload = false, whiteout = false;
-        if (item.Node is { } n && _stamp[n.Number] == _layer && _entry[n.Number] is { } written)
+        if (item.Node is { } n && _stamp[n.Number] == _layer && _entry[n.Number] is > 0 and var written)
         {
-            (a, hardlink, payload) = (written, _hardlink.GetValueOrDefault(n.Number), true);
+            (a, hardlink, payload) = _hardlink.TryGetValue(n.Number, out var link) ? (link.Header, link.Target, true) : (n.Tree.Attributes(written - 1), null, true);
         }
         else if (item.Extra is { Payload: true } e)
         {
@@ -252,7 +253,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
             w.WriteNumber("typeFlag", '0');
             w.WriteString("linkName", "");
             w.WriteNumber("size", 0);
-            w.WriteNumber("fileMode", a is null ? 0 : GoFileMode(a));
+            w.WriteNumber("fileMode", a is { } marker ? GoFileMode(marker) : 0);
             w.WriteNumber("uid", a?.Uid ?? 0);
             w.WriteNumber("gid", a?.Gid ?? 0);
             w.WriteBoolean("isDir", false);
@@ -260,13 +261,14 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         else
         {
             PathText.WriteJson(w, "path", path);
-            w.WriteNumber("typeFlag", FlagOf(a!, hardlink));
-            PathText.WriteJson(w, "linkName", hardlink ?? a!.LinkTarget ?? "");
-            w.WriteNumber("size", a!.HeaderSize);
-            w.WriteNumber("fileMode", GoFileMode(a, hardlink is not null));
-            w.WriteNumber("uid", a.Uid);
-            w.WriteNumber("gid", a.Gid);
-            w.WriteBoolean("isDir", a.IsDirectory);
+            var e = a!.Value;
+            w.WriteNumber("typeFlag", FlagOf(e, hardlink));
+            PathText.WriteJson(w, "linkName", hardlink ?? e.LinkTarget ?? "");
+            w.WriteNumber("size", e.HeaderSize);
+            w.WriteNumber("fileMode", GoFileMode(e, hardlink is not null));
+            w.WriteNumber("uid", e.Uid);
+            w.WriteNumber("gid", e.Gid);
+            w.WriteBoolean("isDir", e.IsDirectory);
         }
         w.WriteEndObject();
     }

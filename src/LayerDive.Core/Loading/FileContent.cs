@@ -51,8 +51,8 @@ public static class FileContent
             bool last = pending.Count == 0;
             if (child?.StateAt(layer) is not { IsPresent: true } state)
             {
-                if (last && child is not null && LastBefore(child, layer) is { } before)
-                    return Version(model, path, child, before.Record, before.RemovedIn);
+                if (last && child is { } gone && LastBefore(gone, layer) is { } before)
+                    return Version(model, path, gone, before.Record, before.RemovedIn);
                 // a first component no layer wrote (with no link followed): the path never existed
                 throw new ImageException(FaultKind.NotFound, child is null && done.Count == 0 && links == 0
                     ? Text.Fill(Strings.Path_NeverWritten, PathText.Escape(path))
@@ -70,8 +70,8 @@ public static class FileContent
             if (!last && !state.Attributes.IsDirectory)
                 throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Path_NotDirectoryOnWay, PathText.Escape(string.Join('/', [.. done, name])), PathText.Escape(path)));
             done.Add(name);
-            node = child;
-            if (last) return Version(model, path, child, state, null);
+            node = child!.Value;
+            if (last) return Version(model, path, node, state, null);
         }
         throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Path_IsDirectory, "/" + PathText.Escape(string.Join('/', done)), PathText.Escape(path)));
     }

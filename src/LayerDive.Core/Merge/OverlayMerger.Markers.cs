@@ -10,13 +10,14 @@ namespace LayerDive.Core.Merge;
 /// </summary>
 internal sealed partial class OverlayMerger
 {
-    private TreeNode? ApplyWhiteout(in RawEntry e)
+    private int ApplyWhiteout(in RawEntry e)
     {
         int n = _n;
-        var node = Find(e.Path);
-        if (node is not null && VisibleToMarkers(node, n, whiteout: true))
+        int node = Find(e.Path);
+        if (node != TreeStore.None && VisibleToMarkers(node, n, whiteout: true))
         {
-            bool wasDir = node.StateAt(n - 1)!.Value.Attributes.IsDirectory;
+            _tree.TryStateAt(node, n - 1, out var lower);
+            bool wasDir = _tree.IsDirectory(lower.Attr);
             var (paths, bytes, headerBytes) = Hide(node, RemovalCause.Whiteout, RemovalCause.AncestorWhiteout, whiteout: true);
             _layer!.Whiteouts.Add(new WhiteoutInfo(e.MarkerPath!, e.Path, wasDir, paths, bytes, Orphan: false, wasDir ? headerBytes : 0));
         }
@@ -28,13 +29,15 @@ internal sealed partial class OverlayMerger
         return node;
     }
 
-    private TreeNode? ApplyOpaque(in RawEntry e)
+    private int ApplyOpaque(in RawEntry e)
     {
         int n = _n;
         _layer!.OpaqueDirectories.Add(e.Path);
-        var dir = Find(e.Path);
-        if (dir is null || !VisibleToMarkers(dir, n, whiteout: false) || !dir.StateAt(n - 1)!.Value.Attributes.IsDirectory) return dir;
-        foreach (var child in dir.AllChildren.ToArray())
+        int dir = Find(e.Path);
+        if (dir == TreeStore.None || !VisibleToMarkers(dir, n, whiteout: false)) return dir;
+        _tree.TryStateAt(dir, n - 1, out var lower);
+        if (!_tree.IsDirectory(lower.Attr)) return dir;
+        foreach (var child in Children(dir))
             Hide(child, RemovalCause.Opaque, RemovalCause.Opaque, whiteout: false);
         return dir;
     }
@@ -43,8 +46,9 @@ internal sealed partial class OverlayMerger
     /// True when the path is there for a marker of layer n to hide: the layers below left it, and no
     /// marker of this layer hid it already (whiteouts act before opaque markers).
     /// </summary>
-    private bool VisibleToMarkers(TreeNode node, int n, bool whiteout) =>
-        node.StateAt(n - 1) is { IsPresent: true } && !(_markerHidden.TryGetValue(node, out var cause) && HiddenByMarker(cause, whiteout));
+    private bool VisibleToMarkers(int node, int n, bool whiteout) =>
+        _tree.TryStateAt(node, n - 1, out var lower) && lower.IsPresent
+        && !(_markerHidden.TryGetValue(node, out var cause) && HiddenByMarker(cause, whiteout));
 
     /// <summary>A removal a marker made, which a later marker of the same layer leaves as it is.</summary>
     private static bool HiddenByMarker(RemovalCause cause, bool whiteout) =>
@@ -52,7 +56,7 @@ internal sealed partial class OverlayMerger
 
     private struct HideFrame
     {
-        public TreeNode Node;
+        public int Node;
         public RemovalCause Cause;
         public int Parent;
         public bool Expanded;
@@ -66,7 +70,7 @@ internal sealed partial class OverlayMerger
     /// removed takes the marker's cause. Returns how many lower paths were hidden, their file bytes
     /// and their header bytes.
     /// </summary>
-    private (int Paths, long Bytes, long HeaderBytes) Hide(TreeNode top, RemovalCause self, RemovalCause descendants, bool whiteout)
+    private (int Paths, long Bytes, long HeaderBytes) Hide(int top, RemovalCause self, RemovalCause descendants, bool whiteout)
     {
         int n = _n, paths = 0;
         long bytes = 0, headerBytes = 0;
@@ -77,15 +81,14 @@ internal sealed partial class OverlayMerger
         {
             int i = frames.Count - 1;
             var f = frames[i];
-            var node = f.Node;
+            int node = f.Node;
             if (!f.Expanded)
             {
-                var lower = node.StateAt(n - 1);
-                if (lower is not { IsPresent: true })
+                if (!_tree.TryStateAt(node, n - 1, out var lower) || !lower.IsPresent)
                 {
                     // only this layer made it: it stays, and so does its parent
                     frames.RemoveAt(i);
-                    if (node.RecordIn(n) is { IsPresent: true } && f.Parent >= 0) SetKeeps(frames, f.Parent);
+                    if (_tree.TryRecordIn(node, n, out var own) && own.IsPresent && f.Parent >= 0) SetKeeps(frames, f.Parent);
                     continue;
                 }
                 if (_markerHidden.TryGetValue(node, out var earlier) && HiddenByMarker(earlier, whiteout))
@@ -95,36 +98,39 @@ internal sealed partial class OverlayMerger
                 }
                 _markerHidden[node] = f.Cause;
                 paths++;
-                var a = lower.Value.Attributes;
+                var a = _tree.Attributes(lower.Attr);
                 headerBytes += a.HeaderSize;
                 if (a.Type == FileType.File) bytes += a.Size;
                 f.Expanded = true;
                 frames[i] = f;
-                foreach (var c in node.AllChildren)
+                for (int c = _tree.FirstChild(node); c != TreeStore.None; c = _tree.NextSibling(c))
                     frames.Add(new HideFrame { Node = c, Cause = descendants, Parent = i });
                 continue;
             }
             frames.RemoveAt(i);
-            if (node.WrittenIn(n))
+            if (WrittenIn(node))
             {
                 // the layer's entries wrote or went through it after the marker hid the lower one: it is as
                 // they left it, or the directory they imply
-                var own = node.RecordIn(n);
-                if (own is null)
+                if (!_tree.TryRecordIn(node, n, out var own))
                 {
-                    SetPresent(node, ImplicitDirectory);
+                    SetPresent(node, _implicitDirectory);
                     if (f.Parent >= 0) SetKeeps(frames, f.Parent);
                 }
-                else if (own is { IsPresent: true } written)
+                else if (own.IsPresent)
                 {
-                    if (written.Attributes.Implicit && !node.StateAt(n - 1)!.Value.Attributes.IsDirectory)
-                        _problems.RemoveAll(p => p.Kind == ProblemKind.ParentNotDirectory && p.LayerIndex == n && p.Path == node.Path);
+                    _tree.TryStateAt(node, n - 1, out var lower);
+                    if (_tree.Attributes(own.Attr).Implicit && !_tree.IsDirectory(lower.Attr))
+                    {
+                        string path = _tree.Node(node).Path;
+                        _problems.RemoveAll(p => p.Kind == ProblemKind.ParentNotDirectory && p.LayerIndex == n && p.Path == path);
+                    }
                     if (f.Parent >= 0) SetKeeps(frames, f.Parent);
                 }
             }
             else if (f.KeepsChild)
             {
-                SetPresent(node, ImplicitDirectory);
+                SetPresent(node, _implicitDirectory);
                 if (f.Parent >= 0) SetKeeps(frames, f.Parent);
             }
             else

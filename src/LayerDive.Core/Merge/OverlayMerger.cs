@@ -20,28 +20,26 @@ internal sealed partial class OverlayMerger
     private static readonly EntryAttributes RootAttributes = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };
     private static readonly EntryAttributes ImplicitDirectory = new() { Type = FileType.Directory, Mode = 0x1ED, Uid = 0, Gid = 0, Implicit = true };
 
-    // names met lately, by hash: a repeated name (bin, lib, __init__.py, LICENSE) is one string
-    // however many directories hold it; a table of fixed size, so a million distinct names
-    // cost nothing beyond themselves
-    private readonly string?[] _names = new string?[NameCacheSize];
-    private const int NameCacheSize = 1 << 13;
+    private readonly TreeStore _tree = new();
+    private readonly int _implicitDirectory;
     private readonly List<Problem> _problems = [];
-    private readonly List<TreeNode> _touched = [];
+    private readonly List<int> _touched = [];
     private readonly List<HideFrame> _frames = [];
+    private readonly List<int> _scratch = [];
     // the current layer's paths its markers hid, with the cause (what its entries wrote is marked on the node)
-    private readonly Dictionary<TreeNode, RemovalCause> _markerHidden = [];
+    private readonly Dictionary<int, RemovalCause> _markerHidden = [];
     private LayerInfo? _layer;
     private int _n = -1;
     private int _layerProblemsStart;
-    private int _lastNumber;
+    private const int RootIndex = 0;
 
     public OverlayMerger()
     {
-        Root = new TreeNode("", null, 0);
-        Root.Push(new ChangeRecord(-1, ChangeKind.Added, RootAttributes));
+        _implicitDirectory = _tree.AddAttributes(ImplicitDirectory);
+        _tree.Push(RootIndex, new TreeStore.RecordData { Layer = -1, Kind = ChangeKind.Added, Attr = _tree.AddAttributes(RootAttributes) });
     }
 
-    public TreeNode Root { get; }
+    public TreeNode Root => _tree.Node(RootIndex);
     public IReadOnlyList<Problem> Problems => _problems;
 
     /// <summary>Applies a whole layer; layers must come in order, bottom first.</summary>
@@ -71,12 +69,13 @@ internal sealed partial class OverlayMerger
     public TreeNode? Add(in RawEntry e)
     {
         if (_layer is null) throw new InvalidOperationException("no layer begun");
-        return e.Kind switch
+        int node = e.Kind switch
         {
             RawKind.Whiteout => ApplyWhiteout(e),
             RawKind.Opaque => ApplyOpaque(e),
             _ => ApplyEntry(e),
         };
+        return node == TreeStore.None ? null : _tree.Node(node);
     }
 
     /// <summary>Ends the current layer: counts its changes and files the reader's problems before the merge's.</summary>
@@ -86,7 +85,8 @@ internal sealed partial class OverlayMerger
         _problems.InsertRange(_layerProblemsStart, readerProblems);
         foreach (var node in _touched)
         {
-            switch (node.RecordIn(_n)?.Kind)
+            if (!_tree.TryRecordIn(node, _n, out var r)) continue;
+            switch (r.Kind)
             {
                 case ChangeKind.Added: layer.Added++; break;
                 case ChangeKind.Modified: layer.Modified++; break;
@@ -101,51 +101,44 @@ internal sealed partial class OverlayMerger
         _layer = null;
     }
 
-    /// <summary>Trims the tree's spare capacity once every layer is applied.</summary>
+    /// <summary>Ends the merge once every layer is applied.</summary>
     public void Complete()
     {
-        var stack = new Stack<TreeNode>();
-        stack.Push(Root);
-        while (stack.Count > 0)
-        {
-            var node = stack.Pop();
-            node.TrimExcess();
-            foreach (var c in node.AllChildren) stack.Push(c);
-        }
-        Array.Clear(_names);
+        _frames.TrimExcess();
+        _scratch.TrimExcess();
     }
 
     // ---- entries ----
 
-    private TreeNode? ApplyEntry(in RawEntry e)
+    private int ApplyEntry(in RawEntry e)
     {
         int n = _n;
-        var attributes = e.Attributes!;
+        var attributes = e.Attributes!.Value;
         if (e.Path.Length == 0)
         {
-            if (attributes.IsDirectory) SetPresent(Root, attributes);
+            if (attributes.IsDirectory) SetPresent(RootIndex, _tree.AddAttributes(attributes));
             else _problems.Add(new Problem(ProblemKind.Other, n, "", Strings.Merge_RootNotDirectory));
-            return Root;
+            return RootIndex;
         }
 
         int slash = e.Path.LastIndexOf('/');
-        var parent = EnsureDirectory(n, slash < 0 ? [] : e.Path.AsSpan(0, slash));
+        int parent = EnsureDirectory(n, slash < 0 ? [] : e.Path.AsSpan(0, slash));
         var name = e.Path.AsSpan(slash + 1);
-        var node = parent.Child(name) ?? parent.AddChild(Intern(name), ref _lastNumber);
+        int node = _tree.FindChild(parent, name);
 
         if (e.HardlinkTarget is not null)
         {
-            var target = Find(e.HardlinkTarget);
+            int target = Find(e.HardlinkTarget);
             // a target this layer's own whiteout hides is linked as the layer below has it (tar order: the link came first)
-            var linked = target?.Last is { IsPresent: true } now ? now
-                : target?.Last is { Kind: ChangeKind.Removed } gone && gone.Layer == n ? target.StateAt(n - 1) : null;
-            if (target is null || target == node || linked is not { IsPresent: true } || linked.Value.Attributes.IsDirectory)
+            TreeStore.RecordData now = default;
+            bool found = target != TreeStore.None && _tree.TryLast(target, out now)
+                && (now.IsPresent || (now.Layer == n && _tree.TryStateAt(target, n - 1, out now)));
+            if (target == TreeStore.None || target == node || !found || !now.IsPresent || _tree.IsDirectory(now.Attr))
             {
                 _problems.Add(new Problem(ProblemKind.HardlinkTargetMissing, n, e.Path, Text.Fill(Strings.Merge_HardlinkTargetMissing, PathText.Escape(e.HardlinkTarget))));
-                if (node.History.Length == 0) parent.RemoveChild(node);
-                return null;
+                return TreeStore.None;
             }
-            var t = linked.Value.Attributes;
+            var t = _tree.Attributes(now.Attr);
             attributes = new EntryAttributes
             {
                 Type = t.Type, Mode = t.Mode, Uid = t.Uid, Gid = t.Gid, Size = t.Size, MTime = t.MTime,
@@ -154,20 +147,24 @@ internal sealed partial class OverlayMerger
                 HardlinkTarget = e.HardlinkTarget, HeaderSize = attributes.HeaderSize,
             };
         }
+        if (node == TreeStore.None) node = _tree.AddChild(parent, name);
 
         // A non-directory over a directory: the directory's whole subtree is gone.
-        if (!attributes.IsDirectory && node.IsVisibleNow && node.Last!.Value.Attributes.IsDirectory)
-            foreach (var child in node.AllChildren.ToArray())
-                if (child.IsVisibleNow) RemoveSubtree(child, RemovalCause.AncestorReplaced);
+        if (!attributes.IsDirectory && VisibleDirectoryNow(node))
+        {
+            var children = Children(node);
+            foreach (var child in children)
+                if (VisibleNow(child)) RemoveSubtree(child, RemovalCause.AncestorReplaced);
+        }
 
-        SetPresent(node, attributes);
+        SetPresent(node, _tree.AddAttributes(attributes));
         return node;
     }
 
     /// <summary>Walks to the directory at <paramref name="path"/>, creating (implicitly) what is missing.</summary>
-    private TreeNode EnsureDirectory(int n, ReadOnlySpan<char> path)
+    private int EnsureDirectory(int n, ReadOnlySpan<char> path)
     {
-        var node = Root;
+        int node = RootIndex;
         if (path.Length == 0) return node;
         int start = 0;
         while (start < path.Length)
@@ -176,19 +173,19 @@ internal sealed partial class OverlayMerger
             slash = slash < 0 ? path.Length : start + slash;
             var seg = path[start..slash];
             start = slash + 1;
-            var child = node.Child(seg);
-            if (child is not null && child.IsVisibleNow && child.Last!.Value.Attributes.IsDirectory)
+            int child = _tree.FindChild(node, seg);
+            if (child != TreeStore.None && VisibleDirectoryNow(child))
             {
-                child.MarkWritten(_n); // the layer needs it: a marker of the layer coming later leaves it
+                MarkWritten(child); // the layer needs it: a marker of the layer coming later leaves it
                 node = child;
                 continue;
             }
-            child ??= node.AddChild(Intern(seg), ref _lastNumber);
-            if (child.IsVisibleNow)
+            if (child == TreeStore.None) child = _tree.AddChild(node, seg);
+            if (VisibleNow(child))
             {
-                _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, child.Path, Strings.Merge_ParentNotDirectory));
+                _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, _tree.Node(child).Path, Strings.Merge_ParentNotDirectory));
             }
-            SetPresent(child, ImplicitDirectory);
+            SetPresent(child, _implicitDirectory);
             node = child;
         }
         return node;
@@ -196,82 +193,106 @@ internal sealed partial class OverlayMerger
 
     // ---- history edits ----
 
-    /// <summary>Records that the current layer makes the path <paramref name="attributes"/>; the later entry of one layer wins.</summary>
-    private void SetPresent(TreeNode node, EntryAttributes attributes)
+    /// <summary>Records that the current layer makes the path the version <paramref name="attr"/>; the later entry of one layer wins.</summary>
+    private void SetPresent(int node, int attr)
     {
         int n = _n;
-        if (node.Last is { } last && last.Layer == n) node.Pop();
-        var below = node.Last;
-        if (below is { IsPresent: true } prev)
+        if (_tree.TryLast(node, out var last) && last.Layer == n) _tree.Pop(node);
+        if (_tree.TryLast(node, out var below) && below.IsPresent)
         {
-            var changed = prev.Attributes.Diff(attributes);
-            node.Push(new ChangeRecord(n, changed == AttributeChange.None ? ChangeKind.Unmodified : ChangeKind.Modified, attributes, RemovalCause.None, changed));
+            var changed = below.Attr == attr ? AttributeChange.None : _tree.Attributes(below.Attr).Diff(_tree.Attributes(attr));
+            _tree.Push(node, new TreeStore.RecordData { Layer = n, Kind = changed == AttributeChange.None ? ChangeKind.Unmodified : ChangeKind.Modified, Attr = attr, Changed = changed });
         }
         else
         {
-            node.Push(new ChangeRecord(n, ChangeKind.Added, attributes));
+            _tree.Push(node, new TreeStore.RecordData { Layer = n, Kind = ChangeKind.Added, Attr = attr });
         }
         Touch(node);
-        node.MarkWritten(n);
+        MarkWritten(node);
     }
 
     /// <summary>Records that the current layer removes the path; returns false when it did not exist below.</summary>
-    private bool SetRemoved(TreeNode node, RemovalCause cause)
+    private bool SetRemoved(int node, RemovalCause cause)
     {
         int n = _n;
-        if (node.Last is { } last && last.Layer == n) node.Pop();
-        if (node.Last is { IsPresent: true } below)
+        if (_tree.TryLast(node, out var last) && last.Layer == n) _tree.Pop(node);
+        if (_tree.TryLast(node, out var below) && below.IsPresent)
         {
-            node.Push(new ChangeRecord(n, ChangeKind.Removed, below.Attributes, cause));
+            _tree.Push(node, new TreeStore.RecordData { Layer = n, Kind = ChangeKind.Removed, Attr = below.Attr, Cause = cause });
             Touch(node);
             return true;
         }
-        if (node.History.Length == 0) node.Parent?.RemoveChild(node);
+        if (_tree.RecordCount(node) == 0) _tree.RemoveChild(node);
         return false;
     }
 
     /// <summary>Notes a node the current layer gave a record, once, for the layer's counts.</summary>
-    private void Touch(TreeNode node)
+    private void Touch(int node)
     {
-        if (!node.IsRoot && node.MarkCounted(_n)) _touched.Add(node);
+        if (node != RootIndex && MarkCounted(node)) _touched.Add(node);
     }
 
     /// <summary>Removes a path and everything visible under it (a non-directory replaced their directory).</summary>
-    private void RemoveSubtree(TreeNode top, RemovalCause cause)
+    private void RemoveSubtree(int top, RemovalCause cause)
     {
-        var stack = new Stack<TreeNode>();
+        var stack = new Stack<int>();
         stack.Push(top);
         while (stack.Count > 0)
         {
-            var node = stack.Pop();
-            if (!node.IsVisibleNow) continue;
-            if (node.Last!.Value.Attributes.IsDirectory)
-                foreach (var c in node.AllChildren.ToArray()) stack.Push(c);
+            int node = stack.Pop();
+            if (!_tree.TryLast(node, out var last) || !last.IsPresent) continue;
+            if (_tree.IsDirectory(last.Attr))
+                foreach (var c in Children(node)) stack.Push(c);
             SetRemoved(node, cause);
         }
     }
 
+    // ---- the merge's marks on a node: (layer << 2) | 1 counted for the layer's figures, | 2 written by its entries ----
+
+    /// <summary>Notes that the merge counted this node for the current layer; false when it had already.</summary>
+    private bool MarkCounted(int node)
+    {
+        ref int marks = ref _tree.Marks(node);
+        int same = (marks >> 2) == _n ? marks : _n << 2;
+        if ((same & 1) != 0) return false;
+        marks = same | 1;
+        return true;
+    }
+
+    /// <summary>Notes that an entry of the current layer wrote this node or went through it.</summary>
+    private void MarkWritten(int node)
+    {
+        ref int marks = ref _tree.Marks(node);
+        marks = ((marks >> 2) == _n ? marks : _n << 2) | 2;
+    }
+
+    private bool WrittenIn(int node) => _tree.Marks(node) is var m && (m >> 2) == _n && (m & 2) != 0;
+
+    private bool VisibleNow(int node) => _tree.TryLast(node, out var last) && last.IsPresent;
+
+    private bool VisibleDirectoryNow(int node) => _tree.TryLast(node, out var last) && last.IsPresent && _tree.IsDirectory(last.Attr);
+
+    /// <summary>A node's children as they are now, to change the tree while going through them.</summary>
+    private int[] Children(int node)
+    {
+        _scratch.Clear();
+        for (int c = _tree.FirstChild(node); c != TreeStore.None; c = _tree.NextSibling(c)) _scratch.Add(c);
+        return [.. _scratch];
+    }
+
     // ---- lookups ----
 
-    private TreeNode? Find(string path)
+    private int Find(string path)
     {
-        var node = Root;
+        int node = RootIndex;
         int start = 0;
-        while (start < path.Length && node is not null)
+        while (start < path.Length && node != TreeStore.None)
         {
             int slash = path.IndexOf('/', start);
             if (slash < 0) slash = path.Length;
-            node = node.Child(path.AsSpan(start, slash - start));
+            node = _tree.FindChild(node, path.AsSpan(start, slash - start));
             start = slash + 1;
         }
         return node;
     }
-
-    private string Intern(ReadOnlySpan<char> name)
-    {
-        ref var slot = ref _names[string.GetHashCode(name) & (NameCacheSize - 1)];
-        if (slot is not null && slot.AsSpan().SequenceEqual(name)) return slot;
-        return slot = name.ToString();
-    }
-
 }

@@ -12,10 +12,11 @@ public enum FileType : byte
 }
 
 /// <summary>
-/// The attributes of one path as one layer wrote it: immutable once built, shared by every record
-/// that refers to it (a hardlink shares its target's content identity through <see cref="Inode"/>).
+/// The attributes of one path as one layer wrote it: a value. The tree keeps them packed (see
+/// <see cref="TreeStore"/>) and hands out copies; a hardlink shares its target's content identity
+/// through <see cref="Inode"/>.
 /// </summary>
-public sealed class EntryAttributes
+public readonly struct EntryAttributes
 {
     public required FileType Type { get; init; }
     /// <summary>Permission bits including setuid (04000), setgid (02000) and sticky (01000).</summary>
@@ -29,15 +30,18 @@ public sealed class EntryAttributes
     /// <summary>XxHash128 of the file's bytes (regular files and hardlinks).</summary>
     public UInt128 ContentHash { get; init; }
     /// <summary>SHA-256 of the file's bytes, only when the analysis was asked for it (ground-truth listings).</summary>
-    public byte[]? Sha256 { get => _rare?.Sha256; init { if (value is not null) Rare.Sha256 = value; } }
+    public byte[]? Sha256 { get => _rare?.Sha256; init { if (value is not null) (_rare = Rare(_rare)).Sha256 = value; } }
     /// <summary>Symlink target.</summary>
-    public string? LinkTarget { get => _rare?.LinkTarget; init { if (value is not null) Rare.LinkTarget = value; } }
-    public int DevMajor { get => _rare?.DevMajor ?? 0; init { if (value != 0) Rare.DevMajor = value; } }
-    public int DevMinor { get => _rare?.DevMinor ?? 0; init { if (value != 0) Rare.DevMinor = value; } }
-    /// <summary>Identity of the file's content object: equal for the paths of one hardlink group.</summary>
+    public string? LinkTarget { get => _rare?.LinkTarget; init { if (value is not null) (_rare = Rare(_rare)).LinkTarget = value; } }
+    public int DevMajor { get => _rare?.DevMajor ?? 0; init { if (value != 0) (_rare = Rare(_rare)).DevMajor = value; } }
+    public int DevMinor { get => _rare?.DevMinor ?? 0; init { if (value != 0) (_rare = Rare(_rare)).DevMinor = value; } }
+    /// <summary>
+    /// Identity of the file's content object: equal for the paths of one hardlink group, different for
+    /// any two files that are not linked. The tree assigns it; only a hardlink's is kept as given.
+    /// </summary>
     public long Inode { get; init; }
     /// <summary>For a path written as a tar hardlink: the path it links to (normalised).</summary>
-    public string? HardlinkTarget { get => _rare?.HardlinkTarget; init { if (value is not null) Rare.HardlinkTarget = value; } }
+    public string? HardlinkTarget { get => _rare?.HardlinkTarget; init { if (value is not null) (_rare = Rare(_rare)).HardlinkTarget = value; } }
     /// <summary>
     /// The size the tar header of this entry declared (dive counts these): a regular file's size, 0 for
     /// anything else (a hardlink's header declares no content of its own). Stored only where a header
@@ -46,7 +50,7 @@ public sealed class EntryAttributes
     public long HeaderSize
     {
         get => _rare?.HeaderSize ?? (Type == FileType.File && HardlinkTarget is null ? Size : 0);
-        init { if (value != 0) Rare.HeaderSize = value; }
+        init { if (value != 0) (_rare = Rare(_rare)).HeaderSize = value; }
     }
     /// <summary>An overlay-native whiteout or opaque marker left in the tar (kept as what it is).</summary>
     public bool OverlayNativeMarker { get; init; }
@@ -55,24 +59,16 @@ public sealed class EntryAttributes
 
     public bool IsDirectory => Type == FileType.Directory;
 
-    // what few paths have (link targets, device numbers, a SHA-256 on request) lives aside: the tree keeps
-    // one of these objects per path and version, so each field here costs every entry
-    private RareAttributes? _rare;
+    // what few paths have (link targets, device numbers, a SHA-256 on request) lives aside, shared by
+    // the copies of one value; an init that adds to it copies it first, so no copy changes another
+    private readonly RareAttributes? _rare;
 
-    private RareAttributes Rare => _rare ??= new RareAttributes();
+    internal RareAttributes? RareFields { get => _rare; init => _rare = value; }
 
-    private sealed class RareAttributes
-    {
-        public byte[]? Sha256;
-        public string? LinkTarget;
-        public string? HardlinkTarget;
-        public int DevMajor;
-        public int DevMinor;
-        public long? HeaderSize;
-    }
+    private static RareAttributes Rare(RareAttributes? rare) => rare?.Clone() ?? new RareAttributes();
 
     /// <summary>Which attributes differ between two versions of a path (mtime excluded).</summary>
-    public AttributeChange Diff(EntryAttributes other)
+    public AttributeChange Diff(in EntryAttributes other)
     {
         var c = AttributeChange.None;
         if (Type != other.Type) c |= AttributeChange.Type;
@@ -134,4 +130,19 @@ public enum AttributeChange : ushort
     LinkTarget = 64,
     Device = 128,
     MTime = 256,
+}
+
+/// <summary>The attributes few paths have, kept aside from the packed ones.</summary>
+internal sealed class RareAttributes
+{
+    public byte[]? Sha256;
+    public string? LinkTarget;
+    public string? HardlinkTarget;
+    public int DevMajor;
+    public int DevMinor;
+    public long? HeaderSize;
+    /// <summary>A hardlink's content identity (its target's).</summary>
+    public long Inode;
+
+    public RareAttributes Clone() => (RareAttributes)MemberwiseClone();
 }

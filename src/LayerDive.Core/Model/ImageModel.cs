@@ -52,8 +52,8 @@ public sealed class ImageModel
         if (norm.Length == 0) return node;
         foreach (var seg in norm.Split('/'))
         {
-            node = node.Child(seg);
-            if (node is null) return null;
+            if (node.Child(seg) is not { } child) return null;
+            node = child;
         }
         return node;
     }
@@ -90,9 +90,7 @@ public sealed class ImageModel
 
     private int[] ComputePathRanks()
     {
-        int count = 0;
-        foreach (var n in AllNodes()) count = Math.Max(count, n.Number + 1);
-        var ranks = new int[count];
+        var ranks = new int[Root.Tree.NodeCount];
         int next = 0;
         ranks[Root.Number] = next++;
         // In full-path order a directory's own line and its subtree are not together: a sibling whose
@@ -128,13 +126,10 @@ public sealed class ImageModel
     /// <summary>Every node that ever existed, in no particular order (the root first).</summary>
     public IEnumerable<TreeNode> AllNodes()
     {
-        var stack = new Stack<TreeNode>();
-        stack.Push(Root);
-        while (stack.Count > 0)
-        {
-            var n = stack.Pop();
-            yield return n;
-            foreach (var c in n.AllChildren) stack.Push(c);
-        }
+        var tree = Root.Tree;
+        int count = tree.NodeCount;
+        yield return Root;
+        for (int i = 1; i < count; i++)
+            if (tree.Parent(i) != TreeStore.None) yield return tree.Node(i);
     }
 }

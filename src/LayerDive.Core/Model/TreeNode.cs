@@ -1,161 +1,135 @@
-using System.Runtime.InteropServices;
-
 namespace LayerDive.Core.Model;
 
 /// <summary>
-/// A path of the one shared tree. Its history is a short list of change records ordered by layer;
-/// "the tree after layer N" and "the changes of layer N" are views over these histories, never copies.
-/// Immutable once the merge is done.
+/// A path of the one shared tree: a handle (the tree and the path's number), as cheap to copy as a
+/// reference, which the tree hands out on request; the tree itself keeps no object per path. Its
+/// history is a short list of change records ordered by layer; "the tree after layer N" and "the
+/// changes of layer N" are views over these histories, never copies. Immutable once the merge is done.
 /// </summary>
-public sealed class TreeNode
+public readonly struct TreeNode : IEquatable<TreeNode>
 {
-    private ChildSet _children;
-    // most paths have one record, kept inline; a longer history lives in _more (all of it, the first included)
-    private ChangeRecord _first;
-    private ChangeRecord[]? _more;
-    private int _count;
+    private readonly TreeStore _tree;
+    private readonly int _index;
 
-    internal TreeNode(string name, TreeNode? parent, int number)
+    internal TreeNode(TreeStore tree, int index)
     {
-        Name = name;
-        Parent = parent;
-        Number = number;
+        _tree = tree;
+        _index = index;
     }
+
+    internal TreeStore Tree => _tree;
 
     /// <summary>
     /// A number unique in its tree, dense from 0 (the root) in the order the merge met the paths: an
     /// analysis can keep per-path data in arrays indexed by it instead of tables keyed by path.
     /// </summary>
-    public int Number { get; }
+    public int Number => _index;
 
     /// <summary>The last path segment ("" for the root).</summary>
-    public string Name { get; }
-    public TreeNode? Parent { get; }
-    public bool IsRoot => Parent is null;
+    public string Name => _tree.Name(_index);
+
+    public TreeNode? Parent => _tree.Parent(_index) is var p and >= 0 ? new TreeNode(_tree, p) : null;
+
+    public bool IsRoot => _index == 0;
 
     /// <summary>The history, oldest first.</summary>
-    public ReadOnlySpan<ChangeRecord> History =>
-        _count <= 1 ? MemoryMarshal.CreateReadOnlySpan(ref _first, _count) : _more.AsSpan(0, _count);
+    public NodeHistory History => new(_tree, _index);
 
     /// <summary>Every child this path ever had, visible or not, in no particular order.</summary>
-    public IEnumerable<TreeNode> AllChildren => _children.All;
+    public IEnumerable<TreeNode> AllChildren
+    {
+        get
+        {
+            var tree = _tree;
+            for (int c = tree.FirstChild(_index); c != TreeStore.None; c = tree.NextSibling(c)) yield return new TreeNode(tree, c);
+        }
+    }
 
-    public int ChildCount => _children.Count;
+    public int ChildCount => _tree.ChildCount(_index);
 
     /// <summary>The normalised path from the root ("" for the root).</summary>
     public string Path
     {
         get
         {
-            if (Parent is null) return "";
-            if (Parent.Parent is null) return Name;
-            var stack = new Stack<string>();
-            for (var n = this; n.Parent is not null; n = n.Parent) stack.Push(n.Name);
-            return string.Join('/', stack);
+            if (_index == 0) return "";
+            var segments = new Stack<string>();
+            for (int n = _index; n > 0; n = _tree.Parent(n)) segments.Push(_tree.Name(n));
+            return string.Join('/', segments);
         }
     }
 
     /// <summary>The record in force after layer <paramref name="layer"/>, or null when none is.</summary>
-    public ChangeRecord? StateAt(int layer)
-    {
-        var history = History;
-        for (int i = history.Length - 1; i >= 0; i--)
-            if (history[i].Layer <= layer) return history[i];
-        return null;
-    }
+    public ChangeRecord? StateAt(int layer) => _tree.TryStateAt(_index, layer, out var r) ? _tree.ToChangeRecord(r) : null;
 
     /// <summary>True when the path exists in the merged tree after layer <paramref name="layer"/>.</summary>
-    public bool IsVisibleAt(int layer) => StateAt(layer) is { IsPresent: true };
+    public bool IsVisibleAt(int layer) => _tree.TryStateAt(_index, layer, out var r) && r.IsPresent;
 
     /// <summary>The record layer <paramref name="layer"/> wrote for this path, if it wrote one.</summary>
-    public ChangeRecord? RecordIn(int layer)
-    {
-        var history = History;
-        for (int i = history.Length - 1; i >= 0; i--)
-        {
-            if (history[i].Layer == layer) return history[i];
-            if (history[i].Layer < layer) break;
-        }
-        return null;
-    }
+    public ChangeRecord? RecordIn(int layer) => _tree.TryRecordIn(_index, layer, out var r) ? _tree.ToChangeRecord(r) : null;
 
-    public TreeNode? Child(ReadOnlySpan<char> name) => _children.Find(name);
+    public TreeNode? Child(ReadOnlySpan<char> name) => _tree.FindChild(_index, name) is var c and >= 0 ? new TreeNode(_tree, c) : null;
 
     /// <summary>The children visible after <paramref name="layer"/>, sorted by name (the bytes of the names, as the listings sort).</summary>
     public List<TreeNode> VisibleChildren(int layer)
     {
         var list = new List<TreeNode>();
-        foreach (var c in _children.All)
-            if (c.IsVisibleAt(layer)) list.Add(c);
-        list.Sort(static (a, b) => PathText.CompareUtf8(a.Name, b.Name));
+        for (int c = _tree.FirstChild(_index); c != TreeStore.None; c = _tree.NextSibling(c))
+            if (_tree.TryStateAt(c, layer, out var r) && r.IsPresent) list.Add(new TreeNode(_tree, c));
+        var tree = _tree;
+        list.Sort((a, b) => tree.CompareNames(a._index, b._index));
         return list;
     }
 
-    // ---- mutation, for the merge only ----
+    /// <summary>Orders two paths' names as <see cref="VisibleChildren"/> sorts them, without making strings.</summary>
+    public int CompareName(TreeNode other) => _tree.CompareNames(_index, other._index);
 
-    // the merge's bookkeeping for the layer it is applying: (layer << 2) | 1 counted for the layer's figures, | 2 written by its entries
-    private int _marks = int.MinValue;
+    public bool Equals(TreeNode other) => _index == other._index && ReferenceEquals(_tree, other._tree);
 
-    /// <summary>Notes that the merge counted this node for <paramref name="layer"/>; false when it had already.</summary>
-    internal bool MarkCounted(int layer)
+    public override bool Equals(object? obj) => obj is TreeNode other && Equals(other);
+
+    public override int GetHashCode() => _index;
+
+    public static bool operator ==(TreeNode a, TreeNode b) => a.Equals(b);
+
+    public static bool operator !=(TreeNode a, TreeNode b) => !a.Equals(b);
+
+    public override string ToString() => "/" + Path;
+}
+
+/// <summary>A path's history, oldest first: a view over the tree, read record by record.</summary>
+public readonly struct NodeHistory
+{
+    private readonly TreeStore _tree;
+    private readonly int _node;
+
+    internal NodeHistory(TreeStore tree, int node)
     {
-        int same = (_marks >> 2) == layer ? _marks : layer << 2;
-        if ((same & 1) != 0) return false;
-        _marks = same | 1;
-        return true;
+        _tree = tree;
+        _node = node;
+        Length = tree.RecordCount(node);
     }
 
-    /// <summary>Notes that an entry of <paramref name="layer"/> wrote this node or went through it.</summary>
-    internal void MarkWritten(int layer) => _marks = ((_marks >> 2) == layer ? _marks : layer << 2) | 2;
+    public int Length { get; }
 
-    internal bool WrittenIn(int layer) => (_marks >> 2) == layer && (_marks & 2) != 0;
+    public ChangeRecord this[int index] =>
+        (uint)index < (uint)Length ? _tree.ToChangeRecord(_tree.Record(_node, index)) : throw new ArgumentOutOfRangeException(nameof(index));
 
-    internal ChangeRecord? Last => _count == 0 ? null : _count == 1 ? _first : _more![_count - 1];
+    public Enumerator GetEnumerator() => new(this);
 
-    internal bool IsVisibleNow => Last is { IsPresent: true };
-
-    /// <summary>Makes a child called <paramref name="name"/> (which must not be one yet), numbered <paramref name="lastNumber"/> + 1.</summary>
-    internal TreeNode AddChild(string name, ref int lastNumber)
+    public ChangeRecord[] ToArray()
     {
-        var child = new TreeNode(name, this, ++lastNumber);
-        _children.Add(child);
-        return child;
+        var all = new ChangeRecord[Length];
+        for (int i = 0; i < all.Length; i++) all[i] = this[i];
+        return all;
     }
 
-    internal void RemoveChild(TreeNode child) => _children.Remove(child);
-
-    internal void Push(ChangeRecord record)
+    public struct Enumerator(NodeHistory history)
     {
-        if (_count == 0)
-        {
-            _first = record;
-            _count = 1;
-            return;
-        }
-        if (_more is null || _count == _more.Length)
-        {
-            var grown = new ChangeRecord[Math.Max(4, _count * 2)];
-            if (_count == 1) grown[0] = _first;
-            else _more.AsSpan(0, _count).CopyTo(grown);
-            _more = grown;
-        }
-        else if (_count == 1)
-        {
-            _more[0] = _first; // the history shrank to one record and grows again
-        }
-        _more[_count++] = record;
-    }
+        private int _i = -1;
 
-    internal void Pop()
-    {
-        _count--;
-        if (_count == 1) _first = _more![0];
-    }
+        public readonly ChangeRecord Current => history[_i];
 
-    internal void TrimExcess()
-    {
-        if (_count <= 1) _more = null;
-        else if (_more!.Length != _count) Array.Resize(ref _more, _count);
-        _children.TrimExcess();
+        public bool MoveNext() => ++_i < history.Length;
     }
 }

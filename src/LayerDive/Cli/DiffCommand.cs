@@ -126,13 +126,13 @@ internal static class DiffCommand
             output.WriteLine(row);
         });
 
-        static string Time(EntryAttributes? x) => x is null || x.Type == FileType.Directory ? "-" : x.MTime.ToString(CultureInfo.InvariantCulture);
+        static string Time(EntryAttributes? a) => a is not { } x || x.Type == FileType.Directory ? "-" : x.MTime.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>type, mode, uid, gid, size, sha256, link target: the columns of the umoci ground truth ("-" for a side without the path).</summary>
-    private static void Columns(StringBuilder row, EntryAttributes? x)
+    private static void Columns(StringBuilder row, EntryAttributes? a)
     {
-        if (x is null)
+        if (a is not { } x)
         {
             row.Append("\t-\t-\t-\t-\t-\t-\t-");
             return;
@@ -159,9 +159,9 @@ internal static class DiffCommand
         {
             switch (d.Status)
             {
-                case ChangeKind.Added: added++; output.WriteLine($"A  {LsCommand.Row(d.New!, d.Path)}"); break;
-                case ChangeKind.Removed: removed++; output.WriteLine($"D  {LsCommand.Row(d.Old!, d.Path)}"); break;
-                default: modified++; output.WriteLine($"M  {LsCommand.Row(d.New!, d.Path)}  ({Changes(d.Old!, d.New!, d.Changed)})"); break;
+                case ChangeKind.Added: added++; output.WriteLine($"A  {LsCommand.Row(d.New!.Value, d.Path)}"); break;
+                case ChangeKind.Removed: removed++; output.WriteLine($"D  {LsCommand.Row(d.Old!.Value, d.Path)}"); break;
+                default: modified++; output.WriteLine($"M  {LsCommand.Row(d.New!.Value, d.Path)}  ({Changes(d.Old!.Value, d.New!.Value, d.Changed)})"); break;
             }
         });
         if (added + removed + modified > 0) output.WriteLine();
@@ -298,9 +298,9 @@ internal static class DiffCommand
         w.WriteEndObject();
     }
 
-    private static void Attributes(Utf8JsonWriter w, string name, EntryAttributes? x)
+    private static void Attributes(Utf8JsonWriter w, string name, EntryAttributes? a)
     {
-        if (x is null) { w.WriteNull(name); return; }
+        if (a is not { } x) { w.WriteNull(name); return; }
         w.WriteStartObject(name);
         w.WriteString("type", RootfsListing.TypeName(x.Type));
         w.WriteString("mode", Convert.ToString(x.Mode & 0xFFF, 8).PadLeft(4, '0'));

@@ -36,11 +36,12 @@ public sealed class TreeRows(ImageModel model)
         if (node.IsRoot) return a.Root;
         if (_counterpart.TryGetValue(node.Number, out var known)) return known;
         var path = new Stack<TreeNode>();
-        for (var n = node; !n.IsRoot && !_counterpart.ContainsKey(n.Number); n = n.Parent!) path.Push(n);
+        for (var n = node; !n.IsRoot && !_counterpart.ContainsKey(n.Number); n = n.Parent!.Value) path.Push(n);
         while (path.Count > 0)
         {
             var n = path.Pop();
-            var parent = n.Parent!.IsRoot ? a.Root : _counterpart[n.Parent.Number];
+            var up = n.Parent!.Value;
+            var parent = up.IsRoot ? a.Root : _counterpart[up.Number];
             _counterpart[n.Number] = parent?.Child(n.Name);
         }
         return _counterpart[node.Number];

@@ -1,0 +1,392 @@
+using System.Numerics;
+using LayerDive.Core.Analysis;
+
+namespace LayerDive.Core.Model;
+
+/// <summary>
+/// The one shared tree, kept in arrays addressed by index: no object per path, per record or per
+/// version of a path's attributes, so the tree costs a few dozen bytes an entry and the garbage
+/// collector has next to nothing to trace (docs/model.md gives the layout field by field).
+/// <list type="bullet">
+/// <item>Nodes (32 bytes): parent, name, first child, next sibling, the first history record
+/// inline (its layer and attributes: a first record is always an addition), where the rest of the
+/// history is, and the merge's marks.</item>
+/// <item>History records beyond a path's first (12 bytes each) in slabs of a shared pool, a
+/// header record and a power-of-two capacity; a slab outgrown is reused by a later path.</item>
+/// <item>Attributes (32 bytes), one per version a layer wrote (a removal points at the version it
+/// removed); what few entries have (link targets, devices, a hardlink's identity) lives aside.</item>
+/// <item>Names in a <see cref="NameArena"/>; a child is found by (parent, name) in one
+/// open-addressing table of node indices over the whole tree (at most 3/4 full), hashed with the
+/// runtime's randomised string hash so that a crafted image cannot make lookups quadratic.</item>
+/// </list>
+/// Written by the merge only; read by anyone once a layer is merged (the model's lock orders the two).
+/// </summary>
+internal sealed class TreeStore
+{
+    public const int None = -1;
+
+    private struct NodeData
+    {
+        public int Parent;
+        public int Name;
+        public int FirstChild;
+        public int NextSibling;
+        public int Attr0;   // the first record's attributes (None: no history)
+        public int Layer0;  // the first record's layer
+        public int More;    // the slab of the later records (None: none)
+        public int Marks;   // the merge's bookkeeping (OverlayMerger)
+    }
+
+    /// <summary>A history record as the tree keeps it (12 bytes).</summary>
+    internal struct RecordData
+    {
+        public int Attr;
+        public int Layer;
+        public ChangeKind Kind;
+        public RemovalCause Cause;
+        public AttributeChange Changed;
+
+        public readonly bool IsPresent => Kind != ChangeKind.Removed;
+    }
+
+    /// <summary>
+    /// A version of a path's attributes (32 bytes). Sizes and times up to 2^32 - 1 and owners up to
+    /// 65535 (nearly all) are kept here; a version with a larger one keeps all four aside in _wide.
+    /// </summary>
+    private struct PackedAttributes
+    {
+        public uint Hash0, Hash1, Hash2, Hash3;
+        public uint Size;
+        public uint MTime;
+        public int Flags; // mode (12 bits) | type << 12 | the bits below
+        public ushort Uid;
+        public ushort Gid;
+    }
+
+    private const int TypeShift = 12, NativeBit = 1 << 16, ImplicitBit = 1 << 17, RareBit = 1 << 18, WideBit = 1 << 19;
+
+    private readonly ChunkedArray<NodeData> _nodes = new();
+    private readonly ChunkedArray<RecordData> _records = new();
+    private readonly ChunkedArray<PackedAttributes> _attributes = new();
+    private readonly Dictionary<int, RareAttributes> _rare = [];
+    private readonly Dictionary<int, (long Size, long MTime, int Uid, int Gid)> _wide = [];
+    private readonly NameArena _names = new();
+    // slabs given up when a history outgrew them, by log2 of their capacity
+    private readonly Stack<int>?[] _freeSlabs = new Stack<int>?[32];
+    private int[] _table = new int[16]; // node index + 1; 0 is empty
+    private int _tableCount;
+    private int _recordsUsed;
+    private int _attributeCount;
+
+    // recently met names, by hash: a repeated name (bin, lib, __init__.py) is stored once however many directories hold it
+    private readonly int[] _recentNames = new int[1 << 13];
+
+    public TreeStore()
+    {
+        Array.Fill(_recentNames, None);
+        NodeCount = 1;
+        _nodes[0] = new NodeData { Parent = None, Name = _names.Add(""), FirstChild = None, NextSibling = None, Attr0 = None, More = None, Marks = int.MinValue };
+    }
+
+    /// <summary>Nodes made so far (the root is 0): one more than the highest <see cref="TreeNode.Number"/>.</summary>
+    public int NodeCount { get; private set; }
+
+    public TreeNode Node(int index) => new(this, index);
+
+    // ---- names and children ----
+
+    public int Parent(int node) => _nodes[node].Parent;
+
+    public string Name(int node) => _names.String(_nodes[node].Name);
+
+    public ReadOnlySpan<char> NameChars(int node, Span<char> scratch) => _names.Chars(_nodes[node].Name, scratch);
+
+    public int CompareNames(int a, int b) => _names.Compare(_nodes[a].Name, _nodes[b].Name);
+
+    public int FirstChild(int node) => _nodes[node].FirstChild;
+
+    public int NextSibling(int node) => _nodes[node].NextSibling;
+
+    public int ChildCount(int node)
+    {
+        int count = 0;
+        for (int c = _nodes[node].FirstChild; c != None; c = _nodes[c].NextSibling) count++;
+        return count;
+    }
+
+    public int FindChild(int parent, ReadOnlySpan<char> name)
+    {
+        var table = _table;
+        int mask = table.Length - 1;
+        for (int i = Hash(parent, name) & mask; ; i = (i + 1) & mask)
+        {
+            int slot = table[i];
+            if (slot == 0) return None;
+            ref var n = ref _nodes[slot - 1];
+            if (n.Parent == parent && _names.NameEquals(n.Name, name)) return slot - 1;
+        }
+    }
+
+    /// <summary>Makes a child called <paramref name="name"/> (which must not be one yet); its number is the next.</summary>
+    public int AddChild(int parent, ReadOnlySpan<char> name)
+    {
+        int hash = Hash(parent, name);
+        int index = NodeCount++;
+        ref var p = ref _nodes[parent];
+        _nodes[index] = new NodeData
+        {
+            Parent = parent, Name = Intern(name), FirstChild = None, NextSibling = p.FirstChild,
+            Attr0 = None, More = None, Marks = int.MinValue,
+        };
+        p.FirstChild = index;
+        if ((_tableCount + 1) * 4 > _table.Length * 3) Rehash(_table.Length * 2);
+        Insert(_table, index, hash);
+        _tableCount++;
+        return index;
+    }
+
+    /// <summary>Takes a node without history out of its directory (its number is not reused).</summary>
+    public void RemoveChild(int node)
+    {
+        ref var n = ref _nodes[node];
+        if (n.Parent == None) return;
+        ref var p = ref _nodes[n.Parent];
+        if (p.FirstChild == node) p.FirstChild = n.NextSibling;
+        else
+        {
+            int c = p.FirstChild;
+            while (_nodes[c].NextSibling != node) c = _nodes[c].NextSibling;
+            _nodes[c].NextSibling = n.NextSibling;
+        }
+        var table = _table;
+        int mask = table.Length - 1;
+        int i = HashOf(node) & mask;
+        while (table[i] != node + 1) i = (i + 1) & mask;
+        // backward shift: move up each later entry of the run whose home is not between the hole and it
+        table[i] = 0;
+        for (int j = (i + 1) & mask; table[j] != 0; j = (j + 1) & mask)
+        {
+            int home = HashOf(table[j] - 1) & mask;
+            bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
+            if (stays) continue;
+            table[i] = table[j];
+            table[j] = 0;
+            i = j;
+        }
+        _tableCount--;
+        n.Parent = None;
+        n.NextSibling = None;
+    }
+
+    private int Intern(ReadOnlySpan<char> name)
+    {
+        ref int slot = ref _recentNames[string.GetHashCode(name) & (_recentNames.Length - 1)];
+        if (slot != None && _names.NameEquals(slot, name)) return slot;
+        return slot = _names.Add(name);
+    }
+
+    private static int Hash(int parent, ReadOnlySpan<char> name) => string.GetHashCode(name) ^ (int)BitOperations.RotateLeft((uint)parent * 0x9E3779B1u, 15);
+
+    private int HashOf(int node)
+    {
+        Span<char> scratch = stackalloc char[256];
+        return Hash(_nodes[node].Parent, NameChars(node, scratch));
+    }
+
+    private void Rehash(int size)
+    {
+        var table = new int[size];
+        for (int i = 1; i < NodeCount; i++)
+            if (_nodes[i].Parent != None) Insert(table, i, HashOf(i));
+        _table = table;
+    }
+
+    private static void Insert(int[] table, int node, int hash)
+    {
+        int mask = table.Length - 1;
+        int i = hash & mask;
+        while (table[i] != 0) i = (i + 1) & mask;
+        table[i] = node + 1;
+    }
+
+    // ---- histories ----
+
+    public ref int Marks(int node) => ref _nodes[node].Marks;
+
+    public int RecordCount(int node)
+    {
+        ref var n = ref _nodes[node];
+        return n.Attr0 == None ? 0 : 1 + (n.More == None ? 0 : _records[n.More].Attr);
+    }
+
+    public RecordData Record(int node, int i)
+    {
+        ref var n = ref _nodes[node];
+        if (i == 0) return new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
+        return _records[n.More + i];
+    }
+
+    public bool TryLast(int node, out RecordData last)
+    {
+        ref var n = ref _nodes[node];
+        if (n.Attr0 == None)
+        {
+            last = default;
+            return false;
+        }
+        last = n.More != None && _records[n.More].Attr is > 0 and var count ? _records[n.More + count] : new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
+        return true;
+    }
+
+    /// <summary>The record in force after <paramref name="layer"/>.</summary>
+    public bool TryStateAt(int node, int layer, out RecordData state)
+    {
+        ref var n = ref _nodes[node];
+        if (n.More != None)
+            for (int i = _records[n.More].Attr; i > 0; i--)
+            {
+                var r = _records[n.More + i];
+                if (r.Layer <= layer)
+                {
+                    state = r;
+                    return true;
+                }
+            }
+        if (n.Attr0 != None && n.Layer0 <= layer)
+        {
+            state = new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
+            return true;
+        }
+        state = default;
+        return false;
+    }
+
+    /// <summary>The record layer <paramref name="layer"/> wrote.</summary>
+    public bool TryRecordIn(int node, int layer, out RecordData record)
+    {
+        ref var n = ref _nodes[node];
+        if (n.More != None)
+            for (int i = _records[n.More].Attr; i > 0; i--)
+            {
+                var r = _records[n.More + i];
+                if (r.Layer == layer)
+                {
+                    record = r;
+                    return true;
+                }
+                if (r.Layer < layer) break;
+            }
+        if (n.Attr0 != None && n.Layer0 == layer)
+        {
+            record = new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
+            return true;
+        }
+        record = default;
+        return false;
+    }
+
+    public void Push(int node, in RecordData record)
+    {
+        ref var n = ref _nodes[node];
+        if (n.Attr0 == None)
+        {
+            // a path's first record is always an addition: nothing was there below
+            if (record.Kind != ChangeKind.Added || record.Cause != RemovalCause.None || record.Changed != AttributeChange.None)
+                throw new InvalidOperationException("a history must begin with an addition");
+            n.Attr0 = record.Attr;
+            n.Layer0 = record.Layer;
+            return;
+        }
+        if (n.More == None) n.More = NewSlab(1);
+        int count = _records[n.More].Attr, capacity = _records[n.More].Layer;
+        if (count == capacity)
+        {
+            int grown = NewSlab(capacity * 2);
+            for (int i = 1; i <= count; i++) _records[grown + i] = _records[n.More + i];
+            FreeSlab(n.More, capacity);
+            n.More = grown;
+        }
+        _records[n.More + count + 1] = record;
+        _records[n.More].Attr = count + 1;
+    }
+
+    public void Pop(int node)
+    {
+        ref var n = ref _nodes[node];
+        if (n.More != None && _records[n.More].Attr > 0) _records[n.More].Attr--;
+        else n.Attr0 = None;
+    }
+
+    private int NewSlab(int capacity)
+    {
+        int log = BitOperations.Log2((uint)capacity);
+        int slab;
+        if (_freeSlabs[log] is { Count: > 0 } free) slab = free.Pop();
+        else
+        {
+            slab = _recordsUsed;
+            _recordsUsed += capacity + 1;
+        }
+        _records[slab] = new RecordData { Attr = 0, Layer = capacity };
+        return slab;
+    }
+
+    private void FreeSlab(int slab, int capacity) => (_freeSlabs[BitOperations.Log2((uint)capacity)] ??= new()).Push(slab);
+
+    public ChangeRecord ToChangeRecord(in RecordData r) => new(r.Layer, r.Kind, Attributes(r.Attr), r.Cause, r.Changed);
+
+    // ---- attributes ----
+
+    public int AddAttributes(in EntryAttributes a)
+    {
+        int index = _attributeCount++;
+        int flags = (a.Mode & 0xFFF) | (int)a.Type << TypeShift | (a.OverlayNativeMarker ? NativeBit : 0) | (a.Implicit ? ImplicitBit : 0);
+        var fields = a.RareFields;
+        if (a.HardlinkTarget is not null && a.Inode != 0 && fields is not null && fields.Inode != a.Inode)
+        {
+            fields = fields.Clone();
+            fields.Inode = a.Inode;
+        }
+        if (fields is not null)
+        {
+            _rare[index] = fields;
+            flags |= RareBit;
+        }
+        if ((ulong)a.Size > uint.MaxValue || (ulong)a.MTime > uint.MaxValue || (uint)a.Uid > ushort.MaxValue || (uint)a.Gid > ushort.MaxValue)
+        {
+            _wide[index] = (a.Size, a.MTime, a.Uid, a.Gid);
+            flags |= WideBit;
+        }
+        var hash = a.ContentHash;
+        _attributes[index] = new PackedAttributes
+        {
+            Hash0 = (uint)hash, Hash1 = (uint)(hash >> 32), Hash2 = (uint)(hash >> 64), Hash3 = (uint)(hash >> 96),
+            Size = (uint)a.Size, MTime = (uint)a.MTime, Uid = (ushort)a.Uid, Gid = (ushort)a.Gid, Flags = flags,
+        };
+        return index;
+    }
+
+    public EntryAttributes Attributes(int index)
+    {
+        ref var p = ref _attributes[index];
+        var rare = (p.Flags & RareBit) != 0 ? _rare[index] : null;
+        var (size, mtime, uid, gid) = (p.Flags & WideBit) != 0 ? _wide[index] : (p.Size, p.MTime, p.Uid, p.Gid);
+        var type = (FileType)((p.Flags >> TypeShift) & 0xF);
+        return new EntryAttributes
+        {
+            Type = type, Mode = p.Flags & 0xFFF, Uid = uid, Gid = gid, Size = size, MTime = mtime,
+            ContentHash = new UInt128((ulong)p.Hash3 << 32 | p.Hash2, (ulong)p.Hash1 << 32 | p.Hash0),
+            // a file's identity is its version's index; a hardlink keeps its target's
+            Inode = type != FileType.File ? 0 : rare is { Inode: not 0 } ? rare.Inode : index + 1L,
+            OverlayNativeMarker = (p.Flags & NativeBit) != 0, Implicit = (p.Flags & ImplicitBit) != 0,
+            RareFields = rare,
+        };
+    }
+
+    public FileType TypeOf(int attr) => (FileType)((_attributes[attr].Flags >> TypeShift) & 0xF);
+
+    public bool IsDirectory(int attr) => TypeOf(attr) == FileType.Directory;
+
+    /// <summary>Bytes the tree holds, for the figures (its arrays as allocated).</summary>
+    public long Bytes => (long)_nodes.Capacity * 32 + (long)_records.Capacity * 12 + (long)_attributes.Capacity * 32 + _names.Bytes + _table.Length * 4L;
+}
