@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace LayerDive.Core.Analysis;
 
 /// <summary>
@@ -8,24 +10,36 @@ internal sealed class ChunkedArray<T>
 {
     private const int Shift = 11;
     private const int ChunkLength = 1 << Shift;
-    private readonly List<T[]> _chunks = [];
+    private T[][] _chunks = [];
+    private int _count;
 
     /// <summary>Elements allocated so far (all default until written).</summary>
-    public int Capacity => _chunks.Count << Shift;
+    public int Capacity => _count << Shift;
 
     /// <summary>Sets every element back to its default (the chunks stay).</summary>
     public void Clear()
     {
-        foreach (var chunk in _chunks) Array.Clear(chunk);
+        for (int i = 0; i < _count; i++) Array.Clear(_chunks[i]);
     }
 
     public ref T this[int index]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
             int chunk = index >> Shift;
-            while (chunk >= _chunks.Count) _chunks.Add(new T[ChunkLength]);
-            return ref _chunks[chunk][index & (ChunkLength - 1)];
+            var chunks = _chunks;
+            if ((uint)chunk < (uint)_count) return ref chunks[chunk][index & (ChunkLength - 1)];
+            return ref Grow(index);
         }
+    }
+
+    private ref T Grow(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        int chunk = index >> Shift;
+        if (chunk >= _chunks.Length) Array.Resize(ref _chunks, Math.Max(chunk + 1, _chunks.Length * 2));
+        while (_count <= chunk) _chunks[_count++] = new T[ChunkLength];
+        return ref _chunks[chunk][index & (ChunkLength - 1)];
     }
 }

@@ -124,7 +124,8 @@ internal sealed partial class OverlayMerger
         int slash = e.Path.LastIndexOf('/');
         int parent = EnsureDirectory(n, slash < 0 ? [] : e.Path.AsSpan(0, slash));
         var name = e.Path.AsSpan(slash + 1);
-        int node = _tree.FindChild(parent, name);
+        int nameHash = TreeStore.NameHash(name);
+        int node = _tree.FindChild(parent, name, nameHash);
 
         if (e.HardlinkTarget is not null)
         {
@@ -147,7 +148,7 @@ internal sealed partial class OverlayMerger
                 HardlinkTarget = e.HardlinkTarget, HeaderSize = attributes.HeaderSize,
             };
         }
-        if (node == TreeStore.None) node = _tree.AddChild(parent, name);
+        if (node == TreeStore.None) node = _tree.AddChild(parent, name, nameHash);
 
         // A non-directory over a directory: the directory's whole subtree is gone.
         if (!attributes.IsDirectory && VisibleDirectoryNow(node))
@@ -173,14 +174,15 @@ internal sealed partial class OverlayMerger
             slash = slash < 0 ? path.Length : start + slash;
             var seg = path[start..slash];
             start = slash + 1;
-            int child = _tree.FindChild(node, seg);
+            int segHash = TreeStore.NameHash(seg);
+            int child = _tree.FindChild(node, seg, segHash);
             if (child != TreeStore.None && VisibleDirectoryNow(child))
             {
                 MarkWritten(child); // the layer needs it: a marker of the layer coming later leaves it
                 node = child;
                 continue;
             }
-            if (child == TreeStore.None) child = _tree.AddChild(node, seg);
+            if (child == TreeStore.None) child = _tree.AddChild(node, seg, segHash);
             if (VisibleNow(child))
             {
                 _problems.Add(new Problem(ProblemKind.ParentNotDirectory, n, _tree.Node(child).Path, Strings.Merge_ParentNotDirectory));

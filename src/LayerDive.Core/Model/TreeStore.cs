@@ -1,5 +1,6 @@
 using System.Numerics;
 using LayerDive.Core.Analysis;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Model;
 
@@ -73,7 +74,10 @@ internal sealed class TreeStore
     private readonly NameArena _names = new();
     // slabs given up when a history outgrew them, by log2 of their capacity
     private readonly Stack<int>?[] _freeSlabs = new Stack<int>?[32];
-    private int[] _table = new int[16]; // node index + 1; 0 is empty
+    // a slot: the node's index + 1 in the low bits (0 is empty), the top bits of its hash above them
+    private uint[] _table = new uint[16];
+    private const uint NodeMask = (1u << 27) - 1, TagMask = ~NodeMask;
+    private const int MaxNodes = (1 << 27) - 2;
     private int _tableCount;
     private int _recordsUsed;
     private int _attributeCount;
@@ -114,33 +118,46 @@ internal sealed class TreeStore
         return count;
     }
 
-    public int FindChild(int parent, ReadOnlySpan<char> name)
+    /// <summary>The hash of a name that <see cref="FindChild(int, ReadOnlySpan{char}, int)"/> and <see cref="AddChild(int, ReadOnlySpan{char}, int)"/> take, to hash it once for both.</summary>
+    public static int NameHash(ReadOnlySpan<char> name) => string.GetHashCode(name);
+
+    public int FindChild(int parent, ReadOnlySpan<char> name) => FindChild(parent, name, NameHash(name));
+
+    public int FindChild(int parent, ReadOnlySpan<char> name, int nameHash)
     {
+        int hash = Mix(nameHash, parent);
+        uint tag = (uint)hash & TagMask;
         var table = _table;
         int mask = table.Length - 1;
-        for (int i = Hash(parent, name) & mask; ; i = (i + 1) & mask)
+        for (int i = hash & mask; ; i = (i + 1) & mask)
         {
-            int slot = table[i];
+            uint slot = table[i];
             if (slot == 0) return None;
-            ref var n = ref _nodes[slot - 1];
-            if (n.Parent == parent && _names.NameEquals(n.Name, name)) return slot - 1;
+            // the slot's tag (bits of the hash) spares a look at most nodes that are not the one
+            if ((slot & TagMask) != tag) continue;
+            int index = (int)(slot & NodeMask) - 1;
+            ref var n = ref _nodes[index];
+            if (n.Parent == parent && _names.NameEquals(n.Name, name)) return index;
         }
     }
 
+    public int AddChild(int parent, ReadOnlySpan<char> name) => AddChild(parent, name, NameHash(name));
+
     /// <summary>Makes a child called <paramref name="name"/> (which must not be one yet); its number is the next.</summary>
-    public int AddChild(int parent, ReadOnlySpan<char> name)
+    public int AddChild(int parent, ReadOnlySpan<char> name, int nameHash)
     {
-        int hash = Hash(parent, name);
+        if (NodeCount == MaxNodes)
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Tree_TooManyPaths, MaxNodes));
         int index = NodeCount++;
         ref var p = ref _nodes[parent];
         _nodes[index] = new NodeData
         {
-            Parent = parent, Name = Intern(name), FirstChild = None, NextSibling = p.FirstChild,
+            Parent = parent, Name = Intern(name, nameHash), FirstChild = None, NextSibling = p.FirstChild,
             Attr0 = None, More = None, Marks = int.MinValue,
         };
         p.FirstChild = index;
         if ((_tableCount + 1) * 4 > _table.Length * 3) Rehash(_table.Length * 2);
-        Insert(_table, index, hash);
+        Insert(_table, index, Mix(nameHash, parent));
         _tableCount++;
         return index;
     }
@@ -161,12 +178,12 @@ internal sealed class TreeStore
         var table = _table;
         int mask = table.Length - 1;
         int i = HashOf(node) & mask;
-        while (table[i] != node + 1) i = (i + 1) & mask;
+        while ((table[i] & NodeMask) != node + 1) i = (i + 1) & mask;
         // backward shift: move up each later entry of the run whose home is not between the hole and it
         table[i] = 0;
         for (int j = (i + 1) & mask; table[j] != 0; j = (j + 1) & mask)
         {
-            int home = HashOf(table[j] - 1) & mask;
+            int home = HashOf((int)(table[j] & NodeMask) - 1) & mask;
             bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
             if (stays) continue;
             table[i] = table[j];
@@ -178,35 +195,35 @@ internal sealed class TreeStore
         n.NextSibling = None;
     }
 
-    private int Intern(ReadOnlySpan<char> name)
+    private int Intern(ReadOnlySpan<char> name, int nameHash)
     {
-        ref int slot = ref _recentNames[string.GetHashCode(name) & (_recentNames.Length - 1)];
+        ref int slot = ref _recentNames[nameHash & (_recentNames.Length - 1)];
         if (slot != None && _names.NameEquals(slot, name)) return slot;
         return slot = _names.Add(name);
     }
 
-    private static int Hash(int parent, ReadOnlySpan<char> name) => string.GetHashCode(name) ^ (int)BitOperations.RotateLeft((uint)parent * 0x9E3779B1u, 15);
+    private static int Mix(int nameHash, int parent) => nameHash ^ (int)BitOperations.RotateLeft((uint)parent * 0x9E3779B1u, 15);
 
     private int HashOf(int node)
     {
         Span<char> scratch = stackalloc char[256];
-        return Hash(_nodes[node].Parent, NameChars(node, scratch));
+        return Mix(NameHash(NameChars(node, scratch)), _nodes[node].Parent);
     }
 
     private void Rehash(int size)
     {
-        var table = new int[size];
+        var table = new uint[size];
         for (int i = 1; i < NodeCount; i++)
             if (_nodes[i].Parent != None) Insert(table, i, HashOf(i));
         _table = table;
     }
 
-    private static void Insert(int[] table, int node, int hash)
+    private static void Insert(uint[] table, int node, int hash)
     {
         int mask = table.Length - 1;
         int i = hash & mask;
         while (table[i] != 0) i = (i + 1) & mask;
-        table[i] = node + 1;
+        table[i] = (uint)(node + 1) | ((uint)hash & TagMask);
     }
 
     // ---- histories ----
