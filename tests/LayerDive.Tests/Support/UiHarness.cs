@@ -118,6 +118,17 @@ public sealed class UiHarness : IDisposable
         return this;
     }
 
+    /// <summary>The application the window runs in (what the explorer posts its updates to).</summary>
+    public IApplication App => _app;
+
+    /// <summary>Runs what was posted to the UI loop (as its next iteration would) and draws.</summary>
+    public UiHarness RunPosted()
+    {
+        _app.TimedEvents!.RunTimers();
+        _app.LayoutAndDraw(false);
+        return this;
+    }
+
     public UiHarness Type(string text) => Press(text.Select(c => new Key(c)).ToArray());
 
     public string[] Lines => _app.Driver!.ToString()!.TrimEnd('\n').Split('\n').Select(l => l.TrimEnd('\r')).ToArray();

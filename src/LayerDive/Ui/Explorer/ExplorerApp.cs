@@ -87,14 +87,9 @@ public static class ExplorerApp
             bool failed = false;
             update = () =>
             {
-                if (window.IsComplete || failed) return;
-                if (load.Completion.IsFaulted)
-                {
-                    failed = true;
-                    app.RequestStop(window); // a bad layer further up: the explorer ends with its error
-                }
-                else if (load.Completion.IsCompleted) window.Completed(dive());
-                else window.Refresh(Volatile.Read(ref latest));
+                if (failed || window.Follow(load.Completion, dive, Volatile.Read(ref latest))) return;
+                failed = true;
+                app.RequestStop(window); // a bad layer further up: the explorer ends with its error
             };
             signal.Raise(); // what came while the window was made
             // a copy into the viewer (a thread of its own) is followed on a timer: its progress, its end
