@@ -69,7 +69,7 @@ public sealed class UiHarness : IDisposable
         return window;
     }
 
-    /// <summary>Draws again (after the test changed the window from outside, as the explorer's ticker does).</summary>
+    /// <summary>Draws again (after the test changed the window from outside, as the explorer does when the load tells).</summary>
     public UiHarness Redraw()
     {
         _app.LayoutAndDraw(false);

@@ -30,8 +30,8 @@ public sealed class ExplorerWindow : Window
 
     /// <summary>
     /// The explorer over <paramref name="model"/>, which may still be loading: then <paramref name="dive"/>
-    /// is null, only the merged layers can be selected, and <see cref="Refresh"/> and <see cref="Completed"/>
-    /// bring in the rest as the load goes on.
+    /// is null, only the merged layers can be selected, and <see cref="Follow"/> (or <see cref="Refresh"/> and
+    /// <see cref="Completed"/>) brings in the rest as the load tells of it.
     /// </summary>
     public ExplorerWindow(ImageModel model, DiveMetricsResult? dive, bool color, ImageModel? compareWith = null, ExplorerSettings? settings = null)
     {
