@@ -62,8 +62,20 @@ public sealed class UiTests
         int layers = model.Layers.Count;
 
         using var ui = new UiHarness(new ExplorerWindow(model, null, color: true));
-        ui.Window.Refresh(progress.Last); // as the explorer's ticker does
-        ui.Redraw();
+        // wired as the explorer is: the load tells, one update is posted to the UI loop
+        int updates = 0, merged = 0;
+        using var signal = new UiSignal(ui.App, () =>
+        {
+            updates++;
+            Assert.True(ui.Window.Follow(load.Completion, dive.Result, progress.Last));
+        });
+        model.LayerMerged += (_, _) =>
+        {
+            Interlocked.Increment(ref merged);
+            signal.Raise();
+        };
+        signal.Raise(); // what came before the window, as the explorer does
+        ui.RunPosted();
         Assert.Matches(@"  0 +\d", ui.Lines[ui.Find("  0 ").Row]);           // the merged layer, with its size
         Assert.Matches(@"  1 +… +…", ui.Lines[ui.Find("  1 ").Row]);          // the others still being read
         Assert.Contains("Reading layers: 1 of " + layers + " merged", ui.Screen);
@@ -76,8 +88,14 @@ public sealed class UiTests
 
         release.Set();
         load.Wait();
-        ui.Window.Completed(dive.Result());
-        ui.Redraw().Press(Key.Tab, Key.CursorDown);
+        // every layer above told, while the UI loop did not run: one update waits, not one a layer
+        Assert.Equal(layers - 1, merged);
+        Assert.Equal(1, updates);
+        ui.RunPosted();
+        Assert.Equal(2, updates);
+        ui.RunPosted();
+        Assert.Equal(2, updates);
+        ui.Press(Key.Tab, Key.CursorDown);
         Assert.Contains("Current Layer Contents (layer 1)", ui.Screen);
         Assert.DoesNotContain("…", ui.Screen);
         Assert.Contains("Efficiency:", ui.Screen);

@@ -5,7 +5,8 @@ using LayerDive.Core.Sources;
 namespace LayerDive.Core.Loading;
 
 /// <summary>
-/// A load under way: its model fills in layer by layer (see <see cref="ImageModel.Sync"/>). It keeps
+/// A load under way: its model fills in layer by layer (<see cref="ImageModel.LayerMerged"/>, read it
+/// meanwhile through <see cref="ImageModel.Read{T}"/>) and <see cref="Completion"/> ends it. It keeps
 /// its source open until disposed, so that a layer's bytes can be read again (<see cref="ReadLayers"/>).
 /// </summary>
 public sealed class ImageLoad : IDisposable

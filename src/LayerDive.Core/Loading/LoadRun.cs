@@ -161,35 +161,42 @@ internal sealed class LoadRun
         {
             var layer = _model.Layers[index];
             Finish(layer, _image.Layers[index], contents, _options.Verify);
+            bool top = index + 1 == _feeds.Length;
             lock (_model.Sync)
             {
                 _merger.EndLayer(contents.Problems);
                 foreach (var observer in _options.Observers) observer.OnLayerMerged(layer);
-                if (index + 1 < _feeds.Length)
+                if (top)
+                {
+                    _merger.Complete();
+                }
+                else
                 {
                     _merger.BeginLayer(_model.Layers[index + 1]);
-                    _model.SetLayersMerged(index + 1);
                 }
+                _model.SetLayersMerged(index + 1);
             }
-            long read = Interlocked.Add(ref _bytesRead, contents.CompressedSize);
-            if (++index == _feeds.Length)
+            // told with the model let go, and before the next layer's held entries go in: the handlers
+            // see this layer's tree and figures as they stay, and in layer order
+            _model.RaiseLayerMerged(index);
+            Interlocked.Add(ref _bytesRead, contents.CompressedSize);
+            if (top)
             {
                 Complete();
                 return;
             }
+            index++;
             _options.Progress?.Report(Snapshot(index));
             if (!_feeds[index].GoLive(out var next)) return;
             contents = next!;
         }
     }
 
+    /// <summary>Every layer is merged (the model is complete), or there is none.</summary>
     private void Complete()
     {
-        lock (_model.Sync)
-        {
-            _merger.Complete();
-            _model.SetLayersMerged(_feeds.Length);
-        }
+        if (_feeds.Length == 0)
+            lock (_model.Sync) _merger.Complete();
         _options.Progress?.Report(Snapshot(_feeds.Length));
         _done.TrySetResult();
     }
@@ -237,23 +244,20 @@ internal sealed class LoadRun
     }
     private static void Finish(LayerInfo layer, LayerDescriptor r, LayerContents contents, bool verify)
     {
-        layer.Compression = contents.Compression;
-        layer.EStargz = contents.EStargz || r.EStargzAnnotation;
-        layer.CompressedSize = contents.CompressedSize;
-        layer.UncompressedSize = contents.UncompressedSize;
-        layer.EntryCount = contents.EntryCount;
-        layer.Size = contents.HeaderSizeTotal;
-        layer.Digest = r.Digest ?? (contents.Compression == Compression.None ? null : contents.BlobDigest);
-        layer.DiffId = contents.DiffId ?? r.DiffId;
         if (Decompression.FromMediaType(r.MediaType) is { } declared && declared != contents.Compression)
             contents.Problems.Add(new Problem(ProblemKind.MediaTypeMismatch, r.Index, null,
                 Text.Fill(Strings.Layer_MediaTypeMismatch, r.MediaType, Decompression.Name(declared), Decompression.Name(contents.Compression))));
-        if (!verify) return;
-        string id = r.Id;
-        if (r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, r.Digest, contents.BlobDigest), r.Index, id);
-        if (r.DiffId is not null && !string.Equals(r.DiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase))
-            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_DiffIdMismatch, r.DiffId, contents.DiffId), r.Index, id);
-        layer.Verified = r.DiffId is not null || r.Digest is not null;
+        // the figures are the layer's even when a digest is wrong (the error names it); verified only when both match
+        bool blobWrong = verify && r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase);
+        bool diffIdWrong = verify && r.DiffId is not null && !string.Equals(r.DiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase);
+        layer.SetRead(contents.Compression, contents.EStargz || r.EStargzAnnotation, contents.CompressedSize, contents.UncompressedSize,
+            contents.EntryCount, contents.HeaderSizeTotal,
+            digest: r.Digest ?? (contents.Compression == Compression.None ? null : contents.BlobDigest),
+            diffId: contents.DiffId ?? r.DiffId,
+            verified: verify && !blobWrong && !diffIdWrong && (r.DiffId is not null || r.Digest is not null));
+        if (blobWrong)
+            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, r.Digest, contents.BlobDigest), r.Index, r.Id);
+        if (diffIdWrong)
+            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_DiffIdMismatch, r.DiffId, contents.DiffId), r.Index, r.Id);
     }
 }

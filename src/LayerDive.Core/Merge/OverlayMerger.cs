@@ -83,17 +83,19 @@ internal sealed partial class OverlayMerger
     {
         var layer = _layer ?? throw new InvalidOperationException("no layer begun");
         _problems.InsertRange(_layerProblemsStart, readerProblems);
+        int added = 0, modified = 0, unmodified = 0, removed = 0;
         foreach (var node in _touched)
         {
             if (!_tree.TryRecordIn(node, _n, out var r)) continue;
             switch (r.Kind)
             {
-                case ChangeKind.Added: layer.Added++; break;
-                case ChangeKind.Modified: layer.Modified++; break;
-                case ChangeKind.Unmodified: layer.Unmodified++; break;
-                case ChangeKind.Removed: layer.Removed++; break;
+                case ChangeKind.Added: added++; break;
+                case ChangeKind.Modified: modified++; break;
+                case ChangeKind.Unmodified: unmodified++; break;
+                case ChangeKind.Removed: removed++; break;
             }
         }
+        layer.SetChanges(added, modified, removed, unmodified);
         _touched.Clear();
         _touched.TrimExcess();
         _markerHidden.Clear();

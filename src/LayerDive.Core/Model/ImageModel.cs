@@ -25,11 +25,11 @@ public sealed class ImageModel
     private int _layersMerged;
 
     /// <summary>
-    /// Held by the load while it writes the tree, the layers' figures and the problems. A reader of a
-    /// model still loading (<see cref="IsComplete"/> false) takes it too, and looks only at the layers
-    /// merged so far; once the load is done the model no longer changes.
+    /// Held by the load while it writes the tree, the layers' figures and the problems (see
+    /// <see cref="Read{T}"/> for a reader's side). Internal: a front end reads through <see cref="Read{T}"/>
+    /// and follows the load through <see cref="LayerMerged"/>.
     /// </summary>
-    public object Sync { get; } = new();
+    internal object Sync { get; } = new();
 
     /// <summary>The layers merged so far, bottom first: all of them once the load is done.</summary>
     public int LayersMerged => Volatile.Read(ref _layersMerged);
@@ -37,6 +37,37 @@ public sealed class ImageModel
     public bool IsComplete => LayersMerged == Layers.Count;
 
     internal void SetLayersMerged(int count) => Volatile.Write(ref _layersMerged, count);
+
+    /// <summary>
+    /// Runs <paramref name="read"/> while the load cannot write the model, and returns what it returns:
+    /// the way to walk the tree of a model still loading (<see cref="IsComplete"/> false). The callback
+    /// sees the layers merged so far, <see cref="LayersMerged"/> as read inside it; it must look at
+    /// those only (the tree may already hold part of the next layer's records, and the layers above have
+    /// no figures yet), and be short, as the merge waits for it. Once the load is done the model no
+    /// longer changes and the callback runs at once, with nothing held. What it takes out about merged
+    /// layers (a node's records at those layers, their attributes) stays true after it returns, as the
+    /// merge never rewrites a merged layer's records; walking the tree again takes another call.
+    /// </summary>
+    public T Read<T>(Func<ImageModel, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        if (IsComplete) return read(this);
+        lock (Sync) return read(this);
+    }
+
+    /// <summary>
+    /// A layer is merged (its index): its figures and its part of the tree are final, and
+    /// <see cref="LayersMerged"/> counts it. Raised by the load once per layer, in layer order, after the
+    /// load has let go of the model (a handler may <see cref="Read{T}"/> from any thread); on the load's
+    /// thread, which waits for the handler before the next layer goes on, so a handler should only take
+    /// note (a UI posts to its own thread). For the top layer it comes once the model is complete
+    /// (<see cref="IsComplete"/>); the load itself ends (its completion, its first error) on
+    /// <see cref="Loading.ImageLoad.Completion"/>. A handler added late misses the layers merged before:
+    /// add it, then look at <see cref="LayersMerged"/>. A handler that throws ends the load with its error.
+    /// </summary>
+    public event EventHandler<int>? LayerMerged;
+
+    internal void RaiseLayerMerged(int index) => LayerMerged?.Invoke(this, index);
 
     public int TopLayer => Layers.Count - 1;
 

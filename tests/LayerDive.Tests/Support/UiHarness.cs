@@ -69,7 +69,7 @@ public sealed class UiHarness : IDisposable
         return window;
     }
 
-    /// <summary>Draws again (after the test changed the window from outside, as the explorer's ticker does).</summary>
+    /// <summary>Draws again (after the test changed the window from outside, as the explorer does when the load tells).</summary>
     public UiHarness Redraw()
     {
         _app.LayoutAndDraw(false);
@@ -114,6 +114,17 @@ public sealed class UiHarness : IDisposable
     public UiHarness Tick()
     {
         Window.Tick();
+        _app.LayoutAndDraw(false);
+        return this;
+    }
+
+    /// <summary>The application the window runs in (what the explorer posts its updates to).</summary>
+    public IApplication App => _app;
+
+    /// <summary>Runs what was posted to the UI loop (as its next iteration would) and draws.</summary>
+    public UiHarness RunPosted()
+    {
+        _app.TimedEvents!.RunTimers();
         _app.LayoutAndDraw(false);
         return this;
     }

@@ -24,6 +24,7 @@ public sealed partial class ExplorerViewModel : IDisposable
     private IReadOnlyList<LayerKind>? _kinds;
     private InputMode? _prompt;
     private LoadProgress? _progress;
+    private int _merged = -1;
 
     /// <param name="dive">The dive metrics, or null while the image is still being read.</param>
     /// <param name="compareWith">Compare mode (<c>layerdive diff A B</c>): image A; <paramref name="model"/> is B.</param>
@@ -146,11 +147,16 @@ public sealed partial class ExplorerViewModel : IDisposable
         Changed?.Invoke();
     }
 
-    /// <summary>While the image is read: how far the read has come (the layers pane shows the layers merged since).</summary>
+    /// <summary>
+    /// While the image is read: how far the read has come, and the layers merged since (the layers pane
+    /// shows them). The explorer calls it on the UI loop when the load tells of a layer merged or of its
+    /// progress; nothing is shown again when neither changed.
+    /// </summary>
     public void Refresh(LoadProgress? progress)
     {
-        if (IsComplete || (progress is not null && progress == _progress)) return;
-        _progress = progress;
+        int merged = Model.LayersMerged;
+        if (IsComplete || (progress is not null && progress == _progress && merged == _merged)) return;
+        (_progress, _merged) = (progress, merged);
         ImageDetails =
         [
             UiText.Fill(UiStrings.Ui_ImageName, Model.Name, Model.Config.Platform),

@@ -30,8 +30,8 @@ public sealed class ExplorerWindow : Window
 
     /// <summary>
     /// The explorer over <paramref name="model"/>, which may still be loading: then <paramref name="dive"/>
-    /// is null, only the merged layers can be selected, and <see cref="Refresh"/> and <see cref="Completed"/>
-    /// bring in the rest as the load goes on.
+    /// is null, only the merged layers can be selected, and <see cref="Follow"/> (or <see cref="Refresh"/> and
+    /// <see cref="Completed"/>) brings in the rest as the load tells of it.
     /// </summary>
     public ExplorerWindow(ImageModel model, DiveMetricsResult? dive, bool color, ImageModel? compareWith = null, ExplorerSettings? settings = null)
     {
@@ -87,6 +87,20 @@ public sealed class ExplorerWindow : Window
 
     /// <summary>The image is read: its figures come in.</summary>
     public void Completed(DiveMetricsResult dive) => ViewModel.Completed(dive);
+
+    /// <summary>
+    /// Shows how far the load has come, on the UI loop, when the load tells (a layer merged, its
+    /// progress, its end): the layers merged since and <paramref name="progress"/>, or at its end the
+    /// image's figures (<paramref name="dive"/>). False when the load failed: the explorer ends with its error.
+    /// </summary>
+    public bool Follow(Task completion, Func<DiveMetricsResult> dive, LoadProgress? progress)
+    {
+        if (IsComplete) return true;
+        if (completion.IsFaulted || completion.IsCanceled) return false;
+        if (completion.IsCompleted) Completed(dive());
+        else Refresh(progress);
+        return true;
+    }
 
     /// <summary>The explorer's ticker calls it on the UI loop: a copy into the viewer shows its progress and its end.</summary>
     public bool Tick() => ViewModel.Poll();

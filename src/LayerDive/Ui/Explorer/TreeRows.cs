@@ -58,9 +58,12 @@ public sealed class TreeRows(ImageModel model)
     {
         _collapsed.Clear();
         if (!collapsed) return;
-        lock (model.Sync) // the image may still be being read
-            foreach (var n in model.AllNodes())
+        model.Read(m => // the image may still be being read
+        {
+            foreach (var n in m.AllNodes())
                 if (!n.IsRoot && n.ChildCount > 0) _collapsed.Add(n);
+            return _collapsed.Count;
+        });
     }
 
     /// <summary>What the selected view says of a node (null: not shown at all after this layer).</summary>
@@ -103,13 +106,10 @@ public sealed class TreeRows(ImageModel model)
 
     /// <summary>
     /// The rows, depth first; a directory shows Modified when something beneath it changed (as dive does).
-    /// Built under the model's lock, as the layers above may still be being merged; the rows keep what
-    /// they show (attributes never change once written), so drawing them needs no lock.
+    /// Built through <see cref="ImageModel.Read{T}"/>, as the layers above may still be being merged; the
+    /// rows keep what they show (a merged layer's records never change), so drawing them needs no lock.
     /// </summary>
-    public List<TreeRow> Build()
-    {
-        lock (model.Sync) return BuildRows();
-    }
+    public List<TreeRow> Build() => model.Read(_ => BuildRows());
 
     private List<TreeRow> BuildRows()
     {

@@ -4,8 +4,8 @@ namespace LayerDive.Ui.Explorer;
 
 /// <summary>
 /// Runs a function on the UI loop every 100 ms until it returns false or the ticker is disposed. The
-/// loader and the viewer's copy work on threads of their own; a timer posts to the loop to show how far
-/// they have come, rather than a timeout on the loop itself (gui-cs/Terminal.Gui#3812 reports that a
+/// viewer's copy works on a thread of its own; a timer posts to the loop to show how far it has come
+/// (the load tells the explorer itself: <see cref="UiSignal"/>), rather than a timeout on the loop itself (gui-cs/Terminal.Gui#3812 reports that a
 /// pending timeout keeps the loop from ever blocking, and the two cores are the decompressors').
 /// </summary>
 public sealed class UiTicker : IDisposable
