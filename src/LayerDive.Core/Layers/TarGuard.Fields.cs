@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using LayerDive.Core.Resources;
 
@@ -105,9 +108,70 @@ internal sealed partial class TarGuard
         return true;
     }
 
-    private static bool ChecksumHolds(ReadOnlySpan<byte> h)
+    /// <summary>
+    /// The checksum holds when the field (octal only) is the sum of the header's bytes with the field
+    /// itself counted as eight spaces: the unsigned sum, or the signed sum old Sun tar wrote. Go's
+    /// archive/tar (reader.go, validateChecksum) and GNU tar accept either.
+    /// </summary>
+    internal static bool ChecksumHolds(ReadOnlySpan<byte> h)
     {
         if ((h[148] & 0x80) != 0 || !Numeric(h, 148, 8, out long stored)) return false; // octal only
+        var (unsigned, signed) = Sums(h);
+        return stored == unsigned || stored == signed;
+    }
+
+    /// <summary>
+    /// The header's unsigned and signed byte sums, the checksum field counted as eight spaces, a vector
+    /// at a time: the signed sum is the unsigned one less 256 for every byte of 0x80 or more.
+    /// </summary>
+    internal static (long Unsigned, long Signed) Sums(ReadOnlySpan<byte> h)
+    {
+        h = h[..Block];
+        ref byte start = ref MemoryMarshal.GetReference(h);
+        long total;
+        int high = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // 16 vectors, each adding at most 2 x 255 to a 16-bit lane: no lane overflows
+            var lanes = Vector256<ushort>.Zero;
+            for (nuint i = 0; i < Block; i += (nuint)Vector256<byte>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref start, i);
+                var (lower, upper) = Vector256.Widen(v);
+                lanes += lower + upper;
+                high += BitOperations.PopCount(v.ExtractMostSignificantBits());
+            }
+            var (a, b) = Vector256.Widen(lanes);
+            total = Vector256.Sum(a + b);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            // 32 vectors, each adding at most 2 x 255 to a 16-bit lane: no lane overflows
+            var lanes = Vector128<ushort>.Zero;
+            for (nuint i = 0; i < Block; i += (nuint)Vector128<byte>.Count)
+            {
+                var v = Vector128.LoadUnsafe(ref start, i);
+                var (lower, upper) = Vector128.Widen(v);
+                lanes += lower + upper;
+                high += BitOperations.PopCount(v.ExtractMostSignificantBits());
+            }
+            var (a, b) = Vector128.Widen(lanes);
+            total = Vector128.Sum(a + b);
+        }
+        else return PlainSums(h);
+        // the checksum field's own bytes out, eight spaces (below 0x80) in
+        foreach (byte c in h.Slice(148, 8))
+        {
+            total -= c;
+            if (c >= 0x80) high--;
+        }
+        total += 8 * ' ';
+        return (total, total - 256L * high);
+    }
+
+    /// <summary>The sums as the format defines them, a byte at a time (the reference for <see cref="Sums"/>).</summary>
+    internal static (long Unsigned, long Signed) PlainSums(ReadOnlySpan<byte> h)
+    {
         long unsigned = 0, signed = 0;
         for (int i = 0; i < Block; i++)
         {
@@ -115,7 +179,7 @@ internal sealed partial class TarGuard
             unsigned += b;
             signed += (sbyte)b;
         }
-        return stored == unsigned || stored == signed;
+        return (unsigned, signed);
     }
 
     private long Field(ReadOnlySpan<byte> h, long at, string name, int offset, int length, bool allowNegative)
@@ -130,9 +194,37 @@ internal sealed partial class TarGuard
     /// (a first byte 0x80 or 0xff, then a two's complement big-endian number, as GNU tar reads it; Go
     /// also takes other first bytes with the top bit set, which only damage writes).
     /// </summary>
-    private static bool Numeric(ReadOnlySpan<byte> h, int offset, int length, out long value)
+    internal static bool Numeric(ReadOnlySpan<byte> h, int offset, int length, out long value)
     {
         var field = h.Slice(offset, length);
+        // what writers write: octal digits from the first byte, then only NULs and spaces (up to 20 digits: no overflow)
+        if (field.Length <= 20)
+        {
+            long v = 0;
+            int i = 0;
+            for (; i < field.Length; i++)
+            {
+                uint digit = (uint)(field[i] - '0');
+                if (digit > 7) break;
+                v = (v << 3) | digit;
+            }
+            if (i > 0)
+            {
+                int j = i;
+                while (j < field.Length && field[j] is 0 or (byte)' ') j++;
+                if (j == field.Length)
+                {
+                    value = v;
+                    return true;
+                }
+            }
+        }
+        return PlainNumeric(field, out value);
+    }
+
+    /// <summary>Every form of <see cref="Numeric"/>, a byte at a time (the reference for its fast path).</summary>
+    internal static bool PlainNumeric(ReadOnlySpan<byte> field, out long value)
+    {
         value = 0;
         if (field[0] is 0x80 or 0xff)
         {
