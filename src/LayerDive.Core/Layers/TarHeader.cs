@@ -48,9 +48,5 @@ internal sealed class TarHeader
     /// Tells the header what its name decodes to, when the caller decoded the same bytes already (a name
     /// that normalisation kept as it was is its own path), so <see cref="Name"/> costs nothing more.
     /// </summary>
-    public void KnowName(string name)
-    {
-        System.Diagnostics.Debug.Assert(name == PathText.FromBytes(NameBytes));
-        _name = name;
-    }
+    public void KnowName(string name) => _name = name;
 }
