@@ -215,6 +215,66 @@ internal static class PathText
         return string.Join('/', segments);
     }
 
+    /// <summary>
+    /// <see cref="Normalize"/> of the name these bytes make (<see cref="FromBytes"/>), decoded once: the
+    /// segments are the same in bytes, as '/', '.' and NUL are single bytes that no multi-byte sequence
+    /// holds. A plain ASCII name that is already clean is decoded as it is (<paramref name="unchanged"/>:
+    /// the path is also the name); any other is normalised in bytes and then decoded.
+    /// </summary>
+    public static string? Normalize(ReadOnlySpan<byte> name, out bool unchanged)
+    {
+        unchanged = false;
+        if (name.IsEmpty || name.Contains((byte)0)) return null;
+        if (System.Text.Ascii.IsValid(name) && IsClean(name))
+        {
+            unchanged = true;
+            return Encoding.ASCII.GetString(name);
+        }
+        byte[]? rented = null;
+        Span<byte> path = name.Length <= 512 ? stackalloc byte[512] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(name.Length));
+        try
+        {
+            int length = 0;
+            while (true)
+            {
+                int slash = name.IndexOf((byte)'/');
+                var seg = slash < 0 ? name : name[..slash];
+                if (seg.Length == 0 || (seg.Length == 1 && seg[0] == (byte)'.')) { }
+                else if (seg.Length == 2 && seg[0] == (byte)'.' && seg[1] == (byte)'.')
+                {
+                    if (length == 0) return null;
+                    length = Math.Max(0, path[..length].LastIndexOf((byte)'/'));
+                }
+                else
+                {
+                    if (length > 0) path[length++] = (byte)'/';
+                    seg.CopyTo(path[length..]);
+                    length += seg.Length;
+                }
+                if (slash < 0) break;
+                name = name[(slash + 1)..];
+            }
+            return FromBytes(path[..length]);
+        }
+        finally
+        {
+            if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static bool IsClean(ReadOnlySpan<byte> name)
+    {
+        if (name[0] == (byte)'/' || name[^1] == (byte)'/') return false;
+        while (true)
+        {
+            int slash = name.IndexOf((byte)'/');
+            int len = slash < 0 ? name.Length : slash;
+            if (len == 0 || (name[0] == (byte)'.' && (len == 1 || (len == 2 && name[1] == (byte)'.')))) return false;
+            if (slash < 0) return true;
+            name = name[(slash + 1)..];
+        }
+    }
+
     private static bool IsClean(string name)
     {
         if (name[0] == '/' || name[^1] == '/') return false;

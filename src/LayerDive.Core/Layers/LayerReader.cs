@@ -51,7 +51,7 @@ internal static class LayerReader
     {
         var result = new LayerContents();
         var output = new EntryOutput(sink ?? new ListSink(result.Entries));
-        string? current = null;
+        TarHeader? current = null; // the entry being read, whose name errors give
         bool sameBytes = false, sawEStargzToc = false;
         var algorithm = options.BlobDigestAlgorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256;
         using var blobHash = new HashingStream(blob, options.ComputeDigests ? algorithm : null, inBackground: options.HashInBackground);
@@ -93,7 +93,7 @@ internal static class LayerReader
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw Translate(ex, result.Compression, current);
+            throw Translate(ex, result.Compression, current?.Name);
         }
         result.BlobDigest = blobHash.Digest(options.BlobDigestAlgorithm);
         if (sameBytes) result.DiffId = result.BlobDigest;
@@ -102,7 +102,7 @@ internal static class LayerReader
         return result;
     }
 
-    private static void ReadEntries(TarGuard tar, LayerReadOptions options, LayerContents result, EntryOutput output, IContentSink? content, ref string? current, CancellationToken ct)
+    private static void ReadEntries(TarGuard tar, LayerReadOptions options, LayerContents result, EntryOutput output, IContentSink? content, ref TarHeader? current, CancellationToken ct)
     {
         byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         var xx = new XxHash128();
@@ -114,7 +114,7 @@ internal static class LayerReader
             while (tar.Next(h))
             {
                 ct.ThrowIfCancellationRequested();
-                current = h.Name;
+                current = h;
                 result.EntryCount++;
                 result.HeaderSizeTotal = checked(result.HeaderSizeTotal + h.Size);
                 if (h.NotUtf8 && notUtf8 is null) notUtf8 = h.Name;
@@ -134,31 +134,36 @@ internal static class LayerReader
         byte[] buffer, XxHash128 xx, IncrementalHash? sha, CancellationToken ct)
     {
         int layer = options.LayerIndex;
-        string name = entry.Name;
-        // a directory with no name is the root, as the engines clean it to "." (GNU tar substitutes "." too)
-        string? path = name.Length == 0 && entry.Type == (byte)'5' ? "" : PathText.Normalize(name, out _);
+        var nameBytes = entry.NameBytes;
+        // a directory with no name is the root, as the engines clean it to "." (GNU tar substitutes "." too);
+        // the name's bytes are decoded once, to the path (which is the name too when normalising kept it)
+        bool unchanged = false;
+        string? path = nameBytes.IsEmpty && entry.Type == (byte)'5' ? "" : PathText.Normalize(nameBytes, out unchanged);
+        if (unchanged) entry.KnowName(path!);
         if (path is null)
-            throw new ImageException(FaultKind.Damaged, name.Contains('\0') ? Strings.Tar_NameHoldsNul
-                : name.Length == 0 ? Strings.Tar_NameEmpty : Strings.Tar_NameClimbsOut, entryName: name);
-        if (path.Length > 0 && name[0] == '/')
-            result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Fill(Strings.Tar_AbsoluteName, PathText.Escape(name), PathText.Escape(path))));
+            throw new ImageException(FaultKind.Damaged, nameBytes.Contains((byte)0) ? Strings.Tar_NameHoldsNul
+                : nameBytes.IsEmpty ? Strings.Tar_NameEmpty : Strings.Tar_NameClimbsOut, entryName: entry.Name);
+        if (path.Length > 0 && nameBytes[0] == (byte)'/')
+            result.Problems.Add(new Problem(ProblemKind.AbsoluteName, layer, path, Text.Fill(Strings.Tar_AbsoluteName, PathText.Escape(entry.Name), PathText.Escape(path))));
 
-        string fileName = PathText.FileName(path);
+        int slash = path.LastIndexOf('/');
+        var fileName = path.AsSpan(slash + 1);
         if (OverlayMarkers.IsUnderAufsMeta(path)) return; // AUFS metadata (its hard link directory, its notes): ignored
         int mode = (int)(entry.Mode & 0xFFF);
         int uid = checked((int)entry.Uid), gid = checked((int)entry.Gid);
         if (OverlayMarkers.IsOpaque(fileName))
         {
-            output.Add(new RawEntry(RawKind.Opaque, PathText.Parent(path), null, MarkerPath: path));
+            output.Add(new RawEntry(RawKind.Opaque, slash < 0 ? "" : path[..slash], null, MarkerPath: path));
             return;
         }
         if (OverlayMarkers.IsWhiteout(fileName, out var hidden))
         {
-            if (hidden.Length == 0 || hidden == "." || hidden == "..")
-                throw new ImageException(FaultKind.Damaged, Strings.Tar_WhiteoutNamesNoPath, entryName: name);
+            if (hidden.IsEmpty || hidden is "." or "..")
+                throw new ImageException(FaultKind.Damaged, Strings.Tar_WhiteoutNamesNoPath, entryName: entry.Name);
             // the marker's own header (mode, owner) for dive's file lists; the merge reads only its path
             var marker = new EntryAttributes { Type = FileType.File, Mode = mode, Uid = uid, Gid = gid };
-            output.Add(new RawEntry(RawKind.Whiteout, PathText.Join(PathText.Parent(path), hidden), marker, MarkerPath: path));
+            // DIR/.wh.NAME hides DIR/NAME
+            output.Add(new RawEntry(RawKind.Whiteout, string.Concat(path.AsSpan(0, slash + 1), hidden), marker, MarkerPath: path));
             return;
         }
 
@@ -191,7 +196,7 @@ internal static class LayerReader
             case (byte)'1':
                 string? target = PathText.Normalize(entry.LinkName, out _);
                 if (target is null || target.Length == 0)
-                    throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Tar_HardlinkTargetOutside, PathText.Escape(entry.LinkName)), entryName: name);
+                    throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Tar_HardlinkTargetOutside, PathText.Escape(entry.LinkName)), entryName: entry.Name);
                 // a size in a hardlink's header declares no data (old ustar writers put the target's there): dive counts it
                 output.Add(new RawEntry(RawKind.Entry, path,
                     new EntryAttributes { Type = FileType.File, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, HeaderSize = entry.Size },

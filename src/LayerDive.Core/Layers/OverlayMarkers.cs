@@ -26,33 +26,34 @@ internal static class OverlayMarkers
     public static string OpaqueFor(string dir) => PathText.Join(dir, Opaque);
 
     /// <summary>True when <paramref name="fileName"/> (one name, no slash) is the opaque marker.</summary>
-    public static bool IsOpaque(string fileName) => fileName == Opaque;
+    public static bool IsOpaque(ReadOnlySpan<char> fileName) => fileName.SequenceEqual(Opaque);
 
     /// <summary>
     /// True when <paramref name="fileName"/> (one name, no slash) is a whiteout other than the opaque
     /// marker; <paramref name="hidden"/> is the name it hides. Ask <see cref="IsUnderAufsMeta"/> first:
     /// <c>.wh..wh.plnk</c> would pass as hiding <c>.wh.plnk</c>.
     /// </summary>
-    public static bool IsWhiteout(string fileName, out string hidden)
+    public static bool IsWhiteout(ReadOnlySpan<char> fileName, out ReadOnlySpan<char> hidden)
     {
-        hidden = "";
+        hidden = default;
         if (!fileName.StartsWith(WhiteoutPrefix, StringComparison.Ordinal) || IsOpaque(fileName)) return false;
         hidden = fileName[WhiteoutPrefix.Length..];
         return true;
     }
 
     /// <summary>True when a name of <paramref name="path"/> is AUFS metadata (<c>.wh..wh.*</c> but the opaque marker), or under it.</summary>
-    public static bool IsUnderAufsMeta(string path)
+    public static bool IsUnderAufsMeta(ReadOnlySpan<char> path)
     {
         int start = 0;
         while (true)
         {
-            int idx = path.IndexOf(AufsMetaPrefix, start, StringComparison.Ordinal);
-            if (idx < 0) return false;
+            int found = path[start..].IndexOf(AufsMetaPrefix.AsSpan());
+            if (found < 0) return false;
+            int idx = start + found;
             if (idx == 0 || path[idx - 1] == '/')
             {
-                int end = path.IndexOf('/', idx);
-                if (!IsOpaque(end < 0 ? path[idx..] : path[idx..end])) return true;
+                int end = path[idx..].IndexOf('/');
+                if (!IsOpaque(end < 0 ? path[idx..] : path.Slice(idx, end))) return true;
             }
             start = idx + 1;
         }

@@ -1,4 +1,8 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using LayerDive.Core.Resources;
 
@@ -105,9 +109,80 @@ internal sealed partial class TarGuard
         return true;
     }
 
-    private static bool ChecksumHolds(ReadOnlySpan<byte> h)
+    /// <summary>
+    /// The checksum holds when the field (octal only) is the sum of the header's bytes with the field
+    /// itself counted as eight spaces: the unsigned sum, or the signed sum old Sun tar wrote. Go's
+    /// archive/tar (reader.go, validateChecksum) and GNU tar accept either.
+    /// </summary>
+    internal static bool ChecksumHolds(ReadOnlySpan<byte> h)
     {
         if ((h[148] & 0x80) != 0 || !Numeric(h, 148, 8, out long stored)) return false; // octal only
+        var (unsigned, signed) = Sums(h);
+        return stored == unsigned || stored == signed;
+    }
+
+    /// <summary>
+    /// The header's unsigned and signed byte sums, the checksum field counted as eight spaces, a vector
+    /// at a time: the signed sum is the unsigned one less 256 for every byte of 0x80 or more.
+    /// </summary>
+    internal static (long Unsigned, long Signed) Sums(ReadOnlySpan<byte> h) =>
+        Vector256.IsHardwareAccelerated ? Sums256(h) : Vector128.IsHardwareAccelerated ? Sums128(h) : PlainSums(h);
+
+    /// <inheritdoc cref="Sums"/>
+    internal static (long Unsigned, long Signed) Sums256(ReadOnlySpan<byte> h)
+    {
+        h = h[..Block];
+        ref byte start = ref MemoryMarshal.GetReference(h);
+        // 16 vectors, each adding at most 2 x 255 to a 16-bit lane and 1 to a byte lane of the high count: none overflows
+        var sums = Vector256<ushort>.Zero;
+        var highs = Vector256<byte>.Zero;
+        for (nuint i = 0; i < Block; i += (nuint)Vector256<byte>.Count)
+        {
+            var v = Vector256.LoadUnsafe(ref start, i);
+            var (lower, upper) = Vector256.Widen(v);
+            sums += lower + upper;
+            highs -= Vector256.LessThan(v.AsSByte(), Vector256<sbyte>.Zero).AsByte(); // all ones (-1) where the top bit is set
+        }
+        var (a, b) = Vector256.Widen(sums);
+        var (c, d) = Vector256.Widen(highs);
+        return WithoutChecksumField(h, Vector256.Sum(a + b), Vector256.Sum(c + d));
+    }
+
+    /// <inheritdoc cref="Sums"/>
+    internal static (long Unsigned, long Signed) Sums128(ReadOnlySpan<byte> h)
+    {
+        h = h[..Block];
+        ref byte start = ref MemoryMarshal.GetReference(h);
+        // 32 vectors, each adding at most 2 x 255 to a 16-bit lane and 1 to a byte lane of the high count: none overflows
+        var sums = Vector128<ushort>.Zero;
+        var highs = Vector128<byte>.Zero;
+        for (nuint i = 0; i < Block; i += (nuint)Vector128<byte>.Count)
+        {
+            var v = Vector128.LoadUnsafe(ref start, i);
+            var (lower, upper) = Vector128.Widen(v);
+            sums += lower + upper;
+            highs -= Vector128.LessThan(v.AsSByte(), Vector128<sbyte>.Zero).AsByte(); // all ones (-1) where the top bit is set
+        }
+        var (a, b) = Vector128.Widen(sums);
+        var (c, d) = Vector128.Widen(highs);
+        return WithoutChecksumField(h, Vector128.Sum(a + b), Vector128.Sum(c + d));
+    }
+
+    /// <summary>The sums from those of all 512 bytes: the checksum field's own bytes out, eight spaces (below 0x80) in.</summary>
+    private static (long Unsigned, long Signed) WithoutChecksumField(ReadOnlySpan<byte> h, long total, int high)
+    {
+        foreach (byte c in h.Slice(148, 8))
+        {
+            total -= c;
+            if (c >= 0x80) high--;
+        }
+        total += 8 * ' ';
+        return (total, total - 256L * high);
+    }
+
+    /// <summary>The sums as the format defines them, a byte at a time (the reference for <see cref="Sums"/>).</summary>
+    internal static (long Unsigned, long Signed) PlainSums(ReadOnlySpan<byte> h)
+    {
         long unsigned = 0, signed = 0;
         for (int i = 0; i < Block; i++)
         {
@@ -115,7 +190,7 @@ internal sealed partial class TarGuard
             unsigned += b;
             signed += (sbyte)b;
         }
-        return stored == unsigned || stored == signed;
+        return (unsigned, signed);
     }
 
     private long Field(ReadOnlySpan<byte> h, long at, string name, int offset, int length, bool allowNegative)
@@ -130,9 +205,77 @@ internal sealed partial class TarGuard
     /// (a first byte 0x80 or 0xff, then a two's complement big-endian number, as GNU tar reads it; Go
     /// also takes other first bytes with the top bit set, which only damage writes).
     /// </summary>
-    private static bool Numeric(ReadOnlySpan<byte> h, int offset, int length, out long value)
+    internal static bool Numeric(ReadOnlySpan<byte> h, int offset, int length, out long value)
     {
         var field = h.Slice(offset, length);
+        // what writers write, eight bytes at a time: blank, or all digits but a last NUL or space ("%07o\0", "%011o\0")
+        if (field.Length == 8)
+        {
+            ulong x = BinaryPrimitives.ReadUInt64LittleEndian(field);
+            if (x == 0)
+            {
+                value = 0;
+                return true;
+            }
+            if ((x >> 56) is 0 or ' ' && OctalDigits((x << 8) | '0', out value)) return true; // a '0' before the seven digits
+        }
+        else if (field.Length == 12)
+        {
+            ulong x = BinaryPrimitives.ReadUInt64LittleEndian(field);
+            uint y = BinaryPrimitives.ReadUInt32LittleEndian(field[8..]);
+            // the last three digits after five '0's
+            if ((y >> 24) is 0 or ' ' && OctalDigits(x, out long high) && OctalDigits(0x30303030UL | ((ulong)((y << 8) | '0') << 32), out long low))
+            {
+                value = (high << 9) | low;
+                return true;
+            }
+        }
+        // octal digits from the first byte, then only NULs and spaces (up to 20 digits: no overflow)
+        if (field.Length <= 20)
+        {
+            long v = 0;
+            int i = 0;
+            for (; i < field.Length; i++)
+            {
+                uint digit = (uint)(field[i] - '0');
+                if (digit > 7) break;
+                v = (v << 3) | digit;
+            }
+            if (i > 0)
+            {
+                int j = i;
+                while (j < field.Length && field[j] is 0 or (byte)' ') j++;
+                if (j == field.Length)
+                {
+                    value = v;
+                    return true;
+                }
+            }
+        }
+        return PlainNumeric(field, out value);
+    }
+
+    /// <summary>
+    /// Eight octal digits, the first in the lowest byte, as a number (false unless every byte is '0' to
+    /// '7'): pairs of digits are joined, then pairs of pairs, then the two halves, within one word.
+    /// </summary>
+    private static bool OctalDigits(ulong digits, out long value)
+    {
+        ulong v = digits ^ 0x3030303030303030UL; // '0'..'7' is 0x30..0x37: 0..7 with no other bit
+        if ((v & 0xF8F8F8F8F8F8F8F8UL) != 0)
+        {
+            value = 0;
+            return false;
+        }
+        v = ((v & 0x00FF00FF00FF00FFUL) << 3) + ((v >> 8) & 0x00FF00FF00FF00FFUL);
+        v = ((v & 0x0000FFFF0000FFFFUL) << 6) + ((v >> 16) & 0x0000FFFF0000FFFFUL);
+        value = (long)(((v & 0xFFFFFFFFUL) << 12) + (v >> 32));
+        return true;
+    }
+
+    /// <summary>Every form of <see cref="Numeric"/>, a byte at a time (the reference for its fast path).</summary>
+    internal static bool PlainNumeric(ReadOnlySpan<byte> field, out long value)
+    {
         value = 0;
         if (field[0] is 0x80 or 0xff)
         {

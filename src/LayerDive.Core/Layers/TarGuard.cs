@@ -30,13 +30,15 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
     private readonly byte[] _block = new byte[Block];
     private byte[] _name = ArrayPool<byte>.Shared.Rent(Block); // the name as assembled from its parts
     private byte[]? _special;          // a PAX or GNU long-name record's data
-    private byte[]? _paxPath, _paxLink, _longName, _longLink;
+    // the extended names, in buffers kept from entry to entry (rented as they grow); a length of 0 is "none"
+    private byte[] _paxPath = [], _paxLink = [], _longName = [], _longLink = [];
     private int _paxPathLength, _paxLinkLength, _longNameLength, _longLinkLength;
+    private bool _sawLongName, _sawLongLink; // a GNU long name (or link) record, even an empty one, came for this entry
     private long? _paxSize, _paxUid, _paxGid, _paxMTime;
     private bool _paxOpaque, _paxSparse;
     private long _dataLeft;            // bytes of the current entry's data not yet read
     private int _padding;              // then the padding to the next block
-    private string _previous = "";     // the last entry's name, for messages
+    private TarHeader? _last;          // the last entry read, whose name messages give
     private long _endAt = -1;          // offset of the end-of-archive block, once read
     private bool _ended;
     private readonly List<(string?, string)> _warnings = [];
@@ -117,29 +119,39 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
                     if (size > MaxSpecialSize) throw Damaged(at, Text.Fill(Strings.Tar_GnuLongNameTooLarge, size, MaxSpecialSize));
                     var data = CString(ReadSpecial((int)size));
                     bool isName = type == (byte)'L';
-                    if ((isName ? _longName : _longLink) is not null)
+                    if (isName ? _sawLongName : _sawLongLink)
                         _warnings.Add((PathText.FromBytes(data), Text.Fill(Strings.Tar_RepeatedLongName, isName ? "name" : "link", at)));
-                    if (isName) Keep(ref _longName, ref _longNameLength, data);
-                    else Keep(ref _longLink, ref _longLinkLength, data);
+                    if (isName)
+                    {
+                        Keep(ref _longName, ref _longNameLength, data);
+                        _sawLongName = true;
+                    }
+                    else
+                    {
+                        Keep(ref _longLink, ref _longLinkLength, data);
+                        _sawLongLink = true;
+                    }
                     continue;
                 }
             }
 
             // an entry: its name and link from the header, then what the extended records say over them
             var name = AssembleName(b, format);
-            if (_paxPath is not null && _paxPathLength > 0) name = _paxPath.AsSpan(0, _paxPathLength);
-            if (_longName is not null && _longNameLength > 0) name = _longName.AsSpan(0, _longNameLength);
+            if (_paxPathLength > 0) name = _paxPath.AsSpan(0, _paxPathLength);
+            if (_longNameLength > 0) name = _longName.AsSpan(0, _longNameLength);
             var link = CString(b.Slice(157, 100));
-            if (_paxLink is not null && _paxLinkLength > 0) link = _paxLink.AsSpan(0, _paxLinkLength);
-            if (_longLink is not null && _longLinkLength > 0) link = _longLink.AsSpan(0, _longLinkLength);
-            h.Name = PathText.FromBytes(name, out bool nameNotUtf8);
+            if (_paxLinkLength > 0) link = _paxLink.AsSpan(0, _paxLinkLength);
+            if (_longLinkLength > 0) link = _longLink.AsSpan(0, _longLinkLength);
+            bool oldStyleDirectory = type == 0 && name.Length > 0 && name[^1] == (byte)'/';
+            if (type == 0) type = oldStyleDirectory ? (byte)'5' : (byte)'0'; // old-style directory (Go, Python, GNU tar)
+            if (type == (byte)'S' || _paxSparse)
+                throw new ImageException(FaultKind.Unsupported, Text.Fill(type == (byte)'S' ? Strings.Tar_SparseOldGnu : Strings.Tar_SparsePax, first), entryName: PathText.FromBytes(name));
+            // the name stays bytes here: the reader decodes it once, to its path
+            h.SetName(name);
             bool linkNotUtf8 = false;
             h.LinkName = link.IsEmpty ? "" : PathText.FromBytes(link, out linkNotUtf8);
-            h.NotUtf8 = nameNotUtf8 || linkNotUtf8;
-            h.OldStyleDirectory = type == 0 && name.Length > 0 && name[^1] == (byte)'/';
-            if (type == 0) type = h.OldStyleDirectory ? (byte)'5' : (byte)'0'; // old-style directory (Go, Python, GNU tar)
-            if (type == (byte)'S' || _paxSparse)
-                throw new ImageException(FaultKind.Unsupported, Text.Fill(type == (byte)'S' ? Strings.Tar_SparseOldGnu : Strings.Tar_SparsePax, first), entryName: h.Name);
+            h.NotUtf8 = !System.Text.Unicode.Utf8.IsValid(name) || linkNotUtf8;
+            h.OldStyleDirectory = oldStyleDirectory;
             h.Type = type;
             h.Size = _paxSize ?? size;
             h.PaxSize = _paxSize is not null;
@@ -153,7 +165,7 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
             h.DataLength = type is (byte)'1' or (byte)'2' or (byte)'3' or (byte)'4' or (byte)'5' or (byte)'6' ? 0 : h.Size;
             _dataLeft = h.DataLength;
             _padding = (int)(-h.DataLength & (Block - 1));
-            _previous = h.Name;
+            _last = h;
             ClearExtended();
             return true;
         }
@@ -173,8 +185,9 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
     /// <summary>Skips what is left of the current entry's data and its padding.</summary>
     private void SkipRest()
     {
-        if (_dataLeft > 0 || _padding > 0)
+        if (_dataLeft > 0)
         {
+            // data the caller left (the reader reads every file's data itself, so this is rare)
             var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
             try
             {
@@ -182,6 +195,9 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
                     if (ReadData(buffer.AsSpan(0, (int)Math.Min(buffer.Length, _dataLeft))) == 0) throw new EndOfStreamException();
             }
             finally { ArrayPool<byte>.Shared.Return(buffer); }
+        }
+        if (_padding > 0)
+        {
             // the padding is there whole: an end of stream may follow it (old layers end without the end blocks), not cut it
             int padding = _padding;
             _padding = 0;
@@ -270,27 +286,26 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
         return _special.AsSpan(0, size);
     }
 
-    private static void Keep(ref byte[]? buffer, ref int length, ReadOnlySpan<byte> value)
+    /// <summary>Copies an extended name into its buffer, which is kept for the next entries (grown from the pool when too small).</summary>
+    private static void Keep(ref byte[] buffer, ref int length, ReadOnlySpan<byte> value)
     {
-        if (buffer is null || buffer.Length < value.Length)
+        if (buffer.Length < value.Length || buffer.Length == 0)
         {
-            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
-            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(value.Length, 64));
+            Release(ref buffer);
+            buffer = ArrayPool<byte>.Shared.Rent(Math.Max(value.Length, 256));
         }
         value.CopyTo(buffer);
         length = value.Length;
     }
 
-    private static void Release(ref byte[]? buffer)
+    private static void Release(ref byte[] buffer)
     {
-        if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
-        buffer = null;
+        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        buffer = [];
     }
 
     private void ClearPax()
     {
-        Release(ref _paxPath);
-        Release(ref _paxLink);
         _paxPathLength = _paxLinkLength = 0;
         _paxSize = _paxUid = _paxGid = _paxMTime = null;
         _paxOpaque = _paxSparse = false;
@@ -299,19 +314,26 @@ internal sealed partial class TarGuard(Stream inner) : IDisposable
     private void ClearExtended()
     {
         ClearPax();
-        Release(ref _longName);
-        Release(ref _longLink);
         _longNameLength = _longLinkLength = 0;
+        _sawLongName = _sawLongLink = false;
     }
 
     /// <summary>A header GNU tar and Go's archive/tar would reject: the layer's entries cannot be trusted past it.</summary>
-    private ImageException Damaged(long at, string what) =>
-        new(FaultKind.Damaged, _previous.Length > 0 ? Text.Fill(Strings.Tar_HeaderDamaged, at, PathText.Escape(_previous), what) : Text.Fill(Strings.Tar_FirstHeaderDamaged, at, what));
+    private ImageException Damaged(long at, string what)
+    {
+        string previous = _last?.Name ?? "";
+        return new(FaultKind.Damaged, previous.Length > 0 ? Text.Fill(Strings.Tar_HeaderDamaged, at, PathText.Escape(previous), what) : Text.Fill(Strings.Tar_FirstHeaderDamaged, at, what));
+    }
 
     public void Dispose()
     {
-        ClearExtended();
-        Release(ref _special);
+        Release(ref _paxPath);
+        Release(ref _paxLink);
+        Release(ref _longName);
+        Release(ref _longLink);
+        _paxPathLength = _paxLinkLength = _longNameLength = _longLinkLength = 0;
+        if (_special is not null) ArrayPool<byte>.Shared.Return(_special);
+        _special = null;
         if (_name.Length > 0) ArrayPool<byte>.Shared.Return(_name);
         _name = [];
     }

@@ -3,10 +3,21 @@ namespace LayerDive.Core.Layers;
 /// <summary>One entry's header as <see cref="TarGuard"/> decoded it; one object per reader, refilled for each entry.</summary>
 internal sealed class TarHeader
 {
+    // the name as bytes, copied out of the guard's buffers (which the next header reuses); decoded only when
+    // a message or a name that normalisation changed asks for it, so an entry costs one string (its path)
+    private byte[] _nameBytes = new byte[256];
+    private int _nameLength;
+    private string? _name;
+
     /// <summary>The type flag, as the header has it ('0', '5', ...; NUL read as '0' or, with a trailing '/', as '5').</summary>
     public byte Type;
-    /// <summary>The full name: PAX path, GNU long name or prefix/name, as bytes read by <see cref="PathText.FromBytes"/>.</summary>
-    public string Name = "";
+
+    /// <summary>The full name's bytes: PAX path, GNU long name or prefix/name.</summary>
+    public ReadOnlySpan<byte> NameBytes => _nameBytes.AsSpan(0, _nameLength);
+
+    /// <summary>The full name, read by <see cref="PathText.FromBytes"/> (decoded the first time it is asked for).</summary>
+    public string Name => _name ??= PathText.FromBytes(NameBytes);
+
     public string LinkName = "";
     /// <summary>The size the headers declare (PAX size= over the header's).</summary>
     public long Size;
@@ -23,4 +34,19 @@ internal sealed class TarHeader
     public bool OldStyleDirectory;
     /// <summary>The size came from a PAX record (where a hardlink may carry data, for GNU tar and libarchive).</summary>
     public bool PaxSize;
+
+    /// <summary>Takes the entry's name (copied: the span may be a buffer the reader refills).</summary>
+    public void SetName(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > _nameBytes.Length) _nameBytes = new byte[Math.Max(name.Length, 2 * _nameBytes.Length)];
+        name.CopyTo(_nameBytes);
+        _nameLength = name.Length;
+        _name = null;
+    }
+
+    /// <summary>
+    /// Tells the header what its name decodes to, when the caller decoded the same bytes already (a name
+    /// that normalisation kept as it was is its own path), so <see cref="Name"/> costs nothing more.
+    /// </summary>
+    public void KnowName(string name) => _name = name;
 }
