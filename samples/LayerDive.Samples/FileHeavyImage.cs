@@ -217,7 +217,7 @@ public static class FileHeavyImage
                 var name = PyName();
                 if (!seen.Add(name)) continue;
                 var version = VersionOf(name);
-                bool upgradable = _rng.Next(8) == 0;
+                bool upgradable = _pyUpgradable.Count < 12 && _rng.Next(8) == 0; // an upgrade deletes its old dist-info: few, as the whiteouts
                 if (upgradable) _pyUpgradable.Add(name);
                 PyModules(t, $"{Site}/{name}", Heavy(12, 0.9, 2_000), sample: !upgradable);
                 if (_rng.Next(3) == 0)
@@ -563,7 +563,7 @@ public static class FileHeavyImage
         }
 
         /// <summary>
-        /// At most <paramref name="n"/> items spread over the list. Whiteouts are few whatever the image's size, as in
+        /// At most <paramref name="n"/> items spread over the list. Whiteouts are few whatever the image's size (about 80), as in
         /// real images (a later layer deletes tens of paths, not a share of them); dive v0.13.1 also walks its whole
         /// tree once for each whiteout (200 whiteouts over 100,000 files: 58 s against 1.3 s for 200 additions),
         /// so a share would keep it from ever finishing at a million entries.
