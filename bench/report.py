@@ -22,9 +22,51 @@ limits = {
 gzip_ls = med(('gzip', 'layerdive ls'))
 base_rss = max((m for _, m in rows.get(('baseline', 'layerdive ls sample'), [(0, 0)])), default=0) / 1024
 
+def files_row(group, name, runs):
+    """A row of the files section (issue 26) or of bigscale: ratios to the floor and to dive, bytes an entry, targets."""
+    walls = [w for w, _ in runs]
+    m, rss, n = statistics.median(walls), max(r for _, r in runs) / 1024, entries[(group, name)]
+    floor_name, floor = files_floor(group)
+    dive = next((med(k) for k in rows if k[0] == group and k[1].startswith('dive ')), None)
+    at_least = '>= ' if any(k[0] == group and k[1].startswith('dive ') and 'stopped' in k[1] for k in rows) else ''
+    budget = 64 + 100 * n / 2**20
+    per_entry = f"{(rss - base_rss) * 2**20 / n:.0f} B/entry over the sample's {base_rss:.0f} MiB"
+    ratio, target, shown = [], [], f"{rss:.0f}"
+    if name.startswith('floor'):
+        ratio.append('the floor (the faster inflater)' if name == floor_name else f"{m / floor:.2f} x the floor")
+    elif name.startswith('layerdive') or name.startswith('dive '):
+        if floor: ratio.append(f"{m / floor:.1f} x the floor")
+        if dive and name.startswith('layerdive'): ratio.append(f"{at_least}{dive / m:.1f} x faster than dive")
+        ratio.append(per_entry)
+        if name == 'layerdive --ci' and floor:
+            target.append(f"<= 3 x the floor ({'met' if m <= 3 * floor else 'over'})")
+        if name == 'layerdive --ci' and dive:
+            target.append(f">= 10 x faster than dive ({'met' if dive >= 10 * m else 'over'})")
+        if name.startswith('layerdive'):
+            target.append(f"RSS <= 64 MiB + 100 B/entry = {budget:.0f} MiB ({'met' if rss <= budget else 'over'})")
+    elif name.startswith('ui '):
+        shown = ''
+        if name == 'ui first frame' or name.endswith(', settled'):
+            target.append(f"< 0.1 s ({'met' if m < 0.1 else 'over'})")
+        elif name == 'ui explorer complete':
+            shown = f"{rss:.0f}"
+            ls = med((group, 'layerdive ls'))
+            if ls: ratio.append(f"{m / ls:.2f} x layerdive ls")
+            ratio.append(per_entry + ' (after the keys)')
+    return f"| {group} | {name} | {min(walls):.2f} | {m:.3f} | {shown} | {'; '.join(ratio)} | {'; '.join(target)} |"
+
+def files_floor(group):
+    floors = [(med(k), k[1]) for k in rows if k[0] == group and k[1].startswith('floor')]
+    if not floors: return None, None
+    value, name = min(floors)
+    return name, value
+
 print(f"| form | command | min s | median s | peak RSS MiB | ratio | target |")
 print(f"|---|---|---|---|---|---|---|")
 for (group, name), runs in rows.items():
+    if group.startswith('files-') or group == 'bigscale':
+        print(files_row(group, name, runs))
+        continue
     walls = [w for w, _ in runs]
     rss = max(m for _, m in runs) / 1024
     ratio, target = '', ''
@@ -70,3 +112,27 @@ for (group, name), runs in rows.items():
             ratio = f"{(rss - base_rss) * 2**20 / n:.0f} B/entry over the sample's {base_rss:.0f} MiB"
     shown = '' if rss is None else f"{rss:.0f}"
     print(f"| {group} | {name} | {min(walls):.2f} | {statistics.median(walls):.2f} | {shown} | {ratio} | {target} |")
+
+# issue 26's targets, one line each
+summary = []
+for group in dict.fromkeys(g for g, _ in rows if g.startswith('files-') or g == 'bigscale'):
+    for (g, name), runs in rows.items():
+        if g != group or not (name == 'layerdive --ci' or (group == 'bigscale' and name.startswith('layerdive --ci'))): continue
+        m, rss, n = med((g, name)), max(r for _, r in runs) / 1024, entries[(g, name)]
+        floor_name, floor = files_floor(g)
+        dive = next((med(k) for k in rows if k[0] == g and k[1].startswith('dive ')), None)
+        stopped = any(k[0] == g and k[1].startswith('dive ') and 'stopped' in k[1] for k in rows)
+        budget = 64 + 100 * n / 2**20
+        parts = [f"{group} ({n:,} entries): `{name}` {m:.2f} s"]
+        if floor: parts.append(f"{m / floor:.1f} x the floor ({floor:.2f} s, {floor_name.split(' +')[0][7:]}): {'met' if m <= 3 * floor else 'NOT met'} (<= 3 x)")
+        if dive: parts.append(f"dive {'>= ' if stopped else ''}{dive:.2f} s = {'>= ' if stopped else ''}{dive / m:.1f} x: {'met' if dive >= 10 * m else 'not known (dive was stopped)' if stopped else 'NOT met'} (>= 10 x faster)")
+        parts.append(f"peak RSS {rss:.0f} MiB ({(rss - base_rss) * 2**20 / n:.0f} B/entry over the sample): {'met' if rss <= budget else 'NOT met'} (<= 64 MiB + 100 B/entry = {budget:.0f} MiB)")
+        summary.append('; '.join(parts))
+    keys = [(name, med((g, name))) for (g, name) in rows if g == group and (name.endswith(', settled') or name == 'ui first frame')]
+    if keys:
+        slow = [f"{k[len('ui '):].replace(', settled', '')} {v * 1000:.0f} ms" for k, v in keys if v >= 0.1]
+        summary.append(f"{group}: the explorer's first frame and keys within 100 ms: " + ('met' if not slow else 'NOT met (' + ', '.join(slow) + ')'))
+if summary:
+    print()
+    print("Issue 26 targets:")
+    for line in summary: print("- " + line)

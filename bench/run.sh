@@ -3,6 +3,20 @@
 #
 #   bash bench/run.sh            # 3 rounds each; ROUNDS=5 bash bench/run.sh for more
 #
+# Knobs (environment):
+#   ROUNDS=N          rounds of each measurement (3)
+#   ONLY="files ..."  only these sections: gzip zstd uncompressed store diff engine registry scaling depth viewer
+#                     files bigscale (default: all; the first seven need the 1 GB image)
+#   LD_BIN=PATH       an already published layerdive to measure (no dotnet publish; the runtime-build row is
+#                     left out unless LD_RUNTIME_DLL=PATH/layerdive.dll names that build)
+#   SCALES="1e4 ..."  the synthetic scaling series' sizes
+#   FILES_IMAGES="synthetic realistic"   the file-heavy images of the files section (issue 26)
+#   FILES_ENTRIES=N   their size (1000000): the synthetic image in 50 layers, the realistic one (fileheavy)
+#   FILES_SYNTHETIC=DIR   a synthetic layout of FILES_ENTRIES entries in 50 layers already generated
+#   BIG_SCALE=0       leave out the 5,000,000 entries in one layer row (bigscale; BIG_SCALE_ENTRIES=N another size)
+#   DIVE=PATH         dive v0.13.1 (../shared/tools/dive/dive); DIVE_ROUNDS=1 of it (minutes on the realistic
+#                     image: it walks its whole tree once a whiteout), each stopped after DIVE_TIMEOUT=1200 s
+#
 # Uses (or builds, as root, with ../shared/tools/make-corpus.sh) the 1 GB "big" image, times the
 # decompression limits (gzip -dc, pigz -dc, zstd -dc, cat) and layerdive (ls, --ci) on its gzip, zstd
 # and uncompressed forms, the explorer's first frame, panes and end of read in tmux, then a synthetic
@@ -16,27 +30,42 @@ ROUNDS=${ROUNDS:-3}
 GEN=${GEN:-${TMPDIR:-/tmp}/layerdive-corpus}
 OUT=${OUT:-${TMPDIR:-/tmp}/layerdive-bench}
 SCALES=${SCALES:-"10000 100000 1000000"}
+FILES_IMAGES=${FILES_IMAGES:-"synthetic realistic"}
+FILES_ENTRIES=${FILES_ENTRIES:-1000000}
+DIVE=${DIVE:-../shared/tools/dive/dive}
+DIVE_ROUNDS=${DIVE_ROUNDS:-1}
+DIVE_TIMEOUT=${DIVE_TIMEOUT:-1200}
 mkdir -p "$OUT"
+want() { [[ -z ${ONLY:-} || " ${ONLY//,/ } " == *" $1 "* ]]; } # want SECTION: is it to be measured?
+BIG=0
+for section in gzip zstd uncompressed store diff engine registry; do want "$section" && BIG=1; done
 
 need=()
-for pair in pigz:pigz zstd:zstd /usr/bin/time:time python3:python3 tmux:tmux; do
+for pair in pigz:pigz zstd:zstd /usr/bin/time:time python3:python3 tmux:tmux skopeo:skopeo; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [[ -x ${pair%%:*} ]] || need+=("${pair#*:}")
 done
 if ((${#need[@]})); then
   [[ $(id -u) == 0 ]] || { echo "bench: needs ${need[*]} (apt-get install)" >&2; exit 2; }
   apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
 fi
-if [[ ! -f $GEN/big.rootfs.tsv ]]; then
+if ((BIG)) && [[ ! -f $GEN/big.rootfs.tsv ]]; then
   echo "bench: building the big image with ../shared/tools/make-corpus.sh (about 5 minutes, as root)" >&2
   GEN=$GEN bash ../shared/tools/make-corpus.sh >&2
 fi
 
-echo "bench: building layerdive (dotnet publish: the native executable users get)" >&2
-rm -rf "$OUT/bin" "$OUT/bin-runtime"
-dotnet publish src/LayerDive -c Release -o "$OUT/bin" >/dev/null
-LD=$OUT/bin/layerdive
-# the same code on the .NET runtime (what `dotnet run` runs), for one comparison row
-dotnet publish src/LayerDive -c Release -p:PublishAot=false -o "$OUT/bin-runtime" >/dev/null
+if [[ -n ${LD_BIN:-} ]]; then
+  LD=$(realpath "$LD_BIN")
+  LD_RUNTIME_DLL=${LD_RUNTIME_DLL:+$(realpath "$LD_RUNTIME_DLL")}
+  echo "bench: measuring $LD (LD_BIN)" >&2
+else
+  echo "bench: building layerdive (dotnet publish: the native executable users get)" >&2
+  rm -rf "$OUT/bin" "$OUT/bin-runtime"
+  dotnet publish src/LayerDive -c Release -o "$OUT/bin" >/dev/null
+  LD=$OUT/bin/layerdive
+  # the same code on the .NET runtime (what `dotnet run` runs), for one comparison row
+  dotnet publish src/LayerDive -c Release -p:PublishAot=false -o "$OUT/bin-runtime" >/dev/null
+  LD_RUNTIME_DLL=$OUT/bin-runtime/layerdive.dll
+fi
 
 blobs() { # the layer blobs of the first image of an OCI layout, in order
   python3 - "$1" <<'PY'
@@ -46,24 +75,66 @@ m = json.load(open(d + "/blobs/sha256/" + idx["manifests"][0]["digest"][7:]))
 print("\n".join(d + "/blobs/sha256/" + l["digest"][7:] for l in m["layers"]))
 PY
 }
-mapfile -t GZ < <(blobs "$GEN/big/oci")
-mapfile -t ZS < <(blobs "$GEN/big/oci-zstd")
-mapfile -t UN < <(blobs "$GEN/big/oci-uncompressed")
+if ((BIG)); then
+  mapfile -t GZ < <(blobs "$GEN/big/oci")
+  mapfile -t ZS < <(blobs "$GEN/big/oci-zstd")
+  mapfile -t UN < <(blobs "$GEN/big/oci-uncompressed")
+fi
 
 RESULTS=$OUT/results.tsv
 printf 'group\tname\tround\twall_s\tmaxrss_kb\tentries\n' > "$RESULTS"
-measure() { # measure GROUP NAME ENTRIES CMD... (exit status 1 is a CI verdict, not a failure)
+measure() { # measure GROUP NAME ENTRIES CMD... (exit status 1 is a CI verdict, not a failure; 124, timeout(1)'s, is kept as a bound)
   local group=$1 name=$2 entries=$3; shift 3
   local r
   for ((r = 1; r <= ROUNDS; r++)); do
     /usr/bin/time -f '%e\t%M' -o "$OUT/time.txt" env -u CI "$@" >/dev/null 2>"$OUT/stderr.txt" || {
-      status=$?; [[ $status == 1 ]] || { echo "bench: $name failed ($status): $(tail -1 "$OUT/stderr.txt")" >&2; return; }; }
+      status=$?
+      if [[ $status == 124 ]]; then
+        echo "bench: $name stopped at its timeout" >&2
+        printf '%s\t%s (stopped at the timeout)\t%d\t%s\t%s\n' "$group" "$name" "$r" "$(tail -1 "$OUT/time.txt")" "$entries" >> "$RESULTS"
+        continue
+      fi
+      [[ $status == 1 ]] || { echo "bench: $name failed ($status): $(tail -1 "$OUT/stderr.txt")" >&2; return; }; }
     printf '%s\t%s\t%d\t%s\t%s\n' "$group" "$name" "$r" "$(tail -1 "$OUT/time.txt")" "$entries" >> "$RESULTS"
   done
 }
 warm() { cat "$@" > /dev/null; }
-ui() { # ui GROUP IMAGE: the explorer in a 120x36 tmux pane; times its first frame, its panes, the end of the read
-  local group=$1 image=$2 r start now screen first open done
+pane() { tmux capture-pane -p -e -t ldbench 2>/dev/null || true; } # the explorer's screen, colours included
+settle() { # waits until the explorer's pane has not changed for 300 ms (30 s at most)
+  local last cur start since now
+  last=$(pane); start=${EPOCHREALTIME/[.,]/}; since=$start
+  while :; do
+    sleep 0.02
+    cur=$(pane); now=${EPOCHREALTIME/[.,]/}
+    [[ $cur != "$last" ]] && { last=$cur; since=$now; }
+    (( now - since > 300000 || now - start > 30000000 )) && break
+  done
+}
+key() { # key GROUP ROUND NAME ENTRIES TMUX-KEYS...: once the pane is still, sends the keys and times, polling every
+  # 5 ms, the first change of the pane and its last change before 300 ms without one (the whole answer)
+  local group=$1 r=$2 name=$3 entries=$4; shift 4
+  settle
+  local before cur start now first="" last=""
+  before=$(pane)
+  start=${EPOCHREALTIME/[.,]/}
+  tmux send-keys -t ldbench "$@"
+  while :; do
+    cur=$(pane); now=$(( ${EPOCHREALTIME/[.,]/} - start ))
+    [[ $cur != "$before" ]] && { [[ -z $first ]] && first=$now; last=$now; before=$cur; }
+    [[ -n $first ]] && (( now - last > 300000 )) && break
+    (( now > 30000000 )) && break
+    sleep 0.005
+  done
+  if [[ -n $first ]]; then
+    printf '%s\tui key %s\t%d\t%s\t0\t%s\n' "$group" "$name" "$r" "$(awk "BEGIN {print $first / 1e6}")" "$entries" >> "$RESULTS"
+    printf '%s\tui key %s, settled\t%d\t%s\t0\t%s\n' "$group" "$name" "$r" "$(awk "BEGIN {print $last / 1e6}")" "$entries" >> "$RESULTS"
+  else
+    echo "bench: $group: the key '$name' changed nothing in 30 s" >&2
+  fi
+}
+ui() { # ui GROUP IMAGE [ENTRIES [FILTER]]: the explorer in a 120x36 tmux pane; times its first frame, its panes, the end
+  # of the read; with FILTER, then the keys: the next layer, aggregated changes, collapse all, expand all, a filter
+  local group=$1 image=$2 entries=${3:-$ENTRIES} filter=${4:-} r start now screen first open done
   for ((r = 1; r <= ROUNDS; r++)); do
     tmux kill-session -t ldbench 2>/dev/null || true
     first=""; open=""; done=""
@@ -80,21 +151,35 @@ ui() { # ui GROUP IMAGE: the explorer in a 120x36 tmux pane; times its first fra
       [[ -z $first && $screen == *LayerDive* ]] && first=$now
       [[ -z $open && $screen == *Layers* ]] && open=$now
       [[ -n $open && $screen == *Efficiency:* ]] && { done=$now; break; }
-      (( now > 60000000000 )) && break
+      (( now > 120000000000 )) && break
       sleep 0.01
     done
+    if [[ -n $filter && -n $done ]]; then
+      # the explorer starts in the layers pane on layer 0, the tree expanded
+      key "$group" "$r" "next layer (Down)" "$entries" Down
+      settle; tmux send-keys -t ldbench PageDown # a layer further up, so that the aggregate covers several
+      key "$group" "$r" "aggregated changes (Ctrl+A)" "$entries" C-a
+      settle; tmux send-keys -t ldbench C-l; settle; tmux send-keys -t ldbench Tab # this layer again; the tree pane
+      key "$group" "$r" "collapse all (Ctrl+Space)" "$entries" C-Space
+      key "$group" "$r" "expand all (Ctrl+Space)" "$entries" C-Space
+      settle; tmux send-keys -t ldbench C-f
+      key "$group" "$r" "filter '$filter' (typed at once)" "$entries" -l "$filter"
+      tmux send-keys -t ldbench Escape; sleep 0.3
+    fi
     tmux send-keys -t ldbench q 2>/dev/null || true # quit, so that the peak RSS is written
     for _ in $(seq 50); do [[ -s $OUT/ui-rss.txt ]] && break; sleep 0.1; done
     tmux kill-session -t ldbench 2>/dev/null || true
     for pair in "first frame:$first" "explorer open:$open" "explorer complete:$done"; do
       local rss=0
       [[ ${pair%%:*} == "explorer complete" && -s $OUT/ui-rss.txt ]] && rss=$(tail -1 "$OUT/ui-rss.txt")
-      [[ -n ${pair#*:} ]] && printf '%s\tui %s\t%d\t%s\t%s\t%s\n' "$group" "${pair%%:*}" "$r" "$(awk "BEGIN {print ${pair#*:} / 1e9}")" "$rss" "$ENTRIES" >> "$RESULTS"
+      [[ -n ${pair#*:} ]] && printf '%s\tui %s\t%d\t%s\t%s\t%s\n' "$group" "${pair%%:*}" "$r" "$(awk "BEGIN {print ${pair#*:} / 1e9}")" "$rss" "$entries" >> "$RESULTS"
     done
   done
 }
-ENTRIES=$(awk -F'\t' '/^#total/ {print $6}' "$GEN/big.layers.tsv")
+ENTRIES=0
+((BIG)) && ENTRIES=$(awk -F'\t' '/^#total/ {print $6}' "$GEN/big.layers.tsv")
 
+if want gzip; then
 echo "bench: big, gzip form" >&2
 warm "${GZ[@]}"
 measure gzip "gzip -dc" "$ENTRIES" sh -c 'for f; do gzip -dc "$f"; done' sh "${GZ[@]}"
@@ -102,16 +187,20 @@ measure gzip "pigz -dc" "$ENTRIES" sh -c 'for f; do pigz -dc "$f"; done' sh "${G
 measure gzip "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci" --quiet
 measure gzip "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
 measure gzip "layerdive --ci --json" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --json "$OUT/big.json" --quiet
-measure gzip "layerdive ls (runtime build)" "$ENTRIES" dotnet "$OUT/bin-runtime/layerdive.dll" ls "$GEN/big/oci" --quiet
+[[ -n ${LD_RUNTIME_DLL:-} ]] && measure gzip "layerdive ls (runtime build)" "$ENTRIES" dotnet "$LD_RUNTIME_DLL" ls "$GEN/big/oci" --quiet
 ui gzip "$GEN/big/oci"
+fi
 
+if want zstd; then
 echo "bench: big, zstd form" >&2
 warm "${ZS[@]}"
 measure zstd "zstd -dc" "$ENTRIES" sh -c 'for f; do zstd -qdc "$f"; done' sh "${ZS[@]}"
 measure zstd "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci-zstd" --quiet
 measure zstd "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-zstd" --ci --quiet
 ui zstd "$GEN/big/oci-zstd"
+fi
 
+if want uncompressed; then
 echo "bench: big, uncompressed form" >&2
 warm "${UN[@]}"
 measure uncompressed "cat" "$ENTRIES" sh -c 'cat "$@" > /dev/null' sh "${UN[@]}"
@@ -119,10 +208,11 @@ measure uncompressed "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci-uncompress
 measure uncompressed "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci-uncompressed" --ci --quiet
 ui uncompressed "$GEN/big/oci-uncompressed"
 measure uncompressed "layerdive ls (docker-archive)" "$ENTRIES" "$LD" ls "$GEN/big/big.docker-archive.tar" --quiet
+fi
 
 # containers-storage: big loaded by podman into an overlay store; its layers rebuilt from their tar-split
 # and the layer folders, against the uncompressed layout (the same bytes, from one file each) in the same run
-if command -v podman >/dev/null && [[ $(id -u) == 0 ]]; then
+if want store && command -v podman >/dev/null && [[ $(id -u) == 0 ]]; then
   store=$OUT/store
   if [[ ! -f $store/loaded ]]; then
     rm -rf "$store"
@@ -147,14 +237,18 @@ if command -v podman >/dev/null && [[ $(id -u) == 0 ]]; then
   fi
 fi
 
+if want diff; then
 echo "bench: diff of two big forms (the gzip layout and the docker-archive), against their two --ci runs" >&2
 measure diff "layerdive --ci (gzip layout)" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
 measure diff "layerdive --ci (docker-archive)" "$ENTRIES" "$LD" "$GEN/big/big.docker-archive.tar" --ci --quiet
 measure diff "layerdive diff" "$ENTRIES" "$LD" diff "$GEN/big/oci" "$GEN/big/big.docker-archive.tar" --quiet
+fi
 
 # The Docker Engine: big loaded into a dockerd under a temporary root; layerdive reads the engine's
 # export as it streams, next to the export alone (curl into /dev/null) in the same run.
-if command -v dockerd >/dev/null && command -v curl >/dev/null && [[ $(id -u) == 0 ]]; then
+if ! want engine; then
+  :
+elif command -v dockerd >/dev/null && command -v curl >/dev/null && [[ $(id -u) == 0 ]]; then
   DK=$(mktemp -d "${TMPDIR:-/tmp}/layerdive-bench-dockerd.XXXXXX")
   dockerd --data-root "$DK/data" --exec-root "$DK/exec" --pidfile "$DK/pid" --host "unix://$DK/sock" --storage-driver vfs \
     --iptables=false --ip6tables=false --ip-masq=false --bridge=none >"$DK/log" 2>&1 &
@@ -178,7 +272,9 @@ fi
 
 # A registry: big (gzip layers) pushed with skopeo to a docker-registry on loopback under a temporary
 # root; layerdive reads it with no daemon and nothing on disk, next to the same image's OCI layout.
-if command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+if ! want registry; then
+  :
+elif command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   RG=$(mktemp -d "${TMPDIR:-/tmp}/layerdive-bench-registry.XXXXXX")
   PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' "$RG" "$PORT" > "$RG/config.yml"
@@ -204,7 +300,7 @@ fi
 echo "bench: baseline (the bundled sample)" >&2
 measure baseline "layerdive ls sample" 30 "$LD" ls samples/sample.oci.tar --quiet
 
-for n in $SCALES; do
+want scaling && for n in $SCALES; do
   for layers in 1 50; do
     dir=$OUT/synthetic-$n-$layers
     if [[ ! -f $dir/index.json ]]; then
@@ -218,6 +314,7 @@ for n in $SCALES; do
   done
 done
 
+if want depth; then
 # depth: one path 20,000 directories deep (a 60 KB image); every command costs its size, not its depth squared
 deep=$OUT/deep-20000.tar
 if [[ ! -f $deep ]]; then
@@ -240,7 +337,9 @@ measure depth "--ci --json, 20,000 deep" 20003 "$LD" --ci --json "$OUT/report.js
 rm -rf "$OUT/deep-out"
 measure depth "extract, 20,000 deep" 20003 "$LD" extract "$deep" / --output "$OUT/deep-out" --quiet
 rm -rf "$OUT/deep-out"
+fi
 
+if want viewer; then
 # viewer: a 110 MB text file in a gzip layer, read by cat and paged by the explorer's viewer
 big_file=$OUT/viewer-110mb.tar
 if [[ ! -f $big_file ]]; then
@@ -313,5 +412,79 @@ viewer() { # the explorer's viewer on the big file: Enter to its first page, End
   done
 }
 viewer
+fi
+
+# files: issue 26's file-heavy images, everything in one run: the synthetic image (FILES_ENTRIES files in 50
+# layers) and a realistic one (samples' fileheavy: node_modules, site-packages, docs and locales, deep trees,
+# links, whiteouts, opaque directories, rewrites). For each: the floor (every layer blob read, its sha256, its
+# tar inflated and that sha256, one layer per core; with gzip and with pigz, the report takes the faster; the
+# hashes by OpenSSL, which uses the CPU's SHA instructions: coreutils' sha256sum here takes 3.4 s for 1.1 GB, 3x longer),
+# layerdive --ci, --ci --json, ls, the explorer (first frame, then the keys), and dive --ci on a docker-archive
+# of the same image (skopeo copy).
+cat > "$OUT/floor.sh" <<'SH'
+# floor.sh INFLATER HASHER BLOB...: what reading an image cannot go below: each blob hashed, inflated and its tar hashed, one blob per core
+inflater=$1 hasher=$2; shift 2
+printf '%s\0' "$@" | xargs -0 -P "$(nproc)" -n 1 sh -c '$2 < "$3" > /dev/null && "$1" -dc "$3" | $2 > /dev/null' sh "$inflater" "$hasher"
+SH
+if command -v openssl >/dev/null; then HASHER="openssl dgst -sha256" HASHER_NAME="sha256 (openssl)"; else HASHER=sha256sum HASHER_NAME=sha256sum; fi
+files_image() { # files_image GROUP LAYOUT TAG ENTRIES FILTER
+  local group=$1 dir=$2 tag=$3 entries=$4 filter=$5 blob
+  local archive=$OUT/$group.docker-archive.tar
+  if [[ ! -s $archive ]]; then
+    echo "bench: $group: a docker-archive of $dir for dive (skopeo copy)" >&2
+    rm -f "$archive"
+    skopeo copy -q "oci:$dir:$tag" "docker-archive:$archive:layerdive-bench/$group:latest" >&2 || rm -f "$archive"
+  fi
+  mapfile -t blob < <(blobs "$dir")
+  echo "bench: $group: $entries entries in ${#blob[@]} layers ($(du -sh "$dir" | cut -f1) stored)" >&2
+  warm "${blob[@]}"
+  measure "$group" "floor: gzip -dc + $HASHER_NAME, $(nproc) layers at a time" "$entries" sh "$OUT/floor.sh" gzip "$HASHER" "${blob[@]}"
+  measure "$group" "floor: pigz -dc + $HASHER_NAME, $(nproc) layers at a time" "$entries" sh "$OUT/floor.sh" pigz "$HASHER" "${blob[@]}"
+  measure "$group" "layerdive --ci" "$entries" "$LD" "$dir" --ci --quiet
+  measure "$group" "layerdive --ci --json" "$entries" "$LD" "$dir" --ci --json "$OUT/$group.json" --quiet
+  measure "$group" "layerdive ls" "$entries" "$LD" ls "$dir" --quiet
+  ui "$group" "$dir" "$entries" "$filter"
+  if [[ -x $DIVE && -s $archive ]]; then
+    warm "$archive"
+    ROUNDS=$DIVE_ROUNDS measure "$group" "dive --ci ($("$DIVE" --version | awk '{print $NF}'), docker-archive)" "$entries" \
+      timeout "$DIVE_TIMEOUT" "$DIVE" --ci --source docker-archive "$archive"
+  else
+    echo "bench: $group: no dive at $DIVE (or no docker-archive): its row is left out" >&2
+  fi
+}
+if want files; then
+  for image in $FILES_IMAGES; do
+    case $image in
+      synthetic)
+        dir=${FILES_SYNTHETIC:-$OUT/synthetic-$FILES_ENTRIES-50}
+        if [[ ! -f $dir/index.json ]]; then
+          echo "bench: generating $FILES_ENTRIES entries in 50 layers" >&2
+          rm -rf "$dir"; dotnet run -c Release --project samples/LayerDive.Samples -- synthetic "$dir" "$FILES_ENTRIES" 50 >/dev/null
+        fi
+        files_image files-synthetic "$dir" synthetic $(( FILES_ENTRIES + FILES_ENTRIES / 100 + FILES_ENTRIES / 10 )) f00012 ;;
+      realistic)
+        dir=$OUT/fileheavy-$FILES_ENTRIES
+        if [[ ! -f $dir/index.json || ! -s $dir.entries ]]; then
+          echo "bench: generating the realistic file-heavy image, about $FILES_ENTRIES entries" >&2
+          rm -rf "$dir"
+          dotnet run -c Release --project samples/LayerDive.Samples -- fileheavy "$dir" "$FILES_ENTRIES" | awk '{print $2}' > "$dir.entries"
+        fi
+        files_image files-realistic "$dir" fileheavy "$(cat "$dir.entries")" package.json ;;
+      *) echo "bench: FILES_IMAGES: no image '$image' (synthetic, realistic)" >&2; exit 2 ;;
+    esac
+  done
+fi
+
+# bigscale: 5,000,000 entries in one layer (the synthetic generator), --ci's wall and peak RSS against 64 MiB + 100 B an entry
+if want bigscale && [[ ${BIG_SCALE:-1} != 0 ]]; then
+  n=${BIG_SCALE_ENTRIES:-5000000}
+  dir=$OUT/synthetic-$n-1
+  if [[ ! -f $dir/index.json ]]; then
+    echo "bench: generating $n entries in 1 layer" >&2
+    rm -rf "$dir"; dotnet run -c Release --project samples/LayerDive.Samples -- synthetic "$dir" "$n" 1 >/dev/null
+  fi
+  warm "$dir"/blobs/sha256/*
+  measure bigscale "layerdive --ci, $n entries, 1 layer" $(( n + n / 100 )) "$LD" "$dir" --ci --quiet
+fi
 
 python3 bench/report.py "$RESULTS"

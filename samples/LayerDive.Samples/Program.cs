@@ -10,6 +10,15 @@ if (args is ["synthetic", var target, var entries, var layers])
     Console.WriteLine($"{target}: {entries} entries in {layers} layers");
     return 0;
 }
+// dotnet run --project samples/LayerDive.Samples -- fileheavy DIR ENTRIES
+//                                                                    a realistic file-heavy OCI layout (node_modules, site-packages,
+//                                                                    docs and locales, deep trees, links, whiteouts, rewrites)
+if (args is ["fileheavy", var heavyTarget, var heavyEntries])
+{
+    var written = FileHeavyImage.WriteOciLayout(heavyTarget, int.Parse(heavyEntries));
+    Console.WriteLine($"{heavyTarget}: {written} entries in 15 layers");
+    return 0;
+}
 var dir = args.Length > 0 ? args[0] : FindSamplesDir();
 var path = Path.GetFullPath(Path.Combine(dir, "sample.oci.tar"));
 SampleImage.Create().WriteOciArchive(path, SampleImage.Tag);

@@ -1,6 +1,4 @@
 using System.Formats.Tar;
-using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -15,21 +13,12 @@ public static class SyntheticImage
 {
     public static void WriteOciLayout(string dir, int entries, int layers, string tag = "synthetic")
     {
-        var blobs = Path.Combine(dir, "blobs", "sha256");
-        Directory.CreateDirectory(blobs);
-        var layerDescriptors = new JsonArray();
-        var diffIds = new JsonArray();
-        var history = new JsonArray();
+        var layout = new StreamedOciLayout(dir);
         int perLayer = Math.Max(1, entries / layers);
         var content = Encoding.ASCII.GetBytes(new string('s', 100));
         for (int l = 0; l < layers; l++)
         {
-            var temp = Path.Combine(blobs, "tmp-" + l);
-            using var diff = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using (var file = System.IO.File.Create(temp))
-            using (var gz = new GZipStream(file, CompressionLevel.Fastest))
-            using (var hashing = new HashingWriteStream(gz, diff))
-            using (var tar = new TarWriter(hashing, TarEntryFormat.Gnu, leaveOpen: true))
+            layout.AddLayer(new JsonObject { ["created_by"] = $"synthetic layer {l}" }, tar =>
             {
                 int first = l * perLayer, last = l == layers - 1 ? entries : first + perLayer;
                 string? lastDir = null;
@@ -47,38 +36,9 @@ public static class SyntheticImage
                     content[0] = (byte)'s';
                     tar.WriteEntry(Entry($"{d}/f{i:D7}", content));
                 }
-            }
-            var blobDigest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.IO.File.ReadAllBytes(temp)));
-            System.IO.File.Move(temp, Path.Combine(blobs, blobDigest[7..]), overwrite: true);
-            diffIds.Add("sha256:" + Convert.ToHexStringLower(diff.GetHashAndReset()));
-            layerDescriptors.Add(new JsonObject { ["mediaType"] = "application/vnd.oci.image.layer.v1.tar+gzip", ["digest"] = blobDigest, ["size"] = new FileInfo(Path.Combine(blobs, blobDigest[7..])).Length });
-            history.Add(new JsonObject { ["created_by"] = $"synthetic layer {l}" });
+            });
         }
-        var config = Encoding.UTF8.GetBytes(new JsonObject
-        {
-            ["architecture"] = "amd64", ["os"] = "linux",
-            ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = diffIds },
-            ["history"] = history,
-        }.ToJsonString());
-        var configDigest = Put(blobs, config);
-        var manifest = Encoding.UTF8.GetBytes(new JsonObject
-        {
-            ["schemaVersion"] = 2,
-            ["mediaType"] = "application/vnd.oci.image.manifest.v1+json",
-            ["config"] = new JsonObject { ["mediaType"] = "application/vnd.oci.image.config.v1+json", ["digest"] = configDigest, ["size"] = config.Length },
-            ["layers"] = layerDescriptors,
-        }.ToJsonString());
-        var manifestDigest = Put(blobs, manifest);
-        System.IO.File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
-        System.IO.File.WriteAllText(Path.Combine(dir, "index.json"), new JsonObject
-        {
-            ["schemaVersion"] = 2,
-            ["manifests"] = new JsonArray(new JsonObject
-            {
-                ["mediaType"] = "application/vnd.oci.image.manifest.v1+json", ["digest"] = manifestDigest, ["size"] = manifest.Length,
-                ["annotations"] = new JsonObject { ["org.opencontainers.image.ref.name"] = tag },
-            }),
-        }.ToJsonString());
+        layout.Finish(tag);
     }
 
     private static GnuTarEntry Entry(string name, byte[] content) => new(TarEntryType.RegularFile, name)
@@ -86,31 +46,4 @@ public static class SyntheticImage
         DataStream = new MemoryStream(content, writable: false), ModificationTime = ImageBuilder.Epoch, AccessTime = ImageBuilder.Epoch, ChangeTime = ImageBuilder.Epoch,
         Mode = (UnixFileMode)0x1A4,
     };
-
-    private static string Put(string blobs, byte[] bytes)
-    {
-        var digest = ImageBuilder.Digest(bytes);
-        System.IO.File.WriteAllBytes(Path.Combine(blobs, digest[7..]), bytes);
-        return digest;
-    }
-
-    /// <summary>Hashes what is written through it (the diff id of a layer being written).</summary>
-    private sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.AppendData(buffer);
-            inner.Write(buffer);
-        }
-    }
 }
