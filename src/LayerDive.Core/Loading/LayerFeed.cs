@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using LayerDive.Core.Layers;
 
 namespace LayerDive.Core.Loading;
@@ -9,41 +8,56 @@ namespace LayerDive.Core.Loading;
 /// </summary>
 internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySink
 {
-    private const int RunLength = 256;
-    /// <summary>Entries a layer above may hold before its reader waits for the layers below.</summary>
-    private const int MaxHeld = 1 << 13;
+    /// <summary>Entries decoded before they are merged together: a run of a live layer, a batch held for a layer not live yet.</summary>
+    private const int BatchLength = 256;
+    /// <summary>Entries a layer above may hold before its reader waits for the layers below (about 100 bytes each and their paths).</summary>
+    private const int MaxHeld = 1 << 15;
 
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _wentLive = new(false);
-    private readonly List<RawEntry> _run = new(RunLength);
-    private List<RawEntry>? _held = [];
+    // the batch being filled; batches held whole (from a pool, so a layer held and let go leaves no garbage)
+    private RawEntry[] _batch = Rent();
+    private int _count;
+    private List<(RawEntry[] Batch, int Count)>? _held = [];
     private volatile bool _live;
     private LayerContents? _read;
 
+    private static RawEntry[] Rent() => System.Buffers.ArrayPool<RawEntry>.Shared.Rent(BatchLength);
+
+    private static void Return(RawEntry[] batch) => System.Buffers.ArrayPool<RawEntry>.Shared.Return(batch, clearArray: true);
+
     public void Add(in RawEntry entry)
     {
-        if (!_live && Hold(entry)) return;
-        _run.Add(entry);
-        if (_run.Count == RunLength) Flush();
+        _batch[_count++] = entry;
+        if (_count == BatchLength) Flush();
     }
 
-    private bool Hold(in RawEntry entry)
-    {
-        bool full;
-        lock (_gate)
-        {
-            if (_live) return false;
-            _held!.Add(entry);
-            full = bounded && _held.Count >= MaxHeld;
-        }
-        if (full) _wentLive.Wait(run.Token); // bounded memory: the layers below catch up first
-        return true;
-    }
-
+    /// <summary>Merges the batch if the layer is live, else holds it (waiting, when held too much, for the layers below).</summary>
     private void Flush()
     {
-        run.Apply(index, CollectionsMarshal.AsSpan(_run));
-        _run.Clear();
+        if (_count == 0) return;
+        if (!_live)
+        {
+            bool full;
+            lock (_gate)
+            {
+                if (!_live)
+                {
+                    _held!.Add((_batch, _count));
+                    full = bounded && _held.Count * BatchLength >= MaxHeld;
+                    _batch = Rent();
+                    _count = 0;
+                    if (full) goto wait;
+                    return;
+                }
+            }
+        }
+        run.Apply(index, _batch.AsSpan(0, _count));
+        Array.Clear(_batch, 0, _count);
+        _count = 0;
+        return;
+    wait:
+        _wentLive.Wait(run.Token); // bounded memory: the layers below catch up first
     }
 
     /// <summary>The reader read the whole layer: it finishes the layer itself if live, else leaves that to whoever makes it live.</summary>
@@ -55,12 +69,16 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
             {
                 if (!_live)
                 {
+                    if (_count > 0) _held!.Add((_batch, _count));
+                    else Return(_batch);
+                    _count = 0;
                     _read = contents;
                     return;
                 }
             }
         }
         Flush();
+        Return(_batch);
         run.Advance(index, contents);
     }
 
@@ -72,7 +90,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
     {
         while (true)
         {
-            List<RawEntry> held;
+            List<(RawEntry[] Batch, int Count)> held;
             lock (_gate)
             {
                 if (_held!.Count == 0)
@@ -86,7 +104,11 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
                 held = _held;
                 _held = [];
             }
-            run.Apply(index, CollectionsMarshal.AsSpan(held));
+            foreach (var (batch, count) in held)
+            {
+                run.Apply(index, batch.AsSpan(0, count));
+                Return(batch);
+            }
         }
         _wentLive.Set();
         return read is not null;

@@ -32,6 +32,10 @@ internal sealed partial class OverlayMerger
     private int _n = -1;
     private int _layerProblemsStart;
     private const int RootIndex = 0;
+    // the directory the last entry went into, as walked in this layer: tar keeps a directory's entries
+    // together, so most entries need no walk from the root; any removal or replacement forgets it
+    private string? _lastDirectoryPath;
+    private int _lastDirectory;
 
     public OverlayMerger()
     {
@@ -59,6 +63,7 @@ internal sealed partial class OverlayMerger
         _layer = layer;
         _n = layer.Index;
         _layerProblemsStart = _problems.Count;
+        _lastDirectoryPath = null;
     }
 
     /// <summary>
@@ -155,6 +160,7 @@ internal sealed partial class OverlayMerger
         // A non-directory over a directory: the directory's whole subtree is gone.
         if (!attributes.IsDirectory && VisibleDirectoryNow(node))
         {
+            _lastDirectoryPath = null;
             var children = Children(node);
             foreach (var child in children)
                 if (VisibleNow(child)) RemoveSubtree(child, RemovalCause.AncestorReplaced);
@@ -167,8 +173,18 @@ internal sealed partial class OverlayMerger
     /// <summary>Walks to the directory at <paramref name="path"/>, creating (implicitly) what is missing.</summary>
     private int EnsureDirectory(int n, ReadOnlySpan<char> path)
     {
+        if (path.Length == 0) return RootIndex;
+        // the same directory as the last entry's, and nothing removed or replaced since: walked already in this layer
+        if (_lastDirectoryPath is { } last && path.SequenceEqual(last)) return _lastDirectory;
+        int node = Walk(n, path);
+        _lastDirectoryPath = path.ToString();
+        _lastDirectory = node;
+        return node;
+    }
+
+    private int Walk(int n, ReadOnlySpan<char> path)
+    {
         int node = RootIndex;
-        if (path.Length == 0) return node;
         int start = 0;
         while (start < path.Length)
         {
@@ -219,6 +235,7 @@ internal sealed partial class OverlayMerger
     private bool SetRemoved(int node, RemovalCause cause)
     {
         int n = _n;
+        _lastDirectoryPath = null;
         if (_tree.TryLast(node, out var last) && last.Layer == n) _tree.Pop(node);
         if (_tree.TryLast(node, out var below) && below.IsPresent)
         {

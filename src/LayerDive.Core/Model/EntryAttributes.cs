@@ -28,7 +28,10 @@ public readonly struct EntryAttributes
     /// <summary>Modification time, Unix seconds (may be negative).</summary>
     public long MTime { get; init; }
     /// <summary>XxHash128 of the file's bytes (regular files and hardlinks).</summary>
-    public UInt128 ContentHash { get; init; }
+    public UInt128 ContentHash { get => new(_hashHigh, _hashLow); init => (_hashLow, _hashHigh) = ((ulong)value, (ulong)(value >> 64)); }
+
+    // two halves, not a UInt128 field: that one would align the whole value to 16 bytes
+    private readonly ulong _hashLow, _hashHigh;
     /// <summary>SHA-256 of the file's bytes, only when the analysis was asked for it (ground-truth listings).</summary>
     public byte[]? Sha256 { get => _rare?.Sha256; init { if (value is not null) (_rare = Rare(_rare)).Sha256 = value; } }
     /// <summary>Symlink target.</summary>
