@@ -70,11 +70,12 @@ public sealed class LoadEventsTests
 
         var seen = new ConcurrentQueue<Seen>();
         bool blocked = false;
-        // two readers at once: a layer above is read while the one below is merged
-        var load = ImageLoader.Start(path, new LoadOptions { MaxParallelism = 2 }, TestContext.Current.CancellationToken);
-        var model = load.Model;
-        model.LayerMerged += (sender, index) =>
+        // two readers at once: a layer above is read while the one below is merged; the handler is
+        // attached before the first layer is read (LoadOptions.LayerMerged), so none is missed
+        ImageModel? model = null;
+        void Merged(object? sender, int index)
         {
+            model ??= (ImageModel)sender!;
             Assert.Same(model, sender);
             // from another thread: were the model's lock still held here, this read would wait for it and time out
             var elsewhere = Task.Run(() => model.Read(m => m.LayersMerged));
@@ -86,7 +87,10 @@ public sealed class LoadEventsTests
                 m.Walk(index).Count(),
                 m.Layers[index].EntryCount,
                 m.Layers.Skip(index + 1).All(l => l.EntryCount == 0 && l.DiffId is null))));
-        };
+        }
+        var load = ImageLoader.Start(path, new LoadOptions { MaxParallelism = 2, LayerMerged = Merged }, TestContext.Current.CancellationToken);
+        Assert.Same(model ?? load.Model, load.Model);
+        model = load.Model;
         using (load) load.Wait();
 
         var all = seen.ToArray();

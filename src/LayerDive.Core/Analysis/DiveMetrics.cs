@@ -6,7 +6,15 @@ using LayerDive.Core.Model;
 namespace LayerDive.Core.Analysis;
 
 /// <summary>A path dive discovered two or more times: every copy counts as waste (dive's open bug #684).</summary>
-public sealed record Inefficiency(string Path, int Count, long CumulativeSize);
+public sealed record Inefficiency(int Count, long CumulativeSize)
+{
+    // the path's node in the merged tree, or the path itself where the tree has none: the string is
+    // built when asked (a list of every repeated path would otherwise hold a string each)
+    internal object Key { get; init; } = "";
+
+    /// <summary>The path as dive writes it ("/" and the path).</summary>
+    public string Path => "/" + (Key as string ?? ((TreeNode)Key).Path);
+}
 
 /// <summary>dive's efficiency figures (docs/metrics.md), to the last digit.</summary>
 public sealed record DiveMetricsResult(
@@ -35,12 +43,6 @@ internal sealed class DiveMetrics : ILayerObserver
         public int Count;
     }
 
-    /// <summary>A node's part in the current layer's tree: its place in the layer's items (plus one), and whether it is a parent in it (the layer's index + 1).</summary>
-    private struct LayerMarks
-    {
-        public int Item;
-        public int Parent;
-    }
 
     // per path: by the node's number where the tree has a node, by the path itself where it has none
     // (orphan whiteouts, skipped hardlinks). Most paths are discovered once: for them a node keeps only
@@ -54,17 +56,19 @@ internal sealed class DiveMetrics : ILayerObserver
     // the current layer's tree: its items that are nodes of the merged tree, and the others by name:
     // whiteout markers (dive keeps them under their own name; they count for the path they hide) and
     // entries the merge skipped
-    private readonly ChunkedArray<LayerMarks> _marks = new();
-    private readonly ChunkedArray<(int Node, long Size)> _layerNodes = new(); // the first _layerNodeCount
+    // one bit a node for "an item of the layer's tree" and for "a parent in it", cleared at each layer
+    private ulong[] _isItem = new ulong[64];
+    private Dictionary<int, int>? _itemOf; // a node's place in the items, made when a layer names a path twice
+    private ulong[] _isParent = new ulong[64];
+    private readonly ChunkedArray<(int Node, uint Size)> _layerNodes = new(); // the first _layerNodeCount; a size of 2^32 - 1 or more in _largeItemSize
+    private readonly Dictionary<int, long> _largeItemSize = [];
     private TreeStore? _tree;
     private int _layerNodeCount;
     private readonly Dictionary<string, (object Key, long Size)> _named = new(StringComparer.Ordinal);
     private readonly HashSet<string> _parentPaths = new(StringComparer.Ordinal);
-    private int _stamp;
 
     public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
     {
-        _stamp = layer.Index + 1;
         switch (entry.Kind)
         {
             case RawKind.Entry:
@@ -90,16 +94,38 @@ internal sealed class DiveMetrics : ILayerObserver
     /// <summary>Makes the node an item of the layer's tree; a <paramref name="later"/> entry replaces an earlier one.</summary>
     private void SetItem(TreeNode node, long size, bool later)
     {
-        ref var m = ref _marks[node.Number];
-        // an item of this layer when its place holds it (the places start over each layer)
-        if (m.Item > 0 && m.Item <= _layerNodeCount && _layerNodes[m.Item - 1].Node == node.Number)
+        int number = node.Number;
+        if (Test(_isItem, number))
         {
-            if (later) _layerNodes[m.Item - 1].Size = size;
+            // a path the layer named twice (rare): where it is, from an index made the first time
+            if (_itemOf is null)
+            {
+                _itemOf = new Dictionary<int, int>(_layerNodeCount);
+                for (int i = 0; i < _layerNodeCount; i++) _itemOf[_layerNodes[i].Node] = i;
+            }
+            if (later) SetItemSize(_itemOf[number], size);
             return;
         }
         _tree ??= node.Tree;
-        _layerNodes[_layerNodeCount++] = (node.Number, size);
-        m.Item = _layerNodeCount;
+        Set(ref _isItem, number);
+        _itemOf?.Add(number, _layerNodeCount);
+        _layerNodes[_layerNodeCount] = (number, 0);
+        SetItemSize(_layerNodeCount++, size);
+    }
+
+    private static bool Test(ulong[] bits, int node) => (node >> 6) < bits.Length && (bits[node >> 6] & (1UL << node)) != 0;
+
+    private static void Set(ref ulong[] bits, int node)
+    {
+        int word = node >> 6;
+        if (word >= bits.Length) Array.Resize(ref bits, Math.Max(word + 1, bits.Length * 2));
+        bits[word] |= 1UL << node;
+    }
+
+    private void SetItemSize(int item, long size)
+    {
+        _layerNodes[item].Size = size < uint.MaxValue ? (uint)size : uint.MaxValue;
+        if (size >= uint.MaxValue) _largeItemSize[item] = size;
     }
 
     /// <summary>Notes that the parents of a node of dive's tree have children (by node, or by path where the tree has none).</summary>
@@ -113,15 +139,13 @@ internal sealed class DiveMetrics : ILayerObserver
         }
         for (TreeNode? p = first; p is { IsRoot: false } at; p = at.Parent)
         {
-            ref var m = ref _marks[at.Number];
-            if (m.Parent == _stamp) break; // its ancestors are marked already
-            m.Parent = _stamp;
+            if (Test(_isParent, at.Number)) break; // its ancestors are marked already
+            Set(ref _isParent, at.Number);
         }
     }
 
     public void OnLayerMerged(LayerInfo layer)
     {
-        _stamp = layer.Index + 1;
         _layerSizes.Add(layer.Size);
         var whiteoutSizes = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var w in layer.Whiteouts) whiteoutSizes[w.MarkerPath] = w.HiddenHeaderBytes;
@@ -129,10 +153,10 @@ internal sealed class DiveMetrics : ILayerObserver
         var newlyInefficient = new List<(string Path, object Key)>();
         for (int i = 0; i < _layerNodeCount; i++)
         {
-            var (number, size) = _layerNodes[i];
+            var (number, stored) = _layerNodes[i];
+            long size = stored == uint.MaxValue ? _largeItemSize[i] : stored;
             var node = _tree!.Node(number);
-            ref var m = ref _marks[node.Number];
-            if (m.Parent == _stamp || (_parentPaths.Count > 0 && _parentPaths.Contains(node.Path))) continue;
+            if (Test(_isParent, number) || (_parentPaths.Count > 0 && _parentPaths.Contains(node.Path))) continue;
             Discover(node, size, newlyInefficient);
         }
         foreach (var (name, (key, size)) in _named)
@@ -145,6 +169,10 @@ internal sealed class DiveMetrics : ILayerObserver
         newlyInefficient.Sort((a, b) => PathText.CompareTreeOrder(a.Path, b.Path));
         _inefficient.AddRange(newlyInefficient.Select(x => x.Key));
         _layerNodeCount = 0; // the chunks stay for the next layer
+        Array.Clear(_isParent);
+        Array.Clear(_isItem);
+        _itemOf = null;
+        _largeItemSize.Clear();
         _named.Clear();
         _parentPaths.Clear();
     }
@@ -189,8 +217,6 @@ internal sealed class DiveMetrics : ILayerObserver
     /// <summary>The figures of a path discovered more than once.</summary>
     private PathData Repeated(object key) => key is TreeNode node ? _repeated[node.Number] : _byPath[(string)key];
 
-    private static string PathOf(object key) => "/" + (key as string ?? ((TreeNode)key).Path);
-
     public DiveMetricsResult Result()
     {
         long minimum = 0, discovered = 0;
@@ -211,7 +237,7 @@ internal sealed class DiveMetrics : ILayerObserver
             .Select(k =>
             {
                 var d = Repeated(k);
-                return new Inefficiency(PathOf(k), d.Count, d.Cumulative);
+                return new Inefficiency(d.Count, d.Cumulative) { Key = k };
             })
             .OrderBy(i => i.CumulativeSize)
             .Reverse()

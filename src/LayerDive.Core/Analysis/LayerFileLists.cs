@@ -17,10 +17,9 @@ namespace LayerDive.Core.Analysis;
 /// </summary>
 internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLayer) : ILayerObserver
 {
-    private readonly ChunkedArray<ushort> _stamp = new();               // the stamp of the layer whose tree holds the node
+    private ulong[] _inLayer = new ulong[64];                           // one bit a node: the current layer's tree holds it
     private readonly ChunkedArray<int> _entry = new();                  // the version the layer's entry wrote (the tree's attributes index + 1), 0 for none
     private readonly Dictionary<int, (string Target, EntryAttributes Header)> _hardlink = []; // hardlinks are few, by node number: the target and the link's own header
-    private ushort _layer;
     private int _layerIndex = -1;
     private TreeNode? _root;
 
@@ -39,14 +38,15 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     private char[] _path = new char[256];
     private readonly List<Item> _items = [];
 
-    /// <summary>Makes <paramref name="index"/> the current layer: its stamp is 1..65535, and the stamps start over (cleared) past that.</summary>
+    /// <summary>Makes <paramref name="index"/> the current layer: its tree starts empty.</summary>
     private void Enter(int index)
     {
         if (index == _layerIndex) return;
         _layerIndex = index;
-        _layer = (ushort)(index % ushort.MaxValue + 1);
-        if (_layer == 1 && index > 0) _stamp.Clear(); // 65,535 layers on: no stamp of an earlier layer may match
+        Array.Clear(_inLayer);
     }
+
+    private bool InLayer(int node) => (node >> 6) < _inLayer.Length && (_inLayer[node >> 6] & (1UL << node)) != 0;
 
     public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
     {
@@ -91,9 +91,10 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     {
         for (var n = node; !n.IsRoot; n = n.Parent!.Value)
         {
-            ref ushort stamp = ref _stamp[n.Number];
-            if (stamp == _layer) return;
-            stamp = _layer;
+            if (InLayer(n.Number)) return;
+            int word = n.Number >> 6;
+            if (word >= _inLayer.Length) Array.Resize(ref _inLayer, Math.Max(word + 1, _inLayer.Length * 2));
+            _inLayer[word] |= 1UL << n.Number;
             _entry[n.Number] = 0;
             _hardlink.Remove(n.Number);
             if (n.Parent!.Value.IsRoot) _root = n.Parent;
@@ -197,7 +198,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         items.Clear();
         if (dir is { } parent)
             foreach (var c in parent.AllChildren)
-                if (_stamp[c.Number] == _layer) items.Add(new Item(c.Name, c, null));
+                if (InLayer(c.Number)) items.Add(new Item(c.Name, c, null));
         if (hasExtras)
         {
             var index = new Dictionary<string, int>(items.Count, StringComparer.Ordinal);
@@ -226,7 +227,7 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         EntryAttributes? a = null;
         string? hardlink = null;
         bool payload = false, whiteout = false;
-        if (item.Node is { } n && _stamp[n.Number] == _layer && _entry[n.Number] is > 0 and var written)
+        if (item.Node is { } n && InLayer(n.Number) && _entry[n.Number] is > 0 and var written)
         {
             (a, hardlink, payload) = _hardlink.TryGetValue(n.Number, out var link) ? (link.Header, link.Target, true) : (n.Tree.Attributes(written - 1), null, true);
         }

@@ -18,7 +18,11 @@ public enum WasteReason
 }
 
 /// <summary>Bytes one layer stored that another layer made invisible.</summary>
-public sealed record RemovableItem(string Path, long Bytes, int StoredBy, int WastedBy, WasteReason Reason);
+public sealed record RemovableItem(TreeNode Node, long Bytes, int StoredBy, int WastedBy, WasteReason Reason)
+{
+    /// <summary>The path, built when asked (a list of every removable copy would otherwise hold a string each).</summary>
+    public string Path => Node.Path;
+}
 
 /// <summary>The overlay metrics of docs/metrics.md: what a rebuild could really save under the merge of docs/merge.md.</summary>
 public sealed record OverlayMetricsResult(long RemovableBytes, double OverlayEfficiency, double RemovablePercent, IReadOnlyList<RemovableItem> Items);
@@ -86,14 +90,17 @@ public static class OverlayMetrics
                     },
                     _ => WasteReason.Replaced,
                 };
-                items.Add(new RemovableItem(node.Path, a.Size, r.Layer, next.Layer, reason));
+                items.Add(new RemovableItem(node, a.Size, r.Layer, next.Layer, reason));
             }
         }
-        // a total order (a path may be stored by several layers): the nodes come in no particular order
-        items.Sort(static (x, y) =>
+        // a total order (a path may be stored by several layers): the nodes come in no particular order;
+        // paths are built for the items of equal size alone, and each once
+        var paths = new Dictionary<int, string>();
+        string PathOf(TreeNode n) => paths.TryGetValue(n.Number, out var p) ? p : paths[n.Number] = n.Path;
+        items.Sort((x, y) =>
             y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes)
-            : string.CompareOrdinal(x.Path, y.Path) is var byPath and not 0 ? byPath
-            : x.StoredBy.CompareTo(y.StoredBy));
+            : x.Node == y.Node ? x.StoredBy.CompareTo(y.StoredBy)
+            : string.CompareOrdinal(PathOf(x.Node), PathOf(y.Node)));
         long removable = items.Sum(i => i.Bytes);
         long size = model.SizeBytes;
         long userSize = model.Layers.Skip(1).Sum(l => l.Size);

@@ -83,6 +83,7 @@ public static class ImageLoader
             Problems = merger.Problems,
             OtherImages = others,
         };
+        if (options.LayerMerged is { } merged) model.LayerMerged += merged;
         run = new LoadRun(model, merger, image, options, counter, clock, ct);
         return new ImageLoad(model, run.RunAsync(), source, image) { Verify = options.Verify };
     }

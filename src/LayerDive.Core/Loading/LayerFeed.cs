@@ -16,7 +16,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _wentLive = new(false);
     // the batch being filled; batches held whole (from a pool, so a layer held and let go leaves no garbage)
-    private RawEntry[] _batch = Rent();
+    private RawEntry[]? _batch; // rented at the first entry, so that layers not read yet hold nothing
     private int _count;
     private List<(RawEntry[] Batch, int Count)>? _held = [];
     private volatile bool _live;
@@ -28,7 +28,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
 
     public void Add(in RawEntry entry)
     {
-        _batch[_count++] = entry;
+        (_batch ??= Rent())[_count++] = entry;
         if (_count == BatchLength) Flush();
     }
 
@@ -43,9 +43,9 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
             {
                 if (!_live)
                 {
-                    _held!.Add((_batch, _count));
+                    _held!.Add((_batch!, _count));
                     full = bounded && _held.Count * BatchLength >= MaxHeld;
-                    _batch = Rent();
+                    _batch = null;
                     _count = 0;
                     if (full) goto wait;
                     return;
@@ -53,7 +53,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
             }
         }
         run.Apply(index, _batch.AsSpan(0, _count));
-        Array.Clear(_batch, 0, _count);
+        Array.Clear(_batch!, 0, _count);
         _count = 0;
         return;
     wait:
@@ -69,8 +69,9 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
             {
                 if (!_live)
                 {
-                    if (_count > 0) _held!.Add((_batch, _count));
-                    else Return(_batch);
+                    if (_count > 0) _held!.Add((_batch!, _count));
+                    else if (_batch is not null) Return(_batch);
+                    _batch = null;
                     _count = 0;
                     _read = contents;
                     return;
@@ -78,7 +79,8 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
             }
         }
         Flush();
-        Return(_batch);
+        if (_batch is not null) Return(_batch);
+        _batch = null;
         run.Advance(index, contents);
     }
 

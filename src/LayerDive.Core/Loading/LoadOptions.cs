@@ -15,6 +15,12 @@ public sealed record LoadOptions
     public int? MaxParallelism { get; init; }
     /// <summary>Told after each layer is merged.</summary>
     public IProgress<LoadProgress>? Progress { get; init; }
+    /// <summary>
+    /// Handles <see cref="Model.ImageModel.LayerMerged"/> from the first layer on: attached to the model
+    /// before any layer is read, so that no layer's event comes before it (one attached to a started
+    /// load's model may have missed the first).
+    /// </summary>
+    public EventHandler<int>? LayerMerged { get; init; }
     /// <summary>Analyses that see each layer's entries right after it is merged (dive metrics, export file lists).</summary>
     internal IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
 }

@@ -23,7 +23,8 @@ internal sealed partial class OverlayMerger
     private readonly TreeStore _tree = new();
     private readonly int _implicitDirectory;
     private readonly List<Problem> _problems = [];
-    private readonly List<int> _touched = [];
+    // the current layer's records by kind, kept as they are pushed and popped (the root's aside)
+    private readonly int[] _kinds = new int[4];
     private readonly List<HideFrame> _frames = [];
     private readonly List<int> _scratch = [];
     // the current layer's paths its markers hid, with the cause (what its entries wrote is marked on the node)
@@ -64,6 +65,7 @@ internal sealed partial class OverlayMerger
         _n = layer.Index;
         _layerProblemsStart = _problems.Count;
         _lastDirectoryPath = null;
+        Array.Clear(_written);
     }
 
     /// <summary>
@@ -88,21 +90,8 @@ internal sealed partial class OverlayMerger
     {
         var layer = _layer ?? throw new InvalidOperationException("no layer begun");
         _problems.InsertRange(_layerProblemsStart, readerProblems);
-        int added = 0, modified = 0, unmodified = 0, removed = 0;
-        foreach (var node in _touched)
-        {
-            if (!_tree.TryRecordIn(node, _n, out var r)) continue;
-            switch (r.Kind)
-            {
-                case ChangeKind.Added: added++; break;
-                case ChangeKind.Modified: modified++; break;
-                case ChangeKind.Unmodified: unmodified++; break;
-                case ChangeKind.Removed: removed++; break;
-            }
-        }
-        layer.SetChanges(added, modified, removed, unmodified);
-        _touched.Clear();
-        _touched.TrimExcess();
+        layer.SetChanges(_kinds[(int)ChangeKind.Added], _kinds[(int)ChangeKind.Modified], _kinds[(int)ChangeKind.Removed], _kinds[(int)ChangeKind.Unmodified]);
+        Array.Clear(_kinds);
         _markerHidden.Clear();
         _markerHidden.TrimExcess();
         _layer = null;
@@ -217,17 +206,16 @@ internal sealed partial class OverlayMerger
     private void SetPresent(int node, int attr)
     {
         int n = _n;
-        if (_tree.TryLast(node, out var last) && last.Layer == n) _tree.Pop(node);
+        PopThisLayer(node);
         if (_tree.TryLast(node, out var below) && below.IsPresent)
         {
             var changed = below.Attr == attr ? AttributeChange.None : _tree.Attributes(below.Attr).Diff(_tree.Attributes(attr));
-            _tree.Push(node, new TreeStore.RecordData { Layer = n, Kind = changed == AttributeChange.None ? ChangeKind.Unmodified : ChangeKind.Modified, Attr = attr, Changed = changed });
+            Push(node, new TreeStore.RecordData { Layer = n, Kind = changed == AttributeChange.None ? ChangeKind.Unmodified : ChangeKind.Modified, Attr = attr, Changed = changed });
         }
         else
         {
-            _tree.Push(node, new TreeStore.RecordData { Layer = n, Kind = ChangeKind.Added, Attr = attr });
+            Push(node, new TreeStore.RecordData { Layer = n, Kind = ChangeKind.Added, Attr = attr });
         }
-        Touch(node);
         MarkWritten(node);
     }
 
@@ -236,21 +224,28 @@ internal sealed partial class OverlayMerger
     {
         int n = _n;
         _lastDirectoryPath = null;
-        if (_tree.TryLast(node, out var last) && last.Layer == n) _tree.Pop(node);
+        PopThisLayer(node);
         if (_tree.TryLast(node, out var below) && below.IsPresent)
         {
-            _tree.Push(node, new TreeStore.RecordData { Layer = n, Kind = ChangeKind.Removed, Attr = below.Attr, Cause = cause });
-            Touch(node);
+            Push(node, new TreeStore.RecordData { Layer = n, Kind = ChangeKind.Removed, Attr = below.Attr, Cause = cause });
             return true;
         }
         if (_tree.RecordCount(node) == 0) _tree.RemoveChild(node);
         return false;
     }
 
-    /// <summary>Notes a node the current layer gave a record, once, for the layer's counts.</summary>
-    private void Touch(int node)
+    /// <summary>Takes back what the current layer recorded for the path already: the later entry of one layer wins.</summary>
+    private void PopThisLayer(int node)
     {
-        if (node != RootIndex && MarkCounted(node)) _touched.Add(node);
+        if (!_tree.TryLast(node, out var last) || last.Layer != _n) return;
+        _tree.Pop(node);
+        if (node != RootIndex) _kinds[(int)last.Kind]--;
+    }
+
+    private void Push(int node, in TreeStore.RecordData record)
+    {
+        _tree.Push(node, record);
+        if (node != RootIndex) _kinds[(int)record.Kind]++;
     }
 
     /// <summary>Removes a path and everything visible under it (a non-directory replaced their directory).</summary>
@@ -268,26 +263,18 @@ internal sealed partial class OverlayMerger
         }
     }
 
-    // ---- the merge's marks on a node: (layer << 2) | 1 counted for the layer's figures, | 2 written by its entries ----
+    // ---- the nodes the current layer's entries wrote or went through: one bit a node, cleared at each layer ----
 
-    /// <summary>Notes that the merge counted this node for the current layer; false when it had already.</summary>
-    private bool MarkCounted(int node)
-    {
-        ref int marks = ref _tree.Marks(node);
-        int same = (marks >> 2) == _n ? marks : _n << 2;
-        if ((same & 1) != 0) return false;
-        marks = same | 1;
-        return true;
-    }
+    private ulong[] _written = new ulong[64];
 
-    /// <summary>Notes that an entry of the current layer wrote this node or went through it.</summary>
     private void MarkWritten(int node)
     {
-        ref int marks = ref _tree.Marks(node);
-        marks = ((marks >> 2) == _n ? marks : _n << 2) | 2;
+        int word = node >> 6;
+        if (word >= _written.Length) Array.Resize(ref _written, Math.Max(word + 1, _written.Length * 2));
+        _written[word] |= 1UL << node;
     }
 
-    private bool WrittenIn(int node) => _tree.Marks(node) is var m && (m >> 2) == _n && (m & 2) != 0;
+    private bool WrittenIn(int node) => (node >> 6) < _written.Length && (_written[node >> 6] & (1UL << node)) != 0;
 
     private bool VisibleNow(int node) => _tree.TryLast(node, out var last) && last.IsPresent;
 

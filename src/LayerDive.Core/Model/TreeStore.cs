@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Resources;
 
@@ -9,9 +10,9 @@ namespace LayerDive.Core.Model;
 /// version of a path's attributes, so the tree costs a few dozen bytes an entry and the garbage
 /// collector has next to nothing to trace (docs/model.md gives the layout field by field).
 /// <list type="bullet">
-/// <item>Nodes (32 bytes): parent, name, first child, next sibling, the first history record
-/// inline (its layer and attributes: a first record is always an addition), where the rest of the
-/// history is, and the merge's marks.</item>
+/// <item>Nodes (24 bytes): parent, name, next sibling, the first history record inline (its layer
+/// and attributes: a first record is always an addition), and where the rest of the history is; a
+/// directory's first child in a table of directories.</item>
 /// <item>History records beyond a path's first (12 bytes each) in slabs of a shared pool, a
 /// header record and a power-of-two capacity; a slab outgrown is reused by a later path.</item>
 /// <item>Attributes (32 bytes), one per version a layer wrote (a removal points at the version it
@@ -30,12 +31,10 @@ internal sealed class TreeStore
     {
         public int Parent;
         public int Name;
-        public int FirstChild;
         public int NextSibling;
         public int Attr0;   // the first record's attributes (None: no history)
         public int Layer0;  // the first record's layer
         public int More;    // the slab of the later records (None: none)
-        public int Marks;   // the merge's bookkeeping (OverlayMerger)
     }
 
     /// <summary>A history record as the tree keeps it (12 bytes).</summary>
@@ -72,6 +71,9 @@ internal sealed class TreeStore
     private readonly Dictionary<int, RareAttributes> _rare = [];
     private readonly Dictionary<int, (long Size, long MTime, int Uid, int Gid)> _wide = [];
     private readonly NameArena _names = new();
+    // a directory's first child, for the directories that have one: most paths are files, which would
+    // carry the field for nothing
+    private readonly Dictionary<int, int> _firstChild = [];
     // slabs given up when a history outgrew them, by log2 of their capacity
     private readonly Stack<int>?[] _freeSlabs = new Stack<int>?[32];
     // a slot: the node's index + 1 in the low bits (0 is empty), the top bits of its hash above them
@@ -89,7 +91,7 @@ internal sealed class TreeStore
     {
         Array.Fill(_recentNames, None);
         NodeCount = 1;
-        _nodes[0] = new NodeData { Parent = None, Name = _names.Add(""), FirstChild = None, NextSibling = None, Attr0 = None, More = None, Marks = int.MinValue };
+        _nodes[0] = new NodeData { Parent = None, Name = _names.Add(""), NextSibling = None, Attr0 = None, More = None };
     }
 
     /// <summary>Nodes made so far (the root is 0): one more than the highest <see cref="TreeNode.Number"/>.</summary>
@@ -107,14 +109,14 @@ internal sealed class TreeStore
 
     public int CompareNames(int a, int b) => _names.Compare(_nodes[a].Name, _nodes[b].Name);
 
-    public int FirstChild(int node) => _nodes[node].FirstChild;
+    public int FirstChild(int node) => _firstChild.TryGetValue(node, out int first) ? first : None;
 
     public int NextSibling(int node) => _nodes[node].NextSibling;
 
     public int ChildCount(int node)
     {
         int count = 0;
-        for (int c = _nodes[node].FirstChild; c != None; c = _nodes[c].NextSibling) count++;
+        for (int c = FirstChild(node); c != None; c = _nodes[c].NextSibling) count++;
         return count;
     }
 
@@ -149,13 +151,13 @@ internal sealed class TreeStore
         if (NodeCount == MaxNodes)
             throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Tree_TooManyPaths, MaxNodes));
         int index = NodeCount++;
-        ref var p = ref _nodes[parent];
+        ref int first = ref CollectionsMarshal.GetValueRefOrAddDefault(_firstChild, parent, out bool had);
         _nodes[index] = new NodeData
         {
-            Parent = parent, Name = Intern(name, nameHash), FirstChild = None, NextSibling = p.FirstChild,
-            Attr0 = None, More = None, Marks = int.MinValue,
+            Parent = parent, Name = Intern(name, nameHash), NextSibling = had ? first : None,
+            Attr0 = None, More = None,
         };
-        p.FirstChild = index;
+        first = index;
         if ((_tableCount + 1) * 4 > _table.Length * 3) Rehash(_table.Length * 2);
         Insert(_table, index, Mix(nameHash, parent));
         _tableCount++;
@@ -167,11 +169,15 @@ internal sealed class TreeStore
     {
         ref var n = ref _nodes[node];
         if (n.Parent == None) return;
-        ref var p = ref _nodes[n.Parent];
-        if (p.FirstChild == node) p.FirstChild = n.NextSibling;
+        ref int first = ref CollectionsMarshal.GetValueRefOrNullRef(_firstChild, n.Parent);
+        if (first == node)
+        {
+            if (n.NextSibling == None) _firstChild.Remove(n.Parent);
+            else first = n.NextSibling;
+        }
         else
         {
-            int c = p.FirstChild;
+            int c = first;
             while (_nodes[c].NextSibling != node) c = _nodes[c].NextSibling;
             _nodes[c].NextSibling = n.NextSibling;
         }
@@ -227,8 +233,6 @@ internal sealed class TreeStore
     }
 
     // ---- histories ----
-
-    public ref int Marks(int node) => ref _nodes[node].Marks;
 
     public int RecordCount(int node)
     {
@@ -405,5 +409,5 @@ internal sealed class TreeStore
     public bool IsDirectory(int attr) => TypeOf(attr) == FileType.Directory;
 
     /// <summary>Bytes the tree holds, for the figures (its arrays as allocated).</summary>
-    public long Bytes => (long)_nodes.Capacity * 32 + (long)_records.Capacity * 12 + (long)_attributes.Capacity * 32 + _names.Bytes + _table.Length * 4L;
+    public long Bytes => (long)_nodes.Capacity * 24 + _firstChild.Count * 12L + (long)_records.Capacity * 12 + (long)_attributes.Capacity * 32 + _names.Bytes + _table.Length * 4L;
 }
