@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.RegularExpressions;
 using LayerDive.Core;
 using LayerDive.Core.Model;
@@ -169,9 +168,9 @@ public sealed class TreeRows
                 continue;
             }
             int f = flags[i] & ChangedBelow;
-            bool isDir = _store.IsDirectory(attr);
-            // a hardlink's bytes are its target's: counted once, as dive counts its 0-byte header
-            long size = isDir ? (_slot[i] >= 0 ? _size[_slot[i]] : 0) : FileBytes(attr);
+            long bytes = Bytes(attr);
+            bool isDir = bytes == DirBytes;
+            long size = isDir ? (_slot[i] >= 0 ? _size[_slot[i]] : 0) : bytes;
             f |= status + 1 | (isDir ? IsDir : 0);
             flags[i] = (byte)f;
             int ps = _slot[parent];
@@ -181,12 +180,33 @@ public sealed class TreeRows
         _judged = (Layer, Aggregate, CompareWith, nodes);
     }
 
-    private long FileBytes(int attr)
+    // per version of attributes (the tree's attribute index), what it counts in its directory's size: read from
+    // the tree once, as unpacking a version's attributes costs more than the rest of the layer pass
+    private int[] _bytes = [];
+    private const int Unknown = 0, DirBytes = -1, Large = int.MaxValue;
+
+    /// <summary>The bytes a version counts in its directory (a file's size; a hardlink's are its target's, counted once, as dive counts its 0-byte header), or <see cref="DirBytes"/>.</summary>
+    private long Bytes(int attr)
     {
-        if (_store.TypeOf(attr) != FileType.File) return 0;
+        if (attr >= _bytes.Length) Array.Resize(ref _bytes, Math.Max(attr + 1, _bytes.Length * 2));
+        // stored one more than the count, so that 0 is "not yet read"
+        int known = _bytes[attr];
+        if (known != Unknown && known != Large) return known == DirBytes ? DirBytes : known - 1;
+        long bytes = ReadBytes(attr);
+        if (known == Unknown) _bytes[attr] = bytes == DirBytes ? DirBytes : bytes < Large - 1 ? (int)bytes + 1 : Large;
+        return bytes;
+    }
+
+    private long ReadBytes(int attr)
+    {
+        var type = _store.TypeOf(attr);
+        if (type == FileType.Directory) return DirBytes;
+        if (type != FileType.File) return 0;
         var a = _store.Attributes(attr);
         return a.HardlinkTarget is null ? a.Size : 0;
     }
+
+    private long FileBytes(int attr) => Bytes(attr) is var b && b == DirBytes ? 0 : b;
 
     /// <summary>What the selected view says of a node: its status, and the attributes it shows (-1: not shown at all after this layer).</summary>
     private int StatusOf(int node, int layer, bool aggregate, ImageModel? compare, out int attr)
@@ -294,19 +314,28 @@ public sealed class TreeRows
     private readonly char[] _name = new char[256];
     private int[] _stack = new int[64];
 
-    // the characters PathText.Escape writes as \xHH: a name holding none is shown as it is
-    private static readonly SearchValues<char> Escaped = SearchValues.Create(
-        string.Concat(Enumerable.Range(0, 0x20).Select(c => (char)c)) + "\u007f\\" + string.Concat(Enumerable.Range(0xDC80, 0x80).Select(c => (char)c)));
+    /// <summary>True when a name holds a character <see cref="PathText.Escape"/> writes as \xHH (a name holding none is shown as it is).</summary>
+    private static bool NeedsEscape(ReadOnlySpan<char> name)
+    {
+        foreach (char c in name)
+            if (c < 0x20 || c == 0x7f || c == '\\' || (uint)(c - 0xDC80) <= 0x7F) return true;
+        return false;
+    }
 
     /// <summary>
     /// Writes a node's name after its parent's path (at the start of the buffer, <paramref name="parentLength"/>
     /// long), so that no path is ever built whole per node (a deep tree's paths together are its depth squared).
     /// </summary>
-    private int WritePath(int parentLength, int node)
+    /// <summary>A node's name as the tree shows it (\xHH for bytes that are not UTF-8): the filter and the search see that.</summary>
+    private ReadOnlySpan<char> ShownName(int node)
     {
         var name = _store.NameChars(node, _name);
-        // the filter sees the path as the tree shows it (\xHH for bytes that are not UTF-8)
-        if (name.ContainsAny(Escaped)) name = PathText.Escape(name.ToString());
+        return NeedsEscape(name) ? PathText.Escape(name.ToString()) : name;
+    }
+
+    private int WritePath(int parentLength, int node)
+    {
+        var name = ShownName(node);
         int at = parentLength == 0 ? 0 : parentLength + 1;
         int length = at + name.Length;
         if (length > _path.Length) Array.Resize(ref _path, Math.Max(length, _path.Length * 2));
@@ -322,6 +351,18 @@ public sealed class TreeRows
         string pattern = filter.ToString();
         bool literal = (filter.Options & ~RegexOptions.CultureInvariant) == RegexOptions.None && Regex.Escape(pattern) == pattern;
         var flags = _flags;
+        if (literal && !pattern.Contains('/'))
+        {
+            // a plain text without "/" lies within one name: a path holds it when its parent's path or its own name
+            // does, so the nodes are tried in number order (a parent's is below its children's), names only
+            for (int i = 1; i < _nodes; i++)
+            {
+                if ((flags[i] & StatusMask) == 0) continue;
+                int p = _store.Parent(i);
+                if (p > 0 && (flags[p] & Matches) != 0 || ShownName(i).IndexOf(pattern, StringComparison.Ordinal) >= 0) flags[i] |= Matches;
+            }
+            return;
+        }
         int top = 0;
         void Push(int node, int pathLength)
         {
