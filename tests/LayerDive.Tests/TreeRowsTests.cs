@@ -119,7 +119,7 @@ public sealed class TreeRowsTests : IDisposable
     /// The rows: depth first, children by name, a filtered-out path kept when something beneath is; a folded
     /// directory's rows beneath left out; the tree glyphs from each ancestor's place among its shown siblings.
     /// </summary>
-    private static List<Expected> Rows(int layer, bool aggregate = false, bool folded = false, Regex? filter = null)
+    private static List<Expected> Rows(int layer, bool aggregate = false, bool folded = false, Regex? filter = null, RowStatus? hide = null)
     {
         var merged = Merged();
         var status = Statuses(layer, aggregate);
@@ -127,7 +127,10 @@ public sealed class TreeRowsTests : IDisposable
         long Size(string p) => IsDir(p)
             ? status.Where(c => c.Key.StartsWith(p + "/", StringComparison.Ordinal) && c.Value != RowStatus.Removed && !IsDir(c.Key)).Sum(c => (long)Encoding.UTF8.GetByteCount(merged[layer][c.Key].Content))
             : status[p] == RowStatus.Removed ? Encoding.UTF8.GetByteCount(merged.Take(layer).Last(m => m.ContainsKey(p))[p].Content) : Encoding.UTF8.GetByteCount(merged[layer][p].Content);
-        bool Kept(string p) => filter is null || filter.IsMatch(p) || status.Keys.Any(c => c.StartsWith(p + "/", StringComparison.Ordinal) && filter.IsMatch(c));
+        // hiding "unmodified" hides what the layer did not change too, leaving its changes (as dive does)
+        bool Hidden(string p) => hide is { } h && (status[p] == h || h == RowStatus.Unmodified && status[p] == RowStatus.Unchanged);
+        // a row is kept when its path matches and its kind is not hidden, or when a row beneath it is kept
+        bool Kept(string p) => (filter is null || filter.IsMatch(p)) && !Hidden(p) || status.Keys.Any(c => c.StartsWith(p + "/", StringComparison.Ordinal) && !c[(p.Length + 1)..].Contains('/') && Kept(c));
         List<string> Children(string dir) => [.. status.Keys.Where(p => (dir.Length == 0 ? !p.Contains('/') : p.StartsWith(dir + "/", StringComparison.Ordinal) && !p[(dir.Length + 1)..].Contains('/')) && Kept(p)).Order(StringComparer.Ordinal)];
         var rows = new List<Expected>();
         void Add(string dir, string glyphs)
@@ -230,6 +233,15 @@ public sealed class TreeRowsTests : IDisposable
         AssertRows(ui, Rows(2, filter: new Regex("f00[37]$")));
         ui.Press(Key.Esc);
         AssertRows(ui, Rows(2));
+
+        ui.Press(Key.U.WithCtrl); // hide what the layer did not change: its changes and the directories that lead to them
+        AssertRows(ui, Rows(2, hide: RowStatus.Unmodified));
+        ui.Press(Key.Tab, Key.CursorUp); // the previous layer, still hiding them
+        AssertRows(ui, Rows(1, hide: RowStatus.Unmodified));
+        ui.Press(Key.Tab, Key.A.WithCtrl); // hide the added ones as well
+        var added = Rows(1, hide: RowStatus.Unmodified).Where(r => r.Status != RowStatus.Added).ToList();
+        Assert.Equal(["a", "a/b", "a/b/c", "a/b/c/f1", "x", "x/old1", "x/sub", "x/sub/deep", "z", "z/z1"], added.Select(r => r.Path));
+        Assert.Equal(added.Select(r => (r.Path, r.Status)), tree.VisibleRows.Select(r => (r.Node.Path, r.Status)));
     }
 
     [Fact]

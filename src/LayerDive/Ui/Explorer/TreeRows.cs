@@ -93,10 +93,6 @@ public sealed class TreeRows
 
     // what the layer pass was run for: the keep pass reads it, and rows are made with it
     private (int Layer, bool Aggregate, ImageModel? Compare, int Nodes) _judged = (int.MinValue, false, null, -1);
-    private int _version;
-
-    /// <summary>Incremented by each layout: a row made before it is not one of the current rows.</summary>
-    public int Version => _version;
 
     /// <summary>The rows the layout makes (the expanded tree's rows).</summary>
     public int Count => _slot.Length > 0 && _slot[0] >= 0 ? _rowsBelow[_slot[0]] : 0;
@@ -111,11 +107,11 @@ public sealed class TreeRows
         int nodes = _store.NodeCount;
         if (nodes != _nodes) Grow(nodes);
         var key = (Layer, Aggregate, CompareWith, nodes);
-        if (key != _judged) JudgeAll();
-        KeepAll();
+        // without a filter, the keep pass runs within the layer pass (both go children first)
+        if (key != _judged) JudgeAll(keep: Filter is null);
+        else KeepAll();
         _shown.Clear();
         _window = [];
-        _version++;
         return 0;
     });
 
@@ -146,12 +142,14 @@ public sealed class TreeRows
     /// children before parents. A child's number is always above its parent's (the tree numbers a path
     /// when it adds it, after its parent), so walking the numbers down visits every child first.
     /// </summary>
-    private void JudgeAll()
+    private void JudgeAll(bool keep)
     {
         int nodes = _nodes;
         var flags = _flags;
         Array.Clear(flags, 0, nodes);
         Array.Clear(_size, 0, _slots);
+        Array.Clear(_rowsBelow, 0, _slots);
+        int hidden = HiddenMask();
         if (CompareWith is { } a) Counterparts(a);
         _opaque.Clear();
         if (Layer >= 0 && Layer < _model.Layers.Count)
@@ -167,17 +165,45 @@ public sealed class TreeRows
                 flags[i] = 0;
                 continue;
             }
-            int f = flags[i] & ChangedBelow;
+            int f = flags[i] & (ChangedBelow | KeptBelow);
             long bytes = Bytes(attr);
             bool isDir = bytes == DirBytes;
             long size = isDir ? (_slot[i] >= 0 ? _size[_slot[i]] : 0) : bytes;
             f |= status + 1 | (isDir ? IsDir : 0);
-            flags[i] = (byte)f;
+            flags[i] = (byte)(keep ? Keep(i, parent, f, hidden, filtered: false) : f);
             int ps = _slot[parent];
             if (status != (int)RowStatus.Removed) _size[ps] += size;
             if (status != (int)RowStatus.Unchanged || (f & ChangedBelow) != 0) flags[parent] |= ChangedBelow;
         }
         _judged = (Layer, Aggregate, CompareWith, nodes);
+        if (!keep) KeepAll();
+    }
+
+    private int HiddenMask()
+    {
+        int hidden = 0;
+        foreach (var h in Hidden) hidden |= 1 << (int)h;
+        // hiding "unmodified" hides what the layer did not change as well, leaving only its changes (as dive does)
+        if ((hidden & 1 << (int)RowStatus.Unmodified) != 0) hidden |= 1 << (int)RowStatus.Unchanged;
+        return hidden;
+    }
+
+    /// <summary>Whether a shown node (its flags <paramref name="f"/>, its children judged) makes a row; its flags after, its parent's counts updated.</summary>
+    private int Keep(int i, int parent, int f, int hidden, bool filtered)
+    {
+        bool keptBelow = (f & KeptBelow) != 0;
+        bool matches = !filtered || keptBelow || (f & Matches) != 0;
+        bool visible = (hidden & 1 << (int)Shown(f)) == 0 || keptBelow;
+        f &= ~Matches;
+        if (matches && visible)
+        {
+            f |= Kept;
+            bool open = keptBelow && !IsCollapsed(i);
+            if (open) f |= Open;
+            _flags[parent] |= KeptBelow;
+            _rowsBelow[_slot[parent]] += 1 + (open ? _rowsBelow[_slot[i]] : 0);
+        }
+        return f;
     }
 
     // per version of attributes (the tree's attribute index), what it counts in its directory's size: read from
@@ -282,29 +308,14 @@ public sealed class TreeRows
         Array.Clear(_rowsBelow, 0, _slots);
         var filter = Filter;
         if (filter is not null) MatchAll(filter);
-        int hidden = 0;
-        foreach (var h in Hidden) hidden |= 1 << (int)h;
-        // hiding "unmodified" hides what the layer did not change as well, leaving only its changes (as dive does)
-        if ((hidden & 1 << (int)RowStatus.Unmodified) != 0) hidden |= 1 << (int)RowStatus.Unchanged;
+        int hidden = HiddenMask();
         for (int i = nodes - 1; i >= 1; i--)
         {
             int f = flags[i];
             if ((f & StatusMask) == 0) continue;
             int parent = _store.Parent(i);
             if (parent == TreeStore.None) continue;
-            bool keptBelow = (f & KeptBelow) != 0;
-            bool matches = filter is null || keptBelow || (f & Matches) != 0;
-            bool visible = (hidden & 1 << (int)Shown(f)) == 0 || keptBelow;
-            f &= ~Matches;
-            if (matches && visible)
-            {
-                f |= Kept;
-                bool open = keptBelow && !IsCollapsed(i);
-                if (open) f |= Open;
-                flags[parent] |= KeptBelow;
-                _rowsBelow[_slot[parent]] += 1 + (open ? _rowsBelow[_slot[i]] : 0);
-            }
-            flags[i] = (byte)f;
+            flags[i] = (byte)Keep(i, parent, f, hidden, filter is not null);
         }
     }
 
@@ -522,11 +533,17 @@ public sealed class TreeRows
 
         private TreeRow RowAt(int level)
         {
-            var (kids, next, row, pathLength) = _levels[level];
-            if (row is not null) return row;
-            row = rows.MakeRow(kids[next], level, level == 0 ? null : RowAt(level - 1), next == kids.Length - 1);
-            _levels[level] = (kids, next, row, pathLength);
-            return row;
+            // the rows not made yet are the deepest levels': made from the shallowest of them down, without
+            // recursion (a tree may be deeper than any call stack)
+            int from = level;
+            while (from >= 0 && _levels[from].Row is null) from--;
+            for (int l = from + 1; l <= level; l++)
+            {
+                var (kids, next, _, pathLength) = _levels[l];
+                var row = rows.MakeRow(kids[next], l, l == 0 ? null : _levels[l - 1].Row, next == kids.Length - 1);
+                _levels[l] = (kids, next, row, pathLength);
+            }
+            return _levels[level].Row!;
         }
     }
 
