@@ -1,4 +1,3 @@
-using LayerDive.Core;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Ui.Explorer;
@@ -9,9 +8,25 @@ namespace LayerDive.Ui.Explorer;
 /// </summary>
 public sealed class FileTree
 {
-    private List<TreeRow> _rows = [];
+    private readonly RowList _rows;
 
-    public FileTree(ImageModel model) => Rows = new TreeRows(model) { Layer = model.TopLayer };
+    public FileTree(ImageModel model)
+    {
+        Rows = new TreeRows(model) { Layer = model.TopLayer };
+        _rows = new RowList(Rows);
+    }
+
+    /// <summary>The laid out rows as a list: a row is made when it is read (the view reads the rows on screen).</summary>
+    private sealed class RowList(TreeRows rows) : IReadOnlyList<TreeRow>
+    {
+        public int Count => rows.Count;
+
+        public TreeRow this[int index] => rows.RowAt(index);
+
+        public IEnumerator<TreeRow> GetEnumerator() => rows.AllRows().GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     public TreeRows Rows { get; }
 
@@ -36,26 +51,34 @@ public sealed class FileTree
     /// <summary>Moves the cursor to the next (or previous) row whose path contains <paramref name="text"/>; false when none does.</summary>
     public bool Find(string text, bool forward = true, bool includeCurrent = false)
     {
-        if (string.IsNullOrEmpty(text) || _rows.Count == 0) return false;
-        for (int step = includeCurrent ? 0 : 1; step <= _rows.Count; step++)
+        int count = _rows.Count;
+        if (string.IsNullOrEmpty(text) || count == 0) return false;
+        // the rows in the order a step at a time from the cursor would meet them, wrapping round, the cursor's own
+        // first when it counts and last otherwise; matched against the path as the tree shows it (\xHH where a name is not UTF-8)
+        int cursor = Cursor, at = -1;
+        if (includeCurrent) at = Rows.FindRow(text, cursor, cursor + 1, last: false);
+        if (at < 0 && forward)
         {
-            int i = ((forward ? Cursor + step : Cursor - step) % _rows.Count + _rows.Count) % _rows.Count;
-            // matched against the path as the tree shows it (a name that is not UTF-8 in its \xHH form)
-            if (PathText.Escape(_rows[i].Node.Path).Contains(text, StringComparison.OrdinalIgnoreCase))
-            {
-                MoveTo(i);
-                return true;
-            }
+            at = Rows.FindRow(text, cursor + 1, count, last: false);
+            if (at < 0) at = Rows.FindRow(text, 0, cursor, last: false);
         }
-        return false;
+        else if (at < 0)
+        {
+            at = Rows.FindRow(text, 0, cursor, last: true);
+            if (at < 0) at = Rows.FindRow(text, cursor + 1, count, last: true);
+        }
+        if (at < 0 && !includeCurrent) at = Rows.FindRow(text, cursor, cursor + 1, last: false);
+        if (at < 0) return false;
+        MoveTo(at);
+        return true;
     }
 
     /// <summary>Lays the rows out again (the layer, a filter or a toggle changed), keeping the cursor on its path where it is still shown.</summary>
     public void Rebuild()
     {
         var keep = Current?.Node;
-        _rows = Rows.Build();
-        int at = keep is null ? -1 : _rows.FindIndex(r => r.Node == keep);
+        Rows.Layout();
+        int at = keep is null ? -1 : Rows.IndexOf(keep.Value);
         Cursor = at >= 0 ? at : Math.Min(Cursor, Math.Max(0, _rows.Count - 1));
         Changed?.Invoke();
     }
@@ -83,7 +106,7 @@ public sealed class FileTree
     {
         var cur = Current;
         if (cur is { HasChildren: true, Collapsed: false }) { Rows.Toggle(cur.Node); Rebuild(); }
-        else if (cur?.Node.Parent is { IsRoot: false } parent) MoveTo(_rows.FindIndex(r => r.Node == parent));
+        else if (cur?.Node.Parent is { IsRoot: false } parent) MoveTo(Rows.IndexOf(parent));
     }
 
     /// <summary>Right: expands a collapsed directory.</summary>
@@ -99,7 +122,7 @@ public sealed class FileTree
 
     public void FoldAll()
     {
-        bool anyOpen = _rows.Any(r => r.HasChildren && !r.Collapsed);
+        bool anyOpen = Rows.AnyOpen();
         Rows.SetAllCollapsed(anyOpen);
         Rebuild();
     }

@@ -2,7 +2,7 @@ using LayerDive.Core.Model;
 
 namespace LayerDive.Ui.Explorer;
 
-/// <summary>One line of the file tree pane; its tree glyphs come from its parent rows when drawn.</summary>
+/// <summary>One line of the file tree pane, made when it is shown (<see cref="TreeRows.RowAt"/>); its tree glyphs come from its parent rows when drawn.</summary>
 public sealed class TreeRow(TreeNode node, int depth, RowStatus status, EntryAttributes attributes, TreeRow? parent, bool collapsed, long size, bool opaque)
 {
     public TreeNode Node { get; } = node;
@@ -16,8 +16,6 @@ public sealed class TreeRow(TreeNode node, int depth, RowStatus status, EntryAtt
     /// <summary>The last shown child of its parent ("└──" rather than "├──").</summary>
     public bool IsLast { get; internal set; }
     public bool HasChildren { get; internal set; }
-    /// <summary>The kept rows of its children, while the rows are being laid out.</summary>
-    internal List<TreeRow>? Below { get; set; }
 
     /// <summary>The tree glyphs before the name: "│   " or "    " per ancestor, then "├── " or "└── ".</summary>
     public string Prefix()

@@ -1,5 +1,5 @@
-using LayerDive.Core;
 using System.Text.RegularExpressions;
+using LayerDive.Core;
 using LayerDive.Core.Model;
 
 namespace LayerDive.Ui.Explorer;
@@ -7,12 +7,27 @@ namespace LayerDive.Ui.Explorer;
 /// <summary>
 /// The file tree pane's rows: the merged tree after the selected layer, annotated with that
 /// layer's changes (or layers 1..N against layer 0), flattened into rows over the expanded
-/// directories only. UI state (collapsed, filters, sort) lives here, keyed by node; the model is
-/// never copied or changed.
+/// directories only. UI state (collapsed, filters, sort) lives here, keyed by node number; the model
+/// is never copied or changed.
+/// <para>
+/// The rows are virtual, so that a key answers at once on a tree of a million paths: <see cref="Layout"/>
+/// judges every node in two passes over flat arrays (what the view says of it, its size, whether it is
+/// kept by the filter and the hidden kinds, how many rows its expanded subtree makes), and a row object is
+/// made only for a row asked for (<see cref="RowAt"/>: the rows on screen), found by descending from the
+/// root through the row counts. A directory's children are sorted by name once, when a row below it is
+/// first asked for, and kept as an array of node numbers.
+/// </para>
 /// </summary>
-public sealed class TreeRows(ImageModel model)
+public sealed class TreeRows
 {
-    private readonly HashSet<TreeNode> _collapsed = [];
+    private readonly ImageModel _model;
+    private readonly TreeStore _store;
+
+    public TreeRows(ImageModel model)
+    {
+        _model = model;
+        _store = model.Root.Tree;
+    }
 
     public int Layer { get; set; }
     public bool Aggregate { get; set; }
@@ -26,125 +41,312 @@ public sealed class TreeRows(ImageModel model)
     /// </summary>
     public ImageModel? CompareWith { get; set; }
 
-    // each node's counterpart in A, by node number: found from its parent's, once
-    private readonly Dictionary<int, TreeNode?> _counterpart = [];
+    // ---- folding: every directory folded or not, and the ones toggled since ----
 
-    /// <summary>The node at the same path in A (<see cref="CompareWith"/>), or null.</summary>
-    public TreeNode? Counterpart(TreeNode node)
-    {
-        var a = CompareWith!;
-        if (node.IsRoot) return a.Root;
-        if (_counterpart.TryGetValue(node.Number, out var known)) return known;
-        var path = new Stack<TreeNode>();
-        for (var n = node; !n.IsRoot && !_counterpart.ContainsKey(n.Number); n = n.Parent!.Value) path.Push(n);
-        while (path.Count > 0)
-        {
-            var n = path.Pop();
-            var up = n.Parent!.Value;
-            var parent = up.IsRoot ? a.Root : _counterpart[up.Number];
-            _counterpart[n.Number] = parent?.Child(n.Name);
-        }
-        return _counterpart[node.Number];
-    }
+    private readonly HashSet<int> _toggled = [];
+    private bool _allCollapsed;
+    // "collapse all" folds the directories there were then: a directory the load adds later opens unfolded
+    private int _collapsedBelow;
 
-    public bool IsCollapsed(TreeNode node) => _collapsed.Contains(node);
+    public bool IsCollapsed(TreeNode node) => IsCollapsed(node.Number);
+
+    private bool IsCollapsed(int node) =>
+        _store.FirstChild(node) != TreeStore.None && ((_allCollapsed && node < _collapsedBelow) ^ (_toggled.Count > 0 && _toggled.Contains(node)));
 
     public void Toggle(TreeNode node)
     {
-        if (!_collapsed.Remove(node)) _collapsed.Add(node);
+        if (!_toggled.Remove(node.Number)) _toggled.Add(node.Number);
     }
 
     public void SetAllCollapsed(bool collapsed)
     {
-        _collapsed.Clear();
-        if (!collapsed) return;
-        model.Read(m => // the image may still be being read
-        {
-            foreach (var n in m.AllNodes())
-                if (!n.IsRoot && n.ChildCount > 0) _collapsed.Add(n);
-            return _collapsed.Count;
-        });
+        _toggled.Clear();
+        _allCollapsed = collapsed;
+        _collapsedBelow = collapsed ? _model.Read(_ => _store.NodeCount) : 0; // the image may still be being read
     }
 
-    /// <summary>What the selected view says of a node (null: not shown at all after this layer).</summary>
-    public (RowStatus Status, EntryAttributes Attributes)? StatusOf(TreeNode node)
+    // ---- what a layout knows of each node ----
+
+    // per node, one byte: the status the view gives it (0: not shown), and what the passes found
+    private const int StatusMask = 7, ChangedBelow = 8, IsDir = 16, Kept = 32, KeptBelow = 64;
+    // the filter's match while the keep pass runs; after it, the row is open: kept rows below and not folded
+    private const int Matches = 128, Open = 128;
+
+    private byte[] _flags = [];
+    // per node, its directory slot (-1 for a node that has no child): the index into the arrays below
+    private int[] _slot = [];
+    private int _slots;
+    // per directory slot: the bytes beneath it, and the rows its expanded subtree makes
+    private long[] _size = [];
+    private int[] _rowsBelow = [];
+    // the nodes the layout covered (the tree's count then: the load may add more)
+    private int _nodes;
+    // each directory's children by name, sorted once; cleared when the load adds nodes
+    private readonly Dictionary<int, int[]> _byName = [];
+    private int _byNameNodes = -1;
+    // each directory's kept children in the order shown, for this layout (only the directories rows were asked below)
+    private readonly Dictionary<int, int[]> _shown = [];
+    // compare mode: each node's counterpart in A, by node number (-1: none)
+    private int[] _counterpart = [];
+    private (ImageModel? A, int Nodes) _counterpartOf;
+    private readonly HashSet<int> _opaque = [];
+
+    // what the layer pass was run for: the keep pass reads it, and rows are made with it
+    private (int Layer, bool Aggregate, ImageModel? Compare, int Nodes) _judged = (int.MinValue, false, null, -1);
+
+    /// <summary>The rows the layout makes (the expanded tree's rows).</summary>
+    public int Count => _slot.Length > 0 && _slot[0] >= 0 ? _rowsBelow[_slot[0]] : 0;
+
+    /// <summary>
+    /// Lays the rows out for the current layer, view, filter, hidden kinds and folds. Run through
+    /// <see cref="ImageModel.Read{T}"/>, as the layers above may still be being merged; a row made later
+    /// keeps what it shows (a merged layer's records never change).
+    /// </summary>
+    public void Layout() => _model.Read(_ =>
     {
-        var now = node.StateAt(Layer);
-        if (CompareWith is { } a)
+        int nodes = _store.NodeCount;
+        if (nodes != _nodes) Grow(nodes);
+        var key = (Layer, Aggregate, CompareWith, nodes);
+        // without a filter, the keep pass runs within the layer pass (both go children first)
+        if (key != _judged) JudgeAll(keep: Filter is null);
+        else KeepAll();
+        _shown.Clear();
+        _window = [];
+        return 0;
+    });
+
+    private void Grow(int nodes)
+    {
+        _nodes = nodes;
+        if (_slot.Length < nodes) _slot = new int[nodes];
+        if (_flags.Length < nodes) _flags = new byte[nodes];
+        _slots = 0;
+        for (int i = 0; i < nodes; i++) _slot[i] = _store.FirstChild(i) != TreeStore.None ? _slots++ : -1;
+        if (_size.Length < _slots)
         {
-            if (now is not { IsPresent: true } present) return null;
-            var there = Counterpart(node)?.StateAt(a.TopLayer);
-            if (there is not { IsPresent: true } other) return (RowStatus.Added, present.Attributes);
-            return (other.Attributes.Diff(present.Attributes) & ~AttributeChange.MTime) == AttributeChange.None
-                ? (RowStatus.Unchanged, present.Attributes) : (RowStatus.Modified, present.Attributes);
+            _size = new long[_slots];
+            _rowsBelow = new int[_slots];
         }
-        if (Aggregate)
-        {
-            var before = node.StateAt(0);
-            bool was = before is { IsPresent: true }, isNow = now is { IsPresent: true };
-            if (!isNow) return was && Layer > 0 && now is { } r && r.Layer >= 1 ? (RowStatus.Removed, before!.Value.Attributes) : null;
-            if (!was) return Layer > 0 ? (RowStatus.Added, now!.Value.Attributes) : (RowStatus.Unchanged, now!.Value.Attributes);
-            bool touched = false;
-            foreach (var h in node.History) if (h.Layer >= 1 && h.Layer <= Layer) { touched = true; break; }
-            if (!touched) return (RowStatus.Unchanged, now!.Value.Attributes);
-            return before!.Value.Attributes.Diff(now!.Value.Attributes) == AttributeChange.None
-                ? (RowStatus.Unmodified, now.Value.Attributes) : (RowStatus.Modified, now.Value.Attributes);
-        }
-        if (now is not { } state) return null;
-        if (state.Layer == Layer)
-        {
-            return state.Kind switch
-            {
-                ChangeKind.Added => (RowStatus.Added, state.Attributes),
-                ChangeKind.Modified => (RowStatus.Modified, state.Attributes),
-                ChangeKind.Removed => (RowStatus.Removed, state.Attributes),
-                _ => (RowStatus.Unmodified, state.Attributes),
-            };
-        }
-        return state.IsPresent ? (RowStatus.Unchanged, state.Attributes) : null;
+        _judged = (int.MinValue, false, null, -1);
+    }
+
+    private static RowStatus Shown(int flags)
+    {
+        var status = (RowStatus)((flags & StatusMask) - 1);
+        // a directory shows Modified when something beneath it changed (as dive does)
+        return (flags & (IsDir | ChangedBelow)) == (IsDir | ChangedBelow) && status is RowStatus.Unchanged or RowStatus.Unmodified ? RowStatus.Modified : status;
     }
 
     /// <summary>
-    /// The rows, depth first; a directory shows Modified when something beneath it changed (as dive does).
-    /// Built through <see cref="ImageModel.Read{T}"/>, as the layers above may still be being merged; the
-    /// rows keep what they show (a merged layer's records never change), so drawing them needs no lock.
+    /// The layer pass: each node's status and each directory's size and whether a change lies beneath,
+    /// children before parents. A child's number is always above its parent's (the tree numbers a path
+    /// when it adds it, after its parent), so walking the numbers down visits every child first.
     /// </summary>
-    public List<TreeRow> Build() => model.Read(_ => BuildRows());
-
-    private List<TreeRow> BuildRows()
+    private void JudgeAll(bool keep)
     {
+        int nodes = _nodes;
+        var flags = _flags;
+        Array.Clear(flags, 0, nodes);
+        Array.Clear(_size, 0, _slots);
+        Array.Clear(_rowsBelow, 0, _slots);
+        int hidden = HiddenMask();
+        if (CompareWith is { } a) Counterparts(a);
         _opaque.Clear();
-        if (Layer >= 0 && Layer < model.Layers.Count)
-            foreach (var d in model.Layers[Layer].OpaqueDirectories)
-                if (model.Find(d) is { } n) _opaque.Add(n);
-        return Flatten(Kept());
+        if (Layer >= 0 && Layer < _model.Layers.Count)
+            foreach (var d in _model.Layers[Layer].OpaqueDirectories)
+                if (_model.Find(d) is { } n) _opaque.Add(n.Number);
+        for (int i = nodes - 1; i >= 1; i--)
+        {
+            int parent = _store.Parent(i);
+            if (parent == TreeStore.None) continue; // taken out of its directory
+            int status = StatusOf(i, Layer, Aggregate, CompareWith, out int attr);
+            if (status < 0)
+            {
+                flags[i] = 0;
+                continue;
+            }
+            int f = flags[i] & (ChangedBelow | KeptBelow);
+            long bytes = Bytes(attr);
+            bool isDir = bytes == DirBytes;
+            long size = isDir ? (_slot[i] >= 0 ? _size[_slot[i]] : 0) : bytes;
+            f |= status + 1 | (isDir ? IsDir : 0);
+            flags[i] = (byte)(keep ? Keep(i, parent, f, hidden, filtered: false) : f);
+            int ps = _slot[parent];
+            if (status != (int)RowStatus.Removed) _size[ps] += size;
+            if (status != (int)RowStatus.Unchanged || (f & ChangedBelow) != 0) flags[parent] |= ChangedBelow;
+        }
+        _judged = (Layer, Aggregate, CompareWith, nodes);
+        if (!keep) KeepAll();
     }
 
-    private readonly HashSet<TreeNode> _opaque = [];
-
-    /// <summary>A directory being turned into rows: its shown children, the next to look at, and what was kept.</summary>
-    private sealed class Frame(TreeRow? row, int depth, int pathLength)
+    private int HiddenMask()
     {
-        public readonly TreeRow? Row = row;
-        public readonly int Depth = depth;
-        /// <summary>The length of the directory's path, at the start of the path buffer while the frame is on top.</summary>
-        public readonly int PathLength = pathLength;
-        public readonly List<(TreeNode Node, RowStatus Status, EntryAttributes Attributes)> Children = [];
-        public int Next;
-        public readonly List<TreeRow> Kept = [];
-        public bool AnyChanged;
-        public long Total;
-        /// <summary>The child whose subtree is being built.</summary>
-        public (TreeRow Row, RowStatus Status, EntryAttributes Attributes, int PathLength) Pending;
+        int hidden = 0;
+        foreach (var h in Hidden) hidden |= 1 << (int)h;
+        // hiding "unmodified" hides what the layer did not change as well, leaving only its changes (as dive does)
+        if ((hidden & 1 << (int)RowStatus.Unmodified) != 0) hidden |= 1 << (int)RowStatus.Unchanged;
+        return hidden;
     }
 
-    // the path of the node being judged, for the filter: each child's name written after its parent's
-    // path, so that no path is ever built whole per node (a deep tree's paths together are its depth squared)
+    /// <summary>Whether a shown node (its flags <paramref name="f"/>, its children judged) makes a row; its flags after, its parent's counts updated.</summary>
+    private int Keep(int i, int parent, int f, int hidden, bool filtered)
+    {
+        bool keptBelow = (f & KeptBelow) != 0;
+        bool matches = !filtered || keptBelow || (f & Matches) != 0;
+        bool visible = (hidden & 1 << (int)Shown(f)) == 0 || keptBelow;
+        f &= ~Matches;
+        if (matches && visible)
+        {
+            f |= Kept;
+            bool open = keptBelow && !IsCollapsed(i);
+            if (open) f |= Open;
+            _flags[parent] |= KeptBelow;
+            _rowsBelow[_slot[parent]] += 1 + (open ? _rowsBelow[_slot[i]] : 0);
+        }
+        return f;
+    }
+
+    // per version of attributes (the tree's attribute index), what it counts in its directory's size: read from
+    // the tree once, as unpacking a version's attributes costs more than the rest of the layer pass
+    private int[] _bytes = [];
+    private const int Unknown = 0, DirBytes = -1, Large = int.MaxValue;
+
+    /// <summary>The bytes a version counts in its directory (a file's size; a hardlink's are its target's, counted once, as dive counts its 0-byte header), or <see cref="DirBytes"/>.</summary>
+    private long Bytes(int attr)
+    {
+        if (attr >= _bytes.Length) Array.Resize(ref _bytes, Math.Max(attr + 1, _bytes.Length * 2));
+        // stored one more than the count, so that 0 is "not yet read"
+        int known = _bytes[attr];
+        if (known != Unknown && known != Large) return known == DirBytes ? DirBytes : known - 1;
+        long bytes = ReadBytes(attr);
+        if (known == Unknown) _bytes[attr] = bytes == DirBytes ? DirBytes : bytes < Large - 1 ? (int)bytes + 1 : Large;
+        return bytes;
+    }
+
+    private long ReadBytes(int attr)
+    {
+        var type = _store.TypeOf(attr);
+        if (type == FileType.Directory) return DirBytes;
+        if (type != FileType.File) return 0;
+        var a = _store.Attributes(attr);
+        return a.HardlinkTarget is null ? a.Size : 0;
+    }
+
+    private long FileBytes(int attr) => Bytes(attr) is var b && b == DirBytes ? 0 : b;
+
+    /// <summary>What the selected view says of a node: its status, and the attributes it shows (-1: not shown at all after this layer).</summary>
+    private int StatusOf(int node, int layer, bool aggregate, ImageModel? compare, out int attr)
+    {
+        var s = _store;
+        bool hasNow = s.TryStateAt(node, layer, out var now);
+        attr = now.Attr;
+        if (compare is { } a)
+        {
+            if (!hasNow || !now.IsPresent) return -1;
+            int there = node < _counterpart.Length ? _counterpart[node] : -1;
+            var aStore = a.Root.Tree;
+            if (there < 0 || !aStore.TryStateAt(there, a.TopLayer, out var other) || !other.IsPresent) return (int)RowStatus.Added;
+            return (aStore.Attributes(other.Attr).Diff(s.Attributes(now.Attr)) & ~AttributeChange.MTime) == AttributeChange.None
+                ? (int)RowStatus.Unchanged : (int)RowStatus.Modified;
+        }
+        if (aggregate)
+        {
+            bool was = s.TryStateAt(node, 0, out var before) && before.IsPresent, isNow = hasNow && now.IsPresent;
+            if (!isNow)
+            {
+                attr = before.Attr;
+                return was && layer > 0 && hasNow && now.Layer >= 1 ? (int)RowStatus.Removed : -1;
+            }
+            if (!was) return layer > 0 ? (int)RowStatus.Added : (int)RowStatus.Unchanged;
+            bool touched = false;
+            for (int i = 0, count = s.RecordCount(node); i < count; i++)
+                if (s.Record(node, i).Layer is var l && l >= 1 && l <= layer) { touched = true; break; }
+            if (!touched) return (int)RowStatus.Unchanged;
+            return before.Attr == now.Attr || s.Attributes(before.Attr).Diff(s.Attributes(now.Attr)) == AttributeChange.None
+                ? (int)RowStatus.Unmodified : (int)RowStatus.Modified;
+        }
+        if (!hasNow) return -1;
+        if (now.Layer == layer)
+        {
+            return now.Kind switch
+            {
+                ChangeKind.Added => (int)RowStatus.Added,
+                ChangeKind.Modified => (int)RowStatus.Modified,
+                ChangeKind.Removed => (int)RowStatus.Removed,
+                _ => (int)RowStatus.Unmodified,
+            };
+        }
+        return now.IsPresent ? (int)RowStatus.Unchanged : -1;
+    }
+
+    /// <summary>Compare mode: each node's node at the same path in A, parents first (a parent's number is below its children's).</summary>
+    private void Counterparts(ImageModel a)
+    {
+        if (_counterpartOf == (a, _nodes)) return;
+        var aStore = a.Root.Tree;
+        if (_counterpart.Length < _nodes) _counterpart = new int[_nodes];
+        _counterpart[0] = 0;
+        Span<char> scratch = stackalloc char[256];
+        for (int i = 1; i < _nodes; i++)
+        {
+            int p = _store.Parent(i);
+            int up = p == TreeStore.None ? -1 : _counterpart[p];
+            _counterpart[i] = up < 0 ? -1 : aStore.FindChild(up, _store.NameChars(i, scratch));
+        }
+        _counterpartOf = (a, _nodes);
+    }
+
+    /// <summary>
+    /// The keep pass: which nodes make rows (the filter's match or a kept row beneath, and a kind not
+    /// hidden or a kept row beneath), and how many rows each directory's expanded subtree makes.
+    /// </summary>
+    private void KeepAll()
+    {
+        int nodes = _nodes;
+        var flags = _flags;
+        for (int i = 0; i < nodes; i++) flags[i] &= StatusMask | ChangedBelow | IsDir;
+        Array.Clear(_rowsBelow, 0, _slots);
+        var filter = Filter;
+        if (filter is not null) MatchAll(filter);
+        int hidden = HiddenMask();
+        for (int i = nodes - 1; i >= 1; i--)
+        {
+            int f = flags[i];
+            if ((f & StatusMask) == 0) continue;
+            int parent = _store.Parent(i);
+            if (parent == TreeStore.None) continue;
+            flags[i] = (byte)Keep(i, parent, f, hidden, filter is not null);
+        }
+    }
+
+    // ---- the filter: each shown node's path as the tree shows it, written after its parent's ----
+
     private char[] _path = new char[256];
+    private readonly char[] _name = new char[256];
+    private int[] _stack = new int[64];
 
-    private int WritePath(int parentLength, string name)
+    /// <summary>True when a name holds a character <see cref="PathText.Escape"/> writes as \xHH (a name holding none is shown as it is).</summary>
+    private static bool NeedsEscape(ReadOnlySpan<char> name)
     {
-        name = PathText.Escape(name); // the filter sees the path as the tree shows it (\xHH for bytes that are not UTF-8)
+        foreach (char c in name)
+            if (c < 0x20 || c == 0x7f || c == '\\' || (uint)(c - 0xDC80) <= 0x7F) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Writes a node's name after its parent's path (at the start of the buffer, <paramref name="parentLength"/>
+    /// long), so that no path is ever built whole per node (a deep tree's paths together are its depth squared).
+    /// </summary>
+    /// <summary>A node's name as the tree shows it (\xHH for bytes that are not UTF-8): the filter and the search see that.</summary>
+    private ReadOnlySpan<char> ShownName(int node)
+    {
+        var name = _store.NameChars(node, _name);
+        return NeedsEscape(name) ? PathText.Escape(name.ToString()) : name;
+    }
+
+    private int WritePath(int parentLength, int node)
+    {
+        var name = ShownName(node);
         int at = parentLength == 0 ? 0 : parentLength + 1;
         int length = at + name.Length;
         if (length > _path.Length) Array.Resize(ref _path, Math.Max(length, _path.Length * 2));
@@ -153,93 +355,308 @@ public sealed class TreeRows(ImageModel model)
         return length;
     }
 
-    private Frame Open(TreeNode dir, TreeRow? row, int depth, int pathLength)
+    /// <summary>Marks the shown nodes whose path the filter matches: depth first, with a stack of its own (a tree may be deeper than any call stack).</summary>
+    private void MatchAll(Regex filter)
     {
-        var f = new Frame(row, depth, pathLength);
-        foreach (var c in dir.AllChildren)
-            if (StatusOf(c) is { } s) f.Children.Add((c, s.Status, s.Attributes));
-        f.Children.Sort((a, b) => string.CompareOrdinal(a.Node.Name, b.Node.Name));
-        return f;
+        // a plain text is found in a child's path whenever it is in its parent's: only the others are tried
+        string pattern = filter.ToString();
+        bool literal = (filter.Options & ~RegexOptions.CultureInvariant) == RegexOptions.None && Regex.Escape(pattern) == pattern;
+        var flags = _flags;
+        if (literal && !pattern.Contains('/'))
+        {
+            // a plain text without "/" lies within one name: a path holds it when its parent's path or its own name
+            // does, so the nodes are tried in number order (a parent's is below its children's), names only
+            for (int i = 1; i < _nodes; i++)
+            {
+                if ((flags[i] & StatusMask) == 0) continue;
+                int p = _store.Parent(i);
+                if (p > 0 && (flags[p] & Matches) != 0 || ShownName(i).IndexOf(pattern, StringComparison.Ordinal) >= 0) flags[i] |= Matches;
+            }
+            return;
+        }
+        int top = 0;
+        void Push(int node, int pathLength)
+        {
+            if (top + 2 > _stack.Length) Array.Resize(ref _stack, _stack.Length * 2);
+            _stack[top++] = node;
+            _stack[top++] = pathLength;
+        }
+        for (int c = _store.FirstChild(0); c != TreeStore.None; c = _store.NextSibling(c))
+            if (c < _nodes) Push(c, 0);
+        while (top > 0)
+        {
+            int parentLength = _stack[--top], node = _stack[--top];
+            if ((flags[node] & StatusMask) == 0) continue; // not shown: nor is anything beneath
+            int length = WritePath(parentLength, node);
+            int p = _store.Parent(node);
+            bool match = literal && p != 0 && (flags[p] & Matches) != 0
+                || (literal ? _path.AsSpan(0, length).IndexOf(pattern, StringComparison.Ordinal) >= 0 : filter.IsMatch(_path.AsSpan(0, length)));
+            if (match) flags[node] |= Matches;
+            for (int c = _store.FirstChild(node); c != TreeStore.None; c = _store.NextSibling(c))
+                if (c < _nodes) Push(c, length);
+        }
     }
+
+    // ---- the rows: found by their index, made only when asked for ----
+
+    /// <summary>A directory's children sorted by name (the bytes of the names, as the listings sort), sorted once.</summary>
+    private int[] ByName(int dir)
+    {
+        if (_byNameNodes != _store.NodeCount)
+        {
+            _byName.Clear(); // the load added paths: a directory may have new children
+            _byNameNodes = _store.NodeCount;
+        }
+        if (_byName.TryGetValue(dir, out var sorted)) return sorted;
+        int count = 0;
+        for (int c = _store.FirstChild(dir); c != TreeStore.None; c = _store.NextSibling(c)) count++;
+        sorted = new int[count];
+        count = 0;
+        for (int c = _store.FirstChild(dir); c != TreeStore.None; c = _store.NextSibling(c)) sorted[count++] = c;
+        var store = _store;
+        Array.Sort(sorted, store.CompareNames);
+        _byName[dir] = sorted;
+        return sorted;
+    }
+
+    /// <summary>A directory's kept children in the order shown: by name, or by size (largest first) then name.</summary>
+    private int[] ShownChildren(int dir)
+    {
+        if (_shown.TryGetValue(dir, out var kids)) return kids;
+        var all = ByName(dir);
+        int count = 0;
+        foreach (var c in all)
+            if (c < _nodes && (_flags[c] & Kept) != 0) count++;
+        kids = new int[count];
+        count = 0;
+        foreach (var c in all)
+            if (c < _nodes && (_flags[c] & Kept) != 0) kids[count++] = c;
+        if (SortBySize && kids.Length > 1)
+        {
+            var sizes = new long[kids.Length];
+            for (int i = 0; i < kids.Length; i++) sizes[i] = SizeOf(kids[i]);
+            var order = new int[kids.Length];
+            for (int i = 0; i < order.Length; i++) order[i] = i;
+            var store = _store;
+            // stable on equal sizes: the names' order, which the kids are already in
+            Array.Sort(order, (x, y) => sizes[x] != sizes[y] ? sizes[y].CompareTo(sizes[x]) : x.CompareTo(y));
+            var bySize = new int[kids.Length];
+            for (int i = 0; i < order.Length; i++) bySize[i] = kids[order[i]];
+            kids = bySize;
+        }
+        _shown[dir] = kids;
+        return kids;
+    }
+
+    private long SizeOf(int node)
+    {
+        if ((_flags[node] & IsDir) != 0) return _slot[node] >= 0 ? _size[_slot[node]] : 0;
+        StatusOfJudged(node, out int attr);
+        return FileBytes(attr);
+    }
+
+    /// <summary>The status and attributes as the layout judged them (with its layer and view, whatever was set since).</summary>
+    private int StatusOfJudged(int node, out int attr) => StatusOf(node, _judged.Layer, _judged.Aggregate, _judged.Compare, out attr);
+
+    /// <summary>The rows a kept node takes: its own, and its expanded subtree's.</summary>
+    private int Span(int node) => 1 + ((_flags[node] & Open) != 0 ? _rowsBelow[_slot[node]] : 0);
+
+    /// <summary>A walk over the rows in order from one of them, the rows' objects made only when asked for.</summary>
+    private sealed class Walk(TreeRows rows, bool paths)
+    {
+        // per level: the directory's shown children, the one at hand, its row (made when asked), and the path's length before it
+        private readonly List<(int[] Kids, int Next, TreeRow? Row, int PathLength)> _levels = [];
+        private readonly bool _paths = paths;
+
+        public int Node { get; private set; }
+
+        /// <summary>The length of the node's path (as the tree shows it) at the start of the path buffer, when the walk writes paths.</summary>
+        public int PathLength { get; private set; }
+
+        /// <summary>Starts at the row <paramref name="index"/> (which must be one).</summary>
+        public void Seek(int index)
+        {
+            _levels.Clear();
+            int dir = 0, pathLength = 0;
+            while (true)
+            {
+                var kids = rows.ShownChildren(dir);
+                int i = 0;
+                for (; i < kids.Length; i++)
+                {
+                    int span = rows.Span(kids[i]);
+                    if (index < span) break;
+                    index -= span;
+                }
+                if (i == kids.Length) throw new ArgumentOutOfRangeException(nameof(index));
+                _levels.Add((kids, i, null, pathLength));
+                if (index == 0) break;
+                index--;
+                dir = kids[i];
+                pathLength = _paths ? rows.WritePath(pathLength, dir) : 0;
+            }
+            Arrive();
+        }
+
+        private void Arrive()
+        {
+            var (kids, next, _, pathLength) = _levels[^1];
+            Node = kids[next];
+            PathLength = _paths ? rows.WritePath(pathLength, Node) : 0;
+        }
+
+        /// <summary>Moves to the next row; false after the last.</summary>
+        public bool MoveNext()
+        {
+            if ((rows._flags[Node] & Open) != 0)
+            {
+                _levels.Add((rows.ShownChildren(Node), 0, null, PathLength));
+                Arrive();
+                return true;
+            }
+            while (true)
+            {
+                var (kids, next, _, pathLength) = _levels[^1];
+                if (next + 1 < kids.Length)
+                {
+                    _levels[^1] = (kids, next + 1, null, pathLength);
+                    Arrive();
+                    return true;
+                }
+                _levels.RemoveAt(_levels.Count - 1);
+                if (_levels.Count == 0) return false;
+            }
+        }
+
+        /// <summary>The row at hand, with its parents' rows (for the tree glyphs).</summary>
+        public TreeRow Row => RowAt(_levels.Count - 1);
+
+        private TreeRow RowAt(int level)
+        {
+            // the rows not made yet are the deepest levels': made from the shallowest of them down, without
+            // recursion (a tree may be deeper than any call stack)
+            int from = level;
+            while (from >= 0 && _levels[from].Row is null) from--;
+            for (int l = from + 1; l <= level; l++)
+            {
+                var (kids, next, _, pathLength) = _levels[l];
+                var row = rows.MakeRow(kids[next], l, l == 0 ? null : _levels[l - 1].Row, next == kids.Length - 1);
+                _levels[l] = (kids, next, row, pathLength);
+            }
+            return _levels[level].Row!;
+        }
+    }
+
+    private TreeRow MakeRow(int node, int depth, TreeRow? parent, bool isLast)
+    {
+        int f = _flags[node];
+        StatusOfJudged(node, out int attr);
+        var attributes = _store.Attributes(attr);
+        long size = (f & IsDir) != 0 ? (_slot[node] >= 0 ? _size[_slot[node]] : 0) : FileBytes(attr);
+        return new TreeRow(_store.Node(node), depth, Shown(f), attributes, parent, IsCollapsed(node), size, _opaque.Contains(node))
+        {
+            IsLast = isLast,
+            HasChildren = (f & KeptBelow) != 0,
+        };
+    }
+
+    // the rows last asked for (a screen's worth and some), made once
+    private TreeRow[] _window = [];
+    private int _windowStart;
+    private const int WindowBefore = 64, WindowRows = 256;
+
+    /// <summary>The row at <paramref name="index"/> of the current layout.</summary>
+    public TreeRow RowAt(int index)
+    {
+        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+        if (index >= _windowStart && index < _windowStart + _window.Length) return _window[index - _windowStart];
+        return _model.Read(_ =>
+        {
+            int start = Math.Max(0, index - WindowBefore);
+            var window = new TreeRow[Math.Min(WindowRows, Count - start)];
+            var walk = new Walk(this, paths: false);
+            walk.Seek(start);
+            for (int i = 0; i < window.Length; i++)
+            {
+                if (i > 0) walk.MoveNext();
+                window[i] = walk.Row;
+            }
+            (_window, _windowStart) = (window, start);
+            return window[index - start];
+        });
+    }
+
+    /// <summary>The index of a node's row in the current layout, or -1 when it makes none (not kept, or under a folded directory).</summary>
+    public int IndexOf(TreeNode node) => _model.Read(_ =>
+    {
+        int n = node.Number;
+        if (n <= 0 || n >= _nodes || !ReferenceEquals(node.Tree, _store) || (_flags[n] & Kept) == 0) return -1;
+        var chain = new List<int>();
+        for (int a = n; a != 0; a = _store.Parent(a))
+        {
+            if (a == TreeStore.None || (_flags[a] & Kept) == 0 || (a != n && (_flags[a] & Open) == 0)) return -1;
+            chain.Add(a);
+        }
+        int index = 0, dir = 0;
+        for (int i = chain.Count - 1; i >= 0; i--)
+        {
+            int next = chain[i];
+            foreach (var k in ShownChildren(dir))
+            {
+                if (k == next) break;
+                index += Span(k);
+            }
+            if (i > 0) index++; // the directory's own row
+            dir = next;
+        }
+        return index;
+    });
+
+    /// <summary>True when a directory shown is open (its kept rows shown beneath it): "fold all" then folds.</summary>
+    public bool AnyOpen() => _model.Read(_ =>
+    {
+        for (int c = _store.FirstChild(0); c != TreeStore.None; c = _store.NextSibling(c))
+            if (c < _nodes && (_flags[c] & (Kept | Open)) == (Kept | Open)) return true;
+        return false;
+    });
 
     /// <summary>
-    /// The kept rows of the root's children, each kept directory row holding its own: built with a
-    /// stack of its own, each subtree before its row is judged (its size, whether a change lies
-    /// beneath), so that a tree thousands of directories deep costs its size, never the call stack.
+    /// The first row from <paramref name="from"/> up to <paramref name="to"/> (exclusive) whose path, as the tree
+    /// shows it, contains <paramref name="text"/> (ignoring case), or the last such when <paramref name="last"/>; -1 when none.
     /// </summary>
-    private List<TreeRow> Kept()
+    public int FindRow(string text, int from, int to, bool last) => from >= to ? -1 : _model.Read(_ =>
     {
-        var stack = new Stack<Frame>();
-        stack.Push(Open(model.Root, null, 0, 0));
-        while (true)
+        var walk = new Walk(this, paths: true);
+        walk.Seek(from);
+        int found = -1;
+        for (int i = from; i < to; i++)
         {
-            var f = stack.Peek();
-            if (f.Next < f.Children.Count)
+            if (i > from) walk.MoveNext();
+            if (_path.AsSpan(0, walk.PathLength).Contains(text, StringComparison.OrdinalIgnoreCase))
             {
-                var (node, status, attributes) = f.Children[f.Next++];
-                int path = Filter is null ? 0 : WritePath(f.PathLength, node.Name);
-                // the row exists before its children so that they can point at it; it is dropped if filtered out
-                var row = new TreeRow(node, f.Depth, status, attributes, f.Row, _collapsed.Contains(node), 0, _opaque.Contains(node));
-                // a directory replaced by a file still shows the children that layer removed, in red
-                if (attributes.IsDirectory || node.ChildCount > 0)
-                {
-                    f.Pending = (row, status, attributes, path);
-                    stack.Push(Open(node, row, f.Depth + 1, path));
-                }
-                else Judge(f, row, status, attributes, path, null);
-                continue;
+                found = i;
+                if (!last) break;
             }
-            stack.Pop();
-            if (SortBySize) f.Kept.Sort((a, b) => b.Size != a.Size ? b.Size.CompareTo(a.Size) : string.CompareOrdinal(a.Node.Name, b.Node.Name));
-            for (int i = 0; i < f.Kept.Count; i++) f.Kept[i].IsLast = i == f.Kept.Count - 1;
-            if (stack.Count == 0) return f.Kept;
-            var parent = stack.Peek();
-            var (prow, pstatus, pattributes, ppath) = parent.Pending; // the subtree wrote only past its path
-            parent.Pending = default;
-            Judge(parent, prow, pstatus, pattributes, ppath, f);
         }
+        return found;
+    });
+
+    /// <summary>Lays the rows out and makes every one of them (for a small tree, or a test).</summary>
+    public List<TreeRow> Build()
+    {
+        Layout();
+        return AllRows();
     }
 
-    /// <summary>Decides a child's row once its subtree (<paramref name="below"/>, null for none) is built.</summary>
-    private void Judge(Frame f, TreeRow row, RowStatus status, EntryAttributes attributes, int pathLength, Frame? below)
+    /// <summary>Every row of the current layout, made.</summary>
+    public List<TreeRow> AllRows() => _model.Read(_ =>
     {
-        bool isDir = attributes.IsDirectory;
-        bool keptBelow = below is { Kept.Count: > 0 }, changedBelow = below is { AnyChanged: true };
-        var shown = status;
-        if (isDir && status is RowStatus.Unchanged or RowStatus.Unmodified && changedBelow) shown = RowStatus.Modified;
-        // a hardlink's bytes are its target's: counted once, as dive counts its 0-byte header
-        long size = isDir ? below?.Total ?? 0 : attributes.Type == FileType.File && attributes.HardlinkTarget is null ? attributes.Size : 0;
-        if (status != RowStatus.Removed) f.Total += size;
-        f.AnyChanged |= status is not RowStatus.Unchanged || changedBelow;
-        bool matches = Filter is null || keptBelow || Filter.IsMatch(_path.AsSpan(0, pathLength));
-        // hiding "unmodified" hides what the layer did not change as well, leaving only its changes (as dive does)
-        bool hidden = Hidden.Contains(shown) || shown == RowStatus.Unchanged && Hidden.Contains(RowStatus.Unmodified);
-        bool visible = !hidden || keptBelow;
-        if (!matches || !visible) return;
-        row.Status = shown;
-        row.Size = size;
-        row.HasChildren = keptBelow;
-        row.Below = keptBelow ? below!.Kept : null;
-        f.Kept.Add(row);
-    }
-
-    /// <summary>The rows in order, depth first, over the expanded directories only.</summary>
-    private static List<TreeRow> Flatten(List<TreeRow> top)
-    {
-        var rows = new List<TreeRow>();
-        var stack = new Stack<(List<TreeRow> Rows, int Next)>();
-        stack.Push((top, 0));
-        while (stack.Count > 0)
-        {
-            var (list, i) = stack.Pop();
-            if (i == list.Count) continue;
-            stack.Push((list, i + 1));
-            var row = list[i];
-            rows.Add(row);
-            var below = row.Below;
-            row.Below = null; // the rows hold no subtree once laid out
-            if (!row.Collapsed && below is not null) stack.Push((below, 0));
-        }
-        return rows;
-    }
+        var all = new List<TreeRow>(Count);
+        if (Count == 0) return all;
+        var walk = new Walk(this, paths: false);
+        walk.Seek(0);
+        do all.Add(walk.Row);
+        while (walk.MoveNext());
+        return all;
+    });
 }
