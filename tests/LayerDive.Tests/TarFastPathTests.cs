@@ -403,8 +403,11 @@ public sealed class TarFastPathTests
         }
 
         Allocated(small, smallPaths); // compiled, pools warm
-        // what the second n entries cost: the fixed costs of a layer (its buffers, its hashes) cancel out
-        long extra = Allocated(large, largePaths) - Allocated(small, smallPaths);
+        // what the second n entries cost: the fixed costs of a layer (its buffers, its hashes) cancel out.
+        // A shared pool may miss now and then (another test's thread took its buffer: 64 KB once), which
+        // only adds: the least of three reads of each layer is the one without
+        long Least(byte[] tar, string[] paths) => Enumerable.Range(0, 3).Min(_ => Allocated(tar, paths));
+        long extra = Least(large, largePaths) - Least(small, smallPaths);
         TestContext.Current.TestOutputHelper?.WriteLine($"{format}: {extra} bytes for {n} more entries, {expected} of them paths");
         Assert.InRange(extra - expected, -n, n); // within a byte an entry: nothing else per entry
     }
