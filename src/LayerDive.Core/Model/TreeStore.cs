@@ -243,40 +243,23 @@ internal sealed class TreeStore
     public RecordData Record(int node, int i)
     {
         ref var n = ref _nodes[node];
-        if (i == 0) return new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
-        return _records[n.More + i];
+        return i == 0 ? new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added } : _records[n.More + i];
     }
 
     public bool TryLast(int node, out RecordData last)
     {
-        ref var n = ref _nodes[node];
-        if (n.Attr0 == None)
-        {
-            last = default;
-            return false;
-        }
-        last = n.More != None && _records[n.More].Attr is > 0 and var count ? _records[n.More + count] : new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
-        return true;
+        int count = RecordCount(node);
+        last = count == 0 ? default : Record(node, count - 1);
+        return count > 0;
     }
 
     /// <summary>The record in force after <paramref name="layer"/>.</summary>
     public bool TryStateAt(int node, int layer, out RecordData state)
     {
-        ref var n = ref _nodes[node];
-        if (n.More != None)
-            for (int i = _records[n.More].Attr; i > 0; i--)
-            {
-                var r = _records[n.More + i];
-                if (r.Layer <= layer)
-                {
-                    state = r;
-                    return true;
-                }
-            }
-        if (n.Attr0 != None && n.Layer0 <= layer)
+        for (int i = RecordCount(node) - 1; i >= 0; i--)
         {
-            state = new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
-            return true;
+            state = Record(node, i);
+            if (state.Layer <= layer) return true;
         }
         state = default;
         return false;
@@ -285,22 +268,11 @@ internal sealed class TreeStore
     /// <summary>The record layer <paramref name="layer"/> wrote.</summary>
     public bool TryRecordIn(int node, int layer, out RecordData record)
     {
-        ref var n = ref _nodes[node];
-        if (n.More != None)
-            for (int i = _records[n.More].Attr; i > 0; i--)
-            {
-                var r = _records[n.More + i];
-                if (r.Layer == layer)
-                {
-                    record = r;
-                    return true;
-                }
-                if (r.Layer < layer) break;
-            }
-        if (n.Attr0 != None && n.Layer0 == layer)
+        for (int i = RecordCount(node) - 1; i >= 0; i--)
         {
-            record = new RecordData { Attr = n.Attr0, Layer = n.Layer0, Kind = ChangeKind.Added };
-            return true;
+            record = Record(node, i);
+            if (record.Layer == layer) return true;
+            if (record.Layer < layer) break;
         }
         record = default;
         return false;
