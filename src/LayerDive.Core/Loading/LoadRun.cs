@@ -143,10 +143,19 @@ internal sealed class LoadRun
         var observers = _options.Observers;
         lock (_model.Sync)
         {
-            foreach (ref readonly var e in entries)
+            try
             {
-                var node = _merger.Add(e);
-                foreach (var observer in observers) observer.OnEntry(layer, e, node);
+                foreach (ref readonly var e in entries)
+                {
+                    var node = _merger.Add(e);
+                    foreach (var observer in observers) observer.OnEntry(layer, e, node);
+                }
+            }
+            catch (ImageException ex)
+            {
+                // the layer merged, which a held batch's thread (another layer's reader) would not name
+                var r = _image.Layers[index];
+                throw ex.InLayer(index, r.Digest ?? r.DiffId);
             }
         }
     }
