@@ -20,9 +20,6 @@ internal sealed class NameArena
     private readonly List<string> _long = [];
     private int _used = BlockSize; // in the last block
 
-    /// <summary>Bytes held, for the figures.</summary>
-    public long Bytes => (long)_blocks.Count * BlockSize + _long.Sum(s => (long)s.Length * 2);
-
     public int Add(ReadOnlySpan<char> name)
     {
         bool wide = name.ContainsAnyInRange((char)0x100, char.MaxValue);

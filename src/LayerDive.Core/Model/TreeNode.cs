@@ -81,9 +81,6 @@ public readonly struct TreeNode : IEquatable<TreeNode>
         return list;
     }
 
-    /// <summary>Orders two paths' names as <see cref="VisibleChildren"/> sorts them, without making strings.</summary>
-    public int CompareName(TreeNode other) => _tree.CompareNames(_index, other._index);
-
     public bool Equals(TreeNode other) => _index == other._index && ReferenceEquals(_tree, other._tree);
 
     public override bool Equals(object? obj) => obj is TreeNode other && Equals(other);
@@ -116,13 +113,6 @@ public readonly struct NodeHistory
         (uint)index < (uint)Length ? _tree.ToChangeRecord(_tree.Record(_node, index)) : throw new ArgumentOutOfRangeException(nameof(index));
 
     public Enumerator GetEnumerator() => new(this);
-
-    public ChangeRecord[] ToArray()
-    {
-        var all = new ChangeRecord[Length];
-        for (int i = 0; i < all.Length; i++) all[i] = this[i];
-        return all;
-    }
 
     public struct Enumerator(NodeHistory history)
     {

@@ -379,7 +379,4 @@ internal sealed class TreeStore
     public FileType TypeOf(int attr) => (FileType)((_attributes[attr].Flags >> TypeShift) & 0xF);
 
     public bool IsDirectory(int attr) => TypeOf(attr) == FileType.Directory;
-
-    /// <summary>Bytes the tree holds, for the figures (its arrays as allocated).</summary>
-    public long Bytes => (long)_nodes.Capacity * 24 + _firstChild.Count * 12L + (long)_records.Capacity * 12 + (long)_attributes.Capacity * 32 + _names.Bytes + _table.Length * 4L;
 }
