@@ -332,13 +332,15 @@ internal static class PathText
     /// </summary>
     public static int CompareTreeOrder(string a, string b)
     {
-        int i = 0, j = 0;
+        // the segments before the first difference are equal: start at the one it falls in
+        int common = a.AsSpan().CommonPrefixLength(b);
+        int i = common == 0 ? 0 : a.LastIndexOf('/', common - 1) + 1, j = i;
         while (i < a.Length && j < b.Length)
         {
             int ea = a.IndexOf('/', i), eb = b.IndexOf('/', j);
             if (ea < 0) ea = a.Length;
             if (eb < 0) eb = b.Length;
-            int c = CompareUtf8(a[i..ea], b[j..eb]);
+            int c = CompareUtf8(a.AsSpan(i, ea - i), b.AsSpan(j, eb - j));
             if (c != 0) return c;
             i = ea + 1;
             j = eb + 1;
