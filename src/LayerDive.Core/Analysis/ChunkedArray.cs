@@ -39,7 +39,10 @@ internal sealed class ChunkedArray<T>
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         int chunk = index >> Shift;
         if (chunk >= _chunks.Length) Array.Resize(ref _chunks, Math.Max(chunk + 1, _chunks.Length * 2));
-        while (_count <= chunk) _chunks[_count++] = new T[ChunkLength];
+        // on the pinned heap, where no collection copies them (a chunk of the tree lives as long as the
+        // model: in generation 0 it would be copied twice on its way to generation 2)
+        while (_count <= chunk)
+            _chunks[_count++] = RuntimeHelpers.IsReferenceOrContainsReferences<T>() ? new T[ChunkLength] : GC.AllocateArray<T>(ChunkLength, pinned: true);
         return ref _chunks[chunk][index & (ChunkLength - 1)];
     }
 }

@@ -9,7 +9,7 @@ namespace LayerDive.Core.Loading;
 internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySink
 {
     /// <summary>Entries decoded before they are merged together: a run of a live layer, a batch held for a layer not live yet.</summary>
-    private const int BatchLength = 256;
+    internal const int BatchLength = 256;
     /// <summary>Entries a layer above may hold before its reader waits for the layers below (about 100 bytes each and their paths).</summary>
     private const int MaxHeld = 1 << 15;
 
@@ -20,11 +20,12 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
     private int _count;
     private List<(RawEntry[] Batch, int Count)>? _held = [];
     private volatile bool _live;
+    private Action? _release; // the finished reader's place, given back when the layer goes live
     private LayerContents? _read;
 
-    private static RawEntry[] Rent() => System.Buffers.ArrayPool<RawEntry>.Shared.Rent(BatchLength);
+    private RawEntry[] Rent() => run.Batches.Rent();
 
-    private static void Return(RawEntry[] batch) => System.Buffers.ArrayPool<RawEntry>.Shared.Return(batch, clearArray: true);
+    private void Return(RawEntry[] batch) => run.Batches.Return(batch);
 
     public void Add(in RawEntry entry)
     {
@@ -60,8 +61,12 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
         _wentLive.Wait(run.Token); // bounded memory: the layers below catch up first
     }
 
-    /// <summary>The reader read the whole layer: it finishes the layer itself if live, else leaves that to whoever makes it live.</summary>
-    public void ReaderDone(LayerContents contents)
+    /// <summary>
+    /// The reader read the whole layer: it finishes the layer itself if live, else leaves that to
+    /// whoever makes it live. <paramref name="release"/> (the reader's place among those running) is
+    /// called once the layer is live.
+    /// </summary>
+    public void ReaderDone(LayerContents contents, Action? release = null)
     {
         if (!_live)
         {
@@ -69,6 +74,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
             {
                 if (!_live)
                 {
+                    _release = release;
                     if (_count > 0) _held!.Add((_batch!, _count));
                     else if (_batch is not null) Return(_batch);
                     _batch = null;
@@ -78,6 +84,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
                 }
             }
         }
+        release?.Invoke();
         Flush();
         if (_batch is not null) Return(_batch);
         _batch = null;
@@ -90,22 +97,27 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
     /// </summary>
     public bool GoLive(out LayerContents? read)
     {
+        read = null;
         while (true)
         {
-            List<(RawEntry[] Batch, int Count)> held;
+            List<(RawEntry[] Batch, int Count)>? held = null;
+            Action? release;
             lock (_gate)
             {
-                if (_held!.Count == 0)
+                (release, _release) = (_release, null);
+                if (_held!.Count > 0)
+                {
+                    (held, _held) = (_held, []);
+                }
+                else
                 {
                     _held = null;
                     _live = true;
-                    read = _read;
-                    _read = null;
-                    break;
+                    (read, _read) = (_read, null);
                 }
-                held = _held;
-                _held = [];
             }
+            release?.Invoke();
+            if (held is null) break;
             foreach (var (batch, count) in held)
             {
                 run.Apply(index, batch.AsSpan(0, count));
@@ -114,6 +126,30 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
         }
         _wentLive.Set();
         return read is not null;
+    }
+
+
+}
+
+/// <summary>
+/// The buffers of one load's batches, kept for its whole length: a layer held and let go leaves no
+/// garbage. (The runtime's shared pool keeps a few dozen arrays a size; the batches a layer holds,
+/// a hundred and more, would overflow it and die in generation 2.)
+/// </summary>
+internal sealed class BatchPool
+{
+    private readonly Stack<RawEntry[]> _entries = new();
+
+    public RawEntry[] Rent()
+    {
+        lock (_entries) if (_entries.TryPop(out var batch)) return batch;
+        return new RawEntry[LayerFeed.BatchLength];
+    }
+
+    public void Return(RawEntry[] batch)
+    {
+        Array.Clear(batch);
+        lock (_entries) _entries.Push(batch);
     }
 }
 

@@ -39,6 +39,9 @@ internal sealed class LoadRun
 
     public CancellationToken Token => _cts.Token;
 
+    /// <summary>The buffers of the layers' batches.</summary>
+    public BatchPool Batches { get; } = new();
+
     public async Task RunAsync()
     {
         if (_feeds.Length == 0)
@@ -96,9 +99,11 @@ internal sealed class LoadRun
                     {
                         LayerContents contents;
                         using (var blob = OpenOne(blobs, r)) contents = ReadOne(blob, r, _options, feed, Token);
-                        gate.Release(); // the next layer's read may start while this one finishes merging
+                        // the next layer's read may start while this one finishes merging; a layer read
+                        // ahead of the merge keeps its place until it goes live, so that at most a layer
+                        // a core is held (the merge is the slower side: readers let run would hold the image)
                         released = true;
-                        feed.ReaderDone(contents);
+                        feed.ReaderDone(contents, () => gate.Release());
                     }
                     catch (Exception ex) { Fail(ex); }
                     finally { if (!released) gate.Release(); }
