@@ -33,7 +33,7 @@ def files_row(group, name, runs):
     per_entry = f"{(rss - base_rss) * 2**20 / n:.0f} B/entry over the sample's {base_rss:.0f} MiB"
     ratio, target, shown = [], [], f"{rss:.0f}"
     if name.startswith('floor'):
-        ratio.append('the floor (the faster inflater)' if name == floor_name else f"{m / floor:.2f} x the floor")
+        ratio.append('the floor (the fastest way)' if name == floor_name else f"{m / floor:.2f} x the floor")
     elif name.startswith('layerdive') or name.startswith('dive '):
         if floor: ratio.append(f"{m / floor:.1f} x the floor")
         if dive and name.startswith('layerdive'): ratio.append(f"{at_least}{dive / m:.1f} x faster than dive")

@@ -417,8 +417,9 @@ fi
 # files: issue 26's file-heavy images, everything in one run: the synthetic image (FILES_ENTRIES files in 50
 # layers) and a realistic one (samples' fileheavy: node_modules, site-packages, docs and locales, deep trees,
 # links, whiteouts, opaque directories, rewrites). For each: the floor (every layer blob read, its sha256, its
-# tar inflated and that sha256, one layer per core; with gzip and with pigz, the report takes the faster; the
-# hashes by OpenSSL, which uses the CPU's SHA instructions: coreutils' sha256sum here takes 3.4 s for 1.1 GB, 3x longer),
+# tar inflated and that sha256, one layer per core; with gzip and with pigz, the hashes by OpenSSL, which uses the
+# CPU's SHA instructions: coreutils' sha256sum here takes 3.4 s for 1.1 GB, 3x longer; and in process, with the
+# runtime's GZipStream and SHA256, without pipes: the report takes the fastest of the three),
 # layerdive --ci, --ci --json, ls, the explorer (first frame, then the keys), and dive --ci on a docker-archive
 # of the same image (skopeo copy).
 cat > "$OUT/floor.sh" <<'SH'
@@ -440,6 +441,7 @@ files_image() { # files_image GROUP LAYOUT TAG ENTRIES FILTER
   warm "${blob[@]}"
   measure "$group" "floor: gzip -dc + $HASHER_NAME, $(nproc) layers at a time" "$entries" sh "$OUT/floor.sh" gzip "$HASHER" "${blob[@]}"
   measure "$group" "floor: pigz -dc + $HASHER_NAME, $(nproc) layers at a time" "$entries" sh "$OUT/floor.sh" pigz "$HASHER" "${blob[@]}"
+  measure "$group" "floor: in process (GZipStream + SHA256), $(nproc) layers at a time" "$entries" dotnet "$SAMPLES_DLL" floor "${blob[@]}"
   measure "$group" "layerdive --ci" "$entries" "$LD" "$dir" --ci --quiet
   measure "$group" "layerdive --ci --json" "$entries" "$LD" "$dir" --ci --json "$OUT/$group.json" --quiet
   measure "$group" "layerdive ls" "$entries" "$LD" ls "$dir" --quiet
@@ -453,6 +455,9 @@ files_image() { # files_image GROUP LAYOUT TAG ENTRIES FILTER
   fi
 }
 if want files; then
+  # the in-process floor: the runtime's zlib-ng and OpenSSL, what LayerDive itself reads with
+  dotnet build samples/LayerDive.Samples -c Release -v q >&2
+  SAMPLES_DLL=samples/LayerDive.Samples/bin/Release/net10.0/LayerDive.Samples.dll
   for image in $FILES_IMAGES; do
     case $image in
       synthetic)

@@ -19,6 +19,14 @@ if (args is ["fileheavy", var heavyTarget, var heavyEntries])
     Console.WriteLine($"{heavyTarget}: {written} entries in 15 layers");
     return 0;
 }
+// dotnet LayerDive.Samples.dll floor BLOB...                          the floor of reading an image, for the benchmark:
+//                                                                    each gzip blob hashed, inflated and its tar hashed
+//                                                                    (sha256 both), one blob a core, in this process
+if (args is ["floor", .. var blobs])
+{
+    Floor.Read(blobs);
+    return 0;
+}
 var dir = args.Length > 0 ? args[0] : FindSamplesDir();
 var path = Path.GetFullPath(Path.Combine(dir, "sample.oci.tar"));
 SampleImage.Create().WriteOciArchive(path, SampleImage.Tag);
