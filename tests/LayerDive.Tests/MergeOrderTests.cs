@@ -48,6 +48,43 @@ public sealed class MergeOrderTests
         Assert.Equal(ChangeKind.Added, d.Child("new")!.Value.RecordIn(1)!.Value.Kind);
     }
 
+    [Fact]
+    public void Paths_are_built_and_compared_from_the_names_as_their_strings_are()
+    {
+        // names that are prefixes of one another, sort around '/' ('-' below it, 'b' above), wide and
+        // beyond the narrow range, and long: every pair of nodes, against the strings themselves
+        string[] names = ["a", "ab", "a-b", "a.b", "b", "\u00e9", "\u0416", "\U0001F600", new string('x', 300), "a\u00e9"];
+        var random = new Random(26);
+        var entries = new List<RawEntry>();
+        for (int i = 0; i < 300; i++)
+        {
+            var path = string.Join('/', Enumerable.Range(0, random.Next(1, 5)).Select(_ => names[random.Next(names.Length)]));
+            entries.Add(File(path, i));
+        }
+        var root = Merge([entries.Where(e => !entries.Any(o => o.Path.StartsWith(e.Path + "/", StringComparison.Ordinal))).ToList()], l => l).Root;
+        var nodes = new List<TreeNode>();
+        var stack = new Stack<TreeNode>([root]);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            nodes.Add(node);
+            foreach (var c in node.AllChildren) stack.Push(c);
+        }
+        static string Joined(TreeNode n)
+        {
+            var names = new List<string>();
+            for (var at = n; at.Parent is { } parent; at = parent) names.Insert(0, at.Name);
+            return string.Join('/', names);
+        }
+        Assert.True(nodes.Count > 100, $"{nodes.Count} nodes");
+        foreach (var x in nodes)
+        {
+            Assert.Equal(Joined(x), x.Path);
+            foreach (var y in nodes)
+                Assert.Equal(Math.Sign(string.CompareOrdinal(Joined(x), Joined(y))), Math.Sign(root.Tree.ComparePathsOrdinal(x.Number, y.Number)));
+        }
+    }
+
     private static string Show(RawEntry e) => e.Kind switch
     {
         RawKind.Whiteout => "wh " + e.Path,

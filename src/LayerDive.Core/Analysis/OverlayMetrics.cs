@@ -94,13 +94,12 @@ public static class OverlayMetrics
             }
         }
         // a total order (a path may be stored by several layers): the nodes come in no particular order;
-        // paths are built for the items of equal size alone, and each once
-        var paths = new Dictionary<int, string>();
-        string PathOf(TreeNode n) => paths.TryGetValue(n.Number, out var p) ? p : paths[n.Number] = n.Path;
+        // items of equal size go by path, compared where the paths part, without making them
+        var tree = model.Root.Tree;
         items.Sort((x, y) =>
             y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes)
             : x.Node == y.Node ? x.StoredBy.CompareTo(y.StoredBy)
-            : string.CompareOrdinal(PathOf(x.Node), PathOf(y.Node)));
+            : tree.ComparePathsOrdinal(x.Node.Number, y.Node.Number));
         long removable = items.Sum(i => i.Bytes);
         long size = model.SizeBytes;
         long userSize = model.Layers.Skip(1).Sum(l => l.Size);

@@ -66,6 +66,23 @@ internal sealed class NameArena
         return chars;
     }
 
+    /// <summary>The name's length in characters.</summary>
+    public int Length(int handle) =>
+        handle < 0 ? _long[~handle].Length : BitConverter.ToUInt16(_blocks[handle >>> 16], handle & 0xFFFF) & MaxChars;
+
+    /// <summary>Writes the name's characters at the start of <paramref name="dest"/>.</summary>
+    public void CopyTo(int handle, Span<char> dest)
+    {
+        if (handle < 0)
+        {
+            _long[~handle].CopyTo(dest);
+            return;
+        }
+        var raw = Raw(handle, out bool wide);
+        if (wide) MemoryMarshal.Cast<byte, char>(raw).CopyTo(dest);
+        else Encoding.Latin1.GetChars(raw, dest);
+    }
+
     public string String(int handle)
     {
         if (handle < 0) return _long[~handle];

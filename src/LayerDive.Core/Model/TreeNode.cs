@@ -50,13 +50,7 @@ public readonly struct TreeNode : IEquatable<TreeNode>
     /// <summary>The normalised path from the root ("" for the root).</summary>
     public string Path
     {
-        get
-        {
-            if (_index == 0) return "";
-            var segments = new Stack<string>();
-            for (int n = _index; n > 0; n = _tree.Parent(n)) segments.Push(_tree.Name(n));
-            return string.Join('/', segments);
-        }
+        get => _tree.Path(_index);
     }
 
     /// <summary>The record in force after layer <paramref name="layer"/>, or null when none is.</summary>

@@ -109,6 +109,57 @@ internal sealed class TreeStore
 
     public int CompareNames(int a, int b) => _names.Compare(_nodes[a].Name, _nodes[b].Name);
 
+    /// <summary>The node's names from the root's child down, joined by '/' ("" for the root): one string, made in place.</summary>
+    public string Path(int node)
+    {
+        if (node == 0) return "";
+        int length = -1;
+        for (int n = node; n > 0; n = _nodes[n].Parent) length += _names.Length(_nodes[n].Name) + 1;
+        return string.Create(length, (Store: this, Node: node), static (path, s) =>
+        {
+            int end = path.Length;
+            for (int n = s.Node; n > 0; n = s.Store._nodes[n].Parent)
+            {
+                int name = s.Store._nodes[n].Name, length = s.Store._names.Length(name);
+                end -= length;
+                s.Store._names.CopyTo(name, path.Slice(end, length));
+                if (end > 0) path[--end] = '/';
+            }
+        });
+    }
+
+    /// <summary>
+    /// The order of string.CompareOrdinal over the two nodes' paths (UTF-16 code units, a prefix
+    /// first), found from the names where the paths part, without making either path.
+    /// </summary>
+    public int ComparePathsOrdinal(int a, int b)
+    {
+        if (a == b) return 0;
+        int depthA = Depth(a), depthB = Depth(b);
+        int x = a, y = b;
+        for (int d = depthA; d > depthB; d--) x = _nodes[x].Parent;
+        for (int d = depthB; d > depthA; d--) y = _nodes[y].Parent;
+        if (x == y) return depthA.CompareTo(depthB); // one path is the other's ancestor: a prefix of it
+        while (_nodes[x].Parent != _nodes[y].Parent)
+            (x, y) = (_nodes[x].Parent, _nodes[y].Parent);
+        // siblings, so their names differ: the first character that differs decides, where one name is
+        // a prefix of the other the character after it ('/' when the path goes on, nothing when it ends)
+        Span<char> scratchX = stackalloc char[256], scratchY = stackalloc char[256];
+        var nameX = NameChars(x, scratchX);
+        var nameY = NameChars(y, scratchY);
+        int common = nameX.CommonPrefixLength(nameY);
+        int nextX = common < nameX.Length ? nameX[common] : x == a ? -1 : '/';
+        int nextY = common < nameY.Length ? nameY[common] : y == b ? -1 : '/';
+        return nextX.CompareTo(nextY);
+    }
+
+    private int Depth(int node)
+    {
+        int depth = 0;
+        for (int n = node; n > 0; n = _nodes[n].Parent) depth++;
+        return depth;
+    }
+
     public int FirstChild(int node) => _firstChild.TryGetValue(node, out int first) ? first : None;
 
     public int NextSibling(int node) => _nodes[node].NextSibling;
