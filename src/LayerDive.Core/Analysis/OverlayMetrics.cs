@@ -45,6 +45,7 @@ public static class OverlayMetrics
             _top = model.TopLayer;
             // a path present after the top layer has every ancestor present (the merge removes a subtree
             // whole), so no walk in name order is needed: every node is looked at once, in any order
+            if (!model.Root.Tree.HasHardlinks) return;
             foreach (var node in model.AllNodes())
                 if (node.StateAt(_top) is { IsPresent: true, Attributes: { Type: FileType.File, HardlinkTarget: not null } link })
                     _linked.Add(link.Inode);
@@ -72,6 +73,8 @@ public static class OverlayMetrics
         foreach (var node in model.AllNodes())
         {
             var h = node.History;
+            // a record counts when a later one made it invisible: a path written once (most) has none
+            if (h.Length < 2) continue;
             for (int i = 0; i < h.Length; i++)
             {
                 var r = h[i];

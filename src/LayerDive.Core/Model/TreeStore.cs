@@ -94,6 +94,9 @@ internal sealed class TreeStore
         _nodes[0] = new NodeData { Parent = None, Name = _names.Add(""), NextSibling = None, Attr0 = None, More = None };
     }
 
+    /// <summary>True once a version that is a hardlink was added (most images have none: their analyses skip looking).</summary>
+    public bool HasHardlinks { get; private set; }
+
     /// <summary>Nodes made so far (the root is 0): one more than the highest <see cref="TreeNode.Number"/>.</summary>
     public int NodeCount { get; private set; }
 
@@ -395,6 +398,7 @@ internal sealed class TreeStore
         {
             _rare[index] = fields;
             flags |= RareBit;
+            if (fields.HardlinkTarget is not null) HasHardlinks = true;
         }
         if ((ulong)a.Size > uint.MaxValue || (ulong)a.MTime > uint.MaxValue || (uint)a.Uid > ushort.MaxValue || (uint)a.Gid > ushort.MaxValue)
         {
