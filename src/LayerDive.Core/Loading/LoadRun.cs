@@ -21,12 +21,14 @@ internal sealed class LoadRun
     private readonly ReadCounter _counter;
     private readonly System.Diagnostics.Stopwatch _clock;
     private readonly Timer? _ticker;
+    private readonly LayerVerifier _verifier;
     private long _bytesRead;
 
     public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options,
         ReadCounter counter, System.Diagnostics.Stopwatch clock, CancellationToken ct)
     {
         (_model, _merger, _image, _options, _counter, _clock) = (model, merger, image, options, counter, clock);
+        _verifier = new LayerVerifier(options.Verify);
         // a source that counts what it reads (a stream, a download) reports as it comes, not only as layers are merged
         if (options.Progress is { } progress)
             _ticker = new Timer(_ => { if (_counter.BytesRead > 0) progress.Report(Snapshot(_model.LayersMerged)); }, null, 250, 250);
@@ -169,7 +171,7 @@ internal sealed class LoadRun
         while (true)
         {
             var layer = _model.Layers[index];
-            Finish(layer, _image.Layers[index], contents, _options.Verify);
+            _verifier.Finish(layer, _image.Layers[index], contents);
             bool top = index + 1 == _feeds.Length;
             lock (_model.Sync)
             {
@@ -250,23 +252,5 @@ internal sealed class LoadRun
         {
             throw ex.InLayer(r.Index, r.Digest ?? r.DiffId);
         }
-    }
-    private static void Finish(LayerInfo layer, LayerDescriptor r, LayerContents contents, bool verify)
-    {
-        if (Decompression.FromMediaType(r.MediaType) is { } declared && declared != contents.Compression)
-            contents.Problems.Add(new Problem(ProblemKind.MediaTypeMismatch, r.Index, null,
-                Text.Fill(Strings.Layer_MediaTypeMismatch, r.MediaType, Decompression.Name(declared), Decompression.Name(contents.Compression))));
-        // the figures are the layer's even when a digest is wrong (the error names it); verified only when both match
-        bool blobWrong = verify && r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase);
-        bool diffIdWrong = verify && r.DiffId is not null && !string.Equals(r.DiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase);
-        layer.SetRead(contents.Compression, contents.EStargz || r.EStargzAnnotation, contents.CompressedSize, contents.UncompressedSize,
-            contents.EntryCount, contents.HeaderSizeTotal,
-            digest: r.Digest ?? (contents.Compression == Compression.None ? null : contents.BlobDigest),
-            diffId: contents.DiffId ?? r.DiffId,
-            verified: verify && !blobWrong && !diffIdWrong && (r.DiffId is not null || r.Digest is not null));
-        if (blobWrong)
-            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, r.Digest, contents.BlobDigest), r.Index, r.Id);
-        if (diffIdWrong)
-            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_DiffIdMismatch, r.DiffId, contents.DiffId), r.Index, r.Id);
     }
 }
