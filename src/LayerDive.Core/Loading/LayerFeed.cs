@@ -9,7 +9,7 @@ namespace LayerDive.Core.Loading;
 internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySink
 {
     /// <summary>Entries decoded before they are merged together: a run of a live layer, a batch held for a layer not live yet.</summary>
-    private const int BatchLength = 256;
+    internal const int BatchLength = 256;
     /// <summary>Entries a layer above may hold before its reader waits for the layers below (about 100 bytes each and their paths).</summary>
     private const int MaxHeld = 1 << 15;
 
