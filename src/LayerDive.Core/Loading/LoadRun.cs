@@ -179,7 +179,7 @@ internal sealed class LoadRun
             }
             var batch = new MergedBatch(_tree, entries, merged, _detached);
             var layer = _model.Layers[index];
-            foreach (var observer in observers) observer.OnEntries(layer, batch);
+            for (int o = 0; o < observers.Count; o++) observers[o].OnEntries(layer, batch); // no enumerator to allocate
             if (_detached.Count > 0)
             {
                 // a path removed with its directory is out of reach of the batches to come
