@@ -67,27 +67,33 @@ internal sealed class DiveMetrics : ILayerObserver
     private readonly Dictionary<string, (object Key, long Size)> _named = new(StringComparer.Ordinal);
     private readonly HashSet<string> _parentPaths = new(StringComparer.Ordinal);
 
-    public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
+    public void OnEntries(LayerInfo layer, MergedBatch batch)
     {
-        switch (entry.Kind)
+        var entries = batch.Entries;
+        for (int i = 0; i < entries.Length; i++)
         {
-            case RawKind.Entry:
-                if (node is { IsRoot: true }) return; // the root is never a node of dive's tree
-                if (node is not { } written) _named[entry.Path] = (entry.Path, entry.Attributes!.Value.HeaderSize);
-                else SetItem(written, entry.Attributes!.Value.HeaderSize, later: true);
-                MarkParents(node?.Parent, entry.Path);
-                break;
-            case RawKind.Whiteout:
-                // sized once the layer is merged (what it hid is known by then)
-                _named[entry.MarkerPath!] = ((object?)node ?? entry.Path, 0);
-                MarkParents(node?.Parent, entry.MarkerPath!);
-                break;
-            case RawKind.Opaque:
-                if (entry.Path.Length == 0) return;
-                if (node is not { } dir) _named.TryAdd(entry.Path, (entry.Path, 0));
-                else SetItem(dir, 0, later: false); // the directory, unless an entry made it already
-                MarkParents(node?.Parent, entry.Path);
-                break;
+            ref readonly var entry = ref entries[i];
+            var node = batch.Node(i);
+            switch (entry.Kind)
+            {
+                case RawKind.Entry:
+                    if (node is { IsRoot: true }) continue; // the root is never a node of dive's tree
+                    if (node is not { } written) _named[entry.Path] = (entry.Path, entry.Attributes!.Value.HeaderSize);
+                    else SetItem(written, entry.Attributes!.Value.HeaderSize, later: true);
+                    MarkParents(in batch, node, entry.Path);
+                    break;
+                case RawKind.Whiteout:
+                    // sized once the layer is merged (what it hid is known by then)
+                    _named[entry.MarkerPath!] = ((object?)node ?? entry.Path, 0);
+                    MarkParents(in batch, node, entry.MarkerPath!);
+                    break;
+                case RawKind.Opaque:
+                    if (entry.Path.Length == 0) continue;
+                    if (node is not { } dir) _named.TryAdd(entry.Path, (entry.Path, 0));
+                    else SetItem(dir, 0, later: false); // the directory, unless an entry made it already
+                    MarkParents(in batch, node, entry.Path);
+                    break;
+            }
         }
     }
 
@@ -128,16 +134,19 @@ internal sealed class DiveMetrics : ILayerObserver
         if (size >= uint.MaxValue) _largeItemSize[item] = size;
     }
 
-    /// <summary>Notes that the parents of a node of dive's tree have children (by node, or by path where the tree has none).</summary>
-    private void MarkParents(TreeNode? parent, string path)
+    /// <summary>
+    /// Notes that the parents of a node of dive's tree have children (by node, as they were when the
+    /// entry merged; by path where the tree has no node or no parent for it).
+    /// </summary>
+    private void MarkParents(in MergedBatch batch, TreeNode? node, string path)
     {
-        if (parent is not { } first)
+        if ((node is { } n ? batch.Parent(n) : null) is not { } first)
         {
             for (var p = PathText.Parent(path); p.Length > 0; p = PathText.Parent(p))
                 if (!_parentPaths.Add(p)) break;
             return;
         }
-        for (TreeNode? p = first; p is { IsRoot: false } at; p = at.Parent)
+        for (TreeNode? p = first; p is { IsRoot: false } at; p = batch.Parent(at))
         {
             if (Test(_isParent, at.Number)) break; // its ancestors are marked already
             Set(ref _isParent, at.Number);

@@ -48,33 +48,40 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
 
     private bool InLayer(int node) => (node >> 6) < _inLayer.Length && (_inLayer[node >> 6] & (1UL << node)) != 0;
 
-    public void OnEntry(LayerInfo layer, in RawEntry entry, TreeNode? node)
+    public void OnEntries(LayerInfo layer, MergedBatch batch)
     {
         Enter(layer.Index);
-        switch (entry.Kind)
+        var entries = batch.Entries;
+        for (int i = 0; i < entries.Length; i++)
         {
-            case RawKind.Entry:
-                if (entry.Path.Length == 0) return; // the root is never a node
-                if (node is { IsRoot: false } written)
-                {
-                    Stamp(written);
-                    // the tree keeps the version the entry wrote (a later entry of the layer may change what is in force)
-                    _entry[written.Number] = written.Tree.TryRecordIn(written.Number, layer.Index, out var r) ? r.Attr + 1 : 0;
-                    if (entry.HardlinkTarget is { } target) _hardlink[written.Number] = (target, entry.Attributes!.Value);
-                    else _hardlink.Remove(written.Number);
-                }
-                else Set(ExtraAt(entry.Path), entry.Attributes, entry.HardlinkTarget, whiteout: false);
-                break;
-            case RawKind.Whiteout:
-                // a marker lies beside the path it hides
-                if (node?.Parent is { IsRoot: false } parent) Stamp(parent);
-                Set(ExtraAt(entry.MarkerPath!, parentStamped: node?.Parent is not null), entry.Attributes, null, whiteout: true);
-                break;
-            case RawKind.Opaque:
-                if (entry.Path.Length == 0) return;
-                if (node is { IsRoot: false } dir) Stamp(dir);
-                else ExtraAt(entry.Path); // its directory, implicit
-                break;
+            ref readonly var entry = ref entries[i];
+            var node = batch.Node(i);
+            switch (entry.Kind)
+            {
+                case RawKind.Entry:
+                    if (entry.Path.Length == 0) continue; // the root is never a node
+                    if (node is { IsRoot: false } written)
+                    {
+                        Stamp(in batch, written);
+                        // the version the entry wrote (a later entry of the layer may change what is in force)
+                        _entry[written.Number] = batch.Version(i) + 1;
+                        if (entry.HardlinkTarget is { } target) _hardlink[written.Number] = (target, entry.Attributes!.Value);
+                        else _hardlink.Remove(written.Number);
+                    }
+                    else Set(ExtraAt(entry.Path), entry.Attributes, entry.HardlinkTarget, whiteout: false);
+                    break;
+                case RawKind.Whiteout:
+                    // a marker lies beside the path it hides
+                    var parent = node is { } hidden ? batch.Parent(hidden) : null;
+                    if (parent is { IsRoot: false } above) Stamp(in batch, above);
+                    Set(ExtraAt(entry.MarkerPath!, parentStamped: parent is not null), entry.Attributes, null, whiteout: true);
+                    break;
+                case RawKind.Opaque:
+                    if (entry.Path.Length == 0) continue;
+                    if (node is { IsRoot: false } dir) Stamp(in batch, dir);
+                    else ExtraAt(entry.Path); // its directory, implicit
+                    break;
+            }
         }
     }
 
@@ -86,10 +93,13 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         e.Hardlink = hardlink;
     }
 
-    /// <summary>Puts a merged-tree node and its ancestors in the layer's tree (implicit until an entry says more).</summary>
-    private void Stamp(TreeNode node)
+    /// <summary>
+    /// Puts a merged-tree node and its ancestors (as they were when the batch merged) in the layer's tree
+    /// (implicit until an entry says more).
+    /// </summary>
+    private void Stamp(in MergedBatch batch, TreeNode node)
     {
-        for (var n = node; !n.IsRoot; n = n.Parent!.Value)
+        for (var n = node; !n.IsRoot; )
         {
             if (InLayer(n.Number)) return;
             int word = n.Number >> 6;
@@ -97,7 +107,9 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
             _inLayer[word] |= 1UL << n.Number;
             _entry[n.Number] = 0;
             _hardlink.Remove(n.Number);
-            if (n.Parent!.Value.IsRoot) _root = n.Parent;
+            var parent = batch.Parent(n)!.Value;
+            if (parent.IsRoot) _root = parent;
+            n = parent;
         }
     }
 

@@ -21,6 +21,6 @@ public sealed record LoadOptions
     /// load's model may have missed the first).
     /// </summary>
     public EventHandler<int>? LayerMerged { get; init; }
-    /// <summary>Analyses that see each layer's entries right after it is merged (dive metrics, export file lists).</summary>
+    /// <summary>Analyses that see each layer's entries a batch at a time, right after the batch is merged and with the model let go (dive metrics, export file lists).</summary>
     internal IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
 }

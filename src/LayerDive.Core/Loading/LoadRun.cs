@@ -21,12 +21,20 @@ internal sealed class LoadRun
     private readonly ReadCounter _counter;
     private readonly System.Diagnostics.Stopwatch _clock;
     private readonly Timer? _ticker;
+    private readonly TreeStore _tree;
+    private readonly LayerVerifier _verifier;
+    // what the merge made of each entry of the batch being merged, and the parents of the paths it took out of the tree
+    private MergedEntry[] _merged = new MergedEntry[LayerFeed.BatchLength];
+    private readonly Dictionary<int, int> _detached = [];
     private long _bytesRead;
 
     public LoadRun(ImageModel model, OverlayMerger merger, ResolvedImage image, LoadOptions options,
         ReadCounter counter, System.Diagnostics.Stopwatch clock, CancellationToken ct)
     {
         (_model, _merger, _image, _options, _counter, _clock) = (model, merger, image, options, counter, clock);
+        _tree = merger.Root.Tree;
+        _verifier = new LayerVerifier(options.Verify);
+        if (options.Observers.Count > 0) merger.DetachedParents = _detached;
         // a source that counts what it reads (a stream, a download) reports as it comes, not only as layers are merged
         if (options.Progress is { } progress)
             _ticker = new Timer(_ => { if (_counter.BytesRead > 0) progress.Report(Snapshot(_model.LayersMerged)); }, null, 250, 250);
@@ -141,27 +149,54 @@ internal sealed class LoadRun
         }, Token);
     }
 
-    /// <summary>Merges a run of entries of the live layer.</summary>
+    /// <summary>
+    /// Merges a run of entries of the live layer under the model's lock, then shows them to the observers
+    /// with the lock let go, so that a reader of the model waits for the merge only, never for the analyses.
+    /// That is safe without the lock: merges come one at a time (the live layer's entries go in from one
+    /// thread at a time, and the next layer goes live only once this one's last run is merged and seen),
+    /// and a batch's observers run on the thread that merged it before it merges anything more, so they
+    /// read a tree no one is changing; readers holding the lock meanwhile only read it too.
+    /// </summary>
     public void Apply(int index, ReadOnlySpan<RawEntry> entries)
     {
-        var layer = _model.Layers[index];
         var observers = _options.Observers;
-        lock (_model.Sync)
+        try
         {
-            try
+            if (observers.Count == 0)
             {
-                foreach (ref readonly var e in entries)
+                lock (_model.Sync)
+                    foreach (ref readonly var e in entries) _merger.Add(e);
+                return;
+            }
+            // one buffer for the load, reused: batches are merged and seen one at a time (above)
+            if (_merged.Length < entries.Length) _merged = new MergedEntry[entries.Length];
+            var merged = _merged.AsSpan(0, entries.Length);
+            lock (_model.Sync)
+            {
+                for (int i = 0; i < entries.Length; i++)
                 {
-                    var node = _merger.Add(e);
-                    foreach (var observer in observers) observer.OnEntry(layer, e, node);
+                    ref readonly var e = ref entries[i];
+                    int node = _merger.Add(e) is { } n ? n.Number : TreeStore.None;
+                    // the version this entry wrote, which a later entry of the batch may replace
+                    merged[i].Node = node;
+                    merged[i].Version = e.Kind == RawKind.Entry && node != TreeStore.None && _tree.TryRecordIn(node, index, out var r) ? r.Attr : TreeStore.None;
                 }
             }
-            catch (ImageException ex)
+            var batch = new MergedBatch(_tree, entries, merged, _detached);
+            var layer = _model.Layers[index];
+            for (int o = 0; o < observers.Count; o++) observers[o].OnEntries(layer, batch); // no enumerator to allocate
+            if (_detached.Count > 0)
             {
-                // the layer merged, which a held batch's thread (another layer's reader) would not name
-                var r = _image.Layers[index];
-                throw ex.InLayer(index, r.Digest ?? r.DiffId);
+                // a path removed with its directory is out of reach of the batches to come
+                _detached.Clear();
+                _detached.TrimExcess();
             }
+        }
+        catch (ImageException ex)
+        {
+            // the layer merged, which a held batch's thread (another layer's reader) would not name
+            var r = _image.Layers[index];
+            throw ex.InLayer(index, r.Digest ?? r.DiffId);
         }
     }
 
@@ -174,7 +209,7 @@ internal sealed class LoadRun
         while (true)
         {
             var layer = _model.Layers[index];
-            Finish(layer, _image.Layers[index], contents, _options.Verify);
+            _verifier.Finish(layer, _image.Layers[index], contents);
             bool top = index + 1 == _feeds.Length;
             lock (_model.Sync)
             {
@@ -255,23 +290,5 @@ internal sealed class LoadRun
         {
             throw ex.InLayer(r.Index, r.Digest ?? r.DiffId);
         }
-    }
-    private static void Finish(LayerInfo layer, LayerDescriptor r, LayerContents contents, bool verify)
-    {
-        if (Decompression.FromMediaType(r.MediaType) is { } declared && declared != contents.Compression)
-            contents.Problems.Add(new Problem(ProblemKind.MediaTypeMismatch, r.Index, null,
-                Text.Fill(Strings.Layer_MediaTypeMismatch, r.MediaType, Decompression.Name(declared), Decompression.Name(contents.Compression))));
-        // the figures are the layer's even when a digest is wrong (the error names it); verified only when both match
-        bool blobWrong = verify && r.Digest is not null && !string.Equals(r.Digest, contents.BlobDigest, StringComparison.OrdinalIgnoreCase);
-        bool diffIdWrong = verify && r.DiffId is not null && !string.Equals(r.DiffId, contents.DiffId, StringComparison.OrdinalIgnoreCase);
-        layer.SetRead(contents.Compression, contents.EStargz || r.EStargzAnnotation, contents.CompressedSize, contents.UncompressedSize,
-            contents.EntryCount, contents.HeaderSizeTotal,
-            digest: r.Digest ?? (contents.Compression == Compression.None ? null : contents.BlobDigest),
-            diffId: contents.DiffId ?? r.DiffId,
-            verified: verify && !blobWrong && !diffIdWrong && (r.DiffId is not null || r.Digest is not null));
-        if (blobWrong)
-            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_BlobDigestMismatch, r.Digest, contents.BlobDigest), r.Index, r.Id);
-        if (diffIdWrong)
-            throw new ImageException(FaultKind.DigestMismatch, Text.Fill(Strings.Layer_DiffIdMismatch, r.DiffId, contents.DiffId), r.Index, r.Id);
     }
 }

@@ -45,6 +45,12 @@ internal sealed partial class OverlayMerger
     }
 
     public TreeNode Root => _tree.Node(RootIndex);
+
+    /// <summary>
+    /// When set, each path taken out of the tree (made by this layer, then removed with its directory)
+    /// with the parent it had: the tree forgets it, an observer of the batch still needs it (<see cref="MergedBatch"/>).
+    /// </summary>
+    internal Dictionary<int, int>? DetachedParents { get; set; }
     public IReadOnlyList<Problem> Problems => _problems;
 
     /// <summary>Applies a whole layer; layers must come in order, bottom first.</summary>
@@ -230,7 +236,11 @@ internal sealed partial class OverlayMerger
             Push(node, new TreeStore.RecordData { Layer = n, Kind = ChangeKind.Removed, Attr = below.Attr, Cause = cause });
             return true;
         }
-        if (_tree.RecordCount(node) == 0) _tree.RemoveChild(node);
+        if (_tree.RecordCount(node) == 0)
+        {
+            DetachedParents?.TryAdd(node, _tree.Parent(node));
+            _tree.RemoveChild(node);
+        }
         return false;
     }
 

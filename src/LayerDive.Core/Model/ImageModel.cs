@@ -26,8 +26,9 @@ public sealed class ImageModel
 
     /// <summary>
     /// Held by the load while it writes the tree, the layers' figures and the problems (see
-    /// <see cref="Read{T}"/> for a reader's side). Internal: a front end reads through <see cref="Read{T}"/>
-    /// and follows the load through <see cref="LayerMerged"/>.
+    /// <see cref="Read{T}"/> for a reader's side); the analyses that follow the load read the tree
+    /// between merges, on the merge's thread, without it. Internal: a front end reads through
+    /// <see cref="Read{T}"/> and follows the load through <see cref="LayerMerged"/>.
     /// </summary>
     internal object Sync { get; } = new();
 
