@@ -180,7 +180,7 @@ internal static class CiCommand
         return analysis!;
     }
 
-    private static void WriteFile(string path, string text, CliContext context) =>
+    internal static void WriteFile(string path, string text, CliContext context) =>
         WriteFile(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), context);
 
     /// <summary>Replaces the file whole (written beside it, then moved over it): never patched, never half-written.</summary>
