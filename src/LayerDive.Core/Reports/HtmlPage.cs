@@ -70,7 +70,7 @@ internal static class HtmlPage
     /// <summary>The page's head: the title, the style. The language is the texts' (en or ru).</summary>
     public static void Start(StringBuilder sb, string title)
     {
-        var lang = CultureInfo.CurrentUICulture.TwoLetterISOLanguageName is "ru" ? "ru" : "en";
+        var lang = CultureInfo.CurrentUICulture.Name.StartsWith("ru", StringComparison.Ordinal) ? "ru" : "en";
         sb.Append("<!DOCTYPE html>\n<html lang=\"").Append(lang).Append("\">\n<head>\n<meta charset=\"utf-8\">\n")
           .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
           // nothing may come from elsewhere: the policy says so to the browser too
@@ -154,7 +154,7 @@ function share(n){var m={};(function walk(x){if(x[4]){x[4].forEach(walk);}else i
 var best=-1,bb=-1;for(var k in m){if(m[k]>bb){bb=m[k];best=+k;}}return best;}
 function describe(n,path){var s=path+"\n"+human(n[1])+(n[1]>=1000?" ("+n[1].toLocaleString("en-US")+" B)":"");
 if(n[4])return s+"\n"+T.zoom;var key=D.keys&&D.keys[n[2]];if(key)s+="\n"+key;return s;}
-function squarify(items,x,y,w,h){var total=0,out=[],i=0;items.forEach(function(n){total+=n[1];});if(total<=0||w<=0||h<=0)return out;
+function squarify(items,x,y,w,h){var total=0,out=[],i=0;items=items.slice().sort(function(p,q){return q[1]-p[1];});items.forEach(function(n){total+=n[1];});if(total<=0||w<=0||h<=0)return out;
 var scale=w*h/total;while(i<items.length){var short=Math.min(w,h),row=[],sum=0,best=Infinity;
 while(i<items.length){var a=items[i][1]*scale;if(a<=0){i++;continue;}var s2=sum+a,big=row.length?row[0][1]*scale:a;
 var worst=Math.max(short*short*big/(s2*s2),s2*s2/(short*short*a));if(row.length&&worst>best)break;row.push(items[i]);sum=s2;best=worst;i++;}
@@ -177,7 +177,8 @@ function pathOf(i){var p="/";for(var k=1;k<=i;k++)p=join(p,stack[k][0]);return p
 function draw(){box.textContent="";var top=stack[stack.length-1],base=pathOf(stack.length-1),w=box.clientWidth,h=box.clientHeight;
 var items=squarify(top[4]||[top],0,0,w,h);items.forEach(function(c){place(box,c[0],top[4]?join(base,c[0][0]):base,c[1],c[2],c[3],c[4],0,stack.length>1?0:0);});
 bar.textContent="";stack.forEach(function(n,i){var b=document.createElement("button");b.type="button";b.textContent=i===0?"/":n[0];b.setAttribute("data-depth",i);
-b.onclick=function(){stack.length=i+1;draw();};bar.appendChild(b);});back.disabled=stack.length<2;box.setAttribute("data-zoom",base);}
+b.onclick=function(){stack.length=i+1;draw();};bar.appendChild(b);});back.disabled=stack.length<2;box.setAttribute("data-zoom",base);
+var r=box.getBoundingClientRect();box.setAttribute("data-drawn",[Math.round(r.left+window.scrollX),Math.round(r.top+window.scrollY),w,h].join(","));}
 box.addEventListener("click",function(e){var el=e.target.closest(".tm-dir");if(!el)return;
 var parts=[],x=el;while(x&&x!==box){parts.unshift(x);x=x.parentElement;}
 var first=parts[0];if(!first)return;var top=stack[stack.length-1],path=first.getAttribute("data-path");

@@ -51,6 +51,8 @@ internal static class HtmlReport
 
         // the treemap
         var tree = TreemapData.Of(model, overlay);
+        var perLayer = PerLayer(model);
+        var data = TreemapJson(tree, model, kinds, perLayer); // folds the small items: the note below says what it folded
         sb.Append("<section id=\"treemap\">\n<h2>").Append(HtmlPage.H(Strings.Report_TreemapTitle)).Append("</h2>\n");
         sb.Append("<p class=\"note\">").Append(HtmlPage.H(Strings.Report_TreemapIntro)).Append("</p>\n");
         sb.Append("<p class=\"note\" id=\"folded\">").Append(HtmlPage.H(tree.FoldedItems == 0
@@ -66,7 +68,6 @@ internal static class HtmlReport
         sb.Append("</ul>\n</section>\n");
 
         // the layers: the chart and its table
-        var perLayer = PerLayer(model);
         LayerChart(sb, model, kinds, perLayer);
 
         // the tables
@@ -95,7 +96,7 @@ internal static class HtmlReport
         sb.Append("</section>\n");
         sb.Append("<footer>").Append(HtmlPage.H(Strings.Report_Footer)).Append("</footer>\n");
 
-        HtmlPage.End(sb, TreemapJson(tree, model, kinds, perLayer));
+        HtmlPage.End(sb, data);
         return sb.ToString();
     }
 

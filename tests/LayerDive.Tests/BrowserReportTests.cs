@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using LayerDive.Samples;
+
+namespace LayerDive.Tests;
+
+/// <summary>
+/// The report drawn by a real browser (Debian's chromium, headless): the screenshot shows a treemap of
+/// many colours, and the DOM its script leaves holds the figures <c>--json</c> and <c>ls</c> give for
+/// the same image. Skipped, saying why, where chromium cannot start (failed under CI=true).
+/// </summary>
+public sealed class BrowserReportTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    /// <summary>The boxes the script drew: class, path, bytes and area, read from the DOM.</summary>
+    private sealed record Box(string Class, string Path, long Bytes, double Area);
+
+    private static List<Box> Boxes(string dom) =>
+        Regex.Matches(dom, "<div((?:\\s+[\\w-]+(?:=\"[^\"]*\")?)*)\\s*>")
+            .Select(m => m.Groups[1].Value)
+            .Where(a => a.Contains("data-size=", StringComparison.Ordinal))
+            .Select(a =>
+            {
+                string Attr(string name) => WebUtility.HtmlDecode(Regex.Match(a, "\\s" + name + "=\"([^\"]*)\"").Groups[1].Value);
+                double Px(string name) => double.Parse(Regex.Match(Attr("style"), name + @":\s*([0-9.]+)px").Groups[1].Value, CultureInfo.InvariantCulture);
+                return new Box(Attr("class"), Attr("data-path"), long.Parse(Attr("data-size"), CultureInfo.InvariantCulture), Px("width") * Px("height"));
+            })
+            .ToList();
+
+    /// <summary>The final tree's regular files with their sizes, as <c>ls --format tsv</c> lists them (the umoci ground truth's columns).</summary>
+    private static List<(string Path, long Size)> Files(string image)
+    {
+        var r = Tool.Run("ls", image, "--format", "tsv", "-q");
+        Assert.Equal(0, r.ExitCode);
+        return r.StdoutLines.Where(l => !l.StartsWith('#')).Select(l => l.Split('\t'))
+            .Where(c => c[1] == "file").Select(c => ("/" + c[0].TrimStart('/'), long.Parse(c[5], CultureInfo.InvariantCulture))).ToList();
+    }
+
+    [Fact]
+    public void The_samples_report_is_drawn_and_its_dom_has_the_figures_of_json()
+    {
+        var page = _dir.File("sample.html");
+        var html = HtmlReportTests.Report(Paths.Sample, page);
+        var json = HtmlReportTests.Json(Paths.Sample, _dir.File("sample.json"));
+        Assert.DoesNotMatch("(?i)https?:", html);
+
+        var dom = Chromium.DumpDom(page);
+        // the script ran and drew the map: boxes, the largest file the largest box
+        var boxes = Boxes(dom);
+        var files = boxes.Where(b => b.Class.Split(' ').Contains("tm-file")).ToList();
+        Assert.NotEmpty(files);
+        var listed = Files(Paths.Sample);
+        long largest = listed.Max(f => f.Size);
+        var biggest = files.MaxBy(b => b.Area)!;
+        Assert.Equal(largest, biggest.Bytes);
+        Assert.Contains((biggest.Path, largest), listed);
+        // every file box is a file of the final tree with its size
+        foreach (var f in files) Assert.Contains((f.Path, f.Bytes), listed);
+        // the removable region: its largest box is the overlay's largest item
+        var removable = json.GetProperty("layerdive").GetProperty("overlay").GetProperty("removable")[0];
+        var rm = boxes.Where(b => b.Class.Split(' ').Contains("tm-leaf") && b.Class.Split(' ').Contains("tm-rm")).MaxBy(b => b.Area)!;
+        Assert.Equal((removable.GetProperty("path").GetString(), removable.GetProperty("bytes").GetInt64()), (rm.Path, rm.Bytes));
+        // the chart: a group per layer; the tables: dive's top files in dive's order
+        Assert.Equal(json.GetProperty("layer").GetArrayLength(), Regex.Matches(dom, "<g class=\"layer\" data-layer=\"[0-9]+\"").Count);
+        var top = json.GetProperty("image").GetProperty("fileReference").EnumerateArray().Take(3).Select(f => f.GetProperty("file").GetString()).ToList();
+        Assert.Equal(top, HtmlReportTests.Rows(dom, "wasted-table").Take(3).Select(r => r[3]));
+        Assert.DoesNotMatch("(?i)(src|href)=\"?https?:", dom);
+
+        // drawn: the page is not blank, and the map's region has many colours (the layers')
+        var shot = Chromium.Screenshot(page, _dir.File("sample.png"));
+        Assert.True(shot.Colours(0, 0, shot.Width, shot.Height, 50) >= 10, "the page looks blank");
+        var at = Regex.Match(dom, "data-drawn=\"([0-9]+),([0-9]+),([0-9]+),([0-9]+)\"");
+        Assert.True(at.Success, "the treemap was not drawn");
+        int[] r = [.. Enumerable.Range(1, 4).Select(i => int.Parse(at.Groups[i].Value, CultureInfo.InvariantCulture))];
+        int drawnLayers = files.Count > 0 ? Regex.Matches(dom, "class=\"tm-leaf tm-file\"[^>]*data-layer=\"([0-9]+)\"").Select(m => m.Groups[1].Value).Distinct().Count() : 0;
+        Assert.True(drawnLayers >= 3, $"{drawnLayers} layers drawn");
+        int colours = shot.Colours(r[0], r[1], r[2], r[3], 100);
+        Assert.True(colours >= drawnLayers + 1, $"the treemap's region has {colours} colours");
+        if (Environment.GetEnvironmentVariable("LAYERDIVE_REPORT_SCREENSHOT") is { Length: > 0 } keep) File.Copy(_dir.File("sample.png"), keep, overwrite: true);
+    }
+
+    /// <summary>Hostile names stay text in the browser too: the page's title is its own, and the boxes carry the escaped names.</summary>
+    [Fact]
+    public void Hostile_names_stay_text_in_the_browser()
+    {
+        var page = _dir.File("hostile.html");
+        HtmlReportTests.Report(HtmlReportTests.HostileImage(_dir.File("hostile.tar")), page);
+        var dom = Chromium.DumpDom(page);
+        Assert.Equal(2, Regex.Matches(dom, "(?i)<script").Count);
+        Assert.Contains("<title>LayerDive report: ", dom);
+        var paths = Boxes(dom).Select(b => b.Path).ToHashSet();
+        foreach (var name in HtmlReportTests.HostileShown.Where(n => !n.Contains("</script>", StringComparison.Ordinal)))
+            Assert.Contains(name, paths);
+        Assert.Contains("/h/a</script><script>alert(1)</script>", paths);
+    }
+
+    /// <summary>A generated image with more files than the map draws: folded boxes appear, and the boxes' bytes add up to the tree's.</summary>
+    [Fact]
+    public void A_generated_image_with_folded_files_is_drawn()
+    {
+        var image = new ImageBuilder()
+            .Layer("/bin/sh -c #(nop) ADD file:base in / ", l =>
+            {
+                for (int d = 0; d < 40; d++) l.Dir($"d{d}");
+                for (int i = 0; i < 7000; i++) l.File($"d{i % 40}/f{i}", new byte[1 + i % 500]);
+            })
+            .Layer("RUN big", l => l.Dir("opt").File("opt/big.bin", new byte[300_000]));
+        var path = _dir.File("gen.tar");
+        image.WriteOciArchive(path);
+        var page = _dir.File("gen.html");
+        HtmlReportTests.Report(path, page);
+        var dom = Chromium.DumpDom(page);
+        var boxes = Boxes(dom);
+        Assert.Contains(boxes, b => b.Class.Contains("tm-fold", StringComparison.Ordinal));
+        var biggest = boxes.Where(b => b.Class.Split(' ').Contains("tm-file")).MaxBy(b => b.Area)!;
+        Assert.Equal(("/opt/big.bin", 300_000L), (biggest.Path, biggest.Bytes));
+        // the top level's boxes cover the whole tree's bytes
+        long total = Files(path).Sum(f => f.Size);
+        Assert.Equal(total, boxes.Where(b => b.Path.Count(c => c == '/') == 1).Sum(b => b.Bytes));
+        var shot = Chromium.Screenshot(page, _dir.File("gen.png"));
+        Assert.True(shot.Colours(0, 0, shot.Width, shot.Height, 50) >= 6, "the page looks blank");
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
