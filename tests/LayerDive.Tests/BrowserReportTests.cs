@@ -38,6 +38,9 @@ public sealed class BrowserReportTests : IDisposable
             .Where(c => c[1] == "file").Select(c => ("/" + c[0].TrimStart('/'), long.Parse(c[5], CultureInfo.InvariantCulture))).ToList();
     }
 
+    // the window of the sample's screenshot (docs/report-sample.png: the summary, the map, the chart)
+    private const int Width = 1200, Height = 1750;
+
     [Fact]
     public void The_samples_report_is_drawn_and_its_dom_has_the_figures_of_json()
     {
@@ -46,7 +49,7 @@ public sealed class BrowserReportTests : IDisposable
         var json = HtmlReportTests.Json(Paths.Sample, _dir.File("sample.json"));
         Assert.DoesNotMatch("(?i)https?:", html);
 
-        var dom = Chromium.DumpDom(page);
+        var dom = Chromium.DumpDom(page, Width, Height);
         // the script ran and drew the map: boxes, the largest file the largest box
         var boxes = Boxes(dom);
         var files = boxes.Where(b => b.Class.Split(' ').Contains("tm-file")).ToList();
@@ -69,7 +72,7 @@ public sealed class BrowserReportTests : IDisposable
         Assert.DoesNotMatch("(?i)(src|href)=\"?https?:", dom);
 
         // drawn: the page is not blank, and the map's region has many colours (the layers')
-        var shot = Chromium.Screenshot(page, _dir.File("sample.png"));
+        var shot = Chromium.Screenshot(page, _dir.File("sample.png"), Width, Height);
         Assert.True(shot.Colours(0, 0, shot.Width, shot.Height, 50) >= 10, "the page looks blank");
         var at = Regex.Match(dom, "data-drawn=\"([0-9]+),([0-9]+),([0-9]+),([0-9]+)\"");
         Assert.True(at.Success, "the treemap was not drawn");
@@ -121,6 +124,37 @@ public sealed class BrowserReportTests : IDisposable
         Assert.Equal(total, boxes.Where(b => b.Path.Count(c => c == '/') == 1).Sum(b => b.Bytes));
         var shot = Chromium.Screenshot(page, _dir.File("gen.png"));
         Assert.True(shot.Colours(0, 0, shot.Width, shot.Height, 50) >= 6, "the page looks blank");
+    }
+
+    /// <summary>A click on a directory's box (DevTools input, as a mouse makes it) shows that directory alone; Back shows the whole tree again.</summary>
+    [Fact]
+    public async Task A_click_on_a_directory_zooms_into_it_and_back_zooms_out()
+    {
+        var page = _dir.File("sample.html");
+        HtmlReportTests.Report(Paths.Sample, page);
+        using var browser = await DevTools.Open(page, 1200, 900);
+        await browser.Until("document.readyState === 'complete' && document.querySelectorAll('#tm .tm-file').length > 0");
+        var top = await browser.Evaluate("[...document.querySelectorAll('#tm > .tm-dir')].map(e => e.getAttribute('data-path'))");
+        Assert.Contains("/usr", top.EnumerateArray().Select(e => e.GetString()));
+        // the middle of the box's label (a click there is on the directory, not on a file inside it)
+        await browser.Evaluate("document.querySelector('#tm > .tm-dir[data-path=\"/usr\"]').scrollIntoView()");
+        var box = await browser.Evaluate("(() => { const r = document.querySelector('#tm > .tm-dir[data-path=\"/usr\"] > span').getBoundingClientRect(); return [r.left + 10, r.top + r.height / 2]; })()");
+        await browser.Click(box[0].GetDouble(), box[1].GetDouble());
+        await browser.Until("document.getElementById('tm').getAttribute('data-zoom') === '/usr'");
+        var paths = await browser.Evaluate("[...document.querySelectorAll('#tm [data-path]')].map(e => e.getAttribute('data-path'))");
+        // what the zoom shows: exactly the files of the final tree under /usr (ls's), none from elsewhere
+        var shown = paths.EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.All(shown, p => Assert.StartsWith("/usr/", p));
+        var files = await browser.Evaluate("[...document.querySelectorAll('#tm .tm-file')].map(e => e.getAttribute('data-path'))");
+        var expected = Files(Paths.Sample).Where(f => f.Path.StartsWith("/usr/", StringComparison.Ordinal) && f.Size > 0).Select(f => f.Path).ToHashSet();
+        Assert.Subset(expected, files.EnumerateArray().Select(e => e.GetString()!).ToHashSet());
+        Assert.Equal("[\"/\",\"usr\"]", (await browser.Evaluate("[...document.querySelectorAll('#tm-path button')].map(b => b.textContent)")).GetRawText());
+        // Back: the whole tree again
+        await browser.Evaluate("document.getElementById('tm-back').scrollIntoView()");
+        var back = await browser.Evaluate("(() => { const r = document.getElementById('tm-back').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()");
+        await browser.Click(back[0].GetDouble(), back[1].GetDouble());
+        await browser.Until("document.getElementById('tm').getAttribute('data-zoom') === '/'");
+        Assert.Equal(top.GetRawText(), (await browser.Evaluate("[...document.querySelectorAll('#tm > .tm-dir')].map(e => e.getAttribute('data-path'))")).GetRawText());
     }
 
     public void Dispose() => _dir.Dispose();
