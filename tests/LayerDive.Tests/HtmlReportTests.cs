@@ -254,6 +254,22 @@ public sealed partial class HtmlReportTests : IDisposable
         Assert.Equal(500_008, d7[4].EnumerateArray().Single(n => n[0].GetString() == "f7")[1].GetInt64());
     }
 
+    /// <summary>An image without layers (a config alone) still makes a whole page: nothing to draw, nothing wasted.</summary>
+    [Fact]
+    public void An_image_without_layers_makes_a_page()
+    {
+        var path = _dir.File("empty.tar");
+        new ImageBuilder().Empty("/bin/sh -c #(nop)  CMD [\"sh\"]").WriteOciArchive(path);
+        var html = Report(path, _dir.File("empty.html"));
+        Assert.Equal("0", Summary(html, "Layers"));
+        Assert.Equal("0 B", Summary(html, "Size"));
+        Assert.Empty(Rows(html, "layers-table"));
+        var tree = Data(html).GetProperty("tree");
+        Assert.Equal(0, tree[1].GetInt64());
+        Assert.Equal(0, tree[4].GetArrayLength());
+        Assert.EndsWith("</html>\n", html);
+    }
+
     [Fact]
     public void The_report_speaks_russian_when_asked()
     {
