@@ -84,6 +84,29 @@ public sealed class BrowserReportTests : IDisposable
         if (Environment.GetEnvironmentVariable("LAYERDIVE_REPORT_SCREENSHOT") is { Length: > 0 } keep) File.Copy(_dir.File("sample.png"), keep, overwrite: true);
     }
 
+    /// <summary>With scripts off, the map says so and the tables hold the figures (its text alternative), unchanged.</summary>
+    [Fact]
+    public async Task With_scripts_off_the_tables_stand_for_the_charts()
+    {
+        var page = _dir.File("sample.html");
+        var html = HtmlReportTests.Report(Paths.Sample, page);
+        var blank = _dir.File("blank.html");
+        File.WriteAllText(blank, "<!DOCTYPE html><title>blank</title>");
+        using var browser = await DevTools.Open(blank, 1200, 900);
+        await browser.OpenWithoutScripts(page);
+        await browser.Until("document.readyState === 'complete' && document.title.startsWith('LayerDive report')");
+        var dom = (await browser.Evaluate("document.documentElement.outerHTML")).GetString()!;
+        Assert.Equal(0, (await browser.Evaluate("document.querySelectorAll('#tm div').length")).GetInt32()); // no script drew the map
+        // the note in noscript is a paragraph (parsed as elements only where scripts are off), and shown
+        Assert.StartsWith("The treemap is drawn by the page's script, which is off", (await browser.Evaluate("document.querySelector('#tm noscript p').innerText")).GetString());
+        foreach (var table in new[] { "layers-table", "wasted-table", "removable-table" })
+        {
+            Assert.NotEmpty(HtmlReportTests.Rows(dom, table));
+            Assert.Equal(HtmlReportTests.Rows(html, table), HtmlReportTests.Rows(dom, table));
+        }
+        Assert.Equal(Regex.Matches(html, "<g class=\"layer\"").Count, Regex.Matches(dom, "<g class=\"layer\"").Count); // the chart needs no script
+    }
+
     /// <summary>Hostile names stay text in the browser too: the page's title is its own, and the boxes carry the escaped names.</summary>
     [Fact]
     public void Hostile_names_stay_text_in_the_browser()

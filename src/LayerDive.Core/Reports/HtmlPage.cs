@@ -170,12 +170,12 @@ var kids=n[4];
 if(kids&&kids.length&&w>24&&h>24&&depth<12){el.className+="tm-dir";var label=document.createElement("span");label.textContent=n[0]+"  "+human(n[1]);el.appendChild(label);
 var inner=squarify(kids,2,16,w-6,h-20);inner.forEach(function(c){place(el,c[0],join(path,c[0][0]),c[1],c[2],c[3],c[4],depth+1,f);});}
 else if(kids&&kids.length){el.className+="tm-dir tm-closed";el.style.background=colour(share(n));}
-else{el.className+=(f&2)?"tm-leaf":(f&1)?"tm-leaf":"tm-leaf tm-file";el.setAttribute("data-layer",n[2]);el.style.background=colour(n[2]);
+else{el.className+=f&3?"tm-leaf":"tm-leaf tm-file";el.setAttribute("data-layer",n[2]);el.style.background=colour(n[2]);
 if(w>50&&h>16){var s=document.createElement("span");s.textContent=n[0];el.appendChild(s);}}
 parent.appendChild(el);}
 function pathOf(i){var p="/";for(var k=1;k<=i;k++)p=join(p,stack[k][0]);return p;}
 function draw(){box.textContent="";var top=stack[stack.length-1],base=pathOf(stack.length-1),w=box.clientWidth,h=box.clientHeight;
-var items=squarify(top[4]||[top],0,0,w,h);items.forEach(function(c){place(box,c[0],top[4]?join(base,c[0][0]):base,c[1],c[2],c[3],c[4],0,stack.length>1?0:0);});
+var items=squarify(top[4]||[top],0,0,w,h);items.forEach(function(c){place(box,c[0],top[4]?join(base,c[0][0]):base,c[1],c[2],c[3],c[4],0,0);});
 bar.textContent="";stack.forEach(function(n,i){var b=document.createElement("button");b.type="button";b.textContent=i===0?"/":n[0];b.setAttribute("data-depth",i);
 b.onclick=function(){stack.length=i+1;draw();};bar.appendChild(b);});back.disabled=stack.length<2;box.setAttribute("data-zoom",base);
 var r=box.getBoundingClientRect();box.setAttribute("data-drawn",[Math.round(r.left+window.scrollX),Math.round(r.top+window.scrollY),w,h].join(","));}

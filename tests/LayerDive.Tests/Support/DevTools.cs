@@ -51,6 +51,13 @@ public sealed class DevTools : IDisposable
         return devtools;
     }
 
+    /// <summary>Opens <paramref name="file"/> in the page with its scripts off (as a user who turned JavaScript off sees it).</summary>
+    public async Task OpenWithoutScripts(string file)
+    {
+        await Send("Emulation.setScriptExecutionDisabled", new JsonObject { ["value"] = true });
+        await Send("Page.navigate", new JsonObject { ["url"] = new Uri(file).AbsoluteUri });
+    }
+
     /// <summary>Sends a command and returns its result (events in between are skipped).</summary>
     public async Task<JsonNode> Send(string method, JsonObject? parameters = null)
     {
