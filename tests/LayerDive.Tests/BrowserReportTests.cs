@@ -84,6 +84,22 @@ public sealed class BrowserReportTests : IDisposable
         if (Environment.GetEnvironmentVariable("LAYERDIVE_REPORT_SCREENSHOT") is { Length: > 0 } keep) File.Copy(_dir.File("sample.png"), keep, overwrite: true);
     }
 
+    /// <summary>The page follows the browser's colour scheme (dark: a dark background, light text) and has a print style (no buttons).</summary>
+    [Fact]
+    public async Task Dark_scheme_and_print_styles_apply()
+    {
+        var page = _dir.File("sample.html");
+        HtmlReportTests.Report(Paths.Sample, page);
+        using var browser = await DevTools.Open(page, 1200, 900);
+        await browser.Until("document.readyState === 'complete'");
+        const string colours = "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color, getComputedStyle(document.getElementById('tm-back')).display]";
+        Assert.Equal("[\"rgb(255, 255, 255)\",\"rgb(27, 31, 36)\",\"block\"]", (await browser.Evaluate(colours)).GetRawText());
+        await browser.Send("Emulation.setEmulatedMedia", new System.Text.Json.Nodes.JsonObject { ["features"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "prefers-color-scheme", ["value"] = "dark" }) });
+        Assert.Equal("[\"rgb(13, 17, 23)\",\"rgb(230, 237, 243)\",\"block\"]", (await browser.Evaluate(colours)).GetRawText());
+        await browser.Send("Emulation.setEmulatedMedia", new System.Text.Json.Nodes.JsonObject { ["media"] = "print" });
+        Assert.Equal("[\"rgb(255, 255, 255)\",\"rgb(0, 0, 0)\",\"none\"]", (await browser.Evaluate(colours)).GetRawText());
+    }
+
     /// <summary>With scripts off, the map says so and the tables hold the figures (its text alternative), unchanged.</summary>
     [Fact]
     public async Task With_scripts_off_the_tables_stand_for_the_charts()
@@ -157,6 +173,7 @@ public sealed class BrowserReportTests : IDisposable
         HtmlReportTests.Report(Paths.Sample, page);
         using var browser = await DevTools.Open(page, 1200, 900);
         await browser.Until("document.readyState === 'complete' && document.querySelectorAll('#tm .tm-file').length > 0");
+        Assert.Equal(0, (await browser.Evaluate("performance.getEntriesByType('resource').length")).GetInt32()); // it loaded nothing besides itself
         var top = await browser.Evaluate("[...document.querySelectorAll('#tm > .tm-dir')].map(e => e.getAttribute('data-path'))");
         Assert.Contains("/usr", top.EnumerateArray().Select(e => e.GetString()));
         // the middle of the box's label (a click there is on the directory, not on a file inside it)
