@@ -270,6 +270,19 @@ public sealed partial class HtmlReportTests : IDisposable
         Assert.EndsWith("</html>\n", html);
     }
 
+    /// <summary>The 1 GB benchmark image (46 000 files, 9 layers) of the generated corpus: its page stays under 2 MB, folding what it must.</summary>
+    [Fact]
+    public void The_benchmark_images_report_stays_under_2_MB()
+    {
+        var big = Path.Combine(Paths.GeneratedCorpus, "big", "big.oci-archive.tar");
+        if (!File.Exists(big)) Assert.Skip($"generated corpus not present ({big}); run: bash ../shared/tools/make-corpus.sh");
+        var page = _dir.File("big.html");
+        var html = Report(big, page);
+        Assert.True(new FileInfo(page).Length < 2_000_000, $"{new FileInfo(page).Length} bytes");
+        Assert.Matches("<p class=\"note\" id=\"folded\">Items smaller than .* are folded", html);
+        Assert.DoesNotMatch("(?i)https?:", html);
+    }
+
     [Fact]
     public void The_report_speaks_russian_when_asked()
     {
