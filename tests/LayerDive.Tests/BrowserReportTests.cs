@@ -65,6 +65,12 @@ public sealed class BrowserReportTests : IDisposable
         var removable = json.GetProperty("layerdive").GetProperty("overlay").GetProperty("removable")[0];
         var rm = boxes.Where(b => b.Class.Split(' ').Contains("tm-leaf") && b.Class.Split(' ').Contains("tm-rm")).MaxBy(b => b.Area)!;
         Assert.Equal((removable.GetProperty("path").GetString(), removable.GetProperty("bytes").GetInt64()), (rm.Path, rm.Bytes));
+        // its title (the hover) says what it is: the path, the size, the layer that stored it, and that it is removable
+        var title = WebUtility.HtmlDecode(Regex.Match(dom, "data-path=\"" + Regex.Escape(rm.Path) + "\" data-size=\"[0-9]+\" title=\"([^\"]*)\"").Groups[1].Value);
+        int stored = removable.GetProperty("storedByLayer").GetInt32();
+        var kind = json.GetProperty("layerdive").GetProperty("layers")[stored].GetProperty("kind").GetString() switch { "run" => "RUN", "copy" => "COPY", var k => k };
+        Assert.Equal([rm.Path, $"{Core.Reports.Units.HumanBytes(rm.Bytes)} ({rm.Bytes.ToString("N0", CultureInfo.InvariantCulture)} B)",
+            $"layer {stored} ({kind}): {json.GetProperty("layer")[stored].GetProperty("command").GetString()}", "removable (stored in layers, not in the final tree)"], title.Split('\n'));
         // the chart: a group per layer; the tables: dive's top files in dive's order
         Assert.Equal(json.GetProperty("layer").GetArrayLength(), Regex.Matches(dom, "<g class=\"layer\" data-layer=\"[0-9]+\"").Count);
         var top = json.GetProperty("image").GetProperty("fileReference").EnumerateArray().Take(3).Select(f => f.GetProperty("file").GetString()).ToList();
@@ -91,7 +97,8 @@ public sealed class BrowserReportTests : IDisposable
         var page = _dir.File("sample.html");
         HtmlReportTests.Report(Paths.Sample, page);
         using var browser = await DevTools.Open(page, 1200, 900);
-        await browser.Until("document.readyState === 'complete'");
+        // the page itself (the tab's first empty document is complete too)
+        await browser.Until("document.readyState === 'complete' && document.getElementById('tm-back') !== null");
         const string colours = "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color, getComputedStyle(document.getElementById('tm-back')).display]";
         Assert.Equal("[\"rgb(255, 255, 255)\",\"rgb(27, 31, 36)\",\"block\"]", (await browser.Evaluate(colours)).GetRawText());
         await browser.Send("Emulation.setEmulatedMedia", new System.Text.Json.Nodes.JsonObject { ["features"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "prefers-color-scheme", ["value"] = "dark" }) });

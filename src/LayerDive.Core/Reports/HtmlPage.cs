@@ -153,7 +153,7 @@ return "hsl("+((k*137.508+200)%360).toFixed(1)+",62%,66%)";}
 function share(n){var m={};(function walk(x){if(x[4]){x[4].forEach(walk);}else if(x[1]>0){m[x[2]]=(m[x[2]]||0)+x[1];}})(n);
 var best=-1,bb=-1;for(var k in m){if(m[k]>bb){bb=m[k];best=+k;}}return best;}
 function describe(n,path){var s=path+"\n"+human(n[1])+(n[1]>=1000?" ("+n[1].toLocaleString("en-US")+" B)":"");
-if(n[4])return s+"\n"+T.zoom;var key=D.keys&&D.keys[n[2]];if(key)s+="\n"+key;return s;}
+if(n[4])return s+"\n"+T.zoom;var key=D.keys&&D.keys[n[2]];if(key)s+="\n"+key;if(n[3]&2)s+="\n"+T.removable;return s;}
 function squarify(items,x,y,w,h){var total=0,out=[],i=0;items=items.slice().sort(function(p,q){return q[1]-p[1];});items.forEach(function(n){total+=n[1];});if(total<=0||w<=0||h<=0)return out;
 var scale=w*h/total;while(i<items.length){var short=Math.min(w,h),row=[],sum=0,best=Infinity;
 while(i<items.length){var a=items[i][1]*scale;if(a<=0){i++;continue;}var s2=sum+a,big=row.length?row[0][1]*scale:a;

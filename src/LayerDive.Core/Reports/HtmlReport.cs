@@ -217,6 +217,7 @@ internal static class HtmlReport
             w.WriteStartObject();
             w.WriteStartObject("text");
             w.WriteString("zoom", Strings.Report_ClickToZoom);
+            w.WriteString("removable", Strings.Report_RemovableRegion);
             w.WriteEndObject();
             w.WriteStartObject("keys");
             w.WriteString("-1", Strings.Report_FoldedKey);
