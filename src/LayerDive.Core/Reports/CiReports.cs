@@ -27,7 +27,7 @@ internal sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet M
 /// <summary>The CI report in each format: text (dive's shape), json, junit, markdown.</summary>
 internal static class CiReports
 {
-    public static readonly string[] Formats = ["text", "json", "junit", "markdown"];
+    public static readonly string[] Formats = ["text", "json", "junit", "markdown", "html"];
 
     public static string Render(CiOutcome outcome, string format, CiTextContext? context = null) => format switch
     {

@@ -49,21 +49,22 @@ internal static class CiCommand
 
             bool color = context.IsTerminal && !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
             var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, configFile, color);
-            return Report(outcome, text, p.GetValue(ci.CiFormat) ?? "text", p.GetValue(ci.CiOutput), context);
+            return Report(outcome, text, p.GetValue(ci.CiFormat) ?? "text", p.GetValue(ci.CiOutput), context,
+                o => HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay, o));
         });
     }
 
     /// <summary>Writes the CI report (the text on stdout; another format there or to <paramref name="output"/>); the exit code of the verdict.</summary>
-    internal static int Report(CiOutcome outcome, CiTextContext text, string format, string? output, CliContext context)
+    internal static int Report(CiOutcome outcome, CiTextContext text, string format, string? output, CliContext context, Func<CiOutcome, string> html)
     {
         if (output is not null)
         {
             context.Out.Write(CiReports.Text(outcome, text));
-            WriteFile(output, CiReports.Render(outcome, format, text), context);
+            WriteFile(output, format == "html" ? html(outcome) : CiReports.Render(outcome, format, text), context);
         }
         else
         {
-            context.Out.Write(format == "text" ? CiReports.Text(outcome, text) : CiReports.Render(outcome, format));
+            context.Out.Write(format == "text" ? CiReports.Text(outcome, text) : format == "html" ? html(outcome) : CiReports.Render(outcome, format));
         }
         return outcome.Pass ? CommandLine.ExitOk : CommandLine.ExitRuleFailed;
     }
@@ -180,7 +181,7 @@ internal static class CiCommand
         return analysis!;
     }
 
-    private static void WriteFile(string path, string text, CliContext context) =>
+    internal static void WriteFile(string path, string text, CliContext context) =>
         WriteFile(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), context);
 
     /// <summary>Replaces the file whole (written beside it, then moved over it): never patched, never half-written.</summary>

@@ -13,7 +13,7 @@ internal sealed class CiOptions
     public readonly Option<string?> HighestUserWastedPercent = new("--highestUserWastedPercent", "--highest-user-wasted-percent") { Description = "Fail above this wasted share of the user layers (0..1, or disabled)" };
     public readonly Option<string> Metrics = new("--metrics") { Description = "The figures the rules judge: dive (default, dive's numbers) or overlay (the real merge)", DefaultValueFactory = _ => "dive" };
     public readonly Option<string?> Json = new("--json", "-j") { Description = "Write the analysis as JSON (dive's export schema plus a layerdive object) to this file" };
-    public readonly Option<string> CiFormat = new("--ci-format") { Description = "The CI report's format: text, json, junit or markdown", DefaultValueFactory = _ => "text" };
+    public readonly Option<string> CiFormat = new("--ci-format") { Description = "The CI report's format: text, json, junit, markdown or html (a self-contained page, as the report command writes it, with the verdict)", DefaultValueFactory = _ => "text" };
     public readonly Option<string?> CiOutput = new("--ci-output") { Description = "Write the CI report (in --ci-format) to this file; the text report still goes to stdout" };
 
     public CiOptions()

@@ -23,14 +23,14 @@ internal static class DiffCommand
         var (stdout, stderr) = (context.Out, context.Error);
         var a = Completion.Image(new Argument<string>("A") { Description = "The image compared from (the old build), named as IMAGE is" });
         var b = Completion.Image(new Argument<string>("B") { Description = "The image compared to (the new build)" });
-        var format = new Option<string>("--format", "-f") { Description = "text; tsv (status, path, then A's and B's type, mode, uid, gid, size, sha256 and link target, sorted by path bytes); or json", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "tsv", "json");
+        var format = new Option<string>("--format", "-f") { Description = "text; tsv (status, path, then A's and B's type, mode, uid, gid, size, sha256 and link target, sorted by path bytes); json; or html (a self-contained page: the change by directory, shared layers, the change table)", DefaultValueFactory = _ => "text" };
+        format.AcceptOnlyFromAmong("text", "tsv", "json", "html");
         var mtime = new Option<bool>("--mtime") { Description = "Count a changed modification time as a difference" };
         var platformA = new Option<string?>("--platform-a") { Description = "A's platform in a multi-platform index (default: --platform)" };
         var platformB = new Option<string?>("--platform-b") { Description = "B's platform in a multi-platform index (default: --platform)" };
         var ci = new Option<bool>("--ci") { Description = "Judge B by dive's rules and against A by the regression rules; exit 1 when a rule fails" };
         var ciConfig = new Option<string?>("--ci-config") { Description = "The rules file (default: .dive-ci in the working directory, when there is one)" };
-        var ciFormat = new Option<string>("--ci-format") { Description = "The CI report's format: text, json, junit or markdown", DefaultValueFactory = _ => "text" };
+        var ciFormat = new Option<string>("--ci-format") { Description = "The CI report's format: text, json, junit, markdown or html (a self-contained page, as the report command writes it, with the verdict)", DefaultValueFactory = _ => "text" };
         ciFormat.AcceptOnlyFromAmong(CiReports.Formats);
         var ciOutput = new Option<string?>("--ci-output") { Description = "Write the CI report (in --ci-format) to this file; the text report still goes to stdout" };
         var metrics = new Option<string>("--metrics") { Description = "The figures the rules judge: dive (default) or overlay (the real merge)", DefaultValueFactory = _ => "dive" };
@@ -90,13 +90,14 @@ internal static class DiffCommand
                     ImageFigures before = new(sa.Dive, sa.Overlay), after = new(sb.Dive, sb.Overlay);
                     var outcome = new CiOutcome(sb.Model.Name, after, set, CiRules.Evaluate(judged, after, set, before), before, sa.Model.Name);
                     var text = CiCommand.TextContext(imageB, p.GetValue(shared.Source), sb.Model, rulesFile, null, color: false);
-                    return CiCommand.Report(outcome, text, p.GetValue(ciFormat)!, p.GetValue(ciOutput), context);
+                    return CiCommand.Report(outcome, text, p.GetValue(ciFormat)!, p.GetValue(ciOutput), context, o => Html(sa, sb, p.GetValue(mtime), o));
                 }
                 using var output = new BufferedWriter(stdout);
                 switch (fmt)
                 {
                     case "tsv": WriteTsv(sa, sb, p.GetValue(mtime), output); break;
                     case "json": WriteJson(sa, sb, p.GetValue(mtime), output); break;
+                    case "html": output.Write(Html(sa, sb, p.GetValue(mtime), null)); break;
                     default: WriteText(sa, sb, p.GetValue(mtime), output); break;
                 }
                 return CommandLine.ExitOk;
@@ -104,6 +105,9 @@ internal static class DiffCommand
         });
         return cmd;
     }
+
+    private static string Html(Side a, Side b, bool mtime, CiOutcome? outcome) =>
+        HtmlDiffReport.Render(new HtmlDiffSide(a.Model, a.Dive, a.Overlay, a.Files), new HtmlDiffSide(b.Model, b.Dive, b.Overlay, b.Files), mtime, LsCommand.Describe, outcome);
 
     private static Side Read(string image, string? platform, SharedOptions shared, ParseResult p, TextWriter stderr, bool fileSha256)
     {
