@@ -204,7 +204,10 @@ public sealed partial class HtmlReportTests : IDisposable
         Assert.Equal("\\udfffz", HtmlPage.Clean("\udfffz"));
         Assert.Equal("ok 😀", HtmlPage.Clean("ok 😀"));
         Assert.Equal("x\\xff", HtmlPage.Clean("x\udcff", path: true));
-        Assert.Equal("&lt;/script&gt;&quot;&#39;&amp;\\x1b", HtmlPage.H("</script>\"'&\u001b"));
+        // markup escaped (no character HTML reads as markup is left), and a browser reads back the cleaned text
+        var h = HtmlPage.H("</script>\"'&\u001b");
+        Assert.Equal(-1, System.Text.RegularExpressions.Regex.Replace(h, "&(#x[0-9a-fA-F]+|#[0-9]+|[a-z]+);", "").AsSpan().IndexOfAny("<>\"'&"));
+        Assert.Equal("</script>\"'&\\x1b", System.Net.WebUtility.HtmlDecode(h));
     }
 
     /// <summary>Past the budget, small items are folded, one box per directory; the page says how many, and nothing is lost.</summary>

@@ -35,26 +35,10 @@ internal static class HtmlPage
         return sb.ToString();
     }
 
+    private static readonly HtmlEncoder Markup = HtmlEncoder.Create(UnicodeRanges.All);
+
     /// <summary>Text for an element's content or an attribute's value (quoted with <c>"</c>): cleaned, then every character HTML reads as markup escaped.</summary>
-    public static string H(string text, bool path = false)
-    {
-        var s = Clean(text, path);
-        if (s.AsSpan().IndexOfAny("<>&\"'") < 0) return s;
-        var sb = new StringBuilder(s.Length + 16);
-        foreach (char c in s)
-        {
-            sb.Append(c switch
-            {
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '&' => "&amp;",
-                '"' => "&quot;",
-                '\'' => "&#39;",
-                _ => null,
-            } ?? c.ToString());
-        }
-        return sb.ToString();
-    }
+    public static string H(string text, bool path = false) => Markup.Encode(Clean(text, path));
 
     /// <summary>A path as the reports show it: "/" and the path, escaped.</summary>
     public static string P(string path) => H("/" + path, path: true);
