@@ -63,6 +63,17 @@ public sealed class ExplorerWindow : Window
         Add(layersFrame, layerDetailsFrame, imageFrame, _treeFrame, _status, _prompt, _viewerFrame);
 
         _prompt.TextChanged += (_, _) => ViewModel.PromptTyped(_prompt.Text);
+        // the filter is matched after the keys typed at once, as a timeout on the UI loop (which runs its
+        // timeouts after the input it holds; Invoke would run it at once)
+        ViewModel.AfterInput = action =>
+        {
+            if (App is { } app) app.AddTimeout(TimeSpan.Zero, () =>
+            {
+                action();
+                return false;
+            });
+            else action();
+        };
         // a click moves the focus too: the keys then go to that pane
         _layers.HasFocusChanged += (_, _) => { if (_layers.HasFocus) ViewModel.FocusPane(Pane.Layers); };
         _tree.HasFocusChanged += (_, _) => { if (_tree.HasFocus) ViewModel.FocusPane(Pane.Tree); };
