@@ -312,7 +312,7 @@ public sealed class TreeRowsTests : IDisposable
         "(?<=/)a", "a(?=/)", "a(?!b)", @"(a)\1", @"\w+\.js", @"\d", @"\W", ".", "^", "$", "x*", "f0{2}7", "f0+7$", "f0{3,}7",
         @"\x2f", @"\u002f", @"\057", "[.-0]", @"\p{L}$", @"\P{L}", "s/i", "(?m)^a$", "(?s)a.b", "(?n)(a)b", "a{0,1}b", "(?:ab)+",
         @"[\w]", @"[^\W]", @"\S/", "[^a-z]", "[^/a]", @"[\/]", "(?x) a / b", "(?#a comment)ab", "(?>a)b", "(?<n>a)b", "(?-i:a)b$",
-        "a{2}", "b+a", "a?b?$", @"^\w", @"\w$", "^.", ".$", "^a|b$", @"[\x2f]", "[^]]", "[]a]", "a]", "{", "a{", "a{1", "s{1,2}i",
+        "a{2}", "b+a", "a?b?$", "json$", ".json$", "a/b$", "s$", @"🙂\.md$", @"\.md\z", "日本語$", "ab+$", "(a|b)s$", "a|s$", @"e\x5cslash$", "^s$", @"^\w", @"\w$", "^.", ".$", "^a|b$", @"[\x2f]", "[^]]", "[]a]", "a]", "{", "a{", "a{1", "s{1,2}i",
     ];
 
     /// <summary>
@@ -376,9 +376,12 @@ public sealed class TreeRowsTests : IDisposable
     [InlineData("a/b", "a/b", false, false, true, "a,b")]                      // a plain text with '/': across names
     [InlineData("package.json", null, false, false, true, "package,json")]     // '.' may match the '/' between two names
     [InlineData(@"package\.json", "package.json", true, false, true, "package.json")]
-    [InlineData(@"\.js$", null, true, true, false, ".js")]                     // the end: the name read as the last one
+    [InlineData(@"\.js$", null, true, true, false, ".js", ".js", true)]         // the end: the last name ends with it
+    [InlineData(@"\w+\.js\z", null, true, true, false, ".js", ".js")]
+    [InlineData(@"a+$", null, true, true, false, "a")]                        // 'a' once at least: no text the end is sure to follow
+    [InlineData(@"a$|b", null, true, true, false, "")]                        // an alternation: no end for every match
     [InlineData(@"^usr/lib", null, false, true, true, "usr,lib")]
-    [InlineData(@"node_modules/.*\.js$", null, false, true, false, "node_modules,.js")]
+    [InlineData(@"node_modules/.*\.js$", null, false, true, false, "node_modules,.js", ".js")]
     [InlineData("[^/]+x", null, true, false, true, "x")]                       // a class without '/'
     [InlineData("[^a]x", null, false, false, true, "x")]                       // a class that holds '/'
     [InlineData("f0+7", null, true, false, true, "f0,7")]                      // '0' once at least, then the run ends
@@ -386,10 +389,11 @@ public sealed class TreeRowsTests : IDisposable
     [InlineData("a(?=b)", null, false, false, false, "a")]                     // a lookahead looks past the match
     [InlineData("(?i)abc", null, true, false, true, "")]                       // ignoring case: no text is required as written
     [InlineData("(?x)a b", null, false, false, false, "")]                     // ignoring whitespace: left to the plain way
-    public void The_filter_is_read_for_what_its_pattern_allows(string pattern, string? literal, bool withinName, bool context, bool monotone, string required)
+    public void The_filter_is_read_for_what_its_pattern_allows(string pattern, string? literal, bool withinName, bool context, bool monotone, string required, string? suffix = null, bool suffixOnly = false)
     {
         var filter = PathFilter.Of(new Regex(pattern, RegexOptions.CultureInvariant));
         Assert.Equal((literal, withinName, context, monotone), (filter.Literal, filter.WithinName, filter.Context, filter.Monotone));
+        Assert.Equal((suffix, suffixOnly, suffix is not null), (filter.Suffix, filter.SuffixOnly, filter.AtEnd && filter.Suffix is not null));
         Assert.Equal(required.Split(',', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal), filter.Required.Order(StringComparer.Ordinal));
     }
 

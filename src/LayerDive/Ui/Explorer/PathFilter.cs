@@ -35,6 +35,15 @@ public sealed class PathFilter
     /// <summary>A path beneath a matching path matches (the pattern asserts nothing about the end or what follows).</summary>
     public bool Monotone { get; private set; }
 
+    /// <summary>Every match ends at the end of the path (the pattern ends with $, \z or \Z, outside any group or alternation): within its last name.</summary>
+    public bool AtEnd { get; private set; }
+
+    /// <summary>A text (without '/') every match ends with at the end of the path: the last name ends with it.</summary>
+    public string? Suffix { get; private set; }
+
+    /// <summary>The pattern is <see cref="Suffix"/> then the end, nothing more: a path matches when its last name ends with it.</summary>
+    public bool SuffixOnly { get; private set; }
+
     /// <summary>Texts without '/' that every match holds (at most 8, the longest).</summary>
     public IReadOnlyList<string> Required { get; private set; } = [];
 
@@ -51,6 +60,7 @@ public sealed class PathFilter
         if ((regex.Options & ~Understood) != 0) return filter; // the plain way
         var read = new Reading(regex.ToString());
         if (!read.Read()) return filter;
+        filter.AtEnd = read.AtEnd;
         filter.Context = read.Context;
         filter.Monotone = !read.EndSensitive;
         filter.WithinName = !read.Slash && !read.Unsupported;
@@ -59,6 +69,8 @@ public sealed class PathFilter
             if (read.Plain) filter.Literal = read.Text.ToString();
             if (!read.Alternation)
                 filter.Required = [.. read.Runs.Where(r => r.Length > 0).Distinct().OrderByDescending(r => r.Length).Take(8)];
+            if (read.AtEnd && read.Suffix.Length > 0) filter.Suffix = read.Suffix;
+            filter.SuffixOnly = read.SuffixOnly;
         }
         return filter;
     }
@@ -69,7 +81,8 @@ public sealed class PathFilter
         private int _i, _depth;
         private readonly StringBuilder _run = new();
 
-        public bool Slash, Context, EndSensitive, Unsupported, IgnoreCase, Alternation;
+        public bool Slash, Context, EndSensitive, Unsupported, IgnoreCase, Alternation, AtEnd, SuffixOnly;
+        public string Suffix = "";
         public bool Plain = true;
         public readonly StringBuilder Text = new();
         public readonly List<string> Runs = [];
@@ -111,9 +124,7 @@ public sealed class PathFilter
                         EndRun();
                         break;
                     case '$':
-                        Plain = false;
-                        Context = EndSensitive = true;
-                        EndRun();
+                        End();
                         break;
                     case '*' or '+' or '?':
                         return false; // a quantifier with nothing before it (an atom takes its own)
@@ -163,6 +174,23 @@ public sealed class PathFilter
             Plain = false;
             EndRun();
             _i += Quantifier(_i);
+        }
+
+        /// <summary>
+        /// The end of the text ($, \Z, \z: alike, as no path holds a newline; the tree shows it \x0a). Last in the
+        /// pattern and outside any group and alternation, every match ends there, with the run before it.
+        /// </summary>
+        private void End()
+        {
+            if (_i == p.Length && _depth == 0 && !Alternation)
+            {
+                AtEnd = true;
+                Suffix = _run.ToString();
+                SuffixOnly = Plain && Suffix.Length > 0;
+            }
+            Plain = false;
+            Context = EndSensitive = true;
+            EndRun();
         }
 
         private void EndRun()
@@ -220,7 +248,10 @@ public sealed class PathFilter
                     Slash = true;
                     Atom();
                     return true;
-                case 'b' or 'B' or 'z' or 'Z':
+                case 'z' or 'Z':
+                    End();
+                    return true;
+                case 'b' or 'B':
                     Plain = false;
                     Context = EndSensitive = true;
                     EndRun();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 using LayerDive.Core;
 using LayerDive.Core.Model;
@@ -390,9 +391,10 @@ public sealed class TreeRows
     {
         var flags = _flags;
         var scratch = _scratch;
-        var required = filter.Required;
-        string? literal = filter.Literal;
-        bool context = filter.Context;
+        var required = Required(filter);
+        var suffix = _suffix;
+        int all = (1 << required.Length) - 1;
+        bool literal = filter.Literal is not null, context = filter.Context;
         for (int i = 1; i < _nodes; i++)
         {
             scratch[i] = 0;
@@ -405,17 +407,22 @@ public sealed class TreeRows
                 scratch[i] = 1;
                 continue;
             }
-            var name = ShownName(i);
-            if (literal is not null)
+            // a plain text is the one text required
+            if (Found(i, required, 0) != all) continue;
+            if (literal)
             {
-                if (name.IndexOf(literal, StringComparison.Ordinal) >= 0)
-                {
-                    flags[i] |= Matches;
-                    scratch[i] = 1;
-                }
+                flags[i] |= Matches;
+                scratch[i] = 1;
                 continue;
             }
-            if (!Holds(name, required, 0, out _)) continue;
+            // a match at the path's end lies in the last name, which ends with the text before the end
+            if (suffix is { } end && !EndsWith(i, end)) continue;
+            if (filter.SuffixOnly)
+            {
+                flags[i] |= Matches;
+                continue;
+            }
+            var name = ShownName(i);
             if (!context)
             {
                 if (filter.Regex.IsMatch(name))
@@ -427,8 +434,56 @@ public sealed class TreeRows
             }
             bool first = p == 0;
             if (MatchesAround(filter.Regex, name, first, last: true)) flags[i] |= Matches;
-            if (_slot[i] >= 0 && MatchesAround(filter.Regex, name, first, last: false)) scratch[i] = 1;
+            if (_slot[i] >= 0 && !filter.AtEnd && MatchesAround(filter.Regex, name, first, last: false)) scratch[i] = 1;
         }
+    }
+
+    // the bytes of a stored name that the tree shows escaped (\xHH): a name holding none is shown as its Latin-1 bytes read
+    private static readonly SearchValues<byte> Escaped = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(b => (byte)b), 0x7f, (byte)'\\']);
+
+    /// <summary>A required text, and its Latin-1 bytes (null when it holds a character above U+00FF, which no name stored one byte a character holds).</summary>
+    private readonly record struct Text(string Chars, byte[]? Narrow);
+
+    private (PathFilter? Of, Text[] Texts) _required;
+    // the filter's suffix (null: none), set with the required texts
+    private Text? _suffix;
+
+    private static Text TextOf(string t) => new(t, t.All(c => c <= 0xFF) ? System.Text.Encoding.Latin1.GetBytes(t) : null);
+
+    private Text[] Required(PathFilter filter)
+    {
+        if (ReferenceEquals(_required.Of, filter)) return _required.Texts;
+        var texts = filter.Required.Select(TextOf).ToArray();
+        _required = (filter, texts);
+        _suffix = filter.Suffix is { } end ? TextOf(end) : null;
+        return texts;
+    }
+
+    /// <summary>Whether a node's name (as shown) ends with a text: on the stored bytes where it can be, as <see cref="Found"/>.</summary>
+    private bool EndsWith(int node, Text text)
+    {
+        var raw = _store.NameBytes(node, out bool wide);
+        if (!wide && raw.IndexOfAny(Escaped) < 0) return text.Narrow is { } bytes && raw.EndsWith(bytes);
+        return ShownName(node).EndsWith(text.Chars, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The required texts a node's name (as shown) holds, added to <paramref name="found"/> (a bit each): searched in
+    /// the stored bytes where the name is stored one byte a character and shown as it is (nearly every name), with no decoding.
+    /// </summary>
+    private int Found(int node, Text[] required, int found)
+    {
+        var raw = _store.NameBytes(node, out bool wide);
+        if (!wide && raw.IndexOfAny(Escaped) < 0)
+        {
+            for (int k = 0; k < required.Length; k++)
+                if ((found & 1 << k) == 0 && required[k].Narrow is { } bytes && raw.IndexOf(bytes) >= 0) found |= 1 << k;
+            return found;
+        }
+        var name = ShownName(node);
+        for (int k = 0; k < required.Length; k++)
+            if ((found & 1 << k) == 0 && name.IndexOf(required[k].Chars, StringComparison.Ordinal) >= 0) found |= 1 << k;
+        return found;
     }
 
     /// <summary>
@@ -459,22 +514,14 @@ public sealed class TreeRows
         return _around.AsSpan(0, at);
     }
 
-    /// <summary>Whether <paramref name="text"/> holds every required text not yet found (<paramref name="found"/>: a bit each); <paramref name="now"/>, those found after.</summary>
-    private static bool Holds(ReadOnlySpan<char> text, IReadOnlyList<string> required, int found, out int now)
-    {
-        now = found;
-        for (int k = 0; k < required.Count; k++)
-            if ((now & 1 << k) == 0 && text.IndexOf(required[k], StringComparison.Ordinal) >= 0) now |= 1 << k;
-        return now == (1 << required.Count) - 1;
-    }
-
     /// <summary>The filter may match across names: the regex is tried on the paths that hold every required text (each found in a name).</summary>
     private void MatchPaths(PathFilter filter)
     {
         var flags = _flags;
         var scratch = _scratch;
-        var required = filter.Required;
-        int all = (1 << required.Count) - 1;
+        var required = Required(filter);
+        var suffix = _suffix;
+        int all = (1 << required.Length) - 1;
         bool monotone = filter.Monotone;
         _pathNode = -1;
         for (int i = 1; i < _nodes; i++)
@@ -490,9 +537,9 @@ public sealed class TreeRows
                 scratch[i] = (byte)all;
                 continue;
             }
-            if (found != all) Holds(ShownName(i), required, found, out found);
+            if (found != all) found = Found(i, required, found);
             scratch[i] = (byte)found;
-            if (found != all) continue;
+            if (found != all || suffix is { } end && !EndsWith(i, end)) continue;
             int length = PathOf(i);
             if (filter.IsMatch(_path.AsSpan(0, length))) flags[i] |= Matches;
         }
