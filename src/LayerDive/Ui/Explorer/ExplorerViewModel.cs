@@ -216,8 +216,8 @@ public sealed partial class ExplorerViewModel : IDisposable
 
     /// <summary>
     /// Runs an action once the keys already typed are handled (the window: on the UI loop, after the input
-    /// it holds); null runs it at once. A filter typed fast is then matched once for all its characters,
-    /// not once for each (a pass over a million paths per key would fall behind the typing).
+    /// it holds, before it draws); null runs it at once. A filter typed fast is then matched once for all its
+    /// characters, not once for each (a pass over a million paths per key would fall behind the typing).
     /// </summary>
     public Action<Action>? AfterInput { get; set; }
 

@@ -441,14 +441,25 @@ public sealed class TreeRows
     // the bytes of a stored name that the tree shows escaped (\xHH): a name holding none is shown as its Latin-1 bytes read
     private static readonly SearchValues<byte> Escaped = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(b => (byte)b), 0x7f, (byte)'\\']);
 
-    /// <summary>A required text, and its Latin-1 bytes (null when it holds a character above U+00FF, which no name stored one byte a character holds).</summary>
-    private readonly record struct Text(string Chars, byte[]? Narrow);
+    /// <summary>
+    /// A required text, and its Latin-1 bytes (null when it holds a character above U+00FF, which no name stored one
+    /// byte a character holds, escaped or not). <paramref name="Exact"/>: the text is in a name's stored bytes exactly
+    /// when it is in the name as shown, so that a name need not be checked for escapes: the text holds no character
+    /// that is escaped, so an occurrence in the stored bytes is one in the name shown, and it starts with none that
+    /// ends an escape (\xHH), so an occurrence in the name shown cannot start within one and end past it.
+    /// </summary>
+    private readonly record struct Text(string Chars, byte[]? Narrow, bool Exact);
 
     private (PathFilter? Of, Text[] Texts) _required;
     // the filter's suffix (null: none), set with the required texts
     private Text? _suffix;
 
-    private static Text TextOf(string t) => new(t, t.All(c => c <= 0xFF) ? System.Text.Encoding.Latin1.GetBytes(t) : null);
+    private static Text TextOf(string t)
+    {
+        bool narrow = t.All(c => c <= 0xFF);
+        bool exact = narrow && t.Length > 0 && !t.Any(c => c < 0x20 || c == 0x7f || c == '\\') && !"0123456789abcdefx".Contains(t[0]);
+        return new(t, narrow ? System.Text.Encoding.Latin1.GetBytes(t) : null, exact);
+    }
 
     private Text[] Required(PathFilter filter)
     {
@@ -463,7 +474,7 @@ public sealed class TreeRows
     private bool EndsWith(int node, Text text)
     {
         var raw = _store.NameBytes(node, out bool wide);
-        if (!wide && raw.IndexOfAny(Escaped) < 0) return text.Narrow is { } bytes && raw.EndsWith(bytes);
+        if (!wide && (text.Exact || raw.IndexOfAny(Escaped) < 0)) return text.Narrow is { } bytes && raw.EndsWith(bytes);
         return ShownName(node).EndsWith(text.Chars, StringComparison.Ordinal);
     }
 
@@ -474,11 +485,20 @@ public sealed class TreeRows
     private int Found(int node, Text[] required, int found)
     {
         var raw = _store.NameBytes(node, out bool wide);
-        if (!wide && raw.IndexOfAny(Escaped) < 0)
+        if (!wide)
         {
-            for (int k = 0; k < required.Length; k++)
-                if ((found & 1 << k) == 0 && required[k].Narrow is { } bytes && raw.IndexOf(bytes) >= 0) found |= 1 << k;
-            return found;
+            int plain = -1; // whether the name is shown as stored: read when a text asks
+            int k = 0;
+            for (; k < required.Length; k++)
+            {
+                if ((found & 1 << k) != 0) continue;
+                var text = required[k];
+                if (text.Narrow is not { } bytes) continue;
+                if (!text.Exact && plain < 0) plain = raw.IndexOfAny(Escaped) < 0 ? 1 : 0;
+                if (!text.Exact && plain == 0) break;
+                if (raw.IndexOf(bytes) >= 0) found |= 1 << k;
+            }
+            if (k == required.Length) return found;
         }
         var name = ShownName(node);
         for (int k = 0; k < required.Length; k++)
