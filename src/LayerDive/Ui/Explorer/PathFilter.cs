@@ -17,7 +17,7 @@ namespace LayerDive.Ui.Explorer;
 /// The pattern is read conservatively: anything not understood here (lookarounds, inline ignore-whitespace,
 /// classes that may hold '/') leaves the plain way, the regex over the whole path.
 /// </summary>
-public sealed class PathFilter
+internal sealed class PathFilter
 {
     private PathFilter(Regex regex) => Regex = regex;
 
