@@ -265,5 +265,136 @@ public sealed class TreeRowsTests : IDisposable
         Assert.Contains("⊕ big", ui.Screen);
     }
 
+    [Fact]
+    public void A_filter_typed_at_once_is_matched_once_and_with_its_last_character()
+    {
+        using var ui = new UiHarness(Image());
+        var tree = ui.Window.Tree;
+        ui.Press(Key.CursorDown, Key.CursorDown, Key.Tab, Key.F.WithCtrl); // layer 2, the tree, the filter's prompt
+        int passes = tree.Rows.FilterPasses;
+        // keys that come at once: the loop handles them all, then lays out and draws
+        ui.Press([.. "f007".Select(c => new Key(c))]);
+        Assert.Equal(passes + 1, tree.Rows.FilterPasses); // one pass for the four characters
+        AssertRows(ui, Rows(2, filter: new Regex("f007"))); // with the last one: a, a/big, a/big/f007
+        Assert.Equal(3, tree.VisibleRows.Count);
+        ui.RunPosted();
+        Assert.Equal(passes + 1, tree.Rows.FilterPasses); // and nothing is matched again after
+
+        // Enter typed with the text: the filter is the whole text, matched once
+        ui.Press(Key.Backspace, new Key('8'), Key.Enter).RunPosted();
+        Assert.Equal(passes + 2, tree.Rows.FilterPasses);
+        AssertRows(ui, Rows(2, filter: new Regex("f008")));
+        Assert.Equal(InputMode.Normal, ui.ViewModel.Mode);
+
+        // Esc typed with more text: the filter goes, and the text typed is not applied after it
+        ui.Press(Key.F.WithCtrl, new Key('9'), Key.Esc).RunPosted();
+        AssertRows(ui, Rows(2));
+        Assert.Null(tree.Rows.Filter);
+    }
+
+    /// <summary>Names of the generated trees: repeated names, dots, '.js' and 'json', non-ASCII, and names the tree shows escaped.</summary>
+    private static readonly string[] FilterNames =
+    [
+        "a", "b", "ab", "ba", "A", "lib", "usr", "node_modules", "package.json", "package", "json", "index.js", "x.js", "js",
+        "f007", "f0007", "é", "ж.txt", "日本語", "🙂.md", "back\\slash", "tab\there", "ctl\u001fgh", ".hidden", "a b", "s", "site-packages",
+    ];
+
+    /// <summary>A name as the tree shows it (and the filter reads it): a backslash and control characters as \xHH, as umoci's listings write them.</summary>
+    private static string Shown(string name) =>
+        string.Concat(name.Select(c => c < 0x20 || c == 0x7f || c == '\\' ? $"\\x{(int)c:x2}" : c.ToString()));
+
+    private static readonly string[] FilterPatterns =
+    [
+        "", "a", "ab", "b/a", "a/", "/a", "^a", "^a/b", "a$", "b$", "^ab$", "^lib/", "js$", @"\.js$", "package.json", @"package\.json",
+        @"^usr/.*\.js$", @"node_modules/.*\.js$", @"\bjs\b", @"\Bs", @"\Ajs", @"a\z", @"a\Z", "é", "ж", @"ж\.txt$", "日本", "🙂", "^🙂",
+        @"\\x5c", "x09", @"\\", @"[^/]+$", "[/]", "^[^/]*$", "a.b", "a..b", "(?i)A", "A", "[A-Z]", "(a|b)$", "^(a|lib)/", "a|json",
+        "(?<=/)a", "a(?=/)", "a(?!b)", @"(a)\1", @"\w+\.js", @"\d", @"\W", ".", "^", "$", "x*", "f0{2}7", "f0+7$", "f0{3,}7",
+        @"\x2f", @"\u002f", @"\057", "[.-0]", @"\p{L}$", @"\P{L}", "s/i", "(?m)^a$", "(?s)a.b", "(?n)(a)b", "a{0,1}b", "(?:ab)+",
+        @"[\w]", @"[^\W]", @"\S/", "[^a-z]", "[^/a]", @"[\/]", "(?x) a / b", "(?#a comment)ab", "(?>a)b", "(?<n>a)b", "(?-i:a)b$",
+        "a{2}", "b+a", "a?b?$", "json$", ".json$", "a/b$", "s$", @"🙂\.md$", @"\.md\z", "日本語$", "ab+$", "(a|b)s$", "a|s$", @"e\x5cslash$", "^s$", "5cslash", "cslash$", "slash", "fgh", "1fgh$", "x1f", "gh", "9here", "x09h", @"^\w", @"\w$", "^.", ".$", "^a|b$", @"[\x2f]", "[^]]", "[]a]", "a]", "{", "a{", "a{1", "s{1,2}i",
+    ];
+
+    /// <summary>
+    /// The filter reads names, not paths, where its pattern allows: on generated trees its rows are the rows the
+    /// plain way keeps (the regex over each whole path as the tree shows it; a path kept when it matches or a
+    /// path beneath it does), for plain texts and regexes, with '/', anchors, word boundaries, lookarounds,
+    /// non-ASCII names and names shown escaped.
+    /// </summary>
+    [Fact]
+    public void The_filter_keeps_the_rows_that_matching_each_whole_path_keeps()
+    {
+        var random = new Random(26);
+        var patterns = new List<string>(FilterPatterns);
+        string[] atoms =
+        [
+            "a", "b", "ab", "js", "json", "lib", "usr", "é", "ж", "日", "🙂", "/", ".", @"\.", @"\w", @"\d", @"\W", "[a-c]", "[^/]", "[^a]", "[./]",
+            @"\/", "(a|b)", "(?:ab)", "x?", "a*", "b+", "s{1,2}", @"\b", @"\B", "(?=a)", "(?<=/)", "(?i)a", "[^/]*", ".*", @"\x5c", "^", "$", "0+", "f",
+        ];
+        while (patterns.Count < FilterPatterns.Length + 400)
+        {
+            var pattern = string.Concat(Enumerable.Range(0, random.Next(1, 5)).Select(_ => atoms[random.Next(atoms.Length)]));
+            if (random.Next(5) == 0) pattern += "|" + atoms[random.Next(atoms.Length)];
+            patterns.Add(pattern);
+        }
+        for (int t = 0; t < 3; t++)
+        {
+            // a tree of random depth and names: every prefix of a path a directory, the rest files
+            var paths = new HashSet<string>(StringComparer.Ordinal);
+            for (int i = 0; i < 120; i++)
+                paths.Add(string.Join('/', Enumerable.Range(0, random.Next(1, 7)).Select(_ => FilterNames[random.Next(FilterNames.Length)])));
+            var dirs = new SortedSet<string>(paths.SelectMany(p => Enumerable.Range(1, p.Count(c => c == '/')).Select(n => string.Join('/', p.Split('/').Take(n)))), StringComparer.Ordinal);
+            var files = paths.Where(p => !dirs.Contains(p)).ToList();
+            var image = _dir.File($"filter{t}.tar");
+            new ImageBuilder().Layer("tree", l =>
+            {
+                foreach (var d in dirs) l.Dir(d);
+                foreach (var f in files) l.File(f, "x");
+            }).WriteOciArchive(image);
+            var all = dirs.Concat(files).ToList();
+            using var load = Core.Loading.ImageLoader.Start(image, new Core.Loading.LoadOptions(), TestContext.Current.CancellationToken);
+            var rows = new TreeRows(load.Wait()) { Layer = 0 };
+            Assert.Equal(all.Count, rows.Build().Count);
+            foreach (var pattern in patterns)
+            {
+                Regex regex;
+                try { regex = new Regex(pattern, RegexOptions.CultureInvariant); }
+                catch (ArgumentException) { continue; } // not a regex: the explorer keeps the last good one
+                var matching = all.Where(p => regex.IsMatch(string.Join('/', p.Split('/').Select(Shown)))).ToList();
+                var expected = all.Where(p => matching.Any(m => m == p || m.StartsWith(p + "/", StringComparison.Ordinal))).Order(StringComparer.Ordinal).ToList();
+                rows.Filter = regex;
+                var shown = rows.Build().Select(r => r.Node.Path).Order(StringComparer.Ordinal).ToList();
+                Assert.True(expected.SequenceEqual(shown), $"filter '{pattern}': expected {expected.Count} rows, shown {shown.Count}: "
+                    + string.Join(", ", expected.Except(shown).Take(3).Select(p => "missing " + p).Concat(shown.Except(expected).Take(3).Select(p => "extra " + p))));
+            }
+        }
+    }
+
+    /// <summary>What a pattern allows, read by hand from .NET's regex rules: the cases the faster ways rest on.</summary>
+    [Theory]
+    [InlineData("f00", "f00", true, false, true, "f00")]                       // a plain text without '/': within a name
+    [InlineData("a/b", "a/b", false, false, true, "a,b")]                      // a plain text with '/': across names
+    [InlineData("package.json", null, false, false, true, "package,json")]     // '.' may match the '/' between two names
+    [InlineData(@"package\.json", "package.json", true, false, true, "package.json")]
+    [InlineData(@"\.js$", null, true, true, false, ".js", ".js", true)]         // the end: the last name ends with it
+    [InlineData(@"\w+\.js\z", null, true, true, false, ".js", ".js")]
+    [InlineData(@"a+$", null, true, true, false, "a")]                        // 'a' once at least: no text the end is sure to follow
+    [InlineData(@"a$|b", null, true, true, false, "")]                        // an alternation: no end for every match
+    [InlineData(@"^usr/lib", null, false, true, true, "usr,lib")]
+    [InlineData(@"node_modules/.*\.js$", null, false, true, false, "node_modules,.js", ".js")]
+    [InlineData("[^/]+x", null, true, false, true, "x")]                       // a class without '/'
+    [InlineData("[^a]x", null, false, false, true, "x")]                       // a class that holds '/'
+    [InlineData("f0+7", null, true, false, true, "f0,7")]                      // '0' once at least, then the run ends
+    [InlineData("f0*7|b", null, true, false, true, "")]                        // an alternation requires nothing
+    [InlineData("a(?=b)", null, false, false, false, "a")]                     // a lookahead looks past the match
+    [InlineData("(?i)abc", null, true, false, true, "")]                       // ignoring case: no text is required as written
+    [InlineData("(?x)a b", null, false, false, false, "")]                     // ignoring whitespace: left to the plain way
+    public void The_filter_is_read_for_what_its_pattern_allows(string pattern, string? literal, bool withinName, bool context, bool monotone, string required, string? suffix = null, bool suffixOnly = false)
+    {
+        var filter = PathFilter.Of(new Regex(pattern, RegexOptions.CultureInvariant));
+        Assert.Equal((literal, withinName, context, monotone), (filter.Literal, filter.WithinName, filter.Context, filter.Monotone));
+        Assert.Equal((suffix, suffixOnly, suffix is not null), (filter.Suffix, filter.SuffixOnly, filter.AtEnd && filter.Suffix is not null));
+        Assert.Equal(required.Split(',', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal), filter.Required.Order(StringComparer.Ordinal));
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -44,9 +44,11 @@ internal sealed class NameArena
         return handle;
     }
 
-    /// <summary>The name's stored bytes and whether they are two a character.</summary>
-    private ReadOnlySpan<byte> Raw(int handle, out bool wide)
+    /// <summary>The name's stored bytes and whether they are two a character (a long name's: its characters').</summary>
+    public ReadOnlySpan<byte> Raw(int handle, out bool wide)
     {
+        wide = true;
+        if (handle < 0) return MemoryMarshal.AsBytes(_long[~handle].AsSpan());
         var block = _blocks[handle >>> 16];
         int at = handle & 0xFFFF;
         ushort header = BitConverter.ToUInt16(block, at);

@@ -110,6 +110,9 @@ internal sealed class TreeStore
 
     public ReadOnlySpan<char> NameChars(int node, Span<char> scratch) => _names.Chars(_nodes[node].Name, scratch);
 
+    /// <summary>The name as stored: one byte a character (Latin-1) unless <paramref name="wide"/> (UTF-16); the explorer's filter reads it without decoding.</summary>
+    public ReadOnlySpan<byte> NameBytes(int node, out bool wide) => _names.Raw(_nodes[node].Name, out wide);
+
     public int CompareNames(int a, int b) => _names.Compare(_nodes[a].Name, _nodes[b].Name);
 
     /// <summary>The node's names from the root's child down, joined by '/' ("" for the root): one string, made in place.</summary>

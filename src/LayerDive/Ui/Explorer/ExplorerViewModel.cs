@@ -214,17 +214,51 @@ public sealed partial class ExplorerViewModel : IDisposable
         return items;
     }
 
+    /// <summary>
+    /// Runs an action once the keys already typed are handled (the window: on the UI loop, after the input
+    /// it holds, before it draws); null runs it at once. A filter typed fast is then matched once for all its
+    /// characters, not once for each (a pass over a million paths per key would fall behind the typing).
+    /// </summary>
+    public Action<Action>? AfterInput { get; set; }
+
+    // the filter's text typed and not yet applied, and whether its application is on its way
+    private string? _typedFilter;
+    private bool _filterPosted;
+
     /// <summary>The prompt's text changed: a filter or a search follows it as it is typed.</summary>
     public void PromptTyped(string text)
     {
         if (_prompt == InputMode.Search) Find(includeCurrent: true, text: text);
-        else if (_prompt == InputMode.Filter) ApplyFilter(text);
+        else if (_prompt == InputMode.Filter)
+        {
+            _typedFilter = text;
+            if (AfterInput is not { } later) ApplyTypedFilter();
+            else if (!_filterPosted)
+            {
+                _filterPosted = true;
+                later(() =>
+                {
+                    _filterPosted = false;
+                    ApplyTypedFilter();
+                });
+            }
+        }
+    }
+
+    /// <summary>Applies the filter's text as typed last, if it is not applied yet.</summary>
+    private void ApplyTypedFilter()
+    {
+        if (_typedFilter is not { } text) return;
+        _typedFilter = null;
+        if (_prompt == InputMode.Filter) ApplyFilter(text);
     }
 
     /// <summary>The prompt closed: with Enter (<paramref name="accepted"/>) or the close keys; the keys go back to the viewer or the tree.</summary>
     public void EndPrompt(bool accepted, string text)
     {
         var mode = _prompt;
+        if (mode == InputMode.Filter && accepted) ApplyTypedFilter(); // Enter typed with the text: the text as typed
+        _typedFilter = null;
         _prompt = null;
         Message = null;
         if (!Viewer.IsOpen) Focus = Pane.Tree;
@@ -286,6 +320,7 @@ public sealed partial class ExplorerViewModel : IDisposable
 
     private void ApplyFilter(string text)
     {
+        if (text == (Tree.Rows.Filter?.ToString() ?? "")) return; // the prompt opened with the filter there is: nothing to match again
         try
         {
             Tree.Rows.Filter = string.IsNullOrEmpty(text) ? null : new Regex(text, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(200));

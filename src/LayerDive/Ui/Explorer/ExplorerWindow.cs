@@ -27,6 +27,7 @@ public sealed class ExplorerWindow : Window
     private readonly TextField _prompt;
     private readonly PagerView _pager;
     private bool _syncing, _again;
+    private Action? _afterInput;
 
     /// <summary>
     /// The explorer over <paramref name="model"/>, which may still be loading: then <paramref name="dive"/>
@@ -63,6 +64,24 @@ public sealed class ExplorerWindow : Window
         Add(layersFrame, layerDetailsFrame, imageFrame, _treeFrame, _status, _prompt, _viewerFrame);
 
         _prompt.TextChanged += (_, _) => ViewModel.PromptTyped(_prompt.Text);
+        // the filter is matched once the keys typed at once are handled: the UI loop handles all the input it
+        // holds, then lays out and draws, so a layout asked for runs it after the last key and before the draw
+        // that shows it; a timeout too, should nothing be laid out (Invoke would run it at once)
+        ViewModel.AfterInput = action =>
+        {
+            _afterInput = action;
+            if (App is not { } app)
+            {
+                RunAfterInput();
+                return;
+            }
+            SetNeedsLayout();
+            app.AddTimeout(TimeSpan.Zero, () =>
+            {
+                RunAfterInput();
+                return false;
+            });
+        };
         // a click moves the focus too: the keys then go to that pane
         _layers.HasFocusChanged += (_, _) => { if (_layers.HasFocus) ViewModel.FocusPane(Pane.Layers); };
         _tree.HasFocusChanged += (_, _) => { if (_tree.HasFocus) ViewModel.FocusPane(Pane.Tree); };
@@ -160,6 +179,19 @@ public sealed class ExplorerWindow : Window
         _layers.SetNeedsDraw();
         _tree.SetNeedsDraw();
         _pager.SetNeedsDraw();
+    }
+
+    private void RunAfterInput()
+    {
+        var action = _afterInput;
+        _afterInput = null;
+        action?.Invoke();
+    }
+
+    protected override void OnSubViewLayout(LayoutEventArgs args)
+    {
+        RunAfterInput();
+        base.OnSubViewLayout(args);
     }
 
     protected override bool OnKeyDown(Key key)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 using LayerDive.Core;
 using LayerDive.Core.Model;
@@ -306,7 +307,7 @@ public sealed class TreeRows
         var flags = _flags;
         for (int i = 0; i < nodes; i++) flags[i] &= StatusMask | ChangedBelow | IsDir;
         Array.Clear(_rowsBelow, 0, _slots);
-        var filter = Filter;
+        var filter = Plan;
         if (filter is not null) MatchAll(filter);
         int hidden = HiddenMask();
         for (int i = nodes - 1; i >= 1; i--)
@@ -319,7 +320,7 @@ public sealed class TreeRows
         }
     }
 
-    // ---- the filter: each shown node's path as the tree shows it, written after its parent's ----
+    // ---- the filter: names and paths as the tree shows them ----
 
     private char[] _path = new char[256];
     private readonly char[] _name = new char[256];
@@ -333,10 +334,6 @@ public sealed class TreeRows
         return false;
     }
 
-    /// <summary>
-    /// Writes a node's name after its parent's path (at the start of the buffer, <paramref name="parentLength"/>
-    /// long), so that no path is ever built whole per node (a deep tree's paths together are its depth squared).
-    /// </summary>
     /// <summary>A node's name as the tree shows it (\xHH for bytes that are not UTF-8): the filter and the search see that.</summary>
     private ReadOnlySpan<char> ShownName(int node)
     {
@@ -344,6 +341,10 @@ public sealed class TreeRows
         return NeedsEscape(name) ? PathText.Escape(name.ToString()) : name;
     }
 
+    /// <summary>
+    /// Writes a node's name after its parent's path (at the start of the buffer, <paramref name="parentLength"/>
+    /// long), so that no path is ever built whole per node (a deep tree's paths together are its depth squared).
+    /// </summary>
     private int WritePath(int parentLength, int node)
     {
         var name = ShownName(node);
@@ -355,46 +356,241 @@ public sealed class TreeRows
         return length;
     }
 
-    /// <summary>Marks the shown nodes whose path the filter matches: depth first, with a stack of its own (a tree may be deeper than any call stack).</summary>
-    private void MatchAll(Regex filter)
+    // per node while the filter is matched: the required texts its path holds (a bit each), or (within names)
+    // whether every path beneath it matches
+    private byte[] _scratch = [];
+    // the node whose path the path buffer holds (-1: none), and its length
+    private int _pathNode = -1, _pathLength;
+    private PathFilter? _plan;
+
+    /// <summary>The filter read for matching (see <see cref="PathFilter"/>), read once per regex.</summary>
+    internal PathFilter? Plan => Filter is not { } filter ? null : ReferenceEquals(_plan?.Regex, filter) ? _plan : _plan = PathFilter.Of(filter);
+
+    /// <summary>How many times the filter was matched against the tree (one pass over every node each).</summary>
+    internal int FilterPasses { get; private set; }
+
+    /// <summary>
+    /// Marks the shown nodes whose path the filter matches, in one pass over the node numbers (a parent's
+    /// is below its children's): by their names where no match can reach past a name, else trying the
+    /// regex on the paths that hold every text a match must.
+    /// </summary>
+    private void MatchAll(PathFilter filter)
     {
-        // a plain text is found in a child's path whenever it is in its parent's: only the others are tried
-        string pattern = filter.ToString();
-        bool literal = (filter.Options & ~RegexOptions.CultureInvariant) == RegexOptions.None && Regex.Escape(pattern) == pattern;
+        FilterPasses++;
+        if (_scratch.Length < _nodes) _scratch = new byte[Math.Max(_nodes, _scratch.Length * 2)];
+        if (filter.WithinName) MatchNames(filter);
+        else MatchPaths(filter);
+    }
+
+    /// <summary>
+    /// The filter can match within one name only: a path matches when one of its names does, read with the
+    /// '/' around it (where the pattern asserts anything of its start, end or word boundaries), so a node
+    /// matches when the path above it holds a matching name or its own name matches as the last.
+    /// </summary>
+    private void MatchNames(PathFilter filter)
+    {
         var flags = _flags;
-        if (literal && !pattern.Contains('/'))
+        var scratch = _scratch;
+        var required = Required(filter);
+        var suffix = _suffix;
+        int all = (1 << required.Length) - 1;
+        bool literal = filter.Literal is not null, context = filter.Context;
+        for (int i = 1; i < _nodes; i++)
         {
-            // a plain text without "/" lies within one name: a path holds it when its parent's path or its own name
-            // does, so the nodes are tried in number order (a parent's is below its children's), names only
-            for (int i = 1; i < _nodes; i++)
+            scratch[i] = 0;
+            if ((flags[i] & StatusMask) == 0) continue;
+            int p = _store.Parent(i);
+            if (p == TreeStore.None) continue;
+            if (p > 0 && scratch[p] != 0)
             {
-                if ((flags[i] & StatusMask) == 0) continue;
-                int p = _store.Parent(i);
-                if (p > 0 && (flags[p] & Matches) != 0 || ShownName(i).IndexOf(pattern, StringComparison.Ordinal) >= 0) flags[i] |= Matches;
+                flags[i] |= Matches;
+                scratch[i] = 1;
+                continue;
             }
-            return;
+            // a plain text is the one text required
+            if (Found(i, required, 0) != all) continue;
+            if (literal)
+            {
+                flags[i] |= Matches;
+                scratch[i] = 1;
+                continue;
+            }
+            // a match at the path's end lies in the last name, which ends with the text before the end
+            if (suffix is { } end && !EndsWith(i, end)) continue;
+            if (filter.SuffixOnly)
+            {
+                flags[i] |= Matches;
+                continue;
+            }
+            var name = ShownName(i);
+            if (!context)
+            {
+                if (filter.Regex.IsMatch(name))
+                {
+                    flags[i] |= Matches;
+                    scratch[i] = 1;
+                }
+                continue;
+            }
+            bool first = p == 0;
+            if (MatchesAround(filter.Regex, name, first, last: true)) flags[i] |= Matches;
+            if (_slot[i] >= 0 && !filter.AtEnd && MatchesAround(filter.Regex, name, first, last: false)) scratch[i] = 1;
         }
+    }
+
+    // the bytes of a stored name that the tree shows escaped (\xHH): a name holding none is shown as its Latin-1 bytes read
+    private static readonly SearchValues<byte> Escaped = SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(b => (byte)b), 0x7f, (byte)'\\']);
+
+    /// <summary>
+    /// A required text, and its Latin-1 bytes (null when it holds a character above U+00FF, which no name stored one
+    /// byte a character holds, escaped or not). <paramref name="Exact"/>: the text is in a name's stored bytes exactly
+    /// when it is in the name as shown, so that a name need not be checked for escapes: the text holds no character
+    /// that is escaped, so an occurrence in the stored bytes is one in the name shown, and it starts with none that
+    /// ends an escape (\xHH), so an occurrence in the name shown cannot start within one and end past it.
+    /// </summary>
+    private readonly record struct Text(string Chars, byte[]? Narrow, bool Exact);
+
+    private (PathFilter? Of, Text[] Texts) _required;
+    // the filter's suffix (null: none), set with the required texts
+    private Text? _suffix;
+
+    private static Text TextOf(string t)
+    {
+        bool narrow = t.All(c => c <= 0xFF);
+        bool exact = narrow && t.Length > 0 && !t.Any(c => c < 0x20 || c == 0x7f || c == '\\') && !"0123456789abcdefx".Contains(t[0]);
+        return new(t, narrow ? System.Text.Encoding.Latin1.GetBytes(t) : null, exact);
+    }
+
+    private Text[] Required(PathFilter filter)
+    {
+        if (ReferenceEquals(_required.Of, filter)) return _required.Texts;
+        var texts = filter.Required.Select(TextOf).ToArray();
+        _required = (filter, texts);
+        _suffix = filter.Suffix is { } end ? TextOf(end) : null;
+        return texts;
+    }
+
+    /// <summary>Whether a node's name (as shown) ends with a text: on the stored bytes where it can be, as <see cref="Found"/>.</summary>
+    private bool EndsWith(int node, Text text)
+    {
+        var raw = _store.NameBytes(node, out bool wide);
+        if (!wide && (text.Exact || raw.IndexOfAny(Escaped) < 0)) return text.Narrow is { } bytes && raw.EndsWith(bytes);
+        return ShownName(node).EndsWith(text.Chars, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The required texts a node's name (as shown) holds, added to <paramref name="found"/> (a bit each): searched in
+    /// the stored bytes where the name is stored one byte a character and shown as it is (nearly every name), with no decoding.
+    /// </summary>
+    private int Found(int node, Text[] required, int found)
+    {
+        var raw = _store.NameBytes(node, out bool wide);
+        if (!wide)
+        {
+            int plain = -1; // whether the name is shown as stored: read when a text asks
+            int k = 0;
+            for (; k < required.Length; k++)
+            {
+                if ((found & 1 << k) != 0) continue;
+                var text = required[k];
+                if (text.Narrow is not { } bytes) continue;
+                if (!text.Exact && plain < 0) plain = raw.IndexOfAny(Escaped) < 0 ? 1 : 0;
+                if (!text.Exact && plain == 0) break;
+                if (raw.IndexOf(bytes) >= 0) found |= 1 << k;
+            }
+            if (k == required.Length) return found;
+        }
+        var name = ShownName(node);
+        for (int k = 0; k < required.Length; k++)
+            if ((found & 1 << k) == 0 && name.IndexOf(required[k].Chars, StringComparison.Ordinal) >= 0) found |= 1 << k;
+        return found;
+    }
+
+    /// <summary>
+    /// Whether the regex matches within a name read with the '/' around it: a match that starts on the name
+    /// (at its end at the latest), so that an assertion sees what is beside the name in the path. One that
+    /// starts past the '/' around it (\B before it, say) stands where the path's neighbour name stands.
+    /// </summary>
+    private bool MatchesAround(Regex regex, ReadOnlySpan<char> name, bool first, bool last)
+    {
+        var around = Around(name, first, last);
+        int start = first ? 0 : 1;
+        // the leftmost match from the name's start: when it starts past the name, none starts on it
+        foreach (var m in regex.EnumerateMatches(around, start)) return m.Index <= start + name.Length;
+        return false;
+    }
+
+    private char[] _around = new char[258];
+
+    /// <summary>A name with the '/' around it in a path: before it unless it is the first, after it unless it is the last.</summary>
+    private ReadOnlySpan<char> Around(ReadOnlySpan<char> name, bool first, bool last)
+    {
+        if (_around.Length < name.Length + 2) _around = new char[name.Length + 2];
+        int at = 0;
+        if (!first) _around[at++] = '/';
+        name.CopyTo(_around.AsSpan(at));
+        at += name.Length;
+        if (!last) _around[at++] = '/';
+        return _around.AsSpan(0, at);
+    }
+
+    /// <summary>The filter may match across names: the regex is tried on the paths that hold every required text (each found in a name).</summary>
+    private void MatchPaths(PathFilter filter)
+    {
+        var flags = _flags;
+        var scratch = _scratch;
+        var required = Required(filter);
+        var suffix = _suffix;
+        int all = (1 << required.Length) - 1;
+        bool monotone = filter.Monotone;
+        _pathNode = -1;
+        for (int i = 1; i < _nodes; i++)
+        {
+            scratch[i] = 0;
+            if ((flags[i] & StatusMask) == 0) continue;
+            int p = _store.Parent(i);
+            if (p == TreeStore.None) continue;
+            int found = p > 0 ? scratch[p] : 0;
+            if (monotone && p > 0 && (flags[p] & Matches) != 0)
+            {
+                flags[i] |= Matches;
+                scratch[i] = (byte)all;
+                continue;
+            }
+            if (found != all) found = Found(i, required, found);
+            scratch[i] = (byte)found;
+            if (found != all || suffix is { } end && !EndsWith(i, end)) continue;
+            int length = PathOf(i);
+            if (filter.IsMatch(_path.AsSpan(0, length))) flags[i] |= Matches;
+        }
+    }
+
+    /// <summary>
+    /// Writes a node's path at the start of the path buffer; its length. The path of the directory last
+    /// written is kept, so that siblings (numbered together as a layer lists them) each write only their name.
+    /// </summary>
+    private int PathOf(int node)
+    {
+        int p = _store.Parent(node);
+        int parentLength = p == 0 ? 0 : p == _pathNode ? _pathLength : PathOfDirectory(p);
+        int length = WritePath(parentLength, node);
+        if (_slot[node] >= 0) (_pathNode, _pathLength) = (node, length);
+        else (_pathNode, _pathLength) = (p, parentLength);
+        return length;
+    }
+
+    /// <summary>Writes a directory's path whole, from the root down (without recursion: a tree may be deeper than any call stack).</summary>
+    private int PathOfDirectory(int dir)
+    {
         int top = 0;
-        void Push(int node, int pathLength)
+        for (int a = dir; a > 0; a = _store.Parent(a))
         {
-            if (top + 2 > _stack.Length) Array.Resize(ref _stack, _stack.Length * 2);
-            _stack[top++] = node;
-            _stack[top++] = pathLength;
+            if (top == _stack.Length) Array.Resize(ref _stack, _stack.Length * 2);
+            _stack[top++] = a;
         }
-        for (int c = _store.FirstChild(0); c != TreeStore.None; c = _store.NextSibling(c))
-            if (c < _nodes) Push(c, 0);
-        while (top > 0)
-        {
-            int parentLength = _stack[--top], node = _stack[--top];
-            if ((flags[node] & StatusMask) == 0) continue; // not shown: nor is anything beneath
-            int length = WritePath(parentLength, node);
-            int p = _store.Parent(node);
-            bool match = literal && p != 0 && (flags[p] & Matches) != 0
-                || (literal ? _path.AsSpan(0, length).IndexOf(pattern, StringComparison.Ordinal) >= 0 : filter.IsMatch(_path.AsSpan(0, length)));
-            if (match) flags[node] |= Matches;
-            for (int c = _store.FirstChild(node); c != TreeStore.None; c = _store.NextSibling(c))
-                if (c < _nodes) Push(c, length);
-        }
+        int length = 0;
+        while (top > 0) length = WritePath(length, _stack[--top]);
+        return length;
     }
 
     // ---- the rows: found by their index, made only when asked for ----
