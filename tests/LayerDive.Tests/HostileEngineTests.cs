@@ -74,6 +74,30 @@ public sealed class HostileEngineTests : IDisposable
         AssertOneLine(run, "no data for 1 s (LAYERDIVE_ENGINE_TIMEOUT)");
     }
 
+    /// <summary>
+    /// An export whose bytes come just as each read's time limit runs out, read through the engine client
+    /// over its unix socket: the limit tears the connection down under a read that may still win, and the
+    /// next read must end in a stall, never in an ObjectDisposedException (see the registry's twin).
+    /// </summary>
+    [Fact]
+    public void An_export_whose_bytes_come_as_each_read_runs_out_of_time_ends_whole_or_in_a_stall()
+    {
+        var socket = _dir.File("engine.sock");
+        _engine = HostileServer.Unix(socket, async (r, a) =>
+        {
+            if (r.Path == "/_ping") await a.Send(200, "OK", "text/plain", ("API-Version", "1.47"));
+            else await HostileRegistryTests.TrickleAtTheLimit(a);
+        });
+        var host = new LayerDive.Core.Sources.Engines.EngineHost(LayerDive.Core.Sources.Engines.Engine.Docker, "unix://" + socket, "the test")
+            { Timeout = HostileRegistryTests.LimitRaced };
+        using var client = LayerDive.Core.Sources.Engines.EngineClient.Connect(host, TestContext.Current.CancellationToken);
+        HostileRegistryTests.AssertEachEndsWholeOrInAStall(() =>
+        {
+            var response = client.GetStream("images/hostile:1/get", TestContext.Current.CancellationToken)!;
+            return (response, client.Body(response));
+        });
+    }
+
     [Fact]
     public void JSON_without_end_is_refused_at_64_MiB()
     {

@@ -273,6 +273,71 @@ public sealed class HostileRegistryTests : IDisposable
         Assert.Single(registry.Log, HostileRegistry.IsManifest);
     }
 
+    /// <summary>
+    /// Bytes that come just as each read's time limit runs out. The limit cancels the read by tearing its
+    /// connection down, and a read whose byte had already come still returns it: the next read then meets a
+    /// disposed stream. Every body must end whole or in a stall, never in an ObjectDisposedException (which
+    /// the command line prints as an "internal error"). Many connections at once, each racing its limit at
+    /// every byte, so the narrow window is met in most runs.
+    /// </summary>
+    [Fact]
+    public void A_body_whose_bytes_come_as_each_read_runs_out_of_time_ends_whole_or_in_a_stall()
+    {
+        var server = Server(Host1, (_, a) => TrickleAtTheLimit(a));
+        using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        AssertEachEndsWholeOrInAStall(() =>
+        {
+            var response = http.Send(new HttpRequestMessage(HttpMethod.Get, $"http://{server.Name}/"), HttpCompletionOption.ResponseHeadersRead);
+            return (response, new LayerDive.Core.Sources.Registry.TimedReadStream(response.Content.ReadAsStream(), LimitRaced));
+        });
+    }
+
+    /// <summary>The per-read limit that <see cref="TrickleAtTheLimit"/> races.</summary>
+    internal static readonly TimeSpan LimitRaced = TimeSpan.FromMilliseconds(20);
+    private const int TrickledBytes = 60;
+
+    /// <summary>An answer whose body comes a byte every <see cref="LimitRaced"/>.</summary>
+    internal static async Task TrickleAtTheLimit(HostileAnswer a)
+    {
+        await a.Head(200, ("Content-Type", "application/octet-stream"), ("Content-Length", TrickledBytes.ToString()));
+        await a.Trickle(new byte[TrickledBytes], LimitRaced);
+    }
+
+    /// <summary>
+    /// Reads many bodies from <paramref name="open"/> at once (threads of their own: a blocked read must not
+    /// hold a pool thread its peers' completions need), each read timed at <see cref="LimitRaced"/>; every
+    /// one must end whole or in a <see cref="LayerDive.Core.Sources.Registry.NetworkStallException"/>.
+    /// </summary>
+    internal static void AssertEachEndsWholeOrInAStall(Func<(IDisposable Response, Stream Body)> open)
+    {
+        const int Readers = 48, Requests = 50;
+        var ends = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var readers = Enumerable.Range(0, Readers).Select(_ => new Thread(() =>
+        {
+            for (int i = 0; i < Requests; i++)
+            {
+                try
+                {
+                    var (response, body) = open();
+                    using (response)
+                    using (body)
+                    {
+                        var buffer = new byte[TrickledBytes];
+                        while (body.Read(buffer) > 0) { }
+                    }
+                    ends.Add("whole");
+                }
+                catch (LayerDive.Core.Sources.Registry.NetworkStallException) { ends.Add("stall"); }
+                catch (Exception ex) { ends.Add($"{ex.GetType().Name}: {ex.Message}"); }
+            }
+        })).ToList();
+        readers.ForEach(t => t.Start());
+        Assert.All(readers, t => Assert.True(t.Join(Kill), "a reader hung"));
+        Assert.Equal(Readers * Requests, ends.Count);
+        var wrong = ends.Where(e => e is not ("whole" or "stall")).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {ends.Count} ended otherwise ({ends.Count(e => e == "stall")} stalls): {string.Join(" | ", wrong.Distinct())}");
+    }
+
     /// <summary>An error answer (404, 401 after the credentials, 403) whose text stalls or trickles.</summary>
     [Theory]
     [InlineData(404, "stall")]

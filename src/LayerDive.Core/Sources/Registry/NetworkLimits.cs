@@ -26,6 +26,13 @@ internal sealed class TimedReadStream : ReadOnlyForwardStream
     private byte[]? _scratch;
     private TimeSpan _spanWaited;
     private long _spanBytes;
+    /// <summary>
+    /// Set once a limit ran out under a read that still returned data (true: the whole body's deadline).
+    /// A limit cancels a read by tearing its connection down, and that may happen just as the read completes:
+    /// the read keeps its bytes, and the next one meets a closed or disposed stream. That failure is the
+    /// limit's and is said as such, never as an ObjectDisposedException nobody maps.
+    /// </summary>
+    private bool? _ranOutWhole;
 
     /// <param name="inner">The body.</param>
     /// <param name="perRead">How long one read may wait for data.</param>
@@ -72,12 +79,13 @@ internal sealed class TimedReadStream : ReadOnlyForwardStream
         {
             n = _inner.ReadAsync(buffer, _timer.Token).AsTask().GetAwaiter().GetResult();
         }
-        catch (OperationCanceledException) when (_timer.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or IOException
+            && (_timer.IsCancellationRequested || _ranOutWhole is not null))
         {
-            throw new NetworkStallException((wholeLimits
-                ? Text.Fill(Strings.Network_NotWholeInTime, Seconds(_whole!.Value), Position64)
-                : Text.Fill(Strings.Network_NoData, Seconds(_perRead))) + _suffix);
+            // whatever the torn connection threw: the limit that tore it is the reason
+            throw new NetworkStallException(RanOut(_timer.IsCancellationRequested ? wholeLimits : _ranOutWhole!.Value));
         }
+        if (_timer.IsCancellationRequested) _ranOutWhole ??= wholeLimits;
         Position64 += n;
         if (_leastPerSpan > 0 && n > 0)
         {
@@ -92,6 +100,10 @@ internal sealed class TimedReadStream : ReadOnlyForwardStream
         }
         return n;
     }
+
+    private string RanOut(bool whole) => (whole
+        ? Text.Fill(Strings.Network_NotWholeInTime, Seconds(_whole!.Value), Position64)
+        : Text.Fill(Strings.Network_NoData, Seconds(_perRead))) + _suffix;
 
     /// <summary>A span of time as people read it: "1", "2.5", "30".</summary>
     internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
