@@ -60,14 +60,9 @@ internal static class HtmlDiffReport
         sb.Append("</section>\n");
 
         var data = tree.Json();
-        sb.Append("<section id=\"treemap\">\n<h2>").Append(HtmlPage.H(Strings.Report_DiffTreemapTitle)).Append("</h2>\n");
-        sb.Append("<p class=\"note\">").Append(HtmlPage.H(Strings.Report_DiffTreemapIntro)).Append("</p>\n");
-        sb.Append("<p class=\"note\" id=\"folded\">").Append(HtmlPage.H(tree.FoldedItems == 0
-            ? Strings.Report_NothingFolded
-            : Text.Fill(Strings.Report_Folded, Units.HumanBytes(tree.Threshold), tree.FoldedItems, Units.HumanBytes(tree.FoldedBytes), tree.FoldedBoxes))).Append("</p>\n");
-        sb.Append("<div id=\"tm-bar\"><button type=\"button\" id=\"tm-back\">").Append(HtmlPage.H(Strings.Report_Back)).Append("</button><span id=\"tm-path\"></span></div>\n");
-        sb.Append("<div id=\"tm\" role=\"img\" aria-label=\"").Append(HtmlPage.H(Strings.Report_DiffTreemapAlt)).Append("\"><noscript><p class=\"note\">")
-          .Append(HtmlPage.H(Strings.Report_NoScript)).Append("</p></noscript></div>\n<ul class=\"legend\">");
+        HtmlPage.TreemapStart(sb, Strings.Report_DiffTreemapTitle, Strings.Report_DiffTreemapIntro, Strings.Report_DiffTreemapAlt,
+            (tree.Threshold, tree.FoldedItems, tree.FoldedBytes, tree.FoldedBoxes));
+        sb.Append("<ul class=\"legend\">");
         foreach (var (key, text) in Keys())
             sb.Append("<li><i style=\"background:").Append(Colour(key)).Append("\"></i>").Append(HtmlPage.H(text)).Append("</li>");
         sb.Append("</ul>\n</section>\n");

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Core.Reports;
 
@@ -84,6 +85,23 @@ internal static class HtmlPage
             sb.Append("<script>\n").Append(Script).Append("</script>\n");
         }
         sb.Append("</body>\n</html>\n");
+    }
+
+    /// <summary>
+    /// A treemap's section up to its legend: the title, what the map shows, what was folded (items below
+    /// <paramref name="threshold"/> drawn one box a directory), the path bar and the box the script draws in.
+    /// </summary>
+    public static void TreemapStart(StringBuilder sb, string title, string intro, string alt,
+        (long Threshold, long Items, long Bytes, int Boxes) folded)
+    {
+        sb.Append("<section id=\"treemap\">\n<h2>").Append(H(title)).Append("</h2>\n");
+        sb.Append("<p class=\"note\">").Append(H(intro)).Append("</p>\n");
+        sb.Append("<p class=\"note\" id=\"folded\">").Append(H(folded.Items == 0
+            ? Strings.Report_NothingFolded
+            : Text.Fill(Strings.Report_Folded, Units.HumanBytes(folded.Threshold), folded.Items, Units.HumanBytes(folded.Bytes), folded.Boxes))).Append("</p>\n");
+        sb.Append("<div id=\"tm-bar\"><button type=\"button\" id=\"tm-back\">").Append(H(Strings.Report_Back)).Append("</button><span id=\"tm-path\"></span></div>\n");
+        sb.Append("<div id=\"tm\" role=\"img\" aria-label=\"").Append(H(alt)).Append("\"><noscript><p class=\"note\">")
+          .Append(H(Strings.Report_NoScript)).Append("</p></noscript></div>\n");
     }
 
     /// <summary>A table of rows already escaped; the header cells name the columns, numeric columns align right.</summary>

@@ -53,14 +53,8 @@ internal static class HtmlReport
         var tree = TreemapData.Of(model, overlay);
         var perLayer = PerLayer(model);
         var data = TreemapJson(tree, model, kinds, perLayer); // folds the small items: the note below says what it folded
-        sb.Append("<section id=\"treemap\">\n<h2>").Append(HtmlPage.H(Strings.Report_TreemapTitle)).Append("</h2>\n");
-        sb.Append("<p class=\"note\">").Append(HtmlPage.H(Strings.Report_TreemapIntro)).Append("</p>\n");
-        sb.Append("<p class=\"note\" id=\"folded\">").Append(HtmlPage.H(tree.FoldedItems == 0
-            ? Strings.Report_NothingFolded
-            : Text.Fill(Strings.Report_Folded, Units.HumanBytes(tree.Threshold), tree.FoldedItems, Units.HumanBytes(tree.FoldedBytes), tree.FoldedBoxes))).Append("</p>\n");
-        sb.Append("<div id=\"tm-bar\"><button type=\"button\" id=\"tm-back\">").Append(HtmlPage.H(Strings.Report_Back)).Append("</button><span id=\"tm-path\"></span></div>\n");
-        sb.Append("<div id=\"tm\" role=\"img\" aria-label=\"").Append(HtmlPage.H(Strings.Report_TreemapAlt)).Append("\"><noscript><p class=\"note\">")
-          .Append(HtmlPage.H(Strings.Report_NoScript)).Append("</p></noscript></div>\n");
+        HtmlPage.TreemapStart(sb, Strings.Report_TreemapTitle, Strings.Report_TreemapIntro, Strings.Report_TreemapAlt,
+            (tree.Threshold, tree.FoldedItems, tree.FoldedBytes, tree.FoldedBoxes));
         sb.Append("<ul class=\"legend\" id=\"tm-legend\">");
         foreach (var l in model.Layers)
             sb.Append("<li><i style=\"background:").Append(LayerColour(l.Index)).Append("\"></i>")
