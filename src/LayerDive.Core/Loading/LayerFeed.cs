@@ -11,7 +11,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
     /// <summary>Entries decoded before they are merged together: a run of a live layer, a batch held for a layer not live yet.</summary>
     internal const int BatchLength = 256;
     /// <summary>Entries a layer above may hold before its reader waits for the layers below (about 100 bytes each and their paths).</summary>
-    private const int MaxHeld = 1 << 13;
+    private const int MaxHeld = 1 << 15;
 
     private readonly object _gate = new();
     private readonly ManualResetEventSlim _wentLive = new(false);
