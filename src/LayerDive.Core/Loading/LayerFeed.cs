@@ -127,8 +127,6 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
         _wentLive.Set();
         return read is not null;
     }
-
-
 }
 
 /// <summary>

@@ -75,11 +75,6 @@ internal sealed class NameArena
     /// <summary>Writes the name's characters at the start of <paramref name="dest"/>.</summary>
     public void CopyTo(int handle, Span<char> dest)
     {
-        if (handle < 0)
-        {
-            _long[~handle].CopyTo(dest);
-            return;
-        }
         var raw = Raw(handle, out bool wide);
         if (wide) MemoryMarshal.Cast<byte, char>(raw).CopyTo(dest);
         else Encoding.Latin1.GetChars(raw, dest);

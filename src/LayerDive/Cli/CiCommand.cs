@@ -166,10 +166,8 @@ internal static class CiCommand
             var plain = CommandLine.Load(image, shared, p, context.Error, observers: [dive], showProgress: true);
             return new Analysis(plain, dive.Result(), OverlayMetrics.Compute(plain));
         }
-        // dive would write over it; a report is never worth the image (--json takes a file: "--json IMAGE" is an easy slip)
-        var imageFile = Path.GetFullPath(image, context.WorkingDirectory);
-        if (File.Exists(imageFile) && Path.GetFullPath(jsonPath, context.WorkingDirectory) == imageFile)
-            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Cli_JsonWouldReplaceImage, jsonPath));
+        // dive would write over it (--json takes a file: "--json IMAGE" is an easy slip)
+        RefuseToReplaceImage(image, jsonPath, context, Strings.Cli_JsonWouldReplaceImage);
         Analysis? analysis = null;
         WriteFile(jsonPath, stream =>
         {
@@ -179,6 +177,14 @@ internal static class CiCommand
             export.Finish(model, analysis.Dive, analysis.Overlay);
         }, context);
         return analysis!;
+    }
+
+    /// <summary>A report is never worth the image: refuses an output file that is the image file itself (<paramref name="message"/> names it).</summary>
+    internal static void RefuseToReplaceImage(string image, string output, CliContext context, string message)
+    {
+        var imageFile = Path.GetFullPath(image, context.WorkingDirectory);
+        if (File.Exists(imageFile) && Path.GetFullPath(output, context.WorkingDirectory) == imageFile)
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(message, output));
     }
 
     internal static void WriteFile(string path, string text, CliContext context) =>

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using LayerDive.Core;
-using LayerDive.Core.Analysis;
 using LayerDive.Core.Reports;
 using LayerDive.Core.Resources;
 
@@ -17,10 +15,8 @@ internal static class ReportCommand
         cmd.SetAction(p => CommandLine.Guard(p.GetValue(image)!, context.Error, img =>
         {
             var target = p.GetValue(output);
-            // a report is never worth the image (-o takes a file: "-o IMAGE" is an easy slip)
-            var imageFile = Path.GetFullPath(img, context.WorkingDirectory);
-            if (target is not null && File.Exists(imageFile) && Path.GetFullPath(target, context.WorkingDirectory) == imageFile)
-                throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Cli_ReportWouldReplaceImage, target));
+            // -o takes a file: "-o IMAGE" is an easy slip
+            if (target is not null) CiCommand.RefuseToReplaceImage(img, target, context, Strings.Cli_ReportWouldReplaceImage);
             var analysis = CiCommand.Analyse(img, shared, p, context, jsonPath: null);
             var html = HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay);
             if (target is null) context.Out.Write(html);
