@@ -305,6 +305,11 @@ public sealed partial class HtmlReportTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         Assert.Equal($"layerdive: error: {image}: -o {image} names the image being read; the report would replace it: name another file", Assert.Single(r.StderrLines));
         Assert.Equal(before, File.ReadAllBytes(image));
+        // named with its transport, the image is the same file
+        r = Tool.Run("report", "oci-archive://" + image, "-o", image);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("names the image being read", Assert.Single(r.StderrLines));
+        Assert.Equal(before, File.ReadAllBytes(image));
     }
 
     [Fact]

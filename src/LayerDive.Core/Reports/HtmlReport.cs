@@ -250,7 +250,6 @@ internal sealed class TreemapData
     public long FoldedItems { get; private set; }
     public long FoldedBytes { get; private set; }
     public int FoldedBoxes { get; private set; }
-    public long VisibleBytes => _size[0];
 
     private TreemapData(ImageModel model, OverlayMetricsResult overlay)
     {
@@ -310,7 +309,7 @@ internal sealed class TreemapData
     {
         w.WriteStartArray();
         w.WriteStringValue("/");
-        long removable = _overlay.Items.Sum(r => r.Bytes);
+        long removable = _overlay.RemovableBytes;
         w.WriteNumberValue(_size[0] + removable);
         w.WriteNumberValue(-1);
         w.WriteNumberValue(0);

@@ -26,7 +26,7 @@ else{var xx=x;row.forEach(function(n){var ww=n[1]*scale/t;out.push([n,xx,y,ww,t]
 function join(p,n){return n.charAt(0)==="/"?n:(p==="/"?"/":p+"/")+n;}
 function place(parent,n,path,x,y,w,h,depth,flags){var el=document.createElement("div"),f=flags|n[3];
 el.style.left=x.toFixed(1)+"px";el.style.top=y.toFixed(1)+"px";el.style.width=Math.max(w,0).toFixed(1)+"px";el.style.height=Math.max(h,0).toFixed(1)+"px";
-el.setAttribute("data-path",path);el.setAttribute("data-size",n[1]);el.title=describe(n,path);
+el.setAttribute("data-path",path);el.setAttribute("data-size",n[1]);el.title=describe(n,path);el.ldNode=n;
 if(f&2)el.className="tm-rm ";if(f&1)el.className+="tm-fold ";
 var kids=n[4];
 if(kids&&kids.length&&w>24&&h>24&&depth<12){el.className+="tm-dir";var label=document.createElement("span");label.textContent=n[0]+"  "+human(n[1]);el.appendChild(label);
@@ -42,9 +42,9 @@ bar.textContent="";stack.forEach(function(n,i){var b=document.createElement("but
 b.onclick=function(){stack.length=i+1;draw();};bar.appendChild(b);});back.disabled=stack.length<2;box.setAttribute("data-zoom",base);
 var r=box.getBoundingClientRect();box.setAttribute("data-drawn",[Math.round(r.left+window.scrollX),Math.round(r.top+window.scrollY),w,h].join(","));}
 box.addEventListener("click",function(e){var el=e.target.closest(".tm-dir");if(!el)return;
+// the directories from the map's top down to the one clicked, each a step of the zoom
 var parts=[],x=el;while(x&&x!==box){parts.unshift(x);x=x.parentElement;}
-var first=parts[0];if(!first)return;var top=stack[stack.length-1],path=first.getAttribute("data-path");
-var kid=(top[4]||[]).filter(function(k){return join(pathOf(stack.length-1),k[0])===path;})[0];if(kid&&kid[4]){stack.push(kid);draw();}});
+var before=stack.length;parts.forEach(function(p){if(p.ldNode&&p.ldNode[4])stack.push(p.ldNode);});if(stack.length>before)draw();});
 back.onclick=function(){if(stack.length>1){stack.pop();draw();}};
 var pending;window.addEventListener("resize",function(){clearTimeout(pending);pending=setTimeout(draw,100);});
 draw();

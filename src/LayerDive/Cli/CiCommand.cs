@@ -182,6 +182,9 @@ internal static class CiCommand
     /// <summary>A report is never worth the image: refuses an output file that is the image file itself (<paramref name="message"/> names it).</summary>
     internal static void RefuseToReplaceImage(string image, string output, CliContext context, string message)
     {
+        // the file the image is, with or without its transport (docker-archive://FILE)
+        int scheme = image.IndexOf("://", StringComparison.Ordinal);
+        if (scheme > 0 && !image[..scheme].Contains('/')) image = image[(scheme + 3)..];
         var imageFile = Path.GetFullPath(image, context.WorkingDirectory);
         if (File.Exists(imageFile) && Path.GetFullPath(output, context.WorkingDirectory) == imageFile)
             throw new ImageException(FaultKind.BadArgument, Text.Fill(message, output));
