@@ -186,7 +186,7 @@ internal sealed class PathFilter
             {
                 AtEnd = true;
                 Suffix = _run.ToString();
-                SuffixOnly = Plain && Suffix.Length > 0;
+                SuffixOnly = Plain && !Slash && Suffix.Length > 0;
             }
             Plain = false;
             Context = EndSensitive = true;
@@ -405,8 +405,15 @@ internal sealed class PathFilter
             char c = p[_i];
             switch (c)
             {
-                case ':' or '>':
+                case ':':
                     _i++;
+                    _depth++;
+                    return true;
+                case '>':
+                    // an atomic group gives nothing back: what it ate of a longer path is not retried, so a
+                    // match on a directory says nothing of the paths under it ((?>.*)(?<=c) takes abc, not abc/d)
+                    _i++;
+                    EndSensitive = true;
                     _depth++;
                     return true;
                 case '=' or '!':
