@@ -145,6 +145,10 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         writeLayer(layer, this);
         _extras.Clear();
         _extraAt.Clear();
+        // the layer's hardlinks are written: a layer of many (a pnpm store's) would otherwise leave a
+        // table of its size for the rest of the load
+        _hardlink.Clear();
+        _hardlink.TrimExcess();
     }
 
     /// <summary>A child in the layer's tree: a merged-tree node, an extra, or both (one path).</summary>

@@ -63,11 +63,29 @@ internal sealed class TreeStore
         public ushort Gid;
     }
 
-    private const int TypeShift = 12, NativeBit = 1 << 16, ImplicitBit = 1 << 17, RareBit = 1 << 18, WideBit = 1 << 19;
+    /// <summary>
+    /// What a symlink or a hardlink adds to its version (16 bytes): the targets' handles in the target
+    /// arena (or None) and a hardlink's content identity. Symlinks and hardlinks are a tenth of the paths
+    /// of a distribution's image; an object and a string each would cost them 200 bytes a path.
+    /// </summary>
+    private struct LinkData
+    {
+        public int LinkTarget;
+        public int HardlinkTarget;
+        public long Inode;
+    }
+
+    // a target handle's "none" (a long target's handle is negative: ~its index)
+    private const int NoTarget = int.MinValue;
+    private const int TypeShift = 12, NativeBit = 1 << 16, ImplicitBit = 1 << 17, RareBit = 1 << 18, WideBit = 1 << 19, LinkBit = 1 << 20;
 
     private readonly ChunkedArray<NodeData> _nodes = new();
     private readonly ChunkedArray<RecordData> _records = new();
     private readonly ChunkedArray<PackedAttributes> _attributes = new();
+    // the rare attributes: a link's targets packed, and the rarer still (device numbers, a SHA-256 asked
+    // for, a header size off the rule) as they came
+    private readonly Dictionary<int, LinkData> _links = [];
+    private readonly NameArena _targets = new();
     private readonly Dictionary<int, RareAttributes> _rare = [];
     private readonly Dictionary<int, (long Size, long MTime, int Uid, int Gid)> _wide = [];
     private readonly NameArena _names = new();
@@ -392,13 +410,26 @@ internal sealed class TreeStore
         int index = _attributeCount++;
         int flags = (a.Mode & 0xFFF) | (int)a.Type << TypeShift | (a.OverlayNativeMarker ? NativeBit : 0) | (a.Implicit ? ImplicitBit : 0);
         var fields = a.RareFields;
-        if (a.HardlinkTarget is not null && a.Inode != 0 && fields is not null && fields.Inode != a.Inode)
+        // a hardlink's identity is the one the merge gave it (its target's)
+        long inode = fields is not null && a.HardlinkTarget is not null && a.Inode != 0 ? a.Inode : fields?.Inode ?? 0;
+        if (fields is { Sha256: null, DevMajor: 0, DevMinor: 0, HeaderSize: null })
         {
-            fields = fields.Clone();
-            fields.Inode = a.Inode;
+            _links[index] = new LinkData
+            {
+                LinkTarget = fields.LinkTarget is { } link ? _targets.Add(link) : NoTarget,
+                HardlinkTarget = fields.HardlinkTarget is { } hardlink ? _targets.Add(hardlink) : NoTarget,
+                Inode = inode,
+            };
+            flags |= LinkBit;
+            if (fields.HardlinkTarget is not null) HasHardlinks = true;
         }
-        if (fields is not null)
+        else if (fields is not null)
         {
+            if (fields.Inode != inode)
+            {
+                fields = fields.Clone();
+                fields.Inode = inode;
+            }
             _rare[index] = fields;
             flags |= RareBit;
             if (fields.HardlinkTarget is not null) HasHardlinks = true;
@@ -420,7 +451,7 @@ internal sealed class TreeStore
     public EntryAttributes Attributes(int index)
     {
         ref var p = ref _attributes[index];
-        var rare = (p.Flags & RareBit) != 0 ? _rare[index] : null;
+        var rare = (p.Flags & RareBit) != 0 ? _rare[index] : (p.Flags & LinkBit) != 0 ? Unpack(_links[index]) : null;
         var (size, mtime, uid, gid) = (p.Flags & WideBit) != 0 ? _wide[index] : (p.Size, p.MTime, p.Uid, p.Gid);
         var type = (FileType)((p.Flags >> TypeShift) & 0xF);
         return new EntryAttributes
@@ -433,6 +464,13 @@ internal sealed class TreeStore
             RareFields = rare,
         };
     }
+
+    private RareAttributes Unpack(in LinkData link) => new()
+    {
+        LinkTarget = link.LinkTarget == NoTarget ? null : _targets.String(link.LinkTarget),
+        HardlinkTarget = link.HardlinkTarget == NoTarget ? null : _targets.String(link.HardlinkTarget),
+        Inode = link.Inode,
+    };
 
     public FileType TypeOf(int attr) => (FileType)((_attributes[attr].Flags >> TypeShift) & 0xF);
 
