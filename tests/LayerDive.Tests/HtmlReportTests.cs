@@ -310,6 +310,36 @@ public sealed partial class HtmlReportTests : IDisposable
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("names the image being read", Assert.Single(r.StderrLines));
         Assert.Equal(before, File.ReadAllBytes(image));
+        // the CI report's file, of one image and of a comparison
+        foreach (var args in new[] { new[] { image, "--ci", "--ci-format", "html", "--ci-output", image }, ["diff", Paths.Sample, image, "--ci", "--ci-format", "json", "--ci-output", image] })
+        {
+            r = Tool.Run(args);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Contains($"--ci-output {image} names the image being read", Assert.Single(r.StderrLines, l => l.StartsWith("layerdive: error:", StringComparison.Ordinal)));
+            Assert.Equal(before, File.ReadAllBytes(image));
+        }
+    }
+
+    [Fact]
+    public void A_file_that_cannot_be_written_is_named_as_the_user_named_it()
+    {
+        // a folder that is not there (root, who runs CI, may write anywhere else): the error names the
+        // file asked for, never the temporary one written beside it, for each command that writes a file
+        var missing = _dir.File("no-such-folder");
+        foreach (var (args, file) in new[]
+        {
+            (new[] { "report", Paths.Sample, "-o", Path.Combine(missing, "r.html") }, Path.Combine(missing, "r.html")),
+            (new[] { Paths.Sample, "--ci", "--json", Path.Combine(missing, "x.json") }, Path.Combine(missing, "x.json")),
+            (new[] { Paths.Sample, "--ci", "--ci-format", "markdown", "--ci-output", Path.Combine(missing, "x.md") }, Path.Combine(missing, "x.md")),
+        })
+        {
+            var r = Tool.Run(args);
+            Assert.Equal(2, r.ExitCode);
+            string line = Assert.Single(r.StderrLines, l => l.StartsWith("layerdive: error:", StringComparison.Ordinal));
+            Assert.Contains($"'{file}'", line);
+            Assert.DoesNotContain("layerdive-tmp", line);
+        }
+        Assert.False(Directory.Exists(missing));
     }
 
     [Fact]

@@ -43,6 +43,7 @@ internal static class CiCommand
         return CommandLine.Guard(image, context.Error, img =>
         {
             var json = p.GetValue(ci.Json);
+            if (p.GetValue(ci.CiOutput) is { } ciOutput) RefuseToReplaceImage(img, ciOutput, context, Strings.Cli_CiOutputWouldReplaceImage);
             var analysis = Analyse(img, shared, p, context, json);
             var metrics = p.GetValue(ci.Metrics) == "overlay" ? MetricSet.Overlay : MetricSet.Dive;
             var outcome = new CiOutcome(analysis.Model.Name, analysis.Figures, metrics, CiRules.Evaluate(rules, analysis.Figures, metrics));
@@ -204,9 +205,12 @@ internal static class CiCommand
                 write(fs);
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        catch (Exception ex)
         {
             try { File.Delete(temp); } catch (IOException) { }
+            // the user named the file, not the one written beside it: say which file could not be written
+            if (ex is IOException or UnauthorizedAccessException && ex.Message.Contains(temp, StringComparison.Ordinal))
+                throw new IOException(ex.Message.Replace(temp, full, StringComparison.Ordinal), ex);
             throw;
         }
     }

@@ -6,6 +6,7 @@ using LayerDive.Core;
 using LayerDive.Core.Analysis;
 using LayerDive.Core.Model;
 using LayerDive.Core.Reports;
+using LayerDive.Core.Resources;
 
 namespace LayerDive.Cli;
 
@@ -90,6 +91,8 @@ internal static class DiffCommand
                     ImageFigures before = new(sa.Dive, sa.Overlay), after = new(sb.Dive, sb.Overlay);
                     var outcome = new CiOutcome(sb.Model.Name, after, set, CiRules.Evaluate(judged, after, set, before), before, sa.Model.Name);
                     var text = CiCommand.TextContext(imageB, p.GetValue(shared.Source), sb.Model, rulesFile, null, color: false);
+                    if (p.GetValue(ciOutput) is { } file)
+                        foreach (var image in new[] { imageA, imageB }) CiCommand.RefuseToReplaceImage(image, file, context, Strings.Cli_CiOutputWouldReplaceImage);
                     return CiCommand.Report(outcome, text, p.GetValue(ciFormat)!, p.GetValue(ciOutput), context, o => Html(sa, sb, p.GetValue(mtime), o));
                 }
                 using var output = new BufferedWriter(stdout);
