@@ -97,12 +97,16 @@ public static class OverlayMetrics
             }
         }
         // a total order (a path may be stored by several layers): the nodes come in no particular order;
-        // items of equal size go by path, compared where the paths part, without making them
+        // items of equal size go by path, compared where the paths part, without making them (each
+        // path's depth counted once: equal sizes are common, and a sort compares each item many times)
         var tree = model.Root.Tree;
-        items.Sort((x, y) =>
-            y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes)
-            : x.Node == y.Node ? x.StoredBy.CompareTo(y.StoredBy)
-            : tree.ComparePathsOrdinal(x.Node.Number, y.Node.Number));
+        var keyed = new (RemovableItem Item, int Depth)[items.Count];
+        for (int i = 0; i < keyed.Length; i++) keyed[i] = (items[i], tree.Depth(items[i].Node.Number));
+        Array.Sort(keyed, (x, y) =>
+            y.Item.Bytes != x.Item.Bytes ? y.Item.Bytes.CompareTo(x.Item.Bytes)
+            : x.Item.Node == y.Item.Node ? x.Item.StoredBy.CompareTo(y.Item.StoredBy)
+            : tree.ComparePathsOrdinal(x.Item.Node.Number, x.Depth, y.Item.Node.Number, y.Depth));
+        for (int i = 0; i < keyed.Length; i++) items[i] = keyed[i].Item;
         long removable = items.Sum(i => i.Bytes);
         long size = model.SizeBytes;
         long userSize = model.Layers.Skip(1).Sum(l => l.Size);
