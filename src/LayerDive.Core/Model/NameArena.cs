@@ -44,6 +44,10 @@ internal sealed class NameArena
         return handle;
     }
 
+    // a name's two-byte header (in the machine's order, as written): read in place; BitConverter's array overload is
+    // not inlined in the native build, and every lookup of the merge reads one
+    private static ushort Header(byte[] block, int at) => MemoryMarshal.Read<ushort>(block.AsSpan(at, 2));
+
     /// <summary>The name's stored bytes and whether they are two a character (a long name's: its characters').</summary>
     public ReadOnlySpan<byte> Raw(int handle, out bool wide)
     {
@@ -51,7 +55,7 @@ internal sealed class NameArena
         if (handle < 0) return MemoryMarshal.AsBytes(_long[~handle].AsSpan());
         var block = _blocks[handle >>> 16];
         int at = handle & 0xFFFF;
-        ushort header = BitConverter.ToUInt16(block, at);
+        ushort header = Header(block, at);
         wide = (header & Wide) != 0;
         int chars = header & MaxChars;
         return block.AsSpan(at + 2, wide ? chars * 2 : chars);
@@ -70,7 +74,7 @@ internal sealed class NameArena
 
     /// <summary>The name's length in characters.</summary>
     public int Length(int handle) =>
-        handle < 0 ? _long[~handle].Length : BitConverter.ToUInt16(_blocks[handle >>> 16], handle & 0xFFFF) & MaxChars;
+        handle < 0 ? _long[~handle].Length : Header(_blocks[handle >>> 16], handle & 0xFFFF) & MaxChars;
 
     /// <summary>Writes the name's characters at the start of <paramref name="dest"/>.</summary>
     public void CopyTo(int handle, Span<char> dest)

@@ -271,13 +271,14 @@ internal sealed class TreeStore
         }
         var table = _table;
         int mask = table.Length - 1;
-        int i = HashOf(node) & mask;
+        Span<char> scratch = stackalloc char[256];
+        int i = HashOf(node, scratch) & mask;
         while ((table[i] & NodeMask) != node + 1) i = (i + 1) & mask;
         // backward shift: move up each later entry of the run whose home is not between the hole and it
         table[i] = 0;
         for (int j = (i + 1) & mask; table[j] != 0; j = (j + 1) & mask)
         {
-            int home = HashOf((int)(table[j] & NodeMask) - 1) & mask;
+            int home = HashOf((int)(table[j] & NodeMask) - 1, scratch) & mask;
             bool stays = i <= j ? i < home && home <= j : i < home || home <= j;
             if (stays) continue;
             table[i] = table[j];
@@ -298,17 +299,15 @@ internal sealed class TreeStore
 
     private static int Mix(int nameHash, int parent) => nameHash ^ (int)BitOperations.RotateLeft((uint)parent * 0x9E3779B1u, 15);
 
-    private int HashOf(int node)
-    {
-        Span<char> scratch = stackalloc char[256];
-        return Mix(NameHash(NameChars(node, scratch)), _nodes[node].Parent);
-    }
+    private int HashOf(int node, Span<char> scratch) => Mix(NameHash(NameChars(node, scratch)), _nodes[node].Parent);
 
     private void Rehash(int size)
     {
         var table = new uint[size];
+        // one scratch for every name (a stackalloc a node would clear 512 bytes a node)
+        Span<char> scratch = stackalloc char[256];
         for (int i = 1; i < NodeCount; i++)
-            if (_nodes[i].Parent != None) Insert(table, i, HashOf(i));
+            if (_nodes[i].Parent != None) Insert(table, i, HashOf(i, scratch));
         _table = table;
     }
 
