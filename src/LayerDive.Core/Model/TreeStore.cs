@@ -301,13 +301,32 @@ internal sealed class TreeStore
 
     private int HashOf(int node, Span<char> scratch) => Mix(NameHash(NameChars(node, scratch)), _nodes[node].Parent);
 
-    private void Rehash(int size)
+    private unsafe void Rehash(int size)
     {
         var table = new uint[size];
         // one scratch for every name (a stackalloc a node would clear 512 bytes a node)
         Span<char> scratch = stackalloc char[256];
-        for (int i = 1; i < NodeCount; i++)
-            if (_nodes[i].Parent != None) Insert(table, i, HashOf(i, scratch));
+        // Each node lands at a random place in a table larger than the caches, so each insert would wait
+        // for memory: the hashes are worked out a few nodes ahead and their slots fetched meanwhile (a
+        // rehash took 4.7% of --ci's CPU on the synthetic 1e6/50 image, almost all of it those waits)
+        const int Ahead = 16;
+        Span<int> ahead = stackalloc int[Ahead];
+        int mask = size - 1;
+        fixed (uint* slots = table)
+        {
+            for (int i = 1; i < NodeCount + Ahead; i++)
+            {
+                // the node Ahead behind goes in first: its hash is in the place this one's takes
+                int j = i - Ahead;
+                if (j >= 1 && _nodes[j].Parent != None) Insert(table, j, ahead[j % Ahead]);
+                if (i < NodeCount && _nodes[i].Parent != None)
+                {
+                    int hash = HashOf(i, scratch);
+                    ahead[i % Ahead] = hash;
+                    if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch0(slots + (hash & mask));
+                }
+            }
+        }
         _table = table;
     }
 
