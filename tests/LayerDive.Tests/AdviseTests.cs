@@ -11,7 +11,7 @@ namespace LayerDive.Tests;
 /// </summary>
 public sealed class AdviseTests
 {
-    private static byte[] Noise(int n, int seed)
+    internal static byte[] Noise(int n, int seed)
     {
         var b = new byte[n];
         new Random(seed).NextBytes(b);
@@ -33,7 +33,7 @@ public sealed class AdviseTests
         return Advise(image, out _, dir);
     }
 
-    private static ImageBuilder Base() => new ImageBuilder()
+    internal static ImageBuilder Base() => new ImageBuilder()
         .Layer("/bin/sh -c #(nop) ADD file:base.tar in / ", l => l.Dir("bin").Dir("etc").File("bin/sh", Noise(5000, 1), 0x1ED).File("etc/passwd", "root:x:0:0::/root:/bin/sh\n"))
         .Empty("/bin/sh -c #(nop)  CMD [\"/bin/sh\"]");
 
@@ -195,11 +195,11 @@ public sealed class AdviseTests
         Assert.Equal(["/opt/b/copy.so", "/opt/b/lib.so"], f.Paths.Select(p => p.Path).Order(StringComparer.Ordinal));
     }
 
-    private const string KeyValue = "MIIEowIBAAKCAQEAsecretvalue0123456789SECRET";
-    private const string TokenValue = "npm_SECRETTOKEN0123456789abcdef";
-    private const string AuthValue = "dXNlcjpTRUNSRVRQQVNTV09SRA==";
+    internal const string KeyValue = "MIIEowIBAAKCAQEAsecretvalue0123456789SECRET";
+    internal const string TokenValue = "npm_SECRETTOKEN0123456789abcdef";
+    internal const string AuthValue = "dXNlcjpTRUNSRVRQQVNTV09SRA==";
 
-    private static ImageBuilder WithSecrets() => Base()
+    internal static ImageBuilder WithSecrets() => Base()
         .Layer("COPY . /root/ # buildkit", l => l.Dir("root").Dir("root/.ssh")
             .File("root/.ssh/id_rsa", $"-----BEGIN OPENSSH PRIVATE KEY-----\n{KeyValue}\n-----END OPENSSH PRIVATE KEY-----\n", 0x180)
             .File("root/.ssh/id_rsa.pub", "ssh-rsa AAAAB3Nza public\n")

@@ -34,17 +34,21 @@ public static class AdviceReport
     private static string Title(Finding f) => f.Kind is AdviceKind.PackageCache or AdviceKind.BuildOnly or AdviceKind.Secret
         ? $"{KindLabel(f.Kind)} ({f.Rule.ToLowerInvariant()})" : KindLabel(f.Kind);
 
-    public static string Summary(ImageModel model, AdviceResult advice) =>
+    /// <summary>One line: how many findings and what they save, against <paramref name="imageBytes"/> (the layers' uncompressed sizes) where given.</summary>
+    public static string Summary(string name, long? imageBytes, AdviceResult advice) =>
         advice.Findings.Count == 0
-            ? Text.Fill(Strings.Advice_None, Printable.OneLine(model.Name))
-            : Text.Fill(Strings.Advice_Header, Printable.OneLine(model.Name), advice.Findings.Count, Units.HumanBytes(advice.TotalBytes),
-                Units.Percent(model.Layers.Sum(l => l.UncompressedSize) is long all and > 0 ? (double)advice.TotalBytes / all : 0),
-                Units.HumanBytes(model.Layers.Sum(l => l.UncompressedSize)));
+            ? Text.Fill(Strings.Advice_None, Printable.OneLine(name))
+            : imageBytes is long all and > 0
+                ? Text.Fill(Strings.Advice_Header, Printable.OneLine(name), advice.Findings.Count, Units.HumanBytes(advice.TotalBytes),
+                    Units.Percent((double)advice.TotalBytes / all), Units.HumanBytes(all))
+                : Text.Fill(Strings.Advice_HeaderShort, Printable.OneLine(name), advice.Findings.Count, Units.HumanBytes(advice.TotalBytes));
+
+    private static long ImageBytes(ImageModel model) => model.Layers.Sum(l => l.UncompressedSize);
 
     /// <summary>Plain text: a summary line, then each finding with its steps, paths, reason and fix.</summary>
     public static void WriteText(ImageModel model, AdviceResult advice, TextWriter w)
     {
-        w.WriteLine(Summary(model, advice));
+        w.WriteLine(Summary(model.Name, ImageBytes(model), advice));
         int n = 0;
         foreach (var f in advice.Findings)
         {
@@ -63,12 +67,15 @@ public static class AdviceReport
     }
 
     /// <summary>Markdown: a heading per finding, its paths in a table and its fix in a dockerfile block (for a pull request comment).</summary>
-    public static void WriteMarkdown(ImageModel model, AdviceResult advice, TextWriter w, int headingLevel = 2)
+    public static void WriteMarkdown(ImageModel model, AdviceResult advice, TextWriter w) => WriteMarkdown(model.Name, ImageBytes(model), advice, w);
+
+    /// <summary>The markdown of <see cref="WriteMarkdown(ImageModel, AdviceResult, TextWriter)"/>, headings from <paramref name="headingLevel"/>, the first <paramref name="maxFindings"/> findings.</summary>
+    public static void WriteMarkdown(string name, long? imageBytes, AdviceResult advice, TextWriter w, int headingLevel = 2, int maxFindings = int.MaxValue)
     {
         var h = new string('#', headingLevel);
-        w.WriteLine($"{h} {Md(Summary(model, advice))}");
+        w.WriteLine($"{h} {Md(Summary(name, imageBytes, advice))}");
         int n = 0;
-        foreach (var f in advice.Findings)
+        foreach (var f in advice.Findings.Take(maxFindings))
         {
             w.WriteLine();
             w.WriteLine($"{h}# {++n}. {Md(Title(f))}: {Md(Saves(f))}");
@@ -88,6 +95,7 @@ public static class AdviceReport
             w.WriteLine(f.Fix.Replace("```", "'''"));
             w.WriteLine("```");
         }
+        if (advice.Findings.Count > maxFindings) { w.WriteLine(); w.WriteLine(Md(Text.Fill(Strings.Advice_MoreFindings, advice.Findings.Count - maxFindings))); }
         if (!advice.ContentChecked) { w.WriteLine(); w.WriteLine(Md(Strings.Advice_MarkersNotRead)); }
     }
 

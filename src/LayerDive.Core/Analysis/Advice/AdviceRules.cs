@@ -64,6 +64,16 @@ internal static class AdviceRules
         ]),
     ];
 
+    /// <summary>
+    /// Folders a distribution's packages fill: a two-stage sketch does not name them as what to copy
+    /// across (the final stage installs its runtime packages itself); what the build made lies elsewhere.
+    /// </summary>
+    public static readonly HashSet<string> SystemFolders = new(StringComparer.Ordinal)
+    {
+        "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "usr/bin", "usr/sbin", "usr/lib", "usr/lib32", "usr/lib64", "usr/libexec",
+        "usr/share", "usr/include", "usr/src", "var/lib", "var/cache", "var/log", "var/tmp", "tmp", "root", "run", "dev", "proc", "sys",
+    };
+
     private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 
     public static readonly SecretRule[] Secrets =

@@ -357,7 +357,9 @@ public static class Advisor
                     return (Rule(rule, "Why"), Rule(rule, "Fix"));
                 case AdviceKind.BuildOnly:
                 {
-                    var keep = _kept.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Take(3).Select(p => Quote("/" + tree(p.Key))).ToList();
+                    var keep = _kept.Select(p => (Path: tree(p.Key), Bytes: p.Value))
+                        .Where(p => !AdviceRules.SystemFolders.Contains(p.Path) && !AdviceRules.SystemFolders.Contains(PathText.Parent(p.Path)))
+                        .OrderByDescending(p => p.Bytes).ThenBy(p => p.Path, StringComparer.Ordinal).Take(3).Select(p => Quote("/" + p.Path)).ToList();
                     var copies = keep.Count == 0 ? "COPY --from=build /app /app" : string.Join('\n', keep.Select(p => $"COPY --from=build {p} {p}"));
                     return (Rule(rule, "Why"), Text.Fill(Strings.Advice_BuildOnlyFix, copies));
                 }
