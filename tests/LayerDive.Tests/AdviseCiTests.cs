@@ -111,4 +111,23 @@ public sealed class AdviseCiTests
         Assert.Equal(4, exported.RootElement.GetProperty("layerdive").GetProperty("advice").GetArrayLength()); // three secrets, one removed later
         Assert.DoesNotContain(AdviseTests.KeyValue, File.ReadAllText(export));
     }
+
+    [Fact]
+    public void The_HTML_report_has_an_advice_section()
+    {
+        using var dir = new TempDir();
+        var image = Write(dir, AdviseTests.WithSecrets());
+        var page = dir.File("report.html");
+        Assert.Equal(0, Tool.Run("report", image, "-o", page, "--quiet").ExitCode);
+        var html = File.ReadAllText(page);
+        int section = html.IndexOf("<section id=\"advice\">", StringComparison.Ordinal);
+        Assert.True(section > 0);
+        var advice = html[section..html.IndexOf("</section>", section, StringComparison.Ordinal)];
+        Assert.Contains("/root/.ssh/id_rsa", advice);
+        Assert.Contains("RUN --mount=type=secret,id=sshkey,target=/root/.ssh/id_rsa &lt;command&gt;\n", advice); // the fix's lines kept in a <pre>
+        foreach (var secret in new[] { AdviseTests.KeyValue, AdviseTests.TokenValue, AdviseTests.AuthValue })
+            Assert.DoesNotContain(secret, html);
+        var ci = Tool.RunWith(NoEnv, dir.Path, [image, "--ci", .. DiveRulesOff, "--ci-format", "html"]);
+        Assert.Contains("<td>secrets</td><td>FAIL</td>", ci.Stdout); // the advice rules in the page's rules table
+    }
 }

@@ -58,7 +58,7 @@ internal static class CiCommand
             bool color = context.IsTerminal && !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
             var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, configFile, color);
             return Report(outcome, text, p.GetValue(ci.CiFormat) ?? "text", p.GetValue(ci.CiOutput), context,
-                o => HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay, o));
+                o => HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay, o, analysis.Advice));
         });
     }
 
