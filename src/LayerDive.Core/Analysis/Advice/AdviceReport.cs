@@ -31,7 +31,8 @@ public static class AdviceReport
     private static string Step(AdviceStep s) =>
         Text.Fill(s.BaseImage ? Strings.Advice_BaseLayer : Strings.Advice_Layer, s.Layer, s.Instruction.Length == 0 ? Strings.Advice_NoHistory : s.Instruction);
 
-    private static string Title(Finding f) => f.Kind is AdviceKind.PackageCache or AdviceKind.BuildOnly or AdviceKind.Secret
+    /// <summary>The finding's kind as a heading names it, with its rule where the kind has several ("package manager cache (pip)").</summary>
+    public static string Title(Finding f) => f.Kind is AdviceKind.PackageCache or AdviceKind.BuildOnly or AdviceKind.Secret
         ? $"{KindLabel(f.Kind)} ({f.Rule.ToLowerInvariant()})" : KindLabel(f.Kind);
 
     /// <summary>One line: how many findings and what they save, against <paramref name="imageBytes"/> (the layers' uncompressed sizes) where given.</summary>
@@ -54,16 +55,23 @@ public static class AdviceReport
         {
             w.WriteLine();
             w.WriteLine($"{++n}. {Title(f)}: {Saves(f)}");
-            if (f.RemovedIn is int gone) w.WriteLine("   " + Text.Fill(Strings.Advice_DeletedIn, gone, f.Steps[0].Layer));
-            foreach (var s in f.Steps) w.WriteLine("   " + Step(s));
-            foreach (var p in f.Paths)
-                w.WriteLine($"   {Units.HumanBytes(p.Bytes),9}  {PathText.Escape(p.Path)}" + (p.SameAs is null ? "" : "  (" + Text.Fill(Strings.Advice_SameAs, PathText.Escape(p.SameAs)) + ")"));
-            if (f.PathCount > f.Paths.Count) w.WriteLine("   " + Text.Fill(Strings.Advice_MorePaths, f.PathCount - f.Paths.Count, Units.HumanBytes(f.MoreBytes)));
-            w.WriteLine($"   {Strings.Advice_WhyLabel}: {f.Why}");
-            w.WriteLine($"   {Strings.Advice_FixLabel}:");
-            foreach (var line in f.Fix.Split('\n')) w.WriteLine("     " + line);
+            foreach (var line in Lines(f).Skip(1)) w.WriteLine("   " + line);
         }
         if (!advice.ContentChecked) { w.WriteLine(); w.WriteLine(Strings.Advice_MarkersNotRead); }
+    }
+
+    /// <summary>One finding as lines of text: what it saves, its steps, its paths, why, and the fix (indented).</summary>
+    public static IEnumerable<string> Lines(Finding f)
+    {
+        yield return $"{Title(f)}: {Saves(f)}";
+        if (f.RemovedIn is int gone) yield return Text.Fill(Strings.Advice_DeletedIn, gone, f.Steps[0].Layer);
+        foreach (var s in f.Steps) yield return Step(s);
+        foreach (var p in f.Paths)
+            yield return $"{Units.HumanBytes(p.Bytes),9}  {PathText.Escape(p.Path)}" + (p.SameAs is null ? "" : "  (" + Text.Fill(Strings.Advice_SameAs, PathText.Escape(p.SameAs)) + ")");
+        if (f.PathCount > f.Paths.Count) yield return Text.Fill(Strings.Advice_MorePaths, f.PathCount - f.Paths.Count, Units.HumanBytes(f.MoreBytes));
+        yield return $"{Strings.Advice_WhyLabel}: {f.Why}";
+        yield return $"{Strings.Advice_FixLabel}:";
+        foreach (var line in f.Fix.Split('\n')) yield return "  " + line;
     }
 
     /// <summary>Markdown: a heading per finding, its paths in a table and its fix in a dockerfile block (for a pull request comment).</summary>
