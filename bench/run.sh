@@ -187,6 +187,7 @@ measure gzip "pigz -dc" "$ENTRIES" sh -c 'for f; do pigz -dc "$f"; done' sh "${G
 measure gzip "layerdive ls" "$ENTRIES" "$LD" ls "$GEN/big/oci" --quiet
 measure gzip "layerdive --ci" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
 measure gzip "layerdive --ci --json" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --json "$OUT/big.json" --quiet
+measure gzip "layerdive advise" "$ENTRIES" "$LD" advise "$GEN/big/oci" --quiet # issue 29: at most 1.1x --ci (the same pass)
 [[ -n ${LD_RUNTIME_DLL:-} ]] && measure gzip "layerdive ls (runtime build)" "$ENTRIES" dotnet "$LD_RUNTIME_DLL" ls "$GEN/big/oci" --quiet
 ui gzip "$GEN/big/oci"
 fi

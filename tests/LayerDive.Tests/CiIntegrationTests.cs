@@ -468,10 +468,13 @@ public sealed partial class CiIntegrationTests(NativeBuild native) : IClassFixtu
     private static void AssertJUnit(string file, int tests, int failures, int skipped)
     {
         var suite = XDocument.Load(file).Root!.Element("testsuite")!;
-        var cases = suite.Elements("testcase").ToList();
+        // dive's rules; the advice's rules and kinds (AdviseCiTests) pass on these images and are counted in the suite's figures
+        var all = suite.Elements("testcase").ToList();
+        var cases = all.Where(c => (string?)c.Attribute("classname") == "layerdive.rules" && (string?)c.Attribute("name") is not ("highestAvoidableBytes" or "secrets")).ToList();
         Assert.Equal(tests, cases.Count);
-        Assert.Equal(tests.ToString(CultureInfo.InvariantCulture), suite.Attribute("tests")!.Value);
+        Assert.Equal(all.Count.ToString(CultureInfo.InvariantCulture), suite.Attribute("tests")!.Value);
         Assert.Equal(failures, cases.Count(c => c.Element("failure") is not null));
+        Assert.Equal(failures, all.Count(c => c.Element("failure") is not null));
         Assert.Equal(failures.ToString(CultureInfo.InvariantCulture), suite.Attribute("failures")!.Value);
         Assert.Equal(skipped, cases.Count(c => c.Element("skipped") is not null));
     }

@@ -20,6 +20,8 @@ internal static class CiRules
         [RuleName.HighestSizeGrowth] = "disabled",
         [RuleName.HighestWastedGrowth] = "disabled",
         [RuleName.LowestEfficiencyDrop] = "disabled",
+        [RuleName.HighestAvoidableBytes] = "disabled",
+        [RuleName.Secrets] = "fail",
     };
 
     /// <summary>dive's rules: what <c>--ci</c> judges.</summary>
@@ -28,6 +30,12 @@ internal static class CiRules
     /// <summary>What <c>diff --ci</c> judges: dive's rules on B, and B against A.</summary>
     public static readonly IReadOnlyList<RuleName> DiffRules = [.. DiveRules, RuleName.HighestSizeGrowth, RuleName.HighestWastedGrowth, RuleName.LowestEfficiencyDrop];
 
+    /// <summary>
+    /// The rules on the advice (<c>layerdive advise</c>): judged by <c>--ci</c> beside dive's, reported in
+    /// LayerDive's own section, so that dive's Results and its Result line stay dive's.
+    /// </summary>
+    public static readonly IReadOnlyList<RuleName> AdviceRules = [RuleName.HighestAvoidableBytes, RuleName.Secrets];
+
     public static string Key(RuleName name) => name switch
     {
         RuleName.LowestEfficiency => "lowestEfficiency",
@@ -35,6 +43,8 @@ internal static class CiRules
         RuleName.HighestSizeGrowth => "highestSizeGrowth",
         RuleName.HighestWastedGrowth => "highestWastedGrowth",
         RuleName.LowestEfficiencyDrop => "lowestEfficiencyDrop",
+        RuleName.HighestAvoidableBytes => "highestAvoidableBytes",
+        RuleName.Secrets => "secrets",
         _ => "highestUserWastedPercent",
     };
 
@@ -45,6 +55,8 @@ internal static class CiRules
         RuleName.HighestSizeGrowth => "highest-size-growth",
         RuleName.HighestWastedGrowth => "highest-wasted-growth",
         RuleName.LowestEfficiencyDrop => "lowest-efficiency-drop",
+        RuleName.HighestAvoidableBytes => "highest-avoidable-bytes",
+        RuleName.Secrets => "secrets",
         _ => "highest-user-wasted-percent",
     };
 
@@ -112,7 +124,13 @@ internal static class CiRules
             var growth = ParseBytes(t) ?? throw new RuleConfigException(where + Text.Fill(Strings.CiRules_NotSizeOrShare, Key(name), text));
             return new RuleSetting(name, t, growth);
         }
-        if (name == RuleName.HighestWastedBytes)
+        if (name == RuleName.Secrets)
+        {
+            // on (any secret fails), or the words above for off
+            if (t.ToLowerInvariant() is "fail" or "true" or "on" or "enabled" or "yes") return new RuleSetting(name, t, 0);
+            throw new RuleConfigException(where + Text.Fill(Strings.CiRules_NotOnOff, Key(name), text));
+        }
+        if (name is RuleName.HighestWastedBytes or RuleName.HighestAvoidableBytes)
         {
             var bytes = ParseBytes(t) ?? throw new RuleConfigException(where + Text.Fill(Strings.CiRules_NotSize, Key(name), text));
             return new RuleSetting(name, t, bytes);
@@ -154,6 +172,8 @@ internal static class CiRules
     /// </summary>
     public static List<RuleResult> Evaluate(IReadOnlyList<RuleSetting> rules, ImageFigures figures, MetricSet metrics, ImageFigures? before = null)
     {
+        if (rules.Any(r => r.Name is RuleName.HighestAvoidableBytes or RuleName.Secrets))
+            return EvaluateAdvice(rules, figures.Advice);
         var results = new List<RuleResult>();
         foreach (var rule in rules.OrderBy(r => Key(r.Name), StringComparer.Ordinal))
         {
@@ -181,6 +201,28 @@ internal static class CiRules
                     $"too many removable bytes (removable-bytes={figures.RemovableBytes} > threshold={(ulong)t})",
                 (RuleName.HighestUserWastedPercent, MetricSet.Overlay) when t < figures.RemovablePercent =>
                     $"too many removable bytes, relative to the user bytes added (removable-percent={Go(figures.RemovablePercent)} > threshold={Go(t)})",
+                _ => null,
+            };
+            results.Add(failure is null ? new RuleResult(rule, RuleStatus.Pass, rule.Text) : new RuleResult(rule, RuleStatus.Fail, failure));
+        }
+        return results;
+    }
+
+    /// <summary>The advice rules: the total a build could save, and secrets (the figures have no advice: skipped, saying so).</summary>
+    private static List<RuleResult> EvaluateAdvice(IReadOnlyList<RuleSetting> rules, Advice.AdviceResult? advice)
+    {
+        var results = new List<RuleResult>();
+        foreach (var rule in rules.OrderBy(r => Key(r.Name), StringComparer.Ordinal))
+        {
+            if (rule.Threshold is not double t) { results.Add(new RuleResult(rule, RuleStatus.Skip, "disabled")); continue; }
+            if (advice is null) { results.Add(new RuleResult(rule, RuleStatus.Skip, "no advice computed")); continue; }
+            string? failure = rule.Name switch
+            {
+                RuleName.HighestAvoidableBytes when advice.TotalBytes > t =>
+                    $"a rebuild could save too many bytes (avoidable-bytes={advice.TotalBytes} > threshold={(ulong)t})",
+                RuleName.Secrets when advice.Secrets > 0 =>
+                    $"{advice.Secrets} secret(s) stored in the image's layers: " + string.Join(", ", advice.Findings.Where(f => f.Kind == Advice.AdviceKind.Secret)
+                        .Select(f => $"{PathText.Escape(f.Paths[0].Path)} (layer {f.Steps[0].Layer}{(f.RemovedIn is int gone ? $", deleted in layer {gone}" : "")})")),
                 _ => null,
             };
             results.Add(failure is null ? new RuleResult(rule, RuleStatus.Pass, rule.Text) : new RuleResult(rule, RuleStatus.Fail, failure));

@@ -9,4 +9,6 @@ internal sealed record ImageFigures(DiveMetricsResult Dive, OverlayMetricsResult
     public long RemovableBytes => Overlay.RemovableBytes;
     public double OverlayEfficiency => Overlay.OverlayEfficiency;
     public double RemovablePercent => Overlay.RemovablePercent;
+    /// <summary>What <c>layerdive advise</c> finds, where CI mode computed it.</summary>
+    public Advice.AdviceResult? Advice { get; init; }
 }

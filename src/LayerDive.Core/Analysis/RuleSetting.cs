@@ -15,6 +15,10 @@ internal enum RuleName
     HighestWastedGrowth,
     /// <summary>How far B's efficiency may fall below A's (a ratio: 0.05 is five points).</summary>
     LowestEfficiencyDrop,
+    /// <summary>The most bytes the advice may say a build could save (its total): bytes, or disabled.</summary>
+    HighestAvoidableBytes,
+    /// <summary>A secret in a layer (visible or deleted later) fails the gate unless disabled.</summary>
+    Secrets,
 }
 
 /// <summary>Which figures the rules judge: dive's (the default, for parity) or the overlay merge's.</summary>

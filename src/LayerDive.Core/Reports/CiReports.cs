@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using LayerDive.Core.Analysis;
+using LayerDive.Core.Analysis.Advice;
 
 namespace LayerDive.Core.Reports;
 
@@ -20,8 +21,19 @@ internal sealed record CiTextContext(string? ConfigFile, string Source, string R
 /// <summary>The verdict of CI mode: the figures, and every rule's result.</summary>
 internal sealed record CiOutcome(string Image, ImageFigures Figures, MetricSet Metrics, IReadOnlyList<RuleResult> Rules, ImageFigures? Before = null, string? BeforeImage = null)
 {
-    public bool Pass => Rules.All(r => r.Status != RuleStatus.Fail);
+    /// <summary>The advice rules' results (highest-avoidable-bytes, secrets), judged beside dive's rules and reported in LayerDive's section.</summary>
+    public IReadOnlyList<RuleResult> AdviceRules { get; init; } = [];
+
+    /// <summary>The verdict: every rule, dive's and the advice's.</summary>
+    public bool Pass => DivePass && AdviceRules.All(r => r.Status != RuleStatus.Fail);
+
+    /// <summary>dive's verdict alone (its Result line).</summary>
+    public bool DivePass => Rules.All(r => r.Status != RuleStatus.Fail);
+
     public int Count(RuleStatus s) => Rules.Count(r => r.Status == s);
+
+    /// <summary>Every rule: dive's, then the advice's.</summary>
+    public IEnumerable<RuleResult> AllRules => Rules.Concat(AdviceRules);
 }
 
 /// <summary>The CI report in each format: text (dive's shape), json, junit, markdown.</summary>
@@ -97,8 +109,8 @@ internal static class CiReports
             };
             sb.Append($"  {word}: {r.Setting.Key}").Append(message.Length > 0 ? ": " + message : "").Append('\n');
         }
-        var summary = $"Result:{(o.Pass ? "PASS" : "FAIL")} [Total:{o.Rules.Count}] [Passed:{o.Count(RuleStatus.Pass)}] [Failed:{o.Count(RuleStatus.Fail)}] [Warn:0] [Skipped:{o.Count(RuleStatus.Skip)}]";
-        sb.Append(c.Color ? $"\u001b[{(o.Pass ? 32 : 31)}m{summary}\u001b[0m" : summary).Append("\n\n");
+        var summary = $"Result:{(o.DivePass ? "PASS" : "FAIL")} [Total:{o.Rules.Count}] [Passed:{o.Count(RuleStatus.Pass)}] [Failed:{o.Count(RuleStatus.Fail)}] [Warn:0] [Skipped:{o.Count(RuleStatus.Skip)}]";
+        sb.Append(c.Color ? $"\u001b[{(o.DivePass ? 32 : 31)}m{summary}\u001b[0m" : summary).Append("\n\n");
 
         // LayerDive's own figures: the real merge's accounting
         sb.Append(Title(o.Metrics == MetricSet.Overlay ? "LayerDive (the rules above judged these overlay figures):" : "LayerDive:")).Append('\n');
@@ -113,6 +125,25 @@ internal static class CiReports
             foreach (var r in f.Overlay.Items.Take(shown))
                 sb.Append($"{Units.HumanBytes(r.Bytes),12}  {"layer " + r.StoredBy,-9}  {"layer " + r.WastedBy,-9}  {Reason(r.Reason),-11}  /{PathText.Escape(r.Path)}\n");
             if (f.Overlay.Items.Count > shown) sb.Append($"  ... and {f.Overlay.Items.Count - shown} more\n");
+        }
+        if (f.Advice is { } advice)
+        {
+            sb.Append(Title($"Advice (layerdive advise): {advice.Findings.Count} findings, {advice.TotalBytes} bytes avoidable ({Units.HumanBytes(advice.TotalBytes)})")).Append('\n');
+            const int shownFindings = 10;
+            foreach (var finding in advice.Findings.Take(shownFindings))
+                sb.Append($"{Units.HumanBytes(finding.Bytes),12}  {AdviceReport.KindId(finding.Kind),-19}  {string.Join(",", finding.Steps.Select(s => s.Layer)),-9}  {PathText.Escape(finding.Paths[0].Path)}")
+                    .Append(finding.PathCount > 1 ? $" (+{finding.PathCount - 1} more)" : "").Append('\n');
+            if (advice.Findings.Count > shownFindings) sb.Append($"  ... and {advice.Findings.Count - shownFindings} more\n");
+        }
+        if (o.AdviceRules.Count > 0)
+        {
+            sb.Append(Title("Advice rules:")).Append('\n');
+            foreach (var r in o.AdviceRules)
+            {
+                var word = r.Status switch { RuleStatus.Pass => "PASS", RuleStatus.Fail => c.Color ? "\u001b[1;7;31mFAIL\u001b[0m" : "FAIL", _ => c.Color ? "\u001b[34mSKIP\u001b[0m" : "SKIP" };
+                sb.Append($"  {word}: {r.Setting.Key}").Append(r.Status == RuleStatus.Pass ? "" : ": " + (r.Status == RuleStatus.Skip && r.Message == "disabled" ? "rule disabled" : r.Message)).Append('\n');
+            }
+            if (o.DivePass && !o.Pass) sb.Append("LayerDive result:FAIL (advice rules)\n");
         }
         return sb.ToString();
     }
@@ -144,12 +175,12 @@ internal static class CiReports
             w.WriteBoolean("pass", o.Pass);
             w.WriteString("metrics", o.Metrics == MetricSet.Overlay ? "overlay" : "dive");
             w.WriteStartObject("tally");
-            w.WriteNumber("pass", o.Count(RuleStatus.Pass));
-            w.WriteNumber("fail", o.Count(RuleStatus.Fail));
-            w.WriteNumber("skip", o.Count(RuleStatus.Skip));
+            w.WriteNumber("pass", o.AllRules.Count(r => r.Status == RuleStatus.Pass));
+            w.WriteNumber("fail", o.AllRules.Count(r => r.Status == RuleStatus.Fail));
+            w.WriteNumber("skip", o.AllRules.Count(r => r.Status == RuleStatus.Skip));
             w.WriteEndObject();
             w.WriteStartArray("rules");
-            foreach (var r in o.Rules)
+            foreach (var r in o.AllRules)
             {
                 w.WriteStartObject();
                 w.WriteString("name", r.Setting.Key);
@@ -163,6 +194,11 @@ internal static class CiReports
             WriteDive(w, o.Figures.Dive);
             w.WritePropertyName("overlay");
             WriteOverlay(w, o.Figures.Overlay);
+            if (o.Figures.Advice is { } advice)
+            {
+                w.WritePropertyName("advice");
+                AdviceReport.WriteJson(w, advice);
+            }
             if (o.Before is { } a)
             {
                 w.WriteStartObject("before");
@@ -244,13 +280,15 @@ internal static class CiReports
     /// <summary>JUnit XML: one test case per rule, a failure where the rule failed, skipped where disabled.</summary>
     public static string JUnit(CiOutcome o)
     {
+        var adviceCases = AdviceCases(o).ToList();
+        var rules = o.AllRules.ToList();
         var suite = new XElement("testsuite",
             new XAttribute("name", "layerdive: " + o.Image),
-            new XAttribute("tests", o.Rules.Count),
-            new XAttribute("failures", o.Count(RuleStatus.Fail)),
+            new XAttribute("tests", rules.Count + adviceCases.Count),
+            new XAttribute("failures", rules.Count(r => r.Status == RuleStatus.Fail) + adviceCases.Count(c => c.Element("failure") is not null)),
             new XAttribute("errors", 0),
-            new XAttribute("skipped", o.Count(RuleStatus.Skip)),
-            o.Rules.Select(r => new XElement("testcase",
+            new XAttribute("skipped", rules.Count(r => r.Status == RuleStatus.Skip)),
+            rules.Select(r => new XElement("testcase",
                 new XAttribute("classname", "layerdive.rules"),
                 new XAttribute("name", r.Setting.Key),
                 r.Status switch
@@ -259,9 +297,33 @@ internal static class CiReports
                     RuleStatus.Skip => new XElement("skipped", new XAttribute("message", "rule disabled")),
                     _ => new XElement("system-out", $"threshold {r.Setting.Text}: passed"),
                 })),
+            adviceCases,
             new XElement("system-out", Text(o)));
         var doc = new XDocument(new XDeclaration("1.0", "utf-8", null), new XElement("testsuites", suite));
         return doc.Declaration + "\n" + doc.Root + "\n";
+    }
+
+    /// <summary>
+    /// One test case per kind of finding (classname <c>layerdive.advice</c>): its findings in system-out;
+    /// the secret kind fails where secrets were found and the secrets rule is on, the other kinds are advice and pass.
+    /// </summary>
+    private static IEnumerable<XElement> AdviceCases(CiOutcome o)
+    {
+        if (o.Figures.Advice is not { } advice) yield break;
+        bool secretsGate = o.AdviceRules.Any(r => r.Setting.Name == RuleName.Secrets && r.Status == RuleStatus.Fail);
+        foreach (var kind in Enum.GetValues<AdviceKind>())
+        {
+            var found = advice.Findings.Where(f => f.Kind == kind).ToList();
+            var lines = string.Join("\n", found.Select(f =>
+                $"{f.Bytes} bytes: layers {string.Join(",", f.Steps.Select(s => s.Layer))}: {PathText.Escape(f.Paths[0].Path)}{(f.PathCount > 1 ? $" (+{f.PathCount - 1} more)" : "")}"));
+            var summary = found.Count == 0 ? "no finding" : $"{found.Count} finding(s), {found.Sum(f => f.Bytes)} bytes avoidable";
+            yield return new XElement("testcase",
+                new XAttribute("classname", "layerdive.advice"),
+                new XAttribute("name", AdviceReport.KindId(kind)),
+                kind == AdviceKind.Secret && secretsGate && found.Count > 0
+                    ? new XElement("failure", new XAttribute("message", summary), new XAttribute("type", "secret"), lines)
+                    : new XElement("system-out", found.Count == 0 ? summary : summary + "\n" + lines));
+        }
     }
 
     /// <summary>A summary for a CI job page: the verdict, the rules, the figures, the top waste.</summary>
@@ -271,7 +333,7 @@ internal static class CiReports
         var sb = new StringBuilder();
         sb.Append($"### LayerDive: {MarkdownCode(o.Image, inTable: false)} — {(o.Pass ? "PASS" : "FAIL")}\n\n");
         sb.Append("| Rule | Status | Threshold | Detail |\n|---|---|---|---|\n");
-        foreach (var r in o.Rules)
+        foreach (var r in o.AllRules)
             sb.Append($"| {r.Setting.Key} | {StatusWord(r.Status)} | {MarkdownText(r.Setting.Text)} | {(r.Status == RuleStatus.Fail ? MarkdownText(r.Message) : "")} |\n");
         sb.Append("\n| Metric | Value |\n|---|---|\n");
         sb.Append($"| efficiency | {Units.Percent(f.Efficiency)} |\n");
@@ -286,6 +348,13 @@ internal static class CiReports
             foreach (var i in f.Dive.Inefficiencies.Take(10))
                 sb.Append($"| {i.Count} | {Units.HumanBytes(i.CumulativeSize)} | {MarkdownCode(i.Path)} |\n");
             if (f.Dive.Inefficiencies.Count > 10) sb.Append($"\n{f.Dive.Inefficiencies.Count - 10} more inefficient files.\n");
+        }
+        if (f.Advice is { } advice)
+        {
+            sb.Append('\n');
+            var writer = new StringWriter { NewLine = "\n" };
+            AdviceReport.WriteMarkdown(o.Image, null, advice, writer, headingLevel: 4, maxFindings: 10);
+            sb.Append(writer);
         }
         return sb.ToString();
     }

@@ -73,7 +73,7 @@ internal sealed class DiveExportWriter : IDisposable
     }
 
     /// <summary>Ends the layers (any the load did not merge with empty lists) and writes the image's figures.</summary>
-    public void Finish(ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay)
+    public void Finish(ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay, Analysis.Advice.AdviceResult? advice = null)
     {
         var w = _w;
         foreach (var l in model.Layers.Skip(_written)) WriteLayer(l, null);
@@ -125,6 +125,12 @@ internal sealed class DiveExportWriter : IDisposable
         w.WriteEndArray();
         w.WritePropertyName("overlay");
         CiReports.WriteOverlay(w, overlay);
+        if (advice is not null)
+        {
+            // what layerdive advise finds, finding by finding (as advise --format json writes its "findings")
+            w.WritePropertyName("advice");
+            Analysis.Advice.AdviceReport.WriteFindings(w, advice);
+        }
         w.WriteStartArray("problems");
         foreach (var p in model.Problems)
         {

@@ -24,7 +24,7 @@ internal static class HtmlReport
     /// <summary>Rows a table shows at most (the page says how many more there are; --json has all).</summary>
     public const int TableRows = 500;
 
-    public static string Render(ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay, CiOutcome? outcome = null)
+    public static string Render(ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay, CiOutcome? outcome = null, Analysis.Advice.AdviceResult? advice = null)
     {
         var sb = new StringBuilder(64 * 1024);
         var kinds = LayerKinds.Of(model);
@@ -64,6 +64,8 @@ internal static class HtmlReport
         // the layers: the chart and its table
         LayerChart(sb, model, kinds, perLayer);
 
+        if (advice is not null) Advice(sb, advice);
+
         // the tables
         sb.Append("<section id=\"wasted\">\n<h2>").Append(HtmlPage.H(Strings.Report_WastedTitle)).Append("</h2>\n");
         sb.Append("<p class=\"note\">").Append(HtmlPage.H(Strings.Report_WastedIntro)).Append("</p>\n");
@@ -94,6 +96,30 @@ internal static class HtmlReport
         return sb.ToString();
     }
 
+    /// <summary>The findings of <c>layerdive advise</c>: a row each, its reason and its fix beneath.</summary>
+    private static void Advice(StringBuilder sb, Analysis.Advice.AdviceResult advice)
+    {
+        sb.Append("<section id=\"advice\">\n<h2>").Append(HtmlPage.H(Strings.Report_AdviceTitle)).Append("</h2>\n");
+        sb.Append("<p class=\"note\">").Append(HtmlPage.H(Strings.Report_AdviceIntro)).Append("</p>\n");
+        if (advice.Findings.Count == 0) { sb.Append("<p>").Append(HtmlPage.H(Strings.Report_None)).Append("</p>\n</section>\n"); return; }
+        HtmlPage.Table(sb, "advice-table", Strings.Report_AdviceTitle,
+            [Strings.Report_ColKind, Strings.Report_ColSize, Strings.Report_ColBytes, Strings.Report_ColStep, Strings.Report_ColPath, Strings.Report_ColWhy, Strings.Report_ColFix],
+            advice.Findings.Take(TableRows).Select(f => new[]
+            {
+                HtmlPage.H(Analysis.Advice.AdviceReport.KindLabel(f.Kind) + (f.Kind is Analysis.Advice.AdviceKind.PackageCache or Analysis.Advice.AdviceKind.BuildOnly or Analysis.Advice.AdviceKind.Secret ? $" ({f.Rule})" : "")),
+                HtmlPage.H(Units.HumanBytes(f.Bytes)),
+                HtmlPage.Invariant(f.Bytes),
+                string.Join("<br>", f.Steps.Select(s => HtmlPage.H(Text.Fill(Strings.Report_LayerN, s.Layer) + ": " + s.Instruction))),
+                string.Join("<br>", f.Paths.Take(5).Select(p => HtmlPage.H(p.Path, path: true)))
+                    + (f.PathCount > 5 ? "<br>" + HtmlPage.H(Text.Fill(Strings.Advice_MorePaths, f.PathCount - 5, Units.HumanBytes(f.Bytes - f.Paths.Take(5).Sum(p => p.Bytes)))) : ""),
+                HtmlPage.H(f.Why),
+                "<pre>" + string.Join("\n", f.Fix.Split('\n').Select(l => HtmlPage.H(l))) + "</pre>",
+            }),
+            c => c is 1 or 2);
+        More(sb, advice.Findings.Count);
+        sb.Append("</section>\n");
+    }
+
     private static void Item(StringBuilder sb, string term, string html) =>
         sb.Append("<dt>").Append(HtmlPage.H(term)).Append("</dt><dd>").Append(html).Append("</dd>\n");
 
@@ -109,7 +135,7 @@ internal static class HtmlReport
     /// <summary>The CI rules and their results, as the markdown report lists them.</summary>
     internal static void Rules(StringBuilder sb, CiOutcome outcome) =>
         HtmlPage.Table(sb, "rules-table", Strings.Report_RulesTitle, [Strings.Report_ColRule, Strings.Report_ColStatus, Strings.Report_ColThreshold, Strings.Report_ColDetail],
-            outcome.Rules.Select(r => new[]
+            outcome.AllRules.Select(r => new[]
             {
                 HtmlPage.H(r.Setting.Key),
                 r.Status switch { RuleStatus.Pass => "PASS", RuleStatus.Fail => "FAIL", _ => "SKIP" },

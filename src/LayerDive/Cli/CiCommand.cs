@@ -12,14 +12,14 @@ namespace LayerDive.Cli;
 /// <summary>CI mode (docs/metrics.md, docs/cli.md): a drop-in for <c>dive --ci</c>, with overlay metrics and reports.</summary>
 internal static class CiCommand
 {
-    internal sealed record Analysis(ImageModel Model, DiveMetricsResult Dive, OverlayMetricsResult Overlay)
+    internal sealed record Analysis(ImageModel Model, DiveMetricsResult Dive, OverlayMetricsResult Overlay, Core.Analysis.Advice.AdviceResult Advice)
     {
-        public ImageFigures Figures => new(Dive, Overlay);
+        public ImageFigures Figures => new(Dive, Overlay) { Advice = Advice };
     }
 
     public static int Run(string image, SharedOptions shared, CiOptions ci, ParseResult p, CliContext context)
     {
-        IReadOnlyList<RuleSetting> rules;
+        IReadOnlyList<RuleSetting> rules, adviceRules;
         string? rulesFile, configFile;
         try
         {
@@ -30,6 +30,11 @@ internal static class CiCommand
                 [RuleName.HighestWastedBytes] = p.GetValue(ci.HighestWastedBytes),
                 [RuleName.HighestUserWastedPercent] = p.GetValue(ci.HighestUserWastedPercent),
             }, context);
+            (adviceRules, _) = ResolveRules(p.GetValue(ci.CiConfig), new Dictionary<RuleName, string?>
+            {
+                [RuleName.HighestAvoidableBytes] = p.GetValue(ci.HighestAvoidableBytes),
+                [RuleName.Secrets] = p.GetValue(ci.Secrets),
+            }, context, CiRules.AdviceRules);
         }
         catch (RuleConfigException ex)
         {
@@ -46,12 +51,15 @@ internal static class CiCommand
             if (p.GetValue(ci.CiOutput) is { } ciOutput) RefuseToReplaceImage(img, ciOutput, context, Strings.Cli_CiOutputWouldReplaceImage);
             var analysis = Analyse(img, shared, p, context, json);
             var metrics = p.GetValue(ci.Metrics) == "overlay" ? MetricSet.Overlay : MetricSet.Dive;
-            var outcome = new CiOutcome(analysis.Model.Name, analysis.Figures, metrics, CiRules.Evaluate(rules, analysis.Figures, metrics));
+            var outcome = new CiOutcome(analysis.Model.Name, analysis.Figures, metrics, CiRules.Evaluate(rules, analysis.Figures, metrics))
+            {
+                AdviceRules = CiRules.Evaluate(adviceRules, analysis.Figures, metrics),
+            };
 
             bool color = context.IsTerminal && !p.GetValue(shared.NoColor) && string.IsNullOrEmpty(context.GetEnvironment("NO_COLOR"));
             var text = TextContext(img, p.GetValue(shared.Source), analysis.Model, rulesFile, configFile, color);
             return Report(outcome, text, p.GetValue(ci.CiFormat) ?? "text", p.GetValue(ci.CiOutput), context,
-                o => HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay, o));
+                o => HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay, o, analysis.Advice));
         });
     }
 
@@ -155,7 +163,8 @@ internal static class CiCommand
     }
 
     /// <summary>
-    /// Loads the image with dive's metrics taken in the same pass, then the overlay metrics. With a
+    /// Loads the image with dive's metrics taken in the same pass, then the overlay metrics and the advice
+    /// (the source kept open until then: a file whose name may be a secret is read back for its marker). With a
     /// <paramref name="jsonPath"/>, the export is written in the same pass too, each layer as it is
     /// merged, into a file beside the target that replaces it once whole.
     /// </summary>
@@ -164,8 +173,9 @@ internal static class CiCommand
         var dive = new DiveMetrics();
         if (jsonPath is null)
         {
-            var plain = CommandLine.Load(image, shared, p, context.Error, observers: [dive], showProgress: true);
-            return new Analysis(plain, dive.Result(), OverlayMetrics.Compute(plain));
+            using var load = CommandLine.Start(image, shared, p, context.Error, observers: [dive], showProgress: true);
+            var plain = load.Model;
+            return new Analysis(plain, dive.Result(), OverlayMetrics.Compute(plain), Core.Analysis.Advice.Advisor.Analyze(plain, load));
         }
         // dive would write over it (--json takes a file: "--json IMAGE" is an easy slip)
         RefuseToReplaceImage(image, jsonPath, context, Strings.Cli_JsonWouldReplaceImage);
@@ -173,9 +183,10 @@ internal static class CiCommand
         WriteFile(jsonPath, stream =>
         {
             using var export = new DiveExportWriter(stream);
-            var model = CommandLine.Load(image, shared, p, context.Error, observers: [dive, export.Observer], showProgress: true);
-            analysis = new Analysis(model, dive.Result(), OverlayMetrics.Compute(model));
-            export.Finish(model, analysis.Dive, analysis.Overlay);
+            using var load = CommandLine.Start(image, shared, p, context.Error, observers: [dive, export.Observer], showProgress: true);
+            var model = load.Model;
+            analysis = new Analysis(model, dive.Result(), OverlayMetrics.Compute(model), Core.Analysis.Advice.Advisor.Analyze(model, load));
+            export.Finish(model, analysis.Dive, analysis.Overlay, analysis.Advice);
         }, context);
         return analysis!;
     }

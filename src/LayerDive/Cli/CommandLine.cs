@@ -83,6 +83,7 @@ public static class CommandLine
         root.Subcommands.Add(HistoryCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(PlatformsCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExplainCommand.Create(shared, stdout, stderr));
+        root.Subcommands.Add(AdviseCommand.Create(shared, context));
         root.Subcommands.Add(DiffCommand.Create(shared, context));
         root.Subcommands.Add(InspectCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ExtractCommand.Create(shared, stdout, stderr));

@@ -18,7 +18,7 @@ internal static class ReportCommand
             // -o takes a file: "-o IMAGE" is an easy slip
             if (target is not null) CiCommand.RefuseToReplaceImage(img, target, context, Strings.Cli_ReportWouldReplaceImage);
             var analysis = CiCommand.Analyse(img, shared, p, context, jsonPath: null);
-            var html = HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay);
+            var html = HtmlReport.Render(analysis.Model, analysis.Dive, analysis.Overlay, advice: analysis.Advice);
             if (target is null) context.Out.Write(html);
             else CiCommand.WriteFile(target, html, context);
             return CommandLine.ExitOk;

@@ -84,6 +84,7 @@ public static class ExplorerApp
             using var window = new ExplorerWindow(model, load.Completion.IsCompleted ? dive() : null, color, compareWith?.Invoke(), settings);
             window.ViewModel.Extract = (path, layer, folder) => extract(path, layer, folder, model);
             window.ViewModel.Viewer.ReadContent = (version, output, ct) => FileContent.Copy(load, version, output, ct);
+            window.ViewModel.AdviceSource = () => Core.Analysis.Advice.Advisor.Analyze(model, load);
             bool failed = false;
             update = () =>
             {

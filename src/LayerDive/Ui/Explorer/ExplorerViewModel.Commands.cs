@@ -73,6 +73,7 @@ public sealed partial class ExplorerViewModel
             Viewer.ShowLines(UiText.Fill(UiStrings.Ui_ProblemsTitle, Model.Problems.Count), Layer,
                 Model.Problems.Count == 0 ? [UiStrings.Ui_ProblemsListEmpty] : [.. Model.Problems.Select(p => p.ToString())]);
         }),
+        [UiCommand.Advice] = new(ChooseAdvice),
         [UiCommand.ViewerDiff] = new(Viewer.ToggleDiff, () => Viewer.Current?.Diff == true),
         [UiCommand.ViewerHex] = new(Viewer.ToggleHex, () => Viewer.Current?.Hex == true),
         [UiCommand.ViewerTop] = new(() => Viewer.Pager.ScrollTo(0)),
@@ -114,6 +115,45 @@ public sealed partial class ExplorerViewModel
             lines = [UiText.Fill(UiStrings.Ui_InImage, "B", Label(Model)), .. lines, "", UiText.Fill(UiStrings.Ui_InImage, "A", Label(a)), .. (before is null ? [Strings.Explain_NoLayerWrote] : Explainer.Describe(before))];
         }
         Viewer.ShowLines(UiText.Fill(UiStrings.Ui_ExplainTitle, "/" + row.Node.Path), Tree.Rows.Layer, lines);
+    }
+
+    /// <summary>How the advice is worked out (the explorer's load reads secret markers back); by default from the model alone.</summary>
+    public Func<Core.Analysis.Advice.AdviceResult>? AdviceSource { get; set; }
+
+    private Core.Analysis.Advice.AdviceResult? _advice;
+    private int _adviceChosen = -1;
+    private string? _adviceTitle;
+
+    /// <summary>
+    /// <c>a</c>: the advice, in the viewer; each press while it shows chooses the next finding. The finding
+    /// chosen selects the layer that stored its largest path, and the tree shows its listed paths (a filter,
+    /// cleared as any filter is); Esc closes the list onto them, where <c>e</c> explains a path.
+    /// </summary>
+    private void ChooseAdvice()
+    {
+        if (!IsComplete) { Say(UiStrings.Ui_StillReading); return; }
+        _advice ??= AdviceSource?.Invoke() ?? Core.Analysis.Advice.Advisor.Analyze(Model);
+        var findings = _advice.Findings;
+        if (findings.Count == 0) { Say(UiStrings.Ui_AdviceNone); return; }
+        bool showing = Viewer.IsOpen && Viewer.Title == _adviceTitle;
+        if (showing || _adviceChosen < 0) _adviceChosen = (_adviceChosen + 1) % findings.Count;
+        var chosen = findings[_adviceChosen];
+        SelectLayer(chosen.Paths[0].Layer);
+        ApplyFilter("^(" + string.Join("|", chosen.Paths.Select(p => System.Text.RegularExpressions.Regex.Escape(p.Path.TrimStart('/')))) + ")$");
+        // the cursor on the largest path (the filter shows the folders above it too)
+        if (Model.Find(chosen.Paths[0].Path) is { } largest && Tree.Rows.IndexOf(largest) is var row and >= 0) Tree.MoveTo(row);
+        FocusPane(Pane.Tree);
+        var lines = new List<string> { Core.Analysis.Advice.AdviceReport.Summary(Model.Name, Model.Layers.Sum(l => l.UncompressedSize), _advice), "" };
+        for (int i = 0; i < findings.Count; i++)
+        {
+            var f = findings[i];
+            lines.Add($"{(i == _adviceChosen ? ">" : " ")} {i + 1,3}. {Units.HumanBytes(f.Bytes),9}  {Core.Analysis.Advice.AdviceReport.Title(f)}  "
+                + $"{string.Join(",", f.Steps.Select(s => s.Layer))}  {PathText.Escape(f.Paths[0].Path)}{(f.PathCount > 1 ? $" (+{f.PathCount - 1})" : "")}");
+        }
+        lines.Add("");
+        lines.AddRange(Core.Analysis.Advice.AdviceReport.Lines(chosen));
+        _adviceTitle = UiText.Fill(UiStrings.Ui_AdviceTitle, _adviceChosen + 1, findings.Count, Core.Analysis.Advice.AdviceReport.KindLabel(chosen.Kind));
+        Viewer.ShowLines(_adviceTitle, Layer, lines);
     }
 
     private void JumpToWaste()

@@ -44,6 +44,7 @@ public sealed class KeyMap
         new(SearchPrevious, "layerdive.keybinding.search-previous", Pane.Tree | Pane.Viewer, "shift+n", InStatusBar: false),
         new(Config, "layerdive.keybinding.image-config", Pane.Any, "i"),
         new(Problems, "layerdive.keybinding.problems", Pane.Any, "!"),
+        new(Advice, "layerdive.keybinding.advice", Pane.All, "a"),
         new(ViewerDiff, "layerdive.keybinding.viewer-diff", Pane.Viewer, "tab"),
         new(ViewerHex, "layerdive.keybinding.viewer-hex", Pane.Viewer, "x"),
         new(ViewerTop, "layerdive.keybinding.viewer-top", Pane.Viewer, "home, g", InStatusBar: false),

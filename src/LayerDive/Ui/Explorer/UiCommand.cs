@@ -38,6 +38,7 @@ public enum UiCommand
     SearchPrevious,
     Config,
     Problems,
+    Advice,
     ViewerDiff,
     ViewerHex,
     ViewerTop,

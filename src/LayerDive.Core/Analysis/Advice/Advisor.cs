@@ -1,0 +1,386 @@
+using System.Text;
+using LayerDive.Core.Layers;
+using LayerDive.Core.Loading;
+using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
+
+namespace LayerDive.Core.Analysis.Advice;
+
+/// <summary>
+/// What to change in the build, with the bytes each change saves: one walk over the finished tree,
+/// looking at every stored copy of every file once.
+/// <para>
+/// No byte counts twice. Each stored copy (a path as one layer wrote it) goes to one finding, by this
+/// precedence: a secret (by name, confirmed by content where the name is not enough) before anything
+/// else; a copy no longer visible then goes by what the next layer did to the path: the same content
+/// with other metadata or none (copied up unchanged), other content (rewritten), gone (removed later:
+/// a whiteout, an opaque directory, a parent or the path replaced by another type); a copy still
+/// visible goes to the first rule that matches where it lies (package manager caches, then build-only
+/// content), else, when other visible paths hold the same content, to duplicates (the copy in the
+/// lowest layer, then the first met, is kept; the others are the finding). Empty files save nothing and
+/// are left out; a hardlink stores no content of its own; content still visible under another name
+/// (a hardlink) is not waste.
+/// </para>
+/// </summary>
+public static class Advisor
+{
+    /// <summary>Paths listed per finding (the rest are counted).</summary>
+    public const int ListedPaths = 10;
+
+    /// <summary>
+    /// Analyses a finished model. With <paramref name="load"/> (its source still open), files whose
+    /// name may be a secret are read back (only those, and only small ones) for their content
+    /// markers; without it, the rules that need a marker find nothing.
+    /// </summary>
+    public static AdviceResult Analyze(ImageModel model, ImageLoad? load = null, CancellationToken ct = default)
+    {
+        if (!model.IsComplete) throw new InvalidOperationException("the model is still loading");
+        var pass = new Pass(model);
+        pass.Walk();
+        var confirmed = load is null ? [] : ReadMarkers(load, pass.Candidates, ct);
+        return pass.Finish(confirmed, load is not null);
+    }
+
+    /// <summary>Which candidates' content holds their rule's marker; reads only the layers holding candidates, through the verified reader.</summary>
+    private static HashSet<(int Node, int Layer)> ReadMarkers(ImageLoad load, List<Candidate> candidates, CancellationToken ct)
+    {
+        var found = new HashSet<(int, int)>();
+        var wanted = new Dictionary<(int Layer, string Path), List<Candidate>>();
+        foreach (var c in candidates)
+        {
+            if (AdviceRules.Secrets[c.Rule].Marker is null || c.Bytes > AdviceRules.MarkerBytes) continue;
+            var key = (c.Layer, c.Node.Path);
+            if (!wanted.TryGetValue(key, out var list)) wanted[key] = list = [];
+            list.Add(c);
+        }
+        if (wanted.Count == 0) return found;
+        var layers = wanted.Keys.Select(k => k.Layer).Distinct().Order().ToList();
+        var read = new Dictionary<(int Layer, string Path), MemoryStream>();
+        VerifiedLayers.Read(load, layers, indices => new MarkerSink(indices, wanted, read), ct);
+        foreach (var ((layer, path), stream) in read)
+        {
+            // Latin-1 keeps every byte a character: the markers are ASCII, and nothing else is looked at
+            var text = Encoding.Latin1.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+            foreach (var c in wanted[(layer, path)])
+                if (AdviceRules.Secrets[c.Rule].Marker!.IsMatch(text)) found.Add((c.Node.Number, c.Layer));
+        }
+        return found;
+    }
+
+    private sealed class MarkerSink(IReadOnlyList<int> layers, Dictionary<(int Layer, string Path), List<Candidate>> wanted,
+        Dictionary<(int Layer, string Path), MemoryStream> read) : IContentSink
+    {
+        public Stream? Open(string path)
+        {
+            // a blob several layers share is read once for all of them; a name held twice is read again (the later one counts)
+            MemoryStream? stream = null;
+            foreach (int layer in layers)
+                if (wanted.ContainsKey((layer, path)))
+                    read[(layer, path)] = stream ??= new MemoryStream();
+            return stream is null ? null : new Bounded(stream);
+        }
+
+        public void Add(in RawEntry entry) { }
+
+        /// <summary>Keeps the first <see cref="AdviceRules.MarkerBytes"/> bytes (the candidates are no longer; a name held twice may be).</summary>
+        private sealed class Bounded(MemoryStream inner) : WriteOnlyForwardStream
+        {
+            public override void Flush() { }
+
+            public override void Write(byte[] buffer, int offset, int count)
+            {
+                int room = (int)Math.Max(0, AdviceRules.MarkerBytes - inner.Length);
+                if (room > 0) inner.Write(buffer, offset, Math.Min(room, count));
+            }
+        }
+    }
+
+    /// <summary>A stored copy whose name may be a secret, and where it goes if its content says it is not.</summary>
+    internal readonly record struct Candidate(TreeNode Node, int Layer, long Bytes, int Rule, GroupKey Fallback, int? RemovedIn);
+
+    /// <summary>What groups copies into one finding: the kind, the rule, and the layers the finding is about.</summary>
+    internal readonly record struct GroupKey(AdviceKind Kind, int Rule, int LayerA, int LayerB);
+
+    private sealed class Group(GroupKey key)
+    {
+        public GroupKey Key { get; } = key;
+        public long Bytes;
+        public double Compressed;
+        public int Count;
+        public readonly SortedSet<int> Layers = [];
+        public int? RemovedIn;
+        // the largest copies, smallest first out
+        public readonly PriorityQueue<(TreeNode Node, long Bytes, int Layer, int SameAs), (long, int)> Top = new();
+        // what a later step made of the path (copied up, rewritten): the attributes it wrote
+        public EntryAttributes? Later;
+    }
+
+    private sealed class Pass(ImageModel model)
+    {
+        private readonly PathMatcher _matcher = new(AdviceRules.Paths);
+        private readonly OverlayMetrics.VisibleContent _visible = OverlayMetrics.VisibleInodes(model);
+        private readonly Dictionary<GroupKey, Group> _groups = [];
+        private readonly List<(UInt128 Hash, long Size, int Layer, int Node)> _visibleFiles = [];
+        private readonly Dictionary<int, long> _kept = []; // what the image's own steps wrote that stays, by top folder
+        private readonly int _baseLayers = LayerKinds.BaseLayers(model);
+        private readonly double?[] _ratio = model.Layers.Select(l =>
+            l.UncompressedSize > 0 && l.CompressedSize > 0 ? (double?)((double)l.CompressedSize / l.UncompressedSize) : null).ToArray();
+
+        public List<Candidate> Candidates { get; } = [];
+
+        public void Walk()
+        {
+            var tree = model.Root.Tree;
+            var stack = new Stack<(int Node, int Rule, int[]? States)>();
+            stack.Push((0, -1, _matcher.Start));
+            var next = new List<int>();
+            Span<char> scratch = stackalloc char[256], folderScratch = stackalloc char[256];
+            while (stack.Count > 0)
+            {
+                var (dir, dirRule, states) = stack.Pop();
+                for (int c = tree.FirstChild(dir); c != TreeStore.None; c = tree.NextSibling(c))
+                {
+                    var name = tree.NameChars(c, scratch);
+                    int rule = dirRule;
+                    bool subtree = dirRule >= 0;
+                    int[]? childStates = null;
+                    if (rule < 0 && states is not null)
+                    {
+                        rule = _matcher.Step(states, name, next, out subtree);
+                        if (!subtree && next.Count > 0 && tree.FirstChild(c) != TreeStore.None) childStates = [.. next];
+                    }
+                    if (tree.FirstChild(c) != TreeStore.None) stack.Push((c, subtree ? rule : -1, childStates));
+                    int secret = AdviceRules.SecretOf(name, dir == 0 ? [] : tree.NameChars(dir, folderScratch));
+                    Visit(tree.Node(c), rule, secret);
+                }
+            }
+        }
+
+        private void Visit(TreeNode node, int rule, int secret)
+        {
+            var h = node.History;
+            for (int i = 0; i < h.Length; i++)
+            {
+                var r = h[i];
+                var a = r.Attributes;
+                if (!r.IsPresent || a.Type != FileType.File || a.HardlinkTarget is not null || r.Layer < 0 || a.Size == 0) continue;
+                bool visible = _visible.Contains(node, a);
+                if (!visible && i + 1 >= h.Length) continue; // nothing hid it: still visible under a name the merge keeps
+                GroupKey key;
+                int? removedIn = null;
+                if (!visible)
+                {
+                    var later = h[i + 1];
+                    key = new GroupKey(Hidden(later, a), -1, r.Layer, later.Layer);
+                    // a secret deleted later: the layer that deleted it (the last record, when it is a removal)
+                    if (!h[h.Length - 1].IsPresent) removedIn = h[h.Length - 1].Layer;
+                    if (key.Kind != AdviceKind.RemovedLater) Group(key).Later ??= later.Attributes;
+                }
+                else if (rule >= 0)
+                    key = new GroupKey(AdviceRules.Paths[rule].Group == RuleGroup.Cache ? AdviceKind.PackageCache : AdviceKind.BuildOnly, rule,
+                        AdviceRules.Paths[rule].Group == RuleGroup.Cache ? r.Layer : -1, -1);
+                else
+                    key = new GroupKey(AdviceKind.Duplicate, -1, -1, -1);
+                if (secret >= 0)
+                {
+                    var candidate = new Candidate(node, r.Layer, a.Size, secret, key, removedIn);
+                    if (AdviceRules.Secrets[secret].Marker is null) AddSecret(candidate);
+                    else Candidates.Add(candidate);
+                    continue;
+                }
+                Place(key, node, r.Layer, a);
+            }
+        }
+
+        private void Place(GroupKey key, TreeNode node, int layer, EntryAttributes a)
+        {
+            if (key.Kind == AdviceKind.Duplicate)
+            {
+                if (a.ContentHash != UInt128.Zero) _visibleFiles.Add((a.ContentHash, a.Size, layer, node.Number));
+                if (layer >= _baseLayers) Keep(node, a.Size);
+                return;
+            }
+            Add(Group(key), node, a.Size, layer, -1);
+        }
+
+        private void AddSecret(in Candidate c)
+        {
+            var g = Group(new GroupKey(AdviceKind.Secret, c.Rule, c.Layer, c.Node.Number));
+            g.RemovedIn = c.RemovedIn;
+            Add(g, c.Node, c.Bytes, c.Layer, -1);
+        }
+
+        private static AdviceKind Hidden(in ChangeRecord later, in EntryAttributes stored)
+        {
+            if (later.Kind == ChangeKind.Removed) return AdviceKind.RemovedLater;
+            var now = later.Attributes;
+            if (now.Type != FileType.File) return AdviceKind.RemovedLater;
+            if (later.Kind == ChangeKind.Unmodified || now.Size == stored.Size && now.ContentHash == stored.ContentHash && now.HardlinkTarget is null)
+                return AdviceKind.CopiedUpUnchanged;
+            return AdviceKind.Rewritten;
+        }
+
+        /// <summary>Adds the bytes to the top folder (two levels down) that holds them: what a build stage would copy across.</summary>
+        private void Keep(TreeNode node, long bytes)
+        {
+            var tree = model.Root.Tree;
+            int n = node.Number, depth = 0;
+            for (int p = n; p > 0; p = tree.Parent(p)) depth++;
+            for (; depth > 2; depth--) n = tree.Parent(n);
+            _kept[n] = _kept.GetValueOrDefault(n) + bytes;
+        }
+
+        private Group Group(GroupKey key)
+        {
+            if (!_groups.TryGetValue(key, out var g)) _groups[key] = g = new Group(key);
+            return g;
+        }
+
+        private void Add(Group g, TreeNode node, long bytes, int layer, int sameAs)
+        {
+            g.Bytes += bytes;
+            g.Compressed += _ratio[layer] is double ratio ? bytes * ratio : double.NaN;
+            g.Count++;
+            g.Layers.Add(layer);
+            g.Top.Enqueue((node, bytes, layer, sameAs), (bytes, -node.Number));
+            if (g.Top.Count > ListedPaths) g.Top.Dequeue();
+        }
+
+        public AdviceResult Finish(HashSet<(int Node, int Layer)> confirmed, bool contentChecked)
+        {
+            foreach (var c in Candidates)
+            {
+                if (confirmed.Contains((c.Node.Number, c.Layer))) AddSecret(c);
+                else Place(c.Fallback, c.Node, c.Layer, c.Node.RecordIn(c.Layer)!.Value.Attributes);
+            }
+            Duplicates();
+            var findings = _groups.Values.Where(g => g.Count > 0).Select(Describe).ToList();
+            // secrets first (by layer), then what saves most; ties by kind, rule and first path for a stable order
+            findings.Sort((x, y) =>
+                (x.Kind == AdviceKind.Secret) != (y.Kind == AdviceKind.Secret) ? (x.Kind == AdviceKind.Secret ? -1 : 1)
+                : x.Kind == AdviceKind.Secret && x.Steps[0].Layer != y.Steps[0].Layer ? x.Steps[0].Layer.CompareTo(y.Steps[0].Layer)
+                : y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes)
+                : x.Kind != y.Kind ? x.Kind.CompareTo(y.Kind)
+                : string.CompareOrdinal(x.Paths[0].Path, y.Paths[0].Path));
+            long total = findings.Sum(f => f.Bytes);
+            long? compressed = findings.All(f => f.CompressedBytes is not null) ? findings.Sum(f => f.CompressedBytes!.Value) : null;
+            return new AdviceResult(findings, total, compressed, contentChecked);
+        }
+
+        private void Duplicates()
+        {
+            var files = _visibleFiles;
+            files.Sort((x, y) => x.Hash != y.Hash ? x.Hash.CompareTo(y.Hash) : x.Size != y.Size ? x.Size.CompareTo(y.Size)
+                : x.Layer != y.Layer ? x.Layer.CompareTo(y.Layer) : x.Node.CompareTo(y.Node));
+            var tree = model.Root.Tree;
+            var group = Group(new GroupKey(AdviceKind.Duplicate, -1, -1, -1));
+            for (int i = 0; i < files.Count;)
+            {
+                int j = i + 1;
+                while (j < files.Count && files[j].Hash == files[i].Hash && files[j].Size == files[i].Size) j++;
+                for (int k = i + 1; k < j; k++) Add(group, tree.Node(files[k].Node), files[k].Size, files[k].Layer, files[i].Node);
+                i = j;
+            }
+        }
+
+        private Finding Describe(Group g)
+        {
+            var tree = model.Root.Tree;
+            var top = new List<AdvicePath>();
+            while (g.Top.Count > 0)
+            {
+                var (node, bytes, layer, sameAs) = g.Top.Dequeue();
+                top.Add(new AdvicePath("/" + node.Path, bytes, layer, sameAs < 0 ? null : "/" + tree.Path(sameAs)));
+            }
+            top.Sort((x, y) => y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes) : string.CompareOrdinal(x.Path, y.Path));
+            var k = g.Key;
+            var layers = k.Kind is AdviceKind.CopiedUpUnchanged or AdviceKind.Rewritten or AdviceKind.RemovedLater
+                ? [k.LayerA, k.LayerB]
+                : g.RemovedIn is int removed ? [.. g.Layers, removed] : g.Layers.ToList();
+            var steps = layers.Select(Step).ToList();
+            string rule = k.Kind switch
+            {
+                AdviceKind.Secret => AdviceRules.Secrets[k.Rule].Id,
+                AdviceKind.PackageCache or AdviceKind.BuildOnly => AdviceRules.Paths[k.Rule].Id,
+                _ => k.Kind.ToString(),
+            };
+            long? compressed = double.IsNaN(g.Compressed) ? null : (long)Math.Round(g.Compressed);
+            var (why, fix) = Texts(g, rule, steps, top);
+            return new Finding(k.Kind, rule, g.Bytes, compressed, steps, top, g.Count, why, fix, g.RemovedIn);
+        }
+
+        private AdviceStep Step(int layer) =>
+            new(layer, Reports.Printable.OneLine(BuildStep.Line(model.Layers[layer].CreatedBy)), layer < _baseLayers);
+
+        private (string Why, string Fix) Texts(Group g, string rule, List<AdviceStep> steps, List<AdvicePath> paths)
+        {
+            var first = steps[0].Instruction;
+            var second = steps.Count > 1 ? steps[1].Instruction : "";
+            var listed = string.Join(' ', paths.Take(3).Select(p => Quote(p.Path)));
+            switch (g.Key.Kind)
+            {
+                case AdviceKind.Secret:
+                    return (Text.Fill(Strings.Advice_SecretWhy, Rule(rule, "Why"), steps[0].Layer),
+                        Text.Fill(g.RemovedIn is int gone ? Strings.Advice_SecretDeletedFix : Strings.Advice_SecretFix, rule.ToLowerInvariant(), paths[0].Path, steps[0].Layer, g.RemovedIn ?? 0));
+                case AdviceKind.RemovedLater:
+                {
+                    var why = Text.Fill(Strings.Advice_RemovedLaterWhy, steps[0].Layer, steps[1].Layer);
+                    if (steps[0].BaseImage) return (why, Text.Fill(Strings.Advice_BaseRemovedFix, steps[0].Layer));
+                    if (BuildStep.RunCommand(first) is { } made)
+                        return (why, Text.Fill(Strings.Advice_RemovedLaterRunFix, made, BuildStep.RunCommand(second) is { } rm && rm.Contains("rm ", StringComparison.Ordinal) ? rm : "rm -rf " + listed));
+                    return (why, Text.Fill(Strings.Advice_RemovedLaterCopyFix, first, string.Join('\n', paths.Take(3).Select(p => p.Path.TrimStart('/')))));
+                }
+                case AdviceKind.CopiedUpUnchanged:
+                {
+                    var why = Text.Fill(Strings.Advice_CopiedUpWhy, steps[0].Layer, steps[1].Layer);
+                    if (steps[0].BaseImage) return (why, Text.Fill(Strings.Advice_BaseChangedFix, steps[0].Layer, steps[1].Layer));
+                    var now = g.Later!.Value;
+                    if (BuildStep.IsCopy(first))
+                    {
+                        int space = first.IndexOf(' ');
+                        var flags = $"--chmod={Convert.ToString(now.Mode & 0xFFF, 8).PadLeft(4, '0')} --chown={now.Uid}:{now.Gid} ";
+                        return (why, Text.Fill(Strings.Advice_CopiedUpCopyFix, first[..(space + 1)] + flags + first[(space + 1)..]));
+                    }
+                    if (BuildStep.RunCommand(first) is { } made && BuildStep.RunCommand(second) is { } change)
+                        return (why, Text.Fill(Strings.Advice_SameStepFix, made, change));
+                    return (why, Text.Fill(Strings.Advice_CopiedUpOtherFix, steps[1].Layer, steps[0].Layer));
+                }
+                case AdviceKind.Rewritten:
+                {
+                    var why = Text.Fill(Strings.Advice_RewrittenWhy, steps[0].Layer, steps[1].Layer);
+                    if (steps[0].BaseImage) return (why, Text.Fill(Strings.Advice_BaseChangedFix, steps[0].Layer, steps[1].Layer));
+                    if (BuildStep.RunCommand(first) is { } made && BuildStep.RunCommand(second) is { } again)
+                        return (why, Text.Fill(Strings.Advice_SameStepFix, made, again));
+                    return (why, Text.Fill(Strings.Advice_RewrittenOtherFix, steps[0].Layer, steps[1].Layer, listed));
+                }
+                case AdviceKind.PackageCache:
+                    return (Rule(rule, "Why"), Rule(rule, "Fix"));
+                case AdviceKind.BuildOnly:
+                {
+                    var keep = _kept.Select(p => (Path: tree(p.Key), Bytes: p.Value))
+                        .Where(p => !AdviceRules.SystemFolders.Contains(p.Path) && !AdviceRules.SystemFolders.Contains(PathText.Parent(p.Path)))
+                        .OrderByDescending(p => p.Bytes).ThenBy(p => p.Path, StringComparer.Ordinal).Take(3).Select(p => Quote("/" + p.Path)).ToList();
+                    var copies = keep.Count == 0 ? "COPY --from=build /app /app" : string.Join('\n', keep.Select(p => $"COPY --from=build {p} {p}"));
+                    return (Rule(rule, "Why"), Text.Fill(Strings.Advice_BuildOnlyFix, copies));
+                }
+                default:
+                {
+                    var p = paths[0];
+                    return (Strings.Advice_DuplicateWhy, Text.Fill(Strings.Advice_DuplicateFix, Quote(p.SameAs ?? ""), Quote(p.Path)));
+                }
+            }
+            string tree(int n) => model.Root.Tree.Path(n);
+        }
+
+        private static string Rule(string id, string part) => Text.Lookup(Strings.ResourceManager, "AdviceRule_" + id + part);
+
+        /// <summary>A path as a shell word: quoted when it holds anything but plain characters.</summary>
+        private static string Quote(string path)
+        {
+            var p = Reports.Printable.OneLine(path);
+            foreach (char c in p)
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '_' or '-' or '+' or '@' or ':' or ',' or '=')) return "'" + p.Replace("'", "'\\''") + "'";
+            return p;
+        }
+    }
+}
