@@ -273,4 +273,44 @@ public sealed class LayerCacheTests : IDisposable
         Assert.Equal(0, Run(null, "ls", layout, "--cache", CacheDir).ExitCode);
         Assert.Equal(3, Directory.GetFiles(CacheDir, "*.ldc").Length);
     }
+
+    [Fact]
+    public void Cache_ls_prune_and_clear_list_bound_and_empty_the_folder()
+    {
+        var layout = Path.Combine(_dir.Path, "oci");
+        var builder = Builder(3);
+        builder.WriteOciLayout(layout);
+        Assert.Equal(0, Run(CacheDir, "ls", layout).ExitCode);
+        var stranger = Path.Combine(CacheDir, "notes.txt");
+        File.WriteAllText(stranger, "the user's own file");
+        var (blobs, diffIds, _, _) = builder.Build();
+
+        var ls = Run(CacheDir, "cache", "ls");
+        Assert.Equal(0, ls.ExitCode);
+        var rows = ls.StdoutLines[1..^1].Select(l => l.Split('\t')).ToArray();
+        // every layer: its diff id, its gzip blob's digest, and as many records as the layer has tar entries
+        Assert.Equal(diffIds.Order(StringComparer.Ordinal), rows.Select(r => r[0]).Order(StringComparer.Ordinal));
+        for (int i = 0; i < 3; i++)
+        {
+            var row = rows.Single(r => r[0] == diffIds[i]);
+            Assert.Equal(blobs[i].Digest, row[1]);
+            using var tar = new System.Formats.Tar.TarReader(new System.IO.Compression.GZipStream(new MemoryStream(blobs[i].Bytes), System.IO.Compression.CompressionMode.Decompress));
+            int entries = 0;
+            while (tar.GetNextEntry() is not null) entries++;
+            Assert.Equal(entries.ToString(System.Globalization.CultureInfo.InvariantCulture), row[3]);
+        }
+        long total = Directory.GetFiles(CacheDir, "*.ldc").Sum(f => new FileInfo(f).Length);
+        Assert.Contains($"3 files, {total} bytes", ls.StdoutLines[^1]);
+
+        var prune = Run(CacheDir, "cache", "prune", "--max-size", "0");
+        Assert.Equal(0, prune.ExitCode);
+        Assert.Contains($"removed 3 files, {total} bytes", prune.Stdout);
+        Assert.Equal(0, Run(CacheDir, "ls", layout).ExitCode);
+        var clear = Run(CacheDir, "cache", "clear");
+        Assert.Contains($"removed 3 files, {total} bytes", clear.Stdout);
+        Assert.Empty(Directory.GetFiles(CacheDir, "*.ldc"));
+        Assert.True(File.Exists(stranger)); // only the cache's own files go
+        Assert.Equal(2, Run(null, "cache", "ls").ExitCode);
+        Assert.Equal(2, Run(CacheDir, "cache", "prune", "--max-size", "lots").ExitCode);
+    }
 }
