@@ -313,4 +313,22 @@ public sealed class LayerCacheTests : IDisposable
         Assert.Equal(2, Run(null, "cache", "ls").ExitCode);
         Assert.Equal(2, Run(CacheDir, "cache", "prune", "--max-size", "lots").ExitCode);
     }
+
+    [Fact]
+    public void The_folder_is_the_option_else_the_variable_else_XDG_else_a_home_that_exists()
+    {
+        var home = _dir.Path;
+        Assert.Equal(Path.Combine(home, ".cache", "layerdive"), LayerCache.Resolve(null, false, n => n == "HOME" ? home : null)!.Directory);
+        Assert.Null(LayerCache.Resolve(null, false, n => n == "HOME" ? Path.Combine(home, "no-such-home") : null)); // no folders made for it
+        Assert.Equal(Path.Combine(home, "xdg", "layerdive"), LayerCache.Resolve(null, false, n => n switch { "XDG_CACHE_HOME" => Path.Combine(home, "xdg"), "HOME" => home, _ => null })!.Directory);
+        Assert.Equal("/x/y", LayerCache.Resolve("/x/y", false, n => n == "LAYERDIVE_CACHE" ? "/a" : null)!.Directory);
+        Assert.Equal("/a", LayerCache.Resolve(null, false, n => n is "LAYERDIVE_CACHE" ? "/a" : n == "HOME" ? home : null)!.Directory);
+        foreach (var off in new[] { "off", "0", "false", "no", "none", "OFF" })
+            Assert.Null(LayerCache.Resolve(null, false, n => n == "LAYERDIVE_CACHE" ? off : n == "HOME" ? home : null));
+        Assert.Null(LayerCache.Resolve("/x", true, n => n == "HOME" ? home : null));
+        Assert.Equal(LayerCache.DefaultMaxBytes, LayerCache.Resolve("/x", false, _ => null)!.MaxBytes);
+        Assert.Equal(3L << 30, LayerCache.Resolve("/x", false, n => n == "LAYERDIVE_CACHE_MAX" ? "3G" : null)!.MaxBytes);
+        Assert.Equal(1500, LayerCache.Resolve("/x", false, n => n == "LAYERDIVE_CACHE_MAX" ? "1500" : null)!.MaxBytes);
+        Assert.Throws<LayerDive.Core.ImageException>(() => LayerCache.Resolve("/x", false, n => n == "LAYERDIVE_CACHE_MAX" ? "big" : null));
+    }
 }

@@ -210,6 +210,11 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
         Assert.True(md.ExitCode == 0, md.Stderr);
         for (int v = 0; v < 3; v++) Assert.Contains($"| {layout}:t{v} |", md.Stdout);
         Assert.Contains("## Layers shared by more than one image", md.Stdout);
+        var html = Run(cache, "scan", layout, "--format", "html");
+        Assert.Equal(0, html.ExitCode);
+        Assert.StartsWith("<!DOCTYPE html>", html.Stdout);
+        for (int v = 0; v < 3; v++) Assert.Contains($"<td>{System.Net.WebUtility.HtmlEncode(layout)}:t{v}</td>", html.Stdout);
+        Assert.DoesNotContain("<script", html.Stdout);
 
         Assert.Equal(2, Tool.RunWith(new Dictionary<string, string> { ["LAYERDIVE_CACHE"] = "off", ["JOB_COMPLETION_INDEX"] = "1" }, null, "scan", layout).ExitCode);
         Assert.Equal(2, Run("off", "scan", layout, "--shard", "5/4").ExitCode);
@@ -248,6 +253,89 @@ public sealed class CountingProxy(int upstreamPort) : LoopbackProxy(upstreamPort
             var lines = head.Split("\r\n").Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0);
             await upstream.WriteAsync(Encoding.ASCII.GetBytes(string.Join("\r\n", lines) + "\r\nConnection: close\r\n\r\n"));
             await upstream.CopyToAsync(stream);
+        }
+    }
+}
+
+/// <summary><c>scan containers-storage:[DRIVER@ROOT+RUNROOT]</c>: every image of a store, each with the figures <c>--ci --json</c> gives it alone.</summary>
+[Collection("stores")]
+public sealed class StoreScanTests(StoreFixture stores) : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [MemberData(nameof(ContainersStorageTests.Drivers), MemberType = typeof(ContainersStorageTests))]
+    public void A_store_scan_gives_each_image_its_CI_figures(string driver)
+    {
+        if (stores.SkipReason is { } why) Assert.Skip(why);
+        var spec = stores.Reference(driver, "");
+        var json = Path.Combine(_dir.Path, "scan.json");
+        var env = new Dictionary<string, string> { ["LAYERDIVE_CACHE"] = Path.Combine(_dir.Path, "cache") };
+        var scan = Tool.RunWith(env, null, "scan", spec, "--format", "json", "-o", json);
+        Assert.True(scan.ExitCode == 0, scan.Stderr);
+        var images = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("images").EnumerateArray().ToList();
+        // every name the store's own record gives its images (an image may have several)
+        using var record = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(stores.StoreRoot(driver), driver + "-images", "images.json")));
+        var names = record.RootElement.EnumerateArray().SelectMany(i => i.TryGetProperty("names", out var n) ? n.EnumerateArray().Select(x => x.GetString()!) : []).Order(StringComparer.Ordinal);
+        Assert.Equal(names, images.Select(i => i.GetProperty("name").GetString()));
+        Assert.True(images.Count >= stores.Images.Count);
+        foreach (var image in images)
+        {
+            var name = image.GetProperty("name").GetString()!;
+            var single = Path.Combine(_dir.Path, "single.json");
+            var ci = Tool.Run("--ci", stores.Reference(driver, name), "--json", single);
+            Assert.True(ci.ExitCode is 0 or 1, ci.Stderr);
+            var d = JsonDocument.Parse(File.ReadAllText(single)).RootElement;
+            Assert.Equal(d.GetProperty("image").GetProperty("sizeBytes").GetInt64(), image.GetProperty("sizeBytes").GetInt64());
+            Assert.Equal(d.GetProperty("image").GetProperty("inefficientBytes").GetInt64(), image.GetProperty("wastedBytes").GetInt64());
+            Assert.Equal(d.GetProperty("image").GetProperty("efficiencyScore").GetDouble(), image.GetProperty("efficiency").GetDouble());
+            Assert.Equal(d.GetProperty("layerdive").GetProperty("overlay").GetProperty("removableBytes").GetInt64(), image.GetProperty("removableBytes").GetInt64());
+        }
+    }
+}
+
+/// <summary><c>scan docker://</c>: every tagged image of a dockerd the tests start, each with the figures <c>--ci --json docker://NAME</c> gives it.</summary>
+[Collection("docker")]
+public sealed class EngineScanTests(DockerService docker) : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void An_engine_scan_gives_each_image_its_CI_figures()
+    {
+        if (docker.SkipReason is { } why) Assert.Skip(why);
+        for (int v = 0; v < 2; v++)
+        {
+            var archive = Path.Combine(_dir.Path, $"engine{v}.tar");
+            var b = new ImageBuilder();
+            b.Layer("base", l => l.Dir("etc").File("etc/os-release", "ID=scan\n").File("etc/big", new byte[20_000]));
+            b.Layer($"app {v}", l => l.File("etc/big", new byte[20_000 + v]).File("app", $"{v}\n"));
+            b.WriteDockerArchive(archive, $"scan-engine-{Guid.NewGuid().ToString("N")[..6]}:v{v}");
+            docker.Ensure(archive);
+        }
+        var env = EngineEnv.With(("DOCKER_HOST", docker.Address), ("CONTAINER_HOST", "unix:///nonexistent/podman.sock"), ("LAYERDIVE_CACHE", Path.Combine(_dir.Path, "cache")));
+        var json = Path.Combine(_dir.Path, "scan.json");
+        var scan = Tool.RunWith(env, null, "scan", "docker://", "--format", "json", "-o", json);
+        Assert.True(scan.ExitCode == 0, scan.Stderr);
+        var images = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("images").EnumerateArray().ToList();
+        var (code, listed) = docker.Docker("images", "--format", "{{.Repository}}:{{.Tag}}");
+        Assert.Equal(0, code);
+        var expected = listed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(n => !n.Contains("<none>")).Select(n => "docker://" + n).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, images.Select(i => i.GetProperty("name").GetString()));
+        foreach (var image in images)
+        {
+            var single = Path.Combine(_dir.Path, "single.json");
+            var ci = Tool.RunWith(EngineEnv.With(("DOCKER_HOST", docker.Address), ("LAYERDIVE_CACHE", "off")), null, "--ci", image.GetProperty("name").GetString()!, "--json", single);
+            Assert.True(ci.ExitCode is 0 or 1, ci.Stderr);
+            var d = JsonDocument.Parse(File.ReadAllText(single)).RootElement;
+            Assert.Equal(d.GetProperty("image").GetProperty("sizeBytes").GetInt64(), image.GetProperty("sizeBytes").GetInt64());
+            Assert.Equal(d.GetProperty("image").GetProperty("inefficientBytes").GetInt64(), image.GetProperty("wastedBytes").GetInt64());
+            Assert.Equal(d.GetProperty("image").GetProperty("efficiencyScore").GetDouble(), image.GetProperty("efficiency").GetDouble());
+            Assert.Equal(d.GetProperty("layerdive").GetProperty("overlay").GetProperty("removableBytes").GetInt64(), image.GetProperty("removableBytes").GetInt64());
         }
     }
 }

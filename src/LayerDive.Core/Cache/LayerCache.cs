@@ -54,9 +54,10 @@ internal sealed partial class LayerCache
             if (fromEnv.ToLowerInvariant() is "off" or "0" or "false" or "no" or "none") return null;
             dir = fromEnv;
         }
-        if (string.IsNullOrEmpty(dir) && env("XDG_CACHE_HOME") is { Length: > 0 } xdg && Path.IsPathRooted(xdg))
+        // the default place is made only inside a home that is there: a run under HOME=/nonexistent makes no folders
+        if (string.IsNullOrEmpty(dir) && env("XDG_CACHE_HOME") is { Length: > 0 } xdg && Path.IsPathRooted(xdg) && System.IO.Directory.Exists(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(xdg))))
             dir = Path.Combine(xdg, "layerdive");
-        if (string.IsNullOrEmpty(dir) && env("HOME") is { Length: > 0 } home)
+        if (string.IsNullOrEmpty(dir) && env("HOME") is { Length: > 0 } home && Path.IsPathRooted(home) && System.IO.Directory.Exists(home))
             dir = Path.Combine(home, ".cache", "layerdive");
         if (string.IsNullOrEmpty(dir)) return null;
         long max = DefaultMaxBytes;

@@ -27,7 +27,7 @@ internal static class ScanCommand
         var repos = new Option<string?>("--repos") { Description = "A file of repositories, one a line (instead of the registry's /v2/_catalog)" };
         var match = new Option<string?>("--match") { Description = "Only images whose NAME:TAG this regular expression matches" };
         var last = new Option<int?>("--last") { Description = "Only the last N tags of each repository (in the order of their names)" };
-        var format = new Option<string>("--format", "-f") { Description = "text, tsv, json or markdown", DefaultValueFactory = _ => "text" };
+        var format = new Option<string>("--format", "-f") { Description = "text, tsv, json, markdown or html (one self-contained page)", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong(ScanReport.Formats);
         var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file instead of standard output" };
         var shard = new Option<string?>("--shard") { Description = "K/N: take the K-th of N shares of the images (by a hash of the repository name); default: JOB_COMPLETION_INDEX with the count variable, else CI_NODE_INDEX/CI_NODE_TOTAL" };

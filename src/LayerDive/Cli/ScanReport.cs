@@ -70,13 +70,14 @@ internal sealed class ScanReport(string source, IReadOnlyList<ScanImage> images,
     public long RemovableBytes => Images.Sum(i => i.RemovableBytes);
     public bool AnyRuleFailed => Images.Any(i => i.Pass == false);
 
-    public static readonly string[] Formats = ["text", "tsv", "json", "markdown"];
+    public static readonly string[] Formats = ["text", "tsv", "json", "markdown", "html"];
 
     public string Render(string format) => format switch
     {
         "json" => Json(),
         "tsv" => Tsv(),
         "markdown" => Markdown(),
+        "html" => Html(),
         _ => Text(),
     };
 
@@ -165,6 +166,47 @@ internal sealed class ScanReport(string source, IReadOnlyList<ScanImage> images,
             foreach (var f in Failures) sb.Append("- ").Append(Md(Text_Failure(f))).Append('\n');
         }
         sb.Append('\n').Append(Md(Totals())).Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>One self-contained page (no script, no request): the same tables as the text.</summary>
+    public string Html()
+    {
+        static string H(string s) => System.Net.WebUtility.HtmlEncode(Printable.OneLine(s));
+        var sb = new StringBuilder();
+        var title = H(Core.Text.Fill(Strings.Scan_Title, Source));
+        sb.Append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>").Append(title).Append("</title>\n")
+          .Append("<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:2em}")
+          .Append("td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}td:first-child,th:first-child{text-align:left;font-family:monospace}.fail{color:#b00}</style>\n")
+          .Append("</head><body>\n<h1>").Append(title).Append("</h1>\n");
+        void Table(string[] head, IEnumerable<string[]> rows)
+        {
+            sb.Append("<table><tr>");
+            foreach (var h in head) sb.Append("<th>").Append(H(h)).Append("</th>");
+            sb.Append("</tr>\n");
+            foreach (var r in rows)
+            {
+                sb.Append(r[^1] == "FAIL" ? "<tr class=\"fail\">" : "<tr>");
+                foreach (var c in r) sb.Append("<td>").Append(H(c)).Append("</td>");
+                sb.Append("</tr>\n");
+            }
+            sb.Append("</table>\n");
+        }
+        Table(ImageColumns, ImageRows());
+        var shared = Layers.Where(l => l.Images > 1).ToList();
+        if (shared.Count > 0)
+        {
+            sb.Append("<h2>").Append(H(Strings.Scan_SharedLayers)).Append("</h2>\n");
+            Table(["LAYER", "STORED", "IMAGES"], shared.Select(l => new[] { l.Id, N(l.StoredBytes), N(l.Images) }));
+        }
+        var wasted = Wasted;
+        if (wasted.Count > 0)
+        {
+            sb.Append("<h2>").Append(H(Strings.Scan_WastedPaths)).Append("</h2>\n");
+            Table(["PATH", "WASTED", "IMAGES"], wasted.Select(w => new[] { w.Path, N(w.Bytes), N(w.Images) }));
+        }
+        foreach (var f in Failures) sb.Append("<p class=\"fail\">").Append(H(Text_Failure(f))).Append("</p>\n");
+        sb.Append("<p>").Append(H(Totals())).Append("</p>\n</body></html>\n");
         return sb.ToString();
     }
 

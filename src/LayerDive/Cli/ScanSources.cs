@@ -28,6 +28,8 @@ internal static class ScanSources
             all = Registry(source["registry://".Length..].TrimEnd('/'), reposFile is null ? null : Path.GetFullPath(reposFile, workingDirectory), options);
         else if (Directory.Exists(local) && File.Exists(Path.Combine(local, "index.json")))
             all = Layout(local);
+        else if (source.StartsWith("containers-storage:", StringComparison.Ordinal))
+            all = Store(source["containers-storage:".Length..], options);
         else if (source is "docker://" or "docker" or "podman://" or "podman")
             all = Engine(source.StartsWith("podman", StringComparison.Ordinal) ? "podman" : "docker", options);
         else
@@ -147,6 +149,45 @@ internal static class ScanSources
             }
         }
         throw first ?? new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Scan_UnknownSource, engine + "://"));
+    }
+
+    /// <summary>
+    /// A podman/buildah store's named images (<c>containers-storage:[DRIVER@ROOT+RUNROOT]</c>, the brackets
+    /// optional): the names of its images.json, each read as <c>containers-storage:[...]NAME</c>.
+    /// </summary>
+    private static List<ScanTarget> Store(string spec, SourceOptions options)
+    {
+        string brackets = "", root = Core.Sources.Storage.ContainersStorageSource.DefaultRoot;
+        string? driver = null;
+        if (spec.StartsWith('['))
+        {
+            int close = spec.IndexOf(']');
+            if (close < 0 || close != spec.Length - 1) throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Scan_UnknownSource, "containers-storage:" + spec));
+            brackets = spec;
+            var inside = spec[1..close];
+            int at = inside.IndexOf('@');
+            if (at >= 0) (driver, inside) = (inside[..at], inside[(at + 1)..]);
+            int cut = inside.IndexOfAny([':', '+']);
+            if (cut >= 0) inside = inside[..cut];
+            if (inside.Length > 0) root = inside;
+        }
+        else if (spec.Length > 0)
+        {
+            throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Scan_UnknownSource, "containers-storage:" + spec));
+        }
+        driver ??= new[] { "overlay", "vfs" }.FirstOrDefault(d => File.Exists(Path.Combine(root, d + "-images", "images.json")))
+            ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Storage_NoStore, root, "overlay, vfs"));
+        var images = Path.Combine(root, driver + "-images", "images.json");
+        if (new FileInfo(images).Length > MaxListing) throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Scan_ListingTooLarge, root, images, MaxListing));
+        using var doc = Json.Parse(File.ReadAllBytes(images), images);
+        var targets = new List<ScanTarget>();
+        if (doc.RootElement.ValueKind == JsonValueKind.Array)
+            foreach (var image in doc.RootElement.EnumerateArray())
+                if (image.TryGetProperty("names", out var names) && names.ValueKind == JsonValueKind.Array)
+                    foreach (var n in names.EnumerateArray())
+                        if (n.GetString() is { Length: > 0 } name)
+                            targets.Add(new ScanTarget(name, $"containers-storage:{brackets}{name}", null, name.Contains(':') ? name[..name.LastIndexOf(':')] : name));
+        return targets;
     }
 
     /// <summary>FNV-1a of the group's UTF-8: the same on every machine and in every run.</summary>
