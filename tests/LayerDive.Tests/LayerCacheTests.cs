@@ -331,4 +331,25 @@ public sealed class LayerCacheTests : IDisposable
         Assert.Equal(1500, LayerCache.Resolve("/x", false, n => n == "LAYERDIVE_CACHE_MAX" ? "1500" : null)!.MaxBytes);
         Assert.Throws<LayerDive.Core.ImageException>(() => LayerCache.Resolve("/x", false, n => n == "LAYERDIVE_CACHE_MAX" ? "big" : null));
     }
+
+    [Fact]
+    public void A_folder_that_cannot_be_written_is_a_note_when_named_and_quiet_when_default()
+    {
+        var layout = Path.Combine(_dir.Path, "oci");
+        Builder(3).WriteOciLayout(layout);
+        var expected = Run(null, "ls", layout);
+        var blocker = Path.Combine(_dir.Path, "a-file");
+        File.WriteAllText(blocker, "not a folder");
+        var named = Run(Path.Combine(blocker, "cache"), "ls", layout); // a folder under a file: cannot be made, even by root
+        Assert.Equal(expected.Stdout, named.Stdout);
+        Assert.Equal(0, named.ExitCode);
+        var line = Assert.Single(named.StderrLines);
+        Assert.StartsWith($"layerdive: note: {layout}: layer cache {Path.Combine(blocker, "cache")} cannot be written", line);
+
+        var home = Path.Combine(_dir.Path, "home");
+        Directory.CreateDirectory(home);
+        File.WriteAllText(Path.Combine(home, ".cache"), "a file where the folder would be");
+        var quiet = Tool.RunWith(new Dictionary<string, string> { ["HOME"] = home, ["LAYERDIVE_CACHE"] = "" }, null, "ls", layout);
+        Assert.Equal(expected, quiet);
+    }
 }

@@ -25,11 +25,15 @@ internal sealed partial class LayerCache
     private readonly object _gate = new();
     private bool _unwritableTold;
 
-    public LayerCache(string directory, long maxBytes = DefaultMaxBytes)
+    public LayerCache(string directory, long maxBytes = DefaultMaxBytes, bool named = true)
     {
         Directory = Path.GetFullPath(directory);
         MaxBytes = maxBytes;
+        Named = named;
     }
+
+    /// <summary>The user named the folder (--cache, LAYERDIVE_CACHE): a folder that cannot be written is told of; the default one is quietly left.</summary>
+    public bool Named { get; }
 
     public string Directory { get; }
     public long MaxBytes { get; }
@@ -60,10 +64,11 @@ internal sealed partial class LayerCache
         if (string.IsNullOrEmpty(dir) && env("HOME") is { Length: > 0 } home && Path.IsPathRooted(home) && System.IO.Directory.Exists(home))
             dir = Path.Combine(home, ".cache", "layerdive");
         if (string.IsNullOrEmpty(dir)) return null;
+        bool named = dir == option || dir == env("LAYERDIVE_CACHE");
         long max = DefaultMaxBytes;
         if (env("LAYERDIVE_CACHE_MAX") is { Length: > 0 } m)
             max = ParseSize(m) ?? throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Cache_BadSize, "LAYERDIVE_CACHE_MAX", m));
-        return new LayerCache(dir, max);
+        return new LayerCache(dir, max, named);
     }
 
     /// <summary>"2G", "500M", "1048576": bytes; null when it is none of those.</summary>
@@ -202,7 +207,7 @@ internal sealed partial class LayerCache
     {
         lock (_gate)
         {
-            if (_unwritableTold) return;
+            if (_unwritableTold || !Named) return; // a read-only home (a container's): the default cache is simply not used
             _unwritableTold = true;
         }
         notice?.Invoke(Text.Fill(Strings.Cache_Unwritable, Directory, why));
