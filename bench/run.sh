@@ -6,7 +6,7 @@
 # Knobs (environment):
 #   ROUNDS=N          rounds of each measurement (3)
 #   ONLY="files ..."  only these sections: gzip zstd uncompressed store diff engine registry scaling depth viewer
-#                     files bigscale (default: all; the first seven need the 1 GB image)
+#                     files bigscale cache (default: all; the first seven need the 1 GB image)
 #   LD_BIN=PATH       an already published layerdive to measure (no dotnet publish; the runtime-build row is
 #                     left out unless LD_RUNTIME_DLL=PATH/layerdive.dll names that build)
 #   SCALES="1e4 ..."  the synthetic scaling series' sizes
@@ -36,9 +36,11 @@ DIVE=${DIVE:-../shared/tools/dive/dive}
 DIVE_ROUNDS=${DIVE_ROUNDS:-1}
 DIVE_TIMEOUT=${DIVE_TIMEOUT:-1200}
 mkdir -p "$OUT"
+# every row reads its image as a first run does: the layer cache is off but in the cache section
+export LAYERDIVE_CACHE=off
 want() { [[ -z ${ONLY:-} || " ${ONLY//,/ } " == *" $1 "* ]]; } # want SECTION: is it to be measured?
 BIG=0
-for section in gzip zstd uncompressed store diff engine registry; do want "$section" && BIG=1; done
+for section in gzip zstd uncompressed store diff engine registry cache; do want "$section" && BIG=1; done
 
 need=()
 for pair in pigz:pigz zstd:zstd /usr/bin/time:time python3:python3 tmux:tmux skopeo:skopeo; do
@@ -190,6 +192,20 @@ measure gzip "layerdive --ci --json" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --json
 measure gzip "layerdive advise" "$ENTRIES" "$LD" advise "$GEN/big/oci" --quiet # issue 29: at most 1.1x --ci (the same pass)
 [[ -n ${LD_RUNTIME_DLL:-} ]] && measure gzip "layerdive ls (runtime build)" "$ENTRIES" dotnet "$LD_RUNTIME_DLL" ls "$GEN/big/oci" --quiet
 ui gzip "$GEN/big/oci"
+fi
+
+# The layer cache (issue 28): --ci --json of the gzip layout with the cache empty (each round), warm,
+# and for the image plus one new layer (its blobs hard-linked) with the base's layers cached, beside
+# that layer read alone as an image of its own
+if want cache; then
+echo "bench: the layer cache" >&2
+LC=$OUT/layer-cache
+rm -rf "$LC" "$OUT/plus1" "$OUT/alone" && cp -al "$GEN/big/oci" "$OUT/plus1" && rm -f "$OUT/plus1/index.json"
+python3 bench/plus-one-layer.py "$GEN/big/oci" "$OUT/plus1" "$OUT/alone"
+measure cache "layerdive --ci --json (cache cold)" "$ENTRIES" sh -c 'rm -rf "$1"; exec "$2" "$3" --ci --json "$4" --quiet --cache "$1"' sh "$LC" "$LD" "$GEN/big/oci" "$OUT/big.json"
+measure cache "layerdive --ci --json (cache warm)" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --json "$OUT/big.json" --quiet --cache "$LC"
+measure cache "layerdive --ci --json (plus one layer, base cached)" "$ENTRIES" sh -c 'rm -rf "$1.plus"; cp -r "$1" "$1.plus"; exec "$2" "$3" --ci --json "$4" --quiet --cache "$1.plus"' sh "$LC" "$LD" "$OUT/plus1" "$OUT/plus1.json"
+measure cache "layerdive --ci --json (the new layer alone)" 1001 "$LD" "$OUT/alone" --ci --json "$OUT/alone.json" --quiet --no-cache
 fi
 
 if want zstd; then

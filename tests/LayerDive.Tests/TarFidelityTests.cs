@@ -314,7 +314,7 @@ public sealed class TarFidelityTests : IDisposable
     {
         var bytes = new MemoryStream();
         var stderr = new StringWriter { NewLine = "\n" };
-        var context = new LayerDive.Cli.CliContext(TextWriter.Null, stderr, n => n is "PATH" or "HOME" ? Environment.GetEnvironmentVariable(n) : null, Environment.CurrentDirectory)
+        var context = new LayerDive.Cli.CliContext(TextWriter.Null, stderr, n => n is "PATH" or "HOME" or "LAYERDIVE_CACHE" ? Environment.GetEnvironmentVariable(n) : null, Environment.CurrentDirectory)
         { RawOut = () => new PipeStream(bytes) };
         int code = LayerDive.Cli.CommandLine.Run(["cat", image, path], context);
         return (code, bytes.ToArray(), stderr.ToString());

@@ -42,7 +42,7 @@ public sealed class VerifiedRereadTests(RegistryServices registries) : IDisposab
         var stdout = new StringWriter { NewLine = "\n" };
         var stderr = new StringWriter { NewLine = "\n" };
         var env = Env();
-        var context = new LayerDive.Cli.CliContext(stdout, stderr, n => env.TryGetValue(n, out var v) ? v : n is "PATH" or "HOME" ? Environment.GetEnvironmentVariable(n) : null, Environment.CurrentDirectory)
+        var context = new LayerDive.Cli.CliContext(stdout, stderr, n => env.TryGetValue(n, out var v) ? v : n is "PATH" or "HOME" or "LAYERDIVE_CACHE" ? Environment.GetEnvironmentVariable(n) : null, Environment.CurrentDirectory)
         { RawOut = () => new PipeStream(bytes) };
         int code = LayerDive.Cli.CommandLine.Run(args, context);
         return (code, [.. Encoding.UTF8.GetBytes(stdout.ToString()), .. bytes.ToArray()], stderr.ToString());

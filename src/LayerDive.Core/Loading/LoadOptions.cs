@@ -23,4 +23,6 @@ public sealed record LoadOptions
     public EventHandler<int>? LayerMerged { get; init; }
     /// <summary>Analyses that see each layer's entries a batch at a time, right after the batch is merged and with the model let go (dive metrics, export file lists).</summary>
     internal IReadOnlyList<ILayerObserver> Observers { get; init; } = [];
+    /// <summary>Where layers read and verified are kept, and taken from by diff id without reading their blobs; none without verifying.</summary>
+    internal Cache.LayerCache? Cache { get; init; }
 }

@@ -23,6 +23,7 @@ internal sealed class LoadRun
     private readonly Timer? _ticker;
     private readonly TreeStore _tree;
     private readonly LayerVerifier _verifier;
+    private readonly Cache.LayerCache? _cache; // none without verifying: only what was checked is kept, or given
     // what the merge made of each entry of the batch being merged, and the parents of the paths it took out of the tree
     private MergedEntry[] _merged = new MergedEntry[LayerFeed.BatchLength];
     private readonly Dictionary<int, int> _detached = [];
@@ -34,6 +35,7 @@ internal sealed class LoadRun
         (_model, _merger, _image, _options, _counter, _clock) = (model, merger, image, options, counter, clock);
         _tree = merger.Root.Tree;
         _verifier = new LayerVerifier(options.Verify);
+        _cache = options.Verify ? options.Cache : null;
         if (options.Observers.Count > 0) merger.DetachedParents = _detached;
         // a source that counts what it reads (a stream, a download) reports as it comes, not only as layers are merged
         if (options.Progress is { } progress)
@@ -59,9 +61,11 @@ internal sealed class LoadRun
         }
         lock (_model.Sync) _merger.BeginLayer(_model.Layers[0]);
         _feeds[0].GoLive(out _);
+        // a source read in its order is left unread only when the cache holds every one of its layers
+        var cached = _cache is not null && _image.Blobs is not IRandomAccessBlobs ? _cache.OpenAll(_image.Layers, _options.FileSha256, _options.Source.Notice) : null;
         Task reading = _image.Blobs is IRandomAccessBlobs random
             ? ReadParallel(random)
-            : Task.Factory.StartNew(() => Guarded(() => ReadInOrder(_image.Blobs)), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            : Task.Factory.StartNew(() => Guarded(() => { if (cached is null) ReadInOrder(_image.Blobs); else FeedCached(cached); }), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             await _done.Task.ConfigureAwait(false);
@@ -106,7 +110,8 @@ internal sealed class LoadRun
                     try
                     {
                         LayerContents contents;
-                        using (var blob = OpenOne(blobs, r)) contents = ReadOne(blob, r, _options, feed, Token);
+                        contents = _cache is null ? ReadBlob(blobs, r, feed)
+                            : _cache.Through(r, _options.FileSha256, feed, sink => ReadBlob(blobs, r, sink), lookUp: true, _options.Source.Notice, Token);
                         // the next layer's read may start while this one finishes merging; a layer read
                         // ahead of the merge keeps its place until it goes live, so that at most a layer
                         // a core is held (the merge is the slower side: readers let run would hold the image)
@@ -131,7 +136,9 @@ internal sealed class LoadRun
             if (arrival.Stream is { } stream)
             {
                 IEntrySink sink = indices.Count == 1 ? _feeds[indices[0]] : new TeeSink(indices.Select(i => (IEntrySink)_feeds[i]).ToArray());
-                contents = ReadOne(stream, _image.Layers[indices[0]], _options, sink, Token, inOrder: true);
+                var r = _image.Layers[indices[0]];
+                contents = _cache is null ? ReadOne(stream, r, _options, sink, Token, inOrder: true)
+                    : _cache.Through(r, _options.FileSha256, sink, s => ReadOne(stream, r, _options, s, Token, inOrder: true), lookUp: false, _options.Source.Notice, Token);
             }
             else
             {
@@ -147,6 +154,18 @@ internal sealed class LoadRun
             }
             foreach (var i in indices) _feeds[i].ReaderDone(contents);
         }, Token);
+    }
+
+    /// <summary>Every layer from the cache, in order, on this thread.</summary>
+    private void FeedCached(IReadOnlyList<Cache.CachedLayer> layers)
+    {
+        for (int i = 0; i < layers.Count; i++) _feeds[i].ReaderDone(layers[i].Feed(_feeds[i], i, Token));
+    }
+
+    private LayerContents ReadBlob(IRandomAccessBlobs blobs, LayerDescriptor r, IEntrySink sink)
+    {
+        using var blob = OpenOne(blobs, r);
+        return ReadOne(blob, r, _options, sink, Token);
     }
 
     /// <summary>

@@ -90,6 +90,8 @@ public static class CommandLine
         root.Subcommands.Add(CatCommand.Create(shared, context));
         root.Subcommands.Add(OverlayCommand.Create(shared, stdout, stderr));
         root.Subcommands.Add(ReportCommand.Create(shared, context));
+        root.Subcommands.Add(CacheCommand.Create(shared, context));
+        root.Subcommands.Add(ScanCommand.Create(shared, context));
         var install = new Command("install-docker-plugin", "Make 'docker layerdive IMAGE' work: link this executable into ~/.docker/cli-plugins");
         install.SetAction(_ => DockerPlugin.Install(context));
         root.Subcommands.Add(install);

@@ -19,6 +19,9 @@ internal sealed class SharedOptions
     public readonly Option<string?> Config = new("--config") { Description = "dive's configuration file, read first (then ./.dive.yaml, ./.dive/config.yaml, ~/.dive.yaml, $XDG_CONFIG_HOME/dive/config.yaml, $XDG_CONFIG_DIRS/dive/config.yaml); CI mode names the file dive would read", Recursive = true };
     public readonly Option<string?> Theme = new("--theme") { Description = "The explorer's colours: dark, light or high-contrast (default: layerdive.theme in the configuration, else dark); NO_COLOR still wins", Recursive = true };
 
+    public readonly Option<string?> Cache = new("--cache") { Description = "The layer cache folder (default: LAYERDIVE_CACHE, else $XDG_CACHE_HOME/layerdive, else ~/.cache/layerdive)", Recursive = true };
+    public readonly Option<bool> NoCache = new("--no-cache") { Description = "Neither take layers from the layer cache nor keep them there", Recursive = true };
+
     public SharedOptions()
     {
         Lang.AcceptOnlyFromAmong(Text.Languages);
@@ -26,7 +29,7 @@ internal sealed class SharedOptions
         Source.AcceptOnlyFromAmong([.. SourceCatalog.Kinds]);
     }
 
-    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Insecure, Quiet, NoColor, Lang, Config, Theme];
+    public IEnumerable<Option> All => [Source, Image, Platform, NoVerify, Insecure, Quiet, NoColor, Lang, Config, Theme, Cache, NoCache];
 
     /// <summary>The run's environment (engine addresses, credentials' homes).</summary>
     public Func<string, string?>? Environment { get; set; }
@@ -36,5 +39,10 @@ internal sealed class SharedOptions
         Source = new SourceOptions { Kind = p.GetValue(Source), Image = p.GetValue(Image), Platform = p.GetValue(Platform), Verify = !p.GetValue(NoVerify), Insecure = p.GetValue(Insecure), Environment = Environment },
         Verify = !p.GetValue(NoVerify),
         FileSha256 = fileSha256,
+        Cache = p.GetValue(NoVerify) ? null : LayerCache(p),
     };
+
+    /// <summary>The layer cache the options and the environment name, or null when it is off.</summary>
+    public Core.Cache.LayerCache? LayerCache(ParseResult p) =>
+        Core.Cache.LayerCache.Resolve(p.GetValue(Cache), p.GetValue(NoCache), Environment ?? System.Environment.GetEnvironmentVariable);
 }

@@ -134,6 +134,7 @@ public static class HostileCli
         psi.Environment["CONTAINER_HOST"] = "unix:///nonexistent/podman.sock";
         psi.Environment["DOTNET_NOLOGO"] = "1";
         psi.Environment["LAYERDIVE_STATS"] = "1";
+        psi.Environment["LAYERDIVE_CACHE"] = TestCache.Setting; // a hostile peer's layers are read, not remembered
         foreach (var (k, v) in environment)
             if (v.Length == 0) psi.Environment.Remove(k);
             else psi.Environment[k] = v;

@@ -17,7 +17,7 @@ public static class Tool
     {
         var stdout = new StringWriter { NewLine = "\n" };
         var stderr = new StringWriter { NewLine = "\n" };
-        string? Env(string name) => environment.TryGetValue(name, out var v) ? v : name is "PATH" or "HOME" ? Environment.GetEnvironmentVariable(name) : null;
+        string? Env(string name) => environment.TryGetValue(name, out var v) ? v : name is "PATH" or "HOME" or "LAYERDIVE_CACHE" ? Environment.GetEnvironmentVariable(name) : null;
         var context = new LayerDive.Cli.CliContext(stdout, stderr, Env, workingDirectory ?? Environment.CurrentDirectory);
         int code = LayerDive.Cli.CommandLine.Run(args, context);
         return new CliResult(code, stdout.ToString(), stderr.ToString());

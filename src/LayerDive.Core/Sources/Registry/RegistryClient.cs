@@ -87,7 +87,8 @@ internal sealed partial class RegistryClient : IDisposable
     /// </summary>
     public HttpResponseMessage Get(string path, IReadOnlyList<string> accept, long rangeFrom = 0, CancellationToken ct = default)
     {
-        var uri = new Uri(_base, $"v2/{Reference.Repository}/{path}");
+        // a path from the root (/v2/_catalog) is the registry's, not the repository's
+        var uri = new Uri(_base, path.StartsWith('/') ? path[1..] : $"v2/{Reference.Repository}/{path}");
         bool authorized = false;
         var clock = Stopwatch.StartNew();
         for (int attempt = 1, redirects = 0; ; )
