@@ -230,14 +230,32 @@ public sealed class AdviseTests
     }
 
     [Fact]
-    public void Without_the_layers_to_read_a_marker_rule_finds_nothing_but_a_name_rule_still_does()
+    public void Without_the_layers_to_read_no_name_alone_is_a_secret()
     {
+        // every secret rule asks for its content marker (packages ship test keys named id_rsa and .env
+        // files of no secret): unread, the key is no finding, and the advice says the content went unchecked
         using var dir = new TempDir();
         var path = dir.File("image.oci.tar");
         WithSecrets().WriteOciArchive(path);
         var advice = Advisor.Analyze(Images.Load(path), ct: TestContext.Current.CancellationToken);
         Assert.False(advice.ContentChecked);
-        Assert.Equal("SshKey", Assert.Single(advice.Findings, f => f.Kind == AdviceKind.Secret).Rule);
+        Assert.DoesNotContain(advice.Findings, f => f.Kind == AdviceKind.Secret);
+    }
+
+    [Fact]
+    public void Names_without_their_marker_are_no_secrets()
+    {
+        // what packages ship: a test key that is a public one, a .env of settings, git and AWS files of no credential
+        var image = Base().Layer("COPY . /app/ # buildkit", l => l.Dir("app").Dir("app/test")
+            .File("app/test/id_rsa", "ssh-rsa AAAAB3Nza not a private key\n")
+            .File("app/.env", "PORT=3000\nLOG_LEVEL=debug\n")
+            .File("app/.git-credentials", "https://github.com\n")
+            .Dir("app/.aws").File("app/.aws/credentials", "[default]\nregion = eu-west-1\n")
+            .File("app/.env.local", "DATABASE_PASSWORD=hunter2-not-shown\n"));
+        var advice = Advise(image);
+        Assert.True(advice.ContentChecked);
+        var secret = Assert.Single(advice.Findings, f => f.Kind == AdviceKind.Secret);
+        Assert.Equal(("DotEnv", "/app/.env.local"), (secret.Rule, Assert.Single(secret.Paths).Path));
     }
 
     [Theory]
@@ -366,6 +384,9 @@ public sealed class AdviseTests
     [InlineData("RUN /bin/sh -c apt-get update # buildkit", "RUN apt-get update")]
     [InlineData("RUN |2 A=1 B=2 /bin/sh -c make # buildkit", "RUN make")]
     [InlineData("|1 V=3 /bin/sh -c make", "RUN make")]
+    // a build argument's value is never shown, whatever runs the command (it may be a token)
+    [InlineData("|1 NPM_TOKEN=npm_SECRET123 /bin/bash -c npm ci", "RUN /bin/bash -c npm ci")]
+    [InlineData("RUN |2 A=x y B=npm_SECRET123 [\"make\", \"all\"] # buildkit", "RUN [\"make\", \"all\"]")]
     [InlineData("COPY . /src # buildkit", "COPY . /src")]
     [InlineData("RUN apk add x", "RUN apk add x")]
     [InlineData("", "")]

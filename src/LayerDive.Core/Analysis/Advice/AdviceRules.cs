@@ -18,8 +18,9 @@ internal enum RuleGroup
 internal sealed record PathRule(string Id, RuleGroup Group, string[] Patterns);
 
 /// <summary>
-/// A secret found by the file's name (and the folder it is in), confirmed by a content marker where
-/// the name alone is not enough (a .pem may be a public certificate, a .npmrc may hold no token).
+/// A secret found by the file's name (and the folder it is in), confirmed by a content marker: a name
+/// alone is never enough (a .pem may be a public certificate, a .npmrc may hold no token, and packages
+/// ship test keys named id_rsa and .env files of no secret, which would fail every gate by default).
 /// Only the marker's presence is used: the content itself is never kept nor shown.
 /// </summary>
 internal sealed record SecretRule(string Id, string[] Names, string? Folder, Regex? Marker, string[] NotNames);
@@ -78,14 +79,14 @@ internal static class AdviceRules
 
     public static readonly SecretRule[] Secrets =
     [
-        new("SshKey", ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"], null, null, []),
+        new("SshKey", ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"], null, new Regex(@"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", Options), []),
         new("PrivateKey", ["*.pem", "*.key"], null, new Regex(@"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", Options), []),
-        new("AwsCredentials", ["credentials"], ".aws", null, []),
+        new("AwsCredentials", ["credentials"], ".aws", new Regex(@"(?i)aws_secret_access_key\s*=\s*\S", Options), []),
         new("DockerConfig", ["config.json"], ".docker", new Regex(@"""(auth|identitytoken|registrytoken)""\s*:\s*""[^""]+""", Options), []),
         new("Npmrc", [".npmrc"], null, new Regex(@"(_authToken|_auth|_password)\s*=\s*\S", Options), []),
-        new("GitCredentials", [".git-credentials"], null, null, []),
+        new("GitCredentials", [".git-credentials"], null, new Regex(@"://[^:/\s@]+:[^@\s]+@", Options), []),
         new("Netrc", [".netrc"], null, new Regex(@"\bpassword\s+\S", Options), []),
-        new("DotEnv", [".env", ".env.*"], null, null, [".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"]),
+        new("DotEnv", [".env", ".env.*"], null, new Regex(@"(?im)^[ \t]*(export[ \t]+)?[A-Z0-9_]*(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)[A-Z0-9_]*[ \t]*=[ \t]*[^\s#]", Options), [".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"]),
     ];
 
     /// <summary>The secret rule a file's name (and its folder's) matches, or -1.</summary>

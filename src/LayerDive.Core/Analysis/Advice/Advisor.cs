@@ -37,8 +37,15 @@ public static class Advisor
         if (!model.IsComplete) throw new InvalidOperationException("the model is still loading");
         var pass = new Pass(model);
         pass.Walk();
-        var confirmed = load is null ? [] : ReadMarkers(load, pass.Candidates, ct);
-        return pass.Finish(confirmed, load is not null);
+        HashSet<(int Node, int Layer)>? confirmed = null;
+        if (load is not null)
+        {
+            // a second read the source cannot give (standard input, a blob gone since, a cached layer's
+            // blob) leaves the markers unread: the advice says so, and never fails the command
+            try { confirmed = ReadMarkers(load, pass.Candidates, ct); }
+            catch (Exception ex) when (ex is ImageException or IOException or InvalidDataException or UnauthorizedAccessException) { }
+        }
+        return pass.Finish(confirmed ?? [], confirmed is not null);
     }
 
     /// <summary>Which candidates' content holds their rule's marker; reads only the layers holding candidates, through the verified reader.</summary>
@@ -297,7 +304,8 @@ public static class Advisor
             var layers = k.Kind is AdviceKind.CopiedUpUnchanged or AdviceKind.Rewritten or AdviceKind.RemovedLater
                 ? [k.LayerA, k.LayerB]
                 : g.RemovedIn is int removed ? [.. g.Layers, removed] : g.Layers.ToList();
-            var steps = layers.Select(Step).ToList();
+            // a secret's steps by their instruction only: a command line may hold the secret itself
+            var steps = layers.Select(k.Kind == AdviceKind.Secret ? Keyword : (Func<int, AdviceStep>)Step).ToList();
             string rule = k.Kind switch
             {
                 AdviceKind.Secret => AdviceRules.Secrets[k.Rule].Id,
@@ -311,6 +319,13 @@ public static class Advisor
 
         private AdviceStep Step(int layer) =>
             new(layer, Reports.Printable.OneLine(BuildStep.Line(model.Layers[layer].CreatedBy)), layer < _baseLayers);
+
+        private AdviceStep Keyword(int layer)
+        {
+            var line = BuildStep.Line(model.Layers[layer].CreatedBy);
+            int space = line.IndexOf(' ');
+            return new(layer, space < 0 ? line : line[..space] + " ...", layer < _baseLayers);
+        }
 
         private (string Why, string Fix) Texts(Group g, string rule, List<AdviceStep> steps, List<AdvicePath> paths)
         {

@@ -19,13 +19,49 @@ public static class BuildStep
         if (s.StartsWith(Shell, StringComparison.Ordinal)) return "RUN " + s[Shell.Length..].Trim();
         bool run = s.StartsWith("RUN ", StringComparison.Ordinal);
         var body = run ? s[4..].TrimStart() : s;
-        if (run || body.StartsWith('|'))
+        // a RUN with build arguments (|N K=V ... CMD): a value may be a token, whatever shell follows; never shown
+        if (body.StartsWith('|')) return "RUN " + WithoutArgumentValues(body);
+        if (run)
         {
-            int shell = body.IndexOf(Shell, StringComparison.Ordinal);
-            if (shell >= 0 && (body.StartsWith('|') || shell == 0)) return "RUN " + body[(shell + Shell.Length)..].Trim();
-            if (run) return s;
+            if (body.StartsWith(Shell, StringComparison.Ordinal)) return "RUN " + body[Shell.Length..].Trim();
+            return s;
         }
         return s;
+    }
+
+    /// <summary>
+    /// The command of <c>|N K=V ... CMD</c> (the shell dropped when it is <c>/bin/sh -c</c>): the build
+    /// arguments are not in the Dockerfile's line, and a value may be a token.
+    /// </summary>
+    private static string WithoutArgumentValues(string body)
+    {
+        int at = body.IndexOf(' ');
+        if (at < 0 || !int.TryParse(body.AsSpan(1, at - 1), out int count)) return "";
+        for (int i = 0; i < count && at < body.Length; i++)
+        {
+            int eq = body.IndexOf('=', at);
+            if (eq < 0) return "";
+            // a value ends at the next argument (NAME=) or at the command (a path or the exec form)
+            at = i + 1 < count ? NextArgument(body, eq + 1) : NextCommand(body, eq + 1);
+        }
+        var command = body[Math.Min(at, body.Length)..].Trim();
+        return command.StartsWith(Shell, StringComparison.Ordinal) ? command[Shell.Length..].Trim() : command;
+    }
+
+    private static int NextArgument(string body, int from)
+    {
+        for (int i = from; i < body.Length; i++)
+            if (body[i] == ' ' && i + 1 < body.Length && System.Text.RegularExpressions.Regex.IsMatch(body.AsSpan(i + 1), @"^[A-Za-z_][A-Za-z0-9_]*="))
+                return i;
+        return body.Length;
+    }
+
+    private static int NextCommand(string body, int from)
+    {
+        for (int i = from; i < body.Length; i++)
+            if (body[i] == ' ' && i + 1 < body.Length && body[i + 1] is '/' or '[')
+                return i;
+        return body.Length;
     }
 
     /// <summary>The command of a RUN line, or null for any other.</summary>
