@@ -216,6 +216,21 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
         for (int v = 0; v < 3; v++) Assert.Contains($"<td>{System.Net.WebUtility.HtmlEncode(layout)}:t{v}</td>", html.Stdout);
         Assert.DoesNotContain("<script", html.Stdout);
 
+        // a second tag of t2's manifest is the same image: t2's own layer stays its own, held by one image
+        Assert.Equal(0, Scripts.Exec("skopeo", "copy", "--quiet", $"oci:{layout}:t2", $"oci:{layout}:t2-alias").ExitCode);
+        var json = Run(cache, "scan", layout, "--format", "json");
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        using (var doc = System.Text.Json.JsonDocument.Parse(json.Stdout))
+        {
+            var images = doc.RootElement.GetProperty("images").EnumerateArray().ToDictionary(i => i.GetProperty("name").GetString()!);
+            var (t2, alias, t1) = (images[$"{layout}:t2"], images[$"{layout}:t2-alias"], images[$"{layout}:t1"]);
+            foreach (var i in new[] { t2, alias })
+                Assert.Equal(t2.GetProperty("uniqueBytes").GetInt64(), i.GetProperty("uniqueBytes").GetInt64());
+            // t1 and t2 differ only in their app layer, and the alias adds no sharing
+            Assert.True(t2.GetProperty("uniqueBytes").GetInt64() > 0);
+            Assert.Equal(t1.GetProperty("uniqueBytes").GetInt64() + t1.GetProperty("sharedBytes").GetInt64(), t1.GetProperty("storedBytes").GetInt64());
+        }
+
         Assert.Equal(2, Tool.RunWith(new Dictionary<string, string> { ["LAYERDIVE_CACHE"] = "off", ["JOB_COMPLETION_INDEX"] = "1" }, null, "scan", layout).ExitCode);
         Assert.Equal(2, Run("off", "scan", layout, "--shard", "5/4").ExitCode);
         Assert.Equal(2, Run("off", "scan", layout, "--shard", "0/4").ExitCode);

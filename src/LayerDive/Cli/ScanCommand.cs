@@ -150,9 +150,17 @@ internal static class ScanCommand
                     images.Add(image);
                     bytes += image.StoredBytes;
                 }
-                catch (Exception ex) when (ex is ImageException or IOException or UnauthorizedAccessException or InvalidDataException)
+                // one image's failure, whatever it is, is that image's: the scan goes on (only the run's own
+                // cancellation stops it)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    var message = ex is ImageException ie ? ie.Describe() : ex.Message;
+                    var message = ex switch
+                    {
+                        ImageException ie => ie.Describe(),
+                        IOException or UnauthorizedAccessException => ex.Message,
+                        InvalidDataException => Text.Fill(Strings.Cli_DamagedData, ex.Message),
+                        _ => Text.Fill(Strings.Cli_InternalError, ex.GetType().Name, ex.Message),
+                    };
                     failures.Add(new ScanFailure(t.Name, message));
                     ErrorReport.Error(context.Error, t.Name, message);
                 }

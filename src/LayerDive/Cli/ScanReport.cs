@@ -38,9 +38,12 @@ internal sealed class ScanReport(string source, IReadOnlyList<ScanImage> images,
     public IReadOnlyList<ScanImage> Images { get; } = images.OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
     public IReadOnlyList<ScanFailure> Failures { get; } = failures.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
 
-    /// <summary>Every distinct layer, with its stored bytes and the number of images that hold it.</summary>
+    /// <summary>
+    /// Every distinct layer, with its stored bytes and the number of images that hold it: an image is its
+    /// manifest's digest (two tags of one manifest are one image, and share nothing with each other), else its name.
+    /// </summary>
     public IReadOnlyList<(string Id, long StoredBytes, int Images)> Layers => _layers ??= Images
-        .SelectMany(i => i.Layers.DistinctBy(l => l.Id).Select(l => (l.Id, l.StoredBytes, i.Name)))
+        .SelectMany(i => i.Layers.DistinctBy(l => l.Id).Select(l => (l.Id, l.StoredBytes, Name: i.Digest ?? i.Name)))
         .GroupBy(l => l.Id)
         .Select(g => (g.Key, g.First().StoredBytes, g.Select(x => x.Name).Distinct().Count()))
         .OrderByDescending(l => l.Item3).ThenBy(l => l.Key, StringComparer.Ordinal).ToList();

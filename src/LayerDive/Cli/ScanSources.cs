@@ -43,6 +43,8 @@ internal static class ScanSources
     /// <summary>The repositories of /v2/_catalog (or of the file), each with the tags of its tags/list.</summary>
     private static List<ScanTarget> Registry(string host, string? reposFile, SourceOptions options)
     {
+        // user:password@host: refused without repeating it (the name goes into messages and reports)
+        if (host.Contains('@')) throw new ImageException(FaultKind.BadArgument, Strings.Scan_CredentialsInName);
         if (host.Length == 0 || host.Contains('/')) throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Scan_UnknownSource, "registry://" + host));
         IEnumerable<string> repositories;
         if (reposFile is not null)
