@@ -275,6 +275,21 @@ public sealed class LayerCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task Cache_ls_reads_no_pipe_no_link_and_nothing_past_the_bound()
+    {
+        // what a run would refuse, ls refuses too: a named pipe (opened blocking, it waited for a writer
+        // for ever) and a link to an endless file (read whole, it ran out of memory)
+        Directory.CreateDirectory(CacheDir);
+        var pipe = Path.Combine(CacheDir, "sha256-" + new string('a', 64) + ".ldc");
+        Assert.Equal(0, Scripts.Exec("mkfifo", pipe).ExitCode);
+        File.CreateSymbolicLink(Path.Combine(CacheDir, "sha256-" + new string('b', 64) + ".ldc"), "/dev/zero");
+        var ls = await Task.Run(() => Run(CacheDir, "cache", "ls"), TestContext.Current.CancellationToken)
+            .WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken); // a hang fails here
+        Assert.Equal(0, ls.ExitCode);
+        Assert.Equal(2, ls.StdoutLines.Count(l => l.Contains("not a regular file", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void Cache_ls_prune_and_clear_list_bound_and_empty_the_folder()
     {
         var layout = Path.Combine(_dir.Path, "oci");

@@ -132,30 +132,44 @@ internal sealed partial class LayerCache
         return all;
     }
 
+    /// <summary>
+    /// A cache file's bytes, read whole: null when it is not there, too large, or not to trust (a link, not a
+    /// regular file, another user's: <paramref name="refusal"/> says which).
+    /// </summary>
+    private static byte[]? ReadOwnFile(string path, out string? refusal)
+    {
+        using var handle = CacheFiles.OpenOwnFile(path, out refusal);
+        if (handle is null) return null;
+        long length = RandomAccess.GetLength(handle);
+        if (length > MaxFileBytes)
+        {
+            refusal = Text.Fill(Strings.Cache_TooLarge, length, MaxFileBytes);
+            return null;
+        }
+        var bytes = new byte[length];
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            int n = RandomAccess.Read(handle, bytes.AsSpan(at), at);
+            if (n == 0) break;
+            at += n;
+        }
+        return at == bytes.Length ? bytes : bytes[..at];
+    }
+
     /// <summary>The layer's file read and checked whole, or null (a miss; a file found unsound is told of).</summary>
     public CachedLayer? Open(LayerDescriptor r, bool fileSha256, Action<string>? notice)
     {
         if (r.Index < 0 || FileFor(r.DiffId, FormOf(r)) is not { } path) return null;
-        byte[] bytes;
+        byte[]? bytes;
         try
         {
-            using var handle = CacheFiles.OpenOwnFile(path, out var refusal);
-            if (handle is null)
+            bytes = ReadOwnFile(path, out var refusal);
+            if (bytes is null)
             {
                 if (refusal is not null) notice?.Invoke(Text.Fill(Strings.Cache_FileIgnored, path, refusal));
                 return null;
             }
-            long length = RandomAccess.GetLength(handle);
-            if (length > MaxFileBytes) return null;
-            bytes = new byte[length];
-            int at = 0;
-            while (at < bytes.Length)
-            {
-                int n = RandomAccess.Read(handle, bytes.AsSpan(at), at);
-                if (n == 0) break;
-                at += n;
-            }
-            if (at != bytes.Length) bytes = bytes[..at];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -294,9 +308,14 @@ internal sealed partial class LayerCache
             {
                 try
                 {
-                    var bytes = File.ReadAllBytes(f.FullName);
-                    problem = CachedLayer.Check(bytes, null, null, out var layer) ?? "";
-                    if (layer is not null) (diffId, blob, entries) = (layer.DiffId, layer.BlobDigest, layer.Records);
+                    // as a run reads it: no link followed, no other user's file, nothing larger than the bound
+                    var bytes = ReadOwnFile(f.FullName, out var refusal);
+                    if (bytes is null) problem = refusal ?? "";
+                    else
+                    {
+                        problem = CachedLayer.Check(bytes, null, null, out var layer) ?? "";
+                        if (layer is not null) (diffId, blob, entries) = (layer.DiffId, layer.BlobDigest, layer.Records);
+                    }
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { problem = ex.Message; }
             }
@@ -400,12 +419,19 @@ internal sealed class CachedLayer
             long records = 0;
             while (reader.Entry(0, out _)) records++;
             if ((long)reader.Unsigned() != records) return Strings.Cache_ChecksumWrong;
-            reader.Bytes(2);
-            for (int i = 0; i < 4; i++) reader.Signed();
+            // every figure as Feed will take it, so that a file that passes here cannot fail in the merge
+            if (!Enum.IsDefined((Model.Compression)reader.Byte())) throw new CacheFormatException("an unknown compression");
+            reader.Byte();
+            for (int i = 0; i < 4; i++)
+            {
+                long figure = reader.Signed();
+                // the third is the layer's entry count, an int
+                if (i == 2 && figure is < 0 or > int.MaxValue) throw new CacheFormatException("an entry count out of range");
+            }
             ulong problems = reader.Unsigned();
             for (ulong i = 0; i < problems; i++)
             {
-                reader.Byte();
+                if (!Enum.IsDefined((ProblemKind)reader.Byte())) throw new CacheFormatException("an unknown problem");
                 reader.String();
                 _ = reader.String() ?? throw new CacheFormatException("a problem without a text");
             }
