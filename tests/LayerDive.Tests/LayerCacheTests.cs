@@ -137,7 +137,7 @@ public sealed class LayerCacheTests : IDisposable
     [InlineData(Damage.FlippedByte, "checksum")]
     [InlineData(Damage.Truncated, "checksum")]
     [InlineData(Damage.Empty, "not a LayerDive layer cache file")]
-    [InlineData(Damage.OtherVersion, "format version 2")]
+    [InlineData(Damage.OtherVersion, "format version 99")]
     [InlineData(Damage.Foreign, "not a LayerDive layer cache file")]
     [InlineData(Damage.OtherLayer, "another layer")]
     [InlineData(Damage.Symlink, "not a regular file")]
@@ -166,9 +166,9 @@ public sealed class LayerCacheTests : IDisposable
                 File.WriteAllBytes(victim, []);
                 break;
             case Damage.OtherVersion:
-                // version 2 with a checksum that is right for its bytes: only the version is wrong
+                // version 99 with a checksum that is right for its bytes: only the version is wrong
                 bytes = [.. bytes];
-                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 2);
+                BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(4), 99);
                 BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), System.IO.Hashing.XxHash3.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
                 File.WriteAllBytes(victim, bytes);
                 break;
@@ -200,6 +200,30 @@ public sealed class LayerCacheTests : IDisposable
         Assert.Equal(originals[1], File.ReadAllBytes(victim));
         var third = Ci(CacheDir, layout);
         Assert.Equal(cold, third);
+    }
+
+    [Fact]
+    public void A_file_another_build_wrote_is_read_again_quietly_and_rewritten()
+    {
+        // an upgrade: a sound file from another build (its version and commit in the header) is a miss, as the
+        // reader that wrote it may have decoded entries otherwise; no note, the blob read, the file made anew
+        var layout = Path.Combine(_dir.Path, "oci");
+        Builder(3).WriteOciLayout(layout);
+        var cold = Ci(CacheDir, layout);
+        var victim = Directory.GetFiles(CacheDir, "*.ldc").Order(StringComparer.Ordinal).First();
+        var original = File.ReadAllBytes(victim);
+        var build = System.Text.Encoding.UTF8.GetBytes(CacheFormat.Build);
+        Assert.True(build.Length > 0);
+        int at = original.AsSpan().IndexOf(build);
+        Assert.True(at > 0, "the build is in the header");
+        var other = original.ToArray();
+        other[at] ^= 0x01; // the same length, another build
+        BinaryPrimitives.WriteUInt64LittleEndian(other.AsSpan(other.Length - 8), System.IO.Hashing.XxHash3.HashToUInt64(other.AsSpan(0, other.Length - 8)));
+        File.WriteAllBytes(victim, other);
+        var warm = Ci(CacheDir, layout);
+        Assert.Equal(cold, warm);
+        Assert.DoesNotContain(warm.Run.StderrLines, l => l.Contains("layer cache", StringComparison.Ordinal));
+        Assert.Equal(original, File.ReadAllBytes(victim));
     }
 
     [Fact]

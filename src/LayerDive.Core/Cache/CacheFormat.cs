@@ -10,6 +10,7 @@ namespace LayerDive.Core.Cache;
 /// The bytes of one layer's cache file (little-endian; docs/cli.md, "The layer cache"):
 /// <code>
 /// header   "LDLC" | u16 version | u16 flags (1: file SHA-256s kept) | str diff id | str blob digest | str language of the texts
+///          | str the LayerDive build that wrote it (its version and commit)
 /// entries  one record each, in the reader's order, then the byte 0xFF
 /// footer   records | compression (1) | eStargz (1) | stored size | tar size | tar entries | header sizes | problems
 /// trailer  u64 XxHash3 of every byte before it
@@ -26,7 +27,15 @@ namespace LayerDive.Core.Cache;
 internal static class CacheFormat
 {
     public static ReadOnlySpan<byte> Magic => "LDLC"u8;
-    public const ushort Version = 1;
+    public const ushort Version = 2;
+
+    /// <summary>
+    /// The build that reads layers now (its version and commit): a file another build wrote is a miss, as
+    /// a later reader may decode, name or judge entries differently, and what a user sees must not depend
+    /// on which build read a layer first.
+    /// </summary>
+    public static string Build { get; } =
+        System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(CacheFormat).Assembly)?.InformationalVersion ?? "";
     public const ushort FlagSha256 = 1;
     public const byte EndOfEntries = 0xFF;
     public const int TrailerLength = 8;
@@ -54,6 +63,7 @@ internal sealed class CacheWriter(Stream output)
         String(diffId);
         String(blobDigest);
         String(System.Globalization.CultureInfo.CurrentUICulture.Name);
+        String(CacheFormat.Build);
     }
 
     /// <summary>One record; false when the entry holds something this format cannot give back as it was (nothing is written then).</summary>

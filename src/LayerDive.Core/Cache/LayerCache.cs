@@ -183,6 +183,8 @@ internal sealed partial class LayerCache
         }
         // a file of another setting is not damaged: read the blob, and keep the setting asked for now
         if (layer!.Sha256 != fileSha256) return null;
+        // nor one another build wrote (an upgrade): read again, as this build reads
+        if (layer.Build != CacheFormat.Build) return null;
         // the texts of its problems are in the language of the run that wrote it
         if (layer.HasProblems && layer.Language != System.Globalization.CultureInfo.CurrentUICulture.Name) return null;
         Touch(path);
@@ -390,6 +392,8 @@ internal sealed class CachedLayer
     public string DiffId { get; private init; } = "";
     public string BlobDigest { get; private init; } = "";
     public string Language { get; private init; } = "";
+    /// <summary>The LayerDive build that wrote it.</summary>
+    public string Build { get; private init; } = "";
     public bool Sha256 { get; private init; }
     public long Records { get; private set; }
     public bool HasProblems { get; private set; }
@@ -410,11 +414,11 @@ internal sealed class CachedLayer
             ushort version = reader.UInt16();
             if (version != CacheFormat.Version) return Text.Fill(Strings.Cache_OtherVersion, version, CacheFormat.Version);
             ushort flags = reader.UInt16();
-            string d = reader.String() ?? "", b = reader.String() ?? "", language = reader.String() ?? "";
+            string d = reader.String() ?? "", b = reader.String() ?? "", language = reader.String() ?? "", build = reader.String() ?? "";
             if ((diffId is not null && !string.Equals(d, diffId, StringComparison.OrdinalIgnoreCase))
                 || (blobDigest is not null && !string.Equals(b, blobDigest, StringComparison.OrdinalIgnoreCase)))
                 return Text.Fill(Strings.Cache_OtherLayer, d);
-            var l = new CachedLayer(bytes, reader.Position) { DiffId = d, BlobDigest = b, Language = language, Sha256 = (flags & CacheFormat.FlagSha256) != 0 };
+            var l = new CachedLayer(bytes, reader.Position) { DiffId = d, BlobDigest = b, Language = language, Build = build, Sha256 = (flags & CacheFormat.FlagSha256) != 0 };
             // the footer's figures are read now, so that what goes into the merge later cannot fail halfway
             long records = 0;
             while (reader.Entry(0, out _)) records++;
