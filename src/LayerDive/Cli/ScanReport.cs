@@ -101,6 +101,9 @@ internal sealed class ScanReport(string source, IReadOnlyList<ScanImage> images,
         var sb = new StringBuilder();
         sb.Append(string.Join('\t', ImageColumns)).Append('\n');
         foreach (var r in ImageRows()) sb.Append(string.Join('\t', r)).Append('\n');
+        // an image the scan could not read is a row too, its figures empty and its CI column "error"
+        // (stderr says why): a table that leaves it out would read as a fleet without it
+        foreach (var f in Failures) sb.Append(Printable.OneLine(f.Name)).Append('\t', ImageColumns.Length - 1).Append("error\n");
         return sb.ToString();
     }
 

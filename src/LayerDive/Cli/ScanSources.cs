@@ -116,7 +116,11 @@ internal static class ScanSources
                 string? digest = m.TryGetProperty("digest", out var d) ? d.GetString() : null;
                 var image = name ?? digest;
                 if (image is null) continue;
-                targets.Add(new ScanTarget($"{dir}:{image}", dir, image, dir));
+                // grouped (for shards and --last) by repository as a registry's are: a ref name "repo:tag" by its
+                // repository, a bare tag ("latest", as skopeo writes oci:DIR:TAG) by the folder, one repository
+                int tag = name is null ? -1 : name.LastIndexOf(':');
+                var group = name is not null && tag > name.LastIndexOf('/') ? $"{dir}:{name[..tag]}" : dir;
+                targets.Add(new ScanTarget($"{dir}:{image}", dir, image, group));
             }
         return targets;
     }
