@@ -343,6 +343,23 @@ public sealed partial class HtmlReportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_pipe_or_device_named_as_the_output_is_written_into_never_replaced()
+    {
+        // --json /dev/null as root moved a regular file over /dev/null, for every program on the machine;
+        // a named pipe stands for it here (replacing the real one would break this machine)
+        var pipe = _dir.File("out.fifo");
+        Assert.Equal(0, Scripts.Exec("mkfifo", pipe).ExitCode);
+        var ct = TestContext.Current.CancellationToken;
+        var reader = Task.Run(() => File.ReadAllText(pipe), ct);
+        var r = Tool.Run(Paths.Sample, "--ci", "--json", pipe, "--quiet");
+        Assert.True(r.ExitCode is 0 or 1, r.Stderr);
+        var json = await reader.WaitAsync(TimeSpan.FromSeconds(60), ct); // a pipe replaced by a file is never written: this waits
+        using (var doc = System.Text.Json.JsonDocument.Parse(json)) Assert.True(doc.RootElement.TryGetProperty("layer", out _));
+        Assert.Equal(LayerDive.Core.Sources.FileKind.Kind.Other, LayerDive.Core.Sources.FileKind.Of(pipe));
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.layerdive-tmp"));
+    }
+
+    [Fact]
     public void Without_o_the_page_goes_to_stdout()
     {
         var r = Tool.Run("report", Paths.Sample, "-q");

@@ -209,6 +209,14 @@ internal static class CiCommand
     private static void WriteFile(string path, Action<Stream> write, CliContext context)
     {
         var full = Path.GetFullPath(path, context.WorkingDirectory);
+        if (LayerDive.Core.Sources.FileKind.Of(full) == LayerDive.Core.Sources.FileKind.Kind.Other)
+        {
+            // a device or a pipe (/dev/null, /dev/stdout, a fifo): written into, never replaced (a rename over
+            // /dev/null, as root, made it a regular file for every program on the machine)
+            using var stream = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+            write(stream);
+            return;
+        }
         var temp = full + ".layerdive-tmp";
         try
         {
