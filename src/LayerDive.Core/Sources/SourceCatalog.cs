@@ -27,6 +27,7 @@ public static partial class SourceCatalog
             _ => false, ContainerSource.Open),
         new(Storage.ContainersStorageSource.KindName, ["containers-storage:"], () => Strings.Source_HelpContainersStorage,
             _ => false, Storage.ContainersStorageSource.Open),
+        new(Containerd.ContainerdSource.KindName, ["containerd://"], () => Strings.Source_HelpContainerd, _ => false, Containerd.ContainerdSource.Open),
         new(RegistrySource.KindName, ["registry://"], () => Strings.Source_HelpRegistry,
             name => RegistryReference.Parse(name) is not null, RegistrySource.Open),
     ];
