@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Text.Json;
+using LayerDive.Core;
+using LayerDive.Core.Loading;
+using LayerDive.Core.Sources;
+using LayerDive.Tests.Support;
+
+namespace LayerDive.Tests;
+
+[CollectionDefinition("containerd")]
+public sealed class ContainerdCollection : ICollectionFixture<ContainerdService>;
+
+/// <summary>
+/// containerd (a real one, <see cref="ContainerdService"/>): images imported with ctr into its
+/// namespaces, read through its gRPC API. The cut copy is the archive with layer 3 cut in half imported
+/// as it is (unpacking it would fail), the two-platform image the layout imported with every platform.
+/// </summary>
+[Collection("containerd")]
+[ContractFor("containerd")]
+public sealed class ContainerdSourceTests(ContainerdService containerd) : SourceContract, IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    protected override void SkipUnlessReady() => containerd.Require();
+
+    /// <summary>Options that name this containerd and nothing of the machine's (no CONTAINERD_* variable).</summary>
+    private SourceOptions Options(string ns) => new() { Address = containerd.Socket, Namespace = ns, Environment = _ => null };
+
+    /// <summary>The environment a command-line run gets: this containerd by its variable.</summary>
+    private Dictionary<string, string> Env(string? ns = null)
+    {
+        var env = new Dictionary<string, string> { ["CONTAINERD_ADDRESS"] = containerd.Socket };
+        if (ns is not null) env["CONTAINERD_NAMESPACE"] = ns;
+        return env;
+    }
+
+    protected override (string, SourceOptions) Image(string archive) => ("containerd://" + containerd.Import(archive, "default")[0], Options("default"));
+
+    protected override (string, SourceOptions) CutImage()
+    {
+        var cut = WriteCutArchive(_dir.Path, CutLayer);
+        return ("containerd://" + containerd.Import(cut, "cut", "--no-unpack")[0], Options("cut"));
+    }
+
+    protected override (string, SourceOptions)? MultiPlatformImage(string layout)
+    {
+        // ctr imports archives: the layout as a tar, every platform's content kept
+        var archive = _dir.File("multi.tar");
+        var tar = Scripts.Exec("tar", "-C", layout, "-cf", archive, ".");
+        Assert.True(tar.ExitCode == 0, tar.Stderr);
+        return ("containerd://" + containerd.Import(archive, "multi", "--all-platforms", "--no-unpack")[0], Options("multi"));
+    }
+
+    private static string Listing(IReadOnlyDictionary<string, string> env, string name) =>
+        Tool.RunWith(env, null, "ls", name, "--format", "tsv") is { ExitCode: 0 } run ? run.Stdout : throw new InvalidOperationException($"ls {name}: exit not 0");
+
+    public static TheoryData<string, string> ArchivesAndNamespaces()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var ns in new[] { "default", "k8s.io" })
+        {
+            data.Add(Archive, ns);
+            data.Add(Paths.Sample, ns);
+        }
+        return data;
+    }
+
+    /// <summary>The docker-archive and the bundled sample (an OCI archive) imported into default and k8s.io: the listing through containerd:// is the archive's.</summary>
+    [Theory]
+    [MemberData(nameof(ArchivesAndNamespaces))]
+    public void The_listing_equals_the_archive_listing(string archive, string ns)
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(archive, ns)[0];
+        var run = Tool.RunWith(Env(ns), null, "ls", "containerd://" + name, "--format", "tsv");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(Tool.Run("ls", archive, "--format", "tsv").Stdout, run.Stdout);
+    }
+
+    /// <summary>The generated corpus's tricky image, as a docker-archive and as an OCI archive, against the archive's listing.</summary>
+    [Theory]
+    [InlineData("tricky.docker-archive.tar")]
+    [InlineData("tricky.oci-archive.tar")]
+    [InlineData("tricky.oci-archive-zstd.tar")]
+    public void A_corpus_image_lists_as_its_archive(string file)
+    {
+        var archive = Path.Combine(Paths.GeneratedCorpus, "tricky", file);
+        if (!File.Exists(archive)) Assert.Skip($"generated corpus not present ({archive}); run: bash ../shared/tools/make-corpus.sh");
+        SkipUnlessReady();
+        // a namespace each: the three archives hold the same name
+        var ns = "corpus." + Path.GetFileNameWithoutExtension(file);
+        var name = containerd.Import(archive, ns, "--no-unpack")[0];
+        Assert.Equal(Tool.Run("ls", archive, "--format", "tsv").Stdout, Listing(Env(ns), "containerd://" + name));
+    }
+
+    [Theory]
+    [InlineData("default")]
+    [InlineData("k8s.io")]
+    public void CI_figures_equal_the_archive_ones(string ns)
+    {
+        SkipUnlessReady();
+        var name = "containerd://" + containerd.Import(Archive, ns)[0];
+        var a = Tool.RunWith(Env(ns), _dir.Path, Archive, "--ci", "--json", _dir.File($"a-{ns}.json"));
+        var b = Tool.RunWith(Env(ns), _dir.Path, name, "--ci", "--json", _dir.File($"b-{ns}.json"));
+        Assert.Equal(a.ExitCode, b.ExitCode);
+        using var ja = JsonDocument.Parse(File.ReadAllBytes(_dir.File($"a-{ns}.json")));
+        using var jb = JsonDocument.Parse(File.ReadAllBytes(_dir.File($"b-{ns}.json")));
+        Assert.Equal(ja.RootElement.GetProperty("image").GetRawText(), jb.RootElement.GetProperty("image").GetRawText());
+    }
+
+    /// <summary>Names as nerdctl and crictl print them: the short name, the full reference, a prefix of the image's digest (nerdctl's IMAGE ID).</summary>
+    [Fact]
+    public void Names_are_taken_as_nerdctl_prints_them()
+    {
+        SkipUnlessReady();
+        var full = containerd.Import(Archive, "default")[0];
+        var (tag, _, _) = Expected();
+        Assert.Equal($"docker.io/library/{tag}", full); // ctr's normalised name of the archive's RepoTags
+        var (code, output) = containerd.Ctr("default", "images", "ls");
+        Assert.True(code == 0, output);
+        var digest = output.Split('\n').Single(l => l.StartsWith(full + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        var expected = Listing(Env("default"), "containerd://" + full);
+        foreach (var name in new[] { tag, tag.Split(':')[0], digest[7..19], digest })
+            Assert.Equal(expected, Listing(Env("default"), "containerd://" + name));
+    }
+
+    /// <summary>Each layer's stored size and media type are what the manifest in the content store gives (read here with ctr), each blob verified.</summary>
+    [Fact]
+    public void Stored_sizes_and_media_types_are_the_manifests()
+    {
+        SkipUnlessReady();
+        var (reference, options) = Image(Archive);
+        var model = ImageLoader.Load(reference, new LoadOptions { Source = options }, TestContext.Current.CancellationToken);
+        var name = reference["containerd://".Length..];
+        var (code, output) = containerd.Ctr("default", "images", "ls");
+        Assert.True(code == 0, output);
+        var target = output.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        (code, output) = containerd.Ctr("default", "content", "get", target);
+        Assert.True(code == 0, output);
+        using var manifest = JsonDocument.Parse(output);
+        var layers = manifest.RootElement.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(layers.Count, model.Layers.Count);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            Assert.Equal(layers[i].GetProperty("digest").GetString(), model.Layers[i].Digest);
+            Assert.Equal(layers[i].GetProperty("size").GetInt64(), model.Layers[i].CompressedSize);
+            Assert.Equal(layers[i].GetProperty("mediaType").GetString(), model.Layers[i].MediaType);
+            Assert.True(model.Layers[i].Verified, $"layer {i} not verified");
+        }
+        Assert.Equal("containerd", model.SourceKind);
+    }
+
+    /// <summary>A name only another namespace holds is read from it, and a note says which.</summary>
+    [Fact]
+    public void A_name_in_one_other_namespace_is_read_from_it_with_a_note()
+    {
+        SkipUnlessReady();
+        // a name of its own (ctr images tag) for the sample: the other tests import it into default and k8s.io
+        var imported = containerd.Import(Paths.Sample, "only-here")[0];
+        var name = "layerdive/only-here:1";
+        if (!containerd.Names("only-here").Contains(name))
+        {
+            var (code, output) = containerd.Ctr("only-here", "images", "tag", imported, name);
+            Assert.True(code == 0, output);
+        }
+        Assert.DoesNotContain(name, containerd.Names("default").Concat(containerd.Names("k8s.io")));
+        var run = Tool.RunWith(Env(), null, "ls", "containerd://" + name, "--format", "tsv");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(Tool.Run("ls", Paths.Sample, "--format", "tsv").Stdout, run.Stdout);
+        Assert.Contains($"not in containerd namespace default: read from namespace only-here (containerd at {containerd.Socket})", run.Stderr);
+    }
+
+    /// <summary>Faults: one line naming the socket (and the namespace where one was asked), exit 2.</summary>
+    private static void AssertFault(CliResult run, params string[] parts)
+    {
+        Assert.Equal(2, run.ExitCode);
+        var lines = run.StderrLines;
+        Assert.True(lines.Length == 1, run.Stderr);
+        Assert.StartsWith("layerdive: error: ", lines[0]);
+        foreach (var p in parts) Assert.Contains(p, lines[0]);
+        Assert.Equal("", run.Stdout);
+    }
+
+    [Fact]
+    public void A_name_in_several_other_namespaces_is_an_error_naming_them()
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(Archive, "default")[0];
+        containerd.Import(Archive, "k8s.io");
+        var run = Tool.RunWith(Env("nowhere"), null, "ls", "containerd://" + name);
+        AssertFault(run, containerd.Socket, "namespace nowhere", "default, k8s.io", "--namespace");
+    }
+
+    [Fact]
+    public void A_name_in_no_namespace_is_not_found()
+    {
+        SkipUnlessReady();
+        containerd.Import(Archive, "default");
+        var run = Tool.RunWith(Env(), null, "ls", "containerd://layerdive/absent:1");
+        AssertFault(run, containerd.Socket, "layerdive/absent:1", "namespace default");
+    }
+
+    [Fact]
+    public void No_socket_says_containerd_is_not_running()
+    {
+        SkipUnlessReady();
+        var socket = _dir.File("none.sock");
+        AssertFault(Tool.RunWith(new Dictionary<string, string> { ["CONTAINERD_ADDRESS"] = socket }, null, "ls", "containerd://x"), "not running", socket);
+        AssertFault(Tool.RunWith(new Dictionary<string, string>(), null, "ls", "containerd://x", "--address", "unix://" + socket), "not running", socket);
+    }
+
+    /// <summary>A socket nobody listens on any more (what a killed containerd leaves): refused, said as such.</summary>
+    [Fact]
+    public void A_stale_socket_is_refused()
+    {
+        SkipUnlessReady();
+        var socket = _dir.File("stale.sock");
+        // bound, never listening, left behind: connect is refused (python's socket keeps its file when it closes; .NET's removes it)
+        var bind = Scripts.Exec("python3", "-c", "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", socket);
+        Assert.True(bind.ExitCode == 0 && File.Exists(socket), bind.Stderr);
+        AssertFault(Tool.RunWith(Env(), null, "ls", "containerd://x", "--address", socket), "refuses connections", socket);
+    }
+
+    /// <summary>A containerd stopped while its socket is named: not running (its socket gone), one line.</summary>
+    [Fact]
+    public void A_stopped_containerd_is_an_error_naming_its_socket()
+    {
+        SkipUnlessReady();
+        string socket;
+        using (var other = new ContainerdService())
+        {
+            other.Require();
+            socket = other.Socket;
+        }
+        var run = Tool.RunWith(new Dictionary<string, string> { ["CONTAINERD_ADDRESS"] = socket }, null, "ls", "containerd://x");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Single(run.StderrLines);
+        Assert.Contains(socket, run.Stderr);
+        Assert.Matches("not running|refuses connections", run.Stderr);
+    }
+
+    /// <summary>A user who may not open the socket (containerd's is root's, mode 0660): permission denied, said as such.</summary>
+    [Fact]
+    public async Task A_socket_the_user_may_not_open_is_permission_denied()
+    {
+        SkipUnlessReady();
+        if (!Scripts.OnPath("setpriv")) Assert.Skip("setpriv is not installed (util-linux)");
+        var dll = Path.Combine(AppContext.BaseDirectory, "layerdive.dll");
+        var psi = new ProcessStartInfo("setpriv") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet", dll, "ls", "containerd://x", "--address", containerd.Socket })
+            psi.ArgumentList.Add(a);
+        psi.Environment.Remove("CI");
+        psi.Environment["HOME"] = _dir.Path;
+        psi.Environment["DOTNET_CLI_HOME"] = _dir.Path;
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdoutTask = p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = await p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = await stdoutTask;
+        Assert.True(p.WaitForExit(60_000));
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(p.ExitCode == 2 && lines.Length == 1, stderr);
+        Assert.Contains("permission denied", lines[0]);
+        Assert.Contains(containerd.Socket, lines[0]);
+        Assert.Equal("", stdout);
+    }
+
+    /// <summary>A layer blob removed from the content store (as discard_unpacked_layers does): an error naming the layer, the socket and the namespace.</summary>
+    [Fact]
+    public void A_missing_blob_is_an_error_naming_the_layer()
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(Archive, "gone", "--no-unpack")[0];
+        var layer = 5;
+        var digest = ImageLoader.Load("containerd://" + name, new LoadOptions { Source = Options("gone") }, TestContext.Current.CancellationToken).Layers[layer].Digest!;
+        var (code, output) = containerd.Ctr("gone", "content", "rm", digest);
+        Assert.True(code == 0, output);
+        var run = Tool.RunWith(Env("gone"), null, "ls", "containerd://" + name);
+        AssertFault(run, $"layer {layer}", containerd.Socket, "namespace gone", "no blob", digest[..19]);
+    }
+
+    /// <summary>The API's own refusal (a namespace name containerd does not accept): one line with the method and the status.</summary>
+    [Fact]
+    public void An_API_error_is_one_line()
+    {
+        SkipUnlessReady();
+        var run = Tool.RunWith(Env(), null, "ls", "containerd://x", "--namespace", "Not A Namespace!");
+        AssertFault(run, containerd.Socket, "Images.List", "InvalidArgument");
+    }
+
+    /// <summary>The lease taken for the read is gone once the read ends.</summary>
+    [Fact]
+    public void No_lease_is_left_behind()
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(Archive, "default")[0];
+        Listing(Env("default"), "containerd://" + name);
+        var (code, output) = containerd.Ctr("default", "leases", "ls", "-q");
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("layerdive-", output);
+    }
+
+    public void Dispose()
+    {
+        _dir.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
