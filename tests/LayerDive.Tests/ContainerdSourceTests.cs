@@ -279,6 +279,37 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         AssertFault(run, $"layer {layer}", containerd.Socket, "namespace gone", "no blob", digest[..19]);
     }
 
+    public static TheoryData<string> DiscardedArchives() =>
+        [Archive, Path.Combine(Paths.GeneratedCorpus, "tricky", "tricky.docker-archive.tar")];
+
+    /// <summary>
+    /// Every layer blob removed after unpacking (what discard_unpacked_layers leaves): the same listing,
+    /// read from the snapshots' folders, and a note naming each layer so read. The tricky image brings
+    /// whiteouts and opaque directories, which the snapshots keep as 0/0 devices and the opaque xattr.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(DiscardedArchives))]
+    public void Layers_whose_blobs_are_gone_are_read_from_their_snapshots(string archive)
+    {
+        if (!File.Exists(archive)) Assert.Skip($"generated corpus not present ({archive}); run: bash ../shared/tools/make-corpus.sh");
+        SkipUnlessReady();
+        var ns = archive == Archive ? "discarded-dive" : "discarded-tricky";
+        var name = containerd.Import(archive, ns)[0]; // unpacked: a snapshot per layer
+        var ct = TestContext.Current.CancellationToken;
+        var digests = ImageLoader.Load("containerd://" + name, new LoadOptions { Source = Options(ns) }, ct).Layers.Select(l => l.Digest!).ToList();
+        foreach (var d in digests.Distinct())
+            containerd.Ctr(ns, "content", "rm", d); // a second import's call finds it gone already: what counts is that none is left
+        var (code, left) = containerd.Ctr(ns, "content", "ls", "-q");
+        Assert.True(code == 0, left);
+        Assert.All(digests, d => Assert.DoesNotContain(d, left));
+        var run = Tool.RunWith(Env(ns), null, "ls", "containerd://" + name, "--format", "tsv");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(Tool.Run("ls", archive, "--format", "tsv").Stdout, run.Stdout);
+        var note = Assert.Single(run.StderrLines);
+        Assert.Contains("read from their snapshots", note);
+        for (int i = 0; i < digests.Count; i++) Assert.Contains($"{i} ({digests[i][..19]}: {containerd.Root}/root/io.containerd.snapshotter.v1.overlayfs/snapshots/", note);
+    }
+
     /// <summary>The API's own refusal (a namespace name containerd does not accept): one line with the method and the status.</summary>
     [Fact]
     public void An_API_error_is_one_line()

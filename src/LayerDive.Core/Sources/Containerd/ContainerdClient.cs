@@ -6,6 +6,7 @@ using LayerDive.Core.Sources.Containerd.Api.Content;
 using LayerDive.Core.Sources.Containerd.Api.Images;
 using LayerDive.Core.Sources.Containerd.Api.Leases;
 using LayerDive.Core.Sources.Containerd.Api.Namespaces;
+using LayerDive.Core.Sources.Containerd.Api.Snapshots;
 using ImagesService = LayerDive.Core.Sources.Containerd.Api.Images.Images;
 
 namespace LayerDive.Core.Sources.Containerd;
@@ -32,6 +33,7 @@ internal sealed class ContainerdClient : IDisposable
     private readonly Content.ContentClient _content;
     private readonly Leases.LeasesClient _leases;
     private readonly Namespaces.NamespacesClient _namespaces;
+    private readonly Snapshots.SnapshotsClient _snapshots;
     private string? _lease;
 
     private ContainerdClient(string socket, string ns)
@@ -66,6 +68,7 @@ internal sealed class ContainerdClient : IDisposable
         _content = new Content.ContentClient(_channel);
         _leases = new Leases.LeasesClient(_channel);
         _namespaces = new Namespaces.NamespacesClient(_channel);
+        _snapshots = new Snapshots.SnapshotsClient(_channel);
     }
 
     /// <summary>The socket's path.</summary>
@@ -133,16 +136,38 @@ internal sealed class ContainerdClient : IDisposable
         Call("Namespaces.List", Namespace, ct, o => _namespaces.List(new ListNamespacesRequest(), o)).Namespaces.Select(n => n.Name).ToList();
 
     /// <summary>A blob's size, or null when the content store does not hold it.</summary>
-    public long? Size(string digest, CancellationToken ct)
+    public long? Size(string digest, CancellationToken ct) => Info(digest, ct)?.Size;
+
+    /// <summary>A blob's record (its size, its labels), or null when the content store does not hold it.</summary>
+    public Api.Content.Info? Info(string digest, CancellationToken ct)
     {
         try
         {
-            return Call("Content.Info", Namespace, ct, o => _content.Info(new InfoRequest { Digest = digest }, o)).Info?.Size;
+            return Call("Content.Info", Namespace, ct, o => _content.Info(new InfoRequest { Digest = digest }, o)).Info;
         }
         catch (ImageException ex) when (ex.Kind == FaultKind.NotFound)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The mounts of a read-only view on the committed snapshot <paramref name="parent"/> (an image's
+    /// chain id), made under the lease and removed at once: only the folders they name are wanted.
+    /// </summary>
+    public IReadOnlyList<Api.Mount> ViewMounts(string snapshotter, string parent, CancellationToken ct)
+    {
+        var key = "layerdive-view-" + Guid.NewGuid().ToString("N")[..16];
+        var mounts = Call("Snapshots.View", Namespace, ct, o => _snapshots.View(new ViewSnapshotRequest { Snapshotter = snapshotter, Key = key, Parent = parent }, o)).Mounts.ToList();
+        try
+        {
+            Call("Snapshots.Remove", Namespace, ct, o => _snapshots.Remove(new RemoveSnapshotRequest { Snapshotter = snapshotter, Key = key }, o));
+        }
+        catch (ImageException)
+        {
+            // the view is the lease's: it goes with the lease
+        }
+        return mounts;
     }
 
     /// <summary>
@@ -158,11 +183,11 @@ internal sealed class ContainerdClient : IDisposable
         _lease = id;
     }
 
-    /// <summary>Puts a blob in the lease: from now on garbage collection keeps it.</summary>
-    public void Hold(string digest, CancellationToken ct)
+    /// <summary>Puts a blob (or, with its type <c>snapshots/SNAPSHOTTER</c>, a snapshot) in the lease: from now on garbage collection keeps it.</summary>
+    public void Hold(string id, CancellationToken ct, string type = "content")
     {
-        if (_lease is not { } id) return;
-        Call("Leases.AddResource", Namespace, ct, o => _leases.AddResource(new AddResourceRequest { Id = id, Resource = new Resource { Id = digest, Type = "content" } }, o));
+        if (_lease is not { } lease) return;
+        Call("Leases.AddResource", Namespace, ct, o => _leases.AddResource(new AddResourceRequest { Id = lease, Resource = new Resource { Id = id, Type = type } }, o));
     }
 
     /// <summary>

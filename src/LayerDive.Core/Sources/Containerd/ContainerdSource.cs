@@ -23,12 +23,15 @@ internal sealed partial class ContainerdSource : IImageSource
 
     private readonly ContainerdClient _client;
 
-    private ContainerdSource(ContainerdClient client, IReadOnlyList<ImageCandidate> candidates, string location, string? note) =>
-        (_client, Candidates, Location, Note) = (client, candidates, location, note);
+    /// <summary>Notes: how the image was found; which layers were read from snapshots (known once resolved).</summary>
+    private readonly List<string> _notes;
+
+    private ContainerdSource(ContainerdClient client, IReadOnlyList<ImageCandidate> candidates, string location, List<string> notes) =>
+        (_client, Candidates, Location, _notes) = (client, candidates, location, notes);
 
     public string Kind => KindName;
     public string Location { get; }
-    public string? Note { get; }
+    public string? Note { get { lock (_notes) return _notes.Count == 0 ? null : string.Join("; ", _notes); } }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
     public void Dispose() => _client.Dispose();
 
@@ -68,17 +71,21 @@ internal sealed partial class ContainerdSource : IImageSource
             client.Hold(root, ct);
             var store = new ContainerdDescriptors(client, ct);
             var blobs = new ContainerdBlobs(client, options.Counter, ct);
+            var notes = new List<string>();
+            if (note is not null) notes.Add(note);
             var candidates = ImageIndexWalker.FromDescriptor(store, root, target.MediaType, image.Name, blobs, options.Verify)
                 .Select(c => c.WithResolve(token =>
                 {
-                    var resolved = c.Resolve(token);
+                    // a layer whose blob is gone is read from its snapshot
+                    var (resolved, fromSnapshots) = SnapshotLayers.Replace(client, c.Resolve(token), c.ConfigDigest, store.Has, token);
+                    if (fromSnapshots is not null) lock (notes) notes.Add(fromSnapshots);
                     // the config was read; the layers are held before they are read
                     foreach (var l in resolved.Layers)
                         if (l.Digest is { } d) client.Hold(d, token);
                     options.Counter?.Expect(resolved.Layers.Sum(l => l.Size ?? 0));
                     return resolved;
                 })).ToList();
-            return new ContainerdSource(client, candidates, $"{KindName}://{image.Name}", note);
+            return new ContainerdSource(client, candidates, $"{KindName}://{image.Name}", notes);
         }
         catch
         {
@@ -151,6 +158,11 @@ internal sealed partial class ContainerdSource : IImageSource
     {
         public Stream Open(LayerDescriptor layer)
         {
+            if (layer.Locator is LayerLocator.Snapshot snapshot)
+            {
+                var files = SnapshotLayers.Open(layer, snapshot.Folder, client, ct);
+                return counter is null ? files : counter.Counting(files);
+            }
             var digest = layer.Digest ?? throw new ImageException(FaultKind.Damaged, Strings.Registry_LayerNoDigest, layer.Index);
             // the manifest's size is what is read; where it gives none, the store's
             var size = layer.Size ?? client.Size(digest, ct)
