@@ -310,6 +310,117 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         for (int i = 0; i < digests.Count; i++) Assert.Contains($"{i} ({digests[i][..19]}: {containerd.Root}/root/io.containerd.snapshotter.v1.overlayfs/snapshots/", note);
     }
 
+    /// <summary>
+    /// Runs <paramref name="script"/> in a container of the archive's image (<c>ctr run -d</c>) in
+    /// <paramref name="ns"/>, waits for it to create /ready, hands the container's id to
+    /// <paramref name="check"/>, then kills and removes the container.
+    /// </summary>
+    private void WithContainer(string ns, string script, Action<string, Dictionary<string, string>> check)
+    {
+        var image = containerd.Import(Archive, ns)[0];
+        var id = "layerdive-" + Guid.NewGuid().ToString("N")[..8];
+        var (code, output) = containerd.Ctr(ns, "run", "-d", image, id, "sh", "-c", script + "; touch /ready; sleep 600");
+        if (code != 0)
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail($"ctr run: {output}");
+            Assert.Skip($"containers cannot run here (ctr run: {output.Trim()})");
+        }
+        // no engine but containerd: container:// finds neither Docker nor Podman
+        var env = Env(ns);
+        env["DOCKER_HOST"] = "unix://" + _dir.File("no-docker.sock");
+        env["CONTAINER_HOST"] = "unix://" + _dir.File("no-podman.sock");
+        env["XDG_RUNTIME_DIR"] = _dir.Path;
+        try
+        {
+            var until = DateTime.UtcNow.AddSeconds(60);
+            while (!Tool.RunWith(env, null, "ls", "container://" + id, "--changes", "--format", "tsv").Stdout.Contains("\tready\t", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < until, $"container {id} did not create /ready in 60 s");
+                Thread.Sleep(200);
+            }
+            check(id, env);
+        }
+        finally
+        {
+            containerd.Ctr(ns, "tasks", "kill", "-s", "SIGKILL", id);
+            for (var until = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < until && containerd.Ctr(ns, "tasks", "rm", id).Code != 0;) Thread.Sleep(200);
+            containerd.Ctr(ns, "containers", "rm", id);
+        }
+    }
+
+    /// <summary>The mount points the runtime makes in a container's root: not what the container did.</summary>
+    private static readonly string[] RuntimeMountPoints = ["dev", "proc", "run", "sys"];
+
+    /// <summary>
+    /// A running container's <c>ls --changes</c> is what it did: a file added, a file deleted (a whiteout),
+    /// a directory replaced (opaque: everything the image had there is gone), with the runtime's mount points aside.
+    /// </summary>
+    [Fact]
+    public void A_running_containers_changes_are_what_it_did()
+    {
+        SkipUnlessReady();
+        const string Script = "echo hi > /new.txt; rm /root/saved.txt; rm -rf /root/.data; mkdir /root/.data; echo n > /root/.data/n";
+        WithContainer("run", Script, (id, env) =>
+        {
+            var run = Tool.RunWith(env, null, "ls", "container://" + id, "--changes", "--format", "tsv");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Contains($"container {id} of docker.io/library/", run.Stderr);
+            var actual = run.StdoutLines.Where(l => !l.StartsWith('#')).Select(l => l.Split('\t')).Select(f => $"{f[0]} {f[1]}")
+                .Where(c => !RuntimeMountPoints.Contains(c[2..])).Order(StringComparer.Ordinal).ToList();
+            // what the script did, the files it removed with /root/.data read from the archive's own listing
+            var removed = Tool.Run("ls", Archive, "--format", "tsv").StdoutLines.Select(l => l.Split('\t')[0]).Where(p => p.StartsWith("root/.data/", StringComparison.Ordinal));
+            var expected = new[] { "A new.txt", "A ready", "A root/.data/n", "M root", "M root/.data", "D root/saved.txt" }
+                .Concat(removed.Select(p => "D " + p)).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(expected, actual);
+        });
+    }
+
+    /// <summary>
+    /// The merged tree of a running container equals its snapshot's mounts (<c>ctr snapshots mounts</c>'s
+    /// upper and lower folders) mounted read-only here, listed with Python: path, type and size of each entry.
+    /// </summary>
+    [Fact]
+    public void A_running_containers_tree_equals_its_snapshot_mounted()
+    {
+        SkipUnlessReady();
+        WithContainer("run", "echo hi > /new.txt; rm /root/saved.txt; rm -rf /root/.data; mkdir /root/.data; echo n > /root/.data/n", (id, env) =>
+        {
+            var target = Directory.CreateDirectory(_dir.File("merged")).FullName;
+            var (code, output) = containerd.Ctr("run", "snapshots", "mounts", target, id);
+            Assert.True(code == 0, output);
+            string Option(string key) => output.Split(' ', ',').Single(o => o.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..].Trim();
+            // read-only: the upper folder becomes the top lower one, and nothing is written
+            var mount = Scripts.Exec("mount", "-t", "overlay", "overlay", "-o", $"ro,lowerdir={Option("upperdir")}:{Option("lowerdir")}", target);
+            if (mount.ExitCode != 0) Assert.Skip($"overlay cannot be mounted here: {mount.Stderr.Trim()}");
+            try
+            {
+                var walk = Scripts.Exec("python3", "-c", """
+                    import os, stat, sys
+                    root = sys.argv[1]
+                    for d, dirs, files in os.walk(root):
+                        for n in dirs + files:
+                            p = os.path.join(d, n); st = os.lstat(p); rel = os.path.relpath(p, root)
+                            kind = 'dir' if stat.S_ISDIR(st.st_mode) else 'symlink' if stat.S_ISLNK(st.st_mode) else 'file' if stat.S_ISREG(st.st_mode) else 'other'
+                            print(rel, kind, st.st_size if kind == 'file' else 0, sep='\t')
+                    """, target);
+                Assert.True(walk.ExitCode == 0, walk.Stderr);
+                static bool Ours(string path) => !RuntimeMountPoints.Any(m => path == m || path.StartsWith(m + "/", StringComparison.Ordinal));
+                var expected = walk.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => Ours(l.Split('\t')[0])).Order(StringComparer.Ordinal).ToList();
+                var run = Tool.RunWith(env, null, "ls", "container://" + id, "--format", "tsv");
+                Assert.True(run.ExitCode == 0, run.Stderr);
+                var actual = run.StdoutLines.Where(l => !l.StartsWith('#')).Select(l => l.Split('\t'))
+                    .Where(f => f[0] != "." && Ours(f[0]))
+                    .Select(f => $"{f[0]}\t{(f[1] is "dir" or "symlink" or "file" ? f[1] : f[1] == "hardlink" ? "file" : "other")}\t{(f[1] is "file" or "hardlink" ? f[5] : "0")}")
+                    .Order(StringComparer.Ordinal).ToList();
+                Assert.Equal(expected, actual);
+            }
+            finally
+            {
+                Scripts.Exec("umount", target);
+            }
+        });
+    }
+
     /// <summary>The API's own refusal (a namespace name containerd does not accept): one line with the method and the status.</summary>
     [Fact]
     public void An_API_error_is_one_line()

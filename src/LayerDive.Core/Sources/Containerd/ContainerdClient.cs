@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using LayerDive.Core.Resources;
+using LayerDive.Core.Sources.Containerd.Api.Containers;
 using LayerDive.Core.Sources.Containerd.Api.Content;
 using LayerDive.Core.Sources.Containerd.Api.Images;
 using LayerDive.Core.Sources.Containerd.Api.Leases;
@@ -34,6 +35,7 @@ internal sealed class ContainerdClient : IDisposable
     private readonly Leases.LeasesClient _leases;
     private readonly Namespaces.NamespacesClient _namespaces;
     private readonly Snapshots.SnapshotsClient _snapshots;
+    private readonly Containers.ContainersClient _containers;
     private string? _lease;
 
     private ContainerdClient(string socket, string ns)
@@ -69,6 +71,7 @@ internal sealed class ContainerdClient : IDisposable
         _leases = new Leases.LeasesClient(_channel);
         _namespaces = new Namespaces.NamespacesClient(_channel);
         _snapshots = new Snapshots.SnapshotsClient(_channel);
+        _containers = new Containers.ContainersClient(_channel);
     }
 
     /// <summary>The socket's path.</summary>
@@ -150,6 +153,23 @@ internal sealed class ContainerdClient : IDisposable
             return null;
         }
     }
+
+    /// <summary>The container <paramref name="id"/> of <paramref name="ns"/>, or null when the namespace has none of that id.</summary>
+    public Container? GetContainer(string ns, string id, CancellationToken ct)
+    {
+        try
+        {
+            return Call("Containers.Get", ns, ct, o => _containers.Get(new GetContainerRequest { Id = id }, o)).Container;
+        }
+        catch (ImageException ex) when (ex.Kind == FaultKind.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The mounts of an active snapshot (a container's): its upper directory and its lower ones.</summary>
+    public IReadOnlyList<Api.Mount> Mounts(string snapshotter, string key, CancellationToken ct) =>
+        Call("Snapshots.Mounts", Namespace, ct, o => _snapshots.Mounts(new MountsRequest { Snapshotter = snapshotter, Key = key }, o)).Mounts.ToList();
 
     /// <summary>
     /// The mounts of a read-only view on the committed snapshot <paramref name="parent"/> (an image's

@@ -39,7 +39,7 @@ internal sealed partial class ContainerdSource : IImageSource
     {
         if (name.Length == 0) throw new ImageException(FaultKind.BadArgument, Strings.Containerd_NoName);
         var socket = ContainerdClient.SocketFor(options);
-        var ns = options.Namespace is { Length: > 0 } asked ? asked : options.Env("CONTAINERD_NAMESPACE") is { Length: > 0 } fromEnv ? fromEnv : DefaultNamespace;
+        var ns = NamespaceFor(options);
         var client = ContainerdClient.Connect(socket, ns, ct);
         try
         {
@@ -93,6 +93,10 @@ internal sealed partial class ContainerdSource : IImageSource
             throw;
         }
     }
+
+    /// <summary>The namespace <c>--namespace</c>, else CONTAINERD_NAMESPACE names, else <c>default</c>.</summary>
+    internal static string NamespaceFor(SourceOptions options) =>
+        options.Namespace is { Length: > 0 } asked ? asked : options.Env("CONTAINERD_NAMESPACE") is { Length: > 0 } fromEnv ? fromEnv : DefaultNamespace;
 
     /// <summary>
     /// The record <paramref name="name"/> names among <paramref name="images"/>: the name as stored; the
