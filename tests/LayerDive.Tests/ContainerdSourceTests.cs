@@ -170,6 +170,24 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         Assert.Contains($"not in containerd namespace default: read from namespace only-here (containerd at {containerd.Socket})", run.Stderr);
     }
 
+    /// <summary>A bare name neither Docker nor Podman has is read from containerd, before the registry, and a note says so.</summary>
+    [Fact]
+    public void A_bare_name_no_engine_has_reads_from_containerd_and_says_so()
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(Archive, "default")[0];
+        var env = Env();
+        env["DOCKER_HOST"] = "unix://" + _dir.File("no-docker.sock");
+        env["CONTAINER_HOST"] = "unix://" + _dir.File("no-podman.sock");
+        env["XDG_RUNTIME_DIR"] = _dir.Path;
+        var tag = Expected().Tag;
+        var run = Tool.RunWith(env, null, "ls", tag, "--format", "tsv");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(Tool.Run("ls", Archive, "--format", "tsv").Stdout, run.Stdout);
+        Assert.Equal($"layerdive: note: {tag}: read from containerd at {containerd.Socket} (namespace default)", Assert.Single(run.StderrLines));
+        Assert.Equal($"docker.io/library/{tag}", name);
+    }
+
     /// <summary>Faults: one line naming the socket (and the namespace where one was asked), exit 2.</summary>
     private static void AssertFault(CliResult run, params string[] parts)
     {

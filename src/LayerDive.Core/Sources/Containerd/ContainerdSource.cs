@@ -40,7 +40,16 @@ internal sealed partial class ContainerdSource : IImageSource
         if (name.Length == 0) throw new ImageException(FaultKind.BadArgument, Strings.Containerd_NoName);
         var socket = ContainerdClient.SocketFor(options);
         var ns = NamespaceFor(options);
-        var client = ContainerdClient.Connect(socket, ns, ct);
+        ContainerdClient client;
+        try
+        {
+            client = ContainerdClient.Connect(socket, ns, ct);
+        }
+        catch (ImageException denied) when (denied.Kind == FaultKind.Unauthorized && options.BareName)
+        {
+            // a bare name goes on to the registry: a socket this user may not open is a containerd that does not have it
+            throw new ImageException(FaultKind.Unreachable, denied.Message);
+        }
         try
         {
             string? note = null;
