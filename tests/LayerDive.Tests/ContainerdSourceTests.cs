@@ -188,6 +188,29 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         Assert.Equal($"docker.io/library/{tag}", name);
     }
 
+    /// <summary>
+    /// An index imported as a node pulls it, its own platform's content only: <c>platforms</c> lists the
+    /// platform present as an image and the other by its name, its manifest absent.
+    /// </summary>
+    [Fact]
+    public void Platforms_says_which_platforms_are_present()
+    {
+        SkipUnlessReady();
+        var own = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux/arm64" : "linux/amd64";
+        var other = own == "linux/amd64" ? "linux/arm64" : "linux/amd64";
+        var archive = _dir.File("multi-node.tar");
+        var tar = Scripts.Exec("tar", "-C", MultiPlatformLayout, "-cf", archive, ".");
+        Assert.True(tar.ExitCode == 0, tar.Stderr);
+        var name = containerd.Import(archive, "node", "--no-unpack")[0];
+        var run = Tool.RunWith(Env("node"), null, "platforms", "containerd://" + name);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var rows = run.StdoutLines.Skip(1).Select(l => l.Split("   ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        Assert.Equal(2, rows.Count);
+        Assert.Contains(rows, r => r[0] == own);
+        Assert.Contains(rows, r => r[0] == $"{other} (missing blob)");
+        Assert.All(rows, r => Assert.Equal(name, r[^1]));
+    }
+
     /// <summary>Faults: one line naming the socket (and the namespace where one was asked), exit 2.</summary>
     private static void AssertFault(CliResult run, params string[] parts)
     {

@@ -100,7 +100,7 @@ public static partial class SourceCatalog
     {
         using var source = Open(reference, options, ct);
         return source.Candidates.Select(c => c.IsArtifact
-            ? new ImageListing(c.Name, null, c.ManifestDigest ?? c.ConfigDigest, c.ArtifactType ?? Strings.Image_ArtifactUnknown)
+            ? new ImageListing(c.Name, c.Platform?.ToString(), c.ManifestDigest ?? c.ConfigDigest, c.ArtifactType ?? Strings.Image_ArtifactUnknown)
             : new ImageListing(c.Name, c.Platform?.ToString() ?? c.Resolve(ct).Config.Platform, c.ManifestDigest ?? c.ConfigDigest, null)).ToList();
     }
 
