@@ -202,6 +202,10 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         var tar = Scripts.Exec("tar", "-C", MultiPlatformLayout, "-cf", archive, ".");
         Assert.True(tar.ExitCode == 0, tar.Stderr);
         var name = containerd.Import(archive, "node", "--no-unpack")[0];
+        // what a pull of one platform leaves: the other platform's manifest absent (an import may keep it,
+        // and the content store shares a blob another namespace imported with every platform)
+        var otherManifest = PlatformManifests(MultiPlatformLayout)[other];
+        containerd.Ctr("node", "content", "rm", otherManifest);
         var run = Tool.RunWith(Env("node"), null, "platforms", "containerd://" + name);
         Assert.True(run.ExitCode == 0, run.Stderr);
         var rows = run.StdoutLines.Skip(1).Select(l => l.Split("   ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
@@ -209,6 +213,63 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         Assert.Contains(rows, r => r[0] == own);
         Assert.Contains(rows, r => r[0] == $"{other} (missing blob)");
         Assert.All(rows, r => Assert.Equal(name, r[^1]));
+    }
+
+    /// <summary>
+    /// A layer of 40 MiB of random bytes (stored as they are: gzip cannot shrink them) is read in several
+    /// windows of the Content service's Read, each numbered from its own start: the image loads, every digest verified.
+    /// </summary>
+    [Fact]
+    public void A_blob_larger_than_one_read_window_is_read_whole()
+    {
+        SkipUnlessReady();
+        var random = new byte[40 << 20];
+        new Random(27).NextBytes(random);
+        var archive = _dir.File("large.tar");
+        new LayerDive.Samples.ImageBuilder().Layer("COPY large /large", l => l.File("large", random)).WriteDockerArchive(archive, "layerdive/large:1");
+        var name = containerd.Import(archive, "large", "--no-unpack")[0];
+        var model = ImageLoader.Load("containerd://" + name, new LoadOptions { Source = Options("large") }, TestContext.Current.CancellationToken);
+        var layer = Assert.Single(model.Layers);
+        Assert.True(layer.Verified);
+        Assert.True(layer.CompressedSize > 32 << 20, $"{layer.CompressedSize} bytes: not more than two windows");
+        Assert.Equal(Tool.Run("ls", archive, "--format", "tsv").Stdout, Listing(Env("large"), "containerd://" + name));
+    }
+
+    /// <summary>The explorer, in a real terminal (tmux), opens dive's test image from containerd.</summary>
+    [Fact]
+    public async Task The_explorer_opens_a_containerd_image_in_a_terminal()
+    {
+        SkipUnlessReady();
+        if (!Scripts.OnPath("tmux")) Assert.Skip("tmux is not installed (apt-get install tmux); .ci/run installs it");
+        var name = containerd.Import(Archive, "default")[0];
+        var (code, output) = await Scripts.Run("tests/ui/tmux.sh", Scripts.Layerdive, "-", "containerd://" + name, "CONTAINERD_ADDRESS=" + containerd.Socket);
+        Assert.True(code == 0, output);
+        Assert.Contains("ok   dive's test image opens", output);
+        Assert.Contains("tmux.sh: 0 failed", output);
+    }
+
+    /// <summary>The manifest digest of each platform an OCI layout's index names (nested indexes walked), read from its JSON.</summary>
+    private static Dictionary<string, string> PlatformManifests(string layout)
+    {
+        var found = new Dictionary<string, string>();
+        void Walk(JsonElement index)
+        {
+            foreach (var d in index.GetProperty("manifests").EnumerateArray())
+            {
+                var digest = d.GetProperty("digest").GetString()!;
+                if (d.TryGetProperty("platform", out var p))
+                    found[$"{p.GetProperty("os").GetString()}/{p.GetProperty("architecture").GetString()}"] = digest;
+                else
+                {
+                    var blob = Path.Combine(layout, "blobs", "sha256", digest["sha256:".Length..]);
+                    using var doc = JsonDocument.Parse(File.ReadAllBytes(blob));
+                    if (doc.RootElement.TryGetProperty("manifests", out _)) Walk(doc.RootElement);
+                }
+            }
+        }
+        using var index = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(layout, "index.json")));
+        Walk(index.RootElement);
+        return found;
     }
 
     /// <summary>Faults: one line naming the socket (and the namespace where one was asked), exit 2.</summary>

@@ -39,8 +39,10 @@ internal sealed class ContentStream(ContainerdClient client, string digest, long
         long start = _position, want = Math.Min(Window, size - _position);
         client.Read(digest, start, want, (offset, data) =>
         {
-            if (offset != _position || _position + data.Length > start + want)
-                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Containerd_ReadOutOfPlace, client.Describe, ImageException.ShortDigest(digest), offset, data.Length, _position));
+            // containerd numbers a message's offset from the start of the call's section, not of the blob
+            // (its server's response writer starts at 0 for every call); the blob's own offset is taken too
+            if ((offset != _position - start && offset != _position) || _position + data.Length > start + want)
+                throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Containerd_ReadOutOfPlace, client.Describe, ImageException.ShortDigest(digest), offset, data.Length, _position - start));
             // the message's buffer is the message's own: it is kept, not copied
             if (!data.IsEmpty) _pending.Enqueue(data);
             _position += data.Length;
