@@ -210,42 +210,96 @@ internal sealed class ContainerdClient : IDisposable
         Call("Leases.AddResource", Namespace, ct, o => _leases.AddResource(new AddResourceRequest { Id = lease, Resource = new Resource { Id = id, Type = type } }, o));
     }
 
+    /// <summary>How long one window of a blob may take as a whole, the reader's own time included (each wait for a message is bounded by <see cref="CallTimeout"/>).</summary>
+    public static readonly TimeSpan WindowTimeout = TimeSpan.FromMinutes(10);
+
     /// <summary>
-    /// Up to <paramref name="size"/> bytes of a blob from <paramref name="offset"/>, each message handed
-    /// to <paramref name="onData"/> as it comes (its offset, its bytes), the whole call bounded by
-    /// <see cref="CallTimeout"/>.
+    /// A streamed read of up to <paramref name="size"/> bytes of a blob from <paramref name="offset"/>:
+    /// its messages taken one at a time as the reader wants them, so no more than one is held.
     /// </summary>
-    public void Read(string digest, long offset, long size, Action<long, ReadOnlyMemory<byte>> onData, CancellationToken ct)
+    public ReadCall OpenRead(string digest, long offset, long size, CancellationToken ct) => new(this, digest, offset, size, ct);
+
+    /// <summary>One Content.Read call: each wait for a message bounded by <see cref="CallTimeout"/>, the whole by <see cref="WindowTimeout"/>.</summary>
+    public sealed class ReadCall : IDisposable
     {
-        Call("Content.Read", Namespace, ct, o =>
+        private readonly ContainerdClient _client;
+        private readonly string _ns;
+        private readonly CancellationToken _ct;
+        private readonly AsyncServerStreamingCall<ReadContentResponse> _call;
+        private readonly CancellationTokenSource _wait;
+
+        internal ReadCall(ContainerdClient client, string digest, long offset, long size, CancellationToken ct)
         {
-            using var call = _content.Read(new ReadContentRequest { Digest = digest, Offset = offset, Size = size }, o);
-            while (call.ResponseStream.MoveNext(o.CancellationToken).GetAwaiter().GetResult())
+            (_client, _ns, _ct) = (client, client.Namespace, ct);
+            _wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _call = client._content.Read(new ReadContentRequest { Digest = digest, Offset = offset, Size = size },
+                new CallOptions(client.Headers(_ns), DateTime.UtcNow + WindowTimeout, _wait.Token));
+        }
+
+        /// <summary>The next message (its offset as sent, its bytes), or false at the end of the call.</summary>
+        public bool Next(out long offset, out ReadOnlyMemory<byte> data)
+        {
+            _wait.CancelAfter(CallTimeout);
+            try
             {
-                var m = call.ResponseStream.Current;
-                onData(m.Offset, m.Data.Memory);
+                if (!_call.ResponseStream.MoveNext(CancellationToken.None).GetAwaiter().GetResult())
+                {
+                    (offset, data) = (0, default);
+                    return false;
+                }
             }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && !_ct.IsCancellationRequested)
+            {
+                throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Containerd_NoAnswer, Text.Fill(Strings.Containerd_Where, _client.Socket, _ns), "Content.Read", (int)CallTimeout.TotalSeconds));
+            }
+            catch (RpcException ex)
+            {
+                throw _client.Fault(ex, "Content.Read", _ns, _ct);
+            }
+            finally
+            {
+                _wait.CancelAfter(Timeout.InfiniteTimeSpan);
+            }
+            var m = _call.ResponseStream.Current;
+            (offset, data) = (m.Offset, m.Data.Memory);
             return true;
-        });
+        }
+
+        public void Dispose()
+        {
+            _call.Dispose();
+            _wait.Dispose();
+        }
     }
 
     /// <summary>One call in <paramref name="ns"/> with its deadline; its failures said as the user's errors.</summary>
     private T Call<T>(string method, string ns, CancellationToken ct, Func<CallOptions, T> call)
     {
-        var headers = new Metadata { { "containerd-namespace", ns } };
-        if (_lease is { } lease) headers.Add("containerd-lease", lease);
         try
         {
-            return call(new CallOptions(headers, DateTime.UtcNow + CallTimeout, ct));
-        }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(ct);
+            return call(new CallOptions(Headers(ns), DateTime.UtcNow + CallTimeout, ct));
         }
         catch (RpcException ex)
         {
+            throw Fault(ex, method, ns, ct);
+        }
+    }
+
+    /// <summary>The namespace of a call, and the lease once one is held.</summary>
+    private Metadata Headers(string ns)
+    {
+        var headers = new Metadata { { "containerd-namespace", ns } };
+        if (_lease is { } lease) headers.Add("containerd-lease", lease);
+        return headers;
+    }
+
+    /// <summary>A failed call said as the user's error (a cancellation the caller asked for stays one).</summary>
+    private Exception Fault(RpcException ex, string method, string ns, CancellationToken ct)
+    {
+        if (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested) return new OperationCanceledException(ct);
+        {
             var where = Text.Fill(Strings.Containerd_Where, Socket, ns);
-            throw ex.StatusCode switch
+            return ex.StatusCode switch
             {
                 StatusCode.DeadlineExceeded => new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Containerd_NoAnswer, where, method, (int)CallTimeout.TotalSeconds)),
                 StatusCode.NotFound => new ImageException(FaultKind.NotFound, Text.Fill(Strings.Containerd_ApiError, where, method, ex.StatusCode, OneLine(ex.Status.Detail))),
