@@ -523,6 +523,22 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         });
     }
 
+    /// <summary>
+    /// The connection to containerd cut halfway through the image's blobs (a proxy in front of the real
+    /// socket that passes its first 700 kB): one line naming a layer and the socket, exit 2, no hang.
+    /// </summary>
+    [Fact]
+    public void A_connection_cut_in_a_blob_is_one_line_naming_the_layer()
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(Archive, "default")[0];
+        using var proxy = new CuttingProxy(containerd.Socket, _dir.File("cut.sock"), 700_000);
+        var clock = Stopwatch.StartNew();
+        var run = Tool.RunWith(new Dictionary<string, string> { ["CONTAINERD_ADDRESS"] = proxy.Socket }, null, "ls", "containerd://" + name);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        AssertFault(run, proxy.Socket, "namespace default", ": layer ");
+    }
+
     /// <summary>The API's own refusal (a namespace name containerd does not accept): one line with the method and the status.</summary>
     [Fact]
     public void An_API_error_is_one_line()
