@@ -59,6 +59,9 @@ internal sealed class ContainerdClient : IDisposable
                 }
             },
             ConnectTimeout = TimeSpan.FromSeconds(10),
+            // a blob streams in 1 MiB messages: a stream window of 64 KiB (the default start) would stop the
+            // sender at every message until the window grows
+            InitialHttp2StreamWindowSize = 8 << 20,
         };
         _channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
         {
