@@ -5,8 +5,8 @@
 #
 # Knobs (environment):
 #   ROUNDS=N          rounds of each measurement (3)
-#   ONLY="files ..."  only these sections: gzip zstd uncompressed store diff engine registry scaling depth viewer
-#                     files bigscale cache (default: all; the first seven need the 1 GB image)
+#   ONLY="files ..."  only these sections: gzip zstd uncompressed store containerd diff engine registry scaling
+#                     depth viewer files bigscale cache (default: all; the first eight need the 1 GB image)
 #   LD_BIN=PATH       an already published layerdive to measure (no dotnet publish; the runtime-build row is
 #                     left out unless LD_RUNTIME_DLL=PATH/layerdive.dll names that build)
 #   SCALES="1e4 ..."  the synthetic scaling series' sizes
@@ -40,7 +40,7 @@ mkdir -p "$OUT"
 export LAYERDIVE_CACHE=off
 want() { [[ -z ${ONLY:-} || " ${ONLY//,/ } " == *" $1 "* ]]; } # want SECTION: is it to be measured?
 BIG=0
-for section in gzip zstd uncompressed store diff engine registry cache; do want "$section" && BIG=1; done
+for section in gzip zstd uncompressed store containerd diff engine registry cache; do want "$section" && BIG=1; done
 
 need=()
 for pair in pigz:pigz zstd:zstd /usr/bin/time:time python3:python3 tmux:tmux skopeo:skopeo; do
@@ -252,6 +252,27 @@ if want store && command -v podman >/dev/null && [[ $(id -u) == 0 ]]; then
       awk -v r="$store/" 'index($2, r) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l
     fi
   fi
+fi
+
+# containerd: big imported (ctr, not unpacked) into a containerd under a temporary root, read through its
+# gRPC API, next to the same gzip blobs as an OCI layout and to `ctr images export` (what a user does today)
+if want containerd && command -v containerd >/dev/null && command -v ctr >/dev/null && [[ $(id -u) == 0 ]]; then
+  ctd=$OUT/containerd
+  rm -rf "$ctd" && mkdir -p "$ctd"
+  printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s/sock"\n[ttrpc]\n  address = "%s/sock.ttrpc"\n' "$ctd" "$ctd" "$ctd" "$ctd" > "$ctd/config.toml"
+  containerd --config "$ctd/config.toml" > "$ctd/log" 2>&1 &
+  ctd_pid=$!
+  for ((i = 0; i < 100; i++)); do ctr -a "$ctd/sock" version >/dev/null 2>&1 && break; sleep 0.2; done
+  if ctr -a "$ctd/sock" -n bench images import --no-unpack "$GEN/big/big.oci-archive.tar" >/dev/null 2>&1; then
+    echo "bench: big in containerd (containerd://)" >&2
+    name=$(ctr -a "$ctd/sock" -n bench images ls -q | head -1)
+    warm "$GEN"/big/oci/blobs/sha256/*
+    measure containerd "layerdive --ci (gzip layout)" "$ENTRIES" "$LD" "$GEN/big/oci" --ci --quiet
+    measure containerd "layerdive --ci (containerd)" "$ENTRIES" "$LD" "containerd://$name" --address "$ctd/sock" --namespace bench --ci --quiet
+    measure containerd "ctr images export (an export)" "$ENTRIES" sh -c 'ctr -a "$1" -n bench images export "$2" "$3" && rm -f "$2"' sh "$ctd/sock" "$OUT/containerd-export.tar" "$name"
+  fi
+  kill -TERM "$ctd_pid" 2>/dev/null; wait "$ctd_pid" 2>/dev/null
+  rm -rf "$ctd"
 fi
 
 if want diff; then

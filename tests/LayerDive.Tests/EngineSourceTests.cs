@@ -345,14 +345,14 @@ public sealed class EngineFaultTests : IDisposable
     [Fact]
     public void No_engine_running_names_the_sockets_and_the_variables()
     {
-        var env = EngineEnv.With(("DOCKER_HOST", "unix://" + _dir.File("docker.sock")), ("CONTAINER_HOST", "unix://" + _dir.File("podman.sock")));
+        var env = EngineEnv.With(("DOCKER_HOST", "unix://" + _dir.File("docker.sock")), ("CONTAINER_HOST", "unix://" + _dir.File("podman.sock")), ("CONTAINERD_ADDRESS", "unix://" + _dir.File("containerd.sock")));
         // in a network namespace of the test's own: the lookup of Docker Hub and any connection to it stay inside, unanswered
         using var net = NetworkNamespace.Create("trying Docker Hub without reaching it");
         var r = HostileCli.Run(env, TimeSpan.FromSeconds(60), net, "ls", "myapp:dev");
         Assert.Equal(2, r.ExitCode);
         var line = Assert.Single(r.StderrLines);
         // then the registry the name implies (Docker Hub), which cannot be reached from there
-        Assert.StartsWith($"layerdive: error: myapp:dev: no such file, and no engine or registry has this image: the Docker Engine is not running: no socket at {_dir.File("docker.sock")} (from DOCKER_HOST); Podman is not running: no socket at {_dir.File("podman.sock")} (from CONTAINER_HOST); the registry docker.io ", line);
+        Assert.StartsWith($"layerdive: error: myapp:dev: no such file, and no engine or registry has this image: the Docker Engine is not running: no socket at {_dir.File("docker.sock")} (from DOCKER_HOST); Podman is not running: no socket at {_dir.File("podman.sock")} (from CONTAINER_HOST); containerd is not running: no socket at {_dir.File("containerd.sock")} (set CONTAINERD_ADDRESS or --address); the registry docker.io ", line);
     }
 
     [Fact]

@@ -42,6 +42,12 @@ internal abstract record LayerLocator
     {
         public override string ToString() => "container:" + ContainerId;
     }
+
+    /// <summary>A layer read from the folder of its committed snapshot (containerd, when its blob is gone from the content store).</summary>
+    public sealed record Snapshot(string Folder) : LayerLocator
+    {
+        public override string ToString() => Folder;
+    }
 }
 
 /// <summary>

@@ -9,7 +9,7 @@ namespace LayerDive.Core.Sources;
 /// <summary>
 /// Every kind of source, and how a name finds its source (docs/sources.md): "-" is standard input; a scheme
 /// prefix or <c>--source</c> names the kind; a path that exists is an archive or layout, its kind told
-/// from the content; any other image name is looked up in the Docker Engine, then in Podman, then in
+/// from the content; any other image name is looked up in the Docker Engine, then in Podman, then in containerd, then in
 /// its registry, and the first that has it serves it (a note on stderr says which).
 /// </summary>
 public static partial class SourceCatalog
@@ -27,6 +27,7 @@ public static partial class SourceCatalog
             _ => false, ContainerSource.Open),
         new(Storage.ContainersStorageSource.KindName, ["containers-storage:"], () => Strings.Source_HelpContainersStorage,
             _ => false, Storage.ContainersStorageSource.Open),
+        new(Containerd.ContainerdSource.KindName, ["containerd://"], () => Strings.Source_HelpContainerd, LooksLikeImageName, Containerd.ContainerdSource.Open),
         new(RegistrySource.KindName, ["registry://"], () => Strings.Source_HelpRegistry,
             name => RegistryReference.Parse(name) is not null, RegistrySource.Open),
     ];
@@ -99,7 +100,7 @@ public static partial class SourceCatalog
     {
         using var source = Open(reference, options, ct);
         return source.Candidates.Select(c => c.IsArtifact
-            ? new ImageListing(c.Name, null, c.ManifestDigest ?? c.ConfigDigest, c.ArtifactType ?? Strings.Image_ArtifactUnknown)
+            ? new ImageListing(c.Name, c.Platform?.ToString(), c.ManifestDigest ?? c.ConfigDigest, c.ArtifactType ?? Strings.Image_ArtifactUnknown)
             : new ImageListing(c.Name, c.Platform?.ToString() ?? c.Resolve(ct).Config.Platform, c.ManifestDigest ?? c.ConfigDigest, null)).ToList();
     }
 

@@ -21,6 +21,10 @@ public sealed record SourceOptions
     internal bool BareName { get; init; }
     /// <summary>Plain HTTP to a registry that is not on a loopback address.</summary>
     public bool Insecure { get; init; }
+    /// <summary>containerd's socket (<c>--address</c>); null = CONTAINERD_ADDRESS, else the default sockets.</summary>
+    public string? Address { get; init; }
+    /// <summary>containerd's namespace (<c>--namespace</c>); null = CONTAINERD_NAMESPACE, else <c>default</c>.</summary>
+    public string? Namespace { get; init; }
     /// <summary>Counts the bytes a one-pass source reads (for progress); null = not counted.</summary>
     internal ReadCounter? Counter { get; init; }
     /// <summary>Told what a source is doing that the user should hear of while it happens (a registry's wait before another try); null = nobody.</summary>

@@ -18,7 +18,8 @@ internal static class PlatformsCommand
             var rows = new List<string[]> { new[] { "PLATFORM", "DIGEST", "NAME" } };
             foreach (var c in SourceCatalog.List(img, options))
             {
-                string platform = c.IsArtifact ? $"(artifact: {c.ArtifactType})" : c.Platform!;
+                // a platform the index names whose manifest is absent says so beside it
+                string platform = c.IsArtifact ? c.Platform is { } named ? $"{named} ({c.ArtifactType})" : $"(artifact: {c.ArtifactType})" : c.Platform!;
                 // every cell is the image's own text: escaped
                 rows.Add([Printable.OneLine(platform), Printable.OneLine(c.Digest ?? "-"), Printable.OneLine(c.Name)]);
             }

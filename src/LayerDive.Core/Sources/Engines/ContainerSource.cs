@@ -130,6 +130,15 @@ internal sealed class ContainerSource : IImageSource
                     throw;
                 }
             }
+        // neither engine has it: a containerd container (a Kubernetes node's, nerdctl's)
+        try
+        {
+            return Containerd.ContainerdContainerSource.Open(name, options, ct);
+        }
+        catch (ImageException miss) when (miss.Kind is FaultKind.NotFound or FaultKind.Unreachable)
+        {
+            misses.Add(miss.Message);
+        }
         throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Container_NotFound, name, string.Join("; ", misses)));
     }
 

@@ -56,7 +56,7 @@ internal static class ImageIndexWalker
             // index entries may point at content a layout does not carry (other platforms, referrers)
             list.Add(new ImageCandidate
             {
-                Name = entry.Name ?? ImageException.ShortDigest(digest), ManifestDigest = digest, IsArtifact = true, ArtifactType = Strings.Image_ArtifactBlobMissing,
+                Name = entry.Name ?? ImageException.ShortDigest(digest), ManifestDigest = digest, Platform = entry.Platform, IsArtifact = true, ArtifactType = Strings.Image_ArtifactBlobMissing,
                 Resolve = _ => throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Image_ManifestMissing, digest)),
             });
             return;

@@ -1,0 +1,120 @@
+using System.Formats.Tar;
+using LayerDive.Core.Model;
+using LayerDive.Core.Resources;
+using LayerDive.Core.Sources.Containerd.Api.Containers;
+using LayerDive.Core.Sources.Engines;
+
+namespace LayerDive.Core.Sources.Containerd;
+
+/// <summary>
+/// A containerd container (<c>container://ID</c> when neither Docker nor Podman has one of that name; a
+/// Kubernetes pod's container in <c>k8s.io</c>): its image's layers, read as <c>containerd://</c> reads
+/// them, and on top its read-write layer, the upper directory of its active snapshot (the Snapshots
+/// service's mounts), read as a Docker container's is (<see cref="UpperDirLayer"/>). The snapshot's
+/// folders are the storage <c>overlay</c> and <c>explain</c> name.
+/// </summary>
+internal sealed class ContainerdContainerSource : IImageSource
+{
+    private readonly IImageSource _image;
+
+    private ContainerdContainerSource(IImageSource image, string id, string upper, IReadOnlyDictionary<string, string> data, string note, SourceOptions options)
+    {
+        _image = image;
+        Location = $"{ContainerSource.KindName}://{id}";
+        Note = note;
+        Storage = new EngineStorage("overlayfs", data);
+        var candidate = image.Select(options, out _);
+        var name = $"{id} ({candidate.Name})";
+        Candidates =
+        [
+            new ImageCandidate
+            {
+                Name = name, Tags = candidate.Tags, ConfigDigest = candidate.ConfigDigest, Platform = candidate.Platform,
+                Resolve = ct =>
+                {
+                    var r = candidate.Resolve(ct);
+                    var history = new HistoryEntry(r.Config.History.Count, null, Text.Fill(Strings.Container_LayerCommand, id), LayerDescriptor.ContainerComment, null, false) { LayerIndex = r.Layers.Count };
+                    var config = r.Config with { History = [.. r.Config.History, history] };
+                    var layer = new LayerDescriptor(r.Layers.Count, new LayerLocator.ContainerUpper(id), Images.MediaTypes.OciLayerTar, null, null, null) { Origin = LayerOrigin.Container };
+                    return new ResolvedImage(name, config, [.. r.Layers, layer], r.ManifestDigest, new Blobs(r.Blobs, upper));
+                },
+            },
+        ];
+    }
+
+    public string Kind => ContainerSource.KindName;
+    public string Location { get; }
+    public string? Note { get; }
+    public EngineStorage? Storage { get; }
+    public IReadOnlyList<ImageCandidate> Candidates { get; }
+    public void Dispose() => _image.Dispose();
+
+    /// <summary>The container <paramref name="id"/> in the namespace asked (else the one other namespace that has it).</summary>
+    public static IImageSource Open(string id, SourceOptions options, CancellationToken ct)
+    {
+        var socket = ContainerdClient.SocketFor(options);
+        var ns = ContainerdSource.NamespaceFor(options);
+        using var client = ContainerdClient.Connect(socket, ns, ct);
+        var container = client.GetContainer(ns, id, ct);
+        string? elsewhere = null;
+        if (container is null)
+        {
+            var holders = new List<(string Namespace, Container Container)>();
+            var others = client.ListNamespaces(ct).Where(n => n != ns).ToList();
+            foreach (var other in others)
+                if (client.GetContainer(other, id, ct) is { } there) holders.Add((other, there));
+            if (holders.Count == 0)
+                throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Containerd_NoContainer, socket, id, ns,
+                    others.Count == 0 ? Strings.Containerd_NoOtherNamespace : string.Join(", ", others)));
+            if (holders.Count > 1)
+                throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Containerd_ContainerInSeveral, socket, id, ns, string.Join(", ", holders.Select(h => h.Namespace))));
+            (elsewhere, container) = holders[0];
+            client.Namespace = elsewhere;
+        }
+        if (container.Image is not { Length: > 0 } imageName)
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Containerd_ContainerNoImage, client.Describe, id));
+        var mounts = client.Mounts(container.Snapshotter, container.SnapshotKey, ct);
+        var options0 = mounts.Count == 1 && mounts[0].Type == "overlay" ? mounts[0].Options : null;
+        string? Option(string key) => options0?.FirstOrDefault(o => o.StartsWith(key + "=", StringComparison.Ordinal))?[(key.Length + 1)..];
+        var upper = Option("upperdir");
+        if (upper is null)
+            throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Containerd_ContainerNoUpper, client.Describe, id, container.Snapshotter, string.Join(", ", mounts.Select(m => m.Type))));
+        if (!Directory.Exists(upper))
+            throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Containerd_SnapshotFolderUnreadable, client.Describe, upper));
+        var data = new Dictionary<string, string>(StringComparer.Ordinal) { ["UpperDir"] = upper };
+        if (Option("lowerdir") is { } lower) data["LowerDir"] = lower;
+        if (Option("workdir") is { } work) data["WorkDir"] = work;
+        var image = ContainerdSource.Open(imageName, options with { Address = socket, Namespace = client.Namespace, BareName = false }, ct);
+        try
+        {
+            var note = Text.Fill(Strings.Container_ReadFromUpperDir, id, imageName, upper);
+            if (elsewhere is not null) note = Text.Fill(Strings.Containerd_FoundInNamespace, ns, elsewhere, socket) + "; " + note;
+            return new ContainerdContainerSource(image, id, upper, data, note, options);
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The image's blobs, then the container's layer, rebuilt from its upper directory in a private temporary file.</summary>
+    private sealed class Blobs(IBlobReader image, string upper) : IBlobReader
+    {
+        public void ReadInOrder(IReadOnlyList<LayerDescriptor> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
+        {
+            var below = layers.Where(l => l.Origin == LayerOrigin.Image).ToList();
+            if (below.Count > 0) image.ReadInOrder(below, onLayer, ct);
+            foreach (var top in layers.Where(l => l.Origin == LayerOrigin.Container))
+            {
+                var path = Path.Combine(Path.GetTempPath(), $"layerdive-container-{Environment.ProcessId}-{Guid.NewGuid():N}.tar");
+                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+                if (OperatingSystem.IsLinux()) File.Delete(path); // the open handle keeps it: nothing is left behind, even if the process is killed
+                using (var tar = new TarWriter(file, TarEntryFormat.Pax, leaveOpen: true))
+                    UpperDirLayer.Write(upper, tar, ct);
+                file.Position = 0;
+                onLayer([top.Index], LayerArrival.Of(file));
+            }
+        }
+    }
+}
