@@ -92,11 +92,7 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
             var single = Path.Combine(_dir.Path, "single.json");
             var ci = Run("off", "--ci", name, "--json", single);
             Assert.True(ci.ExitCode is 0 or 1, ci.Stderr);
-            var d = JsonDocument.Parse(File.ReadAllText(single)).RootElement;
-            Assert.Equal(d.GetProperty("image").GetProperty("sizeBytes").GetInt64(), image.GetProperty("sizeBytes").GetInt64());
-            Assert.Equal(d.GetProperty("image").GetProperty("inefficientBytes").GetInt64(), image.GetProperty("wastedBytes").GetInt64());
-            Assert.Equal(d.GetProperty("image").GetProperty("efficiencyScore").GetDouble(), image.GetProperty("efficiency").GetDouble());
-            Assert.Equal(d.GetProperty("layerdive").GetProperty("overlay").GetProperty("removableBytes").GetInt64(), image.GetProperty("removableBytes").GetInt64());
+            var d = ScanFigures.SameAsCi(image, single);
             Assert.Equal(d.GetProperty("layerdive").GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("digest").GetString()),
                 image.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("id").GetString()));
         }
@@ -302,11 +298,7 @@ public sealed class StoreScanTests(StoreFixture stores) : IDisposable
             var single = Path.Combine(_dir.Path, "single.json");
             var ci = Tool.Run("--ci", stores.Reference(driver, name), "--json", single);
             Assert.True(ci.ExitCode is 0 or 1, ci.Stderr);
-            var d = JsonDocument.Parse(File.ReadAllText(single)).RootElement;
-            Assert.Equal(d.GetProperty("image").GetProperty("sizeBytes").GetInt64(), image.GetProperty("sizeBytes").GetInt64());
-            Assert.Equal(d.GetProperty("image").GetProperty("inefficientBytes").GetInt64(), image.GetProperty("wastedBytes").GetInt64());
-            Assert.Equal(d.GetProperty("image").GetProperty("efficiencyScore").GetDouble(), image.GetProperty("efficiency").GetDouble());
-            Assert.Equal(d.GetProperty("layerdive").GetProperty("overlay").GetProperty("removableBytes").GetInt64(), image.GetProperty("removableBytes").GetInt64());
+            ScanFigures.SameAsCi(image, single);
         }
     }
 }
@@ -346,11 +338,22 @@ public sealed class EngineScanTests(DockerService docker) : IDisposable
             var single = Path.Combine(_dir.Path, "single.json");
             var ci = Tool.RunWith(EngineEnv.With(("DOCKER_HOST", docker.Address), ("LAYERDIVE_CACHE", "off")), null, "--ci", image.GetProperty("name").GetString()!, "--json", single);
             Assert.True(ci.ExitCode is 0 or 1, ci.Stderr);
-            var d = JsonDocument.Parse(File.ReadAllText(single)).RootElement;
-            Assert.Equal(d.GetProperty("image").GetProperty("sizeBytes").GetInt64(), image.GetProperty("sizeBytes").GetInt64());
-            Assert.Equal(d.GetProperty("image").GetProperty("inefficientBytes").GetInt64(), image.GetProperty("wastedBytes").GetInt64());
-            Assert.Equal(d.GetProperty("image").GetProperty("efficiencyScore").GetDouble(), image.GetProperty("efficiency").GetDouble());
-            Assert.Equal(d.GetProperty("layerdive").GetProperty("overlay").GetProperty("removableBytes").GetInt64(), image.GetProperty("removableBytes").GetInt64());
+            ScanFigures.SameAsCi(image, single);
         }
+    }
+}
+
+/// <summary>What every scan test checks of an image: its figures are the ones <c>--ci --json</c> gave for it alone.</summary>
+internal static class ScanFigures
+{
+    /// <summary>Asserts the scanned image's figures equal the export at <paramref name="ciJson"/>; the export's root.</summary>
+    public static JsonElement SameAsCi(JsonElement image, string ciJson)
+    {
+        var d = JsonDocument.Parse(File.ReadAllText(ciJson)).RootElement;
+        Assert.Equal(d.GetProperty("image").GetProperty("sizeBytes").GetInt64(), image.GetProperty("sizeBytes").GetInt64());
+        Assert.Equal(d.GetProperty("image").GetProperty("inefficientBytes").GetInt64(), image.GetProperty("wastedBytes").GetInt64());
+        Assert.Equal(d.GetProperty("image").GetProperty("efficiencyScore").GetDouble(), image.GetProperty("efficiency").GetDouble());
+        Assert.Equal(d.GetProperty("layerdive").GetProperty("overlay").GetProperty("removableBytes").GetInt64(), image.GetProperty("removableBytes").GetInt64());
+        return d;
     }
 }

@@ -44,20 +44,7 @@ internal sealed class ContainerdClient : IDisposable
         Namespace = ns;
         var handler = new SocketsHttpHandler
         {
-            ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct).ConfigureAwait(false);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            },
+            ConnectCallback = UnixSockets.Connect(socket),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             // a blob streams in 1 MiB messages: a stream window of 64 KiB (the default start) would stop the
             // sender at every message until the window grows

@@ -60,20 +60,7 @@ internal sealed class EngineClient : IDisposable
         var handler = new SocketsHttpHandler { ConnectTimeout = PingTimeout, PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30) };
         if (host.SocketPath is { } socket)
         {
-            handler.ConnectCallback = async (_, ct) =>
-            {
-                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                try
-                {
-                    await s.ConnectAsync(new UnixDomainSocketEndPoint(socket), ct).ConfigureAwait(false);
-                    return new NetworkStream(s, ownsSocket: true);
-                }
-                catch
-                {
-                    s.Dispose();
-                    throw;
-                }
-            };
+            handler.ConnectCallback = UnixSockets.Connect(socket);
             return (handler, new Uri("http://engine/"));
         }
         if (host.Address.StartsWith("tcp://", StringComparison.Ordinal) || host.Address.StartsWith("http://", StringComparison.Ordinal) || host.Address.StartsWith("https://", StringComparison.Ordinal))
