@@ -73,7 +73,7 @@ public sealed class AdviseCorpusTests(DockerService docker)
         new("secret-deleted-later",
             "COPY id_rsa /root/.ssh/id_rsa\nRUN rm /root/.ssh/id_rsa\n",
             "RUN mkdir -p /root/.ssh\n",
-            "secret", "SshKey", "COPY file:", ["/root/.ssh/id_rsa"],
+            "secret", "SshKey", "COPY ", ["/root/.ssh/id_rsa"], // a secret's step by its instruction only
             Context: ctx => File.WriteAllText(Path.Combine(ctx, "id_rsa"), $"-----BEGIN OPENSSH PRIVATE KEY-----\n{Key}\n-----END OPENSSH PRIVATE KEY-----\n"),
             Secrets: ["corpusSECRET", "BEGIN OPENSSH"]),
     ];

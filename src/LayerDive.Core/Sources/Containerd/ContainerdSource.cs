@@ -58,7 +58,7 @@ internal sealed partial class ContainerdSource : IImageSource
             {
                 // Kubernetes keeps its images in k8s.io, Docker in moby: the name may be in another namespace
                 var holders = new List<(string Namespace, Image Image)>();
-                var others = client.ListNamespaces(ct).Where(n => n != ns).ToList();
+                var others = client.ListNamespaces(ct).Where(n => n != ns).Order(StringComparer.Ordinal).ToList();
                 foreach (var other in others)
                     if (Find(client.ListImages(other, ct), name, Text.Fill(Strings.Containerd_Where, socket, other)) is { } there)
                         holders.Add((other, there));
