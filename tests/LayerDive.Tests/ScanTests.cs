@@ -177,7 +177,8 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
         var failing = Run("off", "scan", $"registry://127.0.0.1:{registries.Anonymous}", "--repos", repos, "--format", "tsv");
         Assert.Equal(2, failing.ExitCode);
         Assert.Contains($"layerdive: error: 127.0.0.1:{registries.Anonymous}/{prefix}/app:v2: layer 2", failing.Stderr);
-        Assert.Equal(4, failing.StdoutLines.Length); // the header, v0, v1 and v3
+        Assert.Equal(5, failing.StdoutLines.Length); // the header, v0, v1 and v3, then v2 with no figures
+        Assert.Equal($"127.0.0.1:{registries.Anonymous}/{prefix}/app:v2" + new string('\t', 9) + "error", failing.StdoutLines[^1]);
         Assert.Contains("layerdive: note: scan: 4/4 images (1 failed)", failing.Stderr);
 
         // a rule that every image fails: exit 1
