@@ -259,11 +259,8 @@ public sealed class CountingProxy(int upstreamPort) : LoopbackProxy(upstreamPort
             if (head is null) return;
             var parts = head.Split(' ', 3);
             if (parts[0] == "GET" && parts[1].Contains("/blobs/", StringComparison.Ordinal)) _blobs.Enqueue(parts[1]);
-            using var up = new TcpClient();
-            await up.ConnectAsync(IPAddress.Loopback, Upstream);
+            using var up = await Forward(head);
             var upstream = up.GetStream();
-            var lines = head.Split("\r\n").Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0);
-            await upstream.WriteAsync(Encoding.ASCII.GetBytes(string.Join("\r\n", lines) + "\r\nConnection: close\r\n\r\n"));
             await upstream.CopyToAsync(stream);
         }
     }

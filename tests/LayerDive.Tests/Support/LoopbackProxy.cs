@@ -44,6 +44,28 @@ public abstract class LoopbackProxy : IDisposable
         }
     }
 
+    /// <summary>
+    /// Connects to the real service and sends it the request <paramref name="head"/> (one request a
+    /// connection: its Connection header replaced by <c>Connection: close</c>); the answer is read from the
+    /// returned client's stream.
+    /// </summary>
+    protected async Task<TcpClient> Forward(string head)
+    {
+        var up = new TcpClient();
+        try
+        {
+            await up.ConnectAsync(IPAddress.Loopback, Upstream);
+            var lines = head.Split("\r\n").Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0);
+            await up.GetStream().WriteAsync(Encoding.ASCII.GetBytes(string.Join("\r\n", lines) + "\r\nConnection: close\r\n\r\n"));
+            return up;
+        }
+        catch
+        {
+            up.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>An HTTP head (request or answer, through the blank line), at most 64 KiB; null at the end of the stream.</summary>
     protected static async Task<string?> ReadHead(NetworkStream stream)
     {

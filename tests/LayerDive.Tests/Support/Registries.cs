@@ -311,11 +311,8 @@ public sealed class FaultyProxy : LoopbackProxy
                 lock (_cut) _cut.Add(path);
                 limit = 10;
             }
-            using var up = new TcpClient();
-            await up.ConnectAsync(IPAddress.Loopback, Upstream);
+            using var up = await Forward(head);
             var upstream = up.GetStream();
-            var lines = head.Split("\r\n").Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0);
-            await upstream.WriteAsync(Encoding.ASCII.GetBytes(string.Join("\r\n", lines) + "\r\nConnection: close\r\n\r\n"));
             var answer = await ReadHead(upstream);
             if (answer is null) return;
             if (_fault == Fault.WrongDigestHeader && path.Contains("/manifests/", StringComparison.Ordinal))

@@ -35,11 +35,8 @@ public sealed class SwitchingProxy : LoopbackProxy
             var parts = head.Split(' ', 3);
             bool switched = parts[0] == "GET" && parts[1].EndsWith("/blobs/" + _blob, StringComparison.Ordinal)
                 && Interlocked.Increment(ref _served) > 1;
-            using var up = new TcpClient();
-            await up.ConnectAsync(IPAddress.Loopback, Upstream);
+            using var up = await Forward(head);
             var upstream = up.GetStream();
-            var lines = head.Split("\r\n").Where(l => !l.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase) && l.Length > 0);
-            await upstream.WriteAsync(Encoding.ASCII.GetBytes(string.Join("\r\n", lines) + "\r\nConnection: close\r\n\r\n"));
             var answer = await ReadHead(upstream);
             if (answer is null) return;
             await stream.WriteAsync(Encoding.ASCII.GetBytes(answer));
