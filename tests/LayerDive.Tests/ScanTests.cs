@@ -193,6 +193,23 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
     }
 
     [Fact]
+    public void An_OCI_layouts_artifacts_are_not_scanned_as_images()
+    {
+        // regclient's test repository: images, and signatures and SBOMs under ref names of their own
+        // (a1, a-example, sha256-....sig); each artifact had failed as "no image matches"
+        var layout = Path.Combine(Paths.PublicCorpus, "regclient__testdata_testrepo");
+        var platforms = Tool.Run("platforms", layout);
+        Assert.Equal(0, platforms.ExitCode);
+        var artifacts = platforms.StdoutLines.Where(l => l.StartsWith("(artifact:", StringComparison.Ordinal)).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToHashSet();
+        var images = platforms.StdoutLines.Skip(1).Where(l => !l.StartsWith("(artifact:", StringComparison.Ordinal)).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToHashSet();
+        Assert.Contains("a1", artifacts);
+        var scan = Run("off", "scan", layout, "--format", "tsv", "-q");
+        var scanned = scan.StdoutLines.Skip(1).Select(l => l.Split('\t')[0][(layout.Length + 1)..]).ToHashSet();
+        Assert.Equal(images.Except(artifacts).Order(StringComparer.Ordinal), scanned.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("no image matches", scan.Stderr);
+    }
+
+    [Fact]
     public void An_OCI_layout_scan_lists_its_tags_and_the_shard_variables_are_checked()
     {
         var layout = Path.Combine(_dir.Path, "oci");

@@ -27,7 +27,7 @@ internal static class ScanSources
         if (source.StartsWith("registry://", StringComparison.Ordinal))
             all = Registry(source["registry://".Length..].TrimEnd('/'), reposFile is null ? null : Path.GetFullPath(reposFile, workingDirectory), options);
         else if (Directory.Exists(local) && File.Exists(Path.Combine(local, "index.json")))
-            all = Layout(local);
+            all = Layout(local, options);
         else if (source.StartsWith("containers-storage:", StringComparison.Ordinal))
             all = Store(source["containers-storage:".Length..], options);
         else if (source is "docker://" or "docker" or "podman://" or "podman")
@@ -104,24 +104,20 @@ internal static class ScanSources
     }
 
     /// <summary>An OCI layout's images: the ref names of its index (else their digests).</summary>
-    private static List<ScanTarget> Layout(string dir)
+    private static List<ScanTarget> Layout(string dir, SourceOptions options)
     {
-        using var doc = Json.Parse(File.ReadAllBytes(Path.Combine(dir, "index.json")), "index.json");
+        // the images the layout's source offers, by the names it answers to (its index read as every read of
+        // it is, bounded): signatures, SBOMs and other artifacts are listed by `platforms`, never scanned
+        using var source = SourceCatalog.Open(dir, options, default);
         var targets = new List<ScanTarget>();
-        if (doc.RootElement.TryGetProperty("manifests", out var manifests) && manifests.ValueKind == JsonValueKind.Array)
-            foreach (var m in manifests.EnumerateArray())
-            {
-                string? name = m.TryGetProperty("annotations", out var a) && a.ValueKind == JsonValueKind.Object
-                    && a.TryGetProperty("org.opencontainers.image.ref.name", out var r) ? r.GetString() : null;
-                string? digest = m.TryGetProperty("digest", out var d) ? d.GetString() : null;
-                var image = name ?? digest;
-                if (image is null) continue;
-                // grouped (for shards and --last) by repository as a registry's are: a ref name "repo:tag" by its
-                // repository, a bare tag ("latest", as skopeo writes oci:DIR:TAG) by the folder, one repository
-                int tag = name is null ? -1 : name.LastIndexOf(':');
-                var group = name is not null && tag > name.LastIndexOf('/') ? $"{dir}:{name[..tag]}" : dir;
-                targets.Add(new ScanTarget($"{dir}:{image}", dir, image, group));
-            }
+        foreach (var image in source.Candidates.Where(c => !c.IsArtifact).Select(c => c.Name).Distinct(StringComparer.Ordinal))
+        {
+            // grouped (for shards and --last) by repository as a registry's are: a ref name "repo:tag" by its
+            // repository, a bare tag ("latest", as skopeo writes oci:DIR:TAG) by the folder, one repository
+            int tag = image.LastIndexOf(':');
+            var group = tag > image.LastIndexOf('/') && !image.StartsWith("sha256:", StringComparison.Ordinal) ? $"{dir}:{image[..tag]}" : dir;
+            targets.Add(new ScanTarget($"{dir}:{image}", dir, image, group));
+        }
         return targets;
     }
 
