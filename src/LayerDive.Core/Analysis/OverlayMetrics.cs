@@ -54,6 +54,10 @@ public static class OverlayMetrics
         /// <summary>True when the content <paramref name="stored"/> (a record of <paramref name="node"/>) is still visible.</summary>
         public bool Contains(TreeNode node, EntryAttributes stored) =>
             node.StateAt(_top) is { IsPresent: true } now && now.Attributes.Inode == stored.Inode || _linked.Contains(stored.Inode);
+
+        /// <summary>The same as <see cref="Contains(TreeNode, EntryAttributes)"/>, for a stored file known by its identity, without building attributes.</summary>
+        internal bool Contains(TreeStore tree, int node, long inode) =>
+            tree.TryStateAt(node, _top, out var now) && now.IsPresent && tree.InodeOf(now.Attr) == inode || _linked.Contains(inode);
     }
 
     /// <summary>The contents visible after the top layer, under any name.</summary>

@@ -503,6 +503,49 @@ internal sealed class TreeStore
         Inode = link.Inode,
     };
 
+    /// <summary>
+    /// A version's facts as a walk over every file needs them, without building its attributes: true
+    /// when it is a regular file with content of its own (not a hardlink to another name), with its
+    /// size, content hash and identity as <see cref="Attributes"/> gives them.
+    /// </summary>
+    public bool FileContent(int attr, out long size, out UInt128 hash, out long inode)
+    {
+        ref var p = ref _attributes[attr];
+        size = 0;
+        hash = default;
+        inode = 0;
+        if ((FileType)((p.Flags >> TypeShift) & 0xF) != FileType.File) return false;
+        inode = attr + 1L;
+        if ((p.Flags & (RareBit | LinkBit)) != 0)
+        {
+            var (hardlink, known) = (p.Flags & RareBit) != 0
+                ? (_rare[attr].HardlinkTarget is not null, _rare[attr].Inode)
+                : (_links[attr].HardlinkTarget != NoTarget, _links[attr].Inode);
+            if (hardlink) return false;
+            if (known != 0) inode = known;
+        }
+        size = (p.Flags & WideBit) != 0 ? _wide[attr].Size : p.Size;
+        hash = new UInt128((ulong)p.Hash3 << 32 | p.Hash2, (ulong)p.Hash1 << 32 | p.Hash0);
+        return true;
+    }
+
+    /// <summary>True when a file version holds this content (its hash and size).</summary>
+    public bool SameContent(int attr, long size, UInt128 hash)
+    {
+        ref var p = ref _attributes[attr];
+        if (new UInt128((ulong)p.Hash3 << 32 | p.Hash2, (ulong)p.Hash1 << 32 | p.Hash0) != hash) return false;
+        return ((p.Flags & WideBit) != 0 ? _wide[attr].Size : p.Size) == size;
+    }
+
+    /// <summary>A version's identity as <see cref="Attributes"/> gives it (0 for anything but a file).</summary>
+    public long InodeOf(int attr)
+    {
+        ref var p = ref _attributes[attr];
+        if ((FileType)((p.Flags >> TypeShift) & 0xF) != FileType.File) return 0;
+        long known = (p.Flags & RareBit) != 0 ? _rare[attr].Inode : (p.Flags & LinkBit) != 0 ? _links[attr].Inode : 0;
+        return known != 0 ? known : attr + 1L;
+    }
+
     public FileType TypeOf(int attr) => (FileType)((_attributes[attr].Flags >> TypeShift) & 0xF);
 
     public bool IsDirectory(int attr) => TypeOf(attr) == FileType.Directory;

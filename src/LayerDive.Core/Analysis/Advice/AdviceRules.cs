@@ -135,11 +135,15 @@ internal static class Glob
 /// <summary>
 /// Follows <see cref="AdviceRules.Paths"/> down the tree: a directory's state is the pattern positions
 /// still alive below it, so each name is matched once, as the walk meets it, without making paths.
+/// States are made once per distinct set of positions and shared by every directory in it; a state
+/// knows which literal names and which globs move it on, so the common name (one no pattern is
+/// waiting for) costs a look at its length, perhaps a hash lookup, and the few globs alive.
 /// </summary>
 internal sealed class PathMatcher
 {
     private readonly string[][] _segments;
     private readonly int[] _rule;
+    private readonly Dictionary<int[], State> _states = new(StatesComparer.Instance);
 
     public PathMatcher(IReadOnlyList<PathRule> rules)
     {
@@ -153,54 +157,133 @@ internal sealed class PathMatcher
             }
         _segments = [.. segments];
         _rule = [.. rule];
-        var start = new List<int>();
-        for (int p = 0; p < _segments.Length; p++) start.Add(p << 8);
-        Start = [.. start];
+        var start = new int[_segments.Length];
+        for (int p = 0; p < start.Length; p++) start[p] = p << 8;
+        Start = Intern(start)!;
     }
 
     /// <summary>The root's state: every pattern at its first segment.</summary>
-    public int[] Start { get; }
+    public State Start { get; }
 
-    /// <summary>
-    /// Matches a child called <paramref name="name"/> of a directory in state <paramref name="states"/>:
-    /// returns the rule it matches (the lowest; <paramref name="subtree"/> true when the rule takes
-    /// everything below too) or -1, and fills <paramref name="next"/> with the child's own state.
-    /// </summary>
-    public int Step(int[] states, ReadOnlySpan<char> name, List<int> next, out bool subtree)
+    /// <summary>The state of this set of positions (a position: pattern &lt;&lt; 8 | segment), made once; null for none.</summary>
+    private State? Intern(int[] positions)
     {
-        next.Clear();
-        int best = -1;
-        subtree = false;
-        foreach (int s in states)
+        if (positions.Length == 0) return null;
+        Array.Sort(positions);
+        if (!_states.TryGetValue(positions, out var state)) _states[positions] = state = new State(this, positions);
+        return state;
+    }
+
+    /// <summary>A set of live pattern positions, with what moves each on.</summary>
+    internal sealed class State
+    {
+        private readonly PathMatcher _matcher;
+        private readonly int[] _positions;
+        // the positions a name carries down whatever it is: each ** takes any name
+        private readonly int[] _carried;
+        private State? _carriedState;
+        private bool _carriedMade;
+        // the moves: a segment to match, and the pattern position past it
+        private readonly Dictionary<string, (int P, int Pos)[]> _literal;
+        private readonly Dictionary<string, (int P, int Pos)[]>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private readonly (string Pattern, int P, int Pos)[] _globs;
+        // bit n: a literal of n characters (63: longer) is awaited
+        private readonly ulong _lengths;
+        private readonly List<(int P, int Pos)> _hits = [];
+
+        internal State(PathMatcher matcher, int[] positions)
         {
-            int p = s >> 8, pos = s & 0xFF;
-            var seg = _segments[p];
-            if (seg[pos] == "**")
+            _matcher = matcher;
+            _positions = positions;
+            var carried = new List<int>();
+            var literal = new Dictionary<string, List<(int, int)>>(StringComparer.Ordinal);
+            var globs = new List<(string, int, int)>();
+            foreach (int s in positions)
             {
-                Add(next, s); // the ** takes this name too
-                if (pos + 1 < seg.Length && Glob.Match(seg[pos + 1], name)) Advance(p, pos + 2, next, ref best, ref subtree);
+                int p = s >> 8, pos = s & 0xFF;
+                var seg = matcher._segments[p];
+                string segment;
+                int past;
+                if (seg[pos] == "**")
+                {
+                    carried.Add(s);
+                    if (pos + 1 >= seg.Length) continue;
+                    (segment, past) = (seg[pos + 1], pos + 2);
+                }
+                else (segment, past) = (seg[pos], pos + 1);
+                if (segment.AsSpan().IndexOfAny('*', '?') >= 0) globs.Add((segment, p, past));
+                else
+                {
+                    if (!literal.TryGetValue(segment, out var moves)) literal[segment] = moves = [];
+                    moves.Add((p, past));
+                    _lengths |= 1UL << Math.Min(segment.Length, 63);
+                }
             }
-            else if (Glob.Match(seg[pos], name)) Advance(p, pos + 1, next, ref best, ref subtree);
+            _carried = [.. carried];
+            _literal = literal.ToDictionary(m => m.Key, m => m.Value.ToArray(), StringComparer.Ordinal);
+            _lookup = _literal.GetAlternateLookup<ReadOnlySpan<char>>();
+            _globs = [.. globs];
         }
-        return best;
-    }
 
-    private void Advance(int p, int pos, List<int> next, ref int best, ref bool subtree)
-    {
-        var seg = _segments[p];
-        bool whole = pos == seg.Length - 1 && seg[pos] == "**";
-        if (pos == seg.Length || whole)
+        /// <summary>
+        /// Matches a child called <paramref name="name"/> of a directory in this state: returns the rule
+        /// it matches (the lowest; <paramref name="subtree"/> true when the rule takes everything below
+        /// too) or -1, and gives the child's own state (null: no pattern is alive below it).
+        /// </summary>
+        public int Step(ReadOnlySpan<char> name, out bool subtree, out State? next)
         {
-            int rule = _rule[p];
-            if (best < 0 || rule < best) (best, subtree) = (rule, whole);
-            else if (rule == best && whole) subtree = true;
-            return;
+            subtree = false;
+            (int P, int Pos)[]? literal = null;
+            if ((_lengths >> Math.Min(name.Length, 63) & 1) != 0) _lookup.TryGetValue(name, out literal);
+            _hits.Clear();
+            foreach (var (pattern, p, pos) in _globs)
+                if (Glob.Match(pattern, name)) _hits.Add((p, pos));
+            if (literal is null && _hits.Count == 0)
+            {
+                next = Carried();
+                return -1;
+            }
+            if (literal is not null) _hits.AddRange(literal);
+            var positions = new List<int>(_carried);
+            int best = -1;
+            foreach (var (p, pos) in _hits)
+            {
+                var seg = _matcher._segments[p];
+                bool whole = pos == seg.Length - 1 && seg[pos] == "**";
+                if (pos == seg.Length || whole)
+                {
+                    int rule = _matcher._rule[p];
+                    if (best < 0 || rule < best) (best, subtree) = (rule, whole);
+                    else if (rule == best && whole) subtree = true;
+                }
+                else if (!positions.Contains(p << 8 | pos)) positions.Add(p << 8 | pos);
+            }
+            next = _matcher.Intern([.. positions]);
+            return best;
         }
-        Add(next, p << 8 | pos);
+
+        private State? Carried()
+        {
+            if (!_carriedMade)
+            {
+                _carriedState = _carried.Length == _positions.Length ? this : _matcher.Intern([.. _carried]);
+                _carriedMade = true;
+            }
+            return _carriedState;
+        }
     }
 
-    private static void Add(List<int> next, int state)
+    private sealed class StatesComparer : IEqualityComparer<int[]>
     {
-        if (!next.Contains(state)) next.Add(state);
+        public static readonly StatesComparer Instance = new();
+
+        public bool Equals(int[]? x, int[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(int[] positions)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(positions.AsSpan()));
+            return hash.ToHashCode();
+        }
     }
 }

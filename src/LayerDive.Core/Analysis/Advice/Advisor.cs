@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using LayerDive.Core.Layers;
 using LayerDive.Core.Loading;
@@ -108,13 +109,13 @@ public static class Advisor
     /// <summary>What groups copies into one finding: the kind, the rule, and the layers the finding is about.</summary>
     internal readonly record struct GroupKey(AdviceKind Kind, int Rule, int LayerA, int LayerB);
 
-    private sealed class Group(GroupKey key)
+    private sealed class Group(GroupKey key, int layers)
     {
         public GroupKey Key { get; } = key;
         public long Bytes;
-        public double Compressed;
         public int Count;
-        public readonly SortedSet<int> Layers = [];
+        // bytes by the layer that stored them: the layers the finding names, and its compressed estimate
+        public readonly long[] LayerBytes = new long[layers];
         public int? RemovedIn;
         // the largest copies, smallest first out
         public readonly PriorityQueue<(TreeNode Node, long Bytes, int Layer, int SameAs), (long, int)> Top = new();
@@ -124,10 +125,11 @@ public static class Advisor
 
     private sealed class Pass(ImageModel model)
     {
+        private readonly TreeStore _tree = model.Root.Tree;
         private readonly PathMatcher _matcher = new(AdviceRules.Paths);
         private readonly OverlayMetrics.VisibleContent _visible = OverlayMetrics.VisibleInodes(model);
         private readonly Dictionary<GroupKey, Group> _groups = [];
-        private readonly List<(UInt128 Hash, long Size, int Layer, int Node)> _visibleFiles = [];
+        private readonly SameContent _same = new(model.Root.Tree);
         private readonly Dictionary<int, long> _kept = []; // what the image's own steps wrote that stays, by top folder
         private readonly int _baseLayers = LayerKinds.BaseLayers(model);
         private readonly double?[] _ratio = model.Layers.Select(l =>
@@ -137,50 +139,57 @@ public static class Advisor
 
         public void Walk()
         {
-            var tree = model.Root.Tree;
-            var stack = new Stack<(int Node, int Rule, int[]? States)>();
-            stack.Push((0, -1, _matcher.Start));
-            var next = new List<int>();
+            var tree = _tree;
+            // a directory, the rule it lies under (-1: none yet), its matcher state (null: no rule can match
+            // below), its depth and its top folder (the ancestor two levels down: what a build stage copies)
+            var stack = new Stack<(int Node, int Rule, PathMatcher.State? State, int Depth, int Top)>();
+            stack.Push((0, -1, _matcher.Start, 0, 0));
             Span<char> scratch = stackalloc char[256], folderScratch = stackalloc char[256];
             while (stack.Count > 0)
             {
-                var (dir, dirRule, states) = stack.Pop();
+                var (dir, dirRule, state, depth, top) = stack.Pop();
+                var folder = dir == 0 ? [] : tree.NameChars(dir, folderScratch);
+                long kept = 0;
                 for (int c = tree.FirstChild(dir); c != TreeStore.None; c = tree.NextSibling(c))
                 {
                     var name = tree.NameChars(c, scratch);
                     int rule = dirRule;
                     bool subtree = dirRule >= 0;
-                    int[]? childStates = null;
-                    if (rule < 0 && states is not null)
-                    {
-                        rule = _matcher.Step(states, name, next, out subtree);
-                        if (!subtree && next.Count > 0 && tree.FirstChild(c) != TreeStore.None) childStates = [.. next];
-                    }
-                    if (tree.FirstChild(c) != TreeStore.None) stack.Push((c, subtree ? rule : -1, childStates));
-                    int secret = AdviceRules.SecretOf(name, dir == 0 ? [] : tree.NameChars(dir, folderScratch));
-                    Visit(tree.Node(c), rule, secret);
+                    PathMatcher.State? childState = null;
+                    if (rule < 0 && state is not null) rule = state.Step(name, out subtree, out childState);
+                    int childTop = depth < 2 ? c : top;
+                    if (tree.FirstChild(c) != TreeStore.None)
+                        stack.Push((c, subtree ? rule : -1, subtree ? null : childState, depth + 1, childTop));
+                    long stays = Visit(c, rule, AdviceRules.SecretOf(name, folder));
+                    if (depth < 2) Keep(c, stays);
+                    else kept += stays;
                 }
+                if (kept > 0) Keep(top, kept);
             }
         }
 
-        private void Visit(TreeNode node, int rule, int secret)
+        /// <summary>Places each stored copy of a node; returns the bytes of its visible copy the image's own steps wrote and no rule took.</summary>
+        private long Visit(int node, int rule, int secret)
         {
-            var h = node.History;
-            for (int i = 0; i < h.Length; i++)
+            var tree = _tree;
+            int count = tree.RecordCount(node);
+            long stays = 0;
+            for (int i = 0; i < count; i++)
             {
-                var r = h[i];
-                var a = r.Attributes;
-                if (!r.IsPresent || a.Type != FileType.File || a.HardlinkTarget is not null || r.Layer < 0 || a.Size == 0) continue;
-                bool visible = _visible.Contains(node, a);
-                if (!visible && i + 1 >= h.Length) continue; // nothing hid it: still visible under a name the merge keeps
+                var r = tree.Record(node, i);
+                if (!r.IsPresent || r.Layer < 0 || !tree.FileContent(r.Attr, out long size, out var hash, out long inode) || size == 0) continue;
+                // the last record is what the merge shows; an earlier copy shows only where its content still
+                // does (the last record kept its identity, or a hardlink elsewhere holds it)
+                bool visible = i == count - 1 || _visible.Contains(tree, node, inode);
                 GroupKey key;
                 int? removedIn = null;
                 if (!visible)
                 {
-                    var later = h[i + 1];
-                    key = new GroupKey(Hidden(later, a), -1, r.Layer, later.Layer);
+                    var later = tree.ToChangeRecord(tree.Record(node, i + 1));
+                    key = new GroupKey(Hidden(later, size, hash), -1, r.Layer, later.Layer);
                     // a secret deleted later: the layer that deleted it (the last record, when it is a removal)
-                    if (!h[h.Length - 1].IsPresent) removedIn = h[h.Length - 1].Layer;
+                    var last = tree.Record(node, count - 1);
+                    if (!last.IsPresent) removedIn = last.Layer;
                     if (key.Kind != AdviceKind.RemovedLater) Group(key).Later ??= later.Attributes;
                 }
                 else if (rule >= 0)
@@ -190,24 +199,25 @@ public static class Advisor
                     key = new GroupKey(AdviceKind.Duplicate, -1, -1, -1);
                 if (secret >= 0)
                 {
-                    var candidate = new Candidate(node, r.Layer, a.Size, secret, key, removedIn);
+                    var candidate = new Candidate(tree.Node(node), r.Layer, size, secret, key, removedIn);
                     if (AdviceRules.Secrets[secret].Marker is null) AddSecret(candidate);
                     else Candidates.Add(candidate);
                     continue;
                 }
-                Place(key, node, r.Layer, a);
+                if (key.Kind == AdviceKind.Duplicate)
+                {
+                    Same(node, r.Layer, r.Attr, size, hash);
+                    if (r.Layer >= _baseLayers) stays += size;
+                }
+                else Add(Group(key), tree.Node(node), size, r.Layer, -1);
             }
+            return stays;
         }
 
-        private void Place(GroupKey key, TreeNode node, int layer, EntryAttributes a)
+        private void Same(int node, int layer, int attr, long size, UInt128 hash)
         {
-            if (key.Kind == AdviceKind.Duplicate)
-            {
-                if (a.ContentHash != UInt128.Zero) _visibleFiles.Add((a.ContentHash, a.Size, layer, node.Number));
-                if (layer >= _baseLayers) Keep(node, a.Size);
-                return;
-            }
-            Add(Group(key), node, a.Size, layer, -1);
+            if (hash != UInt128.Zero && _same.Add(node, layer, attr, size, hash, out int duplicate, out int duplicateLayer))
+                Add(Group(new GroupKey(AdviceKind.Duplicate, -1, -1, -1)), _tree.Node(duplicate), size, duplicateLayer, SameContent.Resolve);
         }
 
         private void AddSecret(in Candidate c)
@@ -217,39 +227,62 @@ public static class Advisor
             Add(g, c.Node, c.Bytes, c.Layer, -1);
         }
 
-        private static AdviceKind Hidden(in ChangeRecord later, in EntryAttributes stored)
+        private static AdviceKind Hidden(in ChangeRecord later, long size, UInt128 hash)
         {
             if (later.Kind == ChangeKind.Removed) return AdviceKind.RemovedLater;
             var now = later.Attributes;
             if (now.Type != FileType.File) return AdviceKind.RemovedLater;
-            if (later.Kind == ChangeKind.Unmodified || now.Size == stored.Size && now.ContentHash == stored.ContentHash && now.HardlinkTarget is null)
+            if (later.Kind == ChangeKind.Unmodified || now.Size == size && now.ContentHash == hash && now.HardlinkTarget is null)
                 return AdviceKind.CopiedUpUnchanged;
             return AdviceKind.Rewritten;
         }
 
-        /// <summary>Adds the bytes to the top folder (two levels down) that holds them: what a build stage would copy across.</summary>
-        private void Keep(TreeNode node, long bytes)
+        /// <summary>A copy whose secret rule its content did not confirm goes where its place says.</summary>
+        private void Place(GroupKey key, TreeNode node, int layer)
         {
-            var tree = model.Root.Tree;
-            int n = node.Number, depth = 0;
-            for (int p = n; p > 0; p = tree.Parent(p)) depth++;
-            for (; depth > 2; depth--) n = tree.Parent(n);
-            _kept[n] = _kept.GetValueOrDefault(n) + bytes;
+            var r = _tree.Record(node.Number, RecordIndex(node.Number, layer));
+            _tree.FileContent(r.Attr, out long size, out var hash, out _);
+            if (key.Kind != AdviceKind.Duplicate)
+            {
+                Add(Group(key), node, size, layer, -1);
+                return;
+            }
+            Same(node.Number, layer, r.Attr, size, hash);
+            if (layer < _baseLayers) return;
+            int top = node.Number, depth = 0;
+            for (int p = top; p > 0; p = _tree.Parent(p)) depth++;
+            for (; depth > 2; depth--) top = _tree.Parent(top);
+            Keep(top, size);
+        }
+
+        private int RecordIndex(int node, int layer)
+        {
+            for (int i = _tree.RecordCount(node) - 1; i >= 0; i--)
+                if (_tree.Record(node, i).Layer == layer) return i;
+            throw new InvalidOperationException("no record in that layer");
+        }
+
+        /// <summary>Adds the bytes to a top folder (two levels down): what a build stage would copy across.</summary>
+        private void Keep(int top, long bytes)
+        {
+            if (bytes > 0) CollectionsMarshal.GetValueRefOrAddDefault(_kept, top, out _) += bytes;
         }
 
         private Group Group(GroupKey key)
         {
-            if (!_groups.TryGetValue(key, out var g)) _groups[key] = g = new Group(key);
+            if (!_groups.TryGetValue(key, out var g)) _groups[key] = g = new Group(key, model.Layers.Count);
             return g;
         }
 
         private void Add(Group g, TreeNode node, long bytes, int layer, int sameAs)
         {
             g.Bytes += bytes;
-            g.Compressed += _ratio[layer] is double ratio ? bytes * ratio : double.NaN;
+            g.LayerBytes[layer] += bytes;
             g.Count++;
-            g.Layers.Add(layer);
-            g.Top.Enqueue((node, bytes, layer, sameAs), (bytes, -node.Number));
+            // only the largest are listed: a copy no larger than the smallest listed is not queued at all
+            var priority = (bytes, -node.Number);
+            if (g.Top.Count == ListedPaths && g.Top.TryPeek(out _, out var least) && priority.CompareTo(least) <= 0) return;
+            g.Top.Enqueue((node, bytes, layer, sameAs), priority);
             if (g.Top.Count > ListedPaths) g.Top.Dequeue();
         }
 
@@ -258,9 +291,8 @@ public static class Advisor
             foreach (var c in Candidates)
             {
                 if (confirmed.Contains((c.Node.Number, c.Layer))) AddSecret(c);
-                else Place(c.Fallback, c.Node, c.Layer, c.Node.RecordIn(c.Layer)!.Value.Attributes);
+                else Place(c.Fallback, c.Node, c.Layer);
             }
-            Duplicates();
             var findings = _groups.Values.Where(g => g.Count > 0).Select(Describe).ToList();
             // secrets first (by layer), then what saves most; ties by kind, rule and first path for a stable order
             findings.Sort((x, y) =>
@@ -274,22 +306,6 @@ public static class Advisor
             return new AdviceResult(findings, total, compressed, contentChecked);
         }
 
-        private void Duplicates()
-        {
-            var files = _visibleFiles;
-            files.Sort((x, y) => x.Hash != y.Hash ? x.Hash.CompareTo(y.Hash) : x.Size != y.Size ? x.Size.CompareTo(y.Size)
-                : x.Layer != y.Layer ? x.Layer.CompareTo(y.Layer) : x.Node.CompareTo(y.Node));
-            var tree = model.Root.Tree;
-            var group = Group(new GroupKey(AdviceKind.Duplicate, -1, -1, -1));
-            for (int i = 0; i < files.Count;)
-            {
-                int j = i + 1;
-                while (j < files.Count && files[j].Hash == files[i].Hash && files[j].Size == files[i].Size) j++;
-                for (int k = i + 1; k < j; k++) Add(group, tree.Node(files[k].Node), files[k].Size, files[k].Layer, files[i].Node);
-                i = j;
-            }
-        }
-
         private Finding Describe(Group g)
         {
             var tree = model.Root.Tree;
@@ -297,13 +313,14 @@ public static class Advisor
             while (g.Top.Count > 0)
             {
                 var (node, bytes, layer, sameAs) = g.Top.Dequeue();
+                if (sameAs == SameContent.Resolve) sameAs = KeptCopy(node.Number, layer);
                 top.Add(new AdvicePath("/" + node.Path, bytes, layer, sameAs < 0 ? null : "/" + tree.Path(sameAs)));
             }
             top.Sort((x, y) => y.Bytes != x.Bytes ? y.Bytes.CompareTo(x.Bytes) : string.CompareOrdinal(x.Path, y.Path));
             var k = g.Key;
             var layers = k.Kind is AdviceKind.CopiedUpUnchanged or AdviceKind.Rewritten or AdviceKind.RemovedLater
                 ? [k.LayerA, k.LayerB]
-                : g.RemovedIn is int removed ? [.. g.Layers, removed] : g.Layers.ToList();
+                : g.RemovedIn is int removed ? [.. Stored(g), removed] : Stored(g);
             // a secret's steps by their instruction only: a command line may hold the secret itself
             var steps = layers.Select(k.Kind == AdviceKind.Secret ? Keyword : (Func<int, AdviceStep>)Step).ToList();
             string rule = k.Kind switch
@@ -312,9 +329,28 @@ public static class Advisor
                 AdviceKind.PackageCache or AdviceKind.BuildOnly => AdviceRules.Paths[k.Rule].Id,
                 _ => k.Kind.ToString(),
             };
-            long? compressed = double.IsNaN(g.Compressed) ? null : (long)Math.Round(g.Compressed);
+            // each layer's bytes at that layer's own ratio of stored to unpacked bytes
+            double estimate = 0;
+            for (int l = 0; l < g.LayerBytes.Length; l++)
+                if (g.LayerBytes[l] > 0) estimate += _ratio[l] is double ratio ? g.LayerBytes[l] * ratio : double.NaN;
+            long? compressed = double.IsNaN(estimate) ? null : (long)Math.Round(estimate);
             var (why, fix) = Texts(g, rule, steps, top);
             return new Finding(k.Kind, rule, g.Bytes, compressed, steps, top, g.Count, why, fix, g.RemovedIn);
+        }
+
+        private static List<int> Stored(Group g)
+        {
+            var layers = new List<int>();
+            for (int l = 0; l < g.LayerBytes.Length; l++)
+                if (g.LayerBytes[l] > 0) layers.Add(l);
+            return layers;
+        }
+
+        /// <summary>The node whose copy of this duplicate's content is the one kept.</summary>
+        private int KeptCopy(int node, int layer)
+        {
+            _tree.FileContent(_tree.Record(node, RecordIndex(node, layer)).Attr, out long size, out var hash, out _);
+            return _same.Kept(size, hash);
         }
 
         private AdviceStep Step(int layer) =>
