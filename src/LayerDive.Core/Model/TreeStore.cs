@@ -118,6 +118,9 @@ internal sealed class TreeStore
     /// <summary>Nodes made so far (the root is 0): one more than the highest <see cref="TreeNode.Number"/>.</summary>
     public int NodeCount { get; private set; }
 
+    /// <summary>The versions of attributes kept (an attribute index is below it).</summary>
+    public int AttributeCount => _attributeCount;
+
     public TreeNode Node(int index) => new(this, index);
 
     // ---- names and children ----

@@ -141,13 +141,14 @@ public sealed class TreeRows
     /// <summary>
     /// The layer pass: each node's status and each directory's size and whether a change lies beneath,
     /// children before parents. A child's number is always above its parent's (the tree numbers a path
-    /// when it adds it, after its parent), so walking the numbers down visits every child first.
+    /// when it adds it, after its parent), so walking the numbers down visits every child first. What a
+    /// node is (its status, the version it shows) depends on it alone and is most of the work: that part
+    /// runs first, on every core, in slices of the numbers; the sums up the tree then take one pass.
     /// </summary>
     private void JudgeAll(bool keep)
     {
         int nodes = _nodes;
         var flags = _flags;
-        Array.Clear(flags, 0, nodes);
         Array.Clear(_size, 0, _slots);
         Array.Clear(_rowsBelow, 0, _slots);
         int hidden = HiddenMask();
@@ -156,28 +157,53 @@ public sealed class TreeRows
         if (Layer >= 0 && Layer < _model.Layers.Count)
             foreach (var d in _model.Layers[Layer].OpaqueDirectories)
                 if (_model.Find(d) is { } n) _opaque.Add(n.Number);
+        if (_shownAttr.Length < nodes) _shownAttr = new int[nodes];
+        // every version's bytes may be asked for at once: the cache is made whole before
+        if (_bytes.Length < _store.AttributeCount) Array.Resize(ref _bytes, _store.AttributeCount);
+        int Slice = SliceNodes;
+        int slices = (nodes + Slice - 1) / Slice;
+        if (slices > 1) Parallel.For(0, slices, s => Judge(s * Slice, Math.Min(nodes, (s + 1) * Slice)));
+        else Judge(0, nodes);
+        var shownAttr = _shownAttr;
         for (int i = nodes - 1; i >= 1; i--)
         {
-            int parent = _store.Parent(i);
-            if (parent == TreeStore.None) continue; // taken out of its directory
-            int status = StatusOf(i, Layer, Aggregate, CompareWith, out int attr);
-            if (status < 0)
+            int f = flags[i];
+            if ((f & StatusMask) == 0)
             {
                 flags[i] = 0;
                 continue;
             }
-            int f = flags[i] & (ChangedBelow | KeptBelow);
-            long bytes = Bytes(attr);
-            bool isDir = bytes == DirBytes;
-            long size = isDir ? (_slot[i] >= 0 ? _size[_slot[i]] : 0) : bytes;
-            f |= status + 1 | (isDir ? IsDir : 0);
-            flags[i] = (byte)(keep ? Keep(i, parent, f, hidden, filtered: false) : f);
-            int ps = _slot[parent];
-            if (status != (int)RowStatus.Removed) _size[ps] += size;
-            if (status != (int)RowStatus.Unchanged || (f & ChangedBelow) != 0) flags[parent] |= ChangedBelow;
+            int parent = _store.Parent(i);
+            bool isDir = (f & IsDir) != 0;
+            long size = isDir ? (_slot[i] >= 0 ? _size[_slot[i]] : 0) : Bytes(shownAttr[i]);
+            if (keep) flags[i] = (byte)(f = Keep(i, parent, f, hidden, filtered: false));
+            if ((f & StatusMask) - 1 != (int)RowStatus.Removed) _size[_slot[parent]] += size;
+            if ((f & StatusMask) - 1 != (int)RowStatus.Unchanged || (f & ChangedBelow) != 0) flags[parent] |= ChangedBelow;
         }
         _judged = (Layer, Aggregate, CompareWith, nodes);
         if (!keep) KeepAll();
+    }
+
+    /// <summary>The nodes the layer pass gives one core at a time (a test makes it small, to cut a small tree in many slices).</summary>
+    internal int SliceNodes { get; init; } = 1 << 16;
+
+    // per node, the version of attributes the layer pass found it showing
+    private int[] _shownAttr = [];
+
+    /// <summary>The layer pass's own part for the nodes from <paramref name="from"/> to <paramref name="to"/>: each one's status, whether it is a directory, the version it shows.</summary>
+    private void Judge(int from, int to)
+    {
+        var flags = _flags;
+        int layer = Layer;
+        bool aggregate = Aggregate;
+        var compare = CompareWith;
+        for (int i = Math.Max(from, 1); i < to; i++)
+        {
+            // a node taken out of its directory, or one the view does not show, makes nothing
+            int status = _store.Parent(i) == TreeStore.None ? -1 : StatusOf(i, layer, aggregate, compare, out _shownAttr[i]);
+            flags[i] = status < 0 ? (byte)0 : (byte)(status + 1 | (Bytes(_shownAttr[i]) == DirBytes ? IsDir : 0));
+        }
+        if (from == 0) flags[0] = 0;
     }
 
     private int HiddenMask()
