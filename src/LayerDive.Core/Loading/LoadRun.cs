@@ -176,6 +176,9 @@ internal sealed class LoadRun
     /// and a batch's observers run on the thread that merged it before it merges anything more, so they
     /// read a tree no one is changing; readers holding the lock meanwhile only read it too.
     /// </summary>
+    // how far ahead of the merge an entry's table slot is fetched: a lookup's wait for memory is about an entry's work
+    private const int PrefetchAhead = 2;
+
     public void Apply(int index, ReadOnlySpan<RawEntry> entries)
     {
         var observers = _options.Observers;
@@ -184,7 +187,11 @@ internal sealed class LoadRun
             if (observers.Count == 0)
             {
                 lock (_model.Sync)
-                    foreach (ref readonly var e in entries) _merger.Add(e);
+                    for (int i = 0; i < entries.Length; i++)
+                    {
+                        if (i + PrefetchAhead < entries.Length) _merger.Prefetch(entries[i + PrefetchAhead]);
+                        _merger.Add(entries[i]);
+                    }
                 return;
             }
             // one buffer for the load, reused: batches are merged and seen one at a time (above)
@@ -195,6 +202,7 @@ internal sealed class LoadRun
                 for (int i = 0; i < entries.Length; i++)
                 {
                     ref readonly var e = ref entries[i];
+                    if (i + PrefetchAhead < entries.Length) _merger.Prefetch(entries[i + PrefetchAhead]);
                     int node = _merger.Add(e) is { } n ? n.Number : TreeStore.None;
                     // the version this entry wrote, which a later entry of the batch may replace
                     merged[i].Node = node;

@@ -234,6 +234,14 @@ internal sealed class TreeStore
         }
     }
 
+    /// <summary>Asks for the table slot where <see cref="FindChild(int, ReadOnlySpan{char}, int)"/> will start, so that the lookup need not wait for memory.</summary>
+    public unsafe void Prefetch(int parent, int nameHash)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        var table = _table;
+        fixed (uint* slots = table) System.Runtime.Intrinsics.X86.Sse.Prefetch0(slots + (Mix(nameHash, parent) & (table.Length - 1)));
+    }
+
     public int AddChild(int parent, ReadOnlySpan<char> name) => AddChild(parent, name, NameHash(name));
 
     /// <summary>Makes a child called <paramref name="name"/> (which must not be one yet); its number is the next.</summary>

@@ -7,14 +7,14 @@ namespace LayerDive.Core.Analysis.Advice;
 /// them: for each content, the copy kept (the lowest layer's, then the lowest node's), so that every
 /// other copy is known to be a duplicate when it is met, without a list of every file to sort. A slot
 /// costs 9 bytes (a node, the version's attributes, a tag that spares most probes a look at them), with
-/// room for 5/3 of the tree's nodes.
+/// room for 4/3 of the tree's nodes (a probe reads the tags, a byte each, side by side; grown when 4/5 full).
 /// </summary>
 internal sealed class SameContent(TreeStore tree)
 {
     /// <summary>A duplicate's "same as": the copy kept, known only once the walk is over.</summary>
     public const int Resolve = -2;
 
-    private int _capacity = Math.Max(64, (int)Math.Min(Array.MaxLength / 2, tree.NodeCount * 5L / 3));
+    private int _capacity = Math.Max(64, (int)Math.Min(Array.MaxLength / 2, tree.NodeCount * 4L / 3));
     private int _count;
     private byte[] _tags = [];
     private int[] _nodes = [];
