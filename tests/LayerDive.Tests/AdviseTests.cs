@@ -107,6 +107,26 @@ public sealed class AdviseTests
         Assert.Equal("RUN echo v1 > /app/data", f.Steps[0].Instruction);
     }
 
+    [Fact]
+    public void A_copy_deleted_but_visible_through_its_hardlink_is_the_one_kept_in_its_own_layer()
+    {
+        // the whiteout of /a leaves its content visible as /b (a hardlink made with it): that copy, the lowest,
+        // is the one kept, and /d/c (the same bytes, a layer later) is the duplicate; the layer that deleted
+        // /a stored nothing (a reviewer's case: the removal's record points at the version it removed)
+        var x = Noise(3000, 21);
+        var advice = Advise(Base()
+            .Layer("RUN /bin/sh -c make a", l => l.File("a", x).Hardlink("b", "a"))
+            .Layer("RUN /bin/sh -c make c", l => l.Dir("d").File("d/c", x))
+            .Layer("RUN /bin/sh -c rm a", l => l.Whiteout("a")));
+
+        var f = Assert.Single(advice.Findings);
+        Assert.Equal(AdviceKind.Duplicate, f.Kind);
+        Assert.Equal(x.Length, f.Bytes);
+        Assert.Equal([2], f.Steps.Select(s => s.Layer));
+        var p = Assert.Single(f.Paths);
+        Assert.Equal(("/d/c", 2, "/a"), (p.Path, p.Layer, p.SameAs));
+    }
+
     // where each package manager leaves its cache, as the managers document it
     public static TheoryData<string, string> Caches => new()
     {

@@ -254,16 +254,18 @@ public sealed class TreeRowsTests : IDisposable
         var rows = new TreeRows(model) { SliceNodes = 7 };
         foreach (bool aggregate in new[] { false, true })
             foreach (var hide in new RowStatus?[] { null, RowStatus.Unmodified })
-                for (int layer = 0; layer < Layers.Length; layer++)
-                {
-                    rows.Layer = layer;
-                    rows.Aggregate = aggregate;
-                    rows.Hidden.Clear();
-                    if (hide is { } h) rows.Hidden.Add(h);
-                    rows.Layout();
-                    var expected = Rows(layer, aggregate, hide: hide);
-                    Assert.Equal(expected.Select(e => (e.Path, e.Status, e.Size)), rows.AllRows().Select(r => (r.Node.Path, r.Status, r.Size)));
-                }
+                foreach (var filter in new[] { null, new Regex("f00|z1") })
+                    for (int layer = 0; layer < Layers.Length; layer++)
+                    {
+                        rows.Layer = layer;
+                        rows.Aggregate = aggregate;
+                        rows.Filter = filter;
+                        rows.Hidden.Clear();
+                        if (hide is { } h) rows.Hidden.Add(h);
+                        rows.Layout();
+                        var expected = Rows(layer, aggregate, filter: filter, hide: hide);
+                        Assert.Equal(expected.Select(e => (e.Path, e.Status, e.Size)), rows.AllRows().Select(r => (r.Node.Path, r.Status, r.Size)));
+                    }
     }
 
     [Fact]

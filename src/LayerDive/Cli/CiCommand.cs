@@ -197,9 +197,10 @@ internal static class CiCommand
     /// </summary>
     private static Analysis Judge(ImageModel model, DiveMetrics dive, ImageLoad load)
     {
-        var advice = Task.Run(() => Core.Analysis.Advice.Advisor.Analyze(model, load));
-        var overlay = OverlayMetrics.Compute(model);
-        return new Analysis(model, dive.Result(), overlay, advice.GetAwaiter().GetResult());
+        // the load (the advice reads secret candidates back through it) stays on the thread that disposes it
+        var overlay = Task.Run(() => OverlayMetrics.Compute(model));
+        var advice = Core.Analysis.Advice.Advisor.Analyze(model, load);
+        return new Analysis(model, dive.Result(), overlay.GetAwaiter().GetResult(), advice);
     }
 
     /// <summary>A report is never worth the image: refuses an output file that is the image file itself (<paramref name="message"/> names it).</summary>

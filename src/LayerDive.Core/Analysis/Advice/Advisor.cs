@@ -118,7 +118,7 @@ public static class Advisor
         public readonly long[] LayerBytes = new long[layers];
         public int? RemovedIn;
         // the largest copies, smallest first out
-        public readonly PriorityQueue<(TreeNode Node, long Bytes, int Layer, int SameAs), (long, int)> Top = new();
+        public readonly PriorityQueue<(TreeNode Node, long Bytes, int Layer, int SameAs), (long, int, int)> Top = new();
         // what a later step made of the path (copied up, rewritten): the attributes it wrote
         public EntryAttributes? Later;
     }
@@ -279,8 +279,9 @@ public static class Advisor
             g.Bytes += bytes;
             g.LayerBytes[layer] += bytes;
             g.Count++;
-            // only the largest are listed: a copy no larger than the smallest listed is not queued at all
-            var priority = (bytes, -node.Number);
+            // only the largest are listed: a copy no larger than the smallest listed is not queued at all; a
+            // path may be listed twice (a hardlink keeps an older copy visible): then its lower layer's first
+            var priority = (bytes, -node.Number, -layer);
             if (g.Top.Count == ListedPaths && g.Top.TryPeek(out _, out var least) && priority.CompareTo(least) <= 0) return;
             g.Top.Enqueue((node, bytes, layer, sameAs), priority);
             if (g.Top.Count > ListedPaths) g.Top.Dequeue();

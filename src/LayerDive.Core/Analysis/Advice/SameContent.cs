@@ -73,7 +73,8 @@ internal sealed class SameContent(TreeStore tree)
     private int LayerOf(int node, int attr)
     {
         for (int i = tree.RecordCount(node) - 1; i >= 0; i--)
-            if (tree.Record(node, i) is var r && r.Attr == attr) return r.Layer;
+            // a removal points at the version it removed: only a present record is the copy
+            if (tree.Record(node, i) is var r && r.IsPresent && r.Attr == attr) return r.Layer;
         throw new InvalidOperationException("a kept copy without its record");
     }
 
