@@ -418,6 +418,107 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
     }
 
     /// <summary>
+    /// Checks, with Python, that each folder of <paramref name="folders"/> (bottom first) holds in its fs/
+    /// exactly the files of the docker-archive's layer of that place, as the kernel's overlay reads them:
+    /// each regular file with the tar member's bytes, each symlink with its target, each whiteout a 0/0
+    /// character device, each opaque directory with trusted.overlay.opaque=y. Empty when they all do.
+    /// </summary>
+    private static string LayerFoldersMismatch(string archive, IReadOnlyList<string> folders)
+    {
+        var run = Scripts.Exec("python3", ["-c", """
+            import json, os, stat, sys, tarfile
+            archive, folders = sys.argv[1], sys.argv[2:]
+            outer = tarfile.open(archive)
+            layers = json.load(outer.extractfile('manifest.json'))[0]['Layers']
+            if len(layers) != len(folders): sys.exit(f'{len(folders)} folders for {len(layers)} layers')
+            for i, (member, folder) in enumerate(zip(layers, folders)):
+                t = tarfile.open(fileobj=outer.extractfile(member))
+                want, opaque = {}, set()
+                for m in t.getmembers():
+                    name = m.name.lstrip('/')
+                    name = name[2:] if name.startswith('./') else name
+                    if name in ('', '.'): continue
+                    d, b = os.path.split(name.rstrip('/'))
+                    if b == '.wh..wh..opq': opaque.add(d); continue
+                    if b.startswith('.wh.'): want[os.path.join(d, b[4:])] = ('whiteout', None); continue
+                    if m.isdir(): want[name.rstrip('/')] = ('dir', None)
+                    elif m.issym(): want[name] = ('symlink', m.linkname)
+                    elif m.isfile() or m.islnk(): want[name] = ('file', t.extractfile(m).read())
+                    else: want[name] = ('other', None)
+                for n in list(want) + list(opaque):
+                    p = os.path.dirname(n)
+                    while p: want.setdefault(p, ('dir', None)); p = os.path.dirname(p)
+                for d in opaque:
+                    if d: want.setdefault(d, ('dir', None))
+                root, got = os.path.join(folder, 'fs'), {}
+                for d, dirs, files in os.walk(root):
+                    for n in dirs + files:
+                        p = os.path.join(d, n); st = os.lstat(p); rel = os.path.relpath(p, root)
+                        if stat.S_ISDIR(st.st_mode): got[rel] = ('dir', None)
+                        elif stat.S_ISLNK(st.st_mode): got[rel] = ('symlink', os.readlink(p))
+                        elif stat.S_ISCHR(st.st_mode) and st.st_rdev == 0: got[rel] = ('whiteout', None)
+                        elif stat.S_ISREG(st.st_mode): got[rel] = ('file', open(p, 'rb').read())
+                        else: got[rel] = ('other', None)
+                if want != got:
+                    diff = sorted(set(want.items()) ^ set(got.items()))[:5]
+                    print(f'layer {i} ({folder}): {[(k, v[0]) for k, v in diff]}')
+                for d in opaque:
+                    if os.getxattr(os.path.join(root, d), 'trusted.overlay.opaque') != b'y': print(f'layer {i}: /{d} not opaque')
+            """, archive, .. folders]);
+        return run.ExitCode == 0 ? run.Stdout : run.Stdout + run.Stderr + $" (exit {run.ExitCode})";
+    }
+
+    /// <summary>The snapshot folders an overlay listing names (the lines that are a folder of this containerd's overlayfs snapshotter), in order.</summary>
+    private List<string> SnapshotFolders(CliResult run) =>
+        run.StdoutLines.Where(l => l.StartsWith(containerd.Root + "/root/io.containerd.snapshotter.v1.overlayfs/snapshots/", StringComparison.Ordinal) && l.EndsWith('/'))
+            .Select(l => l[..^1]).ToList();
+
+    /// <summary>
+    /// <c>overlay</c> on an image in containerd names the snapshotter's real folders, one per layer, each
+    /// holding that layer's files (checked against the archive's layer tars); <c>explain</c> names the
+    /// folder the visible version of a file lives in, which holds its bytes.
+    /// </summary>
+    [Fact]
+    public void Overlay_and_explain_name_the_real_snapshot_folders()
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(Archive, "folders")[0]; // unpacked: a snapshot per layer
+        var run = Tool.RunWith(Env("folders"), null, "overlay", "containerd://" + name);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var folders = SnapshotFolders(run);
+        Assert.All(folders, f => Assert.Matches(@"/snapshots/[0-9]+$", f));
+        Assert.Equal("", LayerFoldersMismatch(Archive, folders));
+        Assert.DoesNotContain("/var/lib/docker", run.Stdout);
+        // the read-only mount of the image: every folder's fs/, top first
+        Assert.Contains("mount -t overlay overlay -o lowerdir=" + string.Join(':', folders.AsEnumerable().Reverse().Select(f => f + "/fs")) + " /mnt", run.StdoutLines);
+        // a file a later layer wrote (which one, read from the archive's own layer tars)
+        var (path, layer) = LastWriter(Archive, "tmp/saved.again1.txt");
+        var explain = Tool.RunWith(Env("folders"), null, "explain", "containerd://" + name, "/" + path);
+        Assert.True(explain.ExitCode == 0, explain.Stderr);
+        var host = Path.Combine(folders[layer], "fs", path);
+        Assert.Contains("On this host: " + host, explain.StdoutLines);
+        Assert.True(File.Exists(host), host);
+    }
+
+    /// <summary>The layer that last wrote <paramref name="path"/> in a docker-archive, read with Python's tarfile.</summary>
+    private static (string Path, int Layer) LastWriter(string archive, string path)
+    {
+        var run = Scripts.Exec("python3", "-c", """
+            import json, sys, tarfile
+            outer = tarfile.open(sys.argv[1])
+            last = -1
+            for i, member in enumerate(json.load(outer.extractfile('manifest.json'))[0]['Layers']):
+                names = [n.lstrip('/').removeprefix('./') for n in tarfile.open(fileobj=outer.extractfile(member)).getnames()]
+                if sys.argv[2] in names: last = i
+            print(last)
+            """, archive, path);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var layer = int.Parse(run.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(layer >= 0, $"{path} is in no layer of {archive}");
+        return (path, layer);
+    }
+
+    /// <summary>
     /// Runs <paramref name="script"/> in a container of the archive's image (<c>ctr run -d</c>) in
     /// <paramref name="ns"/>, waits for it to create /ready, hands the container's id to
     /// <paramref name="check"/>, then kills and removes the container.
@@ -525,6 +626,34 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
             {
                 Scripts.Exec("umount", target);
             }
+        });
+    }
+
+    /// <summary>
+    /// <c>overlay</c> and <c>explain</c> on a running containerd container: its image's snapshot folders
+    /// and its own active snapshot, as <c>ctr snapshots mounts</c> names them, each image folder holding
+    /// its layer's files; the file the container wrote is where explain says.
+    /// </summary>
+    [Fact]
+    public void Overlay_and_explain_name_a_containers_snapshot_folders()
+    {
+        SkipUnlessReady();
+        WithContainer("run", "echo hi > /new.txt", (id, env) =>
+        {
+            var (code, output) = containerd.Ctr("run", "snapshots", "mounts", "/mnt", id);
+            Assert.True(code == 0, output);
+            string Option(string key) => output.Split(' ', ',').Single(o => o.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..].Trim();
+            var (upper, lower) = (Option("upperdir"), Option("lowerdir"));
+            var run = Tool.RunWith(env, null, "overlay", "container://" + id);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            var folders = SnapshotFolders(run);
+            Assert.Equal(lower.Split(':').Reverse().Append(upper).Select(f => f[..^"/fs".Length]), folders);
+            Assert.Equal("", LayerFoldersMismatch(Archive, folders[..^1]));
+            Assert.Contains($"mount -t overlay overlay -o lowerdir={lower},upperdir={upper},workdir={Option("workdir")} /mnt", run.StdoutLines);
+            var explain = Tool.RunWith(env, null, "explain", "container://" + id, "/new.txt");
+            Assert.True(explain.ExitCode == 0, explain.Stderr);
+            Assert.Contains("On this host: " + Path.Combine(upper, "new.txt"), explain.StdoutLines);
+            Assert.Equal("hi\n", File.ReadAllText(Path.Combine(upper, "new.txt")));
         });
     }
 

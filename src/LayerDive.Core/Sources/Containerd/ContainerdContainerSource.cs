@@ -17,12 +17,12 @@ internal sealed class ContainerdContainerSource : IImageSource
 {
     private readonly IImageSource _image;
 
-    private ContainerdContainerSource(IImageSource image, string id, string upper, IReadOnlyDictionary<string, string> data, string note, SourceOptions options)
+    private ContainerdContainerSource(IImageSource image, string id, string upper, EngineStorage storage, string note, SourceOptions options)
     {
         _image = image;
         Location = $"{ContainerSource.KindName}://{id}";
         Note = note;
-        Storage = new EngineStorage("overlayfs", data);
+        Storage = storage;
         var candidate = image.Select(options, out _);
         var name = $"{id} ({candidate.Name})";
         Candidates =
@@ -81,15 +81,17 @@ internal sealed class ContainerdContainerSource : IImageSource
             throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Containerd_ContainerNoUpper, client.Describe, id, container.Snapshotter, string.Join(", ", mounts.Select(m => m.Type))));
         if (!Directory.Exists(upper))
             throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Containerd_SnapshotFolderUnreadable, client.Describe, upper));
-        var data = new Dictionary<string, string>(StringComparer.Ordinal) { ["UpperDir"] = upper };
+        // the folders as containerd mounts them: the image's snapshots (lowerdir, top first) and the container's own
+        var data = new Dictionary<string, string>(StringComparer.Ordinal) { ["UpperDir"] = upper, ["SnapshotKey"] = container.SnapshotKey };
         if (Option("lowerdir") is { } lower) data["LowerDir"] = lower;
         if (Option("workdir") is { } work) data["WorkDir"] = work;
+        var storage = new EngineStorage(container.Snapshotter, data);
         var image = ContainerdSource.Open(imageName, options with { Address = socket, Namespace = client.Namespace, BareName = false }, ct);
         try
         {
             var note = Text.Fill(Strings.Container_ReadFromUpperDir, id, imageName, upper);
             if (elsewhere is not null) note = Text.Fill(Strings.Containerd_FoundInNamespace, ns, elsewhere, socket) + "; " + note;
-            return new ContainerdContainerSource(image, id, upper, data, note, options);
+            return new ContainerdContainerSource(image, id, upper, storage, note, options);
         }
         catch
         {

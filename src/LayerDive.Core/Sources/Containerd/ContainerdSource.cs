@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LayerDive.Core.Model;
 using LayerDive.Core.Resources;
 using LayerDive.Core.Sources.Containerd.Api.Images;
 using LayerDive.Core.Sources.Images;
@@ -26,14 +27,26 @@ internal sealed partial class ContainerdSource : IImageSource
     /// <summary>Notes: how the image was found; which layers were read from snapshots (known once resolved).</summary>
     private readonly List<string> _notes;
 
-    private ContainerdSource(ContainerdClient client, IReadOnlyList<ImageCandidate> candidates, string location, List<string> notes) =>
-        (_client, Candidates, Location, _notes) = (client, candidates, location, notes);
+    /// <summary>Where the image chosen was unpacked (known once resolved), or null.</summary>
+    private readonly Func<EngineStorage?> _storage;
+
+    private ContainerdSource(ContainerdClient client, IReadOnlyList<ImageCandidate> candidates, string location, List<string> notes, Func<EngineStorage?> storage) =>
+        (_client, Candidates, Location, _notes, _storage) = (client, candidates, location, notes, storage);
 
     public string Kind => KindName;
     public string Location { get; }
     public string? Note { get { lock (_notes) return _notes.Count == 0 ? null : string.Join("; ", _notes); } }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
+    public EngineStorage? Storage => _storage();
     public void Dispose() => _client.Dispose();
+
+    /// <summary>The snapshot folders as an engine's inspect gives its overlay folders: <c>LowerDir</c> top first, and a container's <c>UpperDir</c> and <c>WorkDir</c>.</summary>
+    internal static EngineStorage SnapshotStorage(string snapshotter, IReadOnlyList<string> folders, IReadOnlyDictionary<string, string>? container)
+    {
+        var data = new Dictionary<string, string>(StringComparer.Ordinal) { ["LowerDir"] = string.Join(':', folders.Reverse()) };
+        foreach (var (key, value) in container ?? new Dictionary<string, string>()) data[key] = value;
+        return new EngineStorage(snapshotter, data);
+    }
 
     public static IImageSource Open(string name, SourceOptions options, CancellationToken ct)
     {
@@ -82,19 +95,36 @@ internal sealed partial class ContainerdSource : IImageSource
             var blobs = new ContainerdBlobs(client, options.Counter, ct);
             var notes = new List<string>();
             if (note is not null) notes.Add(note);
+            EngineStorage? storage = null;
             var candidates = ImageIndexWalker.FromDescriptor(store, root, target.MediaType, image.Name, blobs, options.Verify)
                 .Select(c => c.WithResolve(token =>
                 {
-                    // a layer whose blob is gone is read from its snapshot
-                    var (resolved, fromSnapshots) = SnapshotLayers.Replace(client, c.Resolve(token), c.ConfigDigest, store.Has, token);
+                    var image = c.Resolve(token);
+                    // where it was unpacked: a layer whose blob is gone is read from its snapshot, and overlay
+                    // and explain name the snapshots' real folders
+                    (SnapshotLayers.Chain? chain, string? why) = (null, null);
+                    if (image.Layers.Any(l => l.Digest is { } d && !store.Has(d))) (chain, why) = SnapshotLayers.Locate(client, image, c.ConfigDigest, token);
+                    else
+                    {
+                        try
+                        {
+                            (chain, why) = SnapshotLayers.Locate(client, image, c.ConfigDigest, token);
+                        }
+                        catch (ImageException)
+                        {
+                            // every blob is there: the folders are only shown, and a snapshotter that cannot give them leaves them unknown
+                        }
+                    }
+                    var (resolved, fromSnapshots) = SnapshotLayers.Replace(client, image, chain, why, store.Has, token);
                     if (fromSnapshots is not null) lock (notes) notes.Add(fromSnapshots);
+                    if (chain is { Folders: { } folders }) storage = SnapshotStorage(chain.Snapshotter, folders, null);
                     // the config was read; the layers are held before they are read
                     foreach (var l in resolved.Layers)
                         if (l.Digest is { } d) client.Hold(d, token);
                     options.Counter?.Expect(resolved.Layers.Sum(l => l.Size ?? 0));
                     return resolved;
                 })).ToList();
-            return new ContainerdSource(client, candidates, $"{KindName}://{image.Name}", notes);
+            return new ContainerdSource(client, candidates, $"{KindName}://{image.Name}", notes, () => storage);
         }
         catch
         {
