@@ -124,6 +124,28 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
             Assert.Equal(expected, Listing(Env("default"), "containerd://" + name));
     }
 
+    /// <summary>
+    /// crictl's IMAGE ID is the first 13 hex digits of the image's config digest (read here from the
+    /// manifest in the content store, with ctr): that prefix, and the whole config digest, name the image.
+    /// </summary>
+    [Fact]
+    public void An_image_is_named_by_its_config_digest_as_crictl_prints_it()
+    {
+        SkipUnlessReady();
+        var full = containerd.Import(Archive, "crictl-names")[0];
+        var (code, output) = containerd.Ctr("crictl-names", "images", "ls");
+        Assert.True(code == 0, output);
+        var manifest = output.Split('\n').Single(l => l.StartsWith(full + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        (code, output) = containerd.Ctr("crictl-names", "content", "get", manifest);
+        Assert.True(code == 0, output);
+        using var doc = JsonDocument.Parse(output);
+        var config = doc.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
+        Assert.False(manifest.StartsWith(config[..20], StringComparison.Ordinal)); // the two digests differ: the config's is what names it
+        var expected = Listing(Env("crictl-names"), "containerd://" + full);
+        foreach (var name in new[] { config[7..20], config, config[..20] })
+            Assert.Equal(expected, Listing(Env("crictl-names"), "containerd://" + name));
+    }
+
     /// <summary>Each layer's stored size and media type are what the manifest in the content store gives (read here with ctr), each blob verified.</summary>
     [Fact]
     public void Stored_sizes_and_media_types_are_the_manifests()
@@ -627,6 +649,42 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
                 Scripts.Exec("umount", target);
             }
         });
+    }
+
+    /// <summary>
+    /// Short container ids, as crictl and nerdctl print them: two containers (created with ctr, ids of 64
+    /// hex digits as theirs) whose ids share a start. A start only one id has names that container; one
+    /// both have is a one-line error naming both ids, exit 2.
+    /// </summary>
+    [Fact]
+    public void A_short_container_id_names_the_container_and_an_ambiguous_one_is_an_error()
+    {
+        SkipUnlessReady();
+        const string Ns = "short-ids";
+        var image = containerd.Import(Archive, Ns)[0];
+        var start = Guid.NewGuid().ToString("N")[..6];
+        var ids = new[] { start + "1" + new string('a', 57), start + "2" + new string('b', 57) };
+        try
+        {
+            foreach (var id in ids)
+            {
+                var (code, output) = containerd.Ctr(Ns, "containers", "create", image, id, "sh");
+                Assert.True(code == 0, output);
+            }
+            var env = Env(Ns);
+            env["DOCKER_HOST"] = "unix://" + _dir.File("no-docker.sock");
+            env["CONTAINER_HOST"] = "unix://" + _dir.File("no-podman.sock");
+            env["XDG_RUNTIME_DIR"] = _dir.Path;
+            var run = Tool.RunWith(env, null, "ls", "container://" + ids[1][..13], "--changes", "--format", "tsv");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Contains($"container {ids[1]} of {image}", run.Stderr);
+            var ambiguous = Tool.RunWith(env, null, "ls", "container://" + start);
+            AssertFault(ambiguous, containerd.Socket, $"namespace {Ns}", start, ids[0], ids[1]);
+        }
+        finally
+        {
+            foreach (var id in ids) containerd.Ctr(Ns, "containers", "rm", id);
+        }
     }
 
     /// <summary>

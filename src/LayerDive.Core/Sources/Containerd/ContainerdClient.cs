@@ -132,11 +132,14 @@ internal sealed class ContainerdClient : IDisposable
     public long? Size(string digest, CancellationToken ct) => Info(digest, ct)?.Size;
 
     /// <summary>A blob's record (its size, its labels), or null when the content store does not hold it.</summary>
-    public Api.Content.Info? Info(string digest, CancellationToken ct)
+    public Api.Content.Info? Info(string digest, CancellationToken ct) => Info(digest, Namespace, ct);
+
+    /// <summary>A blob's record in <paramref name="ns"/>, or null when the namespace's content store does not hold it.</summary>
+    public Api.Content.Info? Info(string digest, string ns, CancellationToken ct)
     {
         try
         {
-            return Call("Content.Info", Namespace, ct, o => _content.Info(new InfoRequest { Digest = digest }, o)).Info;
+            return Call("Content.Info", ns, ct, o => _content.Info(new InfoRequest { Digest = digest }, o)).Info;
         }
         catch (ImageException ex) when (ex.Kind == FaultKind.NotFound)
         {
@@ -155,6 +158,17 @@ internal sealed class ContainerdClient : IDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The containers <paramref name="name"/> names in <paramref name="ns"/>: the one of that id, else
+    /// those whose id starts with it (a short id, as crictl and nerdctl print them).
+    /// </summary>
+    public IReadOnlyList<Container> FindContainers(string ns, string name, CancellationToken ct)
+    {
+        if (GetContainer(ns, name, ct) is { } exact) return [exact];
+        return Call("Containers.List", ns, ct, o => _containers.List(new ListContainersRequest(), o)).Containers
+            .Where(c => c.Id.StartsWith(name, StringComparison.Ordinal)).OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The mounts of an active snapshot (a container's): its upper directory and its lower ones.</summary>
