@@ -40,13 +40,9 @@ internal sealed partial class ContainerdSource : IImageSource
     public EngineStorage? Storage => _storage();
     public void Dispose() => _client.Dispose();
 
-    /// <summary>The snapshot folders as an engine's inspect gives its overlay folders: <c>LowerDir</c> top first, and a container's <c>UpperDir</c> and <c>WorkDir</c>.</summary>
-    internal static EngineStorage SnapshotStorage(string snapshotter, IReadOnlyList<string> folders, IReadOnlyDictionary<string, string>? container)
-    {
-        var data = new Dictionary<string, string>(StringComparer.Ordinal) { ["LowerDir"] = string.Join(':', folders.Reverse()) };
-        foreach (var (key, value) in container ?? new Dictionary<string, string>()) data[key] = value;
-        return new EngineStorage(snapshotter, data);
-    }
+    /// <summary>An image's snapshot folders (bottom first) as an engine's inspect gives its overlay folders: <c>LowerDir</c>, top first.</summary>
+    private static EngineStorage SnapshotStorage(string snapshotter, IReadOnlyList<string> folders) =>
+        new(snapshotter, new Dictionary<string, string>(StringComparer.Ordinal) { ["LowerDir"] = string.Join(':', folders.Reverse()) });
 
     public static IImageSource Open(string name, SourceOptions options, CancellationToken ct)
     {
@@ -99,25 +95,22 @@ internal sealed partial class ContainerdSource : IImageSource
             var candidates = ImageIndexWalker.FromDescriptor(store, root, target.MediaType, image.Name, blobs, options.Verify)
                 .Select(c => c.WithResolve(token =>
                 {
-                    var image = c.Resolve(token);
+                    var resolving = c.Resolve(token);
                     // where it was unpacked: a layer whose blob is gone is read from its snapshot, and overlay
                     // and explain name the snapshots' real folders
                     (SnapshotLayers.Chain? chain, string? why) = (null, null);
-                    if (image.Layers.Any(l => l.Digest is { } d && !store.Has(d))) (chain, why) = SnapshotLayers.Locate(client, image, c.ConfigDigest, token);
-                    else
+                    bool missing = resolving.Layers.Any(l => l.Digest is { } d && !store.Has(d));
+                    try
                     {
-                        try
-                        {
-                            (chain, why) = SnapshotLayers.Locate(client, image, c.ConfigDigest, token);
-                        }
-                        catch (ImageException)
-                        {
-                            // every blob is there: the folders are only shown, and a snapshotter that cannot give them leaves them unknown
-                        }
+                        (chain, why) = SnapshotLayers.Locate(client, resolving, c.ConfigDigest, token);
                     }
-                    var (resolved, fromSnapshots) = SnapshotLayers.Replace(client, image, chain, why, store.Has, token);
+                    catch (ImageException) when (!missing)
+                    {
+                        // every blob is there: the folders are only shown, and a snapshotter that cannot give them leaves them unknown
+                    }
+                    var (resolved, fromSnapshots) = SnapshotLayers.Replace(client, resolving, chain, why, store.Has, token);
                     if (fromSnapshots is not null) lock (notes) notes.Add(fromSnapshots);
-                    if (chain is { Folders: { } folders }) storage = SnapshotStorage(chain.Snapshotter, folders, null);
+                    if (chain is { Folders: { } folders }) storage = SnapshotStorage(chain.Snapshotter, folders);
                     // the config was read; the layers are held before they are read
                     foreach (var l in resolved.Layers)
                         if (l.Digest is { } d) client.Hold(d, token);
