@@ -124,6 +124,28 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
             Assert.Equal(expected, Listing(Env("default"), "containerd://" + name));
     }
 
+    /// <summary>
+    /// crictl's IMAGE ID is the first 13 hex digits of the image's config digest (read here from the
+    /// manifest in the content store, with ctr): that prefix, and the whole config digest, name the image.
+    /// </summary>
+    [Fact]
+    public void An_image_is_named_by_its_config_digest_as_crictl_prints_it()
+    {
+        SkipUnlessReady();
+        var full = containerd.Import(Archive, "crictl-names")[0];
+        var (code, output) = containerd.Ctr("crictl-names", "images", "ls");
+        Assert.True(code == 0, output);
+        var manifest = output.Split('\n').Single(l => l.StartsWith(full + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        (code, output) = containerd.Ctr("crictl-names", "content", "get", manifest);
+        Assert.True(code == 0, output);
+        using var doc = JsonDocument.Parse(output);
+        var config = doc.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
+        Assert.False(manifest.StartsWith(config[..20], StringComparison.Ordinal)); // the two digests differ: the config's is what names it
+        var expected = Listing(Env("crictl-names"), "containerd://" + full);
+        foreach (var name in new[] { config[7..20], config, config[..20] })
+            Assert.Equal(expected, Listing(Env("crictl-names"), "containerd://" + name));
+    }
+
     /// <summary>Each layer's stored size and media type are what the manifest in the content store gives (read here with ctr), each blob verified.</summary>
     [Fact]
     public void Stored_sizes_and_media_types_are_the_manifests()
@@ -216,8 +238,9 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
     }
 
     /// <summary>
-    /// A layer of 40 MiB of random bytes (stored as they are: gzip cannot shrink them) is read in several
-    /// windows of the Content service's Read, each numbered from its own start: the image loads, every digest verified.
+    /// A layer of 40 MiB of random bytes (stored as they are: gzip cannot shrink them): the image loads,
+    /// every digest verified; and read in windows of 3 MiB, each a call of the Content service's Read whose
+    /// messages are numbered from its own start, the blob's bytes hash to its digest.
     /// </summary>
     [Fact]
     public void A_blob_larger_than_one_read_window_is_read_whole()
@@ -231,8 +254,57 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         var model = ImageLoader.Load("containerd://" + name, new LoadOptions { Source = Options("large") }, TestContext.Current.CancellationToken);
         var layer = Assert.Single(model.Layers);
         Assert.True(layer.Verified);
-        Assert.True(layer.CompressedSize > 32 << 20, $"{layer.CompressedSize} bytes: not more than two windows");
+        Assert.True(layer.CompressedSize > 32 << 20, $"{layer.CompressedSize} bytes: not more than ten windows");
+        var ct = TestContext.Current.CancellationToken;
+        using (var client = Core.Sources.Containerd.ContainerdClient.Connect(containerd.Socket, "large", ct))
+        using (var blob = new Core.Sources.Containerd.ContentStream(client, layer.Digest!, layer.CompressedSize, ct, window: 3 << 20))
+            Assert.Equal(layer.Digest, "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob)));
         Assert.Equal(Tool.Run("ls", archive, "--format", "tsv").Stdout, Listing(Env("large"), "containerd://" + name));
+    }
+
+    /// <summary>
+    /// The Read messages' own parser against Google.Protobuf's: a ReadContentResponse it wrote (with a field
+    /// containerd may add some day, which is skipped), split across segments as a socket delivers it, gives
+    /// the same offset and bytes; a message cut inside a field is refused, never read as a shorter one
+    /// (a cut between fields is gRPC's length prefix's to catch).
+    /// </summary>
+    [Fact]
+    public void A_read_message_is_parsed_as_protobuf_writes_it()
+    {
+        var data = new byte[300_000];
+        new Random(27).NextBytes(data);
+        var message = new Core.Sources.Containerd.Api.Content.ReadContentResponse { Offset = 5L << 33, Data = Google.Protobuf.ByteString.CopyFrom(data) };
+        var unknown = new byte[] { (3 << 3) | 2, 3, 1, 2, 3, (4 << 3) | 0, 0x96, 0x01, (5 << 3) | 5, 1, 2, 3, 4 };
+        var bytes = Google.Protobuf.MessageExtensions.ToByteArray(message).Concat(unknown).ToArray();
+        foreach (var split in new[] { 1, 2, 7, 4096, bytes.Length - 1 })
+        {
+            var chunk = Core.Sources.Containerd.ContentChunk.Parse(Segments(bytes, split));
+            Assert.Equal(message.Offset, chunk.Offset);
+            Assert.True(chunk.Data.Span.SequenceEqual(data));
+            chunk.Release();
+        }
+        foreach (var cut in new[] { 1, 3, bytes.Length - unknown.Length - 1000 })
+            Assert.Throws<InvalidDataException>(() => Core.Sources.Containerd.ContentChunk.Parse(Segments(bytes[..cut], 4096)));
+    }
+
+    /// <summary><paramref name="bytes"/> as a sequence of segments of <paramref name="size"/> bytes.</summary>
+    private static System.Buffers.ReadOnlySequence<byte> Segments(byte[] bytes, int size)
+    {
+        Segment? first = null, last = null;
+        for (int at = 0; at < bytes.Length; at += size)
+        {
+            var s = new Segment(bytes.AsMemory(at, Math.Min(size, bytes.Length - at)), last?.RunningIndex + last?.Memory.Length ?? 0);
+            if (last is null) first = s;
+            else last.SetNext(s);
+            last = s;
+        }
+        return first is null ? default : new System.Buffers.ReadOnlySequence<byte>(first, 0, last!, last!.Memory.Length);
+    }
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long index) => (Memory, RunningIndex) = (memory, index);
+        public void SetNext(Segment next) => Next = next;
     }
 
     /// <summary>The explorer, in a real terminal (tmux), opens dive's test image from containerd.</summary>
@@ -418,6 +490,107 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
     }
 
     /// <summary>
+    /// Checks, with Python, that each folder of <paramref name="folders"/> (bottom first) holds in its fs/
+    /// exactly the files of the docker-archive's layer of that place, as the kernel's overlay reads them:
+    /// each regular file with the tar member's bytes, each symlink with its target, each whiteout a 0/0
+    /// character device, each opaque directory with trusted.overlay.opaque=y. Empty when they all do.
+    /// </summary>
+    private static string LayerFoldersMismatch(string archive, IReadOnlyList<string> folders)
+    {
+        var run = Scripts.Exec("python3", ["-c", """
+            import json, os, stat, sys, tarfile
+            archive, folders = sys.argv[1], sys.argv[2:]
+            outer = tarfile.open(archive)
+            layers = json.load(outer.extractfile('manifest.json'))[0]['Layers']
+            if len(layers) != len(folders): sys.exit(f'{len(folders)} folders for {len(layers)} layers')
+            for i, (member, folder) in enumerate(zip(layers, folders)):
+                t = tarfile.open(fileobj=outer.extractfile(member))
+                want, opaque = {}, set()
+                for m in t.getmembers():
+                    name = m.name.lstrip('/')
+                    name = name[2:] if name.startswith('./') else name
+                    if name in ('', '.'): continue
+                    d, b = os.path.split(name.rstrip('/'))
+                    if b == '.wh..wh..opq': opaque.add(d); continue
+                    if b.startswith('.wh.'): want[os.path.join(d, b[4:])] = ('whiteout', None); continue
+                    if m.isdir(): want[name.rstrip('/')] = ('dir', None)
+                    elif m.issym(): want[name] = ('symlink', m.linkname)
+                    elif m.isfile() or m.islnk(): want[name] = ('file', t.extractfile(m).read())
+                    else: want[name] = ('other', None)
+                for n in list(want) + list(opaque):
+                    p = os.path.dirname(n)
+                    while p: want.setdefault(p, ('dir', None)); p = os.path.dirname(p)
+                for d in opaque:
+                    if d: want.setdefault(d, ('dir', None))
+                root, got = os.path.join(folder, 'fs'), {}
+                for d, dirs, files in os.walk(root):
+                    for n in dirs + files:
+                        p = os.path.join(d, n); st = os.lstat(p); rel = os.path.relpath(p, root)
+                        if stat.S_ISDIR(st.st_mode): got[rel] = ('dir', None)
+                        elif stat.S_ISLNK(st.st_mode): got[rel] = ('symlink', os.readlink(p))
+                        elif stat.S_ISCHR(st.st_mode) and st.st_rdev == 0: got[rel] = ('whiteout', None)
+                        elif stat.S_ISREG(st.st_mode): got[rel] = ('file', open(p, 'rb').read())
+                        else: got[rel] = ('other', None)
+                if want != got:
+                    diff = sorted(set(want.items()) ^ set(got.items()))[:5]
+                    print(f'layer {i} ({folder}): {[(k, v[0]) for k, v in diff]}')
+                for d in opaque:
+                    if os.getxattr(os.path.join(root, d), 'trusted.overlay.opaque') != b'y': print(f'layer {i}: /{d} not opaque')
+            """, archive, .. folders]);
+        return run.ExitCode == 0 ? run.Stdout : run.Stdout + run.Stderr + $" (exit {run.ExitCode})";
+    }
+
+    /// <summary>The snapshot folders an overlay listing names (the lines that are a folder of this containerd's overlayfs snapshotter), in order.</summary>
+    private List<string> SnapshotFolders(CliResult run) =>
+        run.StdoutLines.Where(l => l.StartsWith(containerd.Root + "/root/io.containerd.snapshotter.v1.overlayfs/snapshots/", StringComparison.Ordinal) && l.EndsWith('/'))
+            .Select(l => l[..^1]).ToList();
+
+    /// <summary>
+    /// <c>overlay</c> on an image in containerd names the snapshotter's real folders, one per layer, each
+    /// holding that layer's files (checked against the archive's layer tars); <c>explain</c> names the
+    /// folder the visible version of a file lives in, which holds its bytes.
+    /// </summary>
+    [Fact]
+    public void Overlay_and_explain_name_the_real_snapshot_folders()
+    {
+        SkipUnlessReady();
+        var name = containerd.Import(Archive, "folders")[0]; // unpacked: a snapshot per layer
+        var run = Tool.RunWith(Env("folders"), null, "overlay", "containerd://" + name);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var folders = SnapshotFolders(run);
+        Assert.All(folders, f => Assert.Matches(@"/snapshots/[0-9]+$", f));
+        Assert.Equal("", LayerFoldersMismatch(Archive, folders));
+        Assert.DoesNotContain("/var/lib/docker", run.Stdout);
+        // the read-only mount of the image: every folder's fs/, top first
+        Assert.Contains("mount -t overlay overlay -o lowerdir=" + string.Join(':', folders.AsEnumerable().Reverse().Select(f => f + "/fs")) + " /mnt", run.StdoutLines);
+        // a file a later layer wrote (which one, read from the archive's own layer tars)
+        var (path, layer) = LastWriter(Archive, "tmp/saved.again1.txt");
+        var explain = Tool.RunWith(Env("folders"), null, "explain", "containerd://" + name, "/" + path);
+        Assert.True(explain.ExitCode == 0, explain.Stderr);
+        var host = Path.Combine(folders[layer], "fs", path);
+        Assert.Contains("On this host: " + host, explain.StdoutLines);
+        Assert.True(File.Exists(host), host);
+    }
+
+    /// <summary>The layer that last wrote <paramref name="path"/> in a docker-archive, read with Python's tarfile.</summary>
+    private static (string Path, int Layer) LastWriter(string archive, string path)
+    {
+        var run = Scripts.Exec("python3", "-c", """
+            import json, sys, tarfile
+            outer = tarfile.open(sys.argv[1])
+            last = -1
+            for i, member in enumerate(json.load(outer.extractfile('manifest.json'))[0]['Layers']):
+                names = [n.lstrip('/').removeprefix('./') for n in tarfile.open(fileobj=outer.extractfile(member)).getnames()]
+                if sys.argv[2] in names: last = i
+            print(last)
+            """, archive, path);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var layer = int.Parse(run.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(layer >= 0, $"{path} is in no layer of {archive}");
+        return (path, layer);
+    }
+
+    /// <summary>
     /// Runs <paramref name="script"/> in a container of the archive's image (<c>ctr run -d</c>) in
     /// <paramref name="ns"/>, waits for it to create /ready, hands the container's id to
     /// <paramref name="check"/>, then kills and removes the container.
@@ -525,6 +698,70 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
             {
                 Scripts.Exec("umount", target);
             }
+        });
+    }
+
+    /// <summary>
+    /// Short container ids, as crictl and nerdctl print them: two containers (created with ctr, ids of 64
+    /// hex digits as theirs) whose ids share a start. A start only one id has names that container; one
+    /// both have is a one-line error naming both ids, exit 2.
+    /// </summary>
+    [Fact]
+    public void A_short_container_id_names_the_container_and_an_ambiguous_one_is_an_error()
+    {
+        SkipUnlessReady();
+        const string Ns = "short-ids";
+        var image = containerd.Import(Archive, Ns)[0];
+        var start = Guid.NewGuid().ToString("N")[..6];
+        var ids = new[] { start + "1" + new string('a', 57), start + "2" + new string('b', 57) };
+        try
+        {
+            foreach (var id in ids)
+            {
+                var (code, output) = containerd.Ctr(Ns, "containers", "create", image, id, "sh");
+                Assert.True(code == 0, output);
+            }
+            var env = Env(Ns);
+            env["DOCKER_HOST"] = "unix://" + _dir.File("no-docker.sock");
+            env["CONTAINER_HOST"] = "unix://" + _dir.File("no-podman.sock");
+            env["XDG_RUNTIME_DIR"] = _dir.Path;
+            var run = Tool.RunWith(env, null, "ls", "container://" + ids[1][..13], "--changes", "--format", "tsv");
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            Assert.Contains($"container {ids[1]} of {image}", run.Stderr);
+            var ambiguous = Tool.RunWith(env, null, "ls", "container://" + start);
+            AssertFault(ambiguous, containerd.Socket, $"namespace {Ns}", start, ids[0], ids[1]);
+        }
+        finally
+        {
+            foreach (var id in ids) containerd.Ctr(Ns, "containers", "rm", id);
+        }
+    }
+
+    /// <summary>
+    /// <c>overlay</c> and <c>explain</c> on a running containerd container: its image's snapshot folders
+    /// and its own active snapshot, as <c>ctr snapshots mounts</c> names them, each image folder holding
+    /// its layer's files; the file the container wrote is where explain says.
+    /// </summary>
+    [Fact]
+    public void Overlay_and_explain_name_a_containers_snapshot_folders()
+    {
+        SkipUnlessReady();
+        WithContainer("run", "echo hi > /new.txt", (id, env) =>
+        {
+            var (code, output) = containerd.Ctr("run", "snapshots", "mounts", "/mnt", id);
+            Assert.True(code == 0, output);
+            string Option(string key) => output.Split(' ', ',').Single(o => o.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..].Trim();
+            var (upper, lower) = (Option("upperdir"), Option("lowerdir"));
+            var run = Tool.RunWith(env, null, "overlay", "container://" + id);
+            Assert.True(run.ExitCode == 0, run.Stderr);
+            var folders = SnapshotFolders(run);
+            Assert.Equal(lower.Split(':').Reverse().Append(upper).Select(f => f[..^"/fs".Length]), folders);
+            Assert.Equal("", LayerFoldersMismatch(Archive, folders[..^1]));
+            Assert.Contains($"mount -t overlay overlay -o lowerdir={lower},upperdir={upper},workdir={Option("workdir")} /mnt", run.StdoutLines);
+            var explain = Tool.RunWith(env, null, "explain", "container://" + id, "/new.txt");
+            Assert.True(explain.ExitCode == 0, explain.Stderr);
+            Assert.Contains("On this host: " + Path.Combine(upper, "new.txt"), explain.StdoutLines);
+            Assert.Equal("hi\n", File.ReadAllText(Path.Combine(upper, "new.txt")));
         });
     }
 

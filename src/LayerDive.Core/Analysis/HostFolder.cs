@@ -9,8 +9,12 @@ namespace LayerDive.Core.Analysis;
 /// </summary>
 internal sealed record HostFolder(int? Layer, string Diff, HostFolderRole Role)
 {
-    /// <summary>The layer's own folder (the one that holds diff/, link, lower, work/, merged/).</summary>
-    public string Folder => Diff.EndsWith("/diff", StringComparison.Ordinal) ? Diff[..^"/diff".Length] : Diff;
+    /// <summary>The layer's own folder (the one that holds diff/, link, lower, work/, merged/; containerd's snapshot folder holds fs/ and work/).</summary>
+    public string Folder => Diff.EndsWith("/diff", StringComparison.Ordinal) ? Diff[..^"/diff".Length]
+        : Diff.EndsWith("/fs", StringComparison.Ordinal) ? Diff[..^"/fs".Length] : Diff;
+
+    /// <summary>containerd's overlayfs snapshotter (its folders named by the Snapshots service's mounts), as the containerd sources call their storage.</summary>
+    public const string ContainerdOverlay = "overlayfs";
 
     public string? Link => ReadBeside("link");
 
@@ -29,10 +33,10 @@ internal sealed record HostFolder(int? Layer, string Diff, HostFolderRole Role)
         }
     }
 
-    /// <summary>The folders of an engine's image or container, bottom first; empty when the engine did not say (a file, vfs).</summary>
+    /// <summary>The folders of an engine's (or containerd's) image or container, bottom first; empty when the engine did not say (a file, vfs).</summary>
     public static IReadOnlyList<HostFolder> Of(ImageModel model)
     {
-        if (model.Storage is not { Driver: "overlay2" or "overlay" } storage) return [];
+        if (model.Storage is not { Driver: "overlay2" or "overlay" or ContainerdOverlay } storage) return [];
         var folders = storage.LayerFolders();
         int? container = LayerKinds.ContainerLayer(model);
         int imageLayers = container ?? model.Layers.Count;

@@ -17,12 +17,12 @@ internal sealed class ContainerdContainerSource : IImageSource
 {
     private readonly IImageSource _image;
 
-    private ContainerdContainerSource(IImageSource image, string id, string upper, IReadOnlyDictionary<string, string> data, string note, SourceOptions options)
+    private ContainerdContainerSource(IImageSource image, string id, string upper, EngineStorage storage, string note, SourceOptions options)
     {
         _image = image;
         Location = $"{ContainerSource.KindName}://{id}";
         Note = note;
-        Storage = new EngineStorage("overlayfs", data);
+        Storage = storage;
         var candidate = image.Select(options, out _);
         var name = $"{id} ({candidate.Name})";
         Candidates =
@@ -55,22 +55,26 @@ internal sealed class ContainerdContainerSource : IImageSource
         var socket = ContainerdClient.SocketFor(options);
         var ns = ContainerdSource.NamespaceFor(options);
         using var client = ContainerdClient.Connect(socket, ns, ct);
-        var container = client.GetContainer(ns, id, ct);
+        // the id, else a short id (the start of one): in the namespace asked, else in the one other that has it
+        var found = Single(client.FindContainers(ns, id, ct), socket, ns, id);
         string? elsewhere = null;
-        if (container is null)
+        if (found is null)
         {
             var holders = new List<(string Namespace, Container Container)>();
             var others = client.ListNamespaces(ct).Where(n => n != ns).ToList();
             foreach (var other in others)
-                if (client.GetContainer(other, id, ct) is { } there) holders.Add((other, there));
+                if (Single(client.FindContainers(other, id, ct), socket, other, id) is { } there) holders.Add((other, there));
             if (holders.Count == 0)
                 throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Containerd_NoContainer, socket, id, ns,
                     others.Count == 0 ? Strings.Containerd_NoOtherNamespace : string.Join(", ", others)));
             if (holders.Count > 1)
                 throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Containerd_ContainerInSeveral, socket, id, ns, string.Join(", ", holders.Select(h => h.Namespace))));
-            (elsewhere, container) = holders[0];
+            (elsewhere, found) = holders[0];
             client.Namespace = elsewhere;
         }
+        var container = found;
+        // the container's full id from here on (what was asked may be the start of it)
+        id = container.Id;
         if (container.Image is not { Length: > 0 } imageName)
             throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Containerd_ContainerNoImage, client.Describe, id));
         var mounts = client.Mounts(container.Snapshotter, container.SnapshotKey, ct);
@@ -81,15 +85,17 @@ internal sealed class ContainerdContainerSource : IImageSource
             throw new ImageException(FaultKind.Unsupported, Text.Fill(Strings.Containerd_ContainerNoUpper, client.Describe, id, container.Snapshotter, string.Join(", ", mounts.Select(m => m.Type))));
         if (!Directory.Exists(upper))
             throw new ImageException(FaultKind.Unreachable, Text.Fill(Strings.Containerd_SnapshotFolderUnreadable, client.Describe, upper));
-        var data = new Dictionary<string, string>(StringComparer.Ordinal) { ["UpperDir"] = upper };
+        // the folders as containerd mounts them: the image's snapshots (lowerdir, top first) and the container's own
+        var data = new Dictionary<string, string>(StringComparer.Ordinal) { ["UpperDir"] = upper, ["SnapshotKey"] = container.SnapshotKey };
         if (Option("lowerdir") is { } lower) data["LowerDir"] = lower;
         if (Option("workdir") is { } work) data["WorkDir"] = work;
+        var storage = new EngineStorage(container.Snapshotter, data);
         var image = ContainerdSource.Open(imageName, options with { Address = socket, Namespace = client.Namespace, BareName = false }, ct);
         try
         {
             var note = Text.Fill(Strings.Container_ReadFromUpperDir, id, imageName, upper);
             if (elsewhere is not null) note = Text.Fill(Strings.Containerd_FoundInNamespace, ns, elsewhere, socket) + "; " + note;
-            return new ContainerdContainerSource(image, id, upper, data, note, options);
+            return new ContainerdContainerSource(image, id, upper, storage, note, options);
         }
         catch
         {
@@ -97,6 +103,15 @@ internal sealed class ContainerdContainerSource : IImageSource
             throw;
         }
     }
+
+    /// <summary>The one container found, null for none; several (a short id that starts more than one id) are an error naming them.</summary>
+    private static Container? Single(IReadOnlyList<Container> found, string socket, string ns, string name) => found.Count switch
+    {
+        0 => null,
+        1 => found[0],
+        _ => throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Containerd_ContainerPrefixAmbiguous, Text.Fill(Strings.Containerd_Where, socket, ns), name,
+            string.Join(", ", found.Take(8).Select(c => c.Id)) + (found.Count > 8 ? ", ..." : ""))),
+    };
 
     /// <summary>The image's blobs, then the container's layer, rebuilt from its upper directory in a private temporary file.</summary>
     private sealed class Blobs(IBlobReader image, string upper) : IBlobReader

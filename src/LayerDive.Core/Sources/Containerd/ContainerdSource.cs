@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using LayerDive.Core.Model;
 using LayerDive.Core.Resources;
 using LayerDive.Core.Sources.Containerd.Api.Images;
 using LayerDive.Core.Sources.Images;
@@ -26,14 +27,22 @@ internal sealed partial class ContainerdSource : IImageSource
     /// <summary>Notes: how the image was found; which layers were read from snapshots (known once resolved).</summary>
     private readonly List<string> _notes;
 
-    private ContainerdSource(ContainerdClient client, IReadOnlyList<ImageCandidate> candidates, string location, List<string> notes) =>
-        (_client, Candidates, Location, _notes) = (client, candidates, location, notes);
+    /// <summary>Where the image chosen was unpacked (known once resolved), or null.</summary>
+    private readonly Func<EngineStorage?> _storage;
+
+    private ContainerdSource(ContainerdClient client, IReadOnlyList<ImageCandidate> candidates, string location, List<string> notes, Func<EngineStorage?> storage) =>
+        (_client, Candidates, Location, _notes, _storage) = (client, candidates, location, notes, storage);
 
     public string Kind => KindName;
     public string Location { get; }
     public string? Note { get { lock (_notes) return _notes.Count == 0 ? null : string.Join("; ", _notes); } }
     public IReadOnlyList<ImageCandidate> Candidates { get; }
+    public EngineStorage? Storage => _storage();
     public void Dispose() => _client.Dispose();
+
+    /// <summary>An image's snapshot folders (bottom first) as an engine's inspect gives its overlay folders: <c>LowerDir</c>, top first.</summary>
+    private static EngineStorage SnapshotStorage(string snapshotter, IReadOnlyList<string> folders) =>
+        new(snapshotter, new Dictionary<string, string>(StringComparer.Ordinal) { ["LowerDir"] = string.Join(':', folders.Reverse()) });
 
     public static IImageSource Open(string name, SourceOptions options, CancellationToken ct)
     {
@@ -53,14 +62,14 @@ internal sealed partial class ContainerdSource : IImageSource
         try
         {
             string? note = null;
-            var image = Find(client.ListImages(ns, ct), name, client.Describe);
+            var image = Find(client.ListImages(ns, ct), name, client.Describe, i => ConfigDigests(client, ns, i, ct));
             if (image is null)
             {
                 // Kubernetes keeps its images in k8s.io, Docker in moby: the name may be in another namespace
                 var holders = new List<(string Namespace, Image Image)>();
                 var others = client.ListNamespaces(ct).Where(n => n != ns).Order(StringComparer.Ordinal).ToList();
                 foreach (var other in others)
-                    if (Find(client.ListImages(other, ct), name, Text.Fill(Strings.Containerd_Where, socket, other)) is { } there)
+                    if (Find(client.ListImages(other, ct), name, Text.Fill(Strings.Containerd_Where, socket, other), i => ConfigDigests(client, other, i, ct)) is { } there)
                         holders.Add((other, there));
                 if (holders.Count == 0)
                     throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Containerd_NoImage, socket, name, ns,
@@ -82,19 +91,33 @@ internal sealed partial class ContainerdSource : IImageSource
             var blobs = new ContainerdBlobs(client, options.Counter, ct);
             var notes = new List<string>();
             if (note is not null) notes.Add(note);
+            EngineStorage? storage = null;
             var candidates = ImageIndexWalker.FromDescriptor(store, root, target.MediaType, image.Name, blobs, options.Verify)
                 .Select(c => c.WithResolve(token =>
                 {
-                    // a layer whose blob is gone is read from its snapshot
-                    var (resolved, fromSnapshots) = SnapshotLayers.Replace(client, c.Resolve(token), c.ConfigDigest, store.Has, token);
+                    var resolving = c.Resolve(token);
+                    // where it was unpacked: a layer whose blob is gone is read from its snapshot, and overlay
+                    // and explain name the snapshots' real folders
+                    (SnapshotLayers.Chain? chain, string? why) = (null, null);
+                    bool missing = resolving.Layers.Any(l => l.Digest is { } d && !store.Has(d));
+                    try
+                    {
+                        (chain, why) = SnapshotLayers.Locate(client, resolving, c.ConfigDigest, token);
+                    }
+                    catch (ImageException) when (!missing)
+                    {
+                        // every blob is there: the folders are only shown, and a snapshotter that cannot give them leaves them unknown
+                    }
+                    var (resolved, fromSnapshots) = SnapshotLayers.Replace(client, resolving, chain, why, store.Has, token);
                     if (fromSnapshots is not null) lock (notes) notes.Add(fromSnapshots);
+                    if (chain is { Folders: { } folders }) storage = SnapshotStorage(chain.Snapshotter, folders);
                     // the config was read; the layers are held before they are read
                     foreach (var l in resolved.Layers)
                         if (l.Digest is { } d) client.Hold(d, token);
                     options.Counter?.Expect(resolved.Layers.Sum(l => l.Size ?? 0));
                     return resolved;
                 })).ToList();
-            return new ContainerdSource(client, candidates, $"{KindName}://{image.Name}", notes);
+            return new ContainerdSource(client, candidates, $"{KindName}://{image.Name}", notes, () => storage);
         }
         catch
         {
@@ -107,14 +130,39 @@ internal sealed partial class ContainerdSource : IImageSource
     internal static string NamespaceFor(SourceOptions options) =>
         options.Namespace is { Length: > 0 } asked ? asked : options.Env("CONTAINERD_NAMESPACE") is { Length: > 0 } fromEnv ? fromEnv : DefaultNamespace;
 
+    private const string ConfigLabel = "containerd.io/gc.ref.content.config";
+    private const string ManifestLabel = "containerd.io/gc.ref.content.m.";
+
+    /// <summary>
+    /// The config digests of an image record (crictl's IMAGE ID is its config's digest), read from the
+    /// labels containerd puts on what it stores: a manifest names its config, an index its manifests (those
+    /// present: a node keeps its own platform's), nested indexes followed a few levels down.
+    /// </summary>
+    private static List<string> ConfigDigests(ContainerdClient client, string ns, Image image, CancellationToken ct)
+    {
+        var configs = new List<string>();
+        void Walk(string digest, int depth)
+        {
+            if (client.Info(digest, ns, ct)?.Labels is not { } labels) return;
+            if (labels.TryGetValue(ConfigLabel, out var config)) configs.Add(config);
+            if (depth < 3)
+                foreach (var (key, child) in labels)
+                    if (key.StartsWith(ManifestLabel, StringComparison.Ordinal)) Walk(child, depth + 1);
+        }
+        if (image.Target?.Digest is { Length: > 0 } target) Walk(target, 0);
+        return configs;
+    }
+
     /// <summary>
     /// The record <paramref name="name"/> names among <paramref name="images"/>: the name as stored; the
     /// name normalised as Docker normalises it (<c>nginx:1.27</c> is <c>docker.io/library/nginx:1.27</c>,
     /// no tag is <c>:latest</c>); the same by digest (<c>@sha256:...</c>); or a prefix of an image's
-    /// digest (nerdctl's IMAGE ID) or of a name that is a digest (crictl's, which CRI stores as a record).
+    /// digest (nerdctl's IMAGE ID), of a name that is a digest (which CRI stores as a record), or of its
+    /// config's digest (crictl's IMAGE ID, 13 hex digits; <paramref name="configs"/> reads them, only
+    /// for a name that is hex).
     /// </summary>
     /// <exception cref="ImageException">A digest prefix matches different images.</exception>
-    internal static Image? Find(IReadOnlyList<Image> images, string name, string where)
+    internal static Image? Find(IReadOnlyList<Image> images, string name, string where, Func<Image, IReadOnlyList<string>>? configs = null)
     {
         if (images.FirstOrDefault(i => i.Name == name) is { } exact) return exact;
         if (RegistryReference.Parse(name) is { } reference)
@@ -131,8 +179,10 @@ internal sealed partial class ContainerdSource : IImageSource
         }
         var hex = name.StartsWith("sha256:", StringComparison.Ordinal) ? name[7..] : name;
         if (!HexPrefix().IsMatch(hex)) return null;
-        var matches = images.Where(i => (i.Target?.Digest ?? "").StartsWith("sha256:" + hex, StringComparison.Ordinal)
-            || i.Name.StartsWith("sha256:" + hex, StringComparison.Ordinal)).ToList();
+        var prefix = "sha256:" + hex;
+        var matches = images.Where(i => (i.Target?.Digest ?? "").StartsWith(prefix, StringComparison.Ordinal)
+            || i.Name.StartsWith(prefix, StringComparison.Ordinal)
+            || (configs is not null && configs(i).Any(c => c.StartsWith(prefix, StringComparison.Ordinal)))).ToList();
         var targets = matches.Select(i => i.Target?.Digest).Distinct().ToList();
         if (targets.Count > 1)
             throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Containerd_PrefixAmbiguous, where, name, string.Join(", ", matches.Select(i => i.Name).Take(8))));

@@ -12,12 +12,13 @@ namespace LayerDive.Core.Sources.Containerd;
 /// <c>size</c> bytes are taken: a message at an offset other than the next byte, bytes past the size, or
 /// a stream that ends short is an error, so nothing more than the manifest names is ever held.
 /// </summary>
-internal sealed class ContentStream(ContainerdClient client, string digest, long size, CancellationToken ct) : ReadOnlyForwardStream
+internal sealed class ContentStream(ContainerdClient client, string digest, long size, CancellationToken ct, long window = ContentStream.Window) : ReadOnlyForwardStream
 {
-    /// <summary>What one call asks for: 16 messages of containerd's 1 MiB.</summary>
-    private const long Window = 16 << 20;
+    /// <summary>What one call asks for: 64 messages of containerd's 1 MiB (16 made four times the calls, each a new stream and a new reader in containerd).</summary>
+    public const long Window = 64 << 20;
 
     private ContainerdClient.ReadCall? _call;
+    private ContentChunk? _chunk; // the message being read from, released when the next is taken
     private long _start; // where the open call's section starts
     private long _want; // how many bytes the open call was asked for
     private ReadOnlyMemory<byte> _current;
@@ -42,10 +43,12 @@ internal sealed class ContentStream(ContainerdClient client, string digest, long
     {
         if (_call is null)
         {
-            (_start, _want) = (_position, Math.Min(Window, size - _position));
+            (_start, _want) = (_position, Math.Min(window, size - _position));
             _call = client.OpenRead(digest, _start, _want, ct);
         }
-        if (!_call.Next(out long offset, out var data))
+        _chunk?.Release();
+        _chunk = null;
+        if (_call.Next() is not { } chunk)
         {
             _call.Dispose();
             _call = null;
@@ -55,16 +58,24 @@ internal sealed class ContentStream(ContainerdClient client, string digest, long
         }
         // containerd numbers a message's offset from the start of the call's section, not of the blob
         // (its server's response writer starts at 0 for every call); the blob's own offset is taken too
-        if ((offset != _position - _start && offset != _position) || _position + data.Length > _start + _want)
-            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Containerd_ReadOutOfPlace, client.Describe, ImageException.ShortDigest(digest), offset, data.Length, _position - _start));
-        // the message's buffer is the message's own: it is read from, not copied
-        _current = data;
-        _position += data.Length;
+        _chunk = chunk;
+        long offset = chunk.Offset;
+        if ((offset != _position - _start && offset != _position) || _position + chunk.Length > _start + _want)
+            throw new ImageException(FaultKind.Damaged, Text.Fill(Strings.Containerd_ReadOutOfPlace, client.Describe, ImageException.ShortDigest(digest), offset, chunk.Length, _position - _start));
+        // the message's pooled buffer is read from, not copied
+        _current = chunk.Data;
+        _position += chunk.Length;
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _call?.Dispose();
+        if (disposing)
+        {
+            _call?.Dispose();
+            _current = default;
+            _chunk?.Release();
+            _chunk = null;
+        }
         _call = null;
         base.Dispose(disposing);
     }

@@ -30,22 +30,25 @@ internal static class SnapshotLayers
     }
 
     /// <summary>
-    /// The image with each layer whose blob is missing read from its snapshot instead, and the note that
-    /// says which; the image as it is when every blob is there.
+    /// Where an unpacked image's layers are: its snapshotter, each layer's snapshot (named by its chain
+    /// id) and each layer's own folder, bottom first (null when the snapshotter keeps no folder per
+    /// layer); or why they cannot be found (never unpacked, a snapshot gone).
     /// </summary>
-    /// <exception cref="ImageException">A blob is missing and the image has no snapshot to read it from, or one its snapshotter keeps no layer folder for.</exception>
-    public static (ResolvedImage Image, string? Note) Replace(ContainerdClient client, ResolvedImage image, string? configDigest, Func<string, bool> has, CancellationToken ct)
+    internal sealed record Chain(string Snapshotter, IReadOnlyList<string> Names, IReadOnlyList<string>? Folders, IReadOnlyList<Api.Mount> Mounts);
+
+    /// <summary>
+    /// The snapshots <paramref name="image"/> was unpacked into, read through a read-only view on its top
+    /// one (the Snapshots service gives a snapshot's folder only in mounts; its Stat has no id); or why not.
+    /// </summary>
+    public static (Chain? Chain, string? Why) Locate(ContainerdClient client, ResolvedImage image, string? configDigest, CancellationToken ct)
     {
-        var missing = image.Layers.Where(l => l.Digest is { } d && !has(d)).ToList();
-        if (missing.Count == 0) return (image, null);
-        var first = missing[0];
-        ImageException Gone(string why) => new(FaultKind.NotFound, Text.Fill(Strings.Containerd_BlobAndSnapshotMissing, client.Describe, ImageException.ShortDigest(first.Digest!), why), first.Index, first.Digest);
         var diffIds = image.Config.DiffIds;
-        if (diffIds.Count != image.Layers.Count || diffIds.Any(d => d is null)) throw Gone(Strings.Containerd_NoDiffIds);
+        if (image.Layers.Count == 0) return (null, Strings.Containerd_NoDiffIds);
+        if (diffIds.Count != image.Layers.Count || diffIds.Any(d => d is null)) return (null, Strings.Containerd_NoDiffIds);
         // the snapshotter the image was unpacked with labels the config (what keeps the snapshots from garbage collection)
         var labels = configDigest is null ? null : client.Info(configDigest, ct)?.Labels;
         var snapshotter = labels?.Keys.FirstOrDefault(k => k.StartsWith(SnapshotLabel, StringComparison.Ordinal))?[SnapshotLabel.Length..];
-        if (snapshotter is null) throw Gone(Strings.Containerd_NeverUnpacked);
+        if (snapshotter is null) return (null, Strings.Containerd_NeverUnpacked);
         var chain = ChainIds(diffIds);
         IReadOnlyList<Api.Mount> mounts;
         try
@@ -54,13 +57,28 @@ internal static class SnapshotLayers
         }
         catch (ImageException ex) when (ex.Kind == FaultKind.NotFound)
         {
-            throw Gone(Text.Fill(Strings.Containerd_SnapshotMissing, snapshotter, ImageException.ShortDigest(chain[^1])));
+            return (null, Text.Fill(Strings.Containerd_SnapshotMissing, snapshotter, ImageException.ShortDigest(chain[^1])));
         }
-        var folders = LayerFolders(mounts, chain.Count) ?? throw Gone(Text.Fill(Strings.Containerd_SnapshotterNoFolders, snapshotter, string.Join(", ", mounts.Select(m => m.Type))));
+        return (new Chain(snapshotter, chain, LayerFolders(mounts, chain.Count), mounts), null);
+    }
+
+    /// <summary>
+    /// The image with each layer whose blob is missing read from its snapshot instead, and the note that
+    /// says which; the image as it is when every blob is there.
+    /// </summary>
+    /// <exception cref="ImageException">A blob is missing and the image has no snapshot to read it from, or one its snapshotter keeps no layer folder for.</exception>
+    public static (ResolvedImage Image, string? Note) Replace(ContainerdClient client, ResolvedImage image, Chain? chain, string? why, Func<string, bool> has, CancellationToken ct)
+    {
+        var missing = image.Layers.Where(l => l.Digest is { } d && !has(d)).ToList();
+        if (missing.Count == 0) return (image, null);
+        var first = missing[0];
+        ImageException Gone(string reason) => new(FaultKind.NotFound, Text.Fill(Strings.Containerd_BlobAndSnapshotMissing, client.Describe, ImageException.ShortDigest(first.Digest!), reason), first.Index, first.Digest);
+        if (chain is null) throw Gone(why ?? Strings.Containerd_NeverUnpacked);
+        var folders = chain.Folders ?? throw Gone(Text.Fill(Strings.Containerd_SnapshotterNoFolders, chain.Snapshotter, string.Join(", ", chain.Mounts.Select(m => m.Type))));
         var layers = image.Layers.ToList();
         foreach (var l in missing)
         {
-            client.Hold(chain[l.Index], ct, "snapshots/" + snapshotter);
+            client.Hold(chain.Names[l.Index], ct, "snapshots/" + chain.Snapshotter);
             layers[l.Index] = new LayerDescriptor(l.Index, new LayerLocator.Snapshot(folders[l.Index]), Images.MediaTypes.OciLayerTar, null, null, null) { Origin = l.Origin };
         }
         var note = Text.Fill(Strings.Containerd_ReadFromSnapshots, string.Join(", ", missing.Select(l => $"{l.Index} ({ImageException.ShortDigest(l.Digest!)}: {folders[l.Index]})")));
