@@ -22,9 +22,9 @@ namespace LayerDive.Core.Cache;
 /// byte (1 size and content hash, 2 file number, 4 overlay-native marker, 8 rare fields, 16 implicit,
 /// 32 content markers), mode, uid, gid, mtime, [size, 16-byte XxHash128], [file number], [rare flags byte
 /// (1 SHA-256, 2 link target, 4 hardlink target, 8 major, 16 minor, 32 header size, 64 inode) and those
-/// present], [content markers: a varint whose bit i says the advice's secret rule i found its marker in the
-/// file's bytes; kept for the small files whose name a secret rule names, so the advice never reads the blob
-/// again for them; only which marker matched is kept, never a byte of the content];
+/// present], [content markers: a varint whose bit i says the file's first bytes hold the marker of the advice's
+/// secret rule i, the rule its name falls to; kept for the files whose name a secret rule names, so the advice
+/// never reads the blob again for them; only which marker matched is kept, never a byte of the content];
 /// then the marker path and hardlink target when tagged.
 /// </summary>
 internal static class CacheFormat

@@ -217,6 +217,16 @@ internal sealed partial class LayerCache
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { /* another run evicted it meanwhile */ }
     }
 
+    private static long _temps;
+
+    /// <summary>
+    /// A name no other write of this run or of another process has (created with CreateNew, so a clash is a
+    /// refused write, never a shared file). Not a Guid: the native runtime draws one from OpenSSL, which in a
+    /// root without /dev (a chroot, a minimal container) failed the read with an internal error.
+    /// </summary>
+    internal static string TempName() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $".{Environment.ProcessId:x}-{Interlocked.Increment(ref _temps):x}-{System.Diagnostics.Stopwatch.GetTimestamp():x}.tmp");
+
     /// <summary>A sink that writes the layer's entries to a file aside as they pass; null when the layer cannot be kept.</summary>
     private Recorder? Record(LayerDescriptor r, bool fileSha256, IEntrySink sink, Action<string>? notice)
     {
@@ -224,7 +234,7 @@ internal sealed partial class LayerCache
         try
         {
             CacheFiles.EnsureDirectory(Directory);
-            var temp = Path.Combine(Directory, $".{Guid.NewGuid():N}.tmp");
+            var temp = Path.Combine(Directory, TempName());
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             var stream = new FileStream(temp, options);
@@ -256,6 +266,7 @@ internal sealed partial class LayerCache
         // the bytes of the file being read when a secret rule names it, for its content markers
         private readonly MemoryStream _content = new();
         private string? _pending;
+        private int _rule;
         private Dictionary<string, ulong>? _markers;
 
         private static CacheWriter Start(FileStream file, LayerDescriptor r, bool sha256)
@@ -273,21 +284,21 @@ internal sealed partial class LayerCache
             int slash = path.LastIndexOf('/');
             var folder = slash < 0 ? ReadOnlySpan<char>.Empty : path.AsSpan(0, slash);
             int rule = Analysis.Advice.AdviceRules.SecretOf(path.AsSpan(slash + 1), folder[(folder.LastIndexOf('/') + 1)..]);
-            if (_spoilt || rule < 0 || Analysis.Advice.AdviceRules.Secrets[rule].Marker is null) return inner;
+            if (_spoilt || rule < 0 || Analysis.Advice.AdviceRules.Secrets[rule].MarkerPattern is null) return inner;
             _pending = path;
+            _rule = rule;
             _content.SetLength(0);
             return new MarkerCopy(_content, inner);
         }
 
-        /// <summary>Which markers the file just read holds (bit i: secret rule i's), as the advice matches them: the bytes as Latin-1.</summary>
+        /// <summary>
+        /// Whether the file just read holds the marker of the secret rule its name falls to (bit i set for rule i),
+        /// as the advice matches it: the bytes as Latin-1. The advice asks about that rule only.
+        /// </summary>
         private ulong Markers()
         {
             var text = System.Text.Encoding.Latin1.GetString(_content.GetBuffer(), 0, (int)_content.Length);
-            ulong found = 0;
-            var rules = Analysis.Advice.AdviceRules.Secrets;
-            for (int i = 0; i < rules.Length && i < 64; i++)
-                if (rules[i].Marker is { } marker && marker.IsMatch(text)) found |= 1UL << i;
-            return found;
+            return _rule < 64 && Analysis.Advice.AdviceRules.Secrets[_rule].Marker!.IsMatch(text) ? 1UL << _rule : 0;
         }
 
         public void Add(in RawEntry entry)

@@ -143,7 +143,7 @@ internal static class ScanCommand
         var cache = load.Cache;
         if (cache is null && load.Verify)
         {
-            own = Path.Combine(Path.GetTempPath(), "layerdive-scan-" + Guid.NewGuid().ToString("N")[..12]);
+            own = Path.Combine(Path.GetTempPath(), "layerdive-scan" + LayerCache.TempName()[..^4]);
             cache = new LayerCache(own, long.MaxValue);
         }
         var images = new List<ScanImage>();
