@@ -6,7 +6,7 @@
 # Knobs (environment):
 #   ROUNDS=N          rounds of each measurement (3)
 #   ONLY="files ..."  only these sections: gzip zstd uncompressed store containerd diff engine registry scaling
-#                     depth viewer files bigscale cache (default: all; the first eight need the 1 GB image)
+#                     depth viewer files bigscale cache scan (default: all; the first eight need the 1 GB image)
 #   LD_BIN=PATH       an already published layerdive to measure (no dotnet publish; the runtime-build row is
 #                     left out unless LD_RUNTIME_DLL=PATH/layerdive.dll names that build)
 #   SCALES="1e4 ..."  the synthetic scaling series' sizes
@@ -333,6 +333,37 @@ elif command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   rm -rf "$RG"
 else
   echo "bench: no docker-registry or skopeo (apt-get install docker-registry skopeo): the registry rows are left out" >&2
+fi
+
+# scan: a registry of 40 images built from 3 bases (bench/scan-images.py: a base is 3,000 files and a tools
+# layer, each image adds a small layer), pushed with skopeo to a docker-registry on loopback; layerdive scan
+# of the whole registry with the cache empty (each round) and warm, beside the 40 single --ci runs one
+# after the other, with no cache, as a CI job per image would run them (one row: their sum)
+if ! want scan; then
+  :
+elif command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+  SR=$(mktemp -d "${TMPDIR:-/tmp}/layerdive-bench-scan.XXXXXX")
+  SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' "$SR" "$SPORT" > "$SR/config.yml"
+  docker-registry serve "$SR/config.yml" >"$SR/log" 2>&1 &
+  SRPID=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$SPORT/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+  echo "bench: 40 images from 3 bases into a registry on 127.0.0.1:$SPORT" >&2
+  python3 bench/scan-images.py "$SR/oci" 40 > "$SR/tags.tsv"
+  : > "$SR/names"
+  while IFS=$'\t' read -r tag repo; do
+    skopeo copy --quiet --dest-tls-verify=false "oci:$SR/oci:$tag" "docker://127.0.0.1:$SPORT/$repo" >>"$SR/push.log" 2>&1
+    echo "registry://127.0.0.1:$SPORT/$repo" >> "$SR/names"
+  done < "$SR/tags.tsv"
+  SC=$SR/cache
+  measure scan "layerdive scan registry:// (40 images, cache cold)" 40 sh -c 'rm -rf "$1"; exec "$2" scan "$3" --format json -o "$4" --quiet --cache "$1"' sh "$SC" "$LD" "registry://127.0.0.1:$SPORT" "$SR/scan.json"
+  measure scan "layerdive scan registry:// (40 images, cache warm)" 40 "$LD" scan "registry://127.0.0.1:$SPORT" --format json -o "$SR/scan.json" --quiet --cache "$SC"
+  measure scan "layerdive --ci, 40 single runs (sum, no cache)" 40 sh -c 'while read -r n; do "$1" --ci "$n" --quiet --no-cache >/dev/null || [ $? = 1 ] || exit 2; done < "$2"' sh "$LD" "$SR/names"
+  measure scan "layerdive scan --ci registry:// (40 images, cache warm)" 40 "$LD" scan "registry://127.0.0.1:$SPORT" --ci --format json -o "$SR/scan.json" --quiet --cache "$SC"
+  kill "$SRPID"; wait "$SRPID" 2>/dev/null || true
+  rm -rf "$SR"
+else
+  echo "bench: no docker-registry or skopeo (apt-get install docker-registry skopeo): the scan rows are left out" >&2
 fi
 
 echo "bench: baseline (the bundled sample)" >&2

@@ -236,7 +236,9 @@ public sealed class ContainersStorageTests(StoreFixture stores)
                 File.WriteAllText(Path.Combine(root, "vfs-layers", "layers.json"), layersJson.Replace($"\"id\":\"{id}\"", $"\"id\":\"{id}\",\"flags\":{{\"incomplete\":true}}"));
                 break;
         }
-        var r = Tool.Run("ls", reference);
+        // damaged bytes are found by reading them: with the cache off (the load above kept the layer when the
+        // suite runs with it on); a folder gone is an error with the cache too (its layers are still looked for)
+        var r = damage == "missing layer folder" ? Tool.Run("ls", reference) : Tool.Run("ls", "--no-cache", reference);
         Assert.Equal(2, r.ExitCode);
         var line = Assert.Single(r.StderrLines);
         Assert.StartsWith($"layerdive: error: {reference}: ", line);

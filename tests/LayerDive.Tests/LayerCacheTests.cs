@@ -131,6 +131,100 @@ public sealed class LayerCacheTests : IDisposable
         Assert.Equal(1, cache.Writes);
     }
 
+    /// <summary>
+    /// A blob gone from a layout or an archive is an error with a warm cache as without it (the cache spares
+    /// reading a layer, not looking for it); one of another size than the blob the cache file was made from
+    /// is read, and its damage found as without the cache; the compressed archive is read in its order
+    /// (every layer from the cache, each member still looked for).
+    /// </summary>
+    [Theory]
+    [InlineData("layout", "missing")]
+    [InlineData("layout-cut", "truncated")]
+    [InlineData("docker-archive", "missing")]
+    [InlineData("docker-archive.tar.gz", "missing")]
+    public void A_blob_gone_is_an_error_with_a_warm_cache_too(string form, string says)
+    {
+        var builder = Builder(3);
+        var (blobs, _, _, _) = builder.Build();
+        string image;
+        if (form.StartsWith("layout", StringComparison.Ordinal))
+        {
+            image = Path.Combine(_dir.Path, "oci");
+            builder.WriteOciLayout(image);
+        }
+        else
+        {
+            image = Path.Combine(_dir.Path, "image.tar");
+            builder.WriteDockerArchive(image);
+        }
+        Assert.Equal(0, Run(CacheDir, "ls", image).ExitCode);
+        Assert.Equal(3, Directory.GetFiles(CacheDir, "*.ldc").Length);
+        switch (form)
+        {
+            case "layout":
+                File.Delete(Path.Combine(image, "blobs", "sha256", blobs[1].Digest["sha256:".Length..]));
+                break;
+            case "layout-cut":
+                var blob = Path.Combine(image, "blobs", "sha256", blobs[1].Digest["sha256:".Length..]);
+                File.WriteAllBytes(blob, File.ReadAllBytes(blob)[..^1]);
+                break;
+            default:
+                // the archive without layer 1's member (Python's tarfile copies the others), then compressed
+                const string Copy = "import sys, tarfile\nwith tarfile.open(sys.argv[1]) as a, tarfile.open(sys.argv[2], 'w', format=tarfile.PAX_FORMAT) as b:\n"
+                    + "    for m in a.getmembers():\n        if m.name != sys.argv[3]: b.addfile(m, a.extractfile(m) if m.isfile() else None)\n";
+                var without = image + ".without";
+                Assert.Equal(0, Scripts.Exec("python3", "-c", Copy, image, without, builder.Build().DiffIds[1]["sha256:".Length..] + "/layer.tar").ExitCode);
+                File.Move(without, image, overwrite: true);
+                if (form.EndsWith(".gz", StringComparison.Ordinal))
+                {
+                    Assert.Equal(0, Scripts.Exec("gzip", "-n", image).ExitCode);
+                    image += ".gz";
+                }
+                break;
+        }
+        var uncached = Run(null, "ls", image);
+        var warm = Run(CacheDir, "ls", image);
+        Assert.Equal(2, uncached.ExitCode);
+        Assert.Equal(2, warm.ExitCode);
+        var line = Assert.Single(warm.StderrLines);
+        Assert.True(line.Contains(": layer 1 (", StringComparison.Ordinal) && line.Contains(says, StringComparison.Ordinal), line);
+        Assert.Equal(uncached.Stderr, warm.Stderr);
+    }
+
+    /// <summary>
+    /// The advice's secret rules confirm a candidate by a marker in its bytes: a warm run takes which markers
+    /// matched from the cache and reads no blob for them (the blobs are zeros by then), and the cache files
+    /// hold no byte of the secret.
+    /// </summary>
+    [Fact]
+    public void A_warm_run_confirms_secrets_from_the_cache_and_the_files_hold_no_secret()
+    {
+        const string Key = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZWQyNTUxOQcorpusSECRETkey";
+        var b = new ImageBuilder();
+        b.Layer("base", l => l.Dir("etc").File("etc/os-release", "ID=test\n").Dir("root").Dir("root/.ssh")
+            .File("root/.ssh/id_rsa", $"-----BEGIN OPENSSH PRIVATE KEY-----\n{Key}\n-----END OPENSSH PRIVATE KEY-----\n")
+            .File("root/.ssh/id_ed25519", "a test key with no marker\n").Dir("app").File("app/.env", "PORT=80\n"));
+        b.Layer("remove", l => l.Whiteout("root/.ssh/id_rsa").File("app/.env", $"API_TOKEN={Key}\n"));
+        var layout = Path.Combine(_dir.Path, "oci");
+        b.WriteOciLayout(layout);
+        var (blobs, _, _, _) = b.Build();
+        var expected = Ci(null, layout);
+        Assert.Equal(1, expected.Run.ExitCode); // the key (deleted later) and the token fail the secrets rule
+        var cold = Ci(CacheDir, layout);
+        Assert.Equal(expected, cold);
+        foreach (var f in Directory.GetFiles(CacheDir, "*.ldc"))
+        {
+            var bytes = File.ReadAllBytes(f);
+            Assert.Equal(-1, bytes.AsSpan().IndexOf("corpusSECRET"u8));
+            Assert.Equal(-1, bytes.AsSpan().IndexOf("PRIVATE KEY"u8));
+        }
+        ZeroBlobs(layout, blobs.Select(x => x.Digest));
+        var warm = Ci(CacheDir, layout);
+        Assert.Equal(expected, warm);
+        Assert.Contains("id_rsa", warm.Json);
+        Assert.Equal(2, Ci(null, layout).Run.ExitCode); // the blobs are unreadable: the warm run read none
+    }
+
     public enum Damage { FlippedByte, Truncated, Empty, OtherVersion, Foreign, OtherLayer, Symlink, OtherOwner }
 
     [Theory]

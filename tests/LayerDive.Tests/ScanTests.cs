@@ -255,6 +255,62 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
         Assert.Equal(2, merge.ExitCode);
         Assert.Contains("is not a JSON report of layerdive scan", merge.Stderr);
     }
+
+    /// <summary>
+    /// <c>scan --ci</c> judges every rule <c>--ci</c> judges, with the same file and flags: dive's, and the
+    /// advice's (a secret fails by default; avoidable bytes when a bound is set); each image's verdict is
+    /// the exit code of <c>--ci</c> on it alone.
+    /// </summary>
+    [Fact]
+    public void A_scan_with_ci_judges_the_advice_rules_as_ci_does()
+    {
+        var layout = Path.Combine(_dir.Path, "oci");
+        var images = new (string Tag, Action<LayerBuilder> Top)[]
+        {
+            ("clean", l => l.Dir("app").File("app/version", "1\n")),
+            // a private key, deleted by the next step: still in the image's layers
+            ("secret", l => l.Dir("root").Dir("root/.ssh").File("root/.ssh/id_rsa", "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n")),
+            // an apt cache left in the image: 300 KB a rebuild would save, and nothing dive counts as waste
+            ("apt", l => l.Dir("var").Dir("var/cache").Dir("var/cache/apt").Dir("var/cache/apt/archives").File("var/cache/apt/archives/tool.deb", Enumerable.Range(0, 300_000).Select(x => (byte)(x * 7 + x / 251)).ToArray())),
+        };
+        foreach (var (tag, top) in images)
+        {
+            var one = Path.Combine(_dir.Path, "one-" + tag);
+            var b = Image(2, 2); // an image dive's rules pass (no copy, no whiteout)
+            b.Layer(tag, top);
+            if (tag == "secret") b.Layer("rm", l => l.Whiteout("root/.ssh/id_rsa"));
+            b.WriteOciLayout(one);
+            Assert.Equal(0, Scripts.Exec("skopeo", "copy", "--quiet", $"oci:{one}:latest", $"oci:{layout}:{tag}").ExitCode);
+        }
+        var rules = Path.Combine(_dir.Path, "rules.yaml");
+        File.WriteAllText(rules, "rules:\n  highestAvoidableBytes: 100KB\n");
+        string[][] settings =
+        [
+            [],
+            ["--secrets", "disabled"],
+            ["--highest-avoidable-bytes", "100KB"],
+            ["--ci-config", rules],
+            ["--ci-config", rules, "--secrets", "disabled", "--highestAvoidableBytes", "disabled"],
+        ];
+        var failing = new List<string>();
+        foreach (var flags in settings)
+        {
+            var scan = Run("off", ["scan", layout, "--ci", "--format", "tsv", "-q", .. flags]);
+            Assert.True(scan.ExitCode is 0 or 1, scan.Stderr);
+            var verdicts = scan.StdoutLines.Skip(1).ToDictionary(l => l.Split('\t')[0][(layout.Length + 1)..], l => l.Split('\t')[^1]);
+            Assert.Equal(images.Length, verdicts.Count);
+            foreach (var (tag, _) in images)
+            {
+                var single = Run("off", ["--ci", layout, "--image", tag, .. flags]);
+                Assert.True(single.ExitCode is 0 or 1, single.Stderr);
+                Assert.Equal(single.ExitCode == 0 ? "pass" : "FAIL", verdicts[tag]);
+            }
+            Assert.Equal(verdicts.Values.Any(v => v == "FAIL") ? 1 : 0, scan.ExitCode);
+            failing.Add(string.Join(",", verdicts.Where(v => v.Value == "FAIL").Select(v => v.Key).Order(StringComparer.Ordinal)));
+        }
+        // what each setting fails, worked out from the images: the key by default, the apt cache past 100 KB
+        Assert.Equal(["secret", "", "apt,secret", "apt,secret", ""], failing);
+    }
 }
 
 /// <summary>A plain pass-through proxy in front of a registry that notes every blob GET it passes.</summary>

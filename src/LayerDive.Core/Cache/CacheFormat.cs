@@ -19,15 +19,18 @@ namespace LayerDive.Core.Cache;
 /// ((bytes &lt;&lt; 1) | utf16) + 1) and its bytes, UTF-8 unless the text is not valid UTF-16.
 /// A record: a tag (kind | type &lt;&lt; 2 | 0x20 attributes | 0x40 marker path | 0x80 hardlink target);
 /// the path as the characters it shares with the record before and the rest; with attributes a flags
-/// byte (1 size and content hash, 2 file number, 4 overlay-native marker, 8 rare fields, 16 implicit),
-/// mode, uid, gid, mtime, [size, 16-byte XxHash128], [file number], [rare flags byte (1 SHA-256,
-/// 2 link target, 4 hardlink target, 8 major, 16 minor, 32 header size, 64 inode) and those present];
+/// byte (1 size and content hash, 2 file number, 4 overlay-native marker, 8 rare fields, 16 implicit,
+/// 32 content markers), mode, uid, gid, mtime, [size, 16-byte XxHash128], [file number], [rare flags byte
+/// (1 SHA-256, 2 link target, 4 hardlink target, 8 major, 16 minor, 32 header size, 64 inode) and those
+/// present], [content markers: a varint whose bit i says the file's first bytes hold the marker of the advice's
+/// secret rule i, the rule its name falls to; kept for the files whose name a secret rule names, so the advice
+/// never reads the blob again for them; only which marker matched is kept, never a byte of the content];
 /// then the marker path and hardlink target when tagged.
 /// </summary>
 internal static class CacheFormat
 {
     public static ReadOnlySpan<byte> Magic => "LDLC"u8;
-    public const ushort Version = 2;
+    public const ushort Version = 3;
 
     /// <summary>
     /// The build that reads layers now (its version and commit): a file another build wrote is a miss, as
@@ -67,7 +70,7 @@ internal sealed class CacheWriter(Stream output)
     }
 
     /// <summary>One record; false when the entry holds something this format cannot give back as it was (nothing is written then).</summary>
-    public bool Entry(in RawEntry e, int layerIndex)
+    public bool Entry(in RawEntry e, int layerIndex, ulong? markers = null)
     {
         byte tag = (byte)e.Kind;
         byte flags = 0;
@@ -86,6 +89,7 @@ internal sealed class CacheWriter(Stream output)
             if (a.OverlayNativeMarker) flags |= 4;
             if (a.RareFields is not null) flags |= 8;
             if (a.Implicit) flags |= 16;
+            if (markers is not null) flags |= 32;
         }
         if (e.MarkerPath is not null) tag |= 0x40;
         if (e.HardlinkTarget is not null) tag |= 0x80;
@@ -107,6 +111,7 @@ internal sealed class CacheWriter(Stream output)
             }
             if ((flags & 2) != 0) Unsigned((ulong)number);
             if (attributes.RareFields is { } r) Rare(r);
+            if (markers is { } m) Unsigned(m);
         }
         if (e.MarkerPath is not null) String(e.MarkerPath);
         if (e.HardlinkTarget is not null) String(e.HardlinkTarget);
@@ -254,6 +259,7 @@ internal ref struct CacheReader(ReadOnlySpan<byte> bytes)
     private readonly ReadOnlySpan<byte> _bytes = bytes;
     private int _at;
     private string _previousPath = "";
+    private int _previousLength; // what SkipEntry keeps of the path before
 
     public readonly int Position => _at;
 
@@ -312,8 +318,12 @@ internal ref struct CacheReader(ReadOnlySpan<byte> bytes)
     }
 
     /// <summary>The next record, or false at the end of the entries.</summary>
-    public bool Entry(int layerIndex, out RawEntry entry)
+    public bool Entry(int layerIndex, out RawEntry entry) => Entry(layerIndex, out entry, out _);
+
+    /// <summary>The next record and the content markers it keeps (null when none were kept), or false at the end of the entries.</summary>
+    public bool Entry(int layerIndex, out RawEntry entry, out ulong? markers)
     {
+        markers = null;
         byte tag = Byte();
         if (tag == CacheFormat.EndOfEntries)
         {
@@ -339,6 +349,7 @@ internal ref struct CacheReader(ReadOnlySpan<byte> bytes)
             }
             if ((flags & 2) != 0) inode = (long)(layerIndex + 1) << 32 | (long)(uint)Unsigned();
             RareAttributes? rare = (flags & 8) != 0 ? Rare() : null;
+            if ((flags & 32) != 0) markers = Unsigned();
             attributes = new EntryAttributes
             {
                 Type = type, Mode = mode, Uid = uid, Gid = gid, MTime = mtime, Size = size, ContentHash = hash, Inode = inode,
@@ -349,6 +360,61 @@ internal ref struct CacheReader(ReadOnlySpan<byte> bytes)
         string? hardlink = (tag & 0x80) != 0 ? String() : null;
         entry = new RawEntry(kind, path, attributes, hardlink, marker);
         return true;
+    }
+
+    /// <summary>
+    /// Steps over the next record, checking everything <see cref="Entry(int, out RawEntry, out ulong?)"/>
+    /// would refuse, without making its strings and attributes; false at the end of the entries.
+    /// </summary>
+    public bool SkipEntry()
+    {
+        byte tag = Byte();
+        if (tag == CacheFormat.EndOfEntries) return false;
+        if ((RawKind)(tag & 3) > RawKind.Opaque) throw new CacheFormatException("an entry of no known kind");
+        ulong shared = Unsigned();
+        if (shared > (ulong)_previousLength) throw new CacheFormatException("a path shares more than the one before it has");
+        _previousLength = (int)shared + (SkipString() ?? throw new CacheFormatException("a path is missing"));
+        if ((tag & 0x20) != 0)
+        {
+            if ((FileType)(tag >> 2 & 7) > FileType.Fifo) throw new CacheFormatException("an entry of no known type");
+            byte flags = Byte();
+            Int32(); Int32(); Int32();
+            Signed();
+            if ((flags & 1) != 0)
+            {
+                Signed();
+                Bytes(16);
+            }
+            if ((flags & 2) != 0) Unsigned();
+            if ((flags & 8) != 0)
+            {
+                byte f = Byte();
+                if ((f & 1) != 0) Bytes(checked((int)Unsigned()));
+                if ((f & 2) != 0) SkipString();
+                if ((f & 4) != 0) SkipString();
+                if ((f & 8) != 0) Int32();
+                if ((f & 16) != 0) Int32();
+                if ((f & 32) != 0) Signed();
+                if ((f & 64) != 0) Signed();
+            }
+            if ((flags & 32) != 0) Unsigned();
+        }
+        if ((tag & 0x40) != 0) SkipString();
+        if ((tag & 0x80) != 0) SkipString();
+        return true;
+    }
+
+    /// <summary>Steps over a string as <see cref="String"/> reads it: its length in characters, or null for none.</summary>
+    private int? SkipString()
+    {
+        ulong n = Unsigned();
+        if (n == 0) return null;
+        n--;
+        if (n >> 1 > int.MaxValue) throw Short();
+        var bytes = Bytes((int)(n >> 1));
+        if ((n & 1) == 0) return Encoding.UTF8.GetCharCount(bytes);
+        if (bytes.Length % 2 != 0) throw new CacheFormatException("a text of odd length");
+        return bytes.Length / 2;
     }
 
     private RareAttributes Rare()

@@ -24,6 +24,21 @@ internal sealed partial class LayerCache
 
     private readonly object _gate = new();
     private bool _unwritableTold;
+    // the content markers of the layers this run read or took from here, by cache file: what the advice asks
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Dictionary<string, ulong>> _markers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Which of the advice's secret markers the file at <paramref name="path"/> of layer <paramref name="r"/>
+    /// held (bit i: rule i's), as found when the layer was read and verified; null when this run does not
+    /// know (the layer not kept here, or the file not one a secret rule names): the advice reads it then.
+    /// </summary>
+    public ulong? MarkersOf(LayerDescriptor r, string path) =>
+        FileFor(r.DiffId, FormOf(r)) is { } f && _markers.TryGetValue(f, out var map) && map.TryGetValue(path, out var m) ? m : null;
+
+    internal void Remember(string file, Dictionary<string, ulong>? markers)
+    {
+        if (markers is { Count: > 0 }) _markers[file] = markers;
+    }
 
     public LayerCache(string directory, long maxBytes = DefaultMaxBytes, bool named = true)
     {
@@ -107,9 +122,12 @@ internal sealed partial class LayerCache
     /// else reads it with <paramref name="read"/> (through a sink that records it) and keeps it once its
     /// digests are the ones the image names.
     /// </summary>
-    public LayerContents Through(LayerDescriptor r, bool fileSha256, IEntrySink sink, Func<IEntrySink, LayerContents> read, bool lookUp, Action<string>? notice, CancellationToken ct)
+    public LayerContents Through(LayerDescriptor r, bool fileSha256, IEntrySink sink, Func<IEntrySink, LayerContents> read, bool lookUp, Action<string>? notice, CancellationToken ct,
+        Func<LayerDescriptor, long, bool>? checkBlob = null)
     {
-        if (lookUp && Open(r, fileSha256, notice) is { } cached)
+        // the blob is not read, but still looked for where that is cheap: one gone is an error, one of
+        // another size than the blob this file was made from is read
+        if (lookUp && Open(r, fileSha256, notice) is { } cached && (checkBlob is null || checkBlob(r, cached.StoredSize)))
             return cached.Feed(sink, r.Index, ct);
         using var recorder = Record(r, fileSha256, sink, notice);
         var contents = read((IEntrySink?)recorder ?? sink);
@@ -175,7 +193,7 @@ internal sealed partial class LayerCache
         {
             return null; // unreadable as a file: the blob is read instead
         }
-        var problem = CachedLayer.Check(bytes, r.DiffId!, FormOf(r)!, out var layer);
+        var problem = CachedLayer.Check(bytes, r.DiffId!, FormOf(r)!, out var layer, this, path);
         if (problem is not null)
         {
             notice?.Invoke(Text.Fill(Strings.Cache_FileIgnored, path, problem));
@@ -199,6 +217,16 @@ internal sealed partial class LayerCache
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { /* another run evicted it meanwhile */ }
     }
 
+    private static long _temps;
+
+    /// <summary>
+    /// A name no other write of this run or of another process has (created with CreateNew, so a clash is a
+    /// refused write, never a shared file). Not a Guid: the native runtime draws one from OpenSSL, which in a
+    /// root without /dev (a chroot, a minimal container) failed the read with an internal error.
+    /// </summary>
+    internal static string TempName() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $".{Environment.ProcessId:x}-{Interlocked.Increment(ref _temps):x}-{System.Diagnostics.Stopwatch.GetTimestamp():x}.tmp");
+
     /// <summary>A sink that writes the layer's entries to a file aside as they pass; null when the layer cannot be kept.</summary>
     private Recorder? Record(LayerDescriptor r, bool fileSha256, IEntrySink sink, Action<string>? notice)
     {
@@ -206,7 +234,7 @@ internal sealed partial class LayerCache
         try
         {
             CacheFiles.EnsureDirectory(Directory);
-            var temp = Path.Combine(Directory, $".{Guid.NewGuid():N}.tmp");
+            var temp = Path.Combine(Directory, TempName());
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0 };
             if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             var stream = new FileStream(temp, options);
@@ -230,11 +258,16 @@ internal sealed partial class LayerCache
     }
 
     /// <summary>Records one layer as it is read; committed when its digests check, removed otherwise.</summary>
-    private sealed class Recorder(LayerCache cache, LayerDescriptor r, bool fileSha256, IEntrySink sink, string temp, FileStream file, Action<string>? notice) : IEntrySink, IDisposable
+    private sealed class Recorder(LayerCache cache, LayerDescriptor r, bool fileSha256, IEntrySink sink, string temp, FileStream file, Action<string>? notice) : IContentSink, IDisposable
     {
         private readonly CacheWriter _writer = Start(file, r, fileSha256);
         private long _records;
         private bool _spoilt, _done;
+        // the bytes of the file being read when a secret rule names it, for its content markers
+        private readonly MemoryStream _content = new();
+        private string? _pending;
+        private int _rule;
+        private Dictionary<string, ulong>? _markers;
 
         private static CacheWriter Start(FileStream file, LayerDescriptor r, bool sha256)
         {
@@ -243,13 +276,46 @@ internal sealed partial class LayerCache
             return w;
         }
 
+        /// <summary>A file a secret rule names (by its name and folder) is copied (its first bytes) for its markers.</summary>
+        public Stream? Open(string path)
+        {
+            var inner = (sink as IContentSink)?.Open(path);
+            _pending = null;
+            int slash = path.LastIndexOf('/');
+            var folder = slash < 0 ? ReadOnlySpan<char>.Empty : path.AsSpan(0, slash);
+            int rule = Analysis.Advice.AdviceRules.SecretOf(path.AsSpan(slash + 1), folder[(folder.LastIndexOf('/') + 1)..]);
+            if (_spoilt || rule < 0 || Analysis.Advice.AdviceRules.Secrets[rule].MarkerPattern is null) return inner;
+            _pending = path;
+            _rule = rule;
+            _content.SetLength(0);
+            return new MarkerCopy(_content, inner);
+        }
+
+        /// <summary>
+        /// Whether the file just read holds the marker of the secret rule its name falls to (bit i set for rule i),
+        /// as the advice matches it: the bytes as Latin-1. The advice asks about that rule only.
+        /// </summary>
+        private ulong Markers()
+        {
+            var text = System.Text.Encoding.Latin1.GetString(_content.GetBuffer(), 0, (int)_content.Length);
+            return _rule < 64 && Analysis.Advice.AdviceRules.Secrets[_rule].Marker!.IsMatch(text) ? 1UL << _rule : 0;
+        }
+
         public void Add(in RawEntry entry)
         {
             sink.Add(entry);
+            ulong? markers = null;
+            if (_pending is not null && entry.Kind == RawKind.Entry && entry.Attributes is not null && string.Equals(entry.Path, _pending, StringComparison.Ordinal))
+            {
+                // a name held twice: the later copy counts, as in the merge
+                markers = Markers();
+                (_markers ??= new(StringComparer.Ordinal))[entry.Path] = markers.Value;
+            }
+            _pending = null;
             if (_spoilt) return;
             try
             {
-                if (_writer.Written > MaxFileBytes || !_writer.Entry(entry, r.Index)) _spoilt = true;
+                if (_writer.Written > MaxFileBytes || !_writer.Entry(entry, r.Index, markers)) _spoilt = true;
                 else _records++;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -274,6 +340,7 @@ internal sealed partial class LayerCache
                 File.Move(temp, target, overwrite: true);
                 _done = true;
                 Interlocked.Increment(ref cache._writes);
+                cache.Remember(target, _markers);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -291,6 +358,19 @@ internal sealed partial class LayerCache
                 try { File.Delete(temp); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { /* left for prune */ }
             }
+        }
+    }
+
+    /// <summary>The first bytes of a file the advice may ask about (no more than it reads), passed on to another copy where the sink wants one.</summary>
+    private sealed class MarkerCopy(MemoryStream content, Stream? inner) : WriteOnlyForwardStream
+    {
+        public override void Flush() => inner?.Flush();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            int room = (int)Math.Max(0, Analysis.Advice.AdviceRules.MarkerBytes - content.Length);
+            if (room > 0) content.Write(buffer, offset, Math.Min(room, count));
+            inner?.Write(buffer, offset, count);
         }
     }
 
@@ -389,6 +469,8 @@ internal sealed class CachedLayer
 
     private CachedLayer(byte[] bytes, int entriesAt) => (_bytes, _entriesAt) = (bytes, entriesAt);
 
+    private LayerCache? Owner { get; init; }
+    private string? File { get; init; }
     public string DiffId { get; private init; } = "";
     public string BlobDigest { get; private init; } = "";
     public string Language { get; private init; } = "";
@@ -396,10 +478,12 @@ internal sealed class CachedLayer
     public string Build { get; private init; } = "";
     public bool Sha256 { get; private init; }
     public long Records { get; private set; }
+    /// <summary>The blob's size as stored, when it was read.</summary>
+    public long StoredSize { get; private set; }
     public bool HasProblems { get; private set; }
 
     /// <summary>Null when <paramref name="bytes"/> are a sound file of this layer (when named); else why not.</summary>
-    public static string? Check(byte[] bytes, string? diffId, string? blobDigest, out CachedLayer? layer)
+    public static string? Check(byte[] bytes, string? diffId, string? blobDigest, out CachedLayer? layer, LayerCache? owner = null, string? file = null)
     {
         layer = null;
         if (bytes.Length < CacheFormat.Magic.Length + 4 + CacheFormat.TrailerLength || !bytes.AsSpan(0, 4).SequenceEqual(CacheFormat.Magic))
@@ -418,17 +502,20 @@ internal sealed class CachedLayer
             if ((diffId is not null && !string.Equals(d, diffId, StringComparison.OrdinalIgnoreCase))
                 || (blobDigest is not null && !string.Equals(b, blobDigest, StringComparison.OrdinalIgnoreCase)))
                 return Text.Fill(Strings.Cache_OtherLayer, d);
-            var l = new CachedLayer(bytes, reader.Position) { DiffId = d, BlobDigest = b, Language = language, Build = build, Sha256 = (flags & CacheFormat.FlagSha256) != 0 };
+            var l = new CachedLayer(bytes, reader.Position) { Owner = owner, File = file, DiffId = d, BlobDigest = b, Language = language, Build = build, Sha256 = (flags & CacheFormat.FlagSha256) != 0 };
             // the footer's figures are read now, so that what goes into the merge later cannot fail halfway
             long records = 0;
-            while (reader.Entry(0, out _)) records++;
+            // checked as Feed decodes them, but without making them (a warm run's file would be decoded twice)
+            while (reader.SkipEntry()) records++;
             if ((long)reader.Unsigned() != records) return Strings.Cache_ChecksumWrong;
             // every figure as Feed will take it, so that a file that passes here cannot fail in the merge
             if (!Enum.IsDefined((Model.Compression)reader.Byte())) throw new CacheFormatException("an unknown compression");
             reader.Byte();
+            long stored = 0;
             for (int i = 0; i < 4; i++)
             {
                 long figure = reader.Signed();
+                if (i == 0) stored = figure;
                 // the third is the layer's entry count, an int
                 if (i == 2 && figure is < 0 or > int.MaxValue) throw new CacheFormatException("an entry count out of range");
             }
@@ -441,6 +528,7 @@ internal sealed class CachedLayer
             }
             if (reader.Position != body) return Strings.Cache_ChecksumWrong;
             l.Records = records;
+            l.StoredSize = stored;
             l.HasProblems = problems > 0;
             layer = l;
             return null;
@@ -457,11 +545,14 @@ internal sealed class CachedLayer
         var reader = new CacheReader(_bytes.AsSpan(0, _bytes.Length - CacheFormat.TrailerLength));
         reader.Bytes(_entriesAt);
         int n = 0;
-        while (reader.Entry(layerIndex, out var e))
+        Dictionary<string, ulong>? markers = null;
+        while (reader.Entry(layerIndex, out var e, out var m))
         {
             if ((++n & 4095) == 0) ct.ThrowIfCancellationRequested();
+            if (m is { } found) (markers ??= new(StringComparer.Ordinal))[e.Path] = found;
             sink.Add(e);
         }
+        if (File is not null) Owner?.Remember(File, markers);
         reader.Unsigned();
         var c = new LayerContents
         {

@@ -37,6 +37,15 @@ public sealed class ImageLoad : IDisposable
             ?? throw new ImageException(FaultKind.Unsupported, Strings.Stream_LayerPassedUnplaced, found[0])), ct);
     }
 
+    /// <summary>The layer cache the load used (none without verifying).</summary>
+    internal Cache.LayerCache? Cache { get; init; }
+
+    /// <summary>
+    /// Which of the advice's secret markers a file of a layer held (bit i: rule i's), when the layer cache
+    /// knows it from the layer's one verified read; null when the file's bytes must be read to tell.
+    /// </summary>
+    internal ulong? KnownMarkers(int layer, string path) => Cache?.MarkersOf(_image.Layers[layer], path);
+
     public void Dispose() => _source.Dispose();
 
     /// <summary>Ends when every layer is merged, or with the first error.</summary>

@@ -85,6 +85,6 @@ public static class ImageLoader
         };
         if (options.LayerMerged is { } merged) model.LayerMerged += merged;
         run = new LoadRun(model, merger, image, options, counter, clock, ct);
-        return new ImageLoad(model, run.RunAsync(), source, image) { Verify = options.Verify };
+        return new ImageLoad(model, run.RunAsync(), source, image) { Verify = options.Verify, Cache = options.Verify ? options.Cache : null };
     }
 }

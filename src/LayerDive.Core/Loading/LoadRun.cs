@@ -65,7 +65,12 @@ internal sealed class LoadRun
         var cached = _cache is not null && _image.Blobs is not IRandomAccessBlobs ? _cache.OpenAll(_image.Layers, _options.FileSha256, _options.Source.Notice) : null;
         Task reading = _image.Blobs is IRandomAccessBlobs random
             ? ReadParallel(random)
-            : Task.Factory.StartNew(() => Guarded(() => { if (cached is null) ReadInOrder(_image.Blobs); else FeedCached(cached); }), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            : Task.Factory.StartNew(() => Guarded(() =>
+            {
+                // a blob gone is an error (as reading gives it); one of another size than the cache's is read, and so is the source whole
+                if (cached is not null && !cached.Select((c, i) => CheckBlob(_image.Layers[i], c.StoredSize)).ToList().TrueForAll(same => same)) cached = null;
+                if (cached is null) ReadInOrder(_image.Blobs); else FeedCached(cached);
+            }), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             await _done.Task.ConfigureAwait(false);
@@ -111,7 +116,7 @@ internal sealed class LoadRun
                     {
                         LayerContents contents;
                         contents = _cache is null ? ReadBlob(blobs, r, feed)
-                            : _cache.Through(r, _options.FileSha256, feed, sink => ReadBlob(blobs, r, sink), lookUp: true, _options.Source.Notice, Token);
+                            : _cache.Through(r, _options.FileSha256, feed, sink => ReadBlob(blobs, r, sink), lookUp: true, _options.Source.Notice, Token, CheckBlob);
                         // the next layer's read may start while this one finishes merging; a layer read
                         // ahead of the merge keeps its place until it goes live, so that at most a layer
                         // a core is held (the merge is the slower side: readers let run would hold the image)
@@ -294,6 +299,19 @@ internal sealed class LoadRun
         LayerIndex = r.Index,
         BlobDigestAlgorithm = r.Digest?.StartsWith("sha512:", StringComparison.Ordinal) == true ? "sha512" : "sha256",
     };
+
+    /// <summary>A layer taken from the cache: its blob still there, as reading it would have found (a missing file is an error with or without the cache); false when it is to be read.</summary>
+    private bool CheckBlob(LayerDescriptor r, long storedSize)
+    {
+        try
+        {
+            return _image.Blobs.CheckPresent(r, storedSize);
+        }
+        catch (ImageException ex)
+        {
+            throw ex.InLayer(r.Index, r.Digest ?? r.DiffId);
+        }
+    }
 
     private static Stream OpenOne(IRandomAccessBlobs blobs, LayerDescriptor r)
     {

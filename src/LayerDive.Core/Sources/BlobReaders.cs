@@ -15,6 +15,16 @@ internal interface IBlobReader
     /// layer was handed over; throws <see cref="ImageException"/> when one never comes.
     /// </summary>
     void ReadInOrder(IReadOnlyList<LayerDescriptor> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct);
+
+    /// <summary>
+    /// Whether <paramref name="layer"/>'s blob is still the one read before, as far as that shows without
+    /// reading it: throws as reading would when it is gone; false when its size is not the
+    /// <paramref name="storedSize"/> bytes the blob had when read and verified (another form of the layer,
+    /// or the blob changed since: it is read then). A layer taken from the cache is still looked for where
+    /// that is cheap (a source on disk), so that a warm cache never hides a blob gone; sources with nothing
+    /// cheap to look at (a registry: a request per layer) say true.
+    /// </summary>
+    bool CheckPresent(LayerDescriptor layer, long storedSize) => true;
 }
 
 /// <summary>A reader that opens any blob at any time, several at once (a folder, a file read in place, a registry).</summary>

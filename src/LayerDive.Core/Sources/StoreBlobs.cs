@@ -15,13 +15,21 @@ internal static class StoreBlobs
         return store.Resolve(path) ?? throw new ImageException(FaultKind.NotFound, Text.Fill(Strings.Archive_BlobMissing, path), layer.Index, layer.Digest ?? layer.DiffId);
     }
 
+    /// <summary>The member is there (else the error reading gives), and of the size it had when read where the store knows it without reading.</summary>
+    private static bool Check(BlobStore store, LayerDescriptor layer, long storedSize) =>
+        store.SizeOf(Member(store, layer)) is not long actual || actual == storedSize;
+
     private sealed class Random(BlobStore store) : IRandomAccessBlobs
     {
         public Stream Open(LayerDescriptor layer) => store.Open(Member(store, layer));
+
+        public bool CheckPresent(LayerDescriptor layer, long storedSize) => Check(store, layer, storedSize);
     }
 
     private sealed class InArchiveOrder(BlobStore store) : IBlobReader
     {
+        public bool CheckPresent(LayerDescriptor layer, long storedSize) => Check(store, layer, storedSize);
+
         public void ReadInOrder(IReadOnlyList<LayerDescriptor> layers, Action<IReadOnlyList<int>, LayerArrival> onLayer, CancellationToken ct)
         {
             // one member may be several layers (an image that adds the same layer twice): it is read once for all

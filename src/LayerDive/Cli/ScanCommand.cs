@@ -38,9 +38,11 @@ internal static class ScanCommand
         var lowest = new Option<string?>("--lowestEfficiency", "--lowest-efficiency") { Description = "Fail below this efficiency (0..1, or disabled)" };
         var highestBytes = new Option<string?>("--highestWastedBytes", "--highest-wasted-bytes") { Description = "Fail above this many wasted bytes" };
         var highestPercent = new Option<string?>("--highestUserWastedPercent", "--highest-user-wasted-percent") { Description = "Fail above this wasted share of the user layers (0..1, or disabled)" };
+        var highestAvoidable = new Option<string?>("--highestAvoidableBytes", "--highest-avoidable-bytes") { Description = "Fail when a rebuild could save more than this many bytes, by layerdive advise's total (20MB, 20MiB, ... or disabled, the default)" };
+        var secrets = new Option<string?>("--secrets") { Description = "fail (the default): a private key or credential in any layer, even one deleted later, fails the gate; disabled: reported only" };
         var cmd = new Command("scan", "Analyse every image of a registry, an OCI layout or an engine: sizes, waste, the layers they share; across machines with --shard and --merge")
         {
-            args, repos, match, last, format, output, shard, countVar, merge, ci, ciConfig, lowest, highestBytes, highestPercent,
+            args, repos, match, last, format, output, shard, countVar, merge, ci, ciConfig, lowest, highestBytes, highestPercent, highestAvoidable, secrets,
         };
         cmd.SetAction(p => CommandLine.Guard("scan", stderr, _ =>
         {
@@ -55,17 +57,22 @@ internal static class ScanCommand
             else
             {
                 if (items.Length != 1) throw new ImageException(FaultKind.BadArgument, Strings.Scan_OneSource);
-                IReadOnlyList<RuleSetting>? rules = null;
+                Rules? rules = null;
                 if (p.GetValue(ci))
                 {
+                    // every rule --ci judges, from the same file and flags: dive's, and the advice's
                     try
                     {
-                        rules = CiCommand.ResolveRules(p.GetValue(ciConfig), new Dictionary<RuleName, string?>
+                        rules = new Rules(CiCommand.ResolveRules(p.GetValue(ciConfig), new Dictionary<RuleName, string?>
                         {
                             [RuleName.LowestEfficiency] = p.GetValue(lowest),
                             [RuleName.HighestWastedBytes] = p.GetValue(highestBytes),
                             [RuleName.HighestUserWastedPercent] = p.GetValue(highestPercent),
-                        }, context).Rules;
+                        }, context).Rules, CiCommand.ResolveRules(p.GetValue(ciConfig), new Dictionary<RuleName, string?>
+                        {
+                            [RuleName.HighestAvoidableBytes] = p.GetValue(highestAvoidable),
+                            [RuleName.Secrets] = p.GetValue(secrets),
+                        }, context, CiRules.AdviceRules).Rules);
                     }
                     catch (RuleConfigException ex)
                     {
@@ -124,8 +131,11 @@ internal static class ScanCommand
         return (k.Value, n.Value);
     }
 
+    /// <summary>The rules an image is judged by: dive's and the advice's, as <c>--ci</c> resolves them.</summary>
+    private sealed record Rules(IReadOnlyList<RuleSetting> Dive, IReadOnlyList<RuleSetting> Advice);
+
     private static ScanReport Scan(string source, IReadOnlyList<ScanTarget> targets, SharedOptions shared, ParseResult p, LoadOptions load,
-        IReadOnlyList<RuleSetting>? rules, CliContext context)
+        Rules? rules, CliContext context)
     {
         bool quiet = p.GetValue(shared.Quiet);
         // a layer two images share is read once in the run: from the user's cache, else from one of the run's own
@@ -133,7 +143,7 @@ internal static class ScanCommand
         var cache = load.Cache;
         if (cache is null && load.Verify)
         {
-            own = Path.Combine(Path.GetTempPath(), "layerdive-scan-" + Guid.NewGuid().ToString("N")[..12]);
+            own = Path.Combine(Path.GetTempPath(), "layerdive-scan" + LayerCache.TempName()[..^4]);
             cache = new LayerCache(own, long.MaxValue);
         }
         var images = new List<ScanImage>();
@@ -186,8 +196,8 @@ internal static class ScanCommand
             ErrorReport.Note(stderr, "scan", Text.Fill(Strings.Scan_Progress, done, total, failed, Units.HumanBytes(bytes), Units.HumanBytes((long)rate), Math.Ceiling(left.TotalSeconds)));
     }
 
-    /// <summary>One image: loaded with dive's metrics in the same pass, then the overlay's, and judged when rules are given.</summary>
-    private static ScanImage Analyse(ScanTarget t, LoadOptions options, IReadOnlyList<RuleSetting>? rules, TextWriter? notes)
+    /// <summary>One image: loaded with dive's metrics in the same pass, then the overlay's, and judged when rules are given (with the advice then, as --ci).</summary>
+    private static ScanImage Analyse(ScanTarget t, LoadOptions options, Rules? rules, TextWriter? notes)
     {
         var dive = new DiveMetrics();
         options = options with { Observers = [dive], Source = options.Source with { Image = t.Image } };
@@ -195,7 +205,13 @@ internal static class ScanCommand
         using var load = ImageLoader.Start(t.Reference, options);
         var model = load.Wait();
         var figures = new ImageFigures(dive.Result(), OverlayMetrics.Compute(model));
-        bool? pass = rules is null ? null : CiRules.Evaluate(rules, figures, MetricSet.Dive).All(r => r.Status != RuleStatus.Fail);
+        bool? pass = null;
+        if (rules is not null)
+        {
+            // the advice only when judging: it is what the advice's rules (avoidable bytes, secrets) look at
+            figures = figures with { Advice = Core.Analysis.Advice.Advisor.Analyze(model, load) };
+            pass = CiRules.Evaluate(rules.Dive, figures, MetricSet.Dive).Concat(CiRules.Evaluate(rules.Advice, figures, MetricSet.Dive)).All(r => r.Status != RuleStatus.Fail);
+        }
         var layers = model.Layers.Select(l => new ScanLayer(l.Digest ?? l.DiffId ?? "#" + l.Index.ToString(CultureInfo.InvariantCulture), l.CompressedSize)).ToList();
         var wasted = figures.Dive.Inefficiencies
             .Select(i => new ScanWaste(i.Path, i.CumulativeSize, i.Count))

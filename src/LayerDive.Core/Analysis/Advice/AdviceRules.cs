@@ -23,7 +23,13 @@ internal sealed record PathRule(string Id, RuleGroup Group, string[] Patterns);
 /// ship test keys named id_rsa and .env files of no secret, which would fail every gate by default).
 /// Only the marker's presence is used: the content itself is never kept nor shown.
 /// </summary>
-internal sealed record SecretRule(string Id, string[] Names, string? Folder, Regex? Marker, string[] NotNames);
+internal sealed record SecretRule(string Id, string[] Names, string? Folder, string? MarkerPattern, string[] NotNames)
+{
+    private Regex? _marker;
+
+    /// <summary>The content marker, made when first asked for: a NonBacktracking regex takes milliseconds to build, and a run whose markers the layer cache holds asks for none.</summary>
+    public Regex? Marker => MarkerPattern is null ? null : _marker ??= new Regex(MarkerPattern, AdviceRules.MarkerOptions);
+}
 
 /// <summary>
 /// The advice's rules, as data: each row names the paths, the reason and the fix of one rule (texts in
@@ -75,18 +81,18 @@ internal static class AdviceRules
         "usr/share", "usr/include", "usr/src", "var/lib", "var/cache", "var/log", "var/tmp", "tmp", "root", "run", "dev", "proc", "sys",
     };
 
-    private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
+    internal const RegexOptions MarkerOptions = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 
     public static readonly SecretRule[] Secrets =
     [
-        new("SshKey", ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"], null, new Regex(@"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", Options), []),
-        new("PrivateKey", ["*.pem", "*.key"], null, new Regex(@"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", Options), []),
-        new("AwsCredentials", ["credentials"], ".aws", new Regex(@"(?i)aws_secret_access_key\s*=\s*\S", Options), []),
-        new("DockerConfig", ["config.json"], ".docker", new Regex(@"""(auth|identitytoken|registrytoken)""\s*:\s*""[^""]+""", Options), []),
-        new("Npmrc", [".npmrc"], null, new Regex(@"(_authToken|_auth|_password)\s*=\s*\S", Options), []),
-        new("GitCredentials", [".git-credentials"], null, new Regex(@"://[^:/\s@]+:[^@\s]+@", Options), []),
-        new("Netrc", [".netrc"], null, new Regex(@"\bpassword\s+\S", Options), []),
-        new("DotEnv", [".env", ".env.*"], null, new Regex(@"(?im)^[ \t]*(export[ \t]+)?[A-Z0-9_]*(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)[A-Z0-9_]*[ \t]*=[ \t]*[^\s#]", Options), [".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"]),
+        new("SshKey", ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"], null, @"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", []),
+        new("PrivateKey", ["*.pem", "*.key"], null, @"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----", []),
+        new("AwsCredentials", ["credentials"], ".aws", @"(?i)aws_secret_access_key\s*=\s*\S", []),
+        new("DockerConfig", ["config.json"], ".docker", @"""(auth|identitytoken|registrytoken)""\s*:\s*""[^""]+""", []),
+        new("Npmrc", [".npmrc"], null, @"(_authToken|_auth|_password)\s*=\s*\S", []),
+        new("GitCredentials", [".git-credentials"], null, @"://[^:/\s@]+:[^@\s]+@", []),
+        new("Netrc", [".netrc"], null, @"\bpassword\s+\S", []),
+        new("DotEnv", [".env", ".env.*"], null, @"(?im)^[ \t]*(export[ \t]+)?[A-Z0-9_]*(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL)[A-Z0-9_]*[ \t]*=[ \t]*[^\s#]", [".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults"]),
     ];
 
     /// <summary>The secret rule a file's name (and its folder's) matches, or -1.</summary>

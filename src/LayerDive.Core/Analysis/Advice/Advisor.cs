@@ -57,6 +57,12 @@ public static class Advisor
         foreach (var c in candidates)
         {
             if (AdviceRules.Secrets[c.Rule].Marker is null || c.Bytes > AdviceRules.MarkerBytes) continue;
+            // the layer cache knows from the layer's one verified read: its blob is not read again
+            if (load.KnownMarkers(c.Layer, c.Node.Path) is ulong known)
+            {
+                if ((known >> c.Rule & 1) != 0) found.Add((c.Node.Number, c.Layer));
+                continue;
+            }
             var key = (c.Layer, c.Node.Path);
             if (!wanted.TryGetValue(key, out var list)) wanted[key] = list = [];
             list.Add(c);

@@ -269,6 +269,8 @@ internal sealed class OnePassArchive : IDisposable
         private string? MemberOf(LayerDescriptor l) => l.Locator is LayerLocator.Member m ? archive.Follow(m.Path) : null;
 
         private readonly bool[] _came = new bool[layers.Count == 0 ? 0 : layers.Max(l => l.Index) + 1];
+        // a later pass may want some layers only: what an earlier pass learnt of a member names the others too
+        private readonly HashSet<int> _wanted = layers.Select(l => l.Index).ToHashSet();
         private readonly List<HeldLayer> _strangers = [];
 
         /// <summary>The layers a member is by its path (through the archive's links), before its bytes are read.</summary>
@@ -291,7 +293,7 @@ internal sealed class OnePassArchive : IDisposable
 
         private int[]? Waiting(int[] indexes)
         {
-            var left = indexes.Where(i => !_came[i]).ToArray();
+            var left = indexes.Where(i => _wanted.Contains(i) && !_came[i]).ToArray();
             return left.Length > 0 ? left : null;
         }
 
@@ -318,7 +320,7 @@ internal sealed class OnePassArchive : IDisposable
         private void Mark(string member, int[] indexes)
         {
             foreach (var i in indexes) _came[i] = true;
-            archive.Identified[member] = indexes;
+            archive.Identified.TryAdd(member, indexes); // the first pass's, which took every layer
         }
 
         private static bool Same(string? expected, string? actual) =>

@@ -223,6 +223,13 @@ internal sealed partial class ContainersStorageSource : IImageSource
     /// <summary>Every layer rebuilt on its own, in any order and at once: the store is a folder.</summary>
     private sealed class TarSplitBlobs(Store store, TimeSpan wait) : IRandomAccessBlobs
     {
+        /// <summary>The layer's folder and tar-split are there (opened and let go: nothing is read; the tar is rebuilt, so no size to compare).</summary>
+        public bool CheckPresent(LayerDescriptor layer, long storedSize)
+        {
+            Open(layer).Dispose();
+            return true;
+        }
+
         public Stream Open(LayerDescriptor layer)
         {
             // the layers' read lock for as long as the layer is read: podman cannot remove it meanwhile
