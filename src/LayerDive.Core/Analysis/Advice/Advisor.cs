@@ -56,7 +56,7 @@ public static class Advisor
         var wanted = new Dictionary<(int Layer, string Path), List<Candidate>>();
         foreach (var c in candidates)
         {
-            if (AdviceRules.Secrets[c.Rule].Marker is null || c.Bytes > AdviceRules.MarkerBytes) continue;
+            if (AdviceRules.Secrets[c.Rule].MarkerPattern is null || c.Bytes > AdviceRules.MarkerBytes) continue;
             // the layer cache knows from the layer's one verified read: its blob is not read again
             if (load.KnownMarkers(c.Layer, c.Node.Path) is ulong known)
             {
@@ -206,7 +206,7 @@ public static class Advisor
                 if (secret >= 0)
                 {
                     var candidate = new Candidate(tree.Node(node), r.Layer, size, secret, key, removedIn);
-                    if (AdviceRules.Secrets[secret].Marker is null) AddSecret(candidate);
+                    if (AdviceRules.Secrets[secret].MarkerPattern is null) AddSecret(candidate);
                     else Candidates.Add(candidate);
                     continue;
                 }
