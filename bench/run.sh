@@ -102,6 +102,13 @@ measure() { # measure GROUP NAME ENTRIES CMD... (exit status 1 is a CI verdict, 
 }
 warm() { cat "$@" > /dev/null; }
 pane() { tmux capture-pane -p -e -t ldbench 2>/dev/null || true; } # the explorer's screen, colours included
+registry_up() { # registry_up DIR: a docker-registry with its root in DIR on a free loopback port; sets REG_PORT and REG_PID
+  REG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' "$1" "$REG_PORT" > "$1/config.yml"
+  docker-registry serve "$1/config.yml" >"$1/log" 2>&1 &
+  REG_PID=$!
+  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$REG_PORT/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+}
 settle() { # waits until the explorer's pane has not changed for 300 ms (30 s at most)
   local last cur start since now
   last=$(pane); start=${EPOCHREALTIME/[.,]/}; since=$start
@@ -314,11 +321,8 @@ if ! want registry; then
   :
 elif command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   RG=$(mktemp -d "${TMPDIR:-/tmp}/layerdive-bench-registry.XXXXXX")
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' "$RG" "$PORT" > "$RG/config.yml"
-  docker-registry serve "$RG/config.yml" >"$RG/log" 2>&1 &
-  RGPID=$!
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+  registry_up "$RG"
+  PORT=$REG_PORT RGPID=$REG_PID
   if skopeo copy --quiet --dest-tls-verify=false "oci:$GEN/big/oci" "docker://127.0.0.1:$PORT/big:latest" >"$RG/push.log" 2>&1; then
     echo "bench: big in a registry on 127.0.0.1:$PORT" >&2
     warm "${GZ[@]}"
@@ -343,11 +347,8 @@ if ! want scan; then
   :
 elif command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
   SR=$(mktemp -d "${TMPDIR:-/tmp}/layerdive-bench-scan.XXXXXX")
-  SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%s\n' "$SR" "$SPORT" > "$SR/config.yml"
-  docker-registry serve "$SR/config.yml" >"$SR/log" 2>&1 &
-  SRPID=$!
-  for _ in $(seq 50); do curl -sf "http://127.0.0.1:$SPORT/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
+  registry_up "$SR"
+  SPORT=$REG_PORT SRPID=$REG_PID
   echo "bench: 40 images from 3 bases into a registry on 127.0.0.1:$SPORT" >&2
   python3 bench/scan-images.py "$SR/oci" 40 > "$SR/tags.tsv"
   : > "$SR/names"

@@ -116,9 +116,7 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         var full = containerd.Import(Archive, "default")[0];
         var (tag, _, _) = Expected();
         Assert.Equal($"docker.io/library/{tag}", full); // ctr's normalised name of the archive's RepoTags
-        var (code, output) = containerd.Ctr("default", "images", "ls");
-        Assert.True(code == 0, output);
-        var digest = output.Split('\n').Single(l => l.StartsWith(full + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
+        var digest = Target("default", full);
         var expected = Listing(Env("default"), "containerd://" + full);
         foreach (var name in new[] { tag, tag.Split(':')[0], digest[7..19], digest })
             Assert.Equal(expected, Listing(Env("default"), "containerd://" + name));
@@ -133,10 +131,8 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
     {
         SkipUnlessReady();
         var full = containerd.Import(Archive, "crictl-names")[0];
-        var (code, output) = containerd.Ctr("crictl-names", "images", "ls");
-        Assert.True(code == 0, output);
-        var manifest = output.Split('\n').Single(l => l.StartsWith(full + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
-        (code, output) = containerd.Ctr("crictl-names", "content", "get", manifest);
+        var manifest = Target("crictl-names", full);
+        var (code, output) = containerd.Ctr("crictl-names", "content", "get", manifest);
         Assert.True(code == 0, output);
         using var doc = JsonDocument.Parse(output);
         var config = doc.RootElement.GetProperty("config").GetProperty("digest").GetString()!;
@@ -144,6 +140,14 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         var expected = Listing(Env("crictl-names"), "containerd://" + full);
         foreach (var name in new[] { config[7..20], config, config[..20] })
             Assert.Equal(expected, Listing(Env("crictl-names"), "containerd://" + name));
+    }
+
+    /// <summary>The digest <c>ctr images ls</c> gives as an image's target (its manifest or index).</summary>
+    private string Target(string ns, string name)
+    {
+        var (code, output) = containerd.Ctr(ns, "images", "ls");
+        Assert.True(code == 0, output);
+        return output.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
     }
 
     /// <summary>Each layer's stored size and media type are what the manifest in the content store gives (read here with ctr), each blob verified.</summary>
@@ -154,10 +158,8 @@ public sealed class ContainerdSourceTests(ContainerdService containerd) : Source
         var (reference, options) = Image(Archive);
         var model = ImageLoader.Load(reference, new LoadOptions { Source = options }, TestContext.Current.CancellationToken);
         var name = reference["containerd://".Length..];
-        var (code, output) = containerd.Ctr("default", "images", "ls");
-        Assert.True(code == 0, output);
-        var target = output.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
-        (code, output) = containerd.Ctr("default", "content", "get", target);
+        var target = Target("default", name);
+        var (code, output) = containerd.Ctr("default", "content", "get", target);
         Assert.True(code == 0, output);
         using var manifest = JsonDocument.Parse(output);
         var layers = manifest.RootElement.GetProperty("layers").EnumerateArray().ToList();
