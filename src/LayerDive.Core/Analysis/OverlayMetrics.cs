@@ -38,11 +38,13 @@ public static class OverlayMetrics
     internal sealed class VisibleContent
     {
         private readonly int _top;
+        private readonly TreeStore _tree;
         private readonly HashSet<long> _linked = [];
 
         internal VisibleContent(ImageModel model)
         {
             _top = model.TopLayer;
+            _tree = model.Root.Tree;
             // a path present after the top layer has every ancestor present (the merge removes a subtree
             // whole), so no walk in name order is needed: every node is looked at once, in any order
             if (!model.Root.Tree.HasHardlinks) return;
@@ -52,12 +54,11 @@ public static class OverlayMetrics
         }
 
         /// <summary>True when the content <paramref name="stored"/> (a record of <paramref name="node"/>) is still visible.</summary>
-        public bool Contains(TreeNode node, EntryAttributes stored) =>
-            node.StateAt(_top) is { IsPresent: true } now && now.Attributes.Inode == stored.Inode || _linked.Contains(stored.Inode);
+        public bool Contains(TreeNode node, EntryAttributes stored) => Contains(node.Number, stored.Inode);
 
-        /// <summary>The same as <see cref="Contains(TreeNode, EntryAttributes)"/>, for a stored file known by its identity, without building attributes.</summary>
-        internal bool Contains(TreeStore tree, int node, long inode) =>
-            tree.TryStateAt(node, _top, out var now) && now.IsPresent && tree.InodeOf(now.Attr) == inode || _linked.Contains(inode);
+        /// <summary>True when the content known by <paramref name="inode"/> (a stored file of <paramref name="node"/>) is still visible, without building attributes.</summary>
+        internal bool Contains(int node, long inode) =>
+            _tree.TryStateAt(node, _top, out var now) && now.IsPresent && _tree.InodeOf(now.Attr) == inode || _linked.Contains(inode);
     }
 
     /// <summary>The contents visible after the top layer, under any name.</summary>

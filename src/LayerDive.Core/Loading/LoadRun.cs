@@ -68,7 +68,9 @@ internal sealed class LoadRun
             : Task.Factory.StartNew(() => Guarded(() =>
             {
                 // a blob gone is an error (as reading gives it); one of another size than the cache's is read, and so is the source whole
-                if (cached is not null && !cached.Select((c, i) => CheckBlob(_image.Layers[i], c.StoredSize)).ToList().TrueForAll(same => same)) cached = null;
+                bool same = true;
+                for (int i = 0; cached is not null && i < cached.Count; i++) same &= CheckBlob(_image.Layers[i], cached[i].StoredSize);
+                if (!same) cached = null;
                 if (cached is null) ReadInOrder(_image.Blobs); else FeedCached(cached);
             }), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try

@@ -499,7 +499,7 @@ internal sealed class TreeStore
         return new EntryAttributes
         {
             Type = type, Mode = p.Flags & 0xFFF, Uid = uid, Gid = gid, Size = size, MTime = mtime,
-            ContentHash = new UInt128((ulong)p.Hash3 << 32 | p.Hash2, (ulong)p.Hash1 << 32 | p.Hash0),
+            ContentHash = HashOf(p),
             // a file's identity is its version's index; a hardlink keeps its target's
             Inode = type != FileType.File ? 0 : rare is { Inode: not 0 } ? rare.Inode : index + 1L,
             OverlayNativeMarker = (p.Flags & NativeBit) != 0, Implicit = (p.Flags & ImplicitBit) != 0,
@@ -522,21 +522,9 @@ internal sealed class TreeStore
     public bool FileContent(int attr, out long size, out UInt128 hash, out long inode)
     {
         ref var p = ref _attributes[attr];
-        size = 0;
-        hash = default;
-        inode = 0;
-        if ((FileType)((p.Flags >> TypeShift) & 0xF) != FileType.File) return false;
-        inode = attr + 1L;
-        if ((p.Flags & (RareBit | LinkBit)) != 0)
-        {
-            var (hardlink, known) = (p.Flags & RareBit) != 0
-                ? (_rare[attr].HardlinkTarget is not null, _rare[attr].Inode)
-                : (_links[attr].HardlinkTarget != NoTarget, _links[attr].Inode);
-            if (hardlink) return false;
-            if (known != 0) inode = known;
-        }
-        size = (p.Flags & WideBit) != 0 ? _wide[attr].Size : p.Size;
-        hash = new UInt128((ulong)p.Hash3 << 32 | p.Hash2, (ulong)p.Hash1 << 32 | p.Hash0);
+        (size, hash, inode) = (0, default, 0);
+        if ((FileType)((p.Flags >> TypeShift) & 0xF) != FileType.File || IsHardlink(attr, p.Flags)) return false;
+        (size, hash, inode) = (SizeOf(attr, p), HashOf(p), InodeOf(attr));
         return true;
     }
 
@@ -544,8 +532,7 @@ internal sealed class TreeStore
     public bool SameContent(int attr, long size, UInt128 hash)
     {
         ref var p = ref _attributes[attr];
-        if (new UInt128((ulong)p.Hash3 << 32 | p.Hash2, (ulong)p.Hash1 << 32 | p.Hash0) != hash) return false;
-        return ((p.Flags & WideBit) != 0 ? _wide[attr].Size : p.Size) == size;
+        return HashOf(p) == hash && SizeOf(attr, p) == size;
     }
 
     /// <summary>A version's identity as <see cref="Attributes"/> gives it (0 for anything but a file).</summary>
@@ -556,6 +543,13 @@ internal sealed class TreeStore
         long known = (p.Flags & RareBit) != 0 ? _rare[attr].Inode : (p.Flags & LinkBit) != 0 ? _links[attr].Inode : 0;
         return known != 0 ? known : attr + 1L;
     }
+
+    private bool IsHardlink(int attr, int flags) =>
+        (flags & RareBit) != 0 ? _rare[attr].HardlinkTarget is not null : (flags & LinkBit) != 0 && _links[attr].HardlinkTarget != NoTarget;
+
+    private static UInt128 HashOf(in PackedAttributes p) => new((ulong)p.Hash3 << 32 | p.Hash2, (ulong)p.Hash1 << 32 | p.Hash0);
+
+    private long SizeOf(int attr, in PackedAttributes p) => (p.Flags & WideBit) != 0 ? _wide[attr].Size : p.Size;
 
     public FileType TypeOf(int attr) => (FileType)((_attributes[attr].Flags >> TypeShift) & 0xF);
 

@@ -186,7 +186,7 @@ public static class Advisor
                 if (!r.IsPresent || r.Layer < 0 || !tree.FileContent(r.Attr, out long size, out var hash, out long inode) || size == 0) continue;
                 // the last record is what the merge shows; an earlier copy shows only where its content still
                 // does (the last record kept its identity, or a hardlink elsewhere holds it)
-                bool visible = i == count - 1 || _visible.Contains(tree, node, inode);
+                bool visible = i == count - 1 || _visible.Contains(node, inode);
                 GroupKey key;
                 int? removedIn = null;
                 if (!visible)
