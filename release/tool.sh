@@ -7,7 +7,8 @@
 #   layerdive.any.VERSION.nupkg          framework-dependent, for a machine with no native package
 #                                        (it needs the .NET 10 runtime there)
 # linux-arm64 needs a cross linker and C runtime (Debian: apt-get install gcc-aarch64-linux-gnu
-# binutils-aarch64-linux-gnu libc6-dev-arm64-cross; clang links). Without them it is left out, saying
+# binutils-aarch64-linux-gnu libc6-dev-arm64-cross clang: the ILCompiler gives the linker
+# --target=aarch64-linux-gnu, which gcc refuses). Without them it is left out, saying
 # so, and the pointer package names only the packages made, so an install never looks for a
 # package that is not there; LAYERDIVE_REQUIRE_ARM64=1 (a release) makes that an error instead.
 # Builds in a scratch folder of its own (--artifacts-path), so a pack never disturbs the bin/ and
@@ -25,8 +26,8 @@ version=$(dotnet msbuild "$project" -getProperty:Version)
 rids=(linux-x64 linux-arm64 any)   # as ToolPackageRuntimeIdentifiers in src/LayerDive/LayerDive.csproj
 without_arm64=
 if ! command -v aarch64-linux-gnu-objcopy >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null \
-   || [[ ! -f /usr/aarch64-linux-gnu/lib/libc.so.6 ]]; then
-  msg="no arm64 cross toolchain (apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross)"
+   || ! command -v clang >/dev/null || [[ ! -f /usr/aarch64-linux-gnu/lib/libc.so.6 ]]; then
+  msg="no arm64 cross toolchain (apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross clang)"
   [[ ${LAYERDIVE_REQUIRE_ARM64:-} == 1 ]] && { echo "release/tool.sh: $msg" >&2; exit 1; }
   echo "release/tool.sh: linux-arm64 left out: $msg" >&2
   rids=(linux-x64 any)

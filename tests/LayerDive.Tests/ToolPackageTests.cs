@@ -41,7 +41,7 @@ public sealed class ToolPackageTests(ToolPackageFeed feed) : IClassFixture<ToolP
     {
         if (!ToolPackageFeed.CrossArm64)
         {
-            const string why = "no arm64 cross toolchain (apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross)";
+            const string why = "no arm64 cross toolchain (apt-get install gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross clang)";
             if (System.Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(why + "; CI=true: .ci/run installs it");
             Assert.Skip(why);
         }
@@ -185,7 +185,7 @@ public sealed class ToolPackageFeed : IDisposable
 
     /// <summary>Whether release/tool.sh can cross compile linux-arm64 here (its own test of the toolchain).</summary>
     public static bool CrossArm64 { get; } =
-        Scripts.OnPath("aarch64-linux-gnu-objcopy") && Scripts.OnPath("aarch64-linux-gnu-gcc") && File.Exists("/usr/aarch64-linux-gnu/lib/libc.so.6");
+        Scripts.OnPath("aarch64-linux-gnu-objcopy") && Scripts.OnPath("aarch64-linux-gnu-gcc") && Scripts.OnPath("clang") && File.Exists("/usr/aarch64-linux-gnu/lib/libc.so.6");
 
     /// <summary>The commit checked out, as git names it.</summary>
     public static string Commit { get; } = Git("rev-parse", "HEAD");
