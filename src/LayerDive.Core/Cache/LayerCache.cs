@@ -135,12 +135,15 @@ internal sealed partial class LayerCache
         return contents;
     }
 
+    /// <summary>Whether the layer's file is there (not yet whether it is sound: <see cref="Open"/> checks that).</summary>
+    public bool Holds(LayerDescriptor r) => r.Index >= 0 && FileFor(r.DiffId, FormOf(r)) is { } f && File.Exists(f);
+
     /// <summary>Every layer's file, or null when one is missing (a source read in its order is then read whole).</summary>
     public IReadOnlyList<CachedLayer>? OpenAll(IReadOnlyList<LayerDescriptor> layers, bool fileSha256, Action<string>? notice)
     {
         if (layers.Count == 0) return null;
         for (int i = 0; i < layers.Count; i++)
-            if (layers[i].Index != i || FileFor(layers[i].DiffId, FormOf(layers[i])) is not { } f || !File.Exists(f)) return null;
+            if (layers[i].Index != i || !Holds(layers[i])) return null;
         var all = new List<CachedLayer>(layers.Count);
         foreach (var r in layers)
         {
