@@ -162,10 +162,19 @@ internal static class PathText
     }
 
     /// <inheritdoc cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>
-    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, string property, ReadOnlySpan<char> value)
+    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, string property, ReadOnlySpan<char> value) =>
+        WriteJson(w, System.Text.Json.JsonEncodedText.Encode(property), value);
+
+    /// <inheritdoc cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>
+    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, System.Text.Json.JsonEncodedText property, ReadOnlySpan<char> value)
     {
-        if (!HasRawBytes(value)) w.WriteString(property, value);
-        else WriteJson(w, property, value.ToString());
+        if (!HasRawBytes(value))
+        {
+            w.WriteString(property, value);
+            return;
+        }
+        w.WritePropertyName(property);
+        w.WriteRawValue(JsonWithRawBytes(value.ToString()), skipInputValidation: true);
     }
 
     /// <summary>As <see cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>, for an element of an array.</summary>

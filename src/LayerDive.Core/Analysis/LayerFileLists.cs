@@ -255,40 +255,45 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         if (!payload)
         {
             // an implicit parent: no payload in dive
-            w.WriteString("path", "");
-            w.WriteNumber("typeFlag", 0);
-            w.WriteString("linkName", "");
-            w.WriteNumber("size", 0);
-            w.WriteNumber("fileMode", 0);
-            w.WriteNumber("uid", 0);
-            w.WriteNumber("gid", 0);
-            w.WriteBoolean("isDir", false);
+            w.WriteString(PathName, "");
+            w.WriteNumber(TypeFlagName, 0);
+            w.WriteString(LinkNameName, "");
+            w.WriteNumber(SizeName, 0);
+            w.WriteNumber(FileModeName, 0);
+            w.WriteNumber(UidName, 0);
+            w.WriteNumber(GidName, 0);
+            w.WriteBoolean(IsDirName, false);
         }
         else if (whiteout)
         {
-            PathText.WriteJson(w, "path", path);
-            w.WriteNumber("typeFlag", '0');
-            w.WriteString("linkName", "");
-            w.WriteNumber("size", 0);
-            w.WriteNumber("fileMode", a is { } marker ? GoFileMode(marker) : 0);
-            w.WriteNumber("uid", a?.Uid ?? 0);
-            w.WriteNumber("gid", a?.Gid ?? 0);
-            w.WriteBoolean("isDir", false);
+            PathText.WriteJson(w, PathName, path);
+            w.WriteNumber(TypeFlagName, '0');
+            w.WriteString(LinkNameName, "");
+            w.WriteNumber(SizeName, 0);
+            w.WriteNumber(FileModeName, a is { } marker ? GoFileMode(marker) : 0);
+            w.WriteNumber(UidName, a?.Uid ?? 0);
+            w.WriteNumber(GidName, a?.Gid ?? 0);
+            w.WriteBoolean(IsDirName, false);
         }
         else
         {
-            PathText.WriteJson(w, "path", path);
+            PathText.WriteJson(w, PathName, path);
             var e = a!.Value;
-            w.WriteNumber("typeFlag", FlagOf(e, hardlink));
-            PathText.WriteJson(w, "linkName", hardlink ?? e.LinkTarget ?? "");
-            w.WriteNumber("size", e.HeaderSize);
-            w.WriteNumber("fileMode", GoFileMode(e, hardlink is not null));
-            w.WriteNumber("uid", e.Uid);
-            w.WriteNumber("gid", e.Gid);
-            w.WriteBoolean("isDir", e.IsDirectory);
+            w.WriteNumber(TypeFlagName, FlagOf(e, hardlink));
+            PathText.WriteJson(w, LinkNameName, (hardlink ?? e.LinkTarget ?? "").AsSpan());
+            w.WriteNumber(SizeName, e.HeaderSize);
+            w.WriteNumber(FileModeName, GoFileMode(e, hardlink is not null));
+            w.WriteNumber(UidName, e.Uid);
+            w.WriteNumber(GidName, e.Gid);
+            w.WriteBoolean(IsDirName, e.IsDirectory);
         }
         w.WriteEndObject();
     }
+
+    // an item's property names, encoded once (a list writes them for every entry of every layer)
+    private static readonly JsonEncodedText PathName = JsonEncodedText.Encode("path"), TypeFlagName = JsonEncodedText.Encode("typeFlag"),
+        LinkNameName = JsonEncodedText.Encode("linkName"), SizeName = JsonEncodedText.Encode("size"), FileModeName = JsonEncodedText.Encode("fileMode"),
+        UidName = JsonEncodedText.Encode("uid"), GidName = JsonEncodedText.Encode("gid"), IsDirName = JsonEncodedText.Encode("isDir");
 
     private static int FlagOf(EntryAttributes a, string? hardlink) => hardlink is not null ? '1' : a.Type switch
     {

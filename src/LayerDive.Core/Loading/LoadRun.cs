@@ -100,29 +100,32 @@ internal sealed class LoadRun
 
     /// <summary>
     /// Random-access stores: one reader per core, started in layer order, so the lowest unmerged layer is
-    /// always being read. Layers the cache holds take no reader's place: one thread of their own hands them
-    /// over in order, so that a layer to read (a rebuilt image's new one) is read beside the merge of the
-    /// cached layers below it, not after it.
+    /// always being read. Layers the cache holds take no reader's place: they have readers of their own,
+    /// also one per core in layer order (taking one costs little beside reading a blob), so that a layer
+    /// to read (a rebuilt image's new one) is read beside the merge of the cached layers below it, not after it.
     /// </summary>
     private async Task ReadParallel(IRandomAccessBlobs blobs)
     {
-        int parallelism = Math.Max(1, _options.MaxParallelism ?? Environment.ProcessorCount);
-        using var gate = new SemaphoreSlim(parallelism);
-        var readers = new List<Task>(_feeds.Length + 1);
         var cached = new bool[_feeds.Length];
         for (int i = 0; _cache is not null && i < cached.Length; i++) cached[i] = _cache.Holds(_image.Layers[i]);
+        var fromCache = ReadInTurn(blobs, cached, true);
+        await ReadInTurn(blobs, cached, false).ConfigureAwait(false);
+        await fromCache.ConfigureAwait(false);
+    }
+
+    /// <summary>The layers whose <paramref name="cached"/> is <paramref name="which"/>: one reader per core, started in layer order.</summary>
+    private async Task ReadInTurn(IRandomAccessBlobs blobs, bool[] cached, bool which)
+    {
+        int parallelism = Math.Max(1, _options.MaxParallelism ?? Environment.ProcessorCount);
+        // not disposed: a layer read ahead gives its place back when it goes live, which may be after every
+        // reader here is done (it holds no wait handle, so nothing is left open)
+        var gate = new SemaphoreSlim(parallelism);
+        var readers = new List<Task>(_feeds.Length);
         try
         {
-            if (Array.IndexOf(cached, true) >= 0)
-                readers.Add(Start(() =>
-                {
-                    // a file found unsound on the way is read from its blob here, in its turn
-                    for (int i = 0; i < cached.Length && !Token.IsCancellationRequested; i++)
-                        if (cached[i] && !ReadLayer(blobs, i, gate: null)) return;
-                }));
             for (int i = 0; i < _feeds.Length; i++)
             {
-                if (cached[i]) continue;
+                if (cached[i] != which) continue;
                 await gate.WaitAsync(Token).ConfigureAwait(false);
                 int index = i;
                 readers.Add(Start(() => ReadLayer(blobs, index, gate)));
@@ -135,8 +138,8 @@ internal sealed class LoadRun
     // a thread of its own: a reader is long, busy work that should not wait for the pool
     private static Task Start(Action read) => Task.Factory.StartNew(read, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>Reads layer <paramref name="index"/> (from the cache where it holds it) into its feed; false after an error (the load ends with it).</summary>
-    private bool ReadLayer(IRandomAccessBlobs blobs, int index, SemaphoreSlim? gate)
+    /// <summary>Reads layer <paramref name="index"/> (from the cache where it holds it, else from its blob) into its feed.</summary>
+    private void ReadLayer(IRandomAccessBlobs blobs, int index, SemaphoreSlim gate)
     {
         var (r, feed) = (_image.Layers[index], _feeds[index]);
         bool released = false;
@@ -149,15 +152,10 @@ internal sealed class LoadRun
             // ahead of the merge keeps its place until it goes live, so that at most a layer
             // a core is held (the merge is the slower side: readers let run would hold the image)
             released = true;
-            feed.ReaderDone(contents, gate is null ? null : () => gate.Release());
-            return true;
+            feed.ReaderDone(contents, () => gate.Release());
         }
-        catch (Exception ex)
-        {
-            Fail(ex);
-            return false;
-        }
-        finally { if (!released) gate?.Release(); }
+        catch (Exception ex) { Fail(ex); }
+        finally { if (!released) gate.Release(); }
     }
 
     /// <summary>Sources read in their order (a compressed archive, a stream, an engine's export): on this thread.</summary>
