@@ -162,18 +162,34 @@ public sealed class BatchedObserverTests
 
         public Figures(bool lists = true)
         {
-            FileLists = new LayerFileLists((layer, lists) =>
-            {
-                var ms = new MemoryStream();
-                using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
-                {
-                    w.WriteStartArray();
-                    lists.WriteFileList(w);
-                    w.WriteEndArray();
-                }
-                Lists.Add($"layer {layer.Index}:\n" + Encoding.UTF8.GetString(ms.ToArray()));
-            });
+            FileLists = new LayerFileLists(new ListText(Lists));
             Observers = lists ? [Dive, FileLists] : [Dive];
+        }
+
+        /// <summary>Each layer's list as JSON text, written as its blocks come (on the merge's thread).</summary>
+        private sealed class ListText(List<string> lists) : IFileListSink
+        {
+            private readonly FileListWriter _items = new();
+            private MemoryStream? _ms;
+            private Utf8JsonWriter? _w;
+            private int _index;
+
+            public FileListBlock Rent() => new();
+
+            public void Post(FileListBlock block)
+            {
+                if (block.Layer is { } layer)
+                {
+                    (_index, _ms) = (layer.Index, new MemoryStream());
+                    _w = new Utf8JsonWriter(_ms, new JsonWriterOptions { Indented = true });
+                    _w.WriteStartArray();
+                }
+                _items.Write(_w!, block);
+                if (!block.Ends) return;
+                _w!.WriteEndArray();
+                _w.Dispose();
+                lists.Add($"layer {_index}:\n" + Encoding.UTF8.GetString(_ms!.ToArray()));
+            }
         }
 
         public IReadOnlyList<ILayerObserver> Observers { get; }

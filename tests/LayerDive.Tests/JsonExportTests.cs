@@ -39,5 +39,28 @@ public sealed class JsonExportTests : IDisposable
         Assert.Equal(["half.tar", "report.json"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName).Order());
     }
 
+    /// <summary>
+    /// The file lists are written on a thread of the report's own, beside the merge: a write that fails there
+    /// (/dev/full refuses every byte with ENOSPC) still ends the run in one line naming the image, exit 2,
+    /// however many layers were handed over before it.
+    /// </summary>
+    [Fact]
+    public void A_report_that_cannot_be_written_is_one_line()
+    {
+        if (!File.Exists("/dev/full")) Assert.Skip("no /dev/full on this machine");
+        var image = new ImageBuilder();
+        for (int n = 0; n < 3; n++)
+        {
+            int layer = n;
+            // enough items that the lists fill the writer's buffer (64 KB) and blocks (2,048 steps) several times
+            image.Layer($"RUN make {layer}", l => { l.Dir($"d{layer}"); for (int i = 0; i < 3000; i++) l.File($"d{layer}/f{i}", $"{i}\n"); });
+        }
+        var path = _dir.File("many.tar");
+        image.WriteOciArchive(path);
+        var r = Tool.Run("--ci", "--json", "/dev/full", path);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"layerdive: error: {path}: No space left on device : '/dev/full'", Assert.Single(r.StderrLines));
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -14,8 +14,11 @@ namespace LayerDive.Core.Analysis;
 /// a node, kept for the load); only what the merged tree does not hold (whiteout markers, the paths of
 /// skipped entries) gets nodes of its own, keyed by its parent's path. So a report costs next to
 /// nothing per entry beyond the merge itself, however many layers or entries.
+/// When a layer is merged, the merge's thread walks its tree in the order dive writes it, into blocks
+/// of steps (a name, an item and where its facts are) that <paramref name="sink"/> takes; a
+/// <see cref="FileListWriter"/> turns them into JSON, on another thread where the sink hands them to one.
 /// </summary>
-internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLayer) : ILayerObserver
+internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
 {
     private ulong[] _inLayer = new ulong[64];                           // one bit a node: the current layer's tree holds it
     private readonly ChunkedArray<int> _entry = new();                  // the version the layer's entry wrote (the tree's attributes index + 1), 0 for none
@@ -23,8 +26,8 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     private int _layerIndex = -1;
     private TreeNode? _root;
 
-    /// <summary>A path of the layer's tree that the merged tree does not hold.</summary>
-    private sealed class Extra(string name)
+    /// <summary>A path of the layer's tree that the merged tree does not hold (left as it is once its layer is merged).</summary>
+    internal sealed class Extra(string name)
     {
         public readonly string Name = name;
         public EntryAttributes? Attributes;
@@ -35,8 +38,9 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     // by the parent's path: what hangs there beside (or instead of) merged-tree nodes
     private readonly Dictionary<string, List<Extra>> _extras = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Extra> _extraAt = new(StringComparer.Ordinal);
-    private char[] _path = new char[256];
+    private char[] _path = new char[256]; // the walk's path: only where extras are looked up by it
     private readonly List<Item> _items = [];
+    private TreeStore? _tree;
 
     /// <summary>Makes <paramref name="index"/> the current layer: its tree starts empty.</summary>
     private void Enter(int index)
@@ -142,29 +146,44 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
     public void OnLayerMerged(LayerInfo layer)
     {
         Enter(layer.Index);
-        writeLayer(layer, this);
+        Walk(layer);
         _extras.Clear();
         _extraAt.Clear();
-        // the layer's hardlinks are written: a layer of many (a pnpm store's) would otherwise leave a
+        // the layer's hardlinks are in its steps: a layer of many (a pnpm store's) would otherwise leave a
         // table of its size for the rest of the load
         _hardlink.Clear();
         _hardlink.TrimExcess();
     }
 
-    /// <summary>A child in the layer's tree: a merged-tree node, an extra, or both (one path).</summary>
-    private readonly record struct Item(string Name, TreeNode? Node, Extra? Extra);
-
-    private sealed class ItemOrder : IComparer<Item>
+    /// <summary>A child in the layer's tree: a merged-tree node, an extra, or both (one path). The name only where an extra is (a node's is in the tree).</summary>
+    private readonly record struct Item(string? Name, TreeNode? Node, Extra? Extra)
     {
-        public static readonly ItemOrder Instance = new();
-        public int Compare(Item a, Item b) => PathText.CompareUtf8(a.Name, b.Name);
+        public string NameText => Name ?? Node!.Value.Name;
     }
 
-    /// <summary>Writes the current layer's list as <c>fileList</c> items: children first, names sorted (dive's VisitDepthChildFirst).</summary>
-    public void WriteFileList(Utf8JsonWriter w)
+    private sealed class ItemOrder(TreeStore? tree) : IComparer<Item>
     {
-        // a frame: a directory's sorted children, the next one, the directory's path length in _path,
-        // and whether that child's own children were written already
+        public TreeStore? Tree = tree;
+
+        // names in the tree compare in place; an extra's (rare) as text, in the same order
+        public int Compare(Item a, Item b) =>
+            a.Name is null && b.Name is null ? Tree!.CompareNames(a.Node!.Value.Number, b.Node!.Value.Number) : PathText.CompareUtf8(a.NameText, b.NameText);
+    }
+
+    private readonly ItemOrder _order = new(null);
+
+    /// <summary>
+    /// The current layer's list as <c>fileList</c> items, children first, names sorted (dive's
+    /// VisitDepthChildFirst), as steps in blocks for the sink: the layer's first block names it, its last ends it.
+    /// </summary>
+    private void Walk(LayerInfo layer)
+    {
+        _tree ??= _root?.Tree;
+        _order.Tree = _tree;
+        _block = sink.Rent();
+        _block.Begin(layer, _tree);
+        // a frame: a directory's sorted children, the next one, the directory's path length, and whether
+        // that child's own children were walked already
         var stack = new Stack<(Item[] Children, int Count, int Next, int PathLength, bool Below)>();
         var top = Children(_root, 0);
         stack.Push((top.Items, top.Count, 0, 0, false));
@@ -178,30 +197,72 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
             }
             var item = children[i];
             int at = length == 0 ? 0 : length + 1;
-            int own = at + item.Name.Length;
-            if (own > _path.Length) Array.Resize(ref _path, Math.Max(own, _path.Length * 2));
-            if (length > 0) _path[length] = '/';
-            item.Name.CopyTo(_path.AsSpan(at));
+            int own = at + (item.Name?.Length ?? _tree!.NameLength(item.Node!.Value.Number));
             if (!below)
             {
+                if (_extras.Count > 0) PutName(item, length, at, own);
+                NextStep() = item.Node is { } named
+                    ? new FileListStep { At = at, Own = own, Node = named.Number, Kind = ListStepKind.Name }
+                    : new FileListStep { At = at, Own = own, Node = TreeStore.None, Extra = item.Extra, Kind = ListStepKind.Name };
                 var grand = Children(item.Node, own);
                 if (grand.Count > 0)
                 {
-                    stack.Push((children, count, i, length, true)); // back to this node once its children are written
+                    stack.Push((children, count, i, length, true)); // back to this node once its children are walked
                     stack.Push((grand.Items, grand.Count, 0, own, false));
                     continue;
                 }
             }
             stack.Push((children, count, i + 1, length, false));
-            Write(w, item, _path.AsSpan(0, own));
+            ref var step = ref NextStep();
+            step = Facts(item, own);
             if (item.Node is { } written)
             {
                 // let the entry go: held past its layer, the arrays would keep every layer's attributes alive
                 _entry[written.Number] = 0;
                 _hardlink.Remove(written.Number);
             }
-            Reports.CiReports.FlushSome(w);
         }
+        _block.Ends = true;
+        sink.Post(_block);
+        _block = null;
+    }
+
+    private FileListBlock? _block;
+
+    /// <summary>The next step of the current block, the block handed over and a new one begun when it is full.</summary>
+    private ref FileListStep NextStep()
+    {
+        if (_block!.Count == FileListBlock.Length)
+        {
+            sink.Post(_block);
+            _block = sink.Rent();
+            _block.Begin(null, _tree);
+        }
+        return ref _block.Steps[_block.Count++];
+    }
+
+    /// <summary>The item's name into the walk's path at <paramref name="at"/> (after its parent's path and a '/').</summary>
+    private void PutName(Item item, int length, int at, int own)
+    {
+        if (own > _path.Length) Array.Resize(ref _path, Math.Max(own, _path.Length * 2));
+        if (length > 0) _path[length] = '/';
+        if (item.Name is { } name) name.CopyTo(_path.AsSpan(at));
+        else _tree!.NameChars(item.Node!.Value.Number, _path.AsSpan(at)).CopyTo(_path.AsSpan(at));
+    }
+
+    /// <summary>The step that writes <paramref name="item"/>: where its facts are (the tree's attributes read where they are plain, else taken now).</summary>
+    private FileListStep Facts(Item item, int own)
+    {
+        var step = new FileListStep { Own = own, Node = TreeStore.None, Kind = ListStepKind.Item, Taken = -1 };
+        if (item.Node is { } n && InLayer(n.Number) && _entry[n.Number] is > 0 and var written)
+        {
+            if (_hardlink.TryGetValue(n.Number, out var link)) step.Taken = _block!.Take(link.Header, link.Target);
+            // what only the tree's tables hold is read now: they change as the merge goes on
+            else if (n.Tree.IsPlain(written - 1)) step.Version = written;
+            else step.Taken = _block!.Take(n.Tree.Attributes(written - 1), null);
+        }
+        else if (item.Extra is { Payload: true } e) step.Extra = e;
+        return step;
     }
 
     /// <summary>The children in the layer's tree of the directory at _path[..length] (<paramref name="dir"/> when the merged tree holds it), sorted.</summary>
@@ -214,11 +275,11 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
         items.Clear();
         if (dir is { } parent)
             foreach (var c in parent.AllChildren)
-                if (InLayer(c.Number)) items.Add(new Item(c.Name, c, null));
+                if (InLayer(c.Number)) items.Add(new Item(hasExtras ? c.Name : null, c, null));
         if (hasExtras)
         {
             var index = new Dictionary<string, int>(items.Count, StringComparer.Ordinal);
-            for (int i = 0; i < items.Count; i++) index[items[i].Name] = i;
+            for (int i = 0; i < items.Count; i++) index[items[i].Name!] = i;
             foreach (var e in extras!)
             {
                 if (!index.TryGetValue(e.Name, out int same))
@@ -231,71 +292,14 @@ internal sealed class LayerFileLists(Action<LayerInfo, LayerFileLists> writeLaye
             }
         }
         if (items.Count == 0) return ([], 0);
-        // pooled: a layer's lists are written one directory at a time, each array back once its directory is done
+        // pooled: a layer's lists are walked one directory at a time, each array back once its directory is done
         var sorted = System.Buffers.ArrayPool<Item>.Shared.Rent(items.Count);
         items.CopyTo(sorted);
-        Array.Sort(sorted, 0, items.Count, ItemOrder.Instance);
+        Array.Sort(sorted, 0, items.Count, _order);
         return (sorted, items.Count);
     }
 
-    private void Write(Utf8JsonWriter w, Item item, ReadOnlySpan<char> path)
-    {
-        EntryAttributes? a = null;
-        string? hardlink = null;
-        bool payload = false, whiteout = false;
-        if (item.Node is { } n && InLayer(n.Number) && _entry[n.Number] is > 0 and var written)
-        {
-            (a, hardlink, payload) = _hardlink.TryGetValue(n.Number, out var link) ? (link.Header, link.Target, true) : (n.Tree.Attributes(written - 1), null, true);
-        }
-        else if (item.Extra is { Payload: true } e)
-        {
-            (a, hardlink, payload, whiteout) = (e.Attributes, e.Hardlink, true, e.Whiteout);
-        }
-        w.WriteStartObject();
-        if (!payload)
-        {
-            // an implicit parent: no payload in dive
-            w.WriteString(PathName, "");
-            w.WriteNumber(TypeFlagName, 0);
-            w.WriteString(LinkNameName, "");
-            w.WriteNumber(SizeName, 0);
-            w.WriteNumber(FileModeName, 0);
-            w.WriteNumber(UidName, 0);
-            w.WriteNumber(GidName, 0);
-            w.WriteBoolean(IsDirName, false);
-        }
-        else if (whiteout)
-        {
-            PathText.WriteJson(w, PathName, path);
-            w.WriteNumber(TypeFlagName, '0');
-            w.WriteString(LinkNameName, "");
-            w.WriteNumber(SizeName, 0);
-            w.WriteNumber(FileModeName, a is { } marker ? GoFileMode(marker) : 0);
-            w.WriteNumber(UidName, a?.Uid ?? 0);
-            w.WriteNumber(GidName, a?.Gid ?? 0);
-            w.WriteBoolean(IsDirName, false);
-        }
-        else
-        {
-            PathText.WriteJson(w, PathName, path);
-            var e = a!.Value;
-            w.WriteNumber(TypeFlagName, FlagOf(e, hardlink));
-            PathText.WriteJson(w, LinkNameName, (hardlink ?? e.LinkTarget ?? "").AsSpan());
-            w.WriteNumber(SizeName, e.HeaderSize);
-            w.WriteNumber(FileModeName, GoFileMode(e, hardlink is not null));
-            w.WriteNumber(UidName, e.Uid);
-            w.WriteNumber(GidName, e.Gid);
-            w.WriteBoolean(IsDirName, e.IsDirectory);
-        }
-        w.WriteEndObject();
-    }
-
-    // an item's property names, encoded once (a list writes them for every entry of every layer)
-    private static readonly JsonEncodedText PathName = JsonEncodedText.Encode("path"), TypeFlagName = JsonEncodedText.Encode("typeFlag"),
-        LinkNameName = JsonEncodedText.Encode("linkName"), SizeName = JsonEncodedText.Encode("size"), FileModeName = JsonEncodedText.Encode("fileMode"),
-        UidName = JsonEncodedText.Encode("uid"), GidName = JsonEncodedText.Encode("gid"), IsDirName = JsonEncodedText.Encode("isDir");
-
-    private static int FlagOf(EntryAttributes a, string? hardlink) => hardlink is not null ? '1' : a.Type switch
+    internal static int FlagOf(EntryAttributes a, string? hardlink) => hardlink is not null ? '1' : a.Type switch
     {
         FileType.Directory => '5',
         FileType.Symlink => '2',

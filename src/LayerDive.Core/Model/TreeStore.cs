@@ -134,6 +134,9 @@ internal sealed class TreeStore
     /// <summary>The name as stored: one byte a character (Latin-1) unless <paramref name="wide"/> (UTF-16); the explorer's filter reads it without decoding.</summary>
     public ReadOnlySpan<byte> NameBytes(int node, out bool wide) => _names.Raw(_nodes[node].Name, out wide);
 
+    /// <summary>The node's name's length in characters.</summary>
+    public int NameLength(int node) => _names.Length(_nodes[node].Name);
+
     public int CompareNames(int a, int b) => _names.Compare(_nodes[a].Name, _nodes[b].Name);
 
     /// <summary>The node's names from the root's child down, joined by '/' ("" for the root): one string, made in place.</summary>
@@ -489,6 +492,13 @@ internal sealed class TreeStore
         };
         return index;
     }
+
+    /// <summary>
+    /// Whether <see cref="Attributes"/> reads this version from its packed record alone (no hardlink, link
+    /// target, rare or wide field): then another thread may read it while the merge goes on, the records
+    /// written being left as they are (the tables beside them are not safe to read so).
+    /// </summary>
+    public bool IsPlain(int index) => (_attributes[index].Flags & (RareBit | LinkBit | WideBit)) == 0;
 
     public EntryAttributes Attributes(int index)
     {

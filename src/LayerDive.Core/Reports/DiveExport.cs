@@ -36,26 +36,68 @@ internal static class DiveExport
 /// <summary>
 /// Writes the <c>--json</c> report while the image loads: each layer's object (and dive's file list of
 /// it) as soon as the layer is merged, in dive's order, then <see cref="Finish"/> writes the image's
-/// figures. Memory stays that of one layer's own tree, whatever the number of layers.
+/// figures. Memory stays that of one layer's own tree, whatever the number of layers. The merge's thread
+/// only walks a merged layer's list into blocks of steps; a thread of the writer's own turns them into
+/// JSON and writes it, a few blocks behind at most (the merge waits when it is further ahead).
 /// </summary>
-internal sealed class DiveExportWriter : IDisposable
+internal sealed class DiveExportWriter : IDisposable, IFileListSink
 {
+    // blocks between the merge and the writer (16k steps, 0.5 MB): the writer keeps up, held back only by
+    // the cores the readers take
+    private const int InFlight = 8;
+
     private readonly Utf8JsonWriter _w;
     private readonly LayerFileLists _lists;
+    private readonly FileListWriter _items = new();
+    private readonly System.Collections.Concurrent.BlockingCollection<FileListBlock> _queue = new(InFlight);
+    private readonly Stack<FileListBlock> _free = new();
+    private readonly Task _writer;
+    private Exception? _failed;
     private int _written;
 
     public DiveExportWriter(Stream output)
     {
         _w = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
-        _lists = new LayerFileLists((layer, lists) => WriteLayer(layer, lists));
+        _lists = new LayerFileLists(this);
         _w.WriteStartObject();
         _w.WriteStartArray("layer");
+        _writer = Task.Factory.StartNew(WriteBlocks, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>The observer to attach to the load (<see cref="Loading.LoadOptions.Observers"/>).</summary>
     public ILayerObserver Observer => _lists;
 
-    private void WriteLayer(LayerInfo l, LayerFileLists? lists)
+    FileListBlock IFileListSink.Rent()
+    {
+        lock (_free) return _free.TryPop(out var b) ? b : new FileListBlock();
+    }
+
+    void IFileListSink.Post(FileListBlock block) => _queue.Add(block);
+
+    /// <summary>The writer's thread: the blocks in order; after an error (a full disk), they are only given back, so the merge never waits on it.</summary>
+    private void WriteBlocks()
+    {
+        foreach (var b in _queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                if (_failed is null)
+                {
+                    if (b.Layer is { } l) BeginLayer(l);
+                    _items.Write(_w, b);
+                    if (b.Ends) EndLayer();
+                }
+            }
+            catch (Exception ex)
+            {
+                _failed = ex;
+            }
+            b.Begin(null, null);
+            lock (_free) _free.Push(b);
+        }
+    }
+
+    private void BeginLayer(LayerInfo l)
     {
         var w = _w;
         w.WriteStartObject();
@@ -65,18 +107,34 @@ internal sealed class DiveExportWriter : IDisposable
         w.WriteNumber("sizeBytes", l.Size);
         w.WriteString("command", l.CreatedBy.StartsWith("/bin/sh -c ", StringComparison.Ordinal) ? l.CreatedBy["/bin/sh -c ".Length..] : l.CreatedBy);
         w.WriteStartArray("fileList");
-        lists?.WriteFileList(w);
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.Flush();
         _written = l.Index + 1;
+    }
+
+    private void EndLayer()
+    {
+        _w.WriteEndArray();
+        _w.WriteEndObject();
+        _w.Flush();
+    }
+
+    /// <summary>Waits for the writer's thread to write what it was given; its error, if any, is thrown here.</summary>
+    private void Drain()
+    {
+        if (!_queue.IsAddingCompleted) _queue.CompleteAdding();
+        _writer.GetAwaiter().GetResult();
+        if (_failed is { } ex) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
     }
 
     /// <summary>Ends the layers (any the load did not merge with empty lists) and writes the image's figures.</summary>
     public void Finish(ImageModel model, DiveMetricsResult dive, OverlayMetricsResult overlay, Analysis.Advice.AdviceResult? advice = null)
     {
+        Drain();
         var w = _w;
-        foreach (var l in model.Layers.Skip(_written)) WriteLayer(l, null);
+        foreach (var l in model.Layers.Skip(_written))
+        {
+            BeginLayer(l);
+            EndLayer();
+        }
         w.WriteEndArray();
 
         w.WriteStartObject("image");
@@ -149,5 +207,12 @@ internal sealed class DiveExportWriter : IDisposable
         w.Flush();
     }
 
-    public void Dispose() => _w.Dispose();
+    public void Dispose()
+    {
+        // a load that failed: what was handed over is written (or given up after an error), then the file is let go
+        if (!_queue.IsAddingCompleted) _queue.CompleteAdding();
+        _writer.Wait();
+        _queue.Dispose();
+        _w.Dispose();
+    }
 }
