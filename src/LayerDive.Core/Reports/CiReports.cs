@@ -96,8 +96,13 @@ internal static class CiReports
         sb.Append(Title("Inefficient Files:")).Append('\n');
         sb.Append($"{"Count",5}  {"Wasted Space",12}  File Path\n");
         if (f.Dive.Inefficiencies.Count == 0) sb.Append("None\n");
+        // sorted by size: a run of equal sizes (often the whole list) is put in words once
+        (long Bytes, string Words) last = (-1, "");
         foreach (var i in f.Dive.Inefficiencies)
-            sb.Append($"{i.Count,5}  {Units.HumanBytes(i.CumulativeSize),12}  {PathText.Escape(i.Path)}\n");
+        {
+            if (i.CumulativeSize != last.Bytes) last = (i.CumulativeSize, Units.HumanBytes(i.CumulativeSize));
+            sb.Append($"{i.Count,5}  {last.Words,12}  {PathText.Escape(i.Path)}\n");
+        }
         sb.Append(Title("Results:")).Append('\n');
         foreach (var r in o.Rules.OrderBy(r => r.Setting.Key, StringComparer.Ordinal))
         {

@@ -199,8 +199,9 @@ internal static class CiCommand
     {
         // the load (the advice reads secret candidates back through it) stays on the thread that disposes it
         var overlay = Task.Run(() => OverlayMetrics.Compute(model));
+        var figures = Task.Run(dive.Result); // dive's figures read only what the merge gave it: beside the others
         var advice = Core.Analysis.Advice.Advisor.Analyze(model, load);
-        return new Analysis(model, dive.Result(), overlay.GetAwaiter().GetResult(), advice);
+        return new Analysis(model, figures.GetAwaiter().GetResult(), overlay.GetAwaiter().GetResult(), advice);
     }
 
     /// <summary>A report is never worth the image: refuses an output file that is the image file itself (<paramref name="message"/> names it).</summary>
