@@ -148,6 +148,55 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
         Assert.Equal(File.ReadAllText(parts[1]), File.ReadAllText(gitlab));
     }
 
+    /// <summary>
+    /// A registry's images are read from the registry, as <c>registry://</c> says, not as bare names (which
+    /// go to Docker, then Podman, first): an engine holding another image of that name must not be read,
+    /// and asking podman costs a process an image. Watched through DOCKER_HOST, a socket the test listens
+    /// on and counts connections to, and the podman CLI kept out of reach (CONTAINER_HOST unset, PATH without it).
+    /// </summary>
+    [Fact]
+    public async Task A_registry_scan_reads_the_registry_and_asks_no_engine()
+    {
+        if (registries.SkipReason is { } why) Assert.Skip(why);
+        var prefix = "scan" + Guid.NewGuid().ToString("N")[..8];
+        for (int v = 0; v < 2; v++)
+        {
+            var layout = Path.Combine(_dir.Path, $"eng-{v}");
+            Image(0, v).WriteOciLayout(layout);
+            registries.Push(registries.Anonymous, $"oci:{layout}:latest", $"{prefix}/app:v{v}");
+        }
+        var socket = Path.Combine(_dir.Path, "docker.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socket));
+        listener.Listen(16);
+        int asked = 0;
+        var watching = Task.Run(() =>
+        {
+            try
+            {
+                while (true)
+                {
+                    using var c = listener.Accept();
+                    Interlocked.Increment(ref asked);
+                }
+            }
+            catch (SocketException) { /* the listener closed */ }
+            catch (ObjectDisposedException) { }
+        }, TestContext.Current.CancellationToken);
+        var json = Path.Combine(_dir.Path, "engines.json");
+        var r = Tool.RunWith(new Dictionary<string, string>
+        {
+            ["LAYERDIVE_CACHE"] = "off", ["DOCKER_HOST"] = "unix://" + socket, ["CONTAINER_HOST"] = "",
+            ["PATH"] = "/nonexistent", ["CONTAINERD_ADDRESS"] = "/nonexistent/containerd.sock",
+        }, null, "scan", $"registry://127.0.0.1:{registries.Anonymous}", "--match", $"/{prefix}/", "--format", "json", "-o", json, "--quiet");
+        listener.Close();
+        await watching;
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Equal(0, asked);
+        var images = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("name").GetString()).ToList();
+        Assert.Equal([$"127.0.0.1:{registries.Anonymous}/{prefix}/app:v0", $"127.0.0.1:{registries.Anonymous}/{prefix}/app:v1"], images);
+    }
+
     [Fact]
     public async Task One_image_failing_is_reported_and_the_scan_goes_on_and_rules_set_the_exit_code()
     {

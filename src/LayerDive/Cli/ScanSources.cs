@@ -63,7 +63,9 @@ internal static class ScanSources
                 throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Scan_NotARepository, repository));
             using var client = new RegistryClient(reference with { Tag = null }, options);
             foreach (var tag in Pages(client, $"/v2/{reference.Repository}/tags/list?n=1000", "tags"))
-                targets.Add(new ScanTarget($"{host}/{repository}:{tag}", $"{host}/{repository}:{tag}", null, $"{host}/{repository}"));
+                // read as registry:// says: a bare name would go to a local engine first (SPEC's order for a bare
+                // name), which may hold another image of that name, and costs a podman process an image
+                targets.Add(new ScanTarget($"{host}/{repository}:{tag}", $"registry://{host}/{repository}:{tag}", null, $"{host}/{repository}"));
         }
         return targets;
     }
