@@ -11,7 +11,10 @@ public sealed record LoadOptions
     public bool Verify { get; init; } = true;
     /// <summary>Take a SHA-256 of every regular file as well (ground-truth listings).</summary>
     public bool FileSha256 { get; init; }
-    /// <summary>Layers read at once; default: the number of cores.</summary>
+    /// <summary>
+    /// Layers read from their blobs at once; default: the number of cores. Layers the layer cache holds
+    /// have as many readers again of their own (taking one from its file costs little beside a blob's read).
+    /// </summary>
     public int? MaxParallelism { get; init; }
     /// <summary>Told after each layer is merged.</summary>
     public IProgress<LoadProgress>? Progress { get; init; }
