@@ -60,6 +60,19 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
         return (prefix, names);
     }
 
+    /// <summary>Pushes <paramref name="count"/> images of base 0 as PREFIX/app:v0.. (a prefix of the test's own); returns the prefix.</summary>
+    private string PushApp(string name, int count)
+    {
+        var prefix = name + Guid.NewGuid().ToString("N")[..8];
+        for (int v = 0; v < count; v++)
+        {
+            var layout = Path.Combine(_dir.Path, $"{prefix}-{v}");
+            Image(0, v).WriteOciLayout(layout);
+            registries.Push(registries.Anonymous, $"oci:{layout}:latest", $"{prefix}/app:v{v}");
+        }
+        return prefix;
+    }
+
     private CliResult Run(string cache, params string[] args) =>
         Tool.RunWith(new Dictionary<string, string> { ["LAYERDIVE_CACHE"] = cache, ["DOCKER_HOST"] = "unix:///nonexistent/docker.sock", ["CONTAINER_HOST"] = "unix:///nonexistent/podman.sock" }, null, args);
 
@@ -158,13 +171,7 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
     public async Task A_registry_scan_reads_the_registry_and_asks_no_engine()
     {
         if (registries.SkipReason is { } why) Assert.Skip(why);
-        var prefix = "scan" + Guid.NewGuid().ToString("N")[..8];
-        for (int v = 0; v < 2; v++)
-        {
-            var layout = Path.Combine(_dir.Path, $"eng-{v}");
-            Image(0, v).WriteOciLayout(layout);
-            registries.Push(registries.Anonymous, $"oci:{layout}:latest", $"{prefix}/app:v{v}");
-        }
+        var prefix = PushApp("scan", 2);
         var socket = Path.Combine(_dir.Path, "docker.sock");
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(socket));
@@ -201,13 +208,7 @@ public sealed class ScanTests(RegistryServices registries) : IDisposable
     public async Task One_image_failing_is_reported_and_the_scan_goes_on_and_rules_set_the_exit_code()
     {
         if (registries.SkipReason is { } why) Assert.Skip(why);
-        var prefix = "scanfail" + Guid.NewGuid().ToString("N")[..8];
-        for (int v = 0; v < 4; v++)
-        {
-            var layout = Path.Combine(_dir.Path, $"img-{v}");
-            Image(0, v).WriteOciLayout(layout);
-            registries.Push(registries.Anonymous, $"oci:{layout}:latest", $"{prefix}/app:v{v}");
-        }
+        var prefix = PushApp("scanfail", 4);
         var repos = Path.Combine(_dir.Path, "repos.txt");
         File.WriteAllText(repos, $"# the repositories\n{prefix}/app\n{prefix}/missing\n");
         var cache = Path.Combine(_dir.Path, "cache");
