@@ -199,7 +199,14 @@ internal static class CiCommand
     {
         // the load (the advice reads secret candidates back through it) stays on the thread that disposes it
         var overlay = Task.Run(() => OverlayMetrics.Compute(model));
-        var figures = Task.Run(dive.Result); // dive's figures read only what the merge gave it: beside the others
+        // dive's figures read only what the merge gave dive: beside the others, with the text report's lines of
+        // them (most of that report on a large image)
+        var figures = Task.Run(() =>
+        {
+            var result = dive.Result();
+            _ = result.Rows;
+            return result;
+        });
         var advice = Core.Analysis.Advice.Advisor.Analyze(model, load);
         return new Analysis(model, figures.GetAwaiter().GetResult(), overlay.GetAwaiter().GetResult(), advice);
     }
