@@ -67,9 +67,13 @@ public sealed class AdviseCiTests
         File.WriteAllText(dir.File(".dive-ci"), "rules:\n  highestAvoidableBytes: 1MB\n");
         var pass = Ci(dir, image);
         Assert.Equal(0, pass.ExitCode);
-        Assert.Contains("Advice (layerdive advise): 1 findings, 301234 bytes avoidable (301 kB)", pass.Stdout);
+        Assert.Contains("Advice (layerdive advise): 1 finding, 301234 bytes avoidable (301 kB)", pass.Stdout);
         Assert.Contains("removed-later", pass.Stdout);
         Assert.Contains("/data/big.bin (+1 more)", pass.Stdout);
+        // and advise's own summary line says one finding as one
+        var advise = Tool.Run("advise", image);
+        Assert.Equal(0, advise.ExitCode);
+        Assert.Contains(": 1 finding; 301 kB could be saved", advise.Stdout);
     }
 
     [Fact]

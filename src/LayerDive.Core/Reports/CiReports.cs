@@ -127,7 +127,7 @@ internal static class CiReports
         }
         if (f.Advice is { } advice)
         {
-            sb.Append(Title($"Advice (layerdive advise): {advice.Findings.Count} findings, {advice.TotalBytes} bytes avoidable ({Units.HumanBytes(advice.TotalBytes)})")).Append('\n');
+            sb.Append(Title($"Advice (layerdive advise): {advice.Findings.Count} finding{(advice.Findings.Count == 1 ? "" : "s")}, {advice.TotalBytes} bytes avoidable ({Units.HumanBytes(advice.TotalBytes)})")).Append('\n');
             const int shownFindings = 10;
             foreach (var finding in advice.Findings.Take(shownFindings))
                 sb.Append($"{Units.HumanBytes(finding.Bytes),12}  {AdviceReport.KindId(finding.Kind),-19}  {string.Join(",", finding.Steps.Select(s => s.Layer)),-9}  {PathText.Escape(finding.Paths[0].Path)}")

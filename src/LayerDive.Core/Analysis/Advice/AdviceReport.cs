@@ -40,9 +40,10 @@ public static class AdviceReport
         advice.Findings.Count == 0
             ? Text.Fill(Strings.Advice_None, Printable.OneLine(name))
             : imageBytes is long all and > 0
-                ? Text.Fill(Strings.Advice_Header, Printable.OneLine(name), advice.Findings.Count, Units.HumanBytes(advice.TotalBytes),
-                    Units.Percent((double)advice.TotalBytes / all), Units.HumanBytes(all))
-                : Text.Fill(Strings.Advice_HeaderShort, Printable.OneLine(name), advice.Findings.Count, Units.HumanBytes(advice.TotalBytes));
+                ? Text.Fill(advice.Findings.Count == 1 ? Strings.Advice_HeaderOne : Strings.Advice_Header, Printable.OneLine(name), advice.Findings.Count,
+                    Units.HumanBytes(advice.TotalBytes), Units.Percent((double)advice.TotalBytes / all), Units.HumanBytes(all))
+                : Text.Fill(advice.Findings.Count == 1 ? Strings.Advice_HeaderShortOne : Strings.Advice_HeaderShort, Printable.OneLine(name),
+                    advice.Findings.Count, Units.HumanBytes(advice.TotalBytes));
 
     private static long ImageBytes(ImageModel model) => model.Layers.Sum(l => l.UncompressedSize);
 
