@@ -62,5 +62,22 @@ public sealed class JsonExportTests : IDisposable
         Assert.Equal($"layerdive: error: {path}: No space left on device : '/dev/full'", Assert.Single(r.StderrLines));
     }
 
+    /// <summary>A report that cannot be written and a damaged layer: the layer's error is the one told (a reviewer's case).</summary>
+    [Fact]
+    public void A_damaged_layer_is_told_before_a_report_that_cannot_be_written()
+    {
+        if (!File.Exists("/dev/full")) Assert.Skip("no /dev/full on this machine");
+        var image = new ImageBuilder()
+            .Layer("good", l => { l.Dir("etc"); for (int i = 0; i < 3000; i++) l.File($"etc/f{i}", $"{i}\n"); })
+            .Layer("bad", l => l.File("etc/b", "b\n"));
+        image.TamperBlob = (n, blob) => n == 1 ? blob[..^8] : blob; // layer 1's gzip cut before its trailer
+        var path = _dir.File("damaged.tar");
+        image.WriteOciArchive(path);
+        var r = Tool.Run("--ci", "--json", "/dev/full", path);
+        Assert.Equal(2, r.ExitCode);
+        var line = Assert.Single(r.StderrLines);
+        Assert.True(line.StartsWith($"layerdive: error: {path}: layer 1", StringComparison.Ordinal), line);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -213,6 +213,14 @@ internal sealed class DiveExportWriter : IDisposable, IFileListSink
         if (!_queue.IsAddingCompleted) _queue.CompleteAdding();
         _writer.Wait();
         _queue.Dispose();
-        _w.Dispose();
+        try
+        {
+            _w.Dispose();
+        }
+        catch (IOException)
+        {
+            // only a report that was not finished has bytes left to write here (Finish flushes the rest): its
+            // load failed, and that error is the one to tell, not the report's (/dev/full would hide it)
+        }
     }
 }

@@ -225,6 +225,25 @@ internal static class CiCommand
     internal static void WriteFile(string path, string text, CliContext context) =>
         WriteFile(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)), context);
 
+    /// <summary>
+    /// Writes into <paramref name="stream"/> and closes it. When writing fails (a load that failed half way),
+    /// that failure is the one thrown: closing flushes what is buffered, and a full disk would hide it.
+    /// </summary>
+    private static void WriteAndClose(Stream stream, Action<Stream> write)
+    {
+        try
+        {
+            write(stream);
+        }
+        catch
+        {
+            try { stream.Dispose(); }
+            catch (IOException) { /* the report is not kept: the first failure is the one to tell */ }
+            throw;
+        }
+        stream.Dispose();
+    }
+
     /// <summary>Replaces the file whole (written beside it, then moved over it): never patched, never half-written.</summary>
     private static void WriteFile(string path, Action<Stream> write, CliContext context)
     {
@@ -233,15 +252,13 @@ internal static class CiCommand
         {
             // a device or a pipe (/dev/null, /dev/stdout, a fifo): written into, never replaced (a rename over
             // /dev/null, as root, made it a regular file for every program on the machine)
-            using var stream = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
-            write(stream);
+            WriteAndClose(new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite), write);
             return;
         }
         var temp = full + ".layerdive-tmp";
         try
         {
-            using (var fs = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-                write(fs);
+            WriteAndClose(new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None), write);
             File.Move(temp, full, overwrite: true);
         }
         catch (Exception ex)
