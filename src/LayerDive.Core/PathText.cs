@@ -162,10 +162,6 @@ internal static class PathText
     }
 
     /// <inheritdoc cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>
-    public static void WriteJson(System.Text.Json.Utf8JsonWriter w, string property, ReadOnlySpan<char> value) =>
-        WriteJson(w, System.Text.Json.JsonEncodedText.Encode(property), value);
-
-    /// <inheritdoc cref="WriteJson(System.Text.Json.Utf8JsonWriter, string, string?)"/>
     public static void WriteJson(System.Text.Json.Utf8JsonWriter w, System.Text.Json.JsonEncodedText property, ReadOnlySpan<char> value)
     {
         if (!HasRawBytes(value))

@@ -74,22 +74,22 @@ internal sealed class FileListWriter
         for (int i = 0; i < block.Count; i++)
         {
             ref readonly var s = ref steps[i];
-            if (s.Kind == ListStepKind.Name) PutName(block.Tree, s);
+            if (s.Kind == ListStepKind.Name) PutName(ref _path, block.Tree, s.Node, s.Extra?.Name, s.At, s.Own);
             else Write(w, block, s);
         }
     }
 
-    private void PutName(TreeStore? tree, in FileListStep s)
+    /// <summary>
+    /// A name into <paramref name="path"/> at <paramref name="at"/>, after its parent's path and a '/' (grown
+    /// to <paramref name="own"/> characters): the tree's node's name, or <paramref name="name"/> where there is no node.
+    /// </summary>
+    internal static void PutName(ref char[] path, TreeStore? tree, int node, string? name, int at, int own)
     {
-        if (s.Own > _path.Length) Array.Resize(ref _path, Math.Max(s.Own, _path.Length * 2));
-        if (s.At > 0) _path[s.At - 1] = '/';
-        var dest = _path.AsSpan(s.At, s.Own - s.At);
-        if (s.Node == TreeStore.None) s.Extra!.Name.CopyTo(dest);
-        else
-        {
-            var chars = tree!.NameChars(s.Node, dest);
-            if (!chars.Overlaps(dest)) chars.CopyTo(dest);
-        }
+        if (own > path.Length) Array.Resize(ref path, Math.Max(own, path.Length * 2));
+        if (at > 0) path[at - 1] = '/';
+        var dest = path.AsSpan(at, own - at);
+        if (node == TreeStore.None) name!.CopyTo(dest);
+        else if (tree!.NameChars(node, dest) is var chars && !chars.Overlaps(dest)) chars.CopyTo(dest);
     }
 
     private void Write(Utf8JsonWriter w, FileListBlock block, in FileListStep s)

@@ -200,7 +200,8 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
             int own = at + (item.Name?.Length ?? _tree!.NameLength(item.Node!.Value.Number));
             if (!below)
             {
-                if (_extras.Count > 0) PutName(item, length, at, own);
+                // the walk's own path only where extras are looked up by it
+                if (_extras.Count > 0) FileListWriter.PutName(ref _path, _tree, item.Node?.Number ?? TreeStore.None, item.Name, at, own);
                 NextStep() = item.Node is { } named
                     ? new FileListStep { At = at, Own = own, Node = named.Number, Kind = ListStepKind.Name }
                     : new FileListStep { At = at, Own = own, Node = TreeStore.None, Extra = item.Extra, Kind = ListStepKind.Name };
@@ -239,15 +240,6 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
             _block.Begin(null, _tree);
         }
         return ref _block.Steps[_block.Count++];
-    }
-
-    /// <summary>The item's name into the walk's path at <paramref name="at"/> (after its parent's path and a '/').</summary>
-    private void PutName(Item item, int length, int at, int own)
-    {
-        if (own > _path.Length) Array.Resize(ref _path, Math.Max(own, _path.Length * 2));
-        if (length > 0) _path[length] = '/';
-        if (item.Name is { } name) name.CopyTo(_path.AsSpan(at));
-        else _tree!.NameChars(item.Node!.Value.Number, _path.AsSpan(at)).CopyTo(_path.AsSpan(at));
     }
 
     /// <summary>The step that writes <paramref name="item"/>: where its facts are (the tree's attributes read where they are plain, else taken now).</summary>

@@ -65,14 +65,14 @@ internal sealed class LoadRun
         var cached = _cache is not null && _image.Blobs is not IRandomAccessBlobs ? _cache.OpenAll(_image.Layers, _options.FileSha256, _options.Source.Notice) : null;
         Task reading = _image.Blobs is IRandomAccessBlobs random
             ? ReadParallel(random)
-            : Task.Factory.StartNew(() => Guarded(() =>
+            : Start(() => Guarded(() =>
             {
                 // a blob gone is an error (as reading gives it); one of another size than the cache's is read, and so is the source whole
                 bool same = true;
                 for (int i = 0; cached is not null && i < cached.Count; i++) same &= CheckBlob(_image.Layers[i], cached[i].StoredSize);
                 if (!same) cached = null;
                 if (cached is null) ReadInOrder(_image.Blobs); else FeedCached(cached);
-            }), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }));
         try
         {
             await _done.Task.ConfigureAwait(false);
@@ -199,6 +199,9 @@ internal sealed class LoadRun
         return ReadOne(blob, r, _options, sink, Token);
     }
 
+    // how far ahead of the merge an entry's table slot is fetched: a lookup's wait for memory is about an entry's work
+    private const int PrefetchAhead = 2;
+
     /// <summary>
     /// Merges a run of entries of the live layer under the model's lock, then shows them to the observers
     /// with the lock let go, so that a reader of the model waits for the merge only, never for the analyses.
@@ -207,9 +210,6 @@ internal sealed class LoadRun
     /// and a batch's observers run on the thread that merged it before it merges anything more, so they
     /// read a tree no one is changing; readers holding the lock meanwhile only read it too.
     /// </summary>
-    // how far ahead of the merge an entry's table slot is fetched: a lookup's wait for memory is about an entry's work
-    private const int PrefetchAhead = 2;
-
     public void Apply(int index, ReadOnlySpan<RawEntry> entries)
     {
         var observers = _options.Observers;

@@ -147,6 +147,23 @@ internal static class CiReports
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The inefficient files in dive's columns, a line each (98,000 on a million-file image: made once,
+    /// and beside the advice where the figures are judged, see <see cref="DiveMetricsResult.Rows"/>).
+    /// </summary>
+    internal static string InefficientRows(IReadOnlyList<Inefficiency> inefficiencies)
+    {
+        var sb = new StringBuilder();
+        // sorted by size: a run of equal sizes (often the whole list) is put in words once
+        (long Bytes, string Words) last = (-1, "");
+        foreach (var i in inefficiencies)
+        {
+            if (i.CumulativeSize != last.Bytes) last = (i.CumulativeSize, Units.HumanBytes(i.CumulativeSize));
+            sb.Append($"{i.Count,5}  {last.Words,12}  {PathText.Escape(i.Path)}\n");
+        }
+        return sb.ToString();
+    }
+
     /// <summary>A ratio as a percentage the way Go's <c>%2.4f</c> prints it: four decimals, <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c>.</summary>
     public static string GoPercent(double ratio)
     {
@@ -225,30 +242,13 @@ internal static class CiReports
         w.WriteEndObject();
     }
 
-    /// <summary>dive's file references: count, sizeBytes (every copy), file.</summary>
     /// <summary>Hands what the writer holds to its stream now and then: a long list is never held whole.</summary>
-    /// <summary>
-    /// The inefficient files in dive's columns, a line each (98,000 on a million-file image: made once,
-    /// and beside the advice where the figures are judged, see <see cref="DiveMetricsResult.Rows"/>).
-    /// </summary>
-    internal static string InefficientRows(IReadOnlyList<Inefficiency> inefficiencies)
-    {
-        var sb = new StringBuilder();
-        // sorted by size: a run of equal sizes (often the whole list) is put in words once
-        (long Bytes, string Words) last = (-1, "");
-        foreach (var i in inefficiencies)
-        {
-            if (i.CumulativeSize != last.Bytes) last = (i.CumulativeSize, Units.HumanBytes(i.CumulativeSize));
-            sb.Append($"{i.Count,5}  {last.Words,12}  {PathText.Escape(i.Path)}\n");
-        }
-        return sb.ToString();
-    }
-
     internal static void FlushSome(Utf8JsonWriter w)
     {
         if (w.BytesPending > 1 << 16) w.Flush();
     }
 
+    /// <summary>dive's file references: count, sizeBytes (every copy), file.</summary>
     internal static void WriteFileReferences(Utf8JsonWriter w, string property, IEnumerable<Inefficiency> inefficiencies)
     {
         w.WriteStartArray(property);

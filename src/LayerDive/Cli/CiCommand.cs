@@ -192,8 +192,9 @@ internal static class CiCommand
     }
 
     /// <summary>
-    /// The figures that need the whole tree: the overlay's removable bytes and the advice each read the
-    /// finished tree only, so each takes a core (on a million files, each is a pass of a tenth of a second).
+    /// The figures of the finished load: the overlay's removable bytes, the advice and dive's figures each
+    /// read only the finished tree (or what the merge gave dive), so they run side by side (on a million
+    /// files, each is a pass of a tenth of a second).
     /// </summary>
     private static Analysis Judge(ImageModel model, DiveMetrics dive, ImageLoad load)
     {
