@@ -99,9 +99,10 @@ internal sealed partial class OverlayMerger
     public void Prefetch(in RawEntry e)
     {
         if (e.Kind != RawKind.Entry || _lastDirectoryPath is not { } last) return;
-        var path = e.Path;
-        if (path.Length <= last.Length + 1 || path[last.Length] != '/' || path.LastIndexOf('/') != last.Length || !path.AsSpan(0, last.Length).SequenceEqual(last)) return;
-        _tree.Prefetch(_lastDirectory, TreeStore.NameHash(path.AsSpan(last.Length + 1)));
+        // the directory and name as ApplyEntry splits them
+        int slash = e.Path.LastIndexOf('/');
+        if (slash != last.Length || slash == e.Path.Length - 1 || !e.Path.AsSpan(0, slash).SequenceEqual(last)) return;
+        _tree.Prefetch(_lastDirectory, TreeStore.NameHash(e.Path.AsSpan(slash + 1)));
     }
 
     /// <summary>Ends the current layer: counts its changes and files the reader's problems before the merge's.</summary>

@@ -104,7 +104,7 @@ public static class AdviceReport
             w.WriteLine(f.Fix.Replace("```", "'''"));
             w.WriteLine("```");
         }
-        if (advice.Findings.Count > maxFindings) { w.WriteLine(); w.WriteLine(Md(Text.Fill(Strings.Advice_MoreFindings, advice.Findings.Count - maxFindings))); }
+        if (advice.Findings.Count > maxFindings) { w.WriteLine(); w.WriteLine(Md(Text.Fill(advice.Findings.Count - maxFindings == 1 ? Strings.Advice_MoreFindingsOne : Strings.Advice_MoreFindings, advice.Findings.Count - maxFindings))); }
         if (!advice.ContentChecked) { w.WriteLine(); w.WriteLine(Md(Strings.Advice_MarkersNotRead)); }
     }
 

@@ -110,7 +110,7 @@ public static class Advisor
     }
 
     /// <summary>A stored copy whose name may be a secret, and where it goes if its content says it is not.</summary>
-    internal readonly record struct Candidate(TreeNode Node, int Layer, long Bytes, int Rule, GroupKey Fallback, int? RemovedIn);
+    internal readonly record struct Candidate(TreeNode Node, int Layer, long Bytes, int Rule, GroupKey Fallback, int? RemovedIn, int Attr, int Top);
 
     /// <summary>What groups copies into one finding: the kind, the rule, and the layers the finding is about.</summary>
     internal readonly record struct GroupKey(AdviceKind Kind, int Rule, int LayerA, int LayerB);
@@ -166,7 +166,7 @@ public static class Advisor
                     int childTop = depth < 2 ? c : top;
                     if (tree.FirstChild(c) != TreeStore.None)
                         stack.Push((c, subtree ? rule : -1, subtree ? null : childState, depth + 1, childTop));
-                    long stays = Visit(c, rule, AdviceRules.SecretOf(name, folder));
+                    long stays = Visit(c, childTop, rule, AdviceRules.SecretOf(name, folder));
                     if (depth < 2) Keep(c, stays);
                     else kept += stays;
                 }
@@ -175,7 +175,7 @@ public static class Advisor
         }
 
         /// <summary>Places each stored copy of a node; returns the bytes of its visible copy the image's own steps wrote and no rule took.</summary>
-        private long Visit(int node, int rule, int secret)
+        private long Visit(int node, int top, int rule, int secret)
         {
             var tree = _tree;
             int count = tree.RecordCount(node);
@@ -205,7 +205,7 @@ public static class Advisor
                     key = new GroupKey(AdviceKind.Duplicate, -1, -1, -1);
                 if (secret >= 0)
                 {
-                    var candidate = new Candidate(tree.Node(node), r.Layer, size, secret, key, removedIn);
+                    var candidate = new Candidate(tree.Node(node), r.Layer, size, secret, key, removedIn, r.Attr, top);
                     if (AdviceRules.Secrets[secret].MarkerPattern is null) AddSecret(candidate);
                     else Candidates.Add(candidate);
                     continue;
@@ -244,28 +244,16 @@ public static class Advisor
         }
 
         /// <summary>A copy whose secret rule its content did not confirm goes where its place says.</summary>
-        private void Place(GroupKey key, TreeNode node, int layer)
+        private void Place(in Candidate c)
         {
-            var r = _tree.Record(node.Number, RecordIndex(node.Number, layer));
-            _tree.FileContent(r.Attr, out long size, out var hash, out _);
-            if (key.Kind != AdviceKind.Duplicate)
+            if (c.Fallback.Kind != AdviceKind.Duplicate)
             {
-                Add(Group(key), node, size, layer, -1);
+                Add(Group(c.Fallback), c.Node, c.Bytes, c.Layer, -1);
                 return;
             }
-            Same(node.Number, layer, r.Attr, size, hash);
-            if (layer < _baseLayers) return;
-            int top = node.Number, depth = 0;
-            for (int p = top; p > 0; p = _tree.Parent(p)) depth++;
-            for (; depth > 2; depth--) top = _tree.Parent(top);
-            Keep(top, size);
-        }
-
-        private int RecordIndex(int node, int layer)
-        {
-            for (int i = _tree.RecordCount(node) - 1; i >= 0; i--)
-                if (_tree.Record(node, i).Layer == layer) return i;
-            throw new InvalidOperationException("no record in that layer");
+            _tree.FileContent(c.Attr, out _, out var hash, out _);
+            Same(c.Node.Number, c.Layer, c.Attr, c.Bytes, hash);
+            if (c.Layer >= _baseLayers) Keep(c.Top, c.Bytes);
         }
 
         /// <summary>Adds the bytes to a top folder (two levels down): what a build stage would copy across.</summary>
@@ -298,7 +286,7 @@ public static class Advisor
             foreach (var c in Candidates)
             {
                 if (confirmed.Contains((c.Node.Number, c.Layer))) AddSecret(c);
-                else Place(c.Fallback, c.Node, c.Layer);
+                else Place(c);
             }
             var findings = _groups.Values.Where(g => g.Count > 0).Select(Describe).ToList();
             // secrets first (by layer), then what saves most; ties by kind, rule and first path for a stable order
@@ -356,7 +344,8 @@ public static class Advisor
         /// <summary>The node whose copy of this duplicate's content is the one kept.</summary>
         private int KeptCopy(int node, int layer)
         {
-            _tree.FileContent(_tree.Record(node, RecordIndex(node, layer)).Attr, out long size, out var hash, out _);
+            _tree.TryRecordIn(node, layer, out var r);
+            _tree.FileContent(r.Attr, out long size, out var hash, out _);
             return _same.Kept(size, hash);
         }
 
