@@ -295,16 +295,20 @@ internal ref struct CacheReader(ReadOnlySpan<byte> bytes)
 
     public int Int32() => checked((int)Signed());
 
-    public string? String()
+    public string? String() => Text(out var bytes) is not { } utf16 ? null
+        : utf16 ? new string(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, char>(bytes)) : Encoding.UTF8.GetString(bytes);
+
+    /// <summary>A string's bytes and whether they are UTF-16 (else UTF-8), or null for none.</summary>
+    private bool? Text(out ReadOnlySpan<byte> bytes)
     {
+        bytes = default;
         ulong n = Unsigned();
         if (n == 0) return null;
         n--;
         if (n >> 1 > int.MaxValue) throw Short();
-        var bytes = Bytes((int)(n >> 1));
-        if ((n & 1) == 0) return Encoding.UTF8.GetString(bytes);
-        if (bytes.Length % 2 != 0) throw new CacheFormatException("a text of odd length");
-        return new string(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, char>(bytes));
+        bytes = Bytes((int)(n >> 1));
+        if ((n & 1) != 0 && bytes.Length % 2 != 0) throw new CacheFormatException("a text of odd length");
+        return (n & 1) != 0;
     }
 
     public string Path()
@@ -405,17 +409,7 @@ internal ref struct CacheReader(ReadOnlySpan<byte> bytes)
     }
 
     /// <summary>Steps over a string as <see cref="String"/> reads it: its length in characters, or null for none.</summary>
-    private int? SkipString()
-    {
-        ulong n = Unsigned();
-        if (n == 0) return null;
-        n--;
-        if (n >> 1 > int.MaxValue) throw Short();
-        var bytes = Bytes((int)(n >> 1));
-        if ((n & 1) == 0) return Encoding.UTF8.GetCharCount(bytes);
-        if (bytes.Length % 2 != 0) throw new CacheFormatException("a text of odd length");
-        return bytes.Length / 2;
-    }
+    private int? SkipString() => Text(out var bytes) is not { } utf16 ? null : utf16 ? bytes.Length / 2 : Encoding.UTF8.GetCharCount(bytes);
 
     private RareAttributes Rare()
     {

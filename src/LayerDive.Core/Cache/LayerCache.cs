@@ -287,22 +287,16 @@ internal sealed partial class LayerCache
             int slash = path.LastIndexOf('/');
             var folder = slash < 0 ? ReadOnlySpan<char>.Empty : path.AsSpan(0, slash);
             int rule = Analysis.Advice.AdviceRules.SecretOf(path.AsSpan(slash + 1), folder[(folder.LastIndexOf('/') + 1)..]);
-            if (_spoilt || rule < 0 || Analysis.Advice.AdviceRules.Secrets[rule].MarkerPattern is null) return inner;
+            // (a rule past bit 63 is not kept: the advice reads that file)
+            if (_spoilt || rule is < 0 or >= 64 || Analysis.Advice.AdviceRules.Secrets[rule].MarkerPattern is null) return inner;
             _pending = path;
             _rule = rule;
             _content.SetLength(0);
-            return new MarkerCopy(_content, inner);
+            return new Analysis.Advice.Advisor.MarkerBytes(_content, inner);
         }
 
-        /// <summary>
-        /// Whether the file just read holds the marker of the secret rule its name falls to (bit i set for rule i),
-        /// as the advice matches it: the bytes as Latin-1. The advice asks about that rule only.
-        /// </summary>
-        private ulong Markers()
-        {
-            var text = System.Text.Encoding.Latin1.GetString(_content.GetBuffer(), 0, (int)_content.Length);
-            return _rule < 64 && Analysis.Advice.AdviceRules.Secrets[_rule].Marker!.IsMatch(text) ? 1UL << _rule : 0;
-        }
+        /// <summary>The file just read: bit i set when it holds the marker of rule i, the rule its name falls to (the advice asks about that rule only).</summary>
+        private ulong Markers() => Analysis.Advice.Advisor.HoldsMarker(_rule, _content) ? 1UL << _rule : 0;
 
         public void Add(in RawEntry entry)
         {
@@ -361,19 +355,6 @@ internal sealed partial class LayerCache
                 try { File.Delete(temp); }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { /* left for prune */ }
             }
-        }
-    }
-
-    /// <summary>The first bytes of a file the advice may ask about (no more than it reads), passed on to another copy where the sink wants one.</summary>
-    private sealed class MarkerCopy(MemoryStream content, Stream? inner) : WriteOnlyForwardStream
-    {
-        public override void Flush() => inner?.Flush();
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            int room = (int)Math.Max(0, Analysis.Advice.AdviceRules.MarkerBytes - content.Length);
-            if (room > 0) content.Write(buffer, offset, Math.Min(room, count));
-            inner?.Write(buffer, offset, count);
         }
     }
 

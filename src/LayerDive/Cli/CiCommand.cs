@@ -24,17 +24,7 @@ internal static class CiCommand
         try
         {
             configFile = DiveConfigFile(p.GetValue(shared.Config), context);
-            (rules, rulesFile) = ResolveRules(p.GetValue(ci.CiConfig), new Dictionary<RuleName, string?>
-            {
-                [RuleName.LowestEfficiency] = p.GetValue(ci.LowestEfficiency),
-                [RuleName.HighestWastedBytes] = p.GetValue(ci.HighestWastedBytes),
-                [RuleName.HighestUserWastedPercent] = p.GetValue(ci.HighestUserWastedPercent),
-            }, context);
-            (adviceRules, _) = ResolveRules(p.GetValue(ci.CiConfig), new Dictionary<RuleName, string?>
-            {
-                [RuleName.HighestAvoidableBytes] = p.GetValue(ci.HighestAvoidableBytes),
-                [RuleName.Secrets] = p.GetValue(ci.Secrets),
-            }, context, CiRules.AdviceRules);
+            (rules, adviceRules, rulesFile) = ResolveAllRules(p, ci, context);
         }
         catch (RuleConfigException ex)
         {
@@ -137,6 +127,23 @@ internal static class CiCommand
             }
         }
         return found;
+    }
+
+    /// <summary>Every rule --ci judges, from the same file and flags: dive's, and the advice's.</summary>
+    internal static (IReadOnlyList<RuleSetting> Dive, IReadOnlyList<RuleSetting> Advice, string? File) ResolveAllRules(ParseResult p, CiOptions ci, CliContext context)
+    {
+        var (dive, file) = ResolveRules(p.GetValue(ci.CiConfig), new Dictionary<RuleName, string?>
+        {
+            [RuleName.LowestEfficiency] = p.GetValue(ci.LowestEfficiency),
+            [RuleName.HighestWastedBytes] = p.GetValue(ci.HighestWastedBytes),
+            [RuleName.HighestUserWastedPercent] = p.GetValue(ci.HighestUserWastedPercent),
+        }, context);
+        var (advice, _) = ResolveRules(p.GetValue(ci.CiConfig), new Dictionary<RuleName, string?>
+        {
+            [RuleName.HighestAvoidableBytes] = p.GetValue(ci.HighestAvoidableBytes),
+            [RuleName.Secrets] = p.GetValue(ci.Secrets),
+        }, context, CiRules.AdviceRules);
+        return (dive, advice, file);
     }
 
     /// <summary>The rules in force (<paramref name="names"/>: dive's by default): the rules file (--ci-config, else ./.dive-ci), then the flags.</summary>

@@ -34,15 +34,11 @@ internal static class ScanCommand
         var countVar = new Option<string>("--shard-count-var") { Description = "The variable that holds the number of shards beside a Kubernetes Indexed Job's JOB_COMPLETION_INDEX", DefaultValueFactory = _ => DefaultCountVariable };
         var merge = new Option<bool>("--merge") { Description = "Join shards' JSON reports (the arguments) into the report one run gives" };
         var ci = new Option<bool>("--ci") { Description = "Judge every image by the CI rules; exit 1 when any fails" };
-        var ciConfig = new Option<string?>("--ci-config") { Description = "The rules file (default: .dive-ci in the working directory, when there is one)" };
-        var lowest = new Option<string?>("--lowestEfficiency", "--lowest-efficiency") { Description = "Fail below this efficiency (0..1, or disabled)" };
-        var highestBytes = new Option<string?>("--highestWastedBytes", "--highest-wasted-bytes") { Description = "Fail above this many wasted bytes" };
-        var highestPercent = new Option<string?>("--highestUserWastedPercent", "--highest-user-wasted-percent") { Description = "Fail above this wasted share of the user layers (0..1, or disabled)" };
-        var highestAvoidable = new Option<string?>("--highestAvoidableBytes", "--highest-avoidable-bytes") { Description = "Fail when a rebuild could save more than this many bytes, by layerdive advise's total (20MB, 20MiB, ... or disabled, the default)" };
-        var secrets = new Option<string?>("--secrets") { Description = "fail (the default): a private key or credential in any layer, even one deleted later, fails the gate; disabled: reported only" };
+        var ciRules = new CiOptions();
         var cmd = new Command("scan", "Analyse every image of a registry, an OCI layout or an engine: sizes, waste, the layers they share; across machines with --shard and --merge")
         {
-            args, repos, match, last, format, output, shard, countVar, merge, ci, ciConfig, lowest, highestBytes, highestPercent, highestAvoidable, secrets,
+            args, repos, match, last, format, output, shard, countVar, merge, ci, ciRules.CiConfig, ciRules.LowestEfficiency, ciRules.HighestWastedBytes,
+            ciRules.HighestUserWastedPercent, ciRules.HighestAvoidableBytes, ciRules.Secrets,
         };
         cmd.SetAction(p => CommandLine.Guard("scan", stderr, _ =>
         {
@@ -60,19 +56,10 @@ internal static class ScanCommand
                 Rules? rules = null;
                 if (p.GetValue(ci))
                 {
-                    // every rule --ci judges, from the same file and flags: dive's, and the advice's
                     try
                     {
-                        rules = new Rules(CiCommand.ResolveRules(p.GetValue(ciConfig), new Dictionary<RuleName, string?>
-                        {
-                            [RuleName.LowestEfficiency] = p.GetValue(lowest),
-                            [RuleName.HighestWastedBytes] = p.GetValue(highestBytes),
-                            [RuleName.HighestUserWastedPercent] = p.GetValue(highestPercent),
-                        }, context).Rules, CiCommand.ResolveRules(p.GetValue(ciConfig), new Dictionary<RuleName, string?>
-                        {
-                            [RuleName.HighestAvoidableBytes] = p.GetValue(highestAvoidable),
-                            [RuleName.Secrets] = p.GetValue(secrets),
-                        }, context, CiRules.AdviceRules).Rules);
+                        var (dive, advice, _) = CiCommand.ResolveAllRules(p, ciRules, context);
+                        rules = new Rules(dive, advice);
                     }
                     catch (RuleConfigException ex)
                     {

@@ -72,12 +72,8 @@ public static class Advisor
         var read = new Dictionary<(int Layer, string Path), MemoryStream>();
         VerifiedLayers.Read(load, layers, indices => new MarkerSink(indices, wanted, read), ct);
         foreach (var ((layer, path), stream) in read)
-        {
-            // Latin-1 keeps every byte a character: the markers are ASCII, and nothing else is looked at
-            var text = Encoding.Latin1.GetString(stream.GetBuffer(), 0, (int)stream.Length);
             foreach (var c in wanted[(layer, path)])
-                if (AdviceRules.Secrets[c.Rule].Marker!.IsMatch(text)) found.Add((c.Node.Number, c.Layer));
-        }
+                if (HoldsMarker(c.Rule, stream)) found.Add((c.Node.Number, c.Layer));
         return found;
     }
 
@@ -91,23 +87,32 @@ public static class Advisor
             foreach (int layer in layers)
                 if (wanted.ContainsKey((layer, path)))
                     read[(layer, path)] = stream ??= new MemoryStream();
-            return stream is null ? null : new Bounded(stream);
+            return stream is null ? null : new MarkerBytes(stream);
         }
 
         public void Add(in RawEntry entry) { }
+    }
 
-        /// <summary>Keeps the first <see cref="AdviceRules.MarkerBytes"/> bytes (the candidates are no longer; a name held twice may be).</summary>
-        private sealed class Bounded(MemoryStream inner) : WriteOnlyForwardStream
+    /// <summary>
+    /// Keeps a file's first <see cref="AdviceRules.MarkerBytes"/> bytes in <paramref name="content"/> (the candidates are no
+    /// longer; a name held twice may be), passing every byte on to <paramref name="inner"/> when there is one.
+    /// </summary>
+    internal sealed class MarkerBytes(MemoryStream content, Stream? inner = null) : WriteOnlyForwardStream
+    {
+        public override void Flush() => inner?.Flush();
+
+        public override void Write(byte[] buffer, int offset, int count)
         {
-            public override void Flush() { }
-
-            public override void Write(byte[] buffer, int offset, int count)
-            {
-                int room = (int)Math.Max(0, AdviceRules.MarkerBytes - inner.Length);
-                if (room > 0) inner.Write(buffer, offset, Math.Min(room, count));
-            }
+            int room = (int)Math.Max(0, AdviceRules.MarkerBytes - content.Length);
+            if (room > 0) content.Write(buffer, offset, Math.Min(room, count));
+            inner?.Write(buffer, offset, count);
         }
     }
+
+    /// <summary>Whether <paramref name="content"/> holds rule <paramref name="rule"/>'s marker, as the bytes read as Latin-1.</summary>
+    internal static bool HoldsMarker(int rule, MemoryStream content) =>
+        // Latin-1 keeps every byte a character: the markers are ASCII, and nothing else is looked at
+        AdviceRules.Secrets[rule].Marker!.IsMatch(Encoding.Latin1.GetString(content.GetBuffer(), 0, (int)content.Length));
 
     /// <summary>A stored copy whose name may be a secret, and where it goes if its content says it is not.</summary>
     internal readonly record struct Candidate(TreeNode Node, int Layer, long Bytes, int Rule, GroupKey Fallback, int? RemovedIn, int Attr, int Top);

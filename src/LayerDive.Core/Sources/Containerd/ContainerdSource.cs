@@ -180,9 +180,12 @@ internal sealed partial class ContainerdSource : IImageSource
         var hex = name.StartsWith("sha256:", StringComparison.Ordinal) ? name[7..] : name;
         if (!HexPrefix().IsMatch(hex)) return null;
         var prefix = "sha256:" + hex;
+        // the configs asked once per target (CRI keeps three records of one image: its name, name@digest, sha256:config)
+        var byTarget = new Dictionary<string, bool>(StringComparer.Ordinal);
+        bool ConfigMatches(Image i) => configs is not null && i.Target?.Digest is { } t
+            && (byTarget.TryGetValue(t, out var m) ? m : byTarget[t] = configs(i).Any(c => c.StartsWith(prefix, StringComparison.Ordinal)));
         var matches = images.Where(i => (i.Target?.Digest ?? "").StartsWith(prefix, StringComparison.Ordinal)
-            || i.Name.StartsWith(prefix, StringComparison.Ordinal)
-            || (configs is not null && configs(i).Any(c => c.StartsWith(prefix, StringComparison.Ordinal)))).ToList();
+            || i.Name.StartsWith(prefix, StringComparison.Ordinal) || ConfigMatches(i)).ToList();
         var targets = matches.Select(i => i.Target?.Digest).Distinct().ToList();
         if (targets.Count > 1)
             throw new ImageException(FaultKind.BadArgument, Text.Fill(Strings.Containerd_PrefixAmbiguous, where, name, string.Join(", ", matches.Select(i => i.Name).Take(8))));
