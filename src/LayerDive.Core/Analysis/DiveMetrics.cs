@@ -24,22 +24,7 @@ public sealed record DiveMetricsResult(
     long WastedBytes,
     double UserWastedPercent,
     IReadOnlyList<Inefficiency> Inefficiencies)
-{
-    private sealed record RowsText(IReadOnlyList<Inefficiency> Of, string Text);
-    private RowsText? _rows; // made for this list (a copy made with another keeps none of it)
-
-    /// <summary>The text report's lines of the inefficient files, made once (where the figures are judged, beside the advice).</summary>
-    internal string Rows
-    {
-        get
-        {
-            if (_rows is { } made && ReferenceEquals(made.Of, Inefficiencies)) return made.Text;
-            var rows = new RowsText(Inefficiencies, Reports.CiReports.InefficientRows(Inefficiencies));
-            _rows = rows;
-            return rows.Text;
-        }
-    }
-}
+;
 
 /// <summary>
 /// Reproduces dive's efficiency computation, bugs included, while the layers stream by. Per layer, dive

@@ -72,32 +72,42 @@ internal static class CiReports
     /// </summary>
     public static string Text(CiOutcome o, CiTextContext? context = null)
     {
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        WriteText(o, text, context);
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// <see cref="Text"/> written as it is made: the inefficient files are a line each (98,000 on a
+    /// million-file image), never held whole.
+    /// </summary>
+    public static void WriteText(CiOutcome o, TextWriter w, CiTextContext? context = null)
+    {
         var c = context ?? new CiTextContext(null, o.Image, "docker-archive", false);
         var f = o.Figures;
-        var sb = new StringBuilder();
         string Title(string s) => c.Color ? $"\u001b[1m{s}\u001b[0m" : s;
-        if (c.DiveConfigFile is not null) sb.Append($"Using config file: {c.DiveConfigFile}\n");
-        sb.Append(c.ConfigFile is null ? "  Using default CI config\n" : $"  Using CI config: {c.ConfigFile}\n");
-        sb.Append(Title("Image Source: ")).Append(c.Source).Append('\n');
-        sb.Append(Title($"Extracting image from {c.Resolver}...")).Append(" (this can take a while for large images)\n");
-        sb.Append(Title("Analyzing image...")).Append('\n');
-        sb.Append($"  efficiency: {GoPercent(f.Efficiency)} %\n");
-        sb.Append($"  wastedBytes: {f.WastedBytes} bytes ({Units.HumanBytes(f.WastedBytes)})\n");
-        sb.Append($"  userWastedPercent: {GoPercent(f.UserWastedPercent)} %\n");
+        if (c.DiveConfigFile is not null) w.Put($"Using config file: {c.DiveConfigFile}\n");
+        w.Put(c.ConfigFile is null ? "  Using default CI config\n" : $"  Using CI config: {c.ConfigFile}\n");
+        w.Put(Title("Image Source: ")).Put(c.Source).Put('\n');
+        w.Put(Title($"Extracting image from {c.Resolver}...")).Put(" (this can take a while for large images)\n");
+        w.Put(Title("Analyzing image...")).Put('\n');
+        w.Put($"  efficiency: {GoPercent(f.Efficiency)} %\n");
+        w.Put($"  wastedBytes: {f.WastedBytes} bytes ({Units.HumanBytes(f.WastedBytes)})\n");
+        w.Put($"  userWastedPercent: {GoPercent(f.UserWastedPercent)} %\n");
         if (o.Before is { } a)
         {
             // diff --ci: B against A
-            sb.Append(Title($"Compared with {o.BeforeImage}:")).Append('\n');
-            sb.Append($"  sizeGrowth: {a.Dive.SizeBytes} -> {f.Dive.SizeBytes} bytes ({Units.SignedBytes(f.Dive.SizeBytes - a.Dive.SizeBytes)})\n");
-            sb.Append($"  wastedGrowth: {a.WastedBytes} -> {f.WastedBytes} bytes ({Units.SignedBytes(f.WastedBytes - a.WastedBytes)})\n");
-            sb.Append($"  removableGrowth: {a.RemovableBytes} -> {f.RemovableBytes} bytes ({Units.SignedBytes(f.RemovableBytes - a.RemovableBytes)})\n");
-            sb.Append($"  efficiency: {GoPercent(a.Efficiency)} % -> {GoPercent(f.Efficiency)} %\n");
+            w.Put(Title($"Compared with {o.BeforeImage}:")).Put('\n');
+            w.Put($"  sizeGrowth: {a.Dive.SizeBytes} -> {f.Dive.SizeBytes} bytes ({Units.SignedBytes(f.Dive.SizeBytes - a.Dive.SizeBytes)})\n");
+            w.Put($"  wastedGrowth: {a.WastedBytes} -> {f.WastedBytes} bytes ({Units.SignedBytes(f.WastedBytes - a.WastedBytes)})\n");
+            w.Put($"  removableGrowth: {a.RemovableBytes} -> {f.RemovableBytes} bytes ({Units.SignedBytes(f.RemovableBytes - a.RemovableBytes)})\n");
+            w.Put($"  efficiency: {GoPercent(a.Efficiency)} % -> {GoPercent(f.Efficiency)} %\n");
         }
-        sb.Append(Title("Inefficient Files:")).Append('\n');
-        sb.Append($"{"Count",5}  {"Wasted Space",12}  File Path\n");
-        if (f.Dive.Inefficiencies.Count == 0) sb.Append("None\n");
-        sb.Append(f.Dive.Rows);
-        sb.Append(Title("Results:")).Append('\n');
+        w.Put(Title("Inefficient Files:")).Put('\n');
+        w.Put($"{"Count",5}  {"Wasted Space",12}  File Path\n");
+        if (f.Dive.Inefficiencies.Count == 0) w.Put("None\n");
+        WriteInefficientRows(f.Dive.Inefficiencies, w);
+        w.Put(Title("Results:")).Put('\n');
         foreach (var r in o.Rules.OrderBy(r => r.Setting.Key, StringComparer.Ordinal))
         {
             var (word, message) = r.Status switch
@@ -106,62 +116,72 @@ internal static class CiReports
                 RuleStatus.Fail => (c.Color ? "\u001b[1;7;31mFAIL\u001b[0m" : "FAIL", r.Message),
                 _ => (c.Color ? "\u001b[34mSKIP\u001b[0m" : "SKIP", "rule disabled"),
             };
-            sb.Append($"  {word}: {r.Setting.Key}").Append(message.Length > 0 ? ": " + message : "").Append('\n');
+            w.Put($"  {word}: {r.Setting.Key}").Put(message.Length > 0 ? ": " + message : "").Put('\n');
         }
         var summary = $"Result:{(o.DivePass ? "PASS" : "FAIL")} [Total:{o.Rules.Count}] [Passed:{o.Count(RuleStatus.Pass)}] [Failed:{o.Count(RuleStatus.Fail)}] [Warn:0] [Skipped:{o.Count(RuleStatus.Skip)}]";
-        sb.Append(c.Color ? $"\u001b[{(o.DivePass ? 32 : 31)}m{summary}\u001b[0m" : summary).Append("\n\n");
+        w.Put(c.Color ? $"\u001b[{(o.DivePass ? 32 : 31)}m{summary}\u001b[0m" : summary).Put("\n\n");
 
         // LayerDive's own figures: the real merge's accounting
-        sb.Append(Title(o.Metrics == MetricSet.Overlay ? "LayerDive (the rules above judged these overlay figures):" : "LayerDive:")).Append('\n');
-        sb.Append($"  removableBytes: {f.RemovableBytes} bytes ({Units.HumanBytes(f.RemovableBytes)})\n");
-        sb.Append($"  removablePercent: {GoPercent(f.RemovablePercent)} %\n");
-        sb.Append($"  efficiencyOverlay: {GoPercent(f.OverlayEfficiency)} %\n");
+        w.Put(Title(o.Metrics == MetricSet.Overlay ? "LayerDive (the rules above judged these overlay figures):" : "LayerDive:")).Put('\n');
+        w.Put($"  removableBytes: {f.RemovableBytes} bytes ({Units.HumanBytes(f.RemovableBytes)})\n");
+        w.Put($"  removablePercent: {GoPercent(f.RemovablePercent)} %\n");
+        w.Put($"  efficiencyOverlay: {GoPercent(f.OverlayEfficiency)} %\n");
         if (f.Overlay.Items.Count > 0)
         {
-            sb.Append(Title("Removable (overlay merge):")).Append('\n');
-            sb.Append($"{"Size",12}  {"Stored by",-9}  {"Wasted by",-9}  {"Why",-11}  File Path\n");
+            w.Put(Title("Removable (overlay merge):")).Put('\n');
+            w.Put($"{"Size",12}  {"Stored by",-9}  {"Wasted by",-9}  {"Why",-11}  File Path\n");
             const int shown = 20;
             foreach (var r in f.Overlay.Items.Take(shown))
-                sb.Append($"{Units.HumanBytes(r.Bytes),12}  {"layer " + r.StoredBy,-9}  {"layer " + r.WastedBy,-9}  {Reason(r.Reason),-11}  /{PathText.Escape(r.Path)}\n");
-            if (f.Overlay.Items.Count > shown) sb.Append($"  ... and {f.Overlay.Items.Count - shown} more\n");
+                w.Put($"{Units.HumanBytes(r.Bytes),12}  {"layer " + r.StoredBy,-9}  {"layer " + r.WastedBy,-9}  {Reason(r.Reason),-11}  /{PathText.Escape(r.Path)}\n");
+            if (f.Overlay.Items.Count > shown) w.Put($"  ... and {f.Overlay.Items.Count - shown} more\n");
         }
         if (f.Advice is { } advice)
         {
-            sb.Append(Title($"Advice (layerdive advise): {advice.Findings.Count} finding{(advice.Findings.Count == 1 ? "" : "s")}, {advice.TotalBytes} bytes avoidable ({Units.HumanBytes(advice.TotalBytes)})")).Append('\n');
+            w.Put(Title($"Advice (layerdive advise): {advice.Findings.Count} finding{(advice.Findings.Count == 1 ? "" : "s")}, {advice.TotalBytes} bytes avoidable ({Units.HumanBytes(advice.TotalBytes)})")).Put('\n');
             const int shownFindings = 10;
             foreach (var finding in advice.Findings.Take(shownFindings))
-                sb.Append($"{Units.HumanBytes(finding.Bytes),12}  {AdviceReport.KindId(finding.Kind),-19}  {string.Join(",", finding.Steps.Select(s => s.Layer)),-9}  {PathText.Escape(finding.Paths[0].Path)}")
-                    .Append(finding.PathCount > 1 ? $" (+{finding.PathCount - 1} more)" : "").Append('\n');
-            if (advice.Findings.Count > shownFindings) sb.Append($"  ... and {advice.Findings.Count - shownFindings} more\n");
+                w.Put($"{Units.HumanBytes(finding.Bytes),12}  {AdviceReport.KindId(finding.Kind),-19}  {string.Join(",", finding.Steps.Select(s => s.Layer)),-9}  {PathText.Escape(finding.Paths[0].Path)}")
+                    .Put(finding.PathCount > 1 ? $" (+{finding.PathCount - 1} more)" : "").Put('\n');
+            if (advice.Findings.Count > shownFindings) w.Put($"  ... and {advice.Findings.Count - shownFindings} more\n");
         }
         if (o.AdviceRules.Count > 0)
         {
-            sb.Append(Title("Advice rules:")).Append('\n');
+            w.Put(Title("Advice rules:")).Put('\n');
             foreach (var r in o.AdviceRules)
             {
                 var word = r.Status switch { RuleStatus.Pass => "PASS", RuleStatus.Fail => c.Color ? "\u001b[1;7;31mFAIL\u001b[0m" : "FAIL", _ => c.Color ? "\u001b[34mSKIP\u001b[0m" : "SKIP" };
-                sb.Append($"  {word}: {r.Setting.Key}").Append(r.Status == RuleStatus.Pass ? "" : ": " + (r.Status == RuleStatus.Skip && r.Message == "disabled" ? "rule disabled" : r.Message)).Append('\n');
+                w.Put($"  {word}: {r.Setting.Key}").Put(r.Status == RuleStatus.Pass ? "" : ": " + (r.Status == RuleStatus.Skip && r.Message == "disabled" ? "rule disabled" : r.Message)).Put('\n');
             }
-            if (o.DivePass && !o.Pass) sb.Append("LayerDive result:FAIL (advice rules)\n");
+            if (o.DivePass && !o.Pass) w.Put("LayerDive result:FAIL (advice rules)\n");
         }
-        return sb.ToString();
     }
 
-    /// <summary>
-    /// The inefficient files in dive's columns, a line each (98,000 on a million-file image: made once,
-    /// and beside the advice where the figures are judged, see <see cref="DiveMetricsResult.Rows"/>).
-    /// </summary>
-    internal static string InefficientRows(IReadOnlyList<Inefficiency> inefficiencies)
+    private static TextWriter Put(this TextWriter w, string? text)
     {
-        var sb = new StringBuilder();
+        w.Write(text);
+        return w;
+    }
+
+    private static TextWriter Put(this TextWriter w, char c)
+    {
+        w.Write(c);
+        return w;
+    }
+
+    /// <summary>The inefficient files in dive's columns, a line each.</summary>
+    private static void WriteInefficientRows(IReadOnlyList<Inefficiency> inefficiencies, TextWriter w)
+    {
         // sorted by size: a run of equal sizes (often the whole list) is put in words once
         (long Bytes, string Words) last = (-1, "");
+        Span<char> line = stackalloc char[32];
         foreach (var i in inefficiencies)
         {
-            if (i.CumulativeSize != last.Bytes) last = (i.CumulativeSize, Units.HumanBytes(i.CumulativeSize));
-            sb.Append($"{i.Count,5}  {last.Words,12}  {PathText.Escape(i.Path)}\n");
+            if (i.CumulativeSize != last.Bytes) last = (i.CumulativeSize, $"{Units.HumanBytes(i.CumulativeSize),12}");
+            line.TryWrite(CultureInfo.InvariantCulture, $"{i.Count,5}  {last.Words}  ", out int n);
+            w.Write(line[..n]);
+            w.Write(PathText.Escape(i.Path));
+            w.Write('\n');
         }
-        return sb.ToString();
     }
 
     /// <summary>A ratio as a percentage the way Go's <c>%2.4f</c> prints it: four decimals, <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c>.</summary>

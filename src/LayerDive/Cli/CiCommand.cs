@@ -58,14 +58,22 @@ internal static class CiCommand
     {
         if (output is not null)
         {
-            context.Out.Write(CiReports.Text(outcome, text));
+            WriteText(outcome, text, context);
             WriteFile(output, format == "html" ? html(outcome) : CiReports.Render(outcome, format, text), context);
         }
         else
         {
-            context.Out.Write(format == "text" ? CiReports.Text(outcome, text) : format == "html" ? html(outcome) : CiReports.Render(outcome, format));
+            if (format == "text") WriteText(outcome, text, context);
+            else context.Out.Write(format == "html" ? html(outcome) : CiReports.Render(outcome, format));
         }
         return outcome.Pass ? CommandLine.ExitOk : CommandLine.ExitRuleFailed;
+    }
+
+    /// <summary>The text report on stdout, written as it is made (a line per inefficient file).</summary>
+    private static void WriteText(CiOutcome outcome, CiTextContext text, CliContext context)
+    {
+        using var output = new BufferedWriter(context.Out);
+        CiReports.WriteText(outcome, output, text);
     }
 
     /// <summary>
@@ -207,14 +215,8 @@ internal static class CiCommand
     {
         // the load (the advice reads secret candidates back through it) stays on the thread that disposes it
         var overlay = Task.Run(() => OverlayMetrics.Compute(model));
-        // dive's figures read only what the merge gave dive: beside the others, with the text report's lines of
-        // them (most of that report on a large image)
-        var figures = Task.Run(() =>
-        {
-            var result = dive.Result();
-            _ = result.Rows;
-            return result;
-        });
+        // dive's figures read only what the merge gave dive: beside the others
+        var figures = Task.Run(dive.Result);
         var advice = Core.Analysis.Advice.Advisor.Analyze(model, load);
         return new Analysis(model, figures.GetAwaiter().GetResult(), overlay.GetAwaiter().GetResult(), advice);
     }
