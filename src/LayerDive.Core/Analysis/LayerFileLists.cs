@@ -10,8 +10,8 @@ namespace LayerDive.Core.Analysis;
 /// parents as implicit nodes with no payload, a whiteout marker under its own name, an opaque marker
 /// making only its directory, the root never a node, the later entry of a path winning; children
 /// before their parent, names sorted) as soon as the layer is merged. The layer's tree is the merged
-/// tree's nodes it touched, marked with the layer's number in arrays indexed by node number (20 bytes
-/// a node, kept for the load); only what the merged tree does not hold (whiteout markers, the paths of
+/// tree's nodes it touched: a bit a node, kept for the load, and the version each entry wrote, kept
+/// until the layer is written; only what the merged tree does not hold (whiteout markers, the paths of
 /// skipped entries) gets nodes of its own, keyed by its parent's path. So a report costs next to
 /// nothing per entry beyond the merge itself, however many layers or entries.
 /// When a layer is merged, the merge's thread walks its tree in the order dive writes it, into blocks
@@ -21,7 +21,7 @@ namespace LayerDive.Core.Analysis;
 internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
 {
     private ulong[] _inLayer = new ulong[64];                           // one bit a node: the current layer's tree holds it
-    private readonly ChunkedArray<int> _entry = new();                  // the version the layer's entry wrote (the tree's attributes index + 1), 0 for none
+    private readonly LayerVersions _entry = new();                      // the version the layer's entry wrote (the tree's attributes index + 1), 0 for none
     private readonly Dictionary<int, (string Target, EntryAttributes Header)> _hardlink = []; // hardlinks are few, by node number: the target and the link's own header
     private int _layerIndex = -1;
     private TreeNode? _root;
@@ -68,7 +68,7 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
                     {
                         Stamp(in batch, written);
                         // the version the entry wrote (a later entry of the layer may change what is in force)
-                        _entry[written.Number] = batch.Version(i) + 1;
+                        _entry.Set(written.Number, batch.Version(i) + 1);
                         if (entry.HardlinkTarget is { } target) _hardlink[written.Number] = (target, entry.Attributes!.Value);
                         else _hardlink.Remove(written.Number);
                     }
@@ -109,7 +109,7 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
             int word = n.Number >> 6;
             if (word >= _inLayer.Length) Array.Resize(ref _inLayer, Math.Max(word + 1, _inLayer.Length * 2));
             _inLayer[word] |= 1UL << n.Number;
-            _entry[n.Number] = 0;
+            _entry.Set(n.Number, 0);
             _hardlink.Remove(n.Number);
             var parent = batch.Parent(n)!.Value;
             if (parent.IsRoot) _root = parent;
@@ -147,12 +147,49 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
     {
         Enter(layer.Index);
         Walk(layer);
+        _entry.Clear();
         _extras.Clear();
         _extraAt.Clear();
         // the layer's hardlinks are in its steps: a layer of many (a pnpm store's) would otherwise leave a
         // table of its size for the rest of the load
         _hardlink.Clear();
         _hardlink.TrimExcess();
+    }
+
+    /// <summary>
+    /// The version each node of the current layer's tree was written with, by node number, in chunks only
+    /// where the layer's nodes lie, let go once the layer is walked (every entry is back to 0 by then). A
+    /// table of the whole tree kept for the load cost 4 bytes a node, most of them at the load's peak.
+    /// </summary>
+    private sealed class LayerVersions
+    {
+        private const int Shift = 11, Mask = (1 << Shift) - 1;
+        private int[]?[] _chunks = [];
+
+        public int Get(int node)
+        {
+            int chunk = node >> Shift;
+            return (uint)chunk < (uint)_chunks.Length && _chunks[chunk] is { } c ? c[node & Mask] : 0;
+        }
+
+        public void Set(int node, int version)
+        {
+            int chunk = node >> Shift;
+            if ((uint)chunk >= (uint)_chunks.Length)
+            {
+                if (version == 0) return;
+                Array.Resize(ref _chunks, Math.Max(chunk + 1, _chunks.Length * 2));
+            }
+            var c = _chunks[chunk];
+            if (c is null)
+            {
+                if (version == 0) return;
+                _chunks[chunk] = c = new int[1 << Shift];
+            }
+            c[node & Mask] = version;
+        }
+
+        public void Clear() => Array.Clear(_chunks);
     }
 
     /// <summary>A child in the layer's tree: a merged-tree node, an extra, or both (one path). The name only where an extra is (a node's is in the tree).</summary>
@@ -219,7 +256,7 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
             if (item.Node is { } written)
             {
                 // let the entry go: held past its layer, the arrays would keep every layer's attributes alive
-                _entry[written.Number] = 0;
+                _entry.Set(written.Number, 0);
                 _hardlink.Remove(written.Number);
             }
         }
@@ -246,7 +283,7 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
     private FileListStep Facts(Item item, int own)
     {
         var step = new FileListStep { Own = own, Node = TreeStore.None, Kind = ListStepKind.Item, Taken = -1 };
-        if (item.Node is { } n && InLayer(n.Number) && _entry[n.Number] is > 0 and var written)
+        if (item.Node is { } n && InLayer(n.Number) && _entry.Get(n.Number) is > 0 and var written)
         {
             if (_hardlink.TryGetValue(n.Number, out var link)) step.Taken = _block!.Take(link.Header, link.Target);
             // what only the tree's tables hold is read now: they change as the merge goes on

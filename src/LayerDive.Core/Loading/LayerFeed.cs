@@ -149,6 +149,12 @@ internal sealed class BatchPool
         Array.Clear(batch);
         lock (_entries) _entries.Push(batch);
     }
+
+    /// <summary>Lets the buffers go once every layer is merged: what runs after the load has their room.</summary>
+    public void Clear()
+    {
+        lock (_entries) _entries.Clear();
+    }
 }
 
 internal sealed class TeeSink(IEntrySink[] sinks) : IEntrySink

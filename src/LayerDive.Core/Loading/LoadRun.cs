@@ -305,6 +305,7 @@ internal sealed class LoadRun
         if (_feeds.Length == 0)
             lock (_model.Sync) _merger.Complete();
         _options.Progress?.Report(Snapshot(_feeds.Length));
+        Batches.Clear();
         _done.TrySetResult();
     }
 
