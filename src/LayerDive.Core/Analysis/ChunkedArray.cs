@@ -46,3 +46,40 @@ internal sealed class ChunkedArray<T>
         return ref _chunks[chunk][index & (ChunkLength - 1)];
     }
 }
+
+/// <summary>
+/// A number for some nodes of a tree, by node number, 0 for the others: in chunks only where the nodes
+/// given one lie, all let go by <see cref="Clear"/>. For what one layer touches (its nodes are mostly
+/// neighbours: the ones it added), where a table of the whole tree would cost 4 bytes a node for good.
+/// </summary>
+internal sealed class NodeIntMap
+{
+    private const int Shift = 11, Mask = (1 << Shift) - 1;
+    private int[]?[] _chunks = [];
+
+    public int Get(int node)
+    {
+        int chunk = node >> Shift;
+        return (uint)chunk < (uint)_chunks.Length && _chunks[chunk] is { } c ? c[node & Mask] : 0;
+    }
+
+    public void Set(int node, int value)
+    {
+        int chunk = node >> Shift;
+        if ((uint)chunk >= (uint)_chunks.Length)
+        {
+            if (value == 0) return;
+            Array.Resize(ref _chunks, Math.Max(chunk + 1, _chunks.Length * 2));
+        }
+        var c = _chunks[chunk];
+        if (c is null)
+        {
+            if (value == 0) return;
+            _chunks[chunk] = c = new int[1 << Shift];
+        }
+        c[node & Mask] = value;
+    }
+
+    /// <summary>Every node back to 0, the chunks let go.</summary>
+    public void Clear() => Array.Clear(_chunks);
+}

@@ -554,6 +554,13 @@ internal sealed class TreeStore
         return known != 0 ? known : attr + 1L;
     }
 
+    /// <summary>True when the version is a file written as a hardlink (<see cref="EntryAttributes.HardlinkTarget"/> set), without building its attributes.</summary>
+    public bool IsHardlinkFile(int attr)
+    {
+        int flags = _attributes[attr].Flags;
+        return (FileType)((flags >> TypeShift) & 0xF) == FileType.File && IsHardlink(attr, flags);
+    }
+
     private bool IsHardlink(int attr, int flags) =>
         (flags & RareBit) != 0 ? _rare[attr].HardlinkTarget is not null : (flags & LinkBit) != 0 && _links[attr].HardlinkTarget != NoTarget;
 

@@ -196,6 +196,10 @@ internal sealed class PathMatcher
         // bit n: a literal of n characters (63: longer) is awaited
         private readonly ulong _lengths;
         private readonly List<(int P, int Pos)> _hits = [];
+        // what each set of moves met gave (the literal's, and which of the first 64 globs matched): the names
+        // that move a state on are mostly the same few (node_modules, __pycache__, *.pyc), so each outcome is
+        // made once rather than a list and an array for every such name
+        private readonly Dictionary<((int P, int Pos)[]? Literal, ulong Globs), (int Best, bool Subtree, State? Next)> _moves = [];
 
         internal State(PathMatcher matcher, int[] positions)
         {
@@ -242,12 +246,24 @@ internal sealed class PathMatcher
             (int P, int Pos)[]? literal = null;
             if ((_lengths >> Math.Min(name.Length, 63) & 1) != 0) _lookup.TryGetValue(name, out literal);
             _hits.Clear();
-            foreach (var (pattern, p, pos) in _globs)
-                if (Glob.Match(pattern, name)) _hits.Add((p, pos));
+            ulong matched = 0;
+            for (int g = 0; g < _globs.Length; g++)
+            {
+                var (pattern, p, pos) = _globs[g];
+                if (!Glob.Match(pattern, name)) continue;
+                _hits.Add((p, pos));
+                if (g < 64) matched |= 1UL << g;
+            }
             if (literal is null && _hits.Count == 0)
             {
                 next = Carried();
                 return -1;
+            }
+            bool cached = _globs.Length <= 64;
+            if (cached && _moves.TryGetValue((literal, matched), out var known))
+            {
+                (subtree, next) = (known.Subtree, known.Next);
+                return known.Best;
             }
             if (literal is not null) _hits.AddRange(literal);
             var positions = new List<int>(_carried);
@@ -265,6 +281,7 @@ internal sealed class PathMatcher
                 else if (!positions.Contains(p << 8 | pos)) positions.Add(p << 8 | pos);
             }
             next = _matcher.Intern([.. positions]);
+            if (cached) _moves[(literal, matched)] = (best, subtree, next);
             return best;
         }
 
