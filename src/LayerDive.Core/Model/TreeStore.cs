@@ -84,7 +84,7 @@ internal sealed class TreeStore
     private readonly ChunkedArray<PackedAttributes> _attributes = new();
     // the rare attributes: a link's targets packed, and the rarer still (device numbers, a SHA-256 asked
     // for, a header size off the rule) as they came
-    private readonly Dictionary<int, LinkData> _links = [];
+    private readonly LinkTable _links = new();
     private readonly NameArena _targets = new();
     private readonly Dictionary<int, RareAttributes> _rare = [];
     private readonly Dictionary<int, (long Size, long MTime, int Uid, int Gid)> _wide = [];
@@ -459,12 +459,12 @@ internal sealed class TreeStore
         long inode = fields is not null && a.HardlinkTarget is not null && a.Inode != 0 ? a.Inode : fields?.Inode ?? 0;
         if (fields is { Sha256: null, DevMajor: 0, DevMinor: 0, HeaderSize: null })
         {
-            _links[index] = new LinkData
+            _links.Add(index, new LinkData
             {
                 LinkTarget = fields.LinkTarget is { } link ? _targets.Add(link) : NoTarget,
                 HardlinkTarget = fields.HardlinkTarget is { } hardlink ? _targets.Add(hardlink) : NoTarget,
                 Inode = inode,
-            };
+            });
             flags |= LinkBit;
             if (fields.HardlinkTarget is not null) HasHardlinks = true;
         }
@@ -515,6 +515,41 @@ internal sealed class TreeStore
             OverlayNativeMarker = (p.Flags & NativeBit) != 0, Implicit = (p.Flags & ImplicitBit) != 0,
             RareFields = rare,
         };
+    }
+
+    /// <summary>
+    /// The links' packed targets by version. Versions are added in the order of their indices, so the table
+    /// is two arrays in that order, searched by halves: 20 bytes a link, where a dictionary took 36 and, as
+    /// it doubled, held its old entries beside the new (a tenth of a distribution's paths are links).
+    /// </summary>
+    private sealed class LinkTable
+    {
+        private readonly ChunkedArray<int> _versions = new();
+        private readonly ChunkedArray<LinkData> _data = new();
+        private int _count;
+
+        public void Add(int version, in LinkData link)
+        {
+            if (_count > 0 && _versions[_count - 1] >= version) throw new InvalidOperationException("link versions out of order");
+            _versions[_count] = version;
+            _data[_count++] = link;
+        }
+
+        public ref LinkData this[int version]
+        {
+            get
+            {
+                int lo = 0, hi = _count - 1;
+                while (lo <= hi)
+                {
+                    int mid = (lo + hi) >>> 1, at = _versions[mid];
+                    if (at == version) return ref _data[mid];
+                    if (at < version) lo = mid + 1;
+                    else hi = mid - 1;
+                }
+                throw new KeyNotFoundException($"no link of version {version}");
+            }
+        }
     }
 
     private RareAttributes Unpack(in LinkData link) => new()
