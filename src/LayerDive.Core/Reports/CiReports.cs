@@ -177,8 +177,8 @@ internal static class CiReports
         foreach (var i in inefficiencies)
         {
             if (i.CumulativeSize != last.Bytes) last = (i.CumulativeSize, $"{Units.HumanBytes(i.CumulativeSize),12}");
-            line.TryWrite(CultureInfo.InvariantCulture, $"{i.Count,5}  {last.Words}  ", out int n);
-            w.Write(line[..n]);
+            if (line.TryWrite(CultureInfo.InvariantCulture, $"{i.Count,5}  {last.Words}  ", out int n)) w.Write(line[..n]);
+            else w.Write($"{i.Count,5}  {last.Words}  "); // longer than dive's columns ever are: never cut
             w.Write(PathText.Escape(i.Path));
             w.Write('\n');
         }
