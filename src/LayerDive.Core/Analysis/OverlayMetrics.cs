@@ -73,9 +73,12 @@ public static class OverlayMetrics
     /// type changes. Content shared by hardlinks counts once, and not at all while any of its names
     /// is still visible.
     /// </summary>
-    public static OverlayMetricsResult Compute(ImageModel model)
+    public static OverlayMetricsResult Compute(ImageModel model) => Compute(model, VisibleInodes(model));
+
+    /// <inheritdoc cref="Compute(ImageModel)"/>
+    /// <param name="visibleInodes">the model's <see cref="VisibleInodes"/>, shared with the advice where both run</param>
+    internal static OverlayMetricsResult Compute(ImageModel model, VisibleContent visibleInodes)
     {
-        var visibleInodes = VisibleInodes(model);
 
         var items = new List<RemovableItem>();
         foreach (var node in model.AllNodes())

@@ -213,11 +213,14 @@ internal static class CiCommand
     /// </summary>
     private static Analysis Judge(ImageModel model, DiveMetrics dive, ImageLoad load)
     {
+        // the contents still visible under some name, which both the overlay and the advice need (on an image of
+        // 100,000 hardlinks, a set of their identities): found once, before both
+        var visible = OverlayMetrics.VisibleInodes(model);
         // the load (the advice reads secret candidates back through it) stays on the thread that disposes it
-        var overlay = Task.Run(() => OverlayMetrics.Compute(model));
+        var overlay = Task.Run(() => OverlayMetrics.Compute(model, visible));
         // dive's figures read only what the merge gave dive: beside the others
         var figures = Task.Run(dive.Result);
-        var advice = Core.Analysis.Advice.Advisor.Analyze(model, load);
+        var advice = Core.Analysis.Advice.Advisor.Analyze(model, load, visible);
         return new Analysis(model, figures.GetAwaiter().GetResult(), overlay.GetAwaiter().GetResult(), advice);
     }
 

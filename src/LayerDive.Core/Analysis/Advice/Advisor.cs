@@ -33,10 +33,15 @@ public static class Advisor
     /// name may be a secret are read back (only those, and only small ones) for their content
     /// markers; without it, the rules that need a marker find nothing.
     /// </summary>
-    public static AdviceResult Analyze(ImageModel model, ImageLoad? load = null, CancellationToken ct = default)
+    public static AdviceResult Analyze(ImageModel model, ImageLoad? load = null, CancellationToken ct = default) =>
+        Analyze(model, load, null, ct);
+
+    /// <inheritdoc cref="Analyze(ImageModel, ImageLoad?, CancellationToken)"/>
+    /// <param name="visible">the model's visible contents (<see cref="OverlayMetrics.VisibleInodes"/>), where the overlay's figures are made beside</param>
+    internal static AdviceResult Analyze(ImageModel model, ImageLoad? load, OverlayMetrics.VisibleContent? visible, CancellationToken ct = default)
     {
         if (!model.IsComplete) throw new InvalidOperationException("the model is still loading");
-        var pass = new Pass(model);
+        var pass = new Pass(model, visible ?? OverlayMetrics.VisibleInodes(model));
         pass.Walk();
         HashSet<(int Node, int Layer)>? confirmed = null;
         if (load is not null)
@@ -134,11 +139,11 @@ public static class Advisor
         public EntryAttributes? Later;
     }
 
-    private sealed class Pass(ImageModel model)
+    private sealed class Pass(ImageModel model, OverlayMetrics.VisibleContent visible)
     {
         private readonly TreeStore _tree = model.Root.Tree;
         private readonly PathMatcher _matcher = new(AdviceRules.Paths);
-        private readonly OverlayMetrics.VisibleContent _visible = OverlayMetrics.VisibleInodes(model);
+        private readonly OverlayMetrics.VisibleContent _visible = visible;
         private readonly Dictionary<GroupKey, Group> _groups = [];
         private readonly SameContent _same = new(model.Root.Tree);
         private readonly Dictionary<int, long> _kept = []; // what the image's own steps wrote that stays, by top folder
