@@ -23,8 +23,7 @@ public sealed record DiveMetricsResult(
     long UserSizeBytes,
     long WastedBytes,
     double UserWastedPercent,
-    IReadOnlyList<Inefficiency> Inefficiencies)
-;
+    IReadOnlyList<Inefficiency> Inefficiencies);
 
 /// <summary>
 /// Reproduces dive's efficiency computation, bugs included, while the layers stream by. Per layer, dive

@@ -98,7 +98,7 @@ internal sealed class FileListWriter
         EntryAttributes? a = null;
         string? hardlink = null;
         bool payload = false, whiteout = false;
-        if (s.Taken >= 0) (a, hardlink, payload) = (block.Taken(s.Taken).Attributes, block.Taken(s.Taken).Hardlink, true);
+        if (s.Taken >= 0) ((a, hardlink), payload) = (block.Taken(s.Taken), true);
         else if (s.Version > 0) (a, payload) = (block.Tree!.Attributes(s.Version - 1), true);
         else if (s.Extra is { Payload: true } e) (a, hardlink, payload, whiteout) = (e.Attributes, e.Hardlink, true, e.Whiteout);
         w.WriteStartObject();

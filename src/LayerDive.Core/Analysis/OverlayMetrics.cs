@@ -79,7 +79,6 @@ public static class OverlayMetrics
     /// <param name="visibleInodes">the model's <see cref="VisibleInodes"/>, shared with the advice where both run</param>
     internal static OverlayMetricsResult Compute(ImageModel model, VisibleContent visibleInodes)
     {
-
         var items = new List<RemovableItem>();
         foreach (var node in model.AllNodes())
         {

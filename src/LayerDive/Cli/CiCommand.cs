@@ -59,7 +59,14 @@ internal static class CiCommand
         if (output is not null)
         {
             WriteText(outcome, text, context);
-            WriteFile(output, format == "html" ? html(outcome) : CiReports.Render(outcome, format, text), context);
+            if (format == "text")
+                // written as it is made, as on stdout (without colour, as Render gives it)
+                WriteFile(output, stream =>
+                {
+                    using var file = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
+                    CiReports.WriteText(outcome, file, text with { Color = false });
+                }, context);
+            else WriteFile(output, format == "html" ? html(outcome) : CiReports.Render(outcome, format, text), context);
         }
         else
         {
