@@ -230,10 +230,10 @@ public sealed class LayerBuilder
             return e;
         });
 
-    public LayerBuilder Hardlink(string name, string target) =>
+    public LayerBuilder Hardlink(string name, string target, int mode = 0x1A4, int uid = 0, int gid = 0) =>
         Add(() =>
         {
-            var e = Entry(TarEntryType.HardLink, name, 0x1A4, 0, 0);
+            var e = Entry(TarEntryType.HardLink, name, mode, uid, gid);
             e.LinkName = target;
             return e;
         });

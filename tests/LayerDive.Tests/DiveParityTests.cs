@@ -150,7 +150,39 @@ public sealed partial class DiveParityTests
     [MemberData(nameof(Archives))]
     public void Json_export_has_dives_fields_with_dives_values(string name)
     {
-        var path = Readable(name);
+        AssertSameJson(Readable(name));
+    }
+
+    /// <summary>
+    /// A hardlink's item in dive's file list shows its own header's mode and owner, which the merged tree's
+    /// version (its target's) need not share: links with the target's mode and owner, as tar writes them, and
+    /// links with another mode, a setuid bit, another owner or group, an owner above 65,535, in the target's
+    /// layer and in a layer above it.
+    /// </summary>
+    [Fact]
+    public void Json_file_lists_show_a_hardlinks_own_header()
+    {
+        if (!File.Exists(Dive)) Assert.Skip($"dive is not at {Dive}");
+        using var dir = new TempDir();
+        var path = dir.File("links.tar");
+        new LayerDive.Samples.ImageBuilder()
+            .Layer("COPY bin", l => l.Dir("bin").File("bin/tool", "tool\n", mode: 0x1ED, uid: 7, gid: 8)
+                .Hardlink("bin/same", "bin/tool", mode: 0x1ED, uid: 7, gid: 8)
+                .Hardlink("bin/mode", "bin/tool", mode: 0x1A4, uid: 7, gid: 8)
+                .Hardlink("bin/setuid", "bin/tool", mode: 0x9ED, uid: 7, gid: 8)
+                .Hardlink("bin/owner", "bin/tool", mode: 0x1ED, uid: 1000, gid: 8)
+                .Hardlink("bin/group", "bin/tool", mode: 0x1ED, uid: 7, gid: 1000)
+                .Hardlink("bin/wide", "bin/tool", mode: 0x1ED, uid: 70000, gid: 70001))
+            .Layer("RUN ln", l => l.Dir("bin")
+                .Hardlink("bin/later", "bin/tool", mode: 0x1C0, uid: 5, gid: 6)
+                .Hardlink("bin/later-same", "bin/tool", mode: 0x1ED, uid: 7, gid: 8))
+            .WriteDockerArchive(path);
+        AssertSameJson(path);
+    }
+
+    /// <summary>dive's <c>--json</c> and ours of the docker-archive at <paramref name="path"/>: the same fields with the same values.</summary>
+    private static void AssertSameJson(string path)
+    {
         using var dir = new TempDir();
         RunDive(dir.Path, path, "--ci"); // skips where dive cannot read the image
         var (code, _, stderr) = Scripts.Exec(Dive, ["--source", "docker-archive", path, "--json", dir.File("dive.json")]);

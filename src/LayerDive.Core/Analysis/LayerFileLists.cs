@@ -24,7 +24,9 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
     // the version the layer's entry wrote (the tree's attributes index + 1), 0 for none: only where the layer's
     // nodes lie, let go once the layer is walked (every entry is back to 0 by then)
     private readonly NodeIntMap _entry = new();
-    private readonly Dictionary<int, HardlinkHeader> _hardlink = []; // by node number: the target and what dive shows of the link's own header
+    // by node number: what dive shows of a hardlink's own header, where it is not what the tree's version has (the
+    // target's mode and owner): links written with the target's, as tar and the engines write them, keep nothing
+    private readonly Dictionary<int, HardlinkHeader> _hardlink = [];
     private int _layerIndex = -1;
     private TreeNode? _root;
 
@@ -71,7 +73,9 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
                         Stamp(in batch, written);
                         // the version the entry wrote (a later entry of the layer may change what is in force)
                         _entry.Set(written.Number, batch.Version(i) + 1);
-                        if (entry.HardlinkTarget is { } target) _hardlink[written.Number] = new HardlinkHeader(target, entry.Attributes!.Value);
+                        if (entry.HardlinkTarget is not null && entry.Attributes!.Value is var header
+                            && !written.Tree.HasModeAndOwner(batch.Version(i), header.Mode, header.Uid, header.Gid))
+                            _hardlink[written.Number] = new HardlinkHeader(header);
                         else _hardlink.Remove(written.Number);
                     }
                     else Set(ExtraAt(entry.Path), entry.Attributes, entry.HardlinkTarget, whiteout: false);
@@ -159,12 +163,11 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
     }
 
     /// <summary>
-    /// A hardlink's target and what dive shows of the link's own header (the tree's version has its target's
-    /// mode and owner): 32 bytes, where the header whole took 80 (a layer of a pnpm store has 100,000 links).
+    /// What dive shows of a hardlink's own header where the tree's version differs (it has its target's mode
+    /// and owner; its header size is the link's): 24 bytes. The target is the tree's version's.
     /// </summary>
-    private readonly struct HardlinkHeader(string target, EntryAttributes header)
+    private readonly struct HardlinkHeader(EntryAttributes header)
     {
-        public readonly string Target = target;
         private readonly long _headerSize = header.HeaderSize;
         private readonly int _mode = header.Mode, _uid = header.Uid, _gid = header.Gid;
         private readonly FileType _type = header.Type;
@@ -267,10 +270,14 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
         var step = new FileListStep { Own = own, Node = TreeStore.None, Kind = ListStepKind.Item, Taken = -1 };
         if (item.Node is { } n && InLayer(n.Number) && _entry.Get(n.Number) is > 0 and var written)
         {
-            if (_hardlink.TryGetValue(n.Number, out var link)) step.Taken = _block!.Take(link.Header, link.Target);
             // what only the tree's tables hold is read now: they change as the merge goes on
-            else if (n.Tree.IsPlain(written - 1)) step.Version = written;
-            else step.Taken = _block!.Take(n.Tree.Attributes(written - 1), null);
+            if (n.Tree.IsPlain(written - 1)) step.Version = written;
+            else
+            {
+                // a hardlink's version names its target; its own header is the version's unless kept aside
+                var a = n.Tree.Attributes(written - 1);
+                step.Taken = _block!.Take(_hardlink.TryGetValue(n.Number, out var link) ? link.Header : a, a.HardlinkTarget);
+            }
         }
         else if (item.Extra is { Payload: true } e) step.Extra = e;
         return step;

@@ -586,6 +586,15 @@ internal sealed class TreeStore
         return (FileType)((flags >> TypeShift) & 0xF) == FileType.File && IsHardlink(attr, flags);
     }
 
+    /// <summary>True when the version has this mode (its 12 bits), owner and group, read without building its attributes.</summary>
+    public bool HasModeAndOwner(int attr, int mode, int uid, int gid)
+    {
+        ref var p = ref _attributes[attr];
+        if ((p.Flags & 0xFFF) != (mode & 0xFFF)) return false;
+        var (u, g) = (p.Flags & WideBit) != 0 ? (_wide[attr].Uid, _wide[attr].Gid) : (p.Uid, p.Gid);
+        return u == uid && g == gid;
+    }
+
     private bool IsHardlink(int attr, int flags) =>
         (flags & RareBit) != 0 ? _rare[attr].HardlinkTarget is not null : (flags & LinkBit) != 0 && _links[attr].HardlinkTarget != NoTarget;
 
