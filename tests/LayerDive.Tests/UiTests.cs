@@ -48,6 +48,19 @@ public sealed class UiTests
         Assert.Contains("Efficiency: 98.44 % (dive), wasted 32 kB", ui.Screen);
     }
 
+    /// <summary>The image details list the inefficient files dive's --ci lists for its test image, in its order.</summary>
+    [Fact]
+    public void Image_details_list_dives_inefficient_files_in_its_order()
+    {
+        using var ui = new UiHarness(DiveImage);
+        int header = ui.Find("Count  Wasted Space  File Path").Row;
+        int saved = ui.Find("2      13 kB         /root/saved.txt").Row;
+        // cut at the pane's edge
+        int first = ui.Find("2      13 kB         /root/example/somefile1.t").Row;
+        int third = ui.Find("2      6.4 kB        /root/example/somefile3.t").Row;
+        Assert.Equal([header + 1, header + 2, header + 3], [saved, first, third]);
+    }
+
     [Fact]
     public void Layers_are_browsable_as_they_are_merged_while_the_rest_is_still_read()
     {

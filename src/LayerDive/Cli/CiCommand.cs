@@ -220,11 +220,7 @@ internal static class CiCommand
     /// </summary>
     private static Analysis Judge(ImageModel model, DiveMetrics dive, ImageLoad load)
     {
-        // the load's garbage (its batches, the tables it outgrew) collected and its pages given back before the
-        // analyses make theirs, which otherwise came on top of it: the peak of a run is after the load. Measured on
-        // the realistic million-file image (--ci --json): the peak 158-171 -> 155-159 MiB, after the load 163 -> 141;
-        // the collection costs 7 ms there (a heap of arrays of structs: little to trace), 2 ms on the 1 GB image
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        LoadMemory.Release();
         // the contents still visible under some name, which both the overlay and the advice need (on an image of
         // 100,000 hardlinks, a set of their identities): found once, before both
         var visible = OverlayMetrics.VisibleInodes(model);

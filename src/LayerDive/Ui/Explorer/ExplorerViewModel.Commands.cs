@@ -160,7 +160,7 @@ public sealed partial class ExplorerViewModel
     {
         if (!IsComplete) { Say(UiStrings.Ui_StillReading); return; }
         if (Tree.Current is not { } wasted) return;
-        var item = _removable.FirstOrDefault(i => i.Path == wasted.Node.Path);
+        var item = _removable.FirstOrDefault(i => i.Node == wasted.Node); // one tree: the same node is the same path
         if (item is null) { Say(UiText.Fill(UiStrings.Ui_WasteNone, "/" + wasted.Node.Path)); return; }
         SelectLayer(item.StoredBy);
         FocusPane(Pane.Layers);

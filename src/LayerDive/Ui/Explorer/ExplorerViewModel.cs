@@ -169,6 +169,7 @@ public sealed partial class ExplorerViewModel : IDisposable
     /// <summary>The image is read: its efficiency, what the overlay merge makes removable, the problems found, and what needs every layer.</summary>
     public void Completed(DiveMetricsResult dive)
     {
+        LoadMemory.Release(); // before the figures and what the keys make
         var overlay = OverlayMetrics.Compute(Model);
         _removable = overlay.Items;
         var lines = new List<string>
@@ -180,12 +181,13 @@ public sealed partial class ExplorerViewModel : IDisposable
             "",
             UiStrings.Ui_InefficientHeader,
         };
-        lines.AddRange(dive.Inefficiencies.Select(i => $"{i.Count,-5}  {Units.HumanBytes(i.CumulativeSize),-12}  {i.Path}"));
         if (dive.Inefficiencies.Count == 0) lines.Add(UiStrings.Ui_InefficientNone);
         // the read's warnings: a count and the key that lists them (they are printed after the explorer too)
         lines.Insert(1, Model.Problems.Count == 0 ? UiText.Fill(UiStrings.Ui_ProblemsNone, Keys.Get(UiCommand.Config).First)
             : UiText.Fill(UiStrings.Ui_ProblemsCount, Model.Problems.Count, Keys.Get(UiCommand.Problems).First, Keys.Get(UiCommand.Config).First));
-        ImageDetails = lines;
+        // an inefficient file's line made when the pane shows it: a million-file image has 100,000 of them
+        // (20 MB of lines), of which the pane shows a dozen
+        ImageDetails = new LinesAfter<Inefficiency>(lines, dive.Inefficiencies, i => $"{i.Count,-5}  {Units.HumanBytes(i.CumulativeSize),-12}  {i.Path}");
         IsComplete = true;
         Changed?.Invoke();
     }
@@ -339,4 +341,19 @@ public sealed partial class ExplorerViewModel : IDisposable
     }
 
     public void Dispose() => Viewer.Dispose();
+}
+
+/// <summary>Lines, then one line an item, the items' made when read.</summary>
+internal sealed class LinesAfter<T>(IReadOnlyList<string> head, IReadOnlyList<T> items, Func<T, string> line) : IReadOnlyList<string>
+{
+    public int Count => head.Count + items.Count;
+
+    public string this[int index] => index < head.Count ? head[index] : line(items[index - head.Count]);
+
+    public IEnumerator<string> GetEnumerator()
+    {
+        for (int i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

