@@ -120,6 +120,27 @@ public sealed class CiMetricsTests
         Assert.Equal(("app/x", 1000L, WasteReason.Opaque), (item.Path, item.Bytes, item.Reason));
     }
 
+    /// <summary>
+    /// Removable items of one size go in the order string.CompareOrdinal gives their paths (names that are
+    /// prefixes of one another, that sort around '/', above U+007F; with names above U+00FF and beyond the
+    /// 16-bit range, and without), a path stored by several layers by the layer that stored it.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Removable_items_of_one_size_go_by_path_then_by_layer(bool wide)
+    {
+        string[] names = ["a", "ab", "a-b", "a.b", "b", "\u00e9", "a\u00e9", "\u00ff", .. wide ? new[] { "\u0416", "\U0001F600" } : []];
+        var files = (from d in names from f in names select $"{d}/{f}").ToList();
+        var (_, o) = Figures(new ImageBuilder()
+            .Layer("COPY", l => { foreach (var d in names) l.Dir(d); foreach (var f in files) l.File(f, "1"); })
+            .Layer("COPY again", l => l.File("a/a", "2"))
+            .Layer("COPY over", l => { foreach (var f in files) l.File(f, "3"); }));
+        var expected = files.Order(StringComparer.Ordinal).SelectMany(f => f == "a/a" ? new[] { (f, 0), (f, 1) } : [(f, 0)]).ToList();
+        Assert.Equal(expected, o.Items.Select(i => (i.Path, i.StoredBy)).ToList());
+        Assert.All(o.Items, i => Assert.Equal(1, i.Bytes));
+    }
+
     [Fact]
     public void Hardlinked_content_counts_once_and_not_while_a_name_remains()
     {

@@ -64,6 +64,41 @@ public static class OverlayMetrics
             _tree.TryStateAt(node, _top, out var now) && now.IsPresent && _tree.InodeOf(now.Attr) == inode || _linked.Contains(inode);
     }
 
+    /// <summary>
+    /// The items by size (largest first), then path (as string.CompareOrdinal orders them), then the layer that
+    /// stored them. The paths are written a byte a character where every name is narrow (nearly always: half
+    /// the memory, the same order), else a character each.
+    /// </summary>
+    private static List<RemovableItem> ByPath(List<RemovableItem> items, TreeStore tree)
+    {
+        var start = new int[items.Count + 1];
+        for (int i = 0; i < items.Count; i++) start[i + 1] = checked(start[i] + tree.PathLength(items[i].Node.Number));
+        var bytes = new byte[start[^1]];
+        bool narrow = true;
+        for (int i = 0; i < items.Count && narrow; i++) narrow = tree.CopyNarrowPath(items[i].Node.Number, bytes.AsSpan(start[i], start[i + 1] - start[i]));
+        char[]? chars = null;
+        if (!narrow)
+        {
+            bytes = [];
+            chars = new char[start[^1]];
+            for (int i = 0; i < items.Count; i++) tree.CopyPath(items[i].Node.Number, chars.AsSpan(start[i], start[i + 1] - start[i]));
+        }
+        var order = new int[items.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(order, (x, y) =>
+        {
+            RemovableItem a = items[x], b = items[y];
+            if (a.Bytes != b.Bytes) return b.Bytes.CompareTo(a.Bytes);
+            int byPath = chars is null
+                ? bytes.AsSpan(start[x], start[x + 1] - start[x]).SequenceCompareTo(bytes.AsSpan(start[y], start[y + 1] - start[y]))
+                : chars.AsSpan(start[x], start[x + 1] - start[x]).SequenceCompareTo(chars.AsSpan(start[y], start[y + 1] - start[y]));
+            return byPath != 0 ? byPath : a.StoredBy.CompareTo(b.StoredBy);
+        });
+        var sorted = new List<RemovableItem>(items.Count);
+        foreach (int i in order) sorted.Add(items[i]);
+        return sorted;
+    }
+
     /// <summary>The contents visible after the top layer, under any name.</summary>
     internal static VisibleContent VisibleInodes(ImageModel model) => new(model);
 
@@ -106,17 +141,11 @@ public static class OverlayMetrics
                 items.Add(new RemovableItem(node, a.Size, r.Layer, next.Layer, reason));
             }
         }
-        // a total order (a path may be stored by several layers): the nodes come in no particular order;
-        // items of equal size go by path, compared where the paths part, without making them (each
-        // path's depth counted once: equal sizes are common, and a sort compares each item many times)
-        var tree = model.Root.Tree;
-        var keyed = new (RemovableItem Item, int Depth)[items.Count];
-        for (int i = 0; i < keyed.Length; i++) keyed[i] = (items[i], tree.Depth(items[i].Node.Number));
-        Array.Sort(keyed, (x, y) =>
-            y.Item.Bytes != x.Item.Bytes ? y.Item.Bytes.CompareTo(x.Item.Bytes)
-            : x.Item.Node == y.Item.Node ? x.Item.StoredBy.CompareTo(y.Item.StoredBy)
-            : tree.ComparePathsOrdinal(x.Item.Node.Number, x.Depth, y.Item.Node.Number, y.Depth));
-        for (int i = 0; i < keyed.Length; i++) items[i] = keyed[i].Item;
+        // a total order (a path may be stored by several layers): the nodes come in no particular order; items of
+        // equal size go by path, the paths written once, one after another, and compared as text (a comparison
+        // that walked the tree to where two paths part, many times an item, was most of the figures' 0.13 s on
+        // the synthetic million-file image, whose 98,000 removable files all have one size)
+        items = ByPath(items, model.Root.Tree);
         long removable = items.Sum(i => i.Bytes);
         long size = model.SizeBytes;
         long userSize = model.Layers.Skip(1).Sum(l => l.Size);
