@@ -13,10 +13,8 @@ internal static class PathText
     /// </summary>
     public static string Escape(string s)
     {
-        int i = 0;
-        for (; i < s.Length; i++)
-            if (NeedsEscape(s[i])) break;
-        if (i == s.Length) return s;
+        int i = s.AsSpan().IndexOfAny(EscapedChars);
+        if (i < 0) return s;
         var sb = new StringBuilder(s.Length + 8);
         sb.Append(s, 0, i);
         for (; i < s.Length; i++)
@@ -34,8 +32,29 @@ internal static class PathText
         return sb.ToString();
     }
 
-    // a valid low surrogate of a pair may fall in the raw-byte range too: the slow path tells them apart
-    private static bool NeedsEscape(char c) => c < 0x20 || c == 0x7f || c == '\\' || (c >= RawFirst && c <= RawLast);
+    /// <summary>
+    /// Writes <paramref name="s"/> as <see cref="Escape"/> gives it, without making a string where nothing is to
+    /// be escaped (nearly always).
+    /// </summary>
+    public static void WriteEscaped(TextWriter w, ReadOnlySpan<char> s)
+    {
+        if (s.ContainsAny(EscapedChars)) w.Write(Escape(s.ToString()));
+        else w.Write(s);
+    }
+
+    // what Escape may have to escape (a valid low surrogate of a pair may fall in the raw-byte range too: the slow
+    // path tells them apart), searched for as a set
+    private static readonly System.Buffers.SearchValues<char> EscapedChars = System.Buffers.SearchValues.Create(EscapedCharsOf());
+
+    private static char[] EscapedCharsOf()
+    {
+        var chars = new List<char>();
+        for (char c = '\0'; c < ' '; c++) chars.Add(c);
+        chars.Add('\x7f');
+        chars.Add('\\');
+        for (char c = RawFirst; c <= RawLast; c++) chars.Add(c);
+        return [.. chars];
+    }
 
     private const char RawFirst = '\uDC80', RawLast = '\uDCFF';
     // searched for as a set: the generic range search boxed its bounds in code not yet optimised (a million

@@ -265,6 +265,22 @@ public sealed class BadInputTests
 
     // ---------------- must simply work ----------------
 
+    /// <summary>dive's inefficient files in --ci name odd paths as ls does: escaped, one line each.</summary>
+    [Fact]
+    public void Odd_names_among_the_inefficient_files_are_escaped_as_ls_escapes_them()
+    {
+        using var dir = new TempDir();
+        static void Odd(LayerBuilder l) => l.File("tab\tname", "t").File("new\nline", "n").File("back\\slash", "b").File("ünï 日本 😀", "u").File("invalid-X-utf8", "i");
+        // both layers hold the five files in one order: the fifth header (four one-block files in) of each gets the byte
+        var image = new ImageBuilder().Layer("odd", Odd).Layer("again", Odd);
+        image.TamperTar = (_, tar) => TarBytes.ReplaceInName(tar, "X", [0xff], header: 4 * 1024);
+        var r = Tool.Run(Layout(dir, image), "--ci");
+        var inefficient = r.StdoutLines.SkipWhile(l => l != "Count  Wasted Space  File Path").Skip(1).TakeWhile(l => l.StartsWith("    2 ", StringComparison.Ordinal));
+        // dive's columns: the count in 5, two spaces, the bytes in 12, two spaces
+        Assert.Equal(["/back\\x5cslash", "/invalid-\\xff-utf8", "/new\\x0aline", "/tab\\x09name", "/ünï 日本 😀"],
+            inefficient.Select(l => l[21..]).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Odd_names_huge_ids_and_old_times_simply_work()
     {

@@ -14,6 +14,21 @@ public sealed record Inefficiency(int Count, long CumulativeSize)
 
     /// <summary>The path as dive writes it ("/" and the path).</summary>
     public string Path => "/" + (Key as string ?? ((TreeNode)Key).Path);
+
+    /// <summary>Writes <see cref="Path"/>, escaped (<see cref="PathText.Escape"/>), without making it: a list of 100,000 made as many, twice.</summary>
+    internal void WriteEscapedPath(TextWriter w, ref char[] scratch)
+    {
+        if (Key is not TreeNode node)
+        {
+            w.Write(PathText.Escape(Path));
+            return;
+        }
+        int length = node.Tree.PathLength(node.Number) + 1;
+        if (scratch.Length < length) scratch = new char[Math.Max(length, scratch.Length * 2)];
+        scratch[0] = '/';
+        node.Tree.CopyPath(node.Number, scratch.AsSpan(1, length - 1));
+        PathText.WriteEscaped(w, scratch.AsSpan(0, length));
+    }
 }
 
 /// <summary>dive's efficiency figures (docs/metrics.md), to the last digit.</summary>

@@ -174,12 +174,13 @@ internal static class CiReports
         // sorted by size: a run of equal sizes (often the whole list) is put in words once
         (long Bytes, string Words) last = (-1, "");
         Span<char> line = stackalloc char[32];
+        var path = new char[256];
         foreach (var i in inefficiencies)
         {
             if (i.CumulativeSize != last.Bytes) last = (i.CumulativeSize, $"{Units.HumanBytes(i.CumulativeSize),12}");
             if (line.TryWrite(CultureInfo.InvariantCulture, $"{i.Count,5}  {last.Words}  ", out int n)) w.Write(line[..n]);
             else w.Write($"{i.Count,5}  {last.Words}  "); // longer than dive's columns ever are: never cut
-            w.Write(PathText.Escape(i.Path));
+            i.WriteEscapedPath(w, ref path);
             w.Write('\n');
         }
     }
