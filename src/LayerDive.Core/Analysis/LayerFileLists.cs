@@ -73,8 +73,8 @@ internal sealed class LayerFileLists(IFileListSink sink) : ILayerObserver
                         Stamp(in batch, written);
                         // the version the entry wrote (a later entry of the layer may change what is in force)
                         _entry.Set(written.Number, batch.Version(i) + 1);
-                        if (entry.HardlinkTarget is not null && entry.Attributes!.Value is var header
-                            && !written.Tree.HasModeAndOwner(batch.Version(i), header.Mode, header.Uid, header.Gid))
+                        if (entry.HardlinkTarget is not null && entry.Attributes!.Value is var header && batch.Version(i) is >= 0 and var version
+                            && !written.Tree.HasModeAndOwner(version, header.Mode, header.Uid, header.Gid))
                             _hardlink[written.Number] = new HardlinkHeader(header);
                         else _hardlink.Remove(written.Number);
                     }
