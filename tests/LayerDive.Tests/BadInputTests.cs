@@ -80,6 +80,37 @@ public sealed class BadInputTests
         Assert.Contains("truncated", line);
     }
 
+    /// <summary>
+    /// Of two bad layers the error names the lower, however soon the upper one's reader fails: three readers at
+    /// once, layer 2 cut after its gzip header (it fails at its first read), layer 0 (2 MB of files that do not
+    /// compress) cut at nine tenths.
+    /// </summary>
+    [Fact]
+    public void Of_two_bad_layers_the_lower_is_named()
+    {
+        using var dir = new TempDir();
+        var random = new Random(28);
+        var image = new ImageBuilder()
+            .Layer("big", l =>
+            {
+                for (int i = 0; i < 2000; i++)
+                {
+                    var bytes = new byte[1024];
+                    random.NextBytes(bytes);
+                    l.File($"f{i:D4}", bytes);
+                }
+            })
+            .Layer("small", l => l.File("ok", "ok\n"))
+            .Layer("bad", l => l.File("x", new string('x', 3000)));
+        image.TamperBlob = (n, blob) => n switch { 0 => blob[..(blob.Length * 9 / 10)], 2 => blob[..20], _ => blob };
+        var path = Layout(dir, image);
+        for (int round = 0; round < 5; round++)
+        {
+            var ex = Assert.Throws<ImageException>(() => Images.Load(path, new LayerDive.Core.Loading.LoadOptions { MaxParallelism = 3 }));
+            Assert.Equal(0, ex.LayerIndex);
+        }
+    }
+
     [Theory]
     [InlineData(LayerCompression.Gzip)]
     [InlineData(LayerCompression.Zstd)]

@@ -22,6 +22,7 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
     private volatile bool _live;
     private Action? _release; // the finished reader's place, given back when the layer goes live
     private LayerContents? _read;
+    private Exception? _failed; // the reader's error, the load's when the layer goes live
 
     private RawEntry[] Rent() => run.Batches.Rent();
 
@@ -92,6 +93,28 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
     }
 
     /// <summary>
+    /// The reader failed: the load fails now if the layer is live, else when it goes live (every layer below it
+    /// merged), so that a layer above whose reader failed first never hides a bad layer below it.
+    /// <paramref name="release"/> is called then, as <see cref="ReaderDone"/>'s is.
+    /// </summary>
+    public void ReaderFailed(Exception error, Action? release)
+    {
+        if (!_live)
+        {
+            lock (_gate)
+            {
+                if (!_live)
+                {
+                    (_failed, _release) = (error, release);
+                    return;
+                }
+            }
+        }
+        release?.Invoke();
+        run.Fail(error);
+    }
+
+    /// <summary>
     /// Makes the layer live: merges what it holds, then lets its reader merge the rest itself.
     /// Returns true, with the layer's contents, when the reader was done already (the caller finishes the layer).
     /// </summary>
@@ -102,10 +125,17 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
         {
             List<(RawEntry[] Batch, int Count)>? held = null;
             Action? release;
+            Exception? failed;
             lock (_gate)
             {
-                (release, _release) = (_release, null);
-                if (_held!.Count > 0)
+                (release, _release, failed) = (_release, null, _failed);
+                if (failed is not null)
+                {
+                    // what it holds is never merged: the load ends here
+                    _held = null;
+                    _live = true;
+                }
+                else if (_held!.Count > 0)
                 {
                     (held, _held) = (_held, []);
                 }
@@ -117,6 +147,11 @@ internal sealed class LayerFeed(LoadRun run, int index, bool bounded) : IEntrySi
                 }
             }
             release?.Invoke();
+            if (failed is not null)
+            {
+                run.Fail(failed);
+                return false;
+            }
             if (held is null) break;
             foreach (var (batch, count) in held)
             {

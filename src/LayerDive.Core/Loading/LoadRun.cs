@@ -93,7 +93,7 @@ internal sealed class LoadRun
     }
 
     /// <summary>The first error ends the load (the readers still running are cancelled); later ones are its echoes.</summary>
-    private void Fail(Exception ex)
+    internal void Fail(Exception ex)
     {
         if (_done.TrySetException(ex)) _cts.Cancel();
     }
@@ -146,8 +146,20 @@ internal sealed class LoadRun
         try
         {
             LayerContents contents;
-            contents = _cache is null ? ReadBlob(blobs, r, feed)
-                : _cache.Through(r, _options.FileSha256, feed, sink => ReadBlob(blobs, r, sink), lookUp: true, _options.Source.Notice, Token, CheckBlob);
+            try
+            {
+                contents = _cache is null ? ReadBlob(blobs, r, feed)
+                    : _cache.Through(r, _options.FileSha256, feed, sink => ReadBlob(blobs, r, sink), lookUp: true, _options.Source.Notice, Token, CheckBlob);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // the load's error once the layers below are merged, so that the layer named is the lowest bad one,
+                // whichever reader failed first; the place is given back then too (the layers above are not read meanwhile).
+                // A cancelled load is not a layer's fault: that ends it at once (below)
+                released = true;
+                feed.ReaderFailed(ex, () => gate.Release());
+                return;
+            }
             // the next layer's read may start while this one finishes merging; a layer read
             // ahead of the merge keeps its place until it goes live, so that at most a layer
             // a core is held (the merge is the slower side: readers let run would hold the image)
