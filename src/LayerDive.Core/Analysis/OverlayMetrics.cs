@@ -62,6 +62,14 @@ public static class OverlayMetrics
         /// <summary>True when the content known by <paramref name="inode"/> (a stored file of <paramref name="node"/>) is still visible, without building attributes.</summary>
         internal bool Contains(int node, long inode) =>
             _tree.TryStateAt(node, _top, out var now) && now.IsPresent && _tree.InodeOf(now.Attr) == inode || _linked.Contains(inode);
+
+        /// <summary>
+        /// <see cref="Contains(int, long)"/> for the stored version <paramref name="attr"/> of <paramref name="node"/>, whose
+        /// identity is <paramref name="inode"/>. In a tree without hardlinks a file's identity is its version's own,
+        /// so the version in force is compared by its index, its attributes not read (a read far off for each copy).
+        /// </summary>
+        internal bool Contains(int node, int attr, long inode) =>
+            _tree.HasHardlinks ? Contains(node, inode) : _tree.TryStateAt(node, _top, out var now) && now.IsPresent && now.Attr == attr;
     }
 
     /// <summary>

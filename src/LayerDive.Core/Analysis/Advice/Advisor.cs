@@ -196,17 +196,19 @@ public static class Advisor
                 if (!r.IsPresent || r.Layer < 0 || !tree.FileContent(r.Attr, out long size, out var hash, out long inode) || size == 0) continue;
                 // the last record is what the merge shows; an earlier copy shows only where its content still
                 // does (the last record kept its identity, or a hardlink elsewhere holds it)
-                bool visible = i == count - 1 || _visible.Contains(node, inode);
+                bool visible = i == count - 1 || _visible.Contains(node, r.Attr, inode);
                 GroupKey key;
+                Group? group = null;
                 int? removedIn = null;
                 if (!visible)
                 {
-                    var later = tree.ToChangeRecord(tree.Record(node, i + 1));
+                    var later = tree.Record(node, i + 1);
                     key = new GroupKey(Hidden(later, size, hash), -1, r.Layer, later.Layer);
                     // a secret deleted later: the layer that deleted it (the last record, when it is a removal)
                     var last = tree.Record(node, count - 1);
                     if (!last.IsPresent) removedIn = last.Layer;
-                    if (key.Kind != AdviceKind.RemovedLater) Group(key).Later ??= later.Attributes;
+                    // what the later step wrote, built for the first copy of the group only
+                    if (key.Kind != AdviceKind.RemovedLater && (group = Group(key)).Later is null) group.Later = tree.Attributes(later.Attr);
                 }
                 else if (rule >= 0)
                     key = new GroupKey(AdviceRules.Paths[rule].Group == RuleGroup.Cache ? AdviceKind.PackageCache : AdviceKind.BuildOnly, rule,
@@ -225,7 +227,7 @@ public static class Advisor
                     Same(node, r.Layer, r.Attr, size, hash);
                     if (r.Layer >= _baseLayers) stays += size;
                 }
-                else Add(Group(key), tree.Node(node), size, r.Layer, -1);
+                else Add(group ?? Group(key), tree.Node(node), size, r.Layer, -1);
             }
             return stays;
         }
@@ -243,12 +245,12 @@ public static class Advisor
             Add(g, c.Node, c.Bytes, c.Layer, -1);
         }
 
-        private static AdviceKind Hidden(in ChangeRecord later, long size, UInt128 hash)
+        /// <summary>What the record after a copy did to it, read where the versions lie (no attributes built).</summary>
+        private AdviceKind Hidden(in TreeStore.RecordData later, long size, UInt128 hash)
         {
-            if (later.Kind == ChangeKind.Removed) return AdviceKind.RemovedLater;
-            var now = later.Attributes;
-            if (now.Type != FileType.File) return AdviceKind.RemovedLater;
-            if (later.Kind == ChangeKind.Unmodified || now.Size == size && now.ContentHash == hash && now.HardlinkTarget is null)
+            if (!later.IsPresent || _tree.TypeOf(later.Attr) != FileType.File) return AdviceKind.RemovedLater;
+            // the same content, not a hardlink's
+            if (later.Kind == ChangeKind.Unmodified || !_tree.IsHardlinkFile(later.Attr) && _tree.SameContent(later.Attr, size, hash))
                 return AdviceKind.CopiedUpUnchanged;
             return AdviceKind.Rewritten;
         }
@@ -272,10 +274,13 @@ public static class Advisor
             if (bytes > 0) CollectionsMarshal.GetValueRefOrAddDefault(_kept, top, out _) += bytes;
         }
 
+        private Group? _lastGroup; // copies side by side mostly go to one group (a directory a step rewrote)
+
         private Group Group(GroupKey key)
         {
+            if (_lastGroup is { } last && last.Key == key) return last;
             if (!_groups.TryGetValue(key, out var g)) _groups[key] = g = new Group(key, model.Layers.Count);
-            return g;
+            return _lastGroup = g;
         }
 
         private void Add(Group g, TreeNode node, long bytes, int layer, int sameAs)
