@@ -247,14 +247,14 @@ public sealed class TreeRowsTests : IDisposable
     [Fact]
     public void The_layer_pass_cut_in_slices_for_every_core_gives_the_rows_worked_out_from_the_layers()
     {
-        // a million nodes are judged in slices of 65,536 on every core at once; here slices of 7 cut this
-        // small tree in about fifty, children and parents in different slices
+        // a million nodes are judged (and their names searched for a filter's texts) in slices of 65,536 on every
+        // core at once; here slices of 7 cut this small tree in about fifty, children and parents in different slices
         using var load = LayerDive.Core.Loading.ImageLoader.Start(Image(), new LayerDive.Core.Loading.LoadOptions(), TestContext.Current.CancellationToken);
         var model = load.Wait();
         var rows = new TreeRows(model) { SliceNodes = 7 };
         foreach (bool aggregate in new[] { false, true })
             foreach (var hide in new RowStatus?[] { null, RowStatus.Unmodified })
-                foreach (var filter in new[] { null, new Regex("f00|z1") })
+                foreach (var filter in new[] { null, new Regex("f00|z1"), new Regex("b/c/f"), new Regex("x.sub") }) // within names, and across them
                     for (int layer = 0; layer < Layers.Length; layer++)
                     {
                         rows.Layer = layer;
