@@ -15,6 +15,8 @@ internal static class PathText
     {
         int i = s.AsSpan().IndexOfAny(EscapedChars);
         if (i < 0) return s;
+        // the low half of a pair may fall in the raw-byte range (U+1F4A9: D83D DCA9): the slow path starts at the pair
+        if (i > 0 && char.IsHighSurrogate(s[i - 1])) i--;
         var sb = new StringBuilder(s.Length + 8);
         sb.Append(s, 0, i);
         for (; i < s.Length; i++)
@@ -43,7 +45,7 @@ internal static class PathText
     }
 
     // what Escape may have to escape (a valid low surrogate of a pair may fall in the raw-byte range too: the slow
-    // path tells them apart), searched for as a set
+    // path, begun at the pair, tells them apart), searched for as a set
     private static readonly System.Buffers.SearchValues<char> EscapedChars = System.Buffers.SearchValues.Create(EscapedCharsOf());
 
     private static char[] EscapedCharsOf()

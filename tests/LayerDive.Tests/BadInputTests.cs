@@ -301,14 +301,15 @@ public sealed class BadInputTests
     public void Odd_names_among_the_inefficient_files_are_escaped_as_ls_escapes_them()
     {
         using var dir = new TempDir();
-        static void Odd(LayerBuilder l) => l.File("tab\tname", "t").File("new\nline", "n").File("back\\slash", "b").File("ünï 日本 😀", "u").File("invalid-X-utf8", "i");
+        // 💩 (U+1F4A9) is D83D DCA9 in UTF-16: its low half lies where a byte that is not UTF-8 is held (U+DC80-U+DCFF)
+        static void Odd(LayerBuilder l) => l.File("tab\tname", "t").File("new\nline", "n").File("back\\slash", "b").File("ünï 日本 😀", "u").File("invalid-X-utf8", "i").File("pile 💩", "p");
         // both layers hold the five files in one order: the fifth header (four one-block files in) of each gets the byte
         var image = new ImageBuilder().Layer("odd", Odd).Layer("again", Odd);
         image.TamperTar = (_, tar) => TarBytes.ReplaceInName(tar, "X", [0xff], header: 4 * 1024);
         var r = Tool.Run(Layout(dir, image), "--ci");
         var inefficient = r.StdoutLines.SkipWhile(l => l != "Count  Wasted Space  File Path").Skip(1).TakeWhile(l => l.StartsWith("    2 ", StringComparison.Ordinal));
         // dive's columns: the count in 5, two spaces, the bytes in 12, two spaces
-        Assert.Equal(["/back\\x5cslash", "/invalid-\\xff-utf8", "/new\\x0aline", "/tab\\x09name", "/ünï 日本 😀"],
+        Assert.Equal(["/back\\x5cslash", "/invalid-\\xff-utf8", "/new\\x0aline", "/pile 💩", "/tab\\x09name", "/ünï 日本 😀"],
             inefficient.Select(l => l[21..]).Order(StringComparer.Ordinal));
     }
 

@@ -139,6 +139,9 @@ public sealed class CiMetricsTests
         var expected = files.Order(StringComparer.Ordinal).SelectMany(f => f == "a/a" ? new[] { (f, 0), (f, 1) } : [(f, 0)]).ToList();
         Assert.Equal(expected, o.Items.Select(i => (i.Path, i.StoredBy)).ToList());
         Assert.All(o.Items, i => Assert.Equal(1, i.Bytes));
+        // past the budget of written paths (none here), compared in the tree: the same order
+        var reversed = o.Items.Reverse().ToList();
+        Assert.Equal(expected, OverlayMetrics.ByPath(reversed, reversed[0].Node.Tree, pathBudget: 0).Select(i => (i.Path, i.StoredBy)).ToList());
     }
 
     [Fact]

@@ -49,10 +49,10 @@ public sealed class MergeOrderTests
     }
 
     [Fact]
-    public void Paths_are_built_from_the_names_as_their_strings_are()
+    public void Paths_are_built_and_compared_from_the_names_as_their_strings_are()
     {
         // names that are prefixes of one another, sort around '/' ('-' below it, 'b' above), wide and
-        // beyond the narrow range, and long: every node's path, against the names joined
+        // beyond the narrow range, and long: every pair of nodes, against the strings themselves
         string[] names = ["a", "ab", "a-b", "a.b", "b", "\u00e9", "\u0416", "\U0001F600", new string('x', 300), "a\u00e9"];
         var random = new Random(26);
         var entries = new List<RawEntry>();
@@ -77,7 +77,12 @@ public sealed class MergeOrderTests
             return string.Join('/', names);
         }
         Assert.True(nodes.Count > 100, $"{nodes.Count} nodes");
-        foreach (var x in nodes) Assert.Equal(Joined(x), x.Path);
+        foreach (var x in nodes)
+        {
+            Assert.Equal(Joined(x), x.Path);
+            foreach (var y in nodes)
+                Assert.Equal(Math.Sign(string.CompareOrdinal(Joined(x), Joined(y))), Math.Sign(root.Tree.ComparePathsOrdinal(x.Number, y.Number)));
+        }
     }
 
     private static string Show(RawEntry e) => e.Kind switch

@@ -72,15 +72,23 @@ public static class OverlayMetrics
             _tree.HasHardlinks ? Contains(node, inode) : _tree.TryStateAt(node, _top, out var now) && now.IsPresent && now.Attr == attr;
     }
 
+    // the characters of the items' paths written out at most (64 MiB as bytes); past it (a crafted image of a deep
+    // tree whose files are written twice) they are compared where they lie in the tree, which is slower but holds nothing
+    private const long PathBudget = 1L << 26;
+
     /// <summary>
     /// The items by size (largest first), then path (as string.CompareOrdinal orders them), then the layer that
     /// stored them. The paths are written a byte a character where every name is narrow (nearly always: half
-    /// the memory, the same order), else a character each.
+    /// the memory, the same order), else a character each; past <paramref name="pathBudget"/> characters in
+    /// all, compared in the tree from where they part.
     /// </summary>
-    private static List<RemovableItem> ByPath(List<RemovableItem> items, TreeStore tree)
+    internal static List<RemovableItem> ByPath(List<RemovableItem> items, TreeStore tree, long pathBudget)
     {
+        long total = 0;
+        for (int i = 0; i < items.Count && total <= pathBudget; i++) total += tree.PathLength(items[i].Node.Number);
+        if (total > pathBudget) return ByPathInTree(items, tree);
         var start = new int[items.Count + 1];
-        for (int i = 0; i < items.Count; i++) start[i + 1] = checked(start[i] + tree.PathLength(items[i].Node.Number));
+        for (int i = 0; i < items.Count; i++) start[i + 1] = start[i] + tree.PathLength(items[i].Node.Number);
         var bytes = new byte[start[^1]];
         bool narrow = true;
         for (int i = 0; i < items.Count && narrow; i++) narrow = tree.CopyNarrowPath(items[i].Node.Number, bytes.AsSpan(start[i], start[i + 1] - start[i]));
@@ -105,6 +113,18 @@ public static class OverlayMetrics
         var sorted = new List<RemovableItem>(items.Count);
         foreach (int i in order) sorted.Add(items[i]);
         return sorted;
+    }
+
+    /// <summary><see cref="ByPath"/>'s order, the paths compared in the tree from where they part (each path's depth counted once).</summary>
+    private static List<RemovableItem> ByPathInTree(List<RemovableItem> items, TreeStore tree)
+    {
+        var keyed = new (RemovableItem Item, int Depth)[items.Count];
+        for (int i = 0; i < keyed.Length; i++) keyed[i] = (items[i], tree.Depth(items[i].Node.Number));
+        Array.Sort(keyed, (x, y) =>
+            y.Item.Bytes != x.Item.Bytes ? y.Item.Bytes.CompareTo(x.Item.Bytes)
+            : x.Item.Node == y.Item.Node ? x.Item.StoredBy.CompareTo(y.Item.StoredBy)
+            : tree.ComparePathsOrdinal(x.Item.Node.Number, x.Depth, y.Item.Node.Number, y.Depth));
+        return [.. keyed.Select(k => k.Item)];
     }
 
     /// <summary>The contents visible after the top layer, under any name.</summary>
@@ -153,7 +173,7 @@ public static class OverlayMetrics
         // equal size go by path, the paths written once, one after another, and compared as text (a comparison
         // that walked the tree to where two paths part, many times an item, was most of the figures' 0.13 s on
         // the synthetic million-file image, whose 98,000 removable files all have one size)
-        items = ByPath(items, model.Root.Tree);
+        items = ByPath(items, model.Root.Tree, PathBudget);
         long removable = items.Sum(i => i.Bytes);
         long size = model.SizeBytes;
         long userSize = model.Layers.Skip(1).Sum(l => l.Size);

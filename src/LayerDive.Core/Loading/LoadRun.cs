@@ -73,6 +73,9 @@ internal sealed class LoadRun
                 if (!same) cached = null;
                 if (cached is null) ReadInOrder(_image.Blobs); else FeedCached(cached);
             }));
+        // a cancelled load ends even where no reader is left to see it (a layer's reader not started yet, the
+        // layers above it holding their errors until it goes live)
+        using var stop = Token.Register(() => Fail(new OperationCanceledException(Token)));
         try
         {
             await _done.Task.ConfigureAwait(false);
@@ -151,11 +154,13 @@ internal sealed class LoadRun
                 contents = _cache is null ? ReadBlob(blobs, r, feed)
                     : _cache.Through(r, _options.FileSha256, feed, sink => ReadBlob(blobs, r, sink), lookUp: true, _options.Source.Notice, Token, CheckBlob);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (ImageException ex) when (ex.Kind is FaultKind.Damaged or FaultKind.DigestMismatch or FaultKind.Unsupported or FaultKind.NotFound
+                && !Token.IsCancellationRequested)
             {
-                // the load's error once the layers below are merged, so that the layer named is the lowest bad one,
-                // whichever reader failed first; the place is given back then too (the layers above are not read meanwhile).
-                // A cancelled load is not a layer's fault: that ends it at once (below)
+                // what the layer's own bytes (or their absence) say: the load's error once the layers below are merged,
+                // so that the layer named is the lowest bad one, whichever reader failed first; the place is given back
+                // then too (the layers above are not read meanwhile). Anything else (a registry refusing, a full disk,
+                // a cancelled load) is no layer's fault, and ends the load at once (below)
                 released = true;
                 feed.ReaderFailed(ex, () => gate.Release());
                 return;

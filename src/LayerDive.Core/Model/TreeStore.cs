@@ -165,6 +165,51 @@ internal sealed class TreeStore
     }
 
     /// <summary>
+    /// The order of string.CompareOrdinal over the two nodes' paths (UTF-16 code units, a prefix
+    /// first), found from the names where the paths part, without making either path.
+    /// </summary>
+    public int ComparePathsOrdinal(int a, int b) => a == b ? 0 : ComparePathsOrdinal(a, Depth(a), b, Depth(b));
+
+    /// <summary>
+    /// <see cref="ComparePathsOrdinal(int, int)"/> with the two depths known (<see cref="Depth"/>): a sort
+    /// of many paths counts each depth once, not at every comparison.
+    /// </summary>
+    public int ComparePathsOrdinal(int a, int depthA, int b, int depthB)
+    {
+        if (a == b) return 0;
+        int x = a, y = b;
+        for (int d = depthA; d > depthB; d--) x = _nodes[x].Parent;
+        for (int d = depthB; d > depthA; d--) y = _nodes[y].Parent;
+        if (x == y) return depthA.CompareTo(depthB); // one path is the other's ancestor: a prefix of it
+        while (_nodes[x].Parent != _nodes[y].Parent)
+            (x, y) = (_nodes[x].Parent, _nodes[y].Parent);
+        // siblings, so their names differ: the first character that differs decides, where one name is
+        // a prefix of the other the character after it ('/' when the path goes on, nothing when it ends)
+        int endX = x == a ? -1 : '/', endY = y == b ? -1 : '/';
+        var rawX = _names.Raw(_nodes[x].Name, out bool wideX);
+        var rawY = _names.Raw(_nodes[y].Name, out bool wideY);
+        if (!wideX && !wideY)
+        {
+            // one byte a character (below U+0100) in both: the bytes are the characters
+            int same = rawX.CommonPrefixLength(rawY);
+            return (same < rawX.Length ? rawX[same] : endX).CompareTo(same < rawY.Length ? rawY[same] : endY);
+        }
+        Span<char> scratchX = stackalloc char[256], scratchY = stackalloc char[256];
+        var nameX = NameChars(x, scratchX);
+        var nameY = NameChars(y, scratchY);
+        int common = nameX.CommonPrefixLength(nameY);
+        return (common < nameX.Length ? nameX[common] : endX).CompareTo(common < nameY.Length ? nameY[common] : endY);
+    }
+
+    /// <summary>How many names the path has (the root's depth is 0).</summary>
+    public int Depth(int node)
+    {
+        int depth = 0;
+        for (int n = node; n > 0; n = _nodes[n].Parent) depth++;
+        return depth;
+    }
+
+    /// <summary>
     /// Writes <see cref="Path"/> into <paramref name="path"/> a byte a character, which is <see cref="PathLength"/>
     /// long, where every name on the way is narrow (below U+0100: then the bytes order as the characters do);
     /// false, and nothing sure written, where one is not.

@@ -424,6 +424,11 @@ public sealed class TreeRows
         var flags = _flags;
         var scratch = _scratch;
         int nodes = _nodes, slice = SliceNodes, slices = (nodes + slice - 1) / slice;
+        if (required.Length == 0)
+        {
+            Array.Clear(scratch, 0, nodes); // nothing to search for (a regex without a text every match holds)
+            return;
+        }
         void Run(int from, int to)
         {
             var buffer = new char[256];
