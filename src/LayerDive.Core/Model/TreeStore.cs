@@ -230,6 +230,9 @@ internal sealed class TreeStore
 
     public int FirstChild(int node) => _firstChild.TryGetValue(node, out int first) ? first : None;
 
+    /// <summary>The nodes that have a child (in no particular order): a tenth of a distribution's paths, read without a lookup for each of the rest.</summary>
+    public Dictionary<int, int>.KeyCollection WithChildren => _firstChild.Keys;
+
     public int NextSibling(int node) => _nodes[node].NextSibling;
 
     public int ChildCount(int node)
