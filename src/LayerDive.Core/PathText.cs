@@ -40,23 +40,18 @@ internal static class PathText
     /// </summary>
     public static void WriteEscaped(TextWriter w, ReadOnlySpan<char> s)
     {
-        if (s.ContainsAny(EscapedChars)) w.Write(Escape(s.ToString()));
+        if (MayNeedEscape(s)) w.Write(Escape(s.ToString()));
         else w.Write(s);
     }
+
+    /// <summary>False when <see cref="Escape"/> leaves <paramref name="s"/> as it is (true may still leave it: a pair whose low half lies in the raw-byte range).</summary>
+    public static bool MayNeedEscape(ReadOnlySpan<char> s) => s.ContainsAny(EscapedChars);
 
     // what Escape may have to escape (a valid low surrogate of a pair may fall in the raw-byte range too: the slow
     // path, begun at the pair, tells them apart), searched for as a set
     private static readonly System.Buffers.SearchValues<char> EscapedChars = System.Buffers.SearchValues.Create(EscapedCharsOf());
 
-    private static char[] EscapedCharsOf()
-    {
-        var chars = new List<char>();
-        for (char c = '\0'; c < ' '; c++) chars.Add(c);
-        chars.Add('\x7f');
-        chars.Add('\\');
-        for (char c = RawFirst; c <= RawLast; c++) chars.Add(c);
-        return [.. chars];
-    }
+    private static char[] EscapedCharsOf() => [.. Enumerable.Range(0, 0x20).Select(c => (char)c), '\x7f', '\\', .. RawCharsOf()];
 
     private const char RawFirst = '\uDC80', RawLast = '\uDCFF';
     // searched for as a set: the generic range search boxed its bounds in code not yet optimised (a million

@@ -84,11 +84,14 @@ public static class OverlayMetrics
     /// </summary>
     internal static List<RemovableItem> ByPath(List<RemovableItem> items, TreeStore tree, long pathBudget)
     {
-        long total = 0;
-        for (int i = 0; i < items.Count && total <= pathBudget; i++) total += tree.PathLength(items[i].Node.Number);
-        if (total > pathBudget) return ByPathInTree(items, tree);
         var start = new int[items.Count + 1];
-        for (int i = 0; i < items.Count; i++) start[i + 1] = start[i] + tree.PathLength(items[i].Node.Number);
+        long total = 0;
+        for (int i = 0; i < items.Count; i++)
+        {
+            total += tree.PathLength(items[i].Node.Number);
+            if (total > pathBudget) return ByPathInTree(items, tree);
+            start[i + 1] = (int)total;
+        }
         var bytes = new byte[start[^1]];
         bool narrow = true;
         for (int i = 0; i < items.Count && narrow; i++) narrow = tree.CopyNarrowPath(items[i].Node.Number, bytes.AsSpan(start[i], start[i + 1] - start[i]));

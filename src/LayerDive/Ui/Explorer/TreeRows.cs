@@ -355,14 +355,6 @@ public sealed class TreeRows
     private readonly char[] _name = new char[256];
     private int[] _stack = new int[64];
 
-    /// <summary>True when a name holds a character <see cref="PathText.Escape"/> writes as \xHH (a name holding none is shown as it is).</summary>
-    private static bool NeedsEscape(ReadOnlySpan<char> name)
-    {
-        foreach (char c in name)
-            if (c < 0x20 || c == 0x7f || c == '\\' || (uint)(c - 0xDC80) <= 0x7F) return true;
-        return false;
-    }
-
     /// <summary>A node's name as the tree shows it (\xHH for bytes that are not UTF-8): the filter and the search see that.</summary>
     private ReadOnlySpan<char> ShownName(int node) => ShownName(node, _name);
 
@@ -371,7 +363,7 @@ public sealed class TreeRows
     private ReadOnlySpan<char> ShownName(int node, char[] buffer)
     {
         var name = _store.NameChars(node, buffer);
-        return NeedsEscape(name) ? PathText.Escape(name.ToString()) : name;
+        return PathText.MayNeedEscape(name) ? PathText.Escape(name.ToString()) : name;
     }
 
     /// <summary>
